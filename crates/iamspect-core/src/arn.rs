@@ -1,0 +1,158 @@
+//! ARNs: splitting request ARNs and matching ARN patterns segment by segment (decision D3).
+//!
+//! `arn:partition:service:region:account-id:resource`: the first five colons split the segments; the
+//! resource segment keeps any further colons and slashes.
+
+use crate::pattern::{Pattern, PatternError, Syntax, Variables};
+
+/// A request ARN split into its six segments (borrowed from the request).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Arn<'a> {
+    /// `aws`, `aws-cn`, `aws-us-gov`, ...
+    pub partition: &'a str,
+    /// The service prefix (`s3`, `iam`, ...).
+    pub service: &'a str,
+    /// The region (empty for global services).
+    pub region: &'a str,
+    /// The account id (empty for S3 buckets).
+    pub account: &'a str,
+    /// Everything after the fifth colon.
+    pub resource: &'a str,
+}
+
+impl<'a> Arn<'a> {
+    /// Splits `text` if it is an ARN (`arn:` and at least five colons).
+    pub fn parse(text: &'a str) -> Option<Arn<'a>> {
+        let rest = text.strip_prefix("arn:")?;
+        let mut it = rest.splitn(5, ':');
+        let partition = it.next()?;
+        let service = it.next()?;
+        let region = it.next()?;
+        let account = it.next()?;
+        let resource = it.next()?;
+        Some(Arn { partition, service, region, account, resource })
+    }
+}
+
+/// Splits policy text into ARN segments, ignoring colons inside `${...}` variables.
+/// Returns the pieces after `arn:` (one to five of them).
+fn split_segments(text: &str) -> Vec<&str> {
+    let mut out = Vec::with_capacity(5);
+    let mut depth = 0usize;
+    let mut start = 0;
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes.get(i..i + 2) {
+            Some(b"${") => {
+                depth += 1;
+                i += 2;
+                continue;
+            }
+            _ => {}
+        }
+        match bytes.get(i) {
+            Some(b'}') if depth > 0 => depth -= 1,
+            Some(b':') if depth == 0 && out.len() < 4 => {
+                out.push(text.get(start..i).unwrap_or(""));
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out.push(text.get(start..).unwrap_or(""));
+    out
+}
+
+/// A compiled `Resource`/`NotResource` entry or ARN condition value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum ArnPattern {
+    /// `"*"`.
+    Any,
+    /// An ARN pattern: five segment patterns after `arn:`; missing trailing segments are `*`.
+    Segments(Box<[Pattern; 5]>),
+    /// Text that does not start with `arn:`, matched as one glob against the whole value.
+    Other(Pattern),
+}
+
+impl ArnPattern {
+    pub(crate) fn parse(text: &str, syntax: Syntax) -> Result<ArnPattern, PatternError> {
+        if text == "*" {
+            return Ok(ArnPattern::Any);
+        }
+        let Some(rest) = text.strip_prefix("arn:") else {
+            return Ok(ArnPattern::Other(Pattern::parse(text, syntax)?));
+        };
+        let segs = split_segments(rest);
+        let mut parsed: Vec<Pattern> = Vec::with_capacity(5);
+        for seg in &segs {
+            parsed.push(Pattern::parse(seg, syntax)?);
+        }
+        while parsed.len() < 5 {
+            parsed.push(Pattern::any());
+        }
+        let arr: [Pattern; 5] = match parsed.try_into() {
+            Ok(arr) => arr,
+            Err(_) => return Err(PatternError::BadVariable(text.to_string())),
+        };
+        Ok(ArnPattern::Segments(Box::new(arr)))
+    }
+
+    /// Case-sensitive match of a request resource (an ARN or `"*"`).
+    pub(crate) fn matches(&self, text: &str, vars: &dyn Variables) -> bool {
+        match self {
+            ArnPattern::Any => true,
+            ArnPattern::Other(p) => p.matches(text, false, vars),
+            ArnPattern::Segments(segs) => {
+                let Some(arn) = Arn::parse(text) else {
+                    return false;
+                };
+                let [partition, service, region, account, resource] = segs.as_ref();
+                partition.matches(arn.partition, false, vars)
+                    && service.matches(arn.service, false, vars)
+                    && region.matches(arn.region, false, vars)
+                    && account.matches(arn.account, false, vars)
+                    && resource.matches(arn.resource, false, vars)
+            }
+        }
+    }
+
+    pub(crate) fn patterns(&self) -> Vec<&Pattern> {
+        match self {
+            ArnPattern::Any => Vec::new(),
+            ArnPattern::Other(p) => vec![p],
+            ArnPattern::Segments(segs) => segs.iter().collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pattern::NoVariables;
+
+    fn m(pattern: &str, arn: &str) -> bool {
+        ArnPattern::parse(pattern, Syntax { wildcards: true, variables: true })
+            .unwrap()
+            .matches(arn, &NoVariables)
+    }
+
+    #[test]
+    fn segments() {
+        assert!(m("arn:aws:s3:::b/*", "arn:aws:s3:::b/k:with:colons"));
+        assert!(m("arn:aws:sqs", "arn:aws:sqs:us-east-1:111122223333:q"));
+        assert!(!m("arn:aws:s3:::B/*", "arn:aws:s3:::b/x"));
+        assert!(!m("arn:aws:ec2:*:111122223333:*", "arn:aws:ec2:us-east-1:444455556666:instance/i"));
+        assert!(m("arn:aws:iam::*:role/*", "arn:aws:iam::111122223333:role/path/r"));
+        assert!(!m("arn:aws:s3:::b/*", "*"));
+        assert!(m("*", "*"));
+        assert!(!m("arn:aws:lambda:*:*:function:f", "arn:aws:lambda:us-east-1:1:function:f:alias"));
+        assert!(m("arn:aws:lambda:*:*:function:f*", "arn:aws:lambda:us-east-1:1:function:f:alias"));
+    }
+
+    #[test]
+    fn colons_inside_variables_do_not_split() {
+        assert_eq!(split_segments("aws:iam::${aws:PrincipalAccount}:role/x").len(), 5);
+    }
+}

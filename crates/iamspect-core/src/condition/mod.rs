@@ -1,0 +1,291 @@
+//! Conditions: one operator, one key and its policy values, compiled once and evaluated against the
+//! request context with AWS's missing-key truth table (spec §5.4).
+
+mod operator;
+pub(crate) mod value;
+
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use jiff::Timestamp;
+
+use crate::arn::ArnPattern;
+use crate::pattern::{Pattern, Syntax, Variables};
+use crate::request::Context;
+use crate::span::Span;
+
+pub use operator::{BaseOperator, Family, Operator, SetQualifier};
+pub(crate) use operator::OperatorError;
+
+/// A policy value as JSON gave it: AWS accepts numbers and booleans with or without quotes.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum RawValue {
+    Str(String),
+    Num(String),
+    Bool(bool),
+}
+
+impl RawValue {
+    pub(crate) fn text(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            RawValue::Str(s) | RawValue::Num(s) => s.as_str().into(),
+            RawValue::Bool(b) => if *b { "true" } else { "false" }.into(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum BoolValue {
+    Lit(bool),
+    Var(Pattern),
+}
+
+/// Policy values, read once into the operator's type.
+#[derive(Clone, Debug, PartialEq)]
+enum Values {
+    String(Vec<Pattern>),
+    Numeric(Vec<f64>),
+    Date(Vec<Timestamp>),
+    Bool(Vec<BoolValue>),
+    Binary(Vec<Vec<u8>>),
+    Ip(Vec<IpNet>),
+    Arn(Vec<ArnPattern>),
+    Null(Vec<bool>),
+}
+
+/// One `"Operator": {"key": values}` entry of a `Condition` block.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Condition {
+    pub(crate) operator: Operator,
+    /// The key as written (for display).
+    pub(crate) key: String,
+    /// The key in lower case (keys are case-insensitive).
+    pub(crate) key_lower: Box<str>,
+    /// The policy values as written (for display).
+    pub(crate) raw_values: Vec<String>,
+    values: Values,
+    pub(crate) operator_span: Span,
+    pub(crate) key_span: Span,
+    pub(crate) span: Span,
+}
+
+/// The result of one condition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    True,
+    False,
+    /// A request value could not be read as the operator's type (decision D8).
+    TypeError,
+}
+
+/// Why a condition could not be compiled; the index says which value is at fault.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ValueError {
+    pub(crate) index: usize,
+    pub(crate) message: String,
+}
+
+impl Condition {
+    /// Compiles one key of one operator. `variables` is true under `Version` 2012-10-17.
+    pub(crate) fn compile(
+        operator: Operator,
+        key: &str,
+        raw: &[RawValue],
+        variables: bool,
+        spans: (Span, Span, Span),
+    ) -> Result<Condition, ValueError> {
+        let family = operator.base.family();
+        let err = |index: usize, what: &str, v: &RawValue| ValueError {
+            index,
+            message: format!("`{}` is not {what}, as `{}` needs", v.text(), operator.base.name()),
+        };
+        let values = match family {
+            Family::String => {
+                let wildcards = matches!(operator.base, BaseOperator::StringLike | BaseOperator::StringNotLike);
+                let syntax = Syntax { wildcards, variables };
+                let mut out = Vec::with_capacity(raw.len());
+                for (i, v) in raw.iter().enumerate() {
+                    let p = Pattern::parse(&v.text(), syntax)
+                        .map_err(|e| ValueError { index: i, message: e.to_string() })?;
+                    out.push(p);
+                }
+                Values::String(out)
+            }
+            Family::Arn => {
+                let syntax = Syntax { wildcards: true, variables };
+                let mut out = Vec::with_capacity(raw.len());
+                for (i, v) in raw.iter().enumerate() {
+                    let p = ArnPattern::parse(&v.text(), syntax)
+                        .map_err(|e| ValueError { index: i, message: e.to_string() })?;
+                    out.push(p);
+                }
+                Values::Arn(out)
+            }
+            Family::Numeric => Values::Numeric(collect(raw, |v| value::parse_number(&v.text()), |i, v| err(i, "a number", v))?),
+            Family::Date => Values::Date(collect(raw, |v| value::parse_date(&v.text()), |i, v| err(i, "a date", v))?),
+            Family::Ip => Values::Ip(collect(raw, |v| value::parse_cidr(&v.text()), |i, v| err(i, "an IP address or CIDR block", v))?),
+            Family::Binary => Values::Binary(collect(raw, |v| value::parse_base64(&v.text()), |i, v| err(i, "base64", v))?),
+            Family::Null => Values::Null(collect(raw, |v| value::parse_bool(&v.text()), |i, v| err(i, "`true` or `false`", v))?),
+            Family::Bool => {
+                let mut out = Vec::with_capacity(raw.len());
+                for (i, v) in raw.iter().enumerate() {
+                    let text = v.text();
+                    if let Some(b) = value::parse_bool(&text) {
+                        out.push(BoolValue::Lit(b));
+                    } else if variables && text.contains("${") {
+                        let p = Pattern::parse(&text, Syntax { wildcards: false, variables })
+                            .map_err(|e| ValueError { index: i, message: e.to_string() })?;
+                        out.push(BoolValue::Var(p));
+                    } else {
+                        return Err(err(i, "`true` or `false`", v));
+                    }
+                }
+                Values::Bool(out)
+            }
+        };
+        let (operator_span, key_span, span) = spans;
+        Ok(Condition {
+            operator,
+            key: key.to_string(),
+            key_lower: key.to_ascii_lowercase().into(),
+            raw_values: raw.iter().map(|v| v.text().into_owned()).collect(),
+            values,
+            operator_span,
+            key_span,
+            span,
+        })
+    }
+
+    /// The operator.
+    pub fn operator(&self) -> Operator {
+        self.operator
+    }
+
+    /// The condition key as written.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The policy values as written.
+    pub fn values(&self) -> &[String] {
+        &self.raw_values
+    }
+
+    /// The policy variables used in the values.
+    pub(crate) fn variable_keys(&self) -> Vec<&str> {
+        let mut out = Vec::new();
+        match &self.values {
+            Values::String(ps) => ps.iter().for_each(|p| out.extend(p.variables().map(|v| &*v.key))),
+            Values::Arn(ps) => ps.iter().for_each(|a| a.patterns().iter().for_each(|p| out.extend(p.variables().map(|v| &*v.key)))),
+            Values::Bool(bs) => bs.iter().for_each(|b| {
+                if let BoolValue::Var(p) = b {
+                    out.extend(p.variables().map(|v| &*v.key));
+                }
+            }),
+            _ => {}
+        }
+        out
+    }
+
+    /// Evaluates against the request context.
+    pub(crate) fn evaluate(&self, ctx: &Context) -> Outcome {
+        let present = ctx.get(&self.key_lower).filter(|vs| !vs.is_empty());
+        if let Values::Null(expect_absent) = &self.values {
+            let absent = present.is_none();
+            return bool_outcome(expect_absent.iter().any(|&e| e == absent));
+        }
+        let Some(request_values) = present else {
+            if self.operator.if_exists {
+                return Outcome::True;
+            }
+            return bool_outcome(match self.operator.qualifier {
+                Some(SetQualifier::ForAllValues) => true,
+                Some(SetQualifier::ForAnyValue) => false,
+                None => self.operator.base.is_negated(),
+            });
+        };
+        let negated = self.operator.base.is_negated();
+        // `test(v)`: for a positive operator "v matches some policy value"; for a negated one
+        // "v matches none of them".
+        let mut type_error = false;
+        let mut test = |v: &str| -> bool {
+            match self.matches_any(v, ctx) {
+                Some(m) => m != negated,
+                None => {
+                    type_error = true;
+                    false
+                }
+            }
+        };
+        let result = match self.operator.qualifier {
+            Some(SetQualifier::ForAnyValue) => request_values.iter().any(|v| test(v)),
+            Some(SetQualifier::ForAllValues) => request_values.iter().all(|v| test(v)),
+            // Decision D10: positive is "any value matches", negated is "no value matches".
+            None if negated => request_values.iter().all(|v| test(v)),
+            None => request_values.iter().any(|v| test(v)),
+        };
+        if type_error { Outcome::TypeError } else { bool_outcome(result) }
+    }
+
+    /// Does the request value match any policy value under the positive form of the operator?
+    /// `None` when the request value cannot be read as the operator's type.
+    fn matches_any(&self, v: &str, vars: &dyn Variables) -> Option<bool> {
+        use BaseOperator::*;
+        let base = self.operator.base;
+        Some(match &self.values {
+            Values::String(ps) => {
+                let ignore_case = matches!(base, StringEqualsIgnoreCase | StringNotEqualsIgnoreCase);
+                ps.iter().any(|p| p.matches(v, ignore_case, vars))
+            }
+            Values::Arn(ps) => ps.iter().any(|p| p.matches(v, vars)),
+            Values::Numeric(ns) => {
+                let x = value::parse_number(v)?;
+                ns.iter().any(|&n| match base {
+                    NumericEquals | NumericNotEquals => x == n,
+                    NumericLessThan => x < n,
+                    NumericLessThanEquals => x <= n,
+                    NumericGreaterThan => x > n,
+                    _ => x >= n,
+                })
+            }
+            Values::Date(ds) => {
+                let x = value::parse_date(v)?;
+                ds.iter().any(|&d| match base {
+                    DateEquals | DateNotEquals => x == d,
+                    DateLessThan => x < d,
+                    DateLessThanEquals => x <= d,
+                    DateGreaterThan => x > d,
+                    _ => x >= d,
+                })
+            }
+            Values::Bool(bs) => {
+                let x = value::parse_bool(v)?;
+                bs.iter().any(|b| match b {
+                    BoolValue::Lit(b) => *b == x,
+                    BoolValue::Var(p) => p.render(vars).and_then(|s| value::parse_bool(&s)) == Some(x),
+                })
+            }
+            Values::Binary(bs) => {
+                let x = value::parse_base64(v)?;
+                bs.iter().any(|b| *b == x)
+            }
+            Values::Ip(nets) => {
+                let x: IpAddr = value::parse_ip(v)?;
+                nets.iter().any(|n| n.contains(&x))
+            }
+            Values::Null(_) => false,
+        })
+    }
+}
+
+fn bool_outcome(b: bool) -> Outcome {
+    if b { Outcome::True } else { Outcome::False }
+}
+
+fn collect<T>(
+    raw: &[RawValue],
+    parse: impl Fn(&RawValue) -> Option<T>,
+    err: impl Fn(usize, &RawValue) -> ValueError,
+) -> Result<Vec<T>, ValueError> {
+    raw.iter().enumerate().map(|(i, v)| parse(v).ok_or_else(|| err(i, v))).collect()
+}

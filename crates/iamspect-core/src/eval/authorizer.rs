@@ -1,0 +1,268 @@
+//! AWS's evaluation flowchart as one function: explicit denies, then the gates (RCPs, SCPs, VPC
+//! endpoint), then the grant (resource-based and identity-based policies) and the policies that
+//! limit it (boundary, session policies). See spec §1.3 and decisions D1–D20.
+
+use std::sync::Arc;
+
+use super::decision::{Decision, DeniedBy, Denier};
+use super::statement::{self, GrantKind, StatementOutcome};
+use super::trace::{Layer, Tracer};
+use super::{Outcome, Policies};
+use crate::arn::Arn;
+use crate::policy::{Effect, Policy};
+use crate::request::{PrincipalKind, Request};
+
+/// Services whose resources RCPs restrict (spec §3.2).
+const RCP_SERVICES: &[&str] = &["s3", "sts", "sqs", "kms", "secretsmanager", "dynamodb", "ecr", "logs", "cognito-idp", "aoss"];
+
+/// Actions whose resource policy is the role's trust policy, which must allow (spec §10.3).
+const TRUST_ACTIONS: &[&str] =
+    &["assumerole", "assumerolewithsaml", "assumerolewithwebidentity", "tagsession", "setsourceidentity"];
+
+/// What one layer's statements said.
+#[derive(Clone, Copy, Default)]
+struct Scan {
+    deny: bool,
+    allow: bool,
+    /// The strongest principal match among the matching allows (resource-side layers).
+    grant: Option<GrantKind>,
+}
+
+fn scan(layer: Layer, policies: &[Arc<Policy>], req: &Request, has_boundary: bool, tracer: &mut impl Tracer) -> Scan {
+    let mut res = Scan::default();
+    for (policy_idx, policy) in policies.iter().enumerate() {
+        for stmt in &policy.statements {
+            let outcome = statement::evaluate(stmt, req, has_boundary);
+            tracer.statement(layer, policy_idx, stmt.index, outcome);
+            if !outcome.applies(stmt.effect) {
+                continue;
+            }
+            match stmt.effect {
+                Effect::Deny => res.deny = true,
+                Effect::Allow => {
+                    res.allow = true;
+                    if let StatementOutcome::Matched(Some(kind)) = outcome {
+                        res.grant = res.grant.max(Some(kind));
+                    }
+                }
+            }
+        }
+    }
+    res
+}
+
+fn one(policy: &Option<Arc<Policy>>) -> &[Arc<Policy>] {
+    policy.as_slice()
+}
+
+pub(super) fn decide(req: &Request, policies: &Policies, tracer: &mut impl Tracer) -> Outcome {
+    let principal = &req.principal;
+    let (service, action_name) = req.action.split_once(':').unwrap_or(("", ""));
+    let is_sts = service.eq_ignore_ascii_case("sts");
+
+    // Decision D18: GetCallerIdentity needs no permission.
+    if is_sts && action_name.eq_ignore_ascii_case("GetCallerIdentity") && !matches!(principal.kind, PrincipalKind::Anonymous) {
+        return Outcome { decision: Decision::Allowed, denied_by: DeniedBy::default() };
+    }
+
+    let resource_arn = Arn::parse(&req.resource);
+    let is_trust_action = is_sts
+        && TRUST_ACTIONS.iter().any(|a| a.eq_ignore_ascii_case(action_name))
+        && resource_arn.is_some_and(|a| a.service == "iam" && a.resource.starts_with("role/"));
+    let is_kms_key = service.eq_ignore_ascii_case("kms") && resource_arn.is_some_and(|a| a.resource.starts_with("key/"));
+    let is_root = matches!(principal.kind, PrincipalKind::Root { .. });
+    let has_identity = principal.is_iam();
+    let resource_in_management_account = principal.management_account && req.is_same_account();
+
+    // Which layers apply (decision D19).
+    let scp_applies = policies.scps.is_some() && has_identity && !principal.management_account && !principal.service_linked_role;
+    let rcp_applies = policies.rcps.is_some()
+        && !principal.service_linked_role
+        && RCP_SERVICES.iter().any(|s| s.eq_ignore_ascii_case(service))
+        && !resource_in_management_account
+        && !req.action.eq_ignore_ascii_case("kms:RetireGrant")
+        && !(is_kms_key && policies.kms_aws_managed_key);
+    // The root user has no identity policies or boundary (spec §1.5); services, identity-provider
+    // users and anonymous callers have none either.
+    let identity_applies = has_identity && !is_root;
+    let has_boundary = identity_applies && policies.permissions_boundary.is_some();
+    let is_session = matches!(principal.kind, PrincipalKind::RoleSession { .. } | PrincipalKind::FederatedUser { .. });
+
+    tracer.applicable(Layer::Identity, identity_applies);
+    tracer.applicable(Layer::PermissionsBoundary, has_boundary);
+    tracer.applicable(Layer::Session, is_session && !policies.session.is_empty());
+    tracer.applicable(Layer::VpcEndpoint, policies.vpc_endpoint.is_some());
+    tracer.applicable(Layer::Resource, policies.resource.is_some());
+
+    let mut explicit = DeniedBy::default();
+    let mut failing = DeniedBy::default();
+
+    if let Some(levels) = &policies.scps {
+        for (i, level) in levels.iter().enumerate() {
+            tracer.applicable(Layer::Scp(i), scp_applies);
+            if !scp_applies {
+                continue;
+            }
+            let s = scan(Layer::Scp(i), level, req, has_boundary, tracer);
+            if s.deny {
+                explicit.insert(Denier::Scp);
+            }
+            if !s.allow {
+                failing.insert(Denier::Scp);
+            }
+        }
+    }
+    if let Some(levels) = &policies.rcps {
+        for (i, level) in levels.iter().enumerate() {
+            tracer.applicable(Layer::Rcp(i), rcp_applies);
+            if !rcp_applies {
+                continue;
+            }
+            let s = scan(Layer::Rcp(i), level, req, has_boundary, tracer);
+            if s.deny {
+                explicit.insert(Denier::Rcp);
+            }
+            if !s.allow {
+                failing.insert(Denier::Rcp);
+            }
+        }
+    }
+    if policies.vpc_endpoint.is_some() {
+        let s = scan(Layer::VpcEndpoint, one(&policies.vpc_endpoint), req, has_boundary, tracer);
+        if s.deny {
+            explicit.insert(Denier::VpcEndpoint);
+        }
+        if !s.allow {
+            failing.insert(Denier::VpcEndpoint);
+        }
+    }
+    let rbp = scan(Layer::Resource, one(&policies.resource), req, has_boundary, tracer);
+    if rbp.deny {
+        explicit.insert(Denier::Resource);
+    }
+    let id = if identity_applies { scan(Layer::Identity, &policies.identity, req, has_boundary, tracer) } else { Scan::default() };
+    if id.deny {
+        explicit.insert(Denier::Identity);
+    }
+    let pb = if has_boundary {
+        scan(Layer::PermissionsBoundary, one(&policies.permissions_boundary), req, has_boundary, tracer)
+    } else {
+        Scan::default()
+    };
+    if pb.deny {
+        explicit.insert(Denier::PermissionsBoundary);
+    }
+    let sp = if is_session && !policies.session.is_empty() {
+        scan(Layer::Session, &policies.session, req, has_boundary, tracer)
+    } else {
+        Scan::default()
+    };
+    if sp.deny {
+        explicit.insert(Denier::Session);
+    }
+
+    if !explicit.is_empty() {
+        return Outcome { decision: Decision::ExplicitDeny, denied_by: explicit };
+    }
+
+    // The grant. A KMS key without a key policy in the request has AWS's default one, which lets
+    // the key's own account grant through IAM (decision D15); a role without a trust policy trusts
+    // no one (decision D16).
+    let mut grant = rbp.grant;
+    if is_kms_key && policies.resource.is_none() && req.is_same_account() {
+        grant = Some(GrantKind::Account);
+    }
+    let restricted = super::s3::restrict_public_buckets(req, policies, grant);
+    let facts = GrantFacts {
+        grant: restricted.unwrap_or(grant),
+        identity_allows: is_root || id.allow,
+        boundary_ok: !has_boundary || pb.allow,
+        session_ok: if !policies.session.is_empty() && is_session {
+            sp.allow
+        } else {
+            // Decision D1: a federated user without session policies has no permissions.
+            !matches!(principal.kind, PrincipalKind::FederatedUser { .. })
+        },
+        resource_must_allow: is_trust_action || is_kms_key,
+    };
+    let mut grant_failing = grant_gaps(req, &facts);
+    if is_trust_action && is_root {
+        // Decision D17: the root user cannot assume roles.
+        grant_failing.insert(Denier::Identity);
+    }
+    if restricted.is_some() && !grant_failing.is_empty() && failing.is_empty() {
+        // Decision D20: allowed only through a public bucket policy that Block Public Access restricts.
+        let unrestricted = grant_gaps(req, &GrantFacts { grant, ..facts });
+        if unrestricted.is_empty() && !(is_trust_action && is_root) {
+            let mut d = DeniedBy::default();
+            d.insert(Denier::S3BlockPublicAccess);
+            return Outcome { decision: Decision::ExplicitDeny, denied_by: d };
+        }
+    }
+    for d in grant_failing.iter() {
+        failing.insert(d);
+    }
+    if failing.is_empty() {
+        Outcome { decision: Decision::Allowed, denied_by: DeniedBy::default() }
+    } else {
+        Outcome { decision: Decision::ImplicitDeny, denied_by: failing }
+    }
+}
+
+#[derive(Clone, Copy)]
+struct GrantFacts {
+    grant: Option<GrantKind>,
+    identity_allows: bool,
+    boundary_ok: bool,
+    session_ok: bool,
+    resource_must_allow: bool,
+}
+
+/// Which policy types fail to grant, given what each said (spec §1.3 steps 6–9, §1.4, §2).
+fn grant_gaps(req: &Request, f: &GrantFacts) -> DeniedBy {
+    let mut gaps = DeniedBy::default();
+    if !req.principal.is_iam() {
+        // Services, identity-provider users and anonymous callers: only the resource policy can grant.
+        if f.grant.is_none() {
+            gaps.insert(Denier::Resource);
+        }
+        return gaps;
+    }
+    let limits = |gaps: &mut DeniedBy| {
+        if !f.boundary_ok {
+            gaps.insert(Denier::PermissionsBoundary);
+        }
+        if !f.session_ok {
+            gaps.insert(Denier::Session);
+        }
+    };
+    if !req.is_same_account() {
+        // Two evaluations, both must allow (spec §2).
+        if !f.identity_allows {
+            gaps.insert(Denier::Identity);
+        }
+        limits(&mut gaps);
+        if f.grant.is_none() {
+            gaps.insert(Denier::Resource);
+        }
+        return gaps;
+    }
+    match f.grant {
+        Some(GrantKind::Direct) => {}
+        Some(GrantKind::RoleOrParent) => limits(&mut gaps),
+        Some(GrantKind::Account) => {
+            if !f.identity_allows {
+                gaps.insert(Denier::Identity);
+            }
+            limits(&mut gaps);
+        }
+        None if f.resource_must_allow => gaps.insert(Denier::Resource),
+        None => {
+            if !f.identity_allows {
+                gaps.insert(Denier::Identity);
+            }
+            limits(&mut gaps);
+        }
+    }
+    gaps
+}

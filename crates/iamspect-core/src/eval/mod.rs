@@ -1,0 +1,75 @@
+//! The decision: every policy type and how they combine (spec §1–§3, §10).
+//!
+//! [`authorize`] answers without allocating; [`authorize_traced`] runs the same code with a tracer
+//! that records every statement's outcome and builds a [`Trace`].
+
+mod authorizer;
+mod decision;
+mod s3;
+mod statement;
+mod trace;
+
+use std::sync::Arc;
+
+use crate::policy::Policy;
+use crate::request::Request;
+
+pub use decision::{Decision, DeniedBy, Denier};
+pub use s3::{S3Acl, S3AclGrant, S3Settings};
+pub use statement::{GrantKind, StatementOutcome};
+pub use trace::{ConditionDetail, Layer, LayerTrace, LayerVerdict, PolicyTrace, StatementTrace, Trace};
+
+/// Every policy AWS weighs for one request, by type.
+#[derive(Clone, Debug, Default)]
+pub struct Policies {
+    /// The caller's identity-based policies (user inline and managed, its groups', or the role's).
+    pub identity: Vec<Arc<Policy>>,
+    /// The resource-based policy: bucket, key, queue, topic, function, secret, or role trust policy.
+    pub resource: Option<Arc<Policy>>,
+    /// The caller's permissions boundary.
+    pub permissions_boundary: Option<Arc<Policy>>,
+    /// Session policies passed when the session was made.
+    pub session: Vec<Arc<Policy>>,
+    /// SCPs of the caller's account, one level per entry from the organization root down;
+    /// `None` when the account is not in an organization.
+    pub scps: Option<Vec<Vec<Arc<Policy>>>>,
+    /// RCPs of the resource's account, in the same shape.
+    pub rcps: Option<Vec<Vec<Arc<Policy>>>>,
+    /// The policy of the VPC endpoint the request came through.
+    pub vpc_endpoint: Option<Arc<Policy>>,
+    /// S3 bucket settings.
+    pub s3: Option<S3Settings>,
+    /// The KMS key is an AWS managed key (RCPs do not apply to it).
+    pub kms_aws_managed_key: bool,
+}
+
+/// The decision and the policy types that deny.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// `allowed`, `explicitDeny` or `implicitDeny`.
+    pub decision: Decision,
+    /// For a denial, the policy types that deny it (decision D14).
+    pub denied_by: DeniedBy,
+}
+
+/// The decision with its full trace.
+#[derive(Clone, Debug)]
+pub struct Response {
+    /// The decision.
+    pub outcome: Outcome,
+    /// What every layer and statement did.
+    pub trace: Trace,
+}
+
+/// Decides a request. Never fails and never allocates.
+pub fn authorize(request: &Request, policies: &Policies) -> Outcome {
+    authorizer::decide(request, policies, &mut trace::NoTrace)
+}
+
+/// Decides a request and records why.
+pub fn authorize_traced(request: &Request, policies: &Policies) -> Response {
+    let mut recorder = trace::Recorder::default();
+    let outcome = authorizer::decide(request, policies, &mut recorder);
+    let trace = recorder.finish(request, policies);
+    Response { outcome, trace }
+}

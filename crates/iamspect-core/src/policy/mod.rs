@@ -1,0 +1,270 @@
+//! IAM policy documents: the compiled model, with byte spans for every statement, element, value and
+//! condition key.
+
+mod err;
+mod limits;
+mod parse;
+mod principal;
+
+use std::sync::Arc;
+
+use crate::arn::ArnPattern;
+use crate::condition::Condition;
+use crate::pattern::Pattern;
+use crate::span::Span;
+
+pub use err::{PolicyError, PolicyErrors};
+pub use limits::{MAX_POLICY_BYTES, size_limit};
+pub(crate) use principal::{AwsPrincipal, PrincipalBlock, PrincipalEntry};
+
+/// The kinds of policy AWS weighs, each with its own grammar rules and size limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PolicyType {
+    /// Identity-based: attached to a user, its groups, or a role.
+    Identity,
+    /// Resource-based: a bucket, key, queue, topic, function or secret policy.
+    Resource,
+    /// A role's trust policy (the resource policy of `sts:AssumeRole*`).
+    Trust,
+    /// A permissions boundary.
+    PermissionsBoundary,
+    /// A session policy passed to `AssumeRole*` or `GetFederationToken`.
+    Session,
+    /// A service control policy.
+    Scp,
+    /// A resource control policy.
+    Rcp,
+    /// A VPC endpoint policy.
+    VpcEndpoint,
+}
+
+impl PolicyType {
+    /// Every type, in evaluation order.
+    pub const ALL: [PolicyType; 8] = [
+        PolicyType::Rcp,
+        PolicyType::Scp,
+        PolicyType::VpcEndpoint,
+        PolicyType::Resource,
+        PolicyType::Trust,
+        PolicyType::Identity,
+        PolicyType::PermissionsBoundary,
+        PolicyType::Session,
+    ];
+
+    /// The name used on the command line (`--type`).
+    pub fn cli_name(self) -> &'static str {
+        match self {
+            PolicyType::Identity => "identity",
+            PolicyType::Resource => "resource",
+            PolicyType::Trust => "trust",
+            PolicyType::PermissionsBoundary => "boundary",
+            PolicyType::Session => "session",
+            PolicyType::Scp => "scp",
+            PolicyType::Rcp => "rcp",
+            PolicyType::VpcEndpoint => "vpc-endpoint",
+        }
+    }
+
+    /// Reads a `--type` name.
+    pub fn from_cli_name(name: &str) -> Option<PolicyType> {
+        PolicyType::ALL.into_iter().find(|t| t.cli_name() == name).or(match name {
+            "permissionsBoundary" | "permissions-boundary" => Some(PolicyType::PermissionsBoundary),
+            "vpcEndpoint" | "vpce" => Some(PolicyType::VpcEndpoint),
+            _ => None,
+        })
+    }
+
+    /// Whether statements must, may not, or may name a `Principal`.
+    pub(crate) fn requires_principal(self) -> Option<bool> {
+        match self {
+            PolicyType::Identity | PolicyType::PermissionsBoundary | PolicyType::Session | PolicyType::Scp => Some(false),
+            PolicyType::Resource | PolicyType::Trust | PolicyType::Rcp | PolicyType::VpcEndpoint => Some(true),
+        }
+    }
+
+    /// How AWS names the type in prose.
+    pub fn description(self) -> &'static str {
+        match self {
+            PolicyType::Identity => "identity-based policy",
+            PolicyType::Resource => "resource-based policy",
+            PolicyType::Trust => "role trust policy",
+            PolicyType::PermissionsBoundary => "permissions boundary",
+            PolicyType::Session => "session policy",
+            PolicyType::Scp => "service control policy",
+            PolicyType::Rcp => "resource control policy",
+            PolicyType::VpcEndpoint => "VPC endpoint policy",
+        }
+    }
+}
+
+/// `Version`: it decides whether `${...}` is a policy variable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Version {
+    /// `2012-10-17`: policy variables work.
+    V2012_10_17,
+    /// `2008-10-17`: `${...}` is literal text.
+    V2008_10_17,
+}
+
+/// `Allow` or `Deny`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Effect {
+    /// `Allow`.
+    Allow,
+    /// `Deny`.
+    Deny,
+}
+
+/// One `Action`/`NotAction` entry. The pattern is lower-cased: actions match case-insensitively.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct ActionItem {
+    pub(crate) text: String,
+    pub(crate) pattern: Pattern,
+    pub(crate) span: Span,
+}
+
+/// `Action` or `NotAction`.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct ActionBlock {
+    pub(crate) not: bool,
+    pub(crate) items: Vec<ActionItem>,
+    pub(crate) span: Span,
+}
+
+/// One `Resource`/`NotResource` entry.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct ResourceItem {
+    pub(crate) text: String,
+    pub(crate) pattern: ArnPattern,
+    pub(crate) span: Span,
+}
+
+/// `Resource` or `NotResource`.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct ResourceBlock {
+    pub(crate) not: bool,
+    pub(crate) items: Vec<ResourceItem>,
+    pub(crate) span: Span,
+}
+
+/// One statement.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Statement {
+    pub(crate) index: usize,
+    pub(crate) sid: Option<String>,
+    pub(crate) effect: Effect,
+    pub(crate) principal: Option<PrincipalBlock>,
+    pub(crate) action: ActionBlock,
+    pub(crate) resource: Option<ResourceBlock>,
+    pub(crate) conditions: Vec<Condition>,
+    pub(crate) span: Span,
+    pub(crate) effect_span: Span,
+}
+
+impl Statement {
+    /// Position in the policy's `Statement` list (0-based).
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// `Sid`, if any.
+    pub fn sid(&self) -> Option<&str> {
+        self.sid.as_deref()
+    }
+
+    /// `Effect`.
+    pub fn effect(&self) -> Effect {
+        self.effect
+    }
+
+    /// The statement's bytes in the policy source.
+    pub fn span(&self) -> Span {
+        self.span
+    }
+
+    /// The conditions, one per operator and key.
+    pub fn conditions(&self) -> &[Condition] {
+        &self.conditions
+    }
+}
+
+/// A parsed, validated and compiled policy document.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Policy {
+    pub(crate) name: String,
+    pub(crate) policy_type: PolicyType,
+    pub(crate) version: Option<Version>,
+    pub(crate) id: Option<String>,
+    pub(crate) statements: Vec<Statement>,
+    pub(crate) source: Arc<str>,
+    pub(crate) warnings: Vec<PolicyError>,
+}
+
+impl Policy {
+    /// Parses and validates `text` as a policy of type `policy_type`. `name` identifies it in
+    /// traces and messages. Every problem found is returned, each with its line and column.
+    pub fn parse(name: &str, text: &str, policy_type: PolicyType) -> Result<Policy, PolicyErrors> {
+        parse::parse_policy(name, text, policy_type)
+    }
+
+    /// The name given at parse time.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The type it was validated as.
+    pub fn policy_type(&self) -> PolicyType {
+        self.policy_type
+    }
+
+    /// `Version`, if present.
+    pub fn version(&self) -> Option<Version> {
+        self.version
+    }
+
+    /// `Id`, if present.
+    pub fn id(&self) -> Option<&str> {
+        self.id.as_deref()
+    }
+
+    /// The statements in document order.
+    pub fn statements(&self) -> &[Statement] {
+        &self.statements
+    }
+
+    /// The source text.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Problems that do not make the policy invalid (such as quotas that AWS managed policies are
+    /// exempt from).
+    pub fn warnings(&self) -> &[PolicyError] {
+        &self.warnings
+    }
+}
+
+/// AWS's default SCP, attached everywhere when SCPs are enabled.
+pub const FULL_AWS_ACCESS: &str = r#"{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Effect": "Allow",
+      "Action": "*",
+      "Resource": "*"
+    }
+  ]
+}"#;
+
+/// AWS's default RCP, attached everywhere when RCPs are enabled; it cannot be detached.
+pub const RCP_FULL_AWS_ACCESS: &str = r#"{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Effect": "Allow",
+      "Principal": "*",
+      "Action": "*",
+      "Resource": "*"
+    }
+  ]
+}"#;
