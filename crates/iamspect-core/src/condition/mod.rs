@@ -14,8 +14,8 @@ use crate::pattern::{Pattern, Syntax, Variables};
 use crate::request::Context;
 use crate::span::Span;
 
-pub use operator::{BaseOperator, Family, Operator, SetQualifier};
 pub(crate) use operator::OperatorError;
+pub use operator::{BaseOperator, Family, Operator, SetQualifier};
 
 /// A policy value as JSON gave it: AWS accepts numbers and booleans with or without quotes.
 #[derive(Clone, Debug, PartialEq)]
@@ -97,35 +97,72 @@ impl Condition {
         let family = operator.base.family();
         let err = |index: usize, what: &str, v: &RawValue| ValueError {
             index,
-            message: format!("`{}` is not {what}, as `{}` needs", v.text(), operator.base.name()),
+            message: format!(
+                "`{}` is not {what}, as `{}` needs",
+                v.text(),
+                operator.base.name()
+            ),
         };
         let values = match family {
             Family::String => {
-                let wildcards = matches!(operator.base, BaseOperator::StringLike | BaseOperator::StringNotLike);
-                let syntax = Syntax { wildcards, variables };
+                let wildcards = matches!(
+                    operator.base,
+                    BaseOperator::StringLike | BaseOperator::StringNotLike
+                );
+                let syntax = Syntax {
+                    wildcards,
+                    variables,
+                };
                 let mut out = Vec::with_capacity(raw.len());
                 for (i, v) in raw.iter().enumerate() {
-                    let p = Pattern::parse(&v.text(), syntax)
-                        .map_err(|e| ValueError { index: i, message: e.to_string() })?;
+                    let p = Pattern::parse(&v.text(), syntax).map_err(|e| ValueError {
+                        index: i,
+                        message: e.to_string(),
+                    })?;
                     out.push(p);
                 }
                 Values::String(out)
             }
             Family::Arn => {
-                let syntax = Syntax { wildcards: true, variables };
+                let syntax = Syntax {
+                    wildcards: true,
+                    variables,
+                };
                 let mut out = Vec::with_capacity(raw.len());
                 for (i, v) in raw.iter().enumerate() {
-                    let p = ArnPattern::parse(&v.text(), syntax)
-                        .map_err(|e| ValueError { index: i, message: e.to_string() })?;
+                    let p = ArnPattern::parse(&v.text(), syntax).map_err(|e| ValueError {
+                        index: i,
+                        message: e.to_string(),
+                    })?;
                     out.push(p);
                 }
                 Values::Arn(out)
             }
-            Family::Numeric => Values::Numeric(collect(raw, |v| value::parse_number(&v.text()), |i, v| err(i, "a number", v))?),
-            Family::Date => Values::Date(collect(raw, |v| value::parse_date(&v.text()), |i, v| err(i, "a date", v))?),
-            Family::Ip => Values::Ip(collect(raw, |v| value::parse_cidr(&v.text()), |i, v| err(i, "an IP address or CIDR block", v))?),
-            Family::Binary => Values::Binary(collect(raw, |v| value::parse_base64(&v.text()), |i, v| err(i, "base64", v))?),
-            Family::Null => Values::Null(collect(raw, |v| value::parse_bool(&v.text()), |i, v| err(i, "`true` or `false`", v))?),
+            Family::Numeric => Values::Numeric(collect(
+                raw,
+                |v| value::parse_number(&v.text()),
+                |i, v| err(i, "a number", v),
+            )?),
+            Family::Date => Values::Date(collect(
+                raw,
+                |v| value::parse_date(&v.text()),
+                |i, v| err(i, "a date", v),
+            )?),
+            Family::Ip => Values::Ip(collect(
+                raw,
+                |v| value::parse_cidr(&v.text()),
+                |i, v| err(i, "an IP address or CIDR block", v),
+            )?),
+            Family::Binary => Values::Binary(collect(
+                raw,
+                |v| value::parse_base64(&v.text()),
+                |i, v| err(i, "base64", v),
+            )?),
+            Family::Null => Values::Null(collect(
+                raw,
+                |v| value::parse_bool(&v.text()),
+                |i, v| err(i, "`true` or `false`", v),
+            )?),
             Family::Bool => {
                 let mut out = Vec::with_capacity(raw.len());
                 for (i, v) in raw.iter().enumerate() {
@@ -133,8 +170,17 @@ impl Condition {
                     if let Some(b) = value::parse_bool(&text) {
                         out.push(BoolValue::Lit(b));
                     } else if variables && text.contains("${") {
-                        let p = Pattern::parse(&text, Syntax { wildcards: false, variables })
-                            .map_err(|e| ValueError { index: i, message: e.to_string() })?;
+                        let p = Pattern::parse(
+                            &text,
+                            Syntax {
+                                wildcards: false,
+                                variables,
+                            },
+                        )
+                        .map_err(|e| ValueError {
+                            index: i,
+                            message: e.to_string(),
+                        })?;
                         out.push(BoolValue::Var(p));
                     } else {
                         return Err(err(i, "`true` or `false`", v));
@@ -175,8 +221,14 @@ impl Condition {
     pub(crate) fn variable_keys(&self) -> Vec<&str> {
         let mut out = Vec::new();
         match &self.values {
-            Values::String(ps) => ps.iter().for_each(|p| out.extend(p.variables().map(|v| &*v.key))),
-            Values::Arn(ps) => ps.iter().for_each(|a| a.patterns().iter().for_each(|p| out.extend(p.variables().map(|v| &*v.key)))),
+            Values::String(ps) => ps
+                .iter()
+                .for_each(|p| out.extend(p.variables().map(|v| &*v.key))),
+            Values::Arn(ps) => ps.iter().for_each(|a| {
+                a.patterns()
+                    .iter()
+                    .for_each(|p| out.extend(p.variables().map(|v| &*v.key)))
+            }),
             Values::Bool(bs) => bs.iter().for_each(|b| {
                 if let BoolValue::Var(p) = b {
                     out.extend(p.variables().map(|v| &*v.key));
@@ -224,7 +276,11 @@ impl Condition {
             None if negated => request_values.iter().all(|v| test(v)),
             None => request_values.iter().any(|v| test(v)),
         };
-        if type_error { Outcome::TypeError } else { bool_outcome(result) }
+        if type_error {
+            Outcome::TypeError
+        } else {
+            bool_outcome(result)
+        }
     }
 
     /// Does the request value match any policy value under the positive form of the operator?
@@ -234,7 +290,8 @@ impl Condition {
         let base = self.operator.base;
         Some(match &self.values {
             Values::String(ps) => {
-                let ignore_case = matches!(base, StringEqualsIgnoreCase | StringNotEqualsIgnoreCase);
+                let ignore_case =
+                    matches!(base, StringEqualsIgnoreCase | StringNotEqualsIgnoreCase);
                 ps.iter().any(|p| p.matches(v, ignore_case, vars))
             }
             Values::Arn(ps) => ps.iter().any(|p| p.matches(v, vars)),
@@ -262,7 +319,9 @@ impl Condition {
                 let x = value::parse_bool(v)?;
                 bs.iter().any(|b| match b {
                     BoolValue::Lit(b) => *b == x,
-                    BoolValue::Var(p) => p.render(vars).and_then(|s| value::parse_bool(&s)) == Some(x),
+                    BoolValue::Var(p) => {
+                        p.render(vars).and_then(|s| value::parse_bool(&s)) == Some(x)
+                    }
                 })
             }
             Values::Binary(bs) => {
@@ -287,5 +346,8 @@ fn collect<T>(
     parse: impl Fn(&RawValue) -> Option<T>,
     err: impl Fn(usize, &RawValue) -> ValueError,
 ) -> Result<Vec<T>, ValueError> {
-    raw.iter().enumerate().map(|(i, v)| parse(v).ok_or_else(|| err(i, v))).collect()
+    raw.iter()
+        .enumerate()
+        .map(|(i, v)| parse(v).ok_or_else(|| err(i, v)))
+        .collect()
 }

@@ -57,8 +57,14 @@ pub enum Family {
 const NAMES: &[(&str, BaseOperator)] = &[
     ("StringEquals", BaseOperator::StringEquals),
     ("StringNotEquals", BaseOperator::StringNotEquals),
-    ("StringEqualsIgnoreCase", BaseOperator::StringEqualsIgnoreCase),
-    ("StringNotEqualsIgnoreCase", BaseOperator::StringNotEqualsIgnoreCase),
+    (
+        "StringEqualsIgnoreCase",
+        BaseOperator::StringEqualsIgnoreCase,
+    ),
+    (
+        "StringNotEqualsIgnoreCase",
+        BaseOperator::StringNotEqualsIgnoreCase,
+    ),
     ("StringLike", BaseOperator::StringLike),
     ("StringNotLike", BaseOperator::StringNotLike),
     ("NumericEquals", BaseOperator::NumericEquals),
@@ -66,7 +72,10 @@ const NAMES: &[(&str, BaseOperator)] = &[
     ("NumericLessThan", BaseOperator::NumericLessThan),
     ("NumericLessThanEquals", BaseOperator::NumericLessThanEquals),
     ("NumericGreaterThan", BaseOperator::NumericGreaterThan),
-    ("NumericGreaterThanEquals", BaseOperator::NumericGreaterThanEquals),
+    (
+        "NumericGreaterThanEquals",
+        BaseOperator::NumericGreaterThanEquals,
+    ),
     ("DateEquals", BaseOperator::DateEquals),
     ("DateNotEquals", BaseOperator::DateNotEquals),
     ("DateLessThan", BaseOperator::DateLessThan),
@@ -87,18 +96,33 @@ const NAMES: &[(&str, BaseOperator)] = &[
 impl BaseOperator {
     /// The name as AWS spells it.
     pub fn name(self) -> &'static str {
-        NAMES.iter().find(|(_, op)| *op == self).map_or("", |(name, _)| name)
+        NAMES
+            .iter()
+            .find(|(_, op)| *op == self)
+            .map_or("", |(name, _)| name)
     }
 
     /// The family of values it compares.
     pub fn family(self) -> Family {
         use BaseOperator::*;
         match self {
-            StringEquals | StringNotEquals | StringEqualsIgnoreCase | StringNotEqualsIgnoreCase
-            | StringLike | StringNotLike => Family::String,
-            NumericEquals | NumericNotEquals | NumericLessThan | NumericLessThanEquals
-            | NumericGreaterThan | NumericGreaterThanEquals => Family::Numeric,
-            DateEquals | DateNotEquals | DateLessThan | DateLessThanEquals | DateGreaterThan
+            StringEquals
+            | StringNotEquals
+            | StringEqualsIgnoreCase
+            | StringNotEqualsIgnoreCase
+            | StringLike
+            | StringNotLike => Family::String,
+            NumericEquals
+            | NumericNotEquals
+            | NumericLessThan
+            | NumericLessThanEquals
+            | NumericGreaterThan
+            | NumericGreaterThanEquals => Family::Numeric,
+            DateEquals
+            | DateNotEquals
+            | DateLessThan
+            | DateLessThanEquals
+            | DateGreaterThan
             | DateGreaterThanEquals => Family::Date,
             Bool => Family::Bool,
             BinaryEquals => Family::Binary,
@@ -172,7 +196,11 @@ impl Operator {
         if base == BaseOperator::Null && if_exists {
             return Err(OperatorError::NullIfExists);
         }
-        Ok(Operator { base, qualifier, if_exists })
+        Ok(Operator {
+            base,
+            qualifier,
+            if_exists,
+        })
     }
 }
 
@@ -202,7 +230,10 @@ mod tests {
         assert_eq!(op.qualifier, Some(SetQualifier::ForAllValues));
         assert!(op.if_exists);
         assert_eq!(op.to_string(), "ForAllValues:StringNotLikeIfExists");
-        assert_eq!(Operator::parse("NullIfExists"), Err(OperatorError::NullIfExists));
+        assert_eq!(
+            Operator::parse("NullIfExists"),
+            Err(OperatorError::NullIfExists)
+        );
         assert!(Operator::parse("stringequals").is_err());
         assert!(Operator::parse("StringEqualz").is_err());
     }

@@ -63,12 +63,16 @@ pub(crate) fn is_public(policy: &Policy) -> bool {
         if stmt.effect != Effect::Allow {
             return false;
         }
-        let Some(block) = &stmt.principal else { return false };
+        let Some(block) = &stmt.principal else {
+            return false;
+        };
         let public = !block.not
-            && block
-                .entries
-                .iter()
-                .any(|(e, _)| matches!(e, PrincipalEntry::Everyone | PrincipalEntry::Aws(AwsPrincipal::Any)));
+            && block.entries.iter().any(|(e, _)| {
+                matches!(
+                    e,
+                    PrincipalEntry::Everyone | PrincipalEntry::Aws(AwsPrincipal::Any)
+                )
+            });
         if !public {
             return false;
         }
@@ -76,7 +80,9 @@ pub(crate) fn is_public(policy: &Policy) -> bool {
             let positive = !c.operator.base.is_negated() && c.operator.base != BaseOperator::Null;
             positive
                 && NON_PUBLIC_KEYS.contains(&&*c.key_lower)
-                && c.raw_values.iter().all(|v| !v.contains(['*', '?']) && !v.contains("${"))
+                && c.raw_values
+                    .iter()
+                    .all(|v| !v.contains(['*', '?']) && !v.contains("${"))
         });
         !limited
     })
@@ -85,7 +91,11 @@ pub(crate) fn is_public(policy: &Policy) -> bool {
 /// With `RestrictPublicBuckets` on and a public bucket policy, the policy's grants reach only
 /// service principals and principals of the bucket owner's account. Returns the restricted grant
 /// when the restriction takes one away.
-pub(crate) fn restrict_public_buckets(req: &Request, policies: &Policies, grant: Option<GrantKind>) -> Option<Option<GrantKind>> {
+pub(crate) fn restrict_public_buckets(
+    req: &Request,
+    policies: &Policies,
+    grant: Option<GrantKind>,
+) -> Option<Option<GrantKind>> {
     let settings = policies.s3.as_ref()?;
     if !settings.restrict_public_buckets || grant.is_none() {
         return None;
@@ -94,6 +104,7 @@ pub(crate) fn restrict_public_buckets(req: &Request, policies: &Policies, grant:
     if !is_public(policy) {
         return None;
     }
-    let insider = matches!(req.principal.kind, PrincipalKind::Service { .. }) || req.is_same_account();
+    let insider =
+        matches!(req.principal.kind, PrincipalKind::Service { .. }) || req.is_same_account();
     if insider { None } else { Some(None) }
 }

@@ -1,0 +1,612 @@
+//! The case file format (`shared/spec/case-format.md`): reading case files, resolving their
+//! policies (inline, from the file's library, from `.json` paths, or AWS's built-in
+//! `FullAWSAccess`/`RCPFullAWSAccess`), and checking decisions against `expect`.
+//!
+//! Each distinct policy text is compiled once per [`Compiler`], however many cases use it.
+
+mod raw;
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use iamspect_core::policy::{FULL_AWS_ACCESS, MAX_POLICY_BYTES, RCP_FULL_AWS_ACCESS};
+use iamspect_core::{
+    Context, Decision, Denier, Outcome, Policies, Policy, PolicyType, Principal, PrincipalKind,
+    Request, S3Acl, S3AclGrant, S3Settings,
+};
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+pub use raw::Expect;
+use raw::{RawCase, RawFile, RawPolicy, RawPrincipal};
+
+/// The largest case file read (policies referenced by path have their own limit).
+pub const MAX_CASE_FILE_BYTES: u64 = 16 << 20;
+
+/// Why a case is invalid input. `code` is AWS-like (`MalformedPolicyDocument`, `LimitExceeded`,
+/// `InvalidInput`); `expect.error` matches against `code: message`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CaseError {
+    /// A short code.
+    pub code: &'static str,
+    /// What is wrong and where.
+    pub message: String,
+}
+
+impl std::fmt::Display for CaseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+fn invalid(message: String) -> CaseError {
+    CaseError {
+        code: "InvalidInput",
+        message,
+    }
+}
+
+/// Why a file could not be read at all (exit code 2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileError {
+    /// The file.
+    pub path: PathBuf,
+    /// What is wrong (with line and column where known).
+    pub message: String,
+}
+
+impl std::fmt::Display for FileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path.display(), self.message)
+    }
+}
+
+/// A request with every policy that applies, ready to authorize.
+#[derive(Clone, Debug)]
+pub struct Built {
+    /// The request.
+    pub request: Request,
+    /// The policies.
+    pub policies: Policies,
+}
+
+/// One case of a file.
+#[derive(Clone, Debug)]
+pub struct Case {
+    /// Position in the file (0-based).
+    pub index: usize,
+    /// `description`.
+    pub description: Option<String>,
+    /// `expect`.
+    pub expect: Option<Expect>,
+    /// The request and policies, or why the case is invalid.
+    pub built: Result<Built, CaseError>,
+}
+
+/// A case file.
+#[derive(Clone, Debug)]
+pub struct CaseFile {
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// The file's `description`.
+    pub description: Option<String>,
+    /// Its cases.
+    pub cases: Vec<Case>,
+}
+
+/// Compiles policies once and remembers them by type and text.
+#[derive(Default)]
+pub struct Compiler {
+    cache: HashMap<(PolicyType, String), Result<Arc<Policy>, CaseError>>,
+}
+
+impl Compiler {
+    /// A new, empty cache.
+    pub fn new() -> Compiler {
+        Compiler::default()
+    }
+
+    /// Parses `text` as a policy of `policy_type`, or returns the earlier result for the same text.
+    pub fn compile(
+        &mut self,
+        name: &str,
+        text: &str,
+        policy_type: PolicyType,
+    ) -> Result<Arc<Policy>, CaseError> {
+        let key = (policy_type, text.to_string());
+        if let Some(hit) = self.cache.get(&key) {
+            return hit.clone();
+        }
+        let res = Policy::parse(name, text, policy_type)
+            .map(Arc::new)
+            .map_err(|errs| {
+                let code = if errs
+                    .errors
+                    .iter()
+                    .any(|e| e.message().contains("characters ("))
+                {
+                    "LimitExceeded"
+                } else {
+                    "MalformedPolicyDocument"
+                };
+                CaseError {
+                    code,
+                    message: format!(
+                        "{} {}: {}",
+                        policy_type.description(),
+                        name,
+                        join_errors(&errs)
+                    ),
+                }
+            });
+        self.cache.insert(key, res.clone());
+        res
+    }
+
+    /// The number of distinct policies compiled.
+    pub fn len(&self) -> usize {
+        self.cache.len()
+    }
+
+    /// True if nothing was compiled yet.
+    pub fn is_empty(&self) -> bool {
+        self.cache.is_empty()
+    }
+}
+
+fn join_errors(errs: &iamspect_core::PolicyErrors) -> String {
+    errs.errors
+        .iter()
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Reads a case file from disk.
+pub fn load_file(path: &Path, compiler: &mut Compiler) -> Result<CaseFile, FileError> {
+    let text = read_limited(path, MAX_CASE_FILE_BYTES).map_err(|message| FileError {
+        path: path.to_path_buf(),
+        message,
+    })?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    load_str(&text, path, base, compiler)
+}
+
+fn read_limited(path: &Path, limit: u64) -> Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
+    if meta.len() > limit {
+        return Err(format!(
+            "the file is {} bytes; at most {limit} are read",
+            meta.len()
+        ));
+    }
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))
+}
+
+/// Reads case file text; `base` is where relative policy paths are resolved.
+pub fn load_str(
+    text: &str,
+    path: &Path,
+    base: &Path,
+    compiler: &mut Compiler,
+) -> Result<CaseFile, FileError> {
+    let file_err = |message: String| FileError {
+        path: path.to_path_buf(),
+        message,
+    };
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| file_err(format!("invalid JSON: {e}")))?;
+    let Value::Object(obj) = &value else {
+        return Err(file_err("a case file must hold a JSON object".to_string()));
+    };
+    let (description, library, raw_cases) = if obj.contains_key("cases") {
+        let file: RawFile = serde_json::from_str(text).map_err(|e| file_err(e.to_string()))?;
+        (file.description, file.policies, file.cases)
+    } else {
+        let whole: Box<RawValue> =
+            serde_json::from_str(text).map_err(|e| file_err(e.to_string()))?;
+        (None, Default::default(), vec![whole])
+    };
+    let resolver = Resolver {
+        library: &library,
+        base,
+    };
+    let mut cases = Vec::with_capacity(raw_cases.len());
+    for (index, raw) in raw_cases.iter().enumerate() {
+        cases.push(
+            build_case(index, raw.get(), &resolver, compiler)
+                .map_err(|m| file_err(format!("case {index}: {m}")))?,
+        );
+    }
+    Ok(CaseFile {
+        path: path.to_path_buf(),
+        description,
+        cases,
+    })
+}
+
+/// Builds one case from its JSON text (as in a `.jsonl` batch line); relative policy paths are
+/// resolved against `base`. The outer error means `expect` itself could not be read.
+pub fn case_from_str(
+    index: usize,
+    text: &str,
+    base: &Path,
+    compiler: &mut Compiler,
+) -> Result<Case, String> {
+    let library = Default::default();
+    build_case(
+        index,
+        text,
+        &Resolver {
+            library: &library,
+            base,
+        },
+        compiler,
+    )
+}
+
+struct Resolver<'a> {
+    library: &'a std::collections::BTreeMap<String, RawPolicy>,
+    base: &'a Path,
+}
+
+impl Resolver<'_> {
+    /// The policy's name and text.
+    fn resolve(&self, raw: &RawValue, fallback_name: &str) -> Result<(String, String), CaseError> {
+        let text = raw.get().trim();
+        if !text.starts_with('"') {
+            return Ok((fallback_name.to_string(), text.to_string()));
+        }
+        let name: String =
+            serde_json::from_str(text).map_err(|e| invalid(format!("{fallback_name}: {e}")))?;
+        match name.as_str() {
+            "FullAWSAccess" => return Ok((name, FULL_AWS_ACCESS.to_string())),
+            "RCPFullAWSAccess" => return Ok((name, RCP_FULL_AWS_ACCESS.to_string())),
+            _ => {}
+        }
+        if let Some(entry) = self.library.get(&name) {
+            let entry_text = entry.get().trim();
+            if entry_text.starts_with('"') {
+                let path: String = serde_json::from_str(entry_text)
+                    .map_err(|e| invalid(format!("policy `{name}`: {e}")))?;
+                return self.read_path(&path).map(|t| (name, t));
+            }
+            return Ok((name, entry_text.to_string()));
+        }
+        if name.ends_with(".json") {
+            return self.read_path(&name).map(|t| (name, t));
+        }
+        Err(invalid(format!(
+            "`{name}` is not a policy of the file's `policies`, a `.json` path, `FullAWSAccess` or `RCPFullAWSAccess`"
+        )))
+    }
+
+    fn read_path(&self, path: &str) -> Result<String, CaseError> {
+        let full = self.base.join(path);
+        read_limited(&full, MAX_POLICY_BYTES as u64)
+            .map_err(|m| invalid(format!("policy file `{}`: {m}", full.display())))
+    }
+}
+
+fn build_case(
+    index: usize,
+    text: &str,
+    resolver: &Resolver<'_>,
+    compiler: &mut Compiler,
+) -> Result<Case, String> {
+    // `expect` and `description` are read first, so that an invalid case can still be checked
+    // against `expect.error`.
+    let loose: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let expect = match loose.get("expect") {
+        Some(v) => Some(
+            serde_json::from_value::<Expect>(v.clone()).map_err(|e| format!("`expect`: {e}"))?,
+        ),
+        None => None,
+    };
+    let description = loose
+        .get("description")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let built = match serde_json::from_str::<RawCase>(text) {
+        Ok(raw) => build(raw, resolver, compiler),
+        Err(e) => Err(invalid(e.to_string())),
+    };
+    Ok(Case {
+        index,
+        description,
+        expect,
+        built,
+    })
+}
+
+/// Actions whose resource policy is the role's trust policy.
+fn is_trust_action(action: &str, resource: &str) -> bool {
+    let trust = [
+        "sts:assumerole",
+        "sts:assumerolewithsaml",
+        "sts:assumerolewithwebidentity",
+        "sts:tagsession",
+        "sts:setsourceidentity",
+    ];
+    trust.contains(&action.to_ascii_lowercase().as_str())
+        && iamspect_core::Arn::parse(resource)
+            .is_some_and(|a| a.service == "iam" && a.resource.starts_with("role/"))
+}
+
+fn build(
+    raw: RawCase,
+    resolver: &Resolver<'_>,
+    compiler: &mut Compiler,
+) -> Result<Built, CaseError> {
+    let principal = principal(raw.principal)?;
+    let mut context = Context::new();
+    for (key, value) in &raw.context {
+        context.insert(key, context_values(key, value)?);
+    }
+    let request = Request::new(
+        principal,
+        &raw.action,
+        &raw.resource,
+        raw.resource_account.as_deref(),
+        context,
+    )
+    .map_err(|e| invalid(e.to_string()))?;
+    let is_root = matches!(request.principal().kind, PrincipalKind::Root { .. });
+    if is_root && (!raw.identity_policies.is_empty() || raw.permissions_boundary.is_some()) {
+        return Err(invalid(
+            "the root user cannot have identity-based policies or a permissions boundary"
+                .to_string(),
+        ));
+    }
+
+    let mut one = |raw: &RawValue, name: &str, t: PolicyType| -> Result<Arc<Policy>, CaseError> {
+        let (name, text) = resolver.resolve(raw, name)?;
+        compiler.compile(&name, &text, t)
+    };
+    let resource_type = if is_trust_action(&raw.action, &raw.resource) {
+        PolicyType::Trust
+    } else {
+        PolicyType::Resource
+    };
+    let mut policies = Policies::default();
+    for (i, p) in raw.identity_policies.iter().enumerate() {
+        policies.identity.push(one(
+            p,
+            &format!("identityPolicies[{i}]"),
+            PolicyType::Identity,
+        )?);
+    }
+    if let Some(p) = &raw.resource_policy {
+        policies.resource = Some(one(p, "resourcePolicy", resource_type)?);
+    }
+    if let Some(p) = &raw.permissions_boundary {
+        policies.permissions_boundary = Some(one(
+            p,
+            "permissionsBoundary",
+            PolicyType::PermissionsBoundary,
+        )?);
+    }
+    for (i, p) in raw.session_policies.iter().enumerate() {
+        policies.session.push(one(
+            p,
+            &format!("sessionPolicies[{i}]"),
+            PolicyType::Session,
+        )?);
+    }
+    let mut levels = |levels: &Option<Vec<Vec<RawPolicy>>>,
+                      field: &str,
+                      t: PolicyType|
+     -> Result<Option<Vec<Vec<Arc<Policy>>>>, CaseError> {
+        let Some(levels) = levels else {
+            return Ok(None);
+        };
+        let mut out = Vec::with_capacity(levels.len());
+        for (l, level) in levels.iter().enumerate() {
+            let mut ps = Vec::with_capacity(level.len());
+            for (i, p) in level.iter().enumerate() {
+                ps.push(one(p, &format!("{field}[{l}][{i}]"), t)?);
+            }
+            out.push(ps);
+        }
+        Ok(Some(out))
+    };
+    policies.scps = levels(&raw.scps, "scps", PolicyType::Scp)?;
+    policies.rcps = levels(&raw.rcps, "rcps", PolicyType::Rcp)?;
+    let mut one = |raw: &RawValue, name: &str, t: PolicyType| -> Result<Arc<Policy>, CaseError> {
+        let (name, text) = resolver.resolve(raw, name)?;
+        compiler.compile(&name, &text, t)
+    };
+    if let Some(p) = &raw.vpc_endpoint_policy {
+        policies.vpc_endpoint = Some(one(p, "vpcEndpointPolicy", PolicyType::VpcEndpoint)?);
+    }
+    if let Some(s3) = raw.s3 {
+        policies.s3 = Some(S3Settings {
+            block_public_acls: s3.block_public_access.block_public_acls,
+            ignore_public_acls: s3.block_public_access.ignore_public_acls,
+            block_public_policy: s3.block_public_access.block_public_policy,
+            restrict_public_buckets: s3.block_public_access.restrict_public_buckets,
+            object_ownership: s3.object_ownership,
+            acl: s3.acl.as_ref().map(acl).transpose()?,
+            bucket_abac_enabled: s3.bucket_abac_enabled,
+        });
+    }
+    policies.kms_aws_managed_key = raw.kms.is_some_and(|k| k.aws_managed_key);
+    Ok(Built { request, policies })
+}
+
+fn principal(raw: RawPrincipal) -> Result<Principal, CaseError> {
+    let obj = match raw {
+        RawPrincipal::Text(text) => {
+            return Principal::parse(&text).map_err(|e| invalid(e.to_string()));
+        }
+        RawPrincipal::Object(obj) => obj,
+    };
+    let mut p = match (&obj.arn, &obj.service, &obj.federated) {
+        (Some(arn), None, None) => Principal::parse(arn).map_err(|e| invalid(e.to_string()))?,
+        (None, Some(service), None) => Principal::new(PrincipalKind::Service {
+            name: service.clone(),
+        }),
+        (None, None, Some(provider)) => Principal::new(PrincipalKind::Federated {
+            provider: provider.clone(),
+        }),
+        _ => {
+            return Err(invalid(
+                "a principal object needs exactly one of `arn`, `service` and `federated`"
+                    .to_string(),
+            ));
+        }
+    };
+    p.tags = obj.tags.into_iter().collect();
+    p.service_linked_role |= obj.service_linked_role;
+    p.management_account = obj.management_account;
+    p.id = obj.id;
+    if let Some(parent) = obj.federated_by {
+        match &mut p.kind {
+            PrincipalKind::FederatedUser { parent_user, .. } => *parent_user = Some(parent),
+            _ => {
+                return Err(invalid(
+                    "`federatedBy` is only for federated-user principals".to_string(),
+                ));
+            }
+        }
+    }
+    Ok(p)
+}
+
+fn scalar(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn context_values(key: &str, value: &Value) -> Result<Vec<String>, CaseError> {
+    let bad = || {
+        invalid(format!(
+            "context key `{key}`: a value must be a string, number or boolean, or an array of them"
+        ))
+    };
+    match value {
+        Value::Array(items) => items.iter().map(|v| scalar(v).ok_or_else(bad)).collect(),
+        other => Ok(vec![scalar(other).ok_or_else(bad)?]),
+    }
+}
+
+/// An ACL: a canned ACL name, or `{"grants": [{"grantee": ..., "permission": ...}]}`.
+fn acl(value: &Value) -> Result<S3Acl, CaseError> {
+    let grant = |grantee: &str, permission: &str| S3AclGrant {
+        grantee: grantee.to_string(),
+        permission: permission.to_string(),
+    };
+    match value {
+        Value::String(canned) => {
+            let grants = match canned.as_str() {
+                "private"
+                | "bucket-owner-full-control"
+                | "bucket-owner-read"
+                | "aws-exec-read"
+                | "log-delivery-write" => vec![],
+                "public-read" => vec![grant("AllUsers", "READ")],
+                "public-read-write" => vec![grant("AllUsers", "READ"), grant("AllUsers", "WRITE")],
+                "authenticated-read" => vec![grant("AuthenticatedUsers", "READ")],
+                other => return Err(invalid(format!("`{other}` is not a canned ACL"))),
+            };
+            Ok(S3Acl { grants })
+        }
+        Value::Object(obj) => {
+            let mut grants = Vec::new();
+            for g in obj
+                .get("grants")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let grantee = g.get("grantee").and_then(Value::as_str);
+                let permission = g.get("permission").and_then(Value::as_str);
+                match (grantee, permission) {
+                    (Some(grantee), Some(permission)) => grants.push(grant(grantee, permission)),
+                    _ => {
+                        return Err(invalid(
+                            "an ACL grant needs `grantee` and `permission`".to_string(),
+                        ));
+                    }
+                }
+            }
+            Ok(S3Acl { grants })
+        }
+        _ => Err(invalid(
+            "`acl` must be a canned ACL name or an object with `grants`".to_string(),
+        )),
+    }
+}
+
+/// What a case produced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Actual {
+    /// A decision.
+    Decision(Outcome),
+    /// The case was rejected.
+    Error(CaseError),
+}
+
+impl Actual {
+    /// The `deniedBy` names, in evaluation order.
+    pub fn denied_by_names(&self) -> Vec<&'static str> {
+        match self {
+            Actual::Decision(o) => o.denied_by.iter().map(Denier::as_str).collect(),
+            Actual::Error(_) => Vec::new(),
+        }
+    }
+}
+
+/// Runs a case; returns what came out and whether it is what `expect` says.
+pub fn run(case: &Case) -> (Actual, bool) {
+    let actual = match &case.built {
+        Ok(b) => Actual::Decision(iamspect_core::authorize(&b.request, &b.policies)),
+        Err(e) => Actual::Error(e.clone()),
+    };
+    let pass = case.expect.as_ref().is_some_and(|e| matches(e, &actual));
+    (actual, pass)
+}
+
+/// Does `actual` satisfy `expect`?
+pub fn matches(expect: &Expect, actual: &Actual) -> bool {
+    match (expect, actual) {
+        (
+            Expect {
+                error: Some(want), ..
+            },
+            Actual::Error(e),
+        ) => e
+            .to_string()
+            .to_ascii_lowercase()
+            .contains(&want.to_ascii_lowercase()),
+        (Expect { error: Some(_), .. }, Actual::Decision(_)) => false,
+        (_, Actual::Error(_)) => false,
+        (
+            Expect {
+                decision,
+                denied_by,
+                ..
+            },
+            Actual::Decision(o),
+        ) => {
+            let decision_ok = match decision.as_deref() {
+                Some(d) => Decision::from_name(d) == Some(o.decision),
+                None => true,
+            };
+            let denied_ok = match denied_by {
+                Some(want) => {
+                    let want: BTreeSet<&str> = want.iter().map(String::as_str).collect();
+                    let got: BTreeSet<&str> = o.denied_by.iter().map(Denier::as_str).collect();
+                    want == got
+                }
+                None => true,
+            };
+            decision_ok && denied_ok && (decision.is_some() || denied_by.is_some())
+        }
+    }
+}

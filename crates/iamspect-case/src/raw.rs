@@ -1,0 +1,122 @@
+//! The case format as JSON, field for field (`shared/spec/case-format.md`). Unknown fields are
+//! rejected: a typo in `identityPolicies` must not silently mean "no identity policies".
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+/// A policy: a document inline, or a string naming a library entry or a `.json` path. Kept as raw
+/// text so that inline documents are parsed exactly as written (duplicate keys included).
+pub(crate) type RawPolicy = Box<RawValue>;
+
+/// A file: one case, or many with a shared policy library.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawFile {
+    pub(crate) description: Option<String>,
+    #[serde(default)]
+    pub(crate) policies: BTreeMap<String, RawPolicy>,
+    pub(crate) cases: Vec<Box<RawValue>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum RawPrincipal {
+    Text(String),
+    Object(PrincipalObject),
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct PrincipalObject {
+    pub(crate) arn: Option<String>,
+    pub(crate) service: Option<String>,
+    pub(crate) federated: Option<String>,
+    #[serde(default)]
+    pub(crate) tags: BTreeMap<String, String>,
+    #[serde(default)]
+    pub(crate) service_linked_role: bool,
+    #[serde(default)]
+    pub(crate) management_account: bool,
+    pub(crate) federated_by: Option<String>,
+    pub(crate) id: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct BlockPublicAccess {
+    #[serde(default)]
+    pub(crate) block_public_acls: bool,
+    #[serde(default)]
+    pub(crate) ignore_public_acls: bool,
+    #[serde(default)]
+    pub(crate) block_public_policy: bool,
+    #[serde(default)]
+    pub(crate) restrict_public_buckets: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct S3 {
+    #[serde(default)]
+    pub(crate) block_public_access: BlockPublicAccess,
+    pub(crate) object_ownership: Option<String>,
+    pub(crate) acl: Option<Value>,
+    #[serde(default)]
+    pub(crate) bucket_abac_enabled: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct Kms {
+    #[serde(default)]
+    pub(crate) aws_managed_key: bool,
+}
+
+/// What must come out.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Expect {
+    /// `allowed`, `explicitDeny` or `implicitDeny`.
+    pub decision: Option<String>,
+    /// The policy types that deny, compared as a set.
+    pub denied_by: Option<Vec<String>>,
+    /// The case must be rejected with an error containing this text.
+    pub error: Option<String>,
+}
+
+/// One case, as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct RawCase {
+    #[expect(
+        dead_code,
+        reason = "read before the strict parse, so invalid cases can still be reported"
+    )]
+    pub(crate) description: Option<String>,
+    pub(crate) principal: RawPrincipal,
+    pub(crate) action: String,
+    pub(crate) resource: String,
+    pub(crate) resource_account: Option<String>,
+    #[serde(default)]
+    pub(crate) context: BTreeMap<String, Value>,
+    #[serde(default)]
+    pub(crate) identity_policies: Vec<RawPolicy>,
+    pub(crate) resource_policy: Option<RawPolicy>,
+    pub(crate) permissions_boundary: Option<RawPolicy>,
+    #[serde(default)]
+    pub(crate) session_policies: Vec<RawPolicy>,
+    pub(crate) scps: Option<Vec<Vec<RawPolicy>>>,
+    pub(crate) rcps: Option<Vec<Vec<RawPolicy>>>,
+    pub(crate) vpc_endpoint_policy: Option<RawPolicy>,
+    pub(crate) s3: Option<S3>,
+    pub(crate) kms: Option<Kms>,
+    #[serde(default)]
+    #[expect(
+        dead_code,
+        reason = "read before the strict parse, so invalid cases can still be checked"
+    )]
+    pub(crate) expect: Option<Expect>,
+}

@@ -1,0 +1,41 @@
+//! The `iamspect` command: parses arguments and dispatches to one file per subcommand.
+//!
+//! Exit codes: 0 success (allowed, all cases pass, policy valid), 1 denied or failed, 2 bad input.
+
+mod command;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Decide AWS IAM requests offline, exactly as AWS does.
+///
+/// Exit codes: 0 success (allowed, every case passed, the policy is valid); 1 denied or failed;
+/// 2 bad input (a file that cannot be read or parsed, bad arguments).
+#[derive(Parser)]
+#[command(name = "iamspect", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run case files and compare each decision with its `expect`.
+    Test(command::test::Args),
+    /// Decide the cases of a case file and print the decision and its trace.
+    Eval(command::eval::Args),
+    /// Check a policy document against AWS's grammar and the rules of its policy type.
+    Validate(command::validate::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Test(args) => command::test::run(args),
+        Command::Eval(args) => command::eval::run(args),
+        Command::Validate(args) => command::validate::run(args),
+    };
+    ExitCode::from(code)
+}
