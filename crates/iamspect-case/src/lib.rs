@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 use iamspect_core::policy::{FULL_AWS_ACCESS, MAX_POLICY_BYTES, RCP_FULL_AWS_ACCESS};
 use iamspect_core::{
-    Context, Decision, Denier, Outcome, Policies, Policy, PolicyType, Principal, PrincipalKind,
-    Request, S3Acl, S3AclGrant, S3Settings,
+    Context, Decision, Denier, Outcome, Policies, Policy, PolicyType, Principal, PrincipalKind, Request, S3Acl,
+    S3AclGrant, S3Settings,
 };
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -41,10 +41,7 @@ impl std::fmt::Display for CaseError {
 }
 
 fn invalid(message: String) -> CaseError {
-    CaseError {
-        code: "InvalidInput",
-        message,
-    }
+    CaseError { code: "InvalidInput", message }
 }
 
 /// Why a file could not be read at all (exit code 2).
@@ -108,38 +105,19 @@ impl Compiler {
     }
 
     /// Parses `text` as a policy of `policy_type`, or returns the earlier result for the same text.
-    pub fn compile(
-        &mut self,
-        name: &str,
-        text: &str,
-        policy_type: PolicyType,
-    ) -> Result<Arc<Policy>, CaseError> {
+    pub fn compile(&mut self, name: &str, text: &str, policy_type: PolicyType) -> Result<Arc<Policy>, CaseError> {
         let key = (policy_type, text.to_string());
         if let Some(hit) = self.cache.get(&key) {
             return hit.clone();
         }
-        let res = Policy::parse(name, text, policy_type)
-            .map(Arc::new)
-            .map_err(|errs| {
-                let code = if errs
-                    .errors
-                    .iter()
-                    .any(|e| e.message().contains("characters ("))
-                {
-                    "LimitExceeded"
-                } else {
-                    "MalformedPolicyDocument"
-                };
-                CaseError {
-                    code,
-                    message: format!(
-                        "{} {}: {}",
-                        policy_type.description(),
-                        name,
-                        join_errors(&errs)
-                    ),
-                }
-            });
+        let res = Policy::parse(name, text, policy_type).map(Arc::new).map_err(|errs| {
+            let code = if errs.errors.iter().any(|e| e.message().contains("characters (")) {
+                "LimitExceeded"
+            } else {
+                "MalformedPolicyDocument"
+            };
+            CaseError { code, message: format!("{} {}: {}", policy_type.description(), name, join_errors(&errs)) }
+        });
         self.cache.insert(key, res.clone());
         res
     }
@@ -156,19 +134,13 @@ impl Compiler {
 }
 
 fn join_errors(errs: &iamspect_core::PolicyErrors) -> String {
-    errs.errors
-        .iter()
-        .map(|e| e.to_string())
-        .collect::<Vec<_>>()
-        .join("; ")
+    errs.errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; ")
 }
 
 /// Reads a case file from disk.
 pub fn load_file(path: &Path, compiler: &mut Compiler) -> Result<CaseFile, FileError> {
-    let text = read_limited(path, MAX_CASE_FILE_BYTES).map_err(|message| FileError {
-        path: path.to_path_buf(),
-        message,
-    })?;
+    let text =
+        read_limited(path, MAX_CASE_FILE_BYTES).map_err(|message| FileError { path: path.to_path_buf(), message })?;
     let base = path.parent().unwrap_or(Path::new("."));
     load_str(&text, path, base, compiler)
 }
@@ -176,27 +148,15 @@ pub fn load_file(path: &Path, compiler: &mut Compiler) -> Result<CaseFile, FileE
 fn read_limited(path: &Path, limit: u64) -> Result<String, String> {
     let meta = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
     if meta.len() > limit {
-        return Err(format!(
-            "the file is {} bytes; at most {limit} are read",
-            meta.len()
-        ));
+        return Err(format!("the file is {} bytes; at most {limit} are read", meta.len()));
     }
     std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))
 }
 
 /// Reads case file text; `base` is where relative policy paths are resolved.
-pub fn load_str(
-    text: &str,
-    path: &Path,
-    base: &Path,
-    compiler: &mut Compiler,
-) -> Result<CaseFile, FileError> {
-    let file_err = |message: String| FileError {
-        path: path.to_path_buf(),
-        message,
-    };
-    let value: Value =
-        serde_json::from_str(text).map_err(|e| file_err(format!("invalid JSON: {e}")))?;
+pub fn load_str(text: &str, path: &Path, base: &Path, compiler: &mut Compiler) -> Result<CaseFile, FileError> {
+    let file_err = |message: String| FileError { path: path.to_path_buf(), message };
+    let value: Value = serde_json::from_str(text).map_err(|e| file_err(format!("invalid JSON: {e}")))?;
     let Value::Object(obj) = &value else {
         return Err(file_err("a case file must hold a JSON object".to_string()));
     };
@@ -204,46 +164,24 @@ pub fn load_str(
         let file: RawFile = serde_json::from_str(text).map_err(|e| file_err(e.to_string()))?;
         (file.description, file.policies, file.cases)
     } else {
-        let whole: Box<RawValue> =
-            serde_json::from_str(text).map_err(|e| file_err(e.to_string()))?;
+        let whole: Box<RawValue> = serde_json::from_str(text).map_err(|e| file_err(e.to_string()))?;
         (None, Default::default(), vec![whole])
     };
-    let resolver = Resolver {
-        library: &library,
-        base,
-    };
+    let resolver = Resolver { library: &library, base };
     let mut cases = Vec::with_capacity(raw_cases.len());
     for (index, raw) in raw_cases.iter().enumerate() {
         cases.push(
-            build_case(index, raw.get(), &resolver, compiler)
-                .map_err(|m| file_err(format!("case {index}: {m}")))?,
+            build_case(index, raw.get(), &resolver, compiler).map_err(|m| file_err(format!("case {index}: {m}")))?,
         );
     }
-    Ok(CaseFile {
-        path: path.to_path_buf(),
-        description,
-        cases,
-    })
+    Ok(CaseFile { path: path.to_path_buf(), description, cases })
 }
 
 /// Builds one case from its JSON text (as in a `.jsonl` batch line); relative policy paths are
 /// resolved against `base`. The outer error means `expect` itself could not be read.
-pub fn case_from_str(
-    index: usize,
-    text: &str,
-    base: &Path,
-    compiler: &mut Compiler,
-) -> Result<Case, String> {
+pub fn case_from_str(index: usize, text: &str, base: &Path, compiler: &mut Compiler) -> Result<Case, String> {
     let library = Default::default();
-    build_case(
-        index,
-        text,
-        &Resolver {
-            library: &library,
-            base,
-        },
-        compiler,
-    )
+    build_case(index, text, &Resolver { library: &library, base }, compiler)
 }
 
 struct Resolver<'a> {
@@ -258,8 +196,7 @@ impl Resolver<'_> {
         if !text.starts_with('"') {
             return Ok((fallback_name.to_string(), text.to_string()));
         }
-        let name: String =
-            serde_json::from_str(text).map_err(|e| invalid(format!("{fallback_name}: {e}")))?;
+        let name: String = serde_json::from_str(text).map_err(|e| invalid(format!("{fallback_name}: {e}")))?;
         match name.as_str() {
             "FullAWSAccess" => return Ok((name, FULL_AWS_ACCESS.to_string())),
             "RCPFullAWSAccess" => return Ok((name, RCP_FULL_AWS_ACCESS.to_string())),
@@ -268,8 +205,8 @@ impl Resolver<'_> {
         if let Some(entry) = self.library.get(&name) {
             let entry_text = entry.get().trim();
             if entry_text.starts_with('"') {
-                let path: String = serde_json::from_str(entry_text)
-                    .map_err(|e| invalid(format!("policy `{name}`: {e}")))?;
+                let path: String =
+                    serde_json::from_str(entry_text).map_err(|e| invalid(format!("policy `{name}`: {e}")))?;
                 return self.read_path(&path).map(|t| (name, t));
             }
             return Ok((name, entry_text.to_string()));
@@ -289,35 +226,20 @@ impl Resolver<'_> {
     }
 }
 
-fn build_case(
-    index: usize,
-    text: &str,
-    resolver: &Resolver<'_>,
-    compiler: &mut Compiler,
-) -> Result<Case, String> {
+fn build_case(index: usize, text: &str, resolver: &Resolver<'_>, compiler: &mut Compiler) -> Result<Case, String> {
     // `expect` and `description` are read first, so that an invalid case can still be checked
     // against `expect.error`.
     let loose: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
     let expect = match loose.get("expect") {
-        Some(v) => Some(
-            serde_json::from_value::<Expect>(v.clone()).map_err(|e| format!("`expect`: {e}"))?,
-        ),
+        Some(v) => Some(serde_json::from_value::<Expect>(v.clone()).map_err(|e| format!("`expect`: {e}"))?),
         None => None,
     };
-    let description = loose
-        .get("description")
-        .and_then(Value::as_str)
-        .map(str::to_string);
+    let description = loose.get("description").and_then(Value::as_str).map(str::to_string);
     let built = match serde_json::from_str::<RawCase>(text) {
         Ok(raw) => build(raw, resolver, compiler),
         Err(e) => Err(invalid(e.to_string())),
     };
-    Ok(Case {
-        index,
-        description,
-        expect,
-        built,
-    })
+    Ok(Case { index, description, expect, built })
 }
 
 /// Actions whose resource policy is the role's trust policy.
@@ -330,69 +252,40 @@ fn is_trust_action(action: &str, resource: &str) -> bool {
         "sts:setsourceidentity",
     ];
     trust.contains(&action.to_ascii_lowercase().as_str())
-        && iamspect_core::Arn::parse(resource)
-            .is_some_and(|a| a.service == "iam" && a.resource.starts_with("role/"))
+        && iamspect_core::Arn::parse(resource).is_some_and(|a| a.service == "iam" && a.resource.starts_with("role/"))
 }
 
-fn build(
-    raw: RawCase,
-    resolver: &Resolver<'_>,
-    compiler: &mut Compiler,
-) -> Result<Built, CaseError> {
+fn build(raw: RawCase, resolver: &Resolver<'_>, compiler: &mut Compiler) -> Result<Built, CaseError> {
     let principal = principal(raw.principal)?;
     let mut context = Context::new();
     for (key, value) in &raw.context {
         context.insert(key, context_values(key, value)?);
     }
-    let request = Request::new(
-        principal,
-        &raw.action,
-        &raw.resource,
-        raw.resource_account.as_deref(),
-        context,
-    )
-    .map_err(|e| invalid(e.to_string()))?;
+    let request = Request::new(principal, &raw.action, &raw.resource, raw.resource_account.as_deref(), context)
+        .map_err(|e| invalid(e.to_string()))?;
     let is_root = matches!(request.principal().kind, PrincipalKind::Root { .. });
     if is_root && (!raw.identity_policies.is_empty() || raw.permissions_boundary.is_some()) {
-        return Err(invalid(
-            "the root user cannot have identity-based policies or a permissions boundary"
-                .to_string(),
-        ));
+        return Err(invalid("the root user cannot have identity-based policies or a permissions boundary".to_string()));
     }
 
     let mut one = |raw: &RawValue, name: &str, t: PolicyType| -> Result<Arc<Policy>, CaseError> {
         let (name, text) = resolver.resolve(raw, name)?;
         compiler.compile(&name, &text, t)
     };
-    let resource_type = if is_trust_action(&raw.action, &raw.resource) {
-        PolicyType::Trust
-    } else {
-        PolicyType::Resource
-    };
+    let resource_type =
+        if is_trust_action(&raw.action, &raw.resource) { PolicyType::Trust } else { PolicyType::Resource };
     let mut policies = Policies::default();
     for (i, p) in raw.identity_policies.iter().enumerate() {
-        policies.identity.push(one(
-            p,
-            &format!("identityPolicies[{i}]"),
-            PolicyType::Identity,
-        )?);
+        policies.identity.push(one(p, &format!("identityPolicies[{i}]"), PolicyType::Identity)?);
     }
     if let Some(p) = &raw.resource_policy {
         policies.resource = Some(one(p, "resourcePolicy", resource_type)?);
     }
     if let Some(p) = &raw.permissions_boundary {
-        policies.permissions_boundary = Some(one(
-            p,
-            "permissionsBoundary",
-            PolicyType::PermissionsBoundary,
-        )?);
+        policies.permissions_boundary = Some(one(p, "permissionsBoundary", PolicyType::PermissionsBoundary)?);
     }
     for (i, p) in raw.session_policies.iter().enumerate() {
-        policies.session.push(one(
-            p,
-            &format!("sessionPolicies[{i}]"),
-            PolicyType::Session,
-        )?);
+        policies.session.push(one(p, &format!("sessionPolicies[{i}]"), PolicyType::Session)?);
     }
     let mut levels = |levels: &Option<Vec<Vec<RawPolicy>>>,
                       field: &str,
@@ -444,16 +337,11 @@ fn principal(raw: RawPrincipal) -> Result<Principal, CaseError> {
     };
     let mut p = match (&obj.arn, &obj.service, &obj.federated) {
         (Some(arn), None, None) => Principal::parse(arn).map_err(|e| invalid(e.to_string()))?,
-        (None, Some(service), None) => Principal::new(PrincipalKind::Service {
-            name: service.clone(),
-        }),
-        (None, None, Some(provider)) => Principal::new(PrincipalKind::Federated {
-            provider: provider.clone(),
-        }),
+        (None, Some(service), None) => Principal::new(PrincipalKind::Service { name: service.clone() }),
+        (None, None, Some(provider)) => Principal::new(PrincipalKind::Federated { provider: provider.clone() }),
         _ => {
             return Err(invalid(
-                "a principal object needs exactly one of `arn`, `service` and `federated`"
-                    .to_string(),
+                "a principal object needs exactly one of `arn`, `service` and `federated`".to_string(),
             ));
         }
     };
@@ -465,9 +353,7 @@ fn principal(raw: RawPrincipal) -> Result<Principal, CaseError> {
         match &mut p.kind {
             PrincipalKind::FederatedUser { parent_user, .. } => *parent_user = Some(parent),
             _ => {
-                return Err(invalid(
-                    "`federatedBy` is only for federated-user principals".to_string(),
-                ));
+                return Err(invalid("`federatedBy` is only for federated-user principals".to_string()));
             }
         }
     }
@@ -484,11 +370,8 @@ fn scalar(v: &Value) -> Option<String> {
 }
 
 fn context_values(key: &str, value: &Value) -> Result<Vec<String>, CaseError> {
-    let bad = || {
-        invalid(format!(
-            "context key `{key}`: a value must be a string, number or boolean, or an array of them"
-        ))
-    };
+    let bad =
+        || invalid(format!("context key `{key}`: a value must be a string, number or boolean, or an array of them"));
     match value {
         Value::Array(items) => items.iter().map(|v| scalar(v).ok_or_else(bad)).collect(),
         other => Ok(vec![scalar(other).ok_or_else(bad)?]),
@@ -518,28 +401,19 @@ fn acl(value: &Value) -> Result<S3Acl, CaseError> {
         }
         Value::Object(obj) => {
             let mut grants = Vec::new();
-            for g in obj
-                .get("grants")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
+            for g in obj.get("grants").and_then(Value::as_array).into_iter().flatten() {
                 let grantee = g.get("grantee").and_then(Value::as_str);
                 let permission = g.get("permission").and_then(Value::as_str);
                 match (grantee, permission) {
                     (Some(grantee), Some(permission)) => grants.push(grant(grantee, permission)),
                     _ => {
-                        return Err(invalid(
-                            "an ACL grant needs `grantee` and `permission`".to_string(),
-                        ));
+                        return Err(invalid("an ACL grant needs `grantee` and `permission`".to_string()));
                     }
                 }
             }
             Ok(S3Acl { grants })
         }
-        _ => Err(invalid(
-            "`acl` must be a canned ACL name or an object with `grants`".to_string(),
-        )),
+        _ => Err(invalid("`acl` must be a canned ACL name or an object with `grants`".to_string())),
     }
 }
 
@@ -575,25 +449,12 @@ pub fn run(case: &Case) -> (Actual, bool) {
 /// Does `actual` satisfy `expect`?
 pub fn matches(expect: &Expect, actual: &Actual) -> bool {
     match (expect, actual) {
-        (
-            Expect {
-                error: Some(want), ..
-            },
-            Actual::Error(e),
-        ) => e
-            .to_string()
-            .to_ascii_lowercase()
-            .contains(&want.to_ascii_lowercase()),
+        (Expect { error: Some(want), .. }, Actual::Error(e)) => {
+            e.to_string().to_ascii_lowercase().contains(&want.to_ascii_lowercase())
+        }
         (Expect { error: Some(_), .. }, Actual::Decision(_)) => false,
         (_, Actual::Error(_)) => false,
-        (
-            Expect {
-                decision,
-                denied_by,
-                ..
-            },
-            Actual::Decision(o),
-        ) => {
+        (Expect { decision, denied_by, .. }, Actual::Decision(o)) => {
             let decision_ok = match decision.as_deref() {
                 Some(d) => Decision::from_name(d) == Some(o.decision),
                 None => true,

@@ -91,10 +91,7 @@ pub struct Expect {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct RawCase {
-    #[expect(
-        dead_code,
-        reason = "read before the strict parse, so invalid cases can still be reported"
-    )]
+    #[expect(dead_code, reason = "read before the strict parse, so invalid cases can still be reported")]
     pub(crate) description: Option<String>,
     pub(crate) principal: RawPrincipal,
     pub(crate) action: String,
@@ -114,9 +111,6 @@ pub(crate) struct RawCase {
     pub(crate) s3: Option<S3>,
     pub(crate) kms: Option<Kms>,
     #[serde(default)]
-    #[expect(
-        dead_code,
-        reason = "read before the strict parse, so invalid cases can still be checked"
-    )]
+    #[expect(dead_code, reason = "read before the strict parse, so invalid cases can still be checked")]
     pub(crate) expect: Option<Expect>,
 }

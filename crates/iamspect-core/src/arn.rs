@@ -30,13 +30,7 @@ impl<'a> Arn<'a> {
         let region = it.next()?;
         let account = it.next()?;
         let resource = it.next()?;
-        Some(Arn {
-            partition,
-            service,
-            region,
-            account,
-            resource,
-        })
+        Some(Arn { partition, service, region, account, resource })
     }
 }
 
@@ -139,15 +133,7 @@ mod tests {
     use crate::pattern::NoVariables;
 
     fn m(pattern: &str, arn: &str) -> bool {
-        ArnPattern::parse(
-            pattern,
-            Syntax {
-                wildcards: true,
-                variables: true,
-            },
-        )
-        .unwrap()
-        .matches(arn, &NoVariables)
+        ArnPattern::parse(pattern, Syntax { wildcards: true, variables: true }).unwrap().matches(arn, &NoVariables)
     }
 
     #[test]
@@ -155,31 +141,16 @@ mod tests {
         assert!(m("arn:aws:s3:::b/*", "arn:aws:s3:::b/k:with:colons"));
         assert!(m("arn:aws:sqs", "arn:aws:sqs:us-east-1:111122223333:q"));
         assert!(!m("arn:aws:s3:::B/*", "arn:aws:s3:::b/x"));
-        assert!(!m(
-            "arn:aws:ec2:*:111122223333:*",
-            "arn:aws:ec2:us-east-1:444455556666:instance/i"
-        ));
-        assert!(m(
-            "arn:aws:iam::*:role/*",
-            "arn:aws:iam::111122223333:role/path/r"
-        ));
+        assert!(!m("arn:aws:ec2:*:111122223333:*", "arn:aws:ec2:us-east-1:444455556666:instance/i"));
+        assert!(m("arn:aws:iam::*:role/*", "arn:aws:iam::111122223333:role/path/r"));
         assert!(!m("arn:aws:s3:::b/*", "*"));
         assert!(m("*", "*"));
-        assert!(!m(
-            "arn:aws:lambda:*:*:function:f",
-            "arn:aws:lambda:us-east-1:1:function:f:alias"
-        ));
-        assert!(m(
-            "arn:aws:lambda:*:*:function:f*",
-            "arn:aws:lambda:us-east-1:1:function:f:alias"
-        ));
+        assert!(!m("arn:aws:lambda:*:*:function:f", "arn:aws:lambda:us-east-1:1:function:f:alias"));
+        assert!(m("arn:aws:lambda:*:*:function:f*", "arn:aws:lambda:us-east-1:1:function:f:alias"));
     }
 
     #[test]
     fn colons_inside_variables_do_not_split() {
-        assert_eq!(
-            split_segments("aws:iam::${aws:PrincipalAccount}:role/x").len(),
-            5
-        );
+        assert_eq!(split_segments("aws:iam::${aws:PrincipalAccount}:role/x").len(), 5);
     }
 }

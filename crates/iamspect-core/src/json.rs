@@ -39,17 +39,13 @@ pub(crate) fn parse(text: &str) -> Result<Value<'_>, JsonError> {
         allow_extended_string_escapes: false,
     };
     match jsonc_parser::parse_to_ast(text, &CollectOptions::default(), &options) {
-        Ok(res) => res.value.ok_or_else(|| JsonError {
-            message: "the document is empty".to_string(),
-            span: Span::new(0, 0),
-        }),
+        Ok(res) => {
+            res.value.ok_or_else(|| JsonError { message: "the document is empty".to_string(), span: Span::new(0, 0) })
+        }
         Err(e) => {
             let r = e.range();
             let message = lowercase_first(&e.kind().to_string());
-            Err(JsonError {
-                message: format!("invalid JSON: {message}"),
-                span: Span::new(r.start, r.end),
-            })
+            Err(JsonError { message: format!("invalid JSON: {message}"), span: Span::new(r.start, r.end) })
         }
     }
 }

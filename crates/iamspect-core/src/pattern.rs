@@ -91,10 +91,7 @@ impl std::fmt::Display for PatternError {
 impl Pattern {
     /// The pattern that matches everything.
     pub(crate) fn any() -> Pattern {
-        Pattern {
-            pieces: Box::new([Piece::Star]),
-            fast: Fast::Any,
-        }
+        Pattern { pieces: Box::new([Piece::Star]), fast: Fast::Any }
     }
 
     pub(crate) fn parse(text: &str, syntax: Syntax) -> Result<Pattern, PatternError> {
@@ -145,10 +142,7 @@ impl Pattern {
             [Piece::Lit(s), Piece::Star] => Fast::Prefix(s.clone()),
             _ => Fast::General,
         };
-        Pattern {
-            pieces: pieces.into_boxed_slice(),
-            fast,
-        }
+        Pattern { pieces: pieces.into_boxed_slice(), fast }
     }
 
     /// Lower-cases literal text, for patterns matched case-insensitively (actions).
@@ -234,16 +228,10 @@ fn parse_variable(inner: &str) -> Result<Variable, PatternError> {
     if key.is_empty() {
         return Err(PatternError::EmptyVariable);
     }
-    if key
-        .chars()
-        .any(|c| c.is_whitespace() || c == '$' || c == '{')
-    {
+    if key.chars().any(|c| c.is_whitespace() || c == '$' || c == '{') {
         return Err(PatternError::BadVariable(inner.to_string()));
     }
-    Ok(Variable {
-        key: key.to_ascii_lowercase().into(),
-        default,
-    })
+    Ok(Variable { key: key.to_ascii_lowercase().into(), default })
 }
 
 #[derive(Clone, Copy)]
@@ -254,11 +242,7 @@ enum Elem<'a> {
 }
 
 fn eq(text: &str, lit: &str, ignore_case: bool) -> bool {
-    if ignore_case {
-        text.eq_ignore_ascii_case(lit)
-    } else {
-        text == lit
-    }
+    if ignore_case { text.eq_ignore_ascii_case(lit) } else { text == lit }
 }
 
 fn starts_with(text: &str, lit: &str, ignore_case: bool) -> bool {
@@ -335,18 +319,11 @@ mod tests {
         }
     }
 
-    const GLOB: Syntax = Syntax {
-        wildcards: true,
-        variables: true,
-    };
+    const GLOB: Syntax = Syntax { wildcards: true, variables: true };
 
     fn check(pattern: &str, text: &str, expect: bool) {
         let p = Pattern::parse(pattern, GLOB).unwrap();
-        assert_eq!(
-            p.matches(text, false, &NoVariables),
-            expect,
-            "{pattern} vs {text}"
-        );
+        assert_eq!(p.matches(text, false, &NoVariables), expect, "{pattern} vs {text}");
     }
 
     #[test]
@@ -377,16 +354,8 @@ mod tests {
     #[test]
     fn variables_are_literal_and_unresolved_match_nothing() {
         let p = Pattern::parse("home/${aws:PrincipalTag/team}/*", GLOB).unwrap();
-        assert!(p.matches(
-            "home/a*/x",
-            false,
-            &Vars(&[("aws:principaltag/team", "a*")])
-        ));
-        assert!(!p.matches(
-            "home/ab/x",
-            false,
-            &Vars(&[("aws:principaltag/team", "a*")])
-        ));
+        assert!(p.matches("home/a*/x", false, &Vars(&[("aws:principaltag/team", "a*")])));
+        assert!(!p.matches("home/ab/x", false, &Vars(&[("aws:principaltag/team", "a*")])));
         assert!(!p.matches("home//x", false, &NoVariables));
         let d = Pattern::parse("${aws:username, 'none'}", GLOB).unwrap();
         assert!(d.matches("none", false, &NoVariables));
@@ -397,18 +366,8 @@ mod tests {
 
     #[test]
     fn without_variables_the_text_is_literal() {
-        let p = Pattern::parse(
-            "${aws:username}",
-            Syntax {
-                wildcards: true,
-                variables: false,
-            },
-        )
-        .unwrap();
+        let p = Pattern::parse("${aws:username}", Syntax { wildcards: true, variables: false }).unwrap();
         assert!(p.matches("${aws:username}", false, &NoVariables));
-        assert_eq!(
-            Pattern::parse("${a", GLOB),
-            Err(PatternError::UnclosedVariable)
-        );
+        assert_eq!(Pattern::parse("${a", GLOB), Err(PatternError::UnclosedVariable));
     }
 }

@@ -101,13 +101,7 @@ impl Principal {
     /// A principal of the given kind with no tags or flags.
     pub fn new(kind: PrincipalKind) -> Principal {
         let service_linked_role = matches!(&kind, PrincipalKind::RoleSession { role_path, .. } if role_path.starts_with("/aws-service-role/"));
-        Principal {
-            kind,
-            tags: Vec::new(),
-            service_linked_role,
-            management_account: false,
-            id: None,
-        }
+        Principal { kind, tags: Vec::new(), service_linked_role, management_account: false, id: None }
     }
 
     /// Reads a principal as the case format writes it (see `case-format.md`).
@@ -117,9 +111,7 @@ impl Principal {
             PrincipalKind::Anonymous
         } else if let Some(arn) = Arn::parse(text) {
             match (arn.service, arn.resource.split_once('/')) {
-                ("iam", _) if arn.resource == "root" => PrincipalKind::Root {
-                    account: arn.account.to_string(),
-                },
+                ("iam", _) if arn.resource == "root" => PrincipalKind::Root { account: arn.account.to_string() },
                 ("iam", Some(("user", rest))) => {
                     let name = rest.rsplit('/').next().unwrap_or(rest);
                     if name.is_empty() {
@@ -147,9 +139,9 @@ impl Principal {
                         session_name: None,
                     }
                 }
-                ("iam", Some(("oidc-provider" | "saml-provider", _))) => PrincipalKind::Federated {
-                    provider: text.to_string(),
-                },
+                ("iam", Some(("oidc-provider" | "saml-provider", _))) => {
+                    PrincipalKind::Federated { provider: text.to_string() }
+                }
                 ("sts", Some(("assumed-role", rest))) => {
                     let Some((role, session)) = rest.split_once('/') else {
                         return Err(bad());
@@ -158,34 +150,25 @@ impl Principal {
                         return Err(bad());
                     }
                     PrincipalKind::RoleSession {
-                        role_arn: format!(
-                            "arn:{}:iam::{}:role/{}",
-                            arn.partition, arn.account, role
-                        ),
+                        role_arn: format!("arn:{}:iam::{}:role/{}", arn.partition, arn.account, role),
                         account: arn.account.to_string(),
                         role_name: role.to_string(),
                         role_path: "/".to_string(),
                         session_name: Some(session.to_string()),
                     }
                 }
-                ("sts", Some(("federated-user", name))) if !name.is_empty() => {
-                    PrincipalKind::FederatedUser {
-                        arn: text.to_string(),
-                        account: arn.account.to_string(),
-                        name: name.to_string(),
-                        parent_user: None,
-                    }
-                }
+                ("sts", Some(("federated-user", name))) if !name.is_empty() => PrincipalKind::FederatedUser {
+                    arn: text.to_string(),
+                    account: arn.account.to_string(),
+                    name: name.to_string(),
+                    parent_user: None,
+                },
                 _ => return Err(bad()),
             }
         } else if text.ends_with(".amazonaws.com") && !text.contains(['/', ':', ' ']) {
-            PrincipalKind::Service {
-                name: text.to_string(),
-            }
+            PrincipalKind::Service { name: text.to_string() }
         } else if !text.is_empty() && !text.starts_with("arn:") && !text.contains(' ') {
-            PrincipalKind::Federated {
-                provider: text.to_string(),
-            }
+            PrincipalKind::Federated { provider: text.to_string() }
         } else {
             return Err(bad());
         };
@@ -206,20 +189,9 @@ impl Principal {
     /// The ARN AWS prints in messages and `GetCallerIdentity` (the session ARN for a role session).
     pub fn arn(&self) -> String {
         match &self.kind {
-            PrincipalKind::User { arn, .. } | PrincipalKind::FederatedUser { arn, .. } => {
-                arn.clone()
-            }
-            PrincipalKind::RoleSession {
-                role_arn,
-                account,
-                role_name,
-                session_name,
-                ..
-            } => match session_name {
-                Some(s) => format!(
-                    "arn:{}:sts::{account}:assumed-role/{role_name}/{s}",
-                    partition_of(role_arn)
-                ),
+            PrincipalKind::User { arn, .. } | PrincipalKind::FederatedUser { arn, .. } => arn.clone(),
+            PrincipalKind::RoleSession { role_arn, account, role_name, session_name, .. } => match session_name {
+                Some(s) => format!("arn:{}:sts::{account}:assumed-role/{role_name}/{s}", partition_of(role_arn)),
                 None => role_arn.clone(),
             },
             PrincipalKind::Root { account } => format!("arn:aws:iam::{account}:root"),
@@ -269,14 +241,7 @@ impl Context {
                     e.values = values;
                 }
             }
-            Err(i) => self.entries.insert(
-                i,
-                ContextEntry {
-                    lower,
-                    key: key.into(),
-                    values,
-                },
-            ),
+            Err(i) => self.entries.insert(i, ContextEntry { lower, key: key.into(), values }),
         }
     }
 
@@ -336,8 +301,7 @@ impl Request {
         mut context: Context,
     ) -> Result<Request, RequestError> {
         match action.split_once(':') {
-            Some((service, name))
-                if !service.is_empty() && !name.is_empty() && !name.contains(':') => {}
+            Some((service, name)) if !service.is_empty() && !name.is_empty() && !name.contains(':') => {}
             _ => return Err(RequestError::Action(action.to_string())),
         }
         if action.contains(['*', '?']) {
@@ -349,20 +313,11 @@ impl Request {
         let resource_account = resource_account
             .map(str::to_string)
             .or_else(|| {
-                Arn::parse(resource)
-                    .map(|a| a.account)
-                    .filter(|a| !a.is_empty() && *a != "aws")
-                    .map(str::to_string)
+                Arn::parse(resource).map(|a| a.account).filter(|a| !a.is_empty() && *a != "aws").map(str::to_string)
             })
             .or_else(|| principal.account().map(str::to_string));
         fill_context(&principal, resource_account.as_deref(), &mut context);
-        Ok(Request {
-            principal,
-            action: action.to_string(),
-            resource: resource.to_string(),
-            resource_account,
-            context,
-        })
+        Ok(Request { principal, action: action.to_string(), resource: resource.to_string(), resource_account, context })
     }
 
     /// The caller.
@@ -415,12 +370,7 @@ fn fill_context(principal: &Principal, resource_account: Option<&str>, ctx: &mut
                 ctx.insert_default("aws:userid", id);
             }
         }
-        PrincipalKind::RoleSession {
-            role_arn,
-            account,
-            session_name,
-            ..
-        } => {
+        PrincipalKind::RoleSession { role_arn, account, session_name, .. } => {
             ctx.insert_default("aws:PrincipalArn", role_arn);
             ctx.insert_default("aws:PrincipalAccount", account);
             ctx.insert_default("aws:PrincipalType", "AssumedRole");
@@ -428,9 +378,7 @@ fn fill_context(principal: &Principal, resource_account: Option<&str>, ctx: &mut
                 ctx.insert_default("aws:userid", &format!("{id}:{session}"));
             }
         }
-        PrincipalKind::FederatedUser {
-            arn, account, name, ..
-        } => {
+        PrincipalKind::FederatedUser { arn, account, name, .. } => {
             ctx.insert_default("aws:PrincipalArn", arn);
             ctx.insert_default("aws:PrincipalAccount", account);
             ctx.insert_default("aws:PrincipalType", "FederatedUser");
@@ -477,23 +425,12 @@ mod tests {
         let s = Principal::parse("arn:aws:sts::111122223333:assumed-role/Dev/alice").unwrap();
         assert_eq!(s.arn(), "arn:aws:sts::111122223333:assumed-role/Dev/alice");
         let r = Request::new(s, "s3:GetObject", "arn:aws:s3:::b/k", None, Context::new()).unwrap();
-        assert_eq!(
-            r.context.single_value("aws:principalarn"),
-            Some("arn:aws:iam::111122223333:role/Dev")
-        );
+        assert_eq!(r.context.single_value("aws:principalarn"), Some("arn:aws:iam::111122223333:role/Dev"));
         assert_eq!(r.resource_account(), Some("111122223333"));
-        let slr =
-            Principal::parse("arn:aws:iam::111122223333:role/aws-service-role/x.amazonaws.com/R")
-                .unwrap();
+        let slr = Principal::parse("arn:aws:iam::111122223333:role/aws-service-role/x.amazonaws.com/R").unwrap();
         assert!(slr.service_linked_role);
-        assert!(matches!(
-            Principal::parse("lambda.amazonaws.com").unwrap().kind,
-            PrincipalKind::Service { .. }
-        ));
-        assert!(matches!(
-            Principal::parse("accounts.google.com").unwrap().kind,
-            PrincipalKind::Federated { .. }
-        ));
+        assert!(matches!(Principal::parse("lambda.amazonaws.com").unwrap().kind, PrincipalKind::Service { .. }));
+        assert!(matches!(Principal::parse("accounts.google.com").unwrap().kind, PrincipalKind::Federated { .. }));
         assert!(Principal::parse("arn:aws:s3:::bucket").is_err());
     }
 }

@@ -15,6 +15,7 @@ use crate::request::Context;
 use crate::span::Span;
 
 pub(crate) use operator::OperatorError;
+
 pub use operator::{BaseOperator, Family, Operator, SetQualifier};
 
 /// A policy value as JSON gave it: AWS accepts numbers and booleans with or without quotes.
@@ -44,11 +45,12 @@ enum BoolValue {
 #[derive(Clone, Debug, PartialEq)]
 enum Values {
     String(Vec<Pattern>),
-    Numeric(Vec<f64>),
-    Date(Vec<Timestamp>),
+    // `None` is a template placeholder (decision D24): it compares as unreadable.
+    Numeric(Vec<Option<f64>>),
+    Date(Vec<Option<Timestamp>>),
     Bool(Vec<BoolValue>),
-    Binary(Vec<Vec<u8>>),
-    Ip(Vec<IpNet>),
+    Binary(Vec<Option<Vec<u8>>>),
+    Ip(Vec<Option<IpNet>>),
     Arn(Vec<ArnPattern>),
     Null(Vec<bool>),
 }
@@ -97,72 +99,39 @@ impl Condition {
         let family = operator.base.family();
         let err = |index: usize, what: &str, v: &RawValue| ValueError {
             index,
-            message: format!(
-                "`{}` is not {what}, as `{}` needs",
-                v.text(),
-                operator.base.name()
-            ),
+            message: format!("`{}` is not {what}, as `{}` needs", v.text(), operator.base.name()),
         };
         let values = match family {
             Family::String => {
-                let wildcards = matches!(
-                    operator.base,
-                    BaseOperator::StringLike | BaseOperator::StringNotLike
-                );
-                let syntax = Syntax {
-                    wildcards,
-                    variables,
-                };
+                let wildcards = matches!(operator.base, BaseOperator::StringLike | BaseOperator::StringNotLike);
+                let syntax = Syntax { wildcards, variables };
                 let mut out = Vec::with_capacity(raw.len());
                 for (i, v) in raw.iter().enumerate() {
-                    let p = Pattern::parse(&v.text(), syntax).map_err(|e| ValueError {
-                        index: i,
-                        message: e.to_string(),
-                    })?;
+                    let p = Pattern::parse(&v.text(), syntax)
+                        .map_err(|e| ValueError { index: i, message: e.to_string() })?;
                     out.push(p);
                 }
                 Values::String(out)
             }
             Family::Arn => {
-                let syntax = Syntax {
-                    wildcards: true,
-                    variables,
-                };
+                let syntax = Syntax { wildcards: true, variables };
                 let mut out = Vec::with_capacity(raw.len());
                 for (i, v) in raw.iter().enumerate() {
-                    let p = ArnPattern::parse(&v.text(), syntax).map_err(|e| ValueError {
-                        index: i,
-                        message: e.to_string(),
-                    })?;
+                    let p = ArnPattern::parse(&v.text(), syntax)
+                        .map_err(|e| ValueError { index: i, message: e.to_string() })?;
                     out.push(p);
                 }
                 Values::Arn(out)
             }
-            Family::Numeric => Values::Numeric(collect(
-                raw,
-                |v| value::parse_number(&v.text()),
-                |i, v| err(i, "a number", v),
-            )?),
-            Family::Date => Values::Date(collect(
-                raw,
-                |v| value::parse_date(&v.text()),
-                |i, v| err(i, "a date", v),
-            )?),
-            Family::Ip => Values::Ip(collect(
-                raw,
-                |v| value::parse_cidr(&v.text()),
-                |i, v| err(i, "an IP address or CIDR block", v),
-            )?),
-            Family::Binary => Values::Binary(collect(
-                raw,
-                |v| value::parse_base64(&v.text()),
-                |i, v| err(i, "base64", v),
-            )?),
-            Family::Null => Values::Null(collect(
-                raw,
-                |v| value::parse_bool(&v.text()),
-                |i, v| err(i, "`true` or `false`", v),
-            )?),
+            Family::Numeric => Values::Numeric(collect_typed(raw, value::parse_number, |i, v| err(i, "a number", v))?),
+            Family::Date => Values::Date(collect_typed(raw, value::parse_date, |i, v| err(i, "a date", v))?),
+            Family::Ip => {
+                Values::Ip(collect_typed(raw, value::parse_cidr, |i, v| err(i, "an IP address or CIDR block", v))?)
+            }
+            Family::Binary => Values::Binary(collect_typed(raw, value::parse_base64, |i, v| err(i, "base64", v))?),
+            Family::Null => {
+                Values::Null(collect(raw, |v| value::parse_bool(&v.text()), |i, v| err(i, "`true` or `false`", v))?)
+            }
             Family::Bool => {
                 let mut out = Vec::with_capacity(raw.len());
                 for (i, v) in raw.iter().enumerate() {
@@ -170,17 +139,8 @@ impl Condition {
                     if let Some(b) = value::parse_bool(&text) {
                         out.push(BoolValue::Lit(b));
                     } else if variables && text.contains("${") {
-                        let p = Pattern::parse(
-                            &text,
-                            Syntax {
-                                wildcards: false,
-                                variables,
-                            },
-                        )
-                        .map_err(|e| ValueError {
-                            index: i,
-                            message: e.to_string(),
-                        })?;
+                        let p = Pattern::parse(&text, Syntax { wildcards: false, variables })
+                            .map_err(|e| ValueError { index: i, message: e.to_string() })?;
                         out.push(BoolValue::Var(p));
                     } else {
                         return Err(err(i, "`true` or `false`", v));
@@ -221,14 +181,10 @@ impl Condition {
     pub(crate) fn variable_keys(&self) -> Vec<&str> {
         let mut out = Vec::new();
         match &self.values {
-            Values::String(ps) => ps
-                .iter()
-                .for_each(|p| out.extend(p.variables().map(|v| &*v.key))),
-            Values::Arn(ps) => ps.iter().for_each(|a| {
-                a.patterns()
-                    .iter()
-                    .for_each(|p| out.extend(p.variables().map(|v| &*v.key)))
-            }),
+            Values::String(ps) => ps.iter().for_each(|p| out.extend(p.variables().map(|v| &*v.key))),
+            Values::Arn(ps) => {
+                ps.iter().for_each(|a| a.patterns().iter().for_each(|p| out.extend(p.variables().map(|v| &*v.key))))
+            }
             Values::Bool(bs) => bs.iter().for_each(|b| {
                 if let BoolValue::Var(p) = b {
                     out.extend(p.variables().map(|v| &*v.key));
@@ -276,11 +232,7 @@ impl Condition {
             None if negated => request_values.iter().all(|v| test(v)),
             None => request_values.iter().any(|v| test(v)),
         };
-        if type_error {
-            Outcome::TypeError
-        } else {
-            bool_outcome(result)
-        }
+        if type_error { Outcome::TypeError } else { bool_outcome(result) }
     }
 
     /// Does the request value match any policy value under the positive form of the operator?
@@ -290,14 +242,14 @@ impl Condition {
         let base = self.operator.base;
         Some(match &self.values {
             Values::String(ps) => {
-                let ignore_case =
-                    matches!(base, StringEqualsIgnoreCase | StringNotEqualsIgnoreCase);
+                let ignore_case = matches!(base, StringEqualsIgnoreCase | StringNotEqualsIgnoreCase);
                 ps.iter().any(|p| p.matches(v, ignore_case, vars))
             }
             Values::Arn(ps) => ps.iter().any(|p| p.matches(v, vars)),
             Values::Numeric(ns) => {
                 let x = value::parse_number(v)?;
-                ns.iter().any(|&n| match base {
+                let ns: Option<Vec<f64>> = ns.iter().copied().collect();
+                ns?.into_iter().any(|n| match base {
                     NumericEquals | NumericNotEquals => x == n,
                     NumericLessThan => x < n,
                     NumericLessThanEquals => x <= n,
@@ -307,7 +259,10 @@ impl Condition {
             }
             Values::Date(ds) => {
                 let x = value::parse_date(v)?;
-                ds.iter().any(|&d| match base {
+                if ds.iter().any(Option::is_none) {
+                    return None;
+                }
+                ds.iter().flatten().any(|&d| match base {
                     DateEquals | DateNotEquals => x == d,
                     DateLessThan => x < d,
                     DateLessThanEquals => x <= d,
@@ -319,18 +274,22 @@ impl Condition {
                 let x = value::parse_bool(v)?;
                 bs.iter().any(|b| match b {
                     BoolValue::Lit(b) => *b == x,
-                    BoolValue::Var(p) => {
-                        p.render(vars).and_then(|s| value::parse_bool(&s)) == Some(x)
-                    }
+                    BoolValue::Var(p) => p.render(vars).and_then(|s| value::parse_bool(&s)) == Some(x),
                 })
             }
             Values::Binary(bs) => {
                 let x = value::parse_base64(v)?;
-                bs.iter().any(|b| *b == x)
+                if bs.iter().any(Option::is_none) {
+                    return None;
+                }
+                bs.iter().flatten().any(|b| *b == x)
             }
             Values::Ip(nets) => {
                 let x: IpAddr = value::parse_ip(v)?;
-                nets.iter().any(|n| n.contains(&x))
+                if nets.iter().any(Option::is_none) {
+                    return None;
+                }
+                nets.iter().flatten().any(|n| n.contains(&x))
             }
             Values::Null(_) => false,
         })
@@ -341,13 +300,41 @@ fn bool_outcome(b: bool) -> Outcome {
     if b { Outcome::True } else { Outcome::False }
 }
 
+/// Reads typed values; a template placeholder (`<my-cidr>`) is kept as `None` (decision D24).
+fn collect_typed<T>(
+    raw: &[RawValue],
+    parse: impl Fn(&str) -> Option<T>,
+    err: impl Fn(usize, &RawValue) -> ValueError,
+) -> Result<Vec<Option<T>>, ValueError> {
+    let mut out = Vec::with_capacity(raw.len());
+    for (i, v) in raw.iter().enumerate() {
+        let text = v.text();
+        match parse(&text) {
+            Some(t) => out.push(Some(t)),
+            None if is_placeholder(&text) => out.push(None),
+            None => return Err(err(i, v)),
+        }
+    }
+    Ok(out)
+}
+
+/// A template placeholder as AWS's sample policies write them: `<my-org-id>`, `[MAX_AGE]`.
+pub(crate) fn is_placeholder(text: &str) -> bool {
+    let t = text.trim();
+    t.len() > 2 && ((t.starts_with('<') && t.ends_with('>')) || (t.starts_with('[') && t.ends_with(']')))
+}
+
+/// True if any policy value is a template placeholder.
+impl Condition {
+    pub(crate) fn has_placeholder(&self) -> bool {
+        self.raw_values.iter().any(|v| is_placeholder(v))
+    }
+}
+
 fn collect<T>(
     raw: &[RawValue],
     parse: impl Fn(&RawValue) -> Option<T>,
     err: impl Fn(usize, &RawValue) -> ValueError,
 ) -> Result<Vec<T>, ValueError> {
-    raw.iter()
-        .enumerate()
-        .map(|(i, v)| parse(v).ok_or_else(|| err(i, v)))
-        .collect()
+    raw.iter().enumerate().map(|(i, v)| parse(v).ok_or_else(|| err(i, v))).collect()
 }

@@ -57,14 +57,8 @@ pub enum Family {
 const NAMES: &[(&str, BaseOperator)] = &[
     ("StringEquals", BaseOperator::StringEquals),
     ("StringNotEquals", BaseOperator::StringNotEquals),
-    (
-        "StringEqualsIgnoreCase",
-        BaseOperator::StringEqualsIgnoreCase,
-    ),
-    (
-        "StringNotEqualsIgnoreCase",
-        BaseOperator::StringNotEqualsIgnoreCase,
-    ),
+    ("StringEqualsIgnoreCase", BaseOperator::StringEqualsIgnoreCase),
+    ("StringNotEqualsIgnoreCase", BaseOperator::StringNotEqualsIgnoreCase),
     ("StringLike", BaseOperator::StringLike),
     ("StringNotLike", BaseOperator::StringNotLike),
     ("NumericEquals", BaseOperator::NumericEquals),
@@ -72,10 +66,7 @@ const NAMES: &[(&str, BaseOperator)] = &[
     ("NumericLessThan", BaseOperator::NumericLessThan),
     ("NumericLessThanEquals", BaseOperator::NumericLessThanEquals),
     ("NumericGreaterThan", BaseOperator::NumericGreaterThan),
-    (
-        "NumericGreaterThanEquals",
-        BaseOperator::NumericGreaterThanEquals,
-    ),
+    ("NumericGreaterThanEquals", BaseOperator::NumericGreaterThanEquals),
     ("DateEquals", BaseOperator::DateEquals),
     ("DateNotEquals", BaseOperator::DateNotEquals),
     ("DateLessThan", BaseOperator::DateLessThan),
@@ -96,10 +87,7 @@ const NAMES: &[(&str, BaseOperator)] = &[
 impl BaseOperator {
     /// The name as AWS spells it.
     pub fn name(self) -> &'static str {
-        NAMES
-            .iter()
-            .find(|(_, op)| *op == self)
-            .map_or("", |(name, _)| name)
+        NAMES.iter().find(|(_, op)| *op == self).map_or("", |(name, _)| name)
     }
 
     /// The family of values it compares.
@@ -178,17 +166,25 @@ pub(crate) enum OperatorError {
 
 impl Operator {
     pub(crate) fn parse(text: &str) -> Result<Operator, OperatorError> {
-        let (qualifier, rest) = if let Some(rest) = text.strip_prefix("ForAllValues:") {
-            (Some(SetQualifier::ForAllValues), rest)
-        } else if let Some(rest) = text.strip_prefix("ForAnyValue:") {
-            (Some(SetQualifier::ForAnyValue), rest)
+        // Decision D23: operator names are matched without regard to case (AWS's own RCP samples
+        // use `ForAnyValue:Stringlike`).
+        let strip_prefix = |s: &'_ str, prefix: &str| -> Option<usize> {
+            s.get(..prefix.len()).filter(|head| head.eq_ignore_ascii_case(prefix)).map(|_| prefix.len())
+        };
+        let (qualifier, rest) = if let Some(n) = strip_prefix(text, "ForAllValues:") {
+            (Some(SetQualifier::ForAllValues), text.get(n..).unwrap_or(""))
+        } else if let Some(n) = strip_prefix(text, "ForAnyValue:") {
+            (Some(SetQualifier::ForAnyValue), text.get(n..).unwrap_or(""))
         } else {
             (None, text)
         };
-        let lookup = |name: &str| NAMES.iter().find(|(n, _)| *n == name).map(|(_, op)| *op);
+        let lookup = |name: &str| NAMES.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, op)| *op);
+        let without_if_exists = rest.len().checked_sub("IfExists".len()).and_then(|cut| {
+            rest.get(cut..).filter(|t| t.eq_ignore_ascii_case("IfExists")).and_then(|_| rest.get(..cut))
+        });
         let (base, if_exists) = match lookup(rest) {
             Some(base) => (base, false),
-            None => match rest.strip_suffix("IfExists").and_then(lookup) {
+            None => match without_if_exists.and_then(lookup) {
                 Some(base) => (base, true),
                 None => return Err(OperatorError::Unknown(text.to_string())),
             },
@@ -196,11 +192,7 @@ impl Operator {
         if base == BaseOperator::Null && if_exists {
             return Err(OperatorError::NullIfExists);
         }
-        Ok(Operator {
-            base,
-            qualifier,
-            if_exists,
-        })
+        Ok(Operator { base, qualifier, if_exists })
     }
 }
 
@@ -230,11 +222,8 @@ mod tests {
         assert_eq!(op.qualifier, Some(SetQualifier::ForAllValues));
         assert!(op.if_exists);
         assert_eq!(op.to_string(), "ForAllValues:StringNotLikeIfExists");
-        assert_eq!(
-            Operator::parse("NullIfExists"),
-            Err(OperatorError::NullIfExists)
-        );
-        assert!(Operator::parse("stringequals").is_err());
+        assert_eq!(Operator::parse("NullIfExists"), Err(OperatorError::NullIfExists));
+        assert_eq!(Operator::parse("ForAnyValue:Stringlike").unwrap().base, BaseOperator::StringLike);
         assert!(Operator::parse("StringEqualz").is_err());
     }
 }

@@ -9,8 +9,7 @@ use jiff::Timestamp;
 /// IAM numbers are integers or decimals; `f64` holds every value AWS documents exactly enough.
 pub(crate) fn parse_number(text: &str) -> Option<f64> {
     let t = text.trim();
-    if t.is_empty() || t.contains(['e', 'E']) || t.eq_ignore_ascii_case("nan") || t.contains("inf")
-    {
+    if t.is_empty() || t.contains(['e', 'E']) || t.eq_ignore_ascii_case("nan") || t.contains("inf") {
         return None;
     }
     t.parse::<f64>().ok().filter(|n| n.is_finite())
@@ -39,10 +38,7 @@ pub(crate) fn parse_date(text: &str) -> Option<Timestamp> {
         return Some(ts);
     }
     if let Ok(dt) = t.parse::<jiff::civil::DateTime>() {
-        return dt
-            .to_zoned(jiff::tz::TimeZone::UTC)
-            .ok()
-            .map(|z| z.timestamp());
+        return dt.to_zoned(jiff::tz::TimeZone::UTC).ok().map(|z| z.timestamp());
     }
     let (year, month) = match t.split_once('-') {
         Some((y, m)) if m.len() == 2 => (y, m.parse::<i8>().ok()?),
@@ -51,9 +47,7 @@ pub(crate) fn parse_date(text: &str) -> Option<Timestamp> {
     };
     let year: i16 = year.parse().ok()?;
     let date = jiff::civil::Date::new(year, month, 1).ok()?;
-    date.to_zoned(jiff::tz::TimeZone::UTC)
-        .ok()
-        .map(|z| z.timestamp())
+    date.to_zoned(jiff::tz::TimeZone::UTC).ok().map(|z| z.timestamp())
 }
 
 /// A CIDR block, or a bare address meaning `/32` (IPv4) or `/128` (IPv6). Host bits may be set,
@@ -72,9 +66,7 @@ pub(crate) fn parse_ip(text: &str) -> Option<IpAddr> {
 }
 
 pub(crate) fn parse_base64(text: &str) -> Option<Vec<u8>> {
-    base64::engine::general_purpose::STANDARD
-        .decode(text.trim())
-        .ok()
+    base64::engine::general_purpose::STANDARD.decode(text.trim()).ok()
 }
 
 #[cfg(test)]
@@ -99,21 +91,9 @@ mod tests {
         assert_eq!(parse_number("10"), Some(10.0));
         assert_eq!(parse_number("-1.5"), Some(-1.5));
         assert_eq!(parse_number("abc"), None);
-        assert!(
-            parse_cidr("10.1.2.3/16")
-                .unwrap()
-                .contains(&parse_ip("10.1.99.1").unwrap())
-        );
-        assert!(
-            parse_cidr("2001:db8::/32")
-                .unwrap()
-                .contains(&parse_ip("2001:db8::1").unwrap())
-        );
-        assert!(
-            parse_cidr("203.0.113.7")
-                .unwrap()
-                .contains(&parse_ip("203.0.113.7").unwrap())
-        );
+        assert!(parse_cidr("10.1.2.3/16").unwrap().contains(&parse_ip("10.1.99.1").unwrap()));
+        assert!(parse_cidr("2001:db8::/32").unwrap().contains(&parse_ip("2001:db8::1").unwrap()));
+        assert!(parse_cidr("203.0.113.7").unwrap().contains(&parse_ip("203.0.113.7").unwrap()));
         assert_eq!(parse_bool("True"), Some(true));
     }
 }

@@ -13,27 +13,12 @@ use crate::policy::{Effect, Policy};
 use crate::request::{PrincipalKind, Request};
 
 /// Services whose resources RCPs restrict (spec §3.2).
-const RCP_SERVICES: &[&str] = &[
-    "s3",
-    "sts",
-    "sqs",
-    "kms",
-    "secretsmanager",
-    "dynamodb",
-    "ecr",
-    "logs",
-    "cognito-idp",
-    "aoss",
-];
+const RCP_SERVICES: &[&str] =
+    &["s3", "sts", "sqs", "kms", "secretsmanager", "dynamodb", "ecr", "logs", "cognito-idp", "aoss"];
 
 /// Actions whose resource policy is the role's trust policy, which must allow (spec §10.3).
-const TRUST_ACTIONS: &[&str] = &[
-    "assumerole",
-    "assumerolewithsaml",
-    "assumerolewithwebidentity",
-    "tagsession",
-    "setsourceidentity",
-];
+const TRUST_ACTIONS: &[&str] =
+    &["assumerole", "assumerolewithsaml", "assumerolewithwebidentity", "tagsession", "setsourceidentity"];
 
 /// What one layer's statements said.
 #[derive(Clone, Copy, Default)]
@@ -44,13 +29,7 @@ struct Scan {
     grant: Option<GrantKind>,
 }
 
-fn scan(
-    layer: Layer,
-    policies: &[Arc<Policy>],
-    req: &Request,
-    has_boundary: bool,
-    tracer: &mut impl Tracer,
-) -> Scan {
+fn scan(layer: Layer, policies: &[Arc<Policy>], req: &Request, has_boundary: bool, tracer: &mut impl Tracer) -> Scan {
     let mut res = Scan::default();
     for (policy_idx, policy) in policies.iter().enumerate() {
         for stmt in &policy.statements {
@@ -87,29 +66,22 @@ pub(super) fn decide(req: &Request, policies: &Policies, tracer: &mut impl Trace
         && action_name.eq_ignore_ascii_case("GetCallerIdentity")
         && !matches!(principal.kind, PrincipalKind::Anonymous)
     {
-        return Outcome {
-            decision: Decision::Allowed,
-            denied_by: DeniedBy::default(),
-        };
+        return Outcome { decision: Decision::Allowed, denied_by: DeniedBy::default() };
     }
 
     let resource_arn = Arn::parse(&req.resource);
     let is_trust_action = is_sts
-        && TRUST_ACTIONS
-            .iter()
-            .any(|a| a.eq_ignore_ascii_case(action_name))
+        && TRUST_ACTIONS.iter().any(|a| a.eq_ignore_ascii_case(action_name))
         && resource_arn.is_some_and(|a| a.service == "iam" && a.resource.starts_with("role/"));
-    let is_kms_key = service.eq_ignore_ascii_case("kms")
-        && resource_arn.is_some_and(|a| a.resource.starts_with("key/"));
+    let is_kms_key =
+        service.eq_ignore_ascii_case("kms") && resource_arn.is_some_and(|a| a.resource.starts_with("key/"));
     let is_root = matches!(principal.kind, PrincipalKind::Root { .. });
     let has_identity = principal.is_iam();
     let resource_in_management_account = principal.management_account && req.is_same_account();
 
     // Which layers apply (decision D19).
-    let scp_applies = policies.scps.is_some()
-        && has_identity
-        && !principal.management_account
-        && !principal.service_linked_role;
+    let scp_applies =
+        policies.scps.is_some() && has_identity && !principal.management_account && !principal.service_linked_role;
     let rcp_applies = policies.rcps.is_some()
         && !principal.service_linked_role
         && RCP_SERVICES.iter().any(|s| s.eq_ignore_ascii_case(service))
@@ -120,10 +92,7 @@ pub(super) fn decide(req: &Request, policies: &Policies, tracer: &mut impl Trace
     // users and anonymous callers have none either.
     let identity_applies = has_identity && !is_root;
     let has_boundary = identity_applies && policies.permissions_boundary.is_some();
-    let is_session = matches!(
-        principal.kind,
-        PrincipalKind::RoleSession { .. } | PrincipalKind::FederatedUser { .. }
-    );
+    let is_session = matches!(principal.kind, PrincipalKind::RoleSession { .. } | PrincipalKind::FederatedUser { .. });
 
     tracer.applicable(Layer::Identity, identity_applies);
     tracer.applicable(Layer::PermissionsBoundary, has_boundary);
@@ -165,13 +134,7 @@ pub(super) fn decide(req: &Request, policies: &Policies, tracer: &mut impl Trace
         }
     }
     if policies.vpc_endpoint.is_some() {
-        let s = scan(
-            Layer::VpcEndpoint,
-            one(&policies.vpc_endpoint),
-            req,
-            has_boundary,
-            tracer,
-        );
+        let s = scan(Layer::VpcEndpoint, one(&policies.vpc_endpoint), req, has_boundary, tracer);
         if s.deny {
             explicit.insert(Denier::VpcEndpoint);
         }
@@ -179,24 +142,12 @@ pub(super) fn decide(req: &Request, policies: &Policies, tracer: &mut impl Trace
             failing.insert(Denier::VpcEndpoint);
         }
     }
-    let rbp = scan(
-        Layer::Resource,
-        one(&policies.resource),
-        req,
-        has_boundary,
-        tracer,
-    );
+    let rbp = scan(Layer::Resource, one(&policies.resource), req, has_boundary, tracer);
     if rbp.deny {
         explicit.insert(Denier::Resource);
     }
     let id = if identity_applies {
-        scan(
-            Layer::Identity,
-            &policies.identity,
-            req,
-            has_boundary,
-            tracer,
-        )
+        scan(Layer::Identity, &policies.identity, req, has_boundary, tracer)
     } else {
         Scan::default()
     };
@@ -204,13 +155,7 @@ pub(super) fn decide(req: &Request, policies: &Policies, tracer: &mut impl Trace
         explicit.insert(Denier::Identity);
     }
     let pb = if has_boundary {
-        scan(
-            Layer::PermissionsBoundary,
-            one(&policies.permissions_boundary),
-            req,
-            has_boundary,
-            tracer,
-        )
+        scan(Layer::PermissionsBoundary, one(&policies.permissions_boundary), req, has_boundary, tracer)
     } else {
         Scan::default()
     };
@@ -227,10 +172,7 @@ pub(super) fn decide(req: &Request, policies: &Policies, tracer: &mut impl Trace
     }
 
     if !explicit.is_empty() {
-        return Outcome {
-            decision: Decision::ExplicitDeny,
-            denied_by: explicit,
-        };
+        return Outcome { decision: Decision::ExplicitDeny, denied_by: explicit };
     }
 
     // The grant. A KMS key without a key policy in the request has AWS's default one, which lets
@@ -264,25 +206,16 @@ pub(super) fn decide(req: &Request, policies: &Policies, tracer: &mut impl Trace
         if unrestricted.is_empty() && !(is_trust_action && is_root) {
             let mut d = DeniedBy::default();
             d.insert(Denier::S3BlockPublicAccess);
-            return Outcome {
-                decision: Decision::ExplicitDeny,
-                denied_by: d,
-            };
+            return Outcome { decision: Decision::ExplicitDeny, denied_by: d };
         }
     }
     for d in grant_failing.iter() {
         failing.insert(d);
     }
     if failing.is_empty() {
-        Outcome {
-            decision: Decision::Allowed,
-            denied_by: DeniedBy::default(),
-        }
+        Outcome { decision: Decision::Allowed, denied_by: DeniedBy::default() }
     } else {
-        Outcome {
-            decision: Decision::ImplicitDeny,
-            denied_by: failing,
-        }
+        Outcome { decision: Decision::ImplicitDeny, denied_by: failing }
     }
 }
 

@@ -67,12 +67,10 @@ pub(crate) fn is_public(policy: &Policy) -> bool {
             return false;
         };
         let public = !block.not
-            && block.entries.iter().any(|(e, _)| {
-                matches!(
-                    e,
-                    PrincipalEntry::Everyone | PrincipalEntry::Aws(AwsPrincipal::Any)
-                )
-            });
+            && block
+                .entries
+                .iter()
+                .any(|(e, _)| matches!(e, PrincipalEntry::Everyone | PrincipalEntry::Aws(AwsPrincipal::Any)));
         if !public {
             return false;
         }
@@ -80,9 +78,7 @@ pub(crate) fn is_public(policy: &Policy) -> bool {
             let positive = !c.operator.base.is_negated() && c.operator.base != BaseOperator::Null;
             positive
                 && NON_PUBLIC_KEYS.contains(&&*c.key_lower)
-                && c.raw_values
-                    .iter()
-                    .all(|v| !v.contains(['*', '?']) && !v.contains("${"))
+                && c.raw_values.iter().all(|v| !v.contains(['*', '?']) && !v.contains("${"))
         });
         !limited
     })
@@ -104,7 +100,6 @@ pub(crate) fn restrict_public_buckets(
     if !is_public(policy) {
         return None;
     }
-    let insider =
-        matches!(req.principal.kind, PrincipalKind::Service { .. }) || req.is_same_account();
+    let insider = matches!(req.principal.kind, PrincipalKind::Service { .. }) || req.is_same_account();
     if insider { None } else { Some(None) }
 }

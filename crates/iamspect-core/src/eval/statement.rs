@@ -48,19 +48,12 @@ impl StatementOutcome {
 }
 
 pub(crate) fn evaluate(stmt: &Statement, req: &Request, has_boundary: bool) -> StatementOutcome {
-    let action_hit = stmt
-        .action
-        .items
-        .iter()
-        .any(|a| a.pattern.matches(&req.action, true, &req.context));
+    let action_hit = stmt.action.items.iter().any(|a| a.pattern.matches(&req.action, true, &req.context));
     if action_hit == stmt.action.not {
         return StatementOutcome::ActionNotMatched;
     }
     if let Some(res) = &stmt.resource {
-        let hit = res
-            .items
-            .iter()
-            .any(|r| r.pattern.matches(&req.resource, &req.context));
+        let hit = res.items.iter().any(|r| r.pattern.matches(&req.resource, &req.context));
         if hit == res.not {
             return StatementOutcome::ResourceNotMatched;
         }
@@ -98,17 +91,9 @@ fn principal_match(block: &PrincipalBlock, req: &Request, has_boundary: bool) ->
         if has_boundary && principal.is_iam() {
             return Some(GrantKind::Direct);
         }
-        return if not_principal_exempts(block, req) {
-            None
-        } else {
-            Some(GrantKind::Direct)
-        };
+        return if not_principal_exempts(block, req) { None } else { Some(GrantKind::Direct) };
     }
-    block
-        .entries
-        .iter()
-        .filter_map(|(entry, _)| entry_match(entry, req))
-        .max()
+    block.entries.iter().filter_map(|(entry, _)| entry_match(entry, req)).max()
 }
 
 fn entry_match(entry: &PrincipalEntry, req: &Request) -> Option<GrantKind> {
@@ -118,24 +103,17 @@ fn entry_match(entry: &PrincipalEntry, req: &Request) -> Option<GrantKind> {
         PrincipalEntry::Aws(aws) => {
             // Decision D7: `{"AWS": "*"}` reaches AWS identities and anonymous callers, not services
             // or identity-provider users.
-            if matches!(
-                principal.kind,
-                PrincipalKind::Service { .. } | PrincipalKind::Federated { .. }
-            ) {
+            if matches!(principal.kind, PrincipalKind::Service { .. } | PrincipalKind::Federated { .. }) {
                 return None;
             }
             aws_match(aws, req)
         }
         PrincipalEntry::Service(name) => match &principal.kind {
-            PrincipalKind::Service { name: caller } if caller.eq_ignore_ascii_case(name) => {
-                Some(GrantKind::Direct)
-            }
+            PrincipalKind::Service { name: caller } if caller.eq_ignore_ascii_case(name) => Some(GrantKind::Direct),
             _ => None,
         },
         PrincipalEntry::Federated(provider) => match &principal.kind {
-            PrincipalKind::Federated { provider: caller } if caller == provider => {
-                Some(GrantKind::Direct)
-            }
+            PrincipalKind::Federated { provider: caller } if caller == provider => Some(GrantKind::Direct),
             _ => None,
         },
         PrincipalEntry::CanonicalUser(_) => None,
@@ -146,47 +124,28 @@ fn aws_match(aws: &AwsPrincipal, req: &Request) -> Option<GrantKind> {
     let principal = &req.principal;
     match (aws, &principal.kind) {
         (AwsPrincipal::Any, _) => Some(GrantKind::Direct),
-        (AwsPrincipal::Account(a), _) if principal.account() == Some(a.as_str()) => {
-            Some(GrantKind::Account)
+        (AwsPrincipal::Account(a), _) if principal.account() == Some(a.as_str()) => Some(GrantKind::Account),
+        (AwsPrincipal::User(arn), PrincipalKind::User { arn: caller, .. }) if arn == caller => Some(GrantKind::Direct),
+        (AwsPrincipal::User(arn), PrincipalKind::FederatedUser { parent_user: Some(parent), .. }) if arn == parent => {
+            Some(GrantKind::RoleOrParent)
         }
-        (AwsPrincipal::User(arn), PrincipalKind::User { arn: caller, .. }) if arn == caller => {
-            Some(GrantKind::Direct)
+        (AwsPrincipal::Role { account, name, .. }, PrincipalKind::RoleSession { account: ca, role_name, .. })
+            if account == ca && name == role_name =>
+        {
+            Some(GrantKind::RoleOrParent)
         }
-        (
-            AwsPrincipal::User(arn),
-            PrincipalKind::FederatedUser {
-                parent_user: Some(parent),
-                ..
-            },
-        ) if arn == parent => Some(GrantKind::RoleOrParent),
-        (
-            AwsPrincipal::Role { account, name, .. },
-            PrincipalKind::RoleSession {
-                account: ca,
-                role_name,
-                ..
-            },
-        ) if account == ca && name == role_name => Some(GrantKind::RoleOrParent),
-        (
-            AwsPrincipal::Session(arn),
-            PrincipalKind::RoleSession {
-                session_name: Some(_),
-                ..
-            },
-        ) if *arn == principal.arn() => Some(GrantKind::Direct),
-        (AwsPrincipal::FederatedUser(arn), PrincipalKind::FederatedUser { arn: caller, .. })
-            if arn == caller =>
+        (AwsPrincipal::Session(arn), PrincipalKind::RoleSession { session_name: Some(_), .. })
+            if *arn == principal.arn() =>
         {
             Some(GrantKind::Direct)
         }
-        (AwsPrincipal::UniqueId(id), PrincipalKind::User { .. })
-            if principal.id.as_deref() == Some(id) =>
-        {
+        (AwsPrincipal::FederatedUser(arn), PrincipalKind::FederatedUser { arn: caller, .. }) if arn == caller => {
             Some(GrantKind::Direct)
         }
-        (AwsPrincipal::UniqueId(id), PrincipalKind::RoleSession { .. })
-            if principal.id.as_deref() == Some(id) =>
-        {
+        (AwsPrincipal::UniqueId(id), PrincipalKind::User { .. }) if principal.id.as_deref() == Some(id) => {
+            Some(GrantKind::Direct)
+        }
+        (AwsPrincipal::UniqueId(id), PrincipalKind::RoleSession { .. }) if principal.id.as_deref() == Some(id) => {
             Some(GrantKind::RoleOrParent)
         }
         _ => None,
@@ -197,24 +156,15 @@ fn aws_match(aws: &AwsPrincipal, req: &Request) -> Option<GrantKind> {
 /// identity AWS checks for it.
 fn not_principal_exempts(block: &PrincipalBlock, req: &Request) -> bool {
     let principal = &req.principal;
-    let listed =
-        |pred: &dyn Fn(&PrincipalEntry) -> bool| block.entries.iter().any(|(e, _)| pred(e));
-    if listed(&|e| {
-        matches!(
-            e,
-            PrincipalEntry::Everyone | PrincipalEntry::Aws(AwsPrincipal::Any)
-        )
-    }) {
+    let listed = |pred: &dyn Fn(&PrincipalEntry) -> bool| block.entries.iter().any(|(e, _)| pred(e));
+    if listed(&|e| matches!(e, PrincipalEntry::Everyone | PrincipalEntry::Aws(AwsPrincipal::Any))) {
         return true;
     }
-    let account_listed = |account: &str| {
-        listed(&|e| matches!(e, PrincipalEntry::Aws(AwsPrincipal::Account(a)) if a == account))
-    };
+    let account_listed =
+        |account: &str| listed(&|e| matches!(e, PrincipalEntry::Aws(AwsPrincipal::Account(a)) if a == account));
     let kind_listed = |want: GrantKind| {
         listed(&|e| match e {
-            PrincipalEntry::Aws(aws) => {
-                aws_match(aws, req) == Some(want) && !matches!(aws, AwsPrincipal::Account(_))
-            }
+            PrincipalEntry::Aws(aws) => aws_match(aws, req) == Some(want) && !matches!(aws, AwsPrincipal::Account(_)),
             _ => false,
         })
     };
@@ -223,19 +173,14 @@ fn not_principal_exempts(block: &PrincipalBlock, req: &Request) -> bool {
         PrincipalKind::User { account, .. } | PrincipalKind::FederatedUser { account, .. } => {
             account_listed(account) && kind_listed(GrantKind::Direct)
         }
-        PrincipalKind::RoleSession {
-            account,
-            session_name,
-            ..
-        } => {
+        PrincipalKind::RoleSession { account, session_name, .. } => {
             account_listed(account)
                 && kind_listed(GrantKind::RoleOrParent)
                 && (session_name.is_none() || kind_listed(GrantKind::Direct))
         }
-        PrincipalKind::Service { .. } | PrincipalKind::Federated { .. } => block
-            .entries
-            .iter()
-            .any(|(e, _)| entry_match(e, req).is_some()),
+        PrincipalKind::Service { .. } | PrincipalKind::Federated { .. } => {
+            block.entries.iter().any(|(e, _)| entry_match(e, req).is_some())
+        }
         PrincipalKind::Anonymous => false,
     }
 }

@@ -130,16 +130,10 @@ pub struct Trace {
 
 impl Trace {
     /// The statements that took effect with the given effect, with their layer.
-    pub fn applied(
-        &self,
-        effect: Effect,
-    ) -> impl Iterator<Item = (&LayerTrace, &PolicyTrace, &StatementTrace)> {
+    pub fn applied(&self, effect: Effect) -> impl Iterator<Item = (&LayerTrace, &PolicyTrace, &StatementTrace)> {
         self.layers.iter().flat_map(move |l| {
             l.policies.iter().flat_map(move |p| {
-                p.statements
-                    .iter()
-                    .filter(move |s| s.applied && s.effect == effect)
-                    .map(move |s| (l, p, s))
+                p.statements.iter().filter(move |s| s.applied && s.effect == effect).map(move |s| (l, p, s))
             })
         })
     }
@@ -147,13 +141,7 @@ impl Trace {
 
 /// Receives every statement outcome and which layers apply.
 pub(crate) trait Tracer {
-    fn statement(
-        &mut self,
-        layer: Layer,
-        policy_idx: usize,
-        stmt_idx: usize,
-        outcome: StatementOutcome,
-    );
+    fn statement(&mut self, layer: Layer, policy_idx: usize, stmt_idx: usize, outcome: StatementOutcome);
     fn applicable(&mut self, layer: Layer, applicable: bool);
 }
 
@@ -175,13 +163,7 @@ pub(crate) struct Recorder {
 }
 
 impl Tracer for Recorder {
-    fn statement(
-        &mut self,
-        layer: Layer,
-        policy_idx: usize,
-        stmt_idx: usize,
-        outcome: StatementOutcome,
-    ) {
+    fn statement(&mut self, layer: Layer, policy_idx: usize, stmt_idx: usize, outcome: StatementOutcome) {
         self.outcomes.push((layer, policy_idx, stmt_idx, outcome));
     }
     fn applicable(&mut self, layer: Layer, applicable: bool) {
@@ -194,41 +176,20 @@ impl Recorder {
         let mut layers = Vec::new();
         let mut layer_list: Vec<(Layer, Vec<Arc<Policy>>)> = Vec::new();
         if let Some(levels) = &policies.rcps {
-            layer_list.extend(
-                levels
-                    .iter()
-                    .enumerate()
-                    .map(|(i, l)| (Layer::Rcp(i), l.clone())),
-            );
+            layer_list.extend(levels.iter().enumerate().map(|(i, l)| (Layer::Rcp(i), l.clone())));
         }
         if let Some(levels) = &policies.scps {
-            layer_list.extend(
-                levels
-                    .iter()
-                    .enumerate()
-                    .map(|(i, l)| (Layer::Scp(i), l.clone())),
-            );
+            layer_list.extend(levels.iter().enumerate().map(|(i, l)| (Layer::Scp(i), l.clone())));
         }
-        layer_list.push((
-            Layer::VpcEndpoint,
-            policies.vpc_endpoint.iter().cloned().collect(),
-        ));
+        layer_list.push((Layer::VpcEndpoint, policies.vpc_endpoint.iter().cloned().collect()));
         layer_list.push((Layer::Resource, policies.resource.iter().cloned().collect()));
         layer_list.push((Layer::Identity, policies.identity.clone()));
-        layer_list.push((
-            Layer::PermissionsBoundary,
-            policies.permissions_boundary.iter().cloned().collect(),
-        ));
+        layer_list.push((Layer::PermissionsBoundary, policies.permissions_boundary.iter().cloned().collect()));
         layer_list.push((Layer::Session, policies.session.clone()));
 
         let mut missing = BTreeSet::new();
         for (layer, list) in layer_list {
-            let applicable = self
-                .applicable
-                .iter()
-                .rev()
-                .find(|(l, _)| *l == layer)
-                .is_some_and(|(_, a)| *a);
+            let applicable = self.applicable.iter().rev().find(|(l, _)| *l == layer).is_some_and(|(_, a)| *a);
             if list.is_empty() && !applicable {
                 continue;
             }
@@ -237,10 +198,8 @@ impl Recorder {
             for (pi, policy) in list.iter().enumerate() {
                 let mut statements = Vec::new();
                 for stmt in &policy.statements {
-                    let Some(&(_, _, _, outcome)) = self
-                        .outcomes
-                        .iter()
-                        .find(|(l, p, s, _)| *l == layer && *p == pi && *s == stmt.index)
+                    let Some(&(_, _, _, outcome)) =
+                        self.outcomes.iter().find(|(l, p, s, _)| *l == layer && *p == pi && *s == stmt.index)
                     else {
                         continue;
                     };
@@ -248,8 +207,7 @@ impl Recorder {
                     any_deny |= applied && stmt.effect == Effect::Deny;
                     any_allow |= applied && stmt.effect == Effect::Allow;
                     let condition = match outcome {
-                        StatementOutcome::ConditionFailed(i)
-                        | StatementOutcome::ConditionTypeError(i) => {
+                        StatementOutcome::ConditionFailed(i) | StatementOutcome::ConditionTypeError(i) => {
                             stmt.conditions.get(i).map(|c| ConditionDetail {
                                 index: i,
                                 operator: c.operator,
@@ -265,10 +223,7 @@ impl Recorder {
                         _ => None,
                     };
                     // Keys the statement would look at once its action and resource match.
-                    if !matches!(
-                        outcome,
-                        StatementOutcome::ActionNotMatched | StatementOutcome::ResourceNotMatched
-                    ) {
+                    if !matches!(outcome, StatementOutcome::ActionNotMatched | StatementOutcome::ResourceNotMatched) {
                         for c in &stmt.conditions {
                             if req.context.get(&c.key_lower).is_none() {
                                 missing.insert((c.key_lower.to_string(), c.key.clone()));
@@ -290,10 +245,7 @@ impl Recorder {
                         span: stmt.span,
                     });
                 }
-                policy_traces.push(PolicyTrace {
-                    policy: policy.clone(),
-                    statements,
-                });
+                policy_traces.push(PolicyTrace { policy: policy.clone(), statements });
             }
             let verdict = if !applicable {
                 LayerVerdict::NotApplicable
@@ -304,21 +256,11 @@ impl Recorder {
             } else {
                 LayerVerdict::NoAllow
             };
-            layers.push(LayerTrace {
-                layer,
-                verdict,
-                policies: policy_traces,
-            });
+            layers.push(LayerTrace { layer, verdict, policies: policy_traces });
         }
         let mut seen = BTreeSet::new();
-        let missing_context_keys = missing
-            .into_iter()
-            .filter(|(lower, _)| seen.insert(lower.clone()))
-            .map(|(_, key)| key)
-            .collect();
-        Trace {
-            layers,
-            missing_context_keys,
-        }
+        let missing_context_keys =
+            missing.into_iter().filter(|(lower, _)| seen.insert(lower.clone())).map(|(_, key)| key).collect();
+        Trace { layers, missing_context_keys }
     }
 }

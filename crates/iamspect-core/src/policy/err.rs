@@ -13,11 +13,7 @@ pub struct PolicyError {
 
 impl PolicyError {
     pub(crate) fn new(text: &str, span: Span, message: String) -> PolicyError {
-        PolicyError {
-            message,
-            span,
-            start: span.start_in(text),
-        }
+        PolicyError { message, span, start: span.start_in(text) }
     }
 
     /// What is wrong (lower case, no final period).

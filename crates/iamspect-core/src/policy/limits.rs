@@ -29,35 +29,16 @@ pub fn size_limit(policy_type: PolicyType) -> SizeLimit {
         PolicyType::Identity => (6_144, false, false, "customer managed policy size"),
         PolicyType::PermissionsBoundary => (6_144, false, false, "customer managed policy size"),
         PolicyType::Session => (2_048, false, true, "session policy plaintext size"),
-        PolicyType::Trust => (
-            4_096,
-            false,
-            true,
-            "role trust policy length (at its raised maximum)",
-        ),
-        PolicyType::Resource => (
-            32_768,
-            false,
-            true,
-            "resource-based policy size (the largest, for KMS key policies)",
-        ),
+        PolicyType::Trust => (4_096, false, true, "role trust policy length (at its raised maximum)"),
+        PolicyType::Resource => (32_768, false, true, "resource-based policy size (the largest, for KMS key policies)"),
         PolicyType::Scp => (5_120, true, true, "service control policy document size"),
         PolicyType::Rcp => (5_120, true, true, "resource control policy document size"),
         PolicyType::VpcEndpoint => (20_480, true, true, "VPC endpoint policy size"),
     };
-    SizeLimit {
-        max_chars,
-        counts_whitespace,
-        is_error,
-        quota,
-    }
+    SizeLimit { max_chars, counts_whitespace, is_error, quota }
 }
 
 /// The size of `text` as AWS counts it for the type.
 pub(crate) fn measured_size(text: &str, limit: &SizeLimit) -> usize {
-    if limit.counts_whitespace {
-        text.chars().count()
-    } else {
-        text.chars().filter(|c| !c.is_whitespace()).count()
-    }
+    if limit.counts_whitespace { text.chars().count() } else { text.chars().filter(|c| !c.is_whitespace()).count() }
 }

@@ -67,29 +67,20 @@ impl PolicyType {
 
     /// Reads a `--type` name.
     pub fn from_cli_name(name: &str) -> Option<PolicyType> {
-        PolicyType::ALL
-            .into_iter()
-            .find(|t| t.cli_name() == name)
-            .or(match name {
-                "permissionsBoundary" | "permissions-boundary" => {
-                    Some(PolicyType::PermissionsBoundary)
-                }
-                "vpcEndpoint" | "vpce" => Some(PolicyType::VpcEndpoint),
-                _ => None,
-            })
+        PolicyType::ALL.into_iter().find(|t| t.cli_name() == name).or(match name {
+            "permissionsBoundary" | "permissions-boundary" => Some(PolicyType::PermissionsBoundary),
+            "vpcEndpoint" | "vpce" => Some(PolicyType::VpcEndpoint),
+            _ => None,
+        })
     }
 
     /// Whether statements must, may not, or may name a `Principal`.
     pub(crate) fn requires_principal(self) -> Option<bool> {
         match self {
-            PolicyType::Identity
-            | PolicyType::PermissionsBoundary
-            | PolicyType::Session
-            | PolicyType::Scp => Some(false),
-            PolicyType::Resource
-            | PolicyType::Trust
-            | PolicyType::Rcp
-            | PolicyType::VpcEndpoint => Some(true),
+            PolicyType::Identity | PolicyType::PermissionsBoundary | PolicyType::Session | PolicyType::Scp => {
+                Some(false)
+            }
+            PolicyType::Resource | PolicyType::Trust | PolicyType::Rcp | PolicyType::VpcEndpoint => Some(true),
         }
     }
 

@@ -9,11 +9,11 @@ use jsonc_parser::common::Ranged;
 use super::limits::{measured_size, size_limit};
 use super::principal::{PrincipalBlock, PrincipalEntry, parse_aws};
 use super::{
-    ActionBlock, ActionItem, Effect, MAX_POLICY_BYTES, Policy, PolicyError, PolicyErrors,
-    PolicyType, ResourceBlock, ResourceItem, Statement, Version,
+    ActionBlock, ActionItem, Effect, MAX_POLICY_BYTES, Policy, PolicyError, PolicyErrors, PolicyType, ResourceBlock,
+    ResourceItem, Statement, Version,
 };
 use crate::arn::ArnPattern;
-use crate::condition::{Condition, Operator, OperatorError, RawValue};
+use crate::condition::{Condition, Operator, OperatorError, RawValue, is_placeholder};
 use crate::json::{self, span_of};
 use crate::pattern::{Pattern, Syntax};
 use crate::span::Span;
@@ -23,37 +23,23 @@ struct Parser<'t> {
     policy_type: PolicyType,
     variables: bool,
     errors: Vec<PolicyError>,
+    warnings: Vec<PolicyError>,
 }
 
-pub(super) fn parse_policy(
-    name: &str,
-    text: &str,
-    policy_type: PolicyType,
-) -> Result<Policy, PolicyErrors> {
-    let fail = |errors: Vec<PolicyError>| PolicyErrors {
-        name: name.to_string(),
-        errors,
-    };
+pub(super) fn parse_policy(name: &str, text: &str, policy_type: PolicyType) -> Result<Policy, PolicyErrors> {
+    let fail = |errors: Vec<PolicyError>| PolicyErrors { name: name.to_string(), errors };
     if text.len() > MAX_POLICY_BYTES {
         return Err(fail(vec![PolicyError::new(
             text,
             Span::new(0, 0),
-            format!(
-                "the policy is {} bytes; iamspect reads at most {MAX_POLICY_BYTES}",
-                text.len()
-            ),
+            format!("the policy is {} bytes; iamspect reads at most {MAX_POLICY_BYTES}", text.len()),
         )]));
     }
     let root = match json::parse(text) {
         Ok(v) => v,
         Err(e) => return Err(fail(vec![PolicyError::new(text, e.span, e.message)])),
     };
-    let mut p = Parser {
-        text,
-        policy_type,
-        variables: false,
-        errors: Vec::new(),
-    };
+    let mut p = Parser { text, policy_type, variables: false, errors: Vec::new(), warnings: Vec::new() };
     let Value::Object(obj) = &root else {
         p.error(span_of(&root), "a policy must be a JSON object".to_string());
         return Err(fail(p.errors));
@@ -65,16 +51,9 @@ pub(super) fn parse_policy(
     for (key, value, key_span) in p.props(obj) {
         match key {
             "Version" => match value {
-                Value::StringLit(s) if s.value == "2012-10-17" => {
-                    version = Some(Version::V2012_10_17)
-                }
-                Value::StringLit(s) if s.value == "2008-10-17" => {
-                    version = Some(Version::V2008_10_17)
-                }
-                other => p.error(
-                    span_of(other),
-                    "`Version` must be \"2012-10-17\" or \"2008-10-17\"".to_string(),
-                ),
+                Value::StringLit(s) if s.value == "2012-10-17" => version = Some(Version::V2012_10_17),
+                Value::StringLit(s) if s.value == "2008-10-17" => version = Some(Version::V2008_10_17),
+                other => p.error(span_of(other), "`Version` must be \"2012-10-17\" or \"2008-10-17\"".to_string()),
             },
             "Id" => match value {
                 Value::StringLit(s) => id = Some(s.value.to_string()),
@@ -83,88 +62,65 @@ pub(super) fn parse_policy(
             "Statement" => statement_value = Some(value),
             other => p.error(
                 key_span,
-                format!(
-                    "unknown element `{other}` in a policy; expected `Version`, `Id` or `Statement`"
-                ),
+                format!("unknown element `{other}` in a policy; expected `Version`, `Id` or `Statement`"),
             ),
         }
     }
-    if matches!(policy_type, PolicyType::Scp | PolicyType::Rcp)
-        && version == Some(Version::V2008_10_17)
-    {
-        p.error(
-            span_of(&root),
-            format!(
-                "a {} must use `Version` \"2012-10-17\"",
-                policy_type.description()
-            ),
-        );
+    if matches!(policy_type, PolicyType::Scp | PolicyType::Rcp) && version == Some(Version::V2008_10_17) {
+        p.error(span_of(&root), format!("a {} must use `Version` \"2012-10-17\"", policy_type.description()));
     }
     p.variables = version == Some(Version::V2012_10_17);
 
     let mut statements = Vec::new();
     match statement_value {
-        None => p.error(
-            Span::new(obj.range.start, obj.range.start + 1),
-            "the policy has no `Statement`".to_string(),
-        ),
+        None => p.error(Span::new(obj.range.start, obj.range.start + 1), "the policy has no `Statement`".to_string()),
         Some(Value::Object(s)) => statements.extend(p.statement(s, 0)),
         Some(Value::Array(a)) => {
             for (i, el) in a.elements.iter().enumerate() {
                 match el {
                     Value::Object(s) => statements.extend(p.statement(s, i)),
-                    other => p.error(
-                        span_of(other),
-                        "each statement must be a JSON object".to_string(),
-                    ),
+                    other => p.error(span_of(other), "each statement must be a JSON object".to_string()),
                 }
             }
         }
-        Some(other) => p.error(
-            span_of(other),
-            "`Statement` must be an object or an array of objects".to_string(),
-        ),
+        Some(other) => p.error(span_of(other), "`Statement` must be an object or an array of objects".to_string()),
     }
 
-    let mut warnings = Vec::new();
+    let mut warnings = std::mem::take(&mut p.warnings);
     let limit = size_limit(policy_type);
     let size = measured_size(text, &limit);
     if size > limit.max_chars {
-        let whitespace = if limit.counts_whitespace {
-            "with"
-        } else {
-            "without"
-        };
-        let message = format!(
+        let whitespace = if limit.counts_whitespace { "with" } else { "without" };
+        let mut message = format!(
             "the policy has {size} characters ({whitespace} whitespace), over the {} of {}",
             limit.quota, limit.max_chars
         );
-        let e = PolicyError::new(text, Span::new(0, 0), message);
-        if limit.is_error {
-            p.errors.push(e)
-        } else {
-            warnings.push(e)
+        // Decision D22: where whitespace counts, a document that fits once minified is a warning.
+        let minified = text.chars().filter(|c| !c.is_whitespace()).count();
+        let fits_minified = limit.counts_whitespace && minified <= limit.max_chars;
+        if fits_minified {
+            message.push_str(&format!(
+                "; it has {minified} without whitespace, so remove the whitespace before attaching it"
+            ));
         }
+        let e = PolicyError::new(text, Span::new(0, 0), message);
+        if limit.is_error && !fits_minified { p.errors.push(e) } else { warnings.push(e) }
     }
 
     if !p.errors.is_empty() {
         p.errors.sort_by_key(|e| e.span().start);
         return Err(fail(p.errors));
     }
-    Ok(Policy {
-        name: name.to_string(),
-        policy_type,
-        version,
-        id,
-        statements,
-        source: text.into(),
-        warnings,
-    })
+    Ok(Policy { name: name.to_string(), policy_type, version, id, statements, source: text.into(), warnings })
 }
 
 impl<'t> Parser<'t> {
     fn error(&mut self, span: Span, message: String) {
         self.errors.push(PolicyError::new(self.text, span, message));
+    }
+
+    fn warning(&mut self, span: Span, message: String) {
+        self.warnings.push(PolicyError::new(self.text, span, message));
     }
 
     /// The properties of an object, reporting duplicates (which JSON parsers would silently merge).
@@ -195,20 +151,14 @@ impl<'t> Parser<'t> {
                     match el {
                         Value::StringLit(s) => out.push((s.value.to_string(), span_of(el))),
                         other => {
-                            self.error(
-                                span_of(other),
-                                format!("each `{element}` value must be a string"),
-                            );
+                            self.error(span_of(other), format!("each `{element}` value must be a string"));
                             return None;
                         }
                     }
                 }
             }
             other => {
-                self.error(
-                    span_of(other),
-                    format!("`{element}` must be a string or an array of strings"),
-                );
+                self.error(span_of(other), format!("`{element}` must be a string or an array of strings"));
                 return None;
             }
         }
@@ -281,22 +231,12 @@ impl<'t> Parser<'t> {
             return None;
         };
         let Some(action) = action else {
-            self.error(
-                head,
-                "the statement has no `Action` or `NotAction`".to_string(),
-            );
+            self.error(head, "the statement has no `Action` or `NotAction`".to_string());
             return None;
         };
         let action = action?;
         let principal = principal.flatten();
-        self.type_rules(
-            effect,
-            &principal,
-            &action,
-            resource.as_ref(),
-            seen_condition,
-            head,
-        );
+        self.type_rules(effect, &principal, &action, resource.as_ref(), seen_condition, head);
         let resource = match resource {
             Some(r) => Some(r?),
             None => None,
@@ -304,17 +244,7 @@ impl<'t> Parser<'t> {
         if self.errors.len() > errors_before {
             return None;
         }
-        Some(Statement {
-            index,
-            sid,
-            effect,
-            principal,
-            action,
-            resource,
-            conditions,
-            span,
-            effect_span,
-        })
+        Some(Statement { index, sid, effect, principal, action, resource, conditions, span, effect_span })
     }
 
     /// The rules that differ by policy type (spec §4.1, §3.1, §3.2).
@@ -334,83 +264,58 @@ impl<'t> Parser<'t> {
                 let element = if p.not { "NotPrincipal" } else { "Principal" };
                 self.error(p.span, format!("a {what} may not have `{element}`"));
             }
-            (Some(true), None) => self.error(
-                head,
-                format!("each statement of a {what} needs a `Principal`"),
-            ),
+            (Some(true), None) => self.error(head, format!("each statement of a {what} needs a `Principal`")),
             _ => {}
         }
         if let Some(p) = principal {
             if p.not && effect == Effect::Allow {
-                self.error(
-                    p.span,
-                    "`NotPrincipal` may only be used with `\"Effect\": \"Deny\"`".to_string(),
-                );
+                self.error(p.span, "`NotPrincipal` may only be used with `\"Effect\": \"Deny\"`".to_string());
             }
             if p.not && matches!(t, PolicyType::Trust | PolicyType::Rcp) {
                 self.error(p.span, format!("a {what} may not have `NotPrincipal`"));
             }
             if t == PolicyType::Rcp && !p.is_everyone() && !p.not {
-                self.error(
-                    p.span,
-                    "the `Principal` of a resource control policy must be \"*\"".to_string(),
-                );
+                self.error(p.span, "the `Principal` of a resource control policy must be \"*\"".to_string());
             }
         }
         match (t, resource) {
             (PolicyType::Trust, Some(Some(r))) => {
                 let element = if r.not { "NotResource" } else { "Resource" };
-                self.error(
-                    r.span,
-                    format!("a role trust policy may not have `{element}`"),
-                );
+                self.error(r.span, format!("a role trust policy may not have `{element}`"));
             }
             (PolicyType::Trust, _) => {}
-            (_, None) => self.error(
-                head,
-                "the statement has no `Resource` or `NotResource`".to_string(),
-            ),
+            (_, None) => self.error(head, "the statement has no `Resource` or `NotResource`".to_string()),
             _ => {}
         }
         if t == PolicyType::Rcp {
             if action.not {
-                self.error(
-                    action.span,
-                    "a resource control policy may not have `NotAction`".to_string(),
-                );
+                self.error(action.span, "a resource control policy may not have `NotAction`".to_string());
             }
             let full_access = effect == Effect::Allow
                 && !has_condition
                 && action.items.iter().all(|a| a.text == "*")
                 && matches!(resource, Some(Some(r)) if !r.not && r.items.iter().all(|i| i.text == "*"));
             if effect == Effect::Allow && !full_access {
-                self.error(
-                    head,
-                    "customer resource control policies may only use `\"Effect\": \"Deny\"`"
-                        .to_string(),
-                );
+                self.error(head, "customer resource control policies may only use `\"Effect\": \"Deny\"`".to_string());
             }
             if effect == Effect::Deny {
                 for a in action.items.iter().filter(|a| a.text == "*") {
-                    self.error(a.span, "a resource control policy may not use `\"*\"` alone as an action; name the service (`s3:*`)".to_string());
+                    self.error(
+                        a.span,
+                        "a resource control policy may not use `\"*\"` alone as an action; name the service (`s3:*`)"
+                            .to_string(),
+                    );
                 }
             }
         }
     }
 
-    fn principal(
-        &mut self,
-        not: bool,
-        value: &Value<'_>,
-        key_span: Span,
-    ) -> Option<PrincipalBlock> {
+    fn principal(&mut self, not: bool, value: &Value<'_>, key_span: Span) -> Option<PrincipalBlock> {
         let span = Span::new(key_span.start, value.range().end);
         let element = if not { "NotPrincipal" } else { "Principal" };
         let mut entries = Vec::new();
         match value {
-            Value::StringLit(s) if s.value == "*" => {
-                entries.push((PrincipalEntry::Everyone, span_of(value)))
-            }
+            Value::StringLit(s) if s.value == "*" => entries.push((PrincipalEntry::Everyone, span_of(value))),
             Value::Object(obj) => {
                 if obj.properties.is_empty() {
                     self.error(span_of(value), format!("`{element}` is empty"));
@@ -429,8 +334,7 @@ impl<'t> Parser<'t> {
                                 }
                             },
                             "Service" => {
-                                if text == "*" || text.is_empty() || text.contains(['*', '?', ' '])
-                                {
+                                if text == "*" || text.is_empty() || text.contains(['*', '?', ' ']) {
                                     self.error(vspan, format!("service principal `{text}` is not valid; `\"Service\": \"*\"` is not allowed"));
                                     continue;
                                 }
@@ -438,20 +342,14 @@ impl<'t> Parser<'t> {
                             }
                             "Federated" => {
                                 if text.is_empty() || text.contains(['*', '?']) {
-                                    self.error(
-                                        vspan,
-                                        format!("federated principal `{text}` is not valid"),
-                                    );
+                                    self.error(vspan, format!("federated principal `{text}` is not valid"));
                                     continue;
                                 }
                                 PrincipalEntry::Federated(text)
                             }
                             "CanonicalUser" => {
                                 if text.is_empty() || text.contains(['*', '?']) {
-                                    self.error(
-                                        vspan,
-                                        format!("canonical user `{text}` is not valid"),
-                                    );
+                                    self.error(vspan, format!("canonical user `{text}` is not valid"));
                                     continue;
                                 }
                                 PrincipalEntry::CanonicalUser(text)
@@ -465,10 +363,9 @@ impl<'t> Parser<'t> {
                     }
                 }
             }
-            other => self.error(
-                span_of(other),
-                format!("`{element}` must be \"*\" or an object such as {{\"AWS\": ...}}"),
-            ),
+            other => {
+                self.error(span_of(other), format!("`{element}` must be \"*\" or an object such as {{\"AWS\": ...}}"))
+            }
         }
         Some(PrincipalBlock { not, entries, span })
     }
@@ -481,25 +378,14 @@ impl<'t> Parser<'t> {
         for (text, vspan) in values {
             let well_formed = text == "*"
                 || matches!(text.split_once(':'), Some((svc, name)) if !svc.is_empty() && !name.is_empty() && !name.contains(':'));
-            if !well_formed {
-                self.error(
-                    vspan,
-                    format!("action `{text}` must be `service:action` (or \"*\")"),
-                );
+            if !well_formed && is_placeholder(&text) {
+                self.warning(vspan, format!("action `{text}` is a template placeholder; it matches no action"));
+            } else if !well_formed {
+                self.error(vspan, format!("action `{text}` must be `service:action` (or \"*\")"));
                 continue;
             }
-            match Pattern::parse(
-                &text,
-                Syntax {
-                    wildcards: true,
-                    variables: false,
-                },
-            ) {
-                Ok(p) => items.push(ActionItem {
-                    pattern: p.to_ascii_lowercase(),
-                    text,
-                    span: vspan,
-                }),
+            match Pattern::parse(&text, Syntax { wildcards: true, variables: false }) {
+                Ok(p) => items.push(ActionItem { pattern: p.to_ascii_lowercase(), text, span: vspan }),
                 Err(e) => self.error(vspan, e.to_string()),
             }
         }
@@ -513,28 +399,18 @@ impl<'t> Parser<'t> {
         let mut items = Vec::with_capacity(values.len());
         for (text, vspan) in values {
             if text != "*" {
-                let ok = text.strip_prefix("arn:").is_some_and(|rest| {
-                    rest.split(':')
-                        .next()
-                        .is_some_and(|partition| !partition.is_empty())
-                });
-                if !ok {
+                let ok = text
+                    .strip_prefix("arn:")
+                    .is_some_and(|rest| rest.split(':').next().is_some_and(|partition| !partition.is_empty()));
+                if !ok && is_placeholder(&text) {
+                    self.warning(vspan, format!("resource `{text}` is a template placeholder; it matches no resource"));
+                } else if !ok {
                     self.error(vspan, format!("resource `{text}` must be an ARN (`arn:partition:service:region:account:resource`) or \"*\""));
                     continue;
                 }
             }
-            match ArnPattern::parse(
-                &text,
-                Syntax {
-                    wildcards: true,
-                    variables: self.variables,
-                },
-            ) {
-                Ok(pattern) => items.push(ResourceItem {
-                    text,
-                    pattern,
-                    span: vspan,
-                }),
+            match ArnPattern::parse(&text, Syntax { wildcards: true, variables: self.variables }) {
+                Ok(pattern) => items.push(ResourceItem { text, pattern, span: vspan }),
                 Err(e) => self.error(vspan, format!("in resource `{text}`: {e}")),
             }
         }
@@ -544,10 +420,7 @@ impl<'t> Parser<'t> {
     fn conditions(&mut self, value: &Value<'_>) -> Vec<Condition> {
         let mut out = Vec::new();
         let Value::Object(block) = value else {
-            self.error(
-                span_of(value),
-                "`Condition` must be an object of operators".to_string(),
-            );
+            self.error(span_of(value), "`Condition` must be an object of operators".to_string());
             return out;
         };
         for (op_name, keys, op_span) in self.props(block) {
@@ -563,10 +436,7 @@ impl<'t> Parser<'t> {
                 }
             };
             let Value::Object(keys) = keys else {
-                self.error(
-                    span_of(keys),
-                    format!("the value of `{op_name}` must be an object of condition keys"),
-                );
+                self.error(span_of(keys), format!("the value of `{op_name}` must be an object of condition keys"));
                 continue;
             };
             let mut seen_keys = HashSet::new();
@@ -576,30 +446,29 @@ impl<'t> Parser<'t> {
                     continue;
                 }
                 if !seen_keys.insert(key.to_ascii_lowercase()) {
-                    self.error(key_span, format!("condition key `{key}` appears twice under `{op_name}` (keys are case-insensitive)"));
+                    self.error(
+                        key_span,
+                        format!("condition key `{key}` appears twice under `{op_name}` (keys are case-insensitive)"),
+                    );
                     continue;
                 }
                 let Some(raw) = self.condition_values(op_name, key, values) else {
                     continue;
                 };
-                let spans = (
-                    op_span,
-                    key_span,
-                    Span::new(key_span.start, values.range().end),
-                );
+                let spans = (op_span, key_span, Span::new(key_span.start, values.range().end));
                 match Condition::compile(operator, key, &raw, self.variables, spans) {
-                    Ok(c) => out.push(c),
+                    Ok(c) => {
+                        if c.has_placeholder() {
+                            self.warning(key_span, format!("condition `{op_name}` on `{key}` holds a template placeholder; it is treated as unreadable, so an `Allow` does not apply and a `Deny` does"));
+                        }
+                        out.push(c)
+                    }
                     Err(e) => {
                         let span = match values {
-                            Value::Array(a) => {
-                                a.elements.get(e.index).map_or(span_of(values), span_of)
-                            }
+                            Value::Array(a) => a.elements.get(e.index).map_or(span_of(values), span_of),
                             other => span_of(other),
                         };
-                        self.error(
-                            span,
-                            format!("condition `{op_name}` on `{key}`: {}", e.message),
-                        );
+                        self.error(span, format!("condition `{op_name}` on `{key}`: {}", e.message));
                     }
                 }
             }
@@ -607,12 +476,7 @@ impl<'t> Parser<'t> {
         out
     }
 
-    fn condition_values(
-        &mut self,
-        op_name: &str,
-        key: &str,
-        value: &Value<'_>,
-    ) -> Option<Vec<RawValue>> {
+    fn condition_values(&mut self, op_name: &str, key: &str, value: &Value<'_>) -> Option<Vec<RawValue>> {
         let one = |v: &Value<'_>| -> Option<RawValue> {
             match v {
                 Value::StringLit(s) => Some(RawValue::Str(s.value.to_string())),

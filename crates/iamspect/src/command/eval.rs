@@ -49,10 +49,7 @@ pub(crate) fn run(args: Args) -> u8 {
                             println!(
                                 "case {}{}",
                                 case.index,
-                                case.description
-                                    .as_deref()
-                                    .map(|d| format!(": {d}"))
-                                    .unwrap_or_default()
+                                case.description.as_deref().map(|d| format!(": {d}")).unwrap_or_default()
                             );
                         }
                         print!("{}", output::text::response(&built.request, &response));
@@ -67,11 +64,7 @@ pub(crate) fn run(args: Args) -> u8 {
         }
     }
     if args.format == Format::Json {
-        let out = if outputs.len() == 1 {
-            outputs.remove(0)
-        } else {
-            json!(outputs)
-        };
+        let out = if outputs.len() == 1 { outputs.remove(0) } else { json!(outputs) };
         println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
     }
     if all_allowed { SUCCESS } else { FAILURE }
@@ -89,10 +82,7 @@ fn batch(path: &PathBuf) -> u8 {
             }
         }
     };
-    let base = path
-        .parent()
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("."));
+    let base = path.parent().map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
     let mut compiler = Compiler::new();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -117,9 +107,7 @@ fn batch(path: &PathBuf) -> u8 {
                 let (actual, pass) = iamspect_case::run(&case);
                 let mut v = crate::command::test::actual_json(&actual);
                 match &actual {
-                    Actual::Decision(o) if o.decision != Decision::Allowed && code == SUCCESS => {
-                        code = FAILURE
-                    }
+                    Actual::Decision(o) if o.decision != Decision::Allowed && code == SUCCESS => code = FAILURE,
                     Actual::Error(_) => code = BAD_INPUT,
                     _ => {}
                 }

@@ -156,14 +156,6 @@ fn failure_line(file: &Path, case: &iamspect_case::Case, actual: &Actual) -> Str
         }
         Actual::Error(e) => format!("error `{e}`"),
     };
-    let desc = case
-        .description
-        .as_deref()
-        .map(|d| format!(" ({d})"))
-        .unwrap_or_default();
-    format!(
-        "FAIL {}#{}{desc}: expected {expected}, got {got}",
-        file.display(),
-        case.index
-    )
+    let desc = case.description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default();
+    format!("FAIL {}#{}{desc}: expected {expected}, got {got}", file.display(), case.index)
 }

@@ -22,10 +22,8 @@ pub(crate) struct Args {
 }
 
 fn parse_type(s: &str) -> Result<PolicyType, String> {
-    PolicyType::from_cli_name(s).ok_or_else(|| {
-        "expected identity, resource, trust, boundary, session, scp, rcp or vpc-endpoint"
-            .to_string()
-    })
+    PolicyType::from_cli_name(s)
+        .ok_or_else(|| "expected identity, resource, trust, boundary, session, scp, rcp or vpc-endpoint".to_string())
 }
 
 pub(crate) fn run(args: Args) -> u8 {
@@ -54,12 +52,7 @@ pub(crate) fn run(args: Args) -> u8 {
                     println!("{name}:{e}");
                 }
                 for w in &warnings {
-                    println!(
-                        "{name}:{}:{}: warning: {}",
-                        w.line_column().line,
-                        w.line_column().column,
-                        w.message()
-                    );
+                    println!("{name}:{}:{}: warning: {}", w.line_column().line, w.line_column().column, w.message());
                 }
                 if errors.is_empty() {
                     println!("{name}: valid {}", args.policy_type.description());
@@ -78,11 +71,7 @@ pub(crate) fn run(args: Args) -> u8 {
         }
     }
     if args.format == Format::Json {
-        let out = if reports.len() == 1 {
-            reports.remove(0)
-        } else {
-            json!(reports)
-        };
+        let out = if reports.len() == 1 { reports.remove(0) } else { json!(reports) };
         println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
     }
     code
@@ -91,10 +80,7 @@ pub(crate) fn run(args: Args) -> u8 {
 fn read(path: &PathBuf) -> Result<String, String> {
     let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
     if meta.len() > MAX_POLICY_BYTES as u64 {
-        return Err(format!(
-            "the file is {} bytes; at most {MAX_POLICY_BYTES} are read",
-            meta.len()
-        ));
+        return Err(format!("the file is {} bytes; at most {MAX_POLICY_BYTES} are read", meta.len()));
     }
     std::fs::read_to_string(path).map_err(|e| e.to_string())
 }

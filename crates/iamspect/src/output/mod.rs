@@ -32,10 +32,7 @@ pub(crate) fn describe(s: &StatementTrace) -> String {
         (StatementOutcome::ActionNotMatched, _) => "action does not match".to_string(),
         (StatementOutcome::ResourceNotMatched, _) => "resource does not match".to_string(),
         (StatementOutcome::PrincipalNotMatched, _) => "principal does not match".to_string(),
-        (
-            StatementOutcome::ConditionFailed(_) | StatementOutcome::ConditionTypeError(_),
-            Some(c),
-        ) => {
+        (StatementOutcome::ConditionFailed(_) | StatementOutcome::ConditionTypeError(_), Some(c)) => {
             let request = match &c.request_values {
                 Some(vs) => format!("request has {}", list(vs)),
                 None => "request does not have the key".to_string(),
@@ -45,12 +42,7 @@ pub(crate) fn describe(s: &StatementTrace) -> String {
             } else {
                 "condition is false:"
             };
-            format!(
-                "{what} {} {} {}; {request}",
-                c.operator,
-                c.key,
-                list(&c.policy_values)
-            )
+            format!("{what} {} {} {}; {request}", c.operator, c.key, list(&c.policy_values))
         }
         _ => "condition is false".to_string(),
     }
@@ -60,12 +52,6 @@ fn list(vs: &[String]) -> String {
     if vs.len() == 1 {
         format!("{:?}", vs[0])
     } else {
-        format!(
-            "[{}]",
-            vs.iter()
-                .map(|v| format!("{v:?}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
+        format!("[{}]", vs.iter().map(|v| format!("{v:?}")).collect::<Vec<_>>().join(", "))
     }
 }

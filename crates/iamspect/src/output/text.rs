@@ -10,11 +10,7 @@ pub(crate) fn response(req: &Request, res: &Response) -> String {
     out.push_str(&format!(
         "{} {} {} on {}\n",
         req.principal().arn(),
-        if decision == Decision::Allowed {
-            "may perform"
-        } else {
-            "may not perform"
-        },
+        if decision == Decision::Allowed { "may perform" } else { "may not perform" },
         req.action(),
         req.resource()
     ));
@@ -25,24 +21,12 @@ pub(crate) fn response(req: &Request, res: &Response) -> String {
     }
     out.push_str("layers:\n");
     for layer in &res.trace.layers {
-        out.push_str(&format!(
-            "  {:<22} {}\n",
-            layer.layer.name(),
-            verdict_name(layer.verdict)
-        ));
+        out.push_str(&format!("  {:<22} {}\n", layer.layer.name(), verdict_name(layer.verdict)));
         for p in &layer.policies {
             for s in &p.statements {
                 let at = Span::line_column(p.policy.source(), s.span.start);
-                let effect = if s.effect == Effect::Allow {
-                    "Allow"
-                } else {
-                    "Deny"
-                };
-                let sid = s
-                    .sid
-                    .as_deref()
-                    .map(|s| format!(" {s:?}"))
-                    .unwrap_or_default();
+                let effect = if s.effect == Effect::Allow { "Allow" } else { "Deny" };
+                let sid = s.sid.as_deref().map(|s| format!(" {s:?}")).unwrap_or_default();
                 out.push_str(&format!(
                     "    {} statement {}{sid} ({effect}, line {}, column {}): {}\n",
                     p.policy.name(),
@@ -55,10 +39,7 @@ pub(crate) fn response(req: &Request, res: &Response) -> String {
         }
     }
     if !res.trace.missing_context_keys.is_empty() {
-        out.push_str(&format!(
-            "missing context keys: {}\n",
-            res.trace.missing_context_keys.join(", ")
-        ));
+        out.push_str(&format!("missing context keys: {}\n", res.trace.missing_context_keys.join(", ")));
     }
     out
 }
