@@ -43,13 +43,10 @@ fn split_segments(text: &str) -> Vec<&str> {
     let bytes = text.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
-        match bytes.get(i..i + 2) {
-            Some(b"${") => {
-                depth += 1;
-                i += 2;
-                continue;
-            }
-            _ => {}
+        if bytes.get(i..i + 2) == Some(b"${") {
+            depth += 1;
+            i += 2;
+            continue;
         }
         match bytes.get(i) {
             Some(b'}') if depth > 0 => depth -= 1,
@@ -94,7 +91,7 @@ impl ArnPattern {
         }
         let arr: [Pattern; 5] = match parsed.try_into() {
             Ok(arr) => arr,
-            Err(_) => return Err(PatternError::BadVariable(text.to_string())),
+            Err(_) => return Err(PatternError::Malformed(text.to_string())),
         };
         Ok(ArnPattern::Segments(Box::new(arr)))
     }

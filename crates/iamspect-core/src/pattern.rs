@@ -73,17 +73,18 @@ impl Variables for NoVariables {
 /// Why a pattern could not be read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum PatternError {
-    UnclosedVariable,
-    EmptyVariable,
-    BadVariable(String),
+    // Every error is about a policy variable.
+    Unclosed,
+    Empty,
+    Malformed(String),
 }
 
 impl std::fmt::Display for PatternError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            PatternError::UnclosedVariable => f.write_str("policy variable has no closing `}`"),
-            PatternError::EmptyVariable => f.write_str("policy variable `${}` is empty"),
-            PatternError::BadVariable(v) => write!(f, "policy variable `${{{v}}}` is malformed"),
+            PatternError::Unclosed => f.write_str("policy variable has no closing `}`"),
+            PatternError::Empty => f.write_str("policy variable `${}` is empty"),
+            PatternError::Malformed(v) => write!(f, "policy variable `${{{v}}}` is malformed"),
         }
     }
 }
@@ -101,7 +102,7 @@ impl Pattern {
         while let Some(c) = rest.chars().next() {
             if syntax.variables && rest.starts_with("${") {
                 let Some(close) = rest.find('}') else {
-                    return Err(PatternError::UnclosedVariable);
+                    return Err(PatternError::Unclosed);
                 };
                 let inner = &rest[2..close];
                 rest = &rest[close + 1..];
@@ -220,16 +221,16 @@ fn parse_variable(inner: &str) -> Result<Variable, PatternError> {
             let quoted = default
                 .strip_prefix('\'')
                 .and_then(|d| d.strip_suffix('\''))
-                .ok_or_else(|| PatternError::BadVariable(inner.to_string()))?;
+                .ok_or_else(|| PatternError::Malformed(inner.to_string()))?;
             (key, Some(quoted.into()))
         }
         None => (inner, None),
     };
     if key.is_empty() {
-        return Err(PatternError::EmptyVariable);
+        return Err(PatternError::Empty);
     }
     if key.chars().any(|c| c.is_whitespace() || c == '$' || c == '{') {
-        return Err(PatternError::BadVariable(inner.to_string()));
+        return Err(PatternError::Malformed(inner.to_string()));
     }
     Ok(Variable { key: key.to_ascii_lowercase().into(), default })
 }
@@ -368,6 +369,6 @@ mod tests {
     fn without_variables_the_text_is_literal() {
         let p = Pattern::parse("${aws:username}", Syntax { wildcards: true, variables: false }).unwrap();
         assert!(p.matches("${aws:username}", false, &NoVariables));
-        assert_eq!(Pattern::parse("${a", GLOB), Err(PatternError::UnclosedVariable));
+        assert_eq!(Pattern::parse("${a", GLOB), Err(PatternError::Unclosed));
     }
 }

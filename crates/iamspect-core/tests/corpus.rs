@@ -2,6 +2,8 @@
 //! policy, and the perimeter samples validate as their types (the one with a `//` comment is
 //! rejected with its line and column). Skips, loudly, when the corpora are absent.
 
+#![allow(clippy::unwrap_used, reason = "test helpers may panic")]
+
 use std::path::{Path, PathBuf};
 
 use iamspect_core::{Policy, PolicyType};

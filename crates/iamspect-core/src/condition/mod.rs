@@ -200,7 +200,7 @@ impl Condition {
         let present = ctx.get(&self.key_lower).filter(|vs| !vs.is_empty());
         if let Values::Null(expect_absent) = &self.values {
             let absent = present.is_none();
-            return bool_outcome(expect_absent.iter().any(|&e| e == absent));
+            return bool_outcome(expect_absent.contains(&absent));
         }
         let Some(request_values) = present else {
             if self.operator.if_exists {

@@ -87,7 +87,7 @@ pub(super) fn decide(req: &Request, policies: &Policies, tracer: &mut impl Trace
         && RCP_SERVICES.iter().any(|s| s.eq_ignore_ascii_case(service))
         && !resource_in_management_account
         && !req.action.eq_ignore_ascii_case("kms:RetireGrant")
-        && !(is_kms_key && policies.kms_aws_managed_key);
+        && !aws_managed_key(is_kms_key, policies);
     // The root user has no identity policies or boundary (spec §1.5); services, identity-provider
     // users and anonymous callers have none either.
     let identity_applies = has_identity && !is_root;
@@ -217,6 +217,11 @@ pub(super) fn decide(req: &Request, policies: &Policies, tracer: &mut impl Trace
     } else {
         Outcome { decision: Decision::ImplicitDeny, denied_by: failing }
     }
+}
+
+/// RCPs do not apply to AWS managed KMS keys.
+fn aws_managed_key(is_kms_key: bool, policies: &Policies) -> bool {
+    is_kms_key && policies.kms_aws_managed_key
 }
 
 #[derive(Clone, Copy)]
