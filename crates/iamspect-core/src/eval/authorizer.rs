@@ -178,7 +178,7 @@ pub(super) fn decide(req: &Request, policies: &Policies, tracer: &mut impl Trace
     // The grant. A KMS key without a key policy in the request has AWS's default one, which lets
     // the key's own account grant through IAM (decision D15); a role without a trust policy trusts
     // no one (decision D16).
-    let mut grant = rbp.grant;
+    let mut grant = rbp.grant.max(super::s3::acl_grant(req, policies));
     if is_kms_key && policies.resource.is_none() && req.is_same_account() {
         grant = Some(GrantKind::Account);
     }

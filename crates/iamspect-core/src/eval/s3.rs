@@ -103,3 +103,52 @@ pub(crate) fn restrict_public_buckets(
     let insider = matches!(req.principal.kind, PrincipalKind::Service { .. }) || req.is_same_account();
     if insider { None } else { Some(None) }
 }
+
+/// The S3 actions an ACL permission grants (spec §10.1).
+fn acl_actions(permission: &str) -> &'static [&'static str] {
+    match permission {
+        "READ" => &["listbucket", "listbucketversions", "listbucketmultipartuploads", "getobject", "getobjectversion"],
+        "WRITE" => &["putobject", "deleteobject", "deleteobjectversion"],
+        "READ_ACP" => &["getbucketacl", "getobjectacl", "getobjectversionacl"],
+        "WRITE_ACP" => &["putbucketacl", "putobjectacl", "putobjectversionacl"],
+        _ => &[],
+    }
+}
+
+/// What the bucket's ACL grants the caller for this action, if ACLs are in force: `AllUsers`
+/// reaches everyone, `AuthenticatedUsers` every signed AWS caller, an account id that account
+/// (whose own policies must then allow). `IgnorePublicAcls` drops the first two;
+/// `BucketOwnerEnforced` turns ACLs off.
+pub(crate) fn acl_grant(req: &Request, policies: &Policies) -> Option<GrantKind> {
+    let settings = policies.s3.as_ref()?;
+    let acl = settings.acl.as_ref()?;
+    if settings.object_ownership.as_deref() == Some("BucketOwnerEnforced") {
+        return None;
+    }
+    let (service, action) = req.action.split_once(':')?;
+    if !service.eq_ignore_ascii_case("s3") {
+        return None;
+    }
+    let action = action.to_ascii_lowercase();
+    let mut best = None;
+    for grant in &acl.grants {
+        let covers = grant.permission == "FULL_CONTROL" || acl_actions(&grant.permission).contains(&action.as_str());
+        if !covers {
+            continue;
+        }
+        let kind = match grant.grantee.as_str() {
+            "AllUsers" | "http://acs.amazonaws.com/groups/global/AllUsers" if !settings.ignore_public_acls => {
+                Some(GrantKind::Direct)
+            }
+            "AuthenticatedUsers" | "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
+                if !settings.ignore_public_acls && !matches!(req.principal.kind, PrincipalKind::Anonymous) =>
+            {
+                Some(GrantKind::Direct)
+            }
+            account if req.principal.account() == Some(account) => Some(GrantKind::Account),
+            _ => None,
+        };
+        best = best.max(kind);
+    }
+    best
+}
