@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 use iamspect_core::policy::{FULL_AWS_ACCESS, MAX_POLICY_BYTES, RCP_FULL_AWS_ACCESS};
 use iamspect_core::{
-    Context, Decision, Denier, Outcome, Policies, Policy, PolicyType, Principal, PrincipalKind, Request, S3Acl,
-    S3AclGrant, S3Settings,
+    Context, Decision, Denier, LineColumn, Outcome, Policies, Policy, PolicyType, Principal, PrincipalKind, Request,
+    S3Acl, S3AclGrant, S3Settings, Span,
 };
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -95,7 +95,7 @@ pub struct CaseFile {
 /// Compiles policies once and remembers them by type and text.
 #[derive(Default)]
 pub struct Compiler {
-    cache: HashMap<(PolicyType, String), Result<Arc<Policy>, CaseError>>,
+    cache: HashMap<(PolicyType, String, String, LineColumn), Result<Arc<Policy>, CaseError>>,
 }
 
 impl Compiler {
@@ -106,11 +106,22 @@ impl Compiler {
 
     /// Parses `text` as a policy of `policy_type`, or returns the earlier result for the same text.
     pub fn compile(&mut self, name: &str, text: &str, policy_type: PolicyType) -> Result<Arc<Policy>, CaseError> {
-        let key = (policy_type, text.to_string());
+        self.compile_at(name, text, policy_type, LineColumn::START)
+    }
+
+    /// Like [`Compiler::compile`] for text that starts at `origin` of the file it was read from.
+    pub fn compile_at(
+        &mut self,
+        name: &str,
+        text: &str,
+        policy_type: PolicyType,
+        origin: LineColumn,
+    ) -> Result<Arc<Policy>, CaseError> {
+        let key = (policy_type, text.to_string(), name.to_string(), origin);
         if let Some(hit) = self.cache.get(&key) {
             return hit.clone();
         }
-        let res = Policy::parse(name, text, policy_type).map(Arc::new).map_err(|errs| {
+        let res = Policy::parse_at(name, text, policy_type, origin).map(Arc::new).map_err(|errs| {
             let code = if errs.errors.iter().any(|e| e.message().contains("characters (")) {
                 "LimitExceeded"
             } else {
@@ -164,10 +175,10 @@ pub fn load_str(text: &str, path: &Path, base: &Path, compiler: &mut Compiler) -
         let file: RawFile = serde_json::from_str(text).map_err(|e| file_err(e.to_string()))?;
         (file.description, file.policies, file.cases)
     } else {
-        let whole: Box<RawValue> = serde_json::from_str(text).map_err(|e| file_err(e.to_string()))?;
+        let whole: &RawValue = serde_json::from_str(text).map_err(|e| file_err(e.to_string()))?;
         (None, Default::default(), vec![whole])
     };
-    let resolver = Resolver { library: &library, base };
+    let resolver = Resolver { library: &library, base, file_text: Some(text) };
     let mut cases = Vec::with_capacity(raw_cases.len());
     for (index, raw) in raw_cases.iter().enumerate() {
         cases.push(
@@ -181,25 +192,38 @@ pub fn load_str(text: &str, path: &Path, base: &Path, compiler: &mut Compiler) -
 /// resolved against `base`. The outer error means `expect` itself could not be read.
 pub fn case_from_str(index: usize, text: &str, base: &Path, compiler: &mut Compiler) -> Result<Case, String> {
     let library = Default::default();
-    build_case(index, text, &Resolver { library: &library, base }, compiler)
+    // Batch lines keep positions relative to each policy, so equal policies compile once.
+    build_case(index, text, &Resolver { library: &library, base, file_text: None }, compiler)
 }
 
 struct Resolver<'a> {
-    library: &'a std::collections::BTreeMap<String, RawPolicy>,
+    library: &'a std::collections::BTreeMap<String, RawPolicy<'a>>,
     base: &'a Path,
+    /// The case file's text, when inline policies should report positions in it.
+    file_text: Option<&'a str>,
 }
 
+/// A policy's name, text, and where the text starts in the file it was read from.
+type Resolved = (String, String, LineColumn);
+
 impl Resolver<'_> {
-    /// The policy's name and text.
-    fn resolve(&self, raw: &RawValue, fallback_name: &str) -> Result<(String, String), CaseError> {
+    /// Where `fragment` (a slice of the case file's text) starts in the file.
+    fn origin(&self, fragment: &str) -> LineColumn {
+        let Some(file) = self.file_text else { return LineColumn::START };
+        let offset = (fragment.as_ptr() as usize).wrapping_sub(file.as_ptr() as usize);
+        if offset <= file.len() { Span::line_column(file, offset) } else { LineColumn::START }
+    }
+
+    /// The policy's name, text and origin.
+    fn resolve(&self, raw: &RawValue, fallback_name: &str) -> Result<Resolved, CaseError> {
         let text = raw.get().trim();
         if !text.starts_with('"') {
-            return Ok((fallback_name.to_string(), text.to_string()));
+            return Ok((fallback_name.to_string(), text.to_string(), self.origin(text)));
         }
         let name: String = serde_json::from_str(text).map_err(|e| invalid(format!("{fallback_name}: {e}")))?;
         match name.as_str() {
-            "FullAWSAccess" => return Ok((name, FULL_AWS_ACCESS.to_string())),
-            "RCPFullAWSAccess" => return Ok((name, RCP_FULL_AWS_ACCESS.to_string())),
+            "FullAWSAccess" => return Ok((name, FULL_AWS_ACCESS.to_string(), LineColumn::START)),
+            "RCPFullAWSAccess" => return Ok((name, RCP_FULL_AWS_ACCESS.to_string(), LineColumn::START)),
             _ => {}
         }
         if let Some(entry) = self.library.get(&name) {
@@ -207,12 +231,12 @@ impl Resolver<'_> {
             if entry_text.starts_with('"') {
                 let path: String =
                     serde_json::from_str(entry_text).map_err(|e| invalid(format!("policy `{name}`: {e}")))?;
-                return self.read_path(&path).map(|t| (name, t));
+                return self.read_path(&path).map(|t| (path, t, LineColumn::START));
             }
-            return Ok((name, entry_text.to_string()));
+            return Ok((name, entry_text.to_string(), self.origin(entry_text)));
         }
         if name.ends_with(".json") {
-            return self.read_path(&name).map(|t| (name, t));
+            return self.read_path(&name).map(|t| (name, t, LineColumn::START));
         }
         Err(invalid(format!(
             "`{name}` is not a policy of the file's `policies`, a `.json` path, `FullAWSAccess` or `RCPFullAWSAccess`"
@@ -255,7 +279,7 @@ fn is_trust_action(action: &str, resource: &str) -> bool {
         && iamspect_core::Arn::parse(resource).is_some_and(|a| a.service == "iam" && a.resource.starts_with("role/"))
 }
 
-fn build(raw: RawCase, resolver: &Resolver<'_>, compiler: &mut Compiler) -> Result<Built, CaseError> {
+fn build(raw: RawCase<'_>, resolver: &Resolver<'_>, compiler: &mut Compiler) -> Result<Built, CaseError> {
     let principal = principal(raw.principal)?;
     let mut context = Context::new();
     for (key, value) in &raw.context {
@@ -269,8 +293,8 @@ fn build(raw: RawCase, resolver: &Resolver<'_>, compiler: &mut Compiler) -> Resu
     }
 
     let mut one = |raw: &RawValue, name: &str, t: PolicyType| -> Result<Arc<Policy>, CaseError> {
-        let (name, text) = resolver.resolve(raw, name)?;
-        compiler.compile(&name, &text, t)
+        let (name, text, origin) = resolver.resolve(raw, name)?;
+        compiler.compile_at(&name, &text, t, origin)
     };
     let resource_type =
         if is_trust_action(&raw.action, &raw.resource) { PolicyType::Trust } else { PolicyType::Resource };
@@ -287,7 +311,7 @@ fn build(raw: RawCase, resolver: &Resolver<'_>, compiler: &mut Compiler) -> Resu
     for (i, p) in raw.session_policies.iter().enumerate() {
         policies.session.push(one(p, &format!("sessionPolicies[{i}]"), PolicyType::Session)?);
     }
-    let mut levels = |levels: &Option<Vec<Vec<RawPolicy>>>,
+    let mut levels = |levels: &Option<Vec<Vec<RawPolicy<'_>>>>,
                       field: &str,
                       t: PolicyType|
      -> Result<Option<Vec<Vec<Arc<Policy>>>>, CaseError> {
@@ -307,8 +331,8 @@ fn build(raw: RawCase, resolver: &Resolver<'_>, compiler: &mut Compiler) -> Resu
     policies.scps = levels(&raw.scps, "scps", PolicyType::Scp)?;
     policies.rcps = levels(&raw.rcps, "rcps", PolicyType::Rcp)?;
     let mut one = |raw: &RawValue, name: &str, t: PolicyType| -> Result<Arc<Policy>, CaseError> {
-        let (name, text) = resolver.resolve(raw, name)?;
-        compiler.compile(&name, &text, t)
+        let (name, text, origin) = resolver.resolve(raw, name)?;
+        compiler.compile_at(&name, &text, t, origin)
     };
     if let Some(p) = &raw.vpc_endpoint_policy {
         policies.vpc_endpoint = Some(one(p, "vpcEndpointPolicy", PolicyType::VpcEndpoint)?);

@@ -9,16 +9,17 @@ use serde_json::value::RawValue;
 
 /// A policy: a document inline, or a string naming a library entry or a `.json` path. Kept as raw
 /// text so that inline documents are parsed exactly as written (duplicate keys included).
-pub(crate) type RawPolicy = Box<RawValue>;
+pub(crate) type RawPolicy<'a> = &'a RawValue;
 
 /// A file: one case, or many with a shared policy library.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct RawFile {
+pub(crate) struct RawFile<'a> {
     pub(crate) description: Option<String>,
-    #[serde(default)]
-    pub(crate) policies: BTreeMap<String, RawPolicy>,
-    pub(crate) cases: Vec<Box<RawValue>>,
+    #[serde(default, borrow)]
+    pub(crate) policies: BTreeMap<String, RawPolicy<'a>>,
+    #[serde(borrow)]
+    pub(crate) cases: Vec<&'a RawValue>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -90,7 +91,7 @@ pub struct Expect {
 /// One case, as written.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub(crate) struct RawCase {
+pub(crate) struct RawCase<'a> {
     #[expect(dead_code, reason = "read before the strict parse, so invalid cases can still be reported")]
     pub(crate) description: Option<String>,
     pub(crate) principal: RawPrincipal,
@@ -99,15 +100,20 @@ pub(crate) struct RawCase {
     pub(crate) resource_account: Option<String>,
     #[serde(default)]
     pub(crate) context: BTreeMap<String, Value>,
-    #[serde(default)]
-    pub(crate) identity_policies: Vec<RawPolicy>,
-    pub(crate) resource_policy: Option<RawPolicy>,
-    pub(crate) permissions_boundary: Option<RawPolicy>,
-    #[serde(default)]
-    pub(crate) session_policies: Vec<RawPolicy>,
-    pub(crate) scps: Option<Vec<Vec<RawPolicy>>>,
-    pub(crate) rcps: Option<Vec<Vec<RawPolicy>>>,
-    pub(crate) vpc_endpoint_policy: Option<RawPolicy>,
+    #[serde(default, borrow)]
+    pub(crate) identity_policies: Vec<RawPolicy<'a>>,
+    #[serde(default, borrow)]
+    pub(crate) resource_policy: Option<RawPolicy<'a>>,
+    #[serde(default, borrow)]
+    pub(crate) permissions_boundary: Option<RawPolicy<'a>>,
+    #[serde(default, borrow)]
+    pub(crate) session_policies: Vec<RawPolicy<'a>>,
+    #[serde(default, borrow)]
+    pub(crate) scps: Option<Vec<Vec<RawPolicy<'a>>>>,
+    #[serde(default, borrow)]
+    pub(crate) rcps: Option<Vec<Vec<RawPolicy<'a>>>>,
+    #[serde(default, borrow)]
+    pub(crate) vpc_endpoint_policy: Option<RawPolicy<'a>>,
     pub(crate) s3: Option<S3>,
     pub(crate) kms: Option<Kms>,
     #[serde(default)]

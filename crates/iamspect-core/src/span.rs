@@ -18,6 +18,20 @@ pub struct LineColumn {
     pub column: usize,
 }
 
+impl LineColumn {
+    /// The first position of a document.
+    pub const START: LineColumn = LineColumn { line: 1, column: 1 };
+
+    /// This position, counted in a fragment that starts at `origin` of a larger document.
+    pub fn shifted(self, origin: LineColumn) -> LineColumn {
+        if self.line == 1 {
+            LineColumn { line: origin.line, column: origin.column + self.column - 1 }
+        } else {
+            LineColumn { line: origin.line + self.line - 1, column: self.column }
+        }
+    }
+}
+
 impl Span {
     pub(crate) fn new(start: usize, end: usize) -> Span {
         Span { start, end }

@@ -16,6 +16,11 @@ impl PolicyError {
         PolicyError { message, span, start: span.start_in(text) }
     }
 
+    pub(crate) fn shift(mut self, origin: LineColumn) -> PolicyError {
+        self.start = self.start.shifted(origin);
+        self
+    }
+
     /// What is wrong (lower case, no final period).
     pub fn message(&self) -> &str {
         &self.message

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use crate::arn::ArnPattern;
 use crate::condition::Condition;
 use crate::pattern::Pattern;
-use crate::span::Span;
+use crate::span::{LineColumn, Span};
 
 pub use err::{PolicyError, PolicyErrors};
 pub use limits::{MAX_POLICY_BYTES, size_limit};
@@ -200,13 +200,30 @@ pub struct Policy {
     pub(crate) statements: Vec<Statement>,
     pub(crate) source: Arc<str>,
     pub(crate) warnings: Vec<PolicyError>,
+    pub(crate) origin: LineColumn,
 }
 
 impl Policy {
     /// Parses and validates `text` as a policy of type `policy_type`. `name` identifies it in
     /// traces and messages. Every problem found is returned, each with its line and column.
     pub fn parse(name: &str, text: &str, policy_type: PolicyType) -> Result<Policy, PolicyErrors> {
-        parse::parse_policy(name, text, policy_type)
+        parse::parse_policy(name, text, policy_type, LineColumn::START)
+    }
+
+    /// Like [`Policy::parse`] for text that is a fragment of a larger document (an inline policy
+    /// in a case file) starting at `origin`: lines and columns are counted in that document.
+    pub fn parse_at(
+        name: &str,
+        text: &str,
+        policy_type: PolicyType,
+        origin: LineColumn,
+    ) -> Result<Policy, PolicyErrors> {
+        parse::parse_policy(name, text, policy_type, origin)
+    }
+
+    /// The line and column of a byte offset of [`Policy::source`], in the document the policy came from.
+    pub fn position(&self, offset: usize) -> LineColumn {
+        Span::line_column(&self.source, offset).shifted(self.origin)
     }
 
     /// The name given at parse time.

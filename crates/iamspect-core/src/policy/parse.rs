@@ -16,7 +16,7 @@ use crate::arn::ArnPattern;
 use crate::condition::{Condition, Operator, OperatorError, RawValue, is_placeholder};
 use crate::json::{self, span_of};
 use crate::pattern::{Pattern, Syntax};
-use crate::span::Span;
+use crate::span::{LineColumn, Span};
 
 struct Parser<'t> {
     text: &'t str,
@@ -26,8 +26,16 @@ struct Parser<'t> {
     warnings: Vec<PolicyError>,
 }
 
-pub(super) fn parse_policy(name: &str, text: &str, policy_type: PolicyType) -> Result<Policy, PolicyErrors> {
-    let fail = |errors: Vec<PolicyError>| PolicyErrors { name: name.to_string(), errors };
+pub(super) fn parse_policy(
+    name: &str,
+    text: &str,
+    policy_type: PolicyType,
+    origin: LineColumn,
+) -> Result<Policy, PolicyErrors> {
+    let fail = |errors: Vec<PolicyError>| PolicyErrors {
+        name: name.to_string(),
+        errors: errors.into_iter().map(|e| e.shift(origin)).collect(),
+    };
     if text.len() > MAX_POLICY_BYTES {
         return Err(fail(vec![PolicyError::new(
             text,
@@ -111,7 +119,8 @@ pub(super) fn parse_policy(name: &str, text: &str, policy_type: PolicyType) -> R
         p.errors.sort_by_key(|e| e.span().start);
         return Err(fail(p.errors));
     }
-    Ok(Policy { name: name.to_string(), policy_type, version, id, statements, source: text.into(), warnings })
+    let warnings = warnings.into_iter().map(|w| w.shift(origin)).collect();
+    Ok(Policy { name: name.to_string(), policy_type, version, id, statements, source: text.into(), warnings, origin })
 }
 
 impl<'t> Parser<'t> {

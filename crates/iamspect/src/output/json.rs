@@ -15,13 +15,12 @@ pub(crate) fn response(req: &Request, res: &Response) -> Value {
                 .policies
                 .iter()
                 .map(|p| {
-                    let source = p.policy.source();
                     let statements: Vec<Value> = p
                         .statements
                         .iter()
                         .map(|s| {
-                            let start = s.span.start_in(source);
-                            let end = s.span.end_in(source);
+                            let start = p.policy.position(s.span.start);
+                            let end = p.policy.position(s.span.end);
                             json!({
                                 "index": s.index,
                                 "sid": s.sid,

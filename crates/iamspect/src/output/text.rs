@@ -1,6 +1,6 @@
 //! The human trace.
 
-use iamspect_core::{Decision, Effect, Request, Response, Span};
+use iamspect_core::{Decision, Effect, Request, Response};
 
 use super::{describe, verdict_name};
 
@@ -24,7 +24,7 @@ pub(crate) fn response(req: &Request, res: &Response) -> String {
         out.push_str(&format!("  {:<22} {}\n", layer.layer.name(), verdict_name(layer.verdict)));
         for p in &layer.policies {
             for s in &p.statements {
-                let at = Span::line_column(p.policy.source(), s.span.start);
+                let at = p.policy.position(s.span.start);
                 let effect = if s.effect == Effect::Allow { "Allow" } else { "Deny" };
                 let sid = s.sid.as_deref().map(|s| format!(" {s:?}")).unwrap_or_default();
                 out.push_str(&format!(
