@@ -92,10 +92,13 @@ pub struct CaseFile {
     pub cases: Vec<Case>,
 }
 
+/// A policy is the same when its type, text, name and place are.
+type CacheKey = (PolicyType, String, String, LineColumn);
+
 /// Compiles policies once and remembers them by type and text.
 #[derive(Default)]
 pub struct Compiler {
-    cache: HashMap<(PolicyType, String, String, LineColumn), Result<Arc<Policy>, CaseError>>,
+    cache: HashMap<CacheKey, Result<Arc<Policy>, CaseError>>,
 }
 
 impl Compiler {
