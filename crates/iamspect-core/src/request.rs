@@ -245,6 +245,12 @@ impl Context {
         }
     }
 
+    /// Removes a key.
+    pub fn remove(&mut self, key: &str) {
+        let lower = key.to_ascii_lowercase();
+        self.entries.retain(|e| *e.lower != *lower);
+    }
+
     fn insert_default(&mut self, key: &str, value: &str) {
         if !self.contains(key) {
             self.insert(key, vec![value.to_string()]);

@@ -26,6 +26,9 @@ enum Command {
     Test(command::test::Args),
     /// Decide the cases of a case file and print the decision and its trace.
     Eval(command::eval::Args),
+    /// Explain why a request is allowed or denied: AWS's message, each layer, the deciding
+    /// statements, counterfactuals, and a fix proved by re-evaluation.
+    Explain(Box<command::explain::Args>),
     /// Check a policy document against AWS's grammar and the rules of its policy type.
     Validate(command::validate::Args),
 }
@@ -35,6 +38,7 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Test(args) => command::test::run(args),
         Command::Eval(args) => command::eval::run(args),
+        Command::Explain(args) => command::explain::run(*args),
         Command::Validate(args) => command::validate::run(args),
     };
     ExitCode::from(code)

@@ -256,6 +256,14 @@ impl Policy {
         &self.source
     }
 
+    /// The same policy without the statement at `index` (for counterfactuals: what would the
+    /// decision be without it?). Spans still point into the unchanged source.
+    pub fn without_statement(&self, index: usize) -> Policy {
+        let mut p = self.clone();
+        p.statements.retain(|s| s.index != index);
+        p
+    }
+
     /// Problems that do not make the policy invalid (such as quotas that AWS managed policies are
     /// exempt from).
     pub fn warnings(&self) -> &[PolicyError] {

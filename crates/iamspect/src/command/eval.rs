@@ -46,15 +46,15 @@ pub(crate) fn run(args: Args) -> u8 {
                 match args.format {
                     Format::Text => {
                         if file.cases.len() > 1 {
-                            println!(
+                            crate::output::println(&format!(
                                 "case {}{}",
                                 case.index,
                                 case.description.as_deref().map(|d| format!(": {d}")).unwrap_or_default()
-                            );
+                            ));
                         }
-                        print!("{}", output::text::response(&built.request, &response));
+                        crate::output::print(&output::text::response(&built.request, &response));
                     }
-                    Format::Json => outputs.push(output::json::response(&built.request, &response)),
+                    Format::Json => outputs.push(iamspect_explain::wire::trace(&built.request, &response)),
                 }
             }
             Err(e) => {
@@ -65,7 +65,7 @@ pub(crate) fn run(args: Args) -> u8 {
     }
     if args.format == Format::Json {
         let out = if outputs.len() == 1 { outputs.remove(0) } else { json!(outputs) };
-        println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+        crate::output::println(&serde_json::to_string_pretty(&out).unwrap_or_default());
     }
     if all_allowed { SUCCESS } else { FAILURE }
 }

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub(crate) mod eval;
+pub(crate) mod explain;
 pub(crate) mod test;
 pub(crate) mod validate;
 
@@ -16,4 +17,26 @@ pub(crate) enum Format {
     Text,
     /// For programs.
     Json,
+}
+
+/// `--color`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Color {
+    /// Colour when writing to a terminal that supports it.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+impl Color {
+    pub(crate) fn apply(self) {
+        let choice = match self {
+            Color::Auto => anstream::ColorChoice::Auto,
+            Color::Always => anstream::ColorChoice::Always,
+            Color::Never => anstream::ColorChoice::Never,
+        };
+        choice.write_global();
+    }
 }

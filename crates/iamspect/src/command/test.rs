@@ -79,7 +79,7 @@ pub(crate) fn run(args: Args) -> u8 {
             } else {
                 failed += 1;
                 if args.format == Format::Text {
-                    println!("{}", failure_line(file, case, &actual));
+                    crate::output::println(&failure_line(file, case, &actual));
                 }
             }
             if args.format == Format::Json {
@@ -95,10 +95,10 @@ pub(crate) fn run(args: Args) -> u8 {
         }
     }
     match args.format {
-        Format::Text => println!("{passed} passed, {failed} failed"),
+        Format::Text => crate::output::println(&format!("{passed} passed, {failed} failed")),
         Format::Json => {
             let out = json!({"passed": passed, "failed": failed, "results": results});
-            println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+            crate::output::println(&serde_json::to_string_pretty(&out).unwrap_or_default());
         }
     }
     if bad_input {

@@ -49,13 +49,18 @@ pub(crate) fn run(args: Args) -> u8 {
         match args.format {
             Format::Text => {
                 for e in &errors {
-                    println!("{name}:{e}");
+                    crate::output::println(&format!("{name}:{e}"));
                 }
                 for w in &warnings {
-                    println!("{name}:{}:{}: warning: {}", w.line_column().line, w.line_column().column, w.message());
+                    crate::output::println(&format!(
+                        "{name}:{}:{}: warning: {}",
+                        w.line_column().line,
+                        w.line_column().column,
+                        w.message()
+                    ));
                 }
                 if errors.is_empty() {
-                    println!("{name}: valid {}", args.policy_type.description());
+                    crate::output::println(&format!("{name}: valid {}", args.policy_type.description()));
                 }
             }
             Format::Json => {
@@ -72,7 +77,7 @@ pub(crate) fn run(args: Args) -> u8 {
     }
     if args.format == Format::Json {
         let out = if reports.len() == 1 { reports.remove(0) } else { json!(reports) };
-        println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+        crate::output::println(&serde_json::to_string_pretty(&out).unwrap_or_default());
     }
     code
 }

@@ -2,7 +2,7 @@
 
 use iamspect_core::{Decision, Effect, Request, Response};
 
-use super::{describe, verdict_name};
+use iamspect_explain::wire::{describe, verdict_name};
 
 pub(crate) fn response(req: &Request, res: &Response) -> String {
     let mut out = String::new();

@@ -1,0 +1,365 @@
+//! The smallest change that allows a denied request, proved by re-evaluation.
+//!
+//! For an explicit deny, each denying statement gets a condition that exempts exactly this caller
+//! (`ArnNotEquals` on `aws:PrincipalArn`); for an implicit deny, each layer that lacks an allow
+//! gets a statement that allows exactly this action on exactly this resource (wildcard characters
+//! in the resource are escaped as `${*}` and `${?}`, so the statement matches nothing else).
+//! Every edit is re-parsed and the request re-evaluated; probes (another action of the service,
+//! a neighbouring resource) check that the edits change no other decision.
+
+use std::sync::Arc;
+
+use iamspect_core::{
+    Decision, Denier, Effect, Layer, Outcome, Policies, Policy, PolicyType, PrincipalKind, Request, authorize,
+    authorize_traced,
+};
+use serde_json::{Map, Value, json};
+
+use crate::slots::{self, Slot, layer_type};
+
+/// One policy changed or added.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Edit {
+    /// Where.
+    pub slot: Slot,
+    /// The policy's name (a new policy is named `iamspect-fix`).
+    pub policy: String,
+    /// What the edit does, in a sentence.
+    pub summary: String,
+    /// The policy before, pretty-printed (empty for a new policy).
+    pub before: String,
+    /// The policy after, pretty-printed: ready to paste.
+    pub after: String,
+}
+
+impl Edit {
+    /// A unified diff of the policy.
+    pub fn diff(&self) -> String {
+        similar::TextDiff::from_lines(&self.before, &self.after)
+            .unified_diff()
+            .context_radius(3)
+            .header(&format!("a/{}", self.policy), &format!("b/{}", self.policy))
+            .to_string()
+    }
+}
+
+/// A request near the denied one, decided before and after the fix.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Probe {
+    /// The probe's action.
+    pub action: String,
+    /// The probe's resource.
+    pub resource: String,
+    /// The decision with the original policies.
+    pub before: Decision,
+    /// The decision with the fixed policies.
+    pub after: Decision,
+}
+
+/// A fix and its proof.
+#[derive(Clone, Debug)]
+pub struct Fix {
+    /// The edits, in evaluation order.
+    pub edits: Vec<Edit>,
+    /// The decision once every edit is applied.
+    pub outcome: Outcome,
+    /// Neighbouring requests whose decisions must not change.
+    pub probes: Vec<Probe>,
+    /// What could not be fixed by editing a policy.
+    pub notes: Vec<String>,
+}
+
+impl Fix {
+    /// True when the fixed policies allow the request and change no probe's decision.
+    pub fn is_proved(&self) -> bool {
+        self.outcome.decision == Decision::Allowed && self.probes.iter().all(|p| p.before == p.after)
+    }
+}
+
+/// Suggests the smallest edits that allow `req`; `None` when it is already allowed.
+pub fn suggest(req: &Request, policies: &Policies) -> Option<Fix> {
+    let original = authorize(req, policies);
+    if original.decision == Decision::Allowed {
+        return None;
+    }
+    let trust = crate::message::is_trust_action(req.action());
+    let mut working = policies.clone();
+    let mut edits: Vec<Edit> = Vec::new();
+    let mut notes = Vec::new();
+
+    // Explicit denies: exempt the caller from each statement that denies.
+    if original.decision == Decision::ExplicitDeny {
+        let traced = authorize_traced(req, &working);
+        for layer in &traced.trace.layers {
+            for (index, p) in layer.policies.iter().enumerate() {
+                for s in p.statements.iter().filter(|s| s.applied && s.effect == Effect::Deny) {
+                    let slot = Slot { layer: layer.layer, index };
+                    let current = slots::get(&working, slot).cloned().unwrap_or_else(|| p.policy.clone());
+                    match exempt_caller(req, &current, s.index, layer_type(layer.layer, trust)) {
+                        Ok((policy, summary)) => record(&mut working, &mut edits, slot, &current, policy, summary),
+                        Err(note) => notes.push(note),
+                    }
+                }
+            }
+        }
+        if original.denied_by.contains(Denier::S3BlockPublicAccess) {
+            notes.push("S3 Block Public Access (RestrictPublicBuckets) stops this request: grant the caller's account by name in the bucket policy instead of `\"*\"`, or turn the setting off for this bucket".to_string());
+        }
+    }
+
+    // Implicit gaps: give each layer that lacks an allow exactly this action on this resource.
+    for _round in 0..3 {
+        let now = authorize(req, &working);
+        if now.decision != Decision::ImplicitDeny {
+            break;
+        }
+        let mut progressed = false;
+        for denier in now.denied_by.iter() {
+            for slot in gap_slots(denier, &working, req) {
+                let current = slots::get(&working, slot).cloned();
+                match allow_exactly(req, current.as_deref(), slot, trust) {
+                    Ok((policy, summary)) => {
+                        let before = current.unwrap_or_else(|| Arc::new(empty_like(&policy)));
+                        record(&mut working, &mut edits, slot, &before, policy, summary);
+                        progressed = true;
+                    }
+                    Err(note) => notes.push(note),
+                }
+            }
+        }
+        if !progressed {
+            break;
+        }
+    }
+
+    let outcome = authorize(req, &working);
+    let probes = probes(req, policies, &working);
+    Some(Fix { edits, outcome, probes, notes })
+}
+
+/// Applies an edit, merging it with an earlier edit of the same policy.
+fn record(working: &mut Policies, edits: &mut Vec<Edit>, slot: Slot, before: &Policy, after: Policy, summary: String) {
+    let after_text = after.source().to_string();
+    let after = Arc::new(after);
+    slots::set(working, slot, after.clone());
+    if let Some(e) = edits.iter_mut().find(|e| e.slot == slot) {
+        e.after = after_text;
+        e.summary.push_str("; ");
+        e.summary.push_str(&summary);
+        return;
+    }
+    let before_text = if before.statements().is_empty() && before.name() == FIX_NAME {
+        String::new()
+    } else {
+        pretty(before.source()).unwrap_or_else(|| before.source().to_string())
+    };
+    edits.push(Edit { slot, policy: after.name().to_string(), summary, before: before_text, after: after_text });
+}
+
+const FIX_NAME: &str = "iamspect-fix";
+
+fn empty_like(policy: &Policy) -> Policy {
+    Policy::parse(FIX_NAME, r#"{"Version": "2012-10-17", "Statement": []}"#, PolicyType::Identity)
+        .unwrap_or_else(|_| policy.clone())
+}
+
+fn pretty(text: &str) -> Option<String> {
+    let v: Value = serde_json::from_str(text).ok()?;
+    serde_json::to_string_pretty(&v).ok().map(|s| s + "\n")
+}
+
+/// Where an allow is missing for a denier: every SCP/RCP level without one, or the one policy of
+/// the layer (the first identity or session policy, or a new one).
+fn gap_slots(denier: Denier, policies: &Policies, req: &Request) -> Vec<Slot> {
+    let levels_without_allow = |levels: &Option<Vec<Vec<Arc<Policy>>>>, make: fn(usize) -> Layer| -> Vec<Slot> {
+        let traced = authorize_traced(req, policies);
+        let Some(levels) = levels else { return Vec::new() };
+        (0..levels.len())
+            .filter(|l| {
+                traced
+                    .trace
+                    .layers
+                    .iter()
+                    .any(|t| t.layer == make(*l) && t.verdict == iamspect_core::LayerVerdict::NoAllow)
+            })
+            .map(|l| Slot { layer: make(l), index: 0 })
+            .collect()
+    };
+    match denier {
+        Denier::Scp => levels_without_allow(&policies.scps, Layer::Scp),
+        Denier::Rcp => levels_without_allow(&policies.rcps, Layer::Rcp),
+        Denier::VpcEndpoint => vec![Slot { layer: Layer::VpcEndpoint, index: 0 }],
+        Denier::Resource => vec![Slot { layer: Layer::Resource, index: 0 }],
+        Denier::Identity => vec![Slot { layer: Layer::Identity, index: 0 }],
+        Denier::PermissionsBoundary => vec![Slot { layer: Layer::PermissionsBoundary, index: 0 }],
+        Denier::Session => vec![Slot { layer: Layer::Session, index: 0 }],
+        Denier::S3BlockPublicAccess | Denier::S3Acl => Vec::new(),
+    }
+}
+
+/// The resource as a literal ARN pattern: `*`, `?` and `$` escaped so they match only themselves.
+fn literal_resource(resource: &str) -> String {
+    let mut out = String::with_capacity(resource.len());
+    for c in resource.chars() {
+        match c {
+            '*' => out.push_str("${*}"),
+            '?' => out.push_str("${?}"),
+            '$' => out.push_str("${$}"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The `Principal` that names exactly this caller in a resource-based policy.
+fn principal_element(req: &Request) -> Value {
+    let p = req.principal();
+    match &p.kind {
+        PrincipalKind::User { arn, .. } | PrincipalKind::FederatedUser { arn, .. } => json!({"AWS": arn}),
+        PrincipalKind::RoleSession { role_arn, .. } => json!({"AWS": role_arn}),
+        PrincipalKind::Root { account } => json!({"AWS": format!("arn:aws:iam::{account}:root")}),
+        PrincipalKind::Service { name } => json!({"Service": name}),
+        PrincipalKind::Federated { provider } => json!({"Federated": provider}),
+        PrincipalKind::Anonymous => json!("*"),
+    }
+}
+
+fn document(policy: Option<&Policy>) -> Result<Map<String, Value>, String> {
+    let Some(policy) = policy else {
+        let mut m = Map::new();
+        m.insert("Version".into(), json!("2012-10-17"));
+        m.insert("Statement".into(), json!([]));
+        return Ok(m);
+    };
+    match serde_json::from_str::<Value>(policy.source()) {
+        Ok(Value::Object(m)) => Ok(m),
+        _ => Err(format!("policy `{}` could not be re-read for editing", policy.name())),
+    }
+}
+
+/// The `Statement` list, turning a single statement object into a one-element list.
+fn statements(doc: &mut Map<String, Value>) -> Result<&mut Vec<Value>, String> {
+    let slot = doc.entry("Statement").or_insert_with(|| Value::Array(Vec::new()));
+    if !slot.is_array() {
+        let one = slot.take();
+        *slot = Value::Array(vec![one]);
+    }
+    slot.as_array_mut().ok_or_else(|| "`Statement` is not a list".to_string())
+}
+
+fn finish(doc: Map<String, Value>, name: &str, t: PolicyType) -> Result<Policy, String> {
+    let text = serde_json::to_string_pretty(&Value::Object(doc)).map_err(|e| e.to_string())? + "\n";
+    Policy::parse(name, &text, t).map_err(|e| format!("the edited policy does not validate: {e}"))
+}
+
+fn unique_sid(list: &[Value], base: &str) -> String {
+    let taken = |sid: &str| list.iter().any(|s| s.get("Sid").and_then(Value::as_str) == Some(sid));
+    if !taken(base) {
+        return base.to_string();
+    }
+    (2..).map(|n| format!("{base}{n}")).find(|s| !taken(s)).unwrap_or_else(|| base.to_string())
+}
+
+/// A statement allowing exactly this action on exactly this resource, added to the policy at `slot`.
+fn allow_exactly(req: &Request, policy: Option<&Policy>, slot: Slot, trust: bool) -> Result<(Policy, String), String> {
+    let t = layer_type(slot.layer, trust);
+    if t == PolicyType::Rcp {
+        return Err(format!(
+            "RCP level {} has no allow: attach AWS's `RCPFullAWSAccess` there (customer RCPs may only deny)",
+            match slot.layer {
+                Layer::Rcp(l) => l,
+                _ => 0,
+            }
+        ));
+    }
+    let mut doc = document(policy)?;
+    let version_2012 = doc.get("Version").and_then(Value::as_str) == Some("2012-10-17");
+    let resource = if version_2012 { literal_resource(req.resource()) } else { req.resource().to_string() };
+    let list = statements(&mut doc)?;
+    let mut stmt = Map::new();
+    stmt.insert("Sid".into(), json!(unique_sid(list, "IamspectFix")));
+    stmt.insert("Effect".into(), json!("Allow"));
+    match t {
+        PolicyType::Resource | PolicyType::Trust => {
+            stmt.insert("Principal".into(), principal_element(req));
+        }
+        PolicyType::VpcEndpoint => {
+            stmt.insert("Principal".into(), json!("*"));
+        }
+        _ => {}
+    }
+    stmt.insert("Action".into(), json!(req.action()));
+    if t != PolicyType::Trust {
+        stmt.insert("Resource".into(), json!(resource));
+    }
+    list.push(Value::Object(stmt));
+    let name = policy.map_or(FIX_NAME.to_string(), |p| p.name().to_string());
+    let what = match t {
+        PolicyType::Resource | PolicyType::Trust => {
+            format!("allow {} to {} in the {}", req.principal().arn(), req.action(), t.description())
+        }
+        _ => format!("allow {} on {} in the {}", req.action(), req.resource(), t.description()),
+    };
+    finish(doc, &name, t).map(|p| (p, what))
+}
+
+/// Adds `ArnNotEquals aws:PrincipalArn <caller>` to a denying statement, so it no longer applies
+/// to this caller (conditions are ANDed; a negated operator's values are NORed).
+fn exempt_caller(req: &Request, policy: &Policy, index: usize, t: PolicyType) -> Result<(Policy, String), String> {
+    let Some(principal_arn) =
+        req.context().iter().find(|(k, _)| k.eq_ignore_ascii_case("aws:PrincipalArn")).and_then(|(_, v)| v.first())
+    else {
+        return Err(format!(
+            "statement {index} of `{}` denies a caller without `aws:PrincipalArn` ({}); remove or narrow the statement",
+            policy.name(),
+            req.principal().arn()
+        ));
+    };
+    let principal_arn = principal_arn.to_string();
+    let mut doc = document(Some(policy))?;
+    let list = statements(&mut doc)?;
+    let Some(Value::Object(stmt)) = list.get_mut(index) else {
+        return Err(format!("statement {index} of `{}` could not be found for editing", policy.name()));
+    };
+    let condition = stmt.entry("Condition").or_insert_with(|| json!({}));
+    let Value::Object(condition) = condition else {
+        return Err(format!("statement {index} of `{}` has a malformed `Condition`", policy.name()));
+    };
+    let operator = condition.entry("ArnNotEquals").or_insert_with(|| json!({}));
+    let Value::Object(keys) = operator else {
+        return Err(format!("statement {index} of `{}` has a malformed `ArnNotEquals`", policy.name()));
+    };
+    match keys.get_mut("aws:PrincipalArn") {
+        Some(Value::Array(values)) => values.push(json!(principal_arn)),
+        Some(existing) => *existing = json!([existing.clone(), principal_arn]),
+        None => {
+            keys.insert("aws:PrincipalArn".into(), json!(principal_arn));
+        }
+    }
+    let summary = format!("exempt {principal_arn} from the deny of statement {index}");
+    finish(doc, policy.name(), t).map(|p| (p, summary))
+}
+
+/// Requests next to the denied one; their decisions must not change.
+fn probes(req: &Request, before: &Policies, after: &Policies) -> Vec<Probe> {
+    let mut out = Vec::new();
+    let mut try_probe = |action: String, resource: String| {
+        let Ok(probe) =
+            Request::new(req.principal().clone(), &action, &resource, req.resource_account(), req.context().clone())
+        else {
+            return;
+        };
+        out.push(Probe {
+            before: authorize(&probe, before).decision,
+            after: authorize(&probe, after).decision,
+            action,
+            resource,
+        });
+    };
+    try_probe(format!("{}:IamspectProbeOtherAction", req.service()), req.resource().to_string());
+    if req.resource() != "*" {
+        try_probe(req.action().to_string(), format!("{}-iamspect-probe", req.resource()));
+        try_probe(req.action().to_string(), "*".to_string());
+    }
+    out
+}

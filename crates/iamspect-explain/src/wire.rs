@@ -1,0 +1,229 @@
+//! The JSON shapes iamspect prints: the trace (`iamspect eval --format json`) and AWS's
+//! `SimulatePrincipalPolicy` `EvaluationResult` with the trace under its own key
+//! (`iamspect explain --format json`). This module is the schema; see `docs/output-format.md`.
+
+use iamspect_core::{
+    Decision, Effect, Layer, LayerVerdict, PolicyType, PrincipalKind, Request, Response, StatementOutcome,
+    StatementTrace,
+};
+use serde_json::{Value, json};
+
+/// A layer verdict's name.
+pub fn verdict_name(v: LayerVerdict) -> &'static str {
+    match v {
+        LayerVerdict::Denies => "denies",
+        LayerVerdict::Allows => "allows",
+        LayerVerdict::NoAllow => "no allow",
+        LayerVerdict::NotApplicable => "not applicable",
+    }
+}
+
+/// A statement outcome's name.
+pub fn outcome_name(o: StatementOutcome) -> &'static str {
+    match o {
+        StatementOutcome::Matched(_) => "matched",
+        StatementOutcome::ActionNotMatched => "actionNotMatched",
+        StatementOutcome::ResourceNotMatched => "resourceNotMatched",
+        StatementOutcome::PrincipalNotMatched => "principalNotMatched",
+        StatementOutcome::ConditionFailed(_) => "conditionFailed",
+        StatementOutcome::ConditionTypeError(_) => "conditionTypeError",
+    }
+}
+
+/// One line saying what a statement did.
+pub fn describe(s: &StatementTrace) -> String {
+    match (s.outcome, &s.condition) {
+        (StatementOutcome::Matched(_), _) => "matches".to_string(),
+        (StatementOutcome::ActionNotMatched, _) => "action does not match".to_string(),
+        (StatementOutcome::ResourceNotMatched, _) => "resource does not match".to_string(),
+        (StatementOutcome::PrincipalNotMatched, _) => "principal does not match".to_string(),
+        (StatementOutcome::ConditionFailed(_) | StatementOutcome::ConditionTypeError(_), Some(c)) => {
+            let request = match &c.request_values {
+                Some(vs) => format!("request has {}", list(vs)),
+                None => "request does not have the key".to_string(),
+            };
+            let what = if matches!(s.outcome, StatementOutcome::ConditionTypeError(_)) {
+                "cannot read the request value for"
+            } else {
+                "condition is false:"
+            };
+            format!("{what} {} {} {}; {request}", c.operator, c.key, list(&c.policy_values))
+        }
+        _ => "condition is false".to_string(),
+    }
+}
+
+fn list(vs: &[String]) -> String {
+    match vs {
+        [one] => format!("{one:?}"),
+        _ => format!("[{}]", vs.iter().map(|v| format!("{v:?}")).collect::<Vec<_>>().join(", ")),
+    }
+}
+
+fn effect_name(e: Effect) -> &'static str {
+    match e {
+        Effect::Allow => "Allow",
+        Effect::Deny => "Deny",
+    }
+}
+
+/// The trace as JSON.
+pub fn trace(req: &Request, res: &Response) -> Value {
+    let layers: Vec<Value> = res
+        .trace
+        .layers
+        .iter()
+        .map(|layer| {
+            let policies: Vec<Value> = layer
+                .policies
+                .iter()
+                .map(|p| {
+                    let statements: Vec<Value> = p
+                        .statements
+                        .iter()
+                        .map(|s| {
+                            let start = p.policy.position(s.span.start);
+                            let end = p.policy.position(s.span.end);
+                            json!({
+                                "index": s.index,
+                                "sid": s.sid,
+                                "effect": effect_name(s.effect),
+                                "outcome": outcome_name(s.outcome),
+                                "applied": s.applied,
+                                "condition": s.condition.as_ref().map(|c| json!({
+                                    "operator": c.operator.to_string(),
+                                    "key": c.key,
+                                    "policyValues": c.policy_values,
+                                    "requestValues": c.request_values,
+                                })),
+                                "start": {"line": start.line, "column": start.column},
+                                "end": {"line": end.line, "column": end.column},
+                            })
+                        })
+                        .collect();
+                    json!({"name": p.policy.name(), "statements": statements})
+                })
+                .collect();
+            json!({"layer": layer.layer.name(), "verdict": verdict_name(layer.verdict), "policies": policies})
+        })
+        .collect();
+    json!({
+        "principal": req.principal().arn(),
+        "action": req.action(),
+        "resource": req.resource(),
+        "decision": res.outcome.decision.as_str(),
+        "deniedBy": res.outcome.denied_by.iter().map(|d| d.as_str()).collect::<Vec<_>>(),
+        "layers": layers,
+        "missingContextKeys": res.trace.missing_context_keys,
+    })
+}
+
+/// AWS's `SourcePolicyType` for a statement's policy; types AWS's enum lacks are `none` (the
+/// trace under `iamspect` says which they are).
+fn source_policy_type(req: &Request, layer: Layer, name: &str) -> &'static str {
+    match layer {
+        Layer::Identity if name.starts_with("arn:aws:iam::aws:policy/") => "aws-managed",
+        Layer::Identity if name.contains(":policy/") => "user-managed",
+        Layer::Identity => match req.principal().kind {
+            PrincipalKind::RoleSession { .. } => "role",
+            _ => "user",
+        },
+        Layer::Resource => "resource",
+        _ => "none",
+    }
+}
+
+fn layer_decision(res: &Response, layer: Layer) -> Option<&'static str> {
+    let l = res.trace.layers.iter().find(|l| l.layer == layer)?;
+    Some(match l.verdict {
+        LayerVerdict::Allows => Decision::Allowed.as_str(),
+        LayerVerdict::Denies => Decision::ExplicitDeny.as_str(),
+        LayerVerdict::NoAllow => Decision::ImplicitDeny.as_str(),
+        LayerVerdict::NotApplicable => return None,
+    })
+}
+
+/// `SimulatePrincipalPolicy`'s response for one request, with iamspect's trace and extras under
+/// `iamspect`.
+pub fn evaluation_result(req: &Request, res: &Response, extra: Value) -> Value {
+    let decision = res.outcome.decision;
+    // AWS lists the deny statements for a denial and the allow statements otherwise, and never
+    // SCP statements.
+    let want = if decision == Decision::Allowed { Effect::Allow } else { Effect::Deny };
+    let matched: Vec<Value> = res
+        .trace
+        .applied(want)
+        .filter(|(l, _, _)| !matches!(l.layer, Layer::Scp(_) | Layer::Rcp(_)))
+        .map(|(l, p, s)| {
+            let start = p.policy.position(s.span.start);
+            let end = p.policy.position(s.span.end);
+            json!({
+                "SourcePolicyId": p.policy.name(),
+                "SourcePolicyType": source_policy_type(req, l.layer, p.policy.name()),
+                "StartPosition": {"Line": start.line, "Column": start.column},
+                "EndPosition": {"Line": end.line, "Column": end.column},
+            })
+        })
+        .collect();
+    let mut result = serde_json::Map::new();
+    result.insert("EvalActionName".into(), json!(req.action()));
+    result.insert("EvalResourceName".into(), json!(req.resource()));
+    result.insert("EvalDecision".into(), json!(decision.as_str()));
+    result.insert("MatchedStatements".into(), json!(matched));
+    result.insert("MissingContextValues".into(), json!(res.trace.missing_context_keys));
+    let scp_layers: Vec<_> = res.trace.layers.iter().filter(|l| matches!(l.layer, Layer::Scp(_))).collect();
+    if !scp_layers.is_empty() {
+        let allowed =
+            scp_layers.iter().all(|l| matches!(l.verdict, LayerVerdict::Allows | LayerVerdict::NotApplicable));
+        result.insert("OrganizationsDecisionDetail".into(), json!({"AllowedByOrganizations": allowed}));
+    }
+    if let Some(pb) = res
+        .trace
+        .layers
+        .iter()
+        .find(|l| l.layer == Layer::PermissionsBoundary && l.verdict != LayerVerdict::NotApplicable)
+    {
+        result.insert(
+            "PermissionsBoundaryDecisionDetail".into(),
+            json!({"AllowedByPermissionsBoundary": pb.verdict == LayerVerdict::Allows}),
+        );
+    }
+    // AWS: per-policy-type decisions for cross-account requests; an empty map for a same-account
+    // request with a resource ARN; absent for `*`.
+    if !req.is_same_account() {
+        let mut details = serde_json::Map::new();
+        for (layer, key) in [
+            (Layer::Identity, "IAM Policy"),
+            (Layer::Resource, "Resource Policy"),
+            (Layer::PermissionsBoundary, "Permissions Boundary Policy"),
+        ] {
+            if let Some(d) = layer_decision(res, layer) {
+                details.insert(key.into(), json!(d));
+            }
+        }
+        result.insert("EvalDecisionDetails".into(), Value::Object(details));
+    } else if req.resource() != "*" {
+        result.insert("EvalDecisionDetails".into(), json!({}));
+    }
+    let mut iamspect = match extra {
+        Value::Object(m) => m,
+        _ => serde_json::Map::new(),
+    };
+    iamspect.insert("deniedBy".into(), json!(res.outcome.denied_by.iter().map(|d| d.as_str()).collect::<Vec<_>>()));
+    iamspect.insert("trace".into(), trace(req, res));
+    result.insert("iamspect".into(), Value::Object(iamspect));
+    json!({"EvaluationResults": [Value::Object(result)], "IsTruncated": false})
+}
+
+/// The policy type of a layer, in words.
+pub fn layer_words(layer: Layer) -> String {
+    match layer {
+        Layer::Rcp(l) => format!("resource control policies, level {l}"),
+        Layer::Scp(l) => format!("service control policies, level {l}"),
+        Layer::VpcEndpoint => PolicyType::VpcEndpoint.description().to_string(),
+        Layer::Resource => PolicyType::Resource.description().to_string(),
+        Layer::Identity => "identity-based policies".to_string(),
+        Layer::PermissionsBoundary => PolicyType::PermissionsBoundary.description().to_string(),
+        Layer::Session => "session policies".to_string(),
+    }
+}

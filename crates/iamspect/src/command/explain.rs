@@ -1,0 +1,293 @@
+//! `iamspect explain`: why a request is allowed or denied, in AWS's words, with counterfactuals
+//! and a fix proved by re-evaluation. The request comes from a case file, from flags, or from an
+//! AccessDenied message (`--message`).
+
+use std::path::{Path, PathBuf};
+
+use iamspect_case::{Built, Compiler};
+use iamspect_core::Decision;
+use iamspect_explain::{counterfactual, fix, message};
+use serde_json::{Value, json};
+
+use super::{BAD_INPUT, FAILURE, Format, SUCCESS};
+use crate::output;
+
+#[derive(clap::Args)]
+pub(crate) struct Args {
+    /// A case file (every case is explained unless `--index` picks one).
+    case: Option<PathBuf>,
+    /// Explain only the case at this index of the file.
+    #[arg(long)]
+    index: Option<usize>,
+    /// The text of an AccessDenied error, to read back into its parts.
+    #[arg(long, conflicts_with_all = ["case", "principal"])]
+    message: Option<String>,
+    /// The caller: a user, role, role session, federated user or root ARN, a service principal, or `anonymous`.
+    #[arg(long, requires_all = ["action", "resource"], conflicts_with = "case")]
+    principal: Option<String>,
+    /// The action, `service:Action`.
+    #[arg(long)]
+    action: Option<String>,
+    /// The resource ARN, or `*`.
+    #[arg(long)]
+    resource: Option<String>,
+    /// The account that owns the resource (needed for S3, whose ARNs carry none).
+    #[arg(long)]
+    resource_account: Option<String>,
+    /// A context key and value, `key=value` (repeat a key for several values).
+    #[arg(long = "context", value_name = "KEY=VALUE")]
+    context: Vec<String>,
+    /// An identity-based policy file (repeatable).
+    #[arg(long = "identity-policy", value_name = "FILE")]
+    identity_policies: Vec<PathBuf>,
+    /// The resource-based policy (or role trust policy) file.
+    #[arg(long, value_name = "FILE")]
+    resource_policy: Option<PathBuf>,
+    /// The permissions boundary file.
+    #[arg(long, value_name = "FILE")]
+    permissions_boundary: Option<PathBuf>,
+    /// A session policy file (repeatable).
+    #[arg(long = "session-policy", value_name = "FILE")]
+    session_policies: Vec<PathBuf>,
+    /// One SCP level, root first: policy files separated by commas (repeat per level; `FullAWSAccess` is built in).
+    #[arg(long = "scp", value_name = "FILES")]
+    scps: Vec<String>,
+    /// One RCP level, root first, like `--scp` (`RCPFullAWSAccess` is built in).
+    #[arg(long = "rcp", value_name = "FILES")]
+    rcps: Vec<String>,
+    /// The VPC endpoint policy file.
+    #[arg(long, value_name = "FILE")]
+    vpc_endpoint_policy: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+    /// Colour: auto, always or never.
+    #[arg(long, value_enum, default_value = "auto")]
+    color: super::Color,
+}
+
+pub(crate) fn run(args: Args) -> u8 {
+    args.color.apply();
+    if let Some(text) = &args.message {
+        return explain_message(text, args.format);
+    }
+    let (label, cases) = match load(&args) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return BAD_INPUT;
+        }
+    };
+    let mut all_allowed = true;
+    let mut json_out = Vec::new();
+    for (index, description, built) in cases {
+        let report = Report::new(&built);
+        all_allowed &= report.response.outcome.decision == Decision::Allowed;
+        match args.format {
+            Format::Text => {
+                let heading = format!("{label}#{index}{}", description.map(|d| format!(": {d}")).unwrap_or_default());
+                crate::output::print(&output::explain::render(&heading, &built, &report));
+            }
+            Format::Json => json_out.push(report.json(&built)),
+        }
+    }
+    if args.format == Format::Json {
+        let v = if json_out.len() == 1 { json_out.remove(0) } else { json!(json_out) };
+        crate::output::println(&serde_json::to_string_pretty(&v).unwrap_or_default());
+    }
+    if all_allowed { SUCCESS } else { FAILURE }
+}
+
+type Loaded = (String, Vec<(usize, Option<String>, Built)>);
+
+fn load(args: &Args) -> Result<Loaded, String> {
+    let mut compiler = Compiler::new();
+    if let Some(path) = &args.case {
+        let file = iamspect_case::load_file(path, &mut compiler).map_err(|e| e.to_string())?;
+        let mut out = Vec::new();
+        for case in file.cases {
+            if args.index.is_some_and(|i| i != case.index) {
+                continue;
+            }
+            let built = case.built.map_err(|e| format!("{}#{}: {e}", path.display(), case.index))?;
+            out.push((case.index, case.description, built));
+        }
+        if out.is_empty() {
+            return Err(format!("{}: no case with index {}", path.display(), args.index.unwrap_or(0)));
+        }
+        return Ok((path.display().to_string(), out));
+    }
+    let Some(principal) = &args.principal else {
+        return Err(
+            "give a case file, `--principal`/`--action`/`--resource` with policy files, or `--message`".to_string()
+        );
+    };
+    let case = case_from_flags(args, principal)?;
+    let text = serde_json::to_string(&case).map_err(|e| e.to_string())?;
+    let built =
+        iamspect_case::case_from_str(0, &text, Path::new("."), &mut compiler)?.built.map_err(|e| e.to_string())?;
+    Ok(("request".to_string(), vec![(0, None, built)]))
+}
+
+fn policy_path(path: &Path) -> Result<Value, String> {
+    if !path.is_file() {
+        return Err(format!("policy file `{}` does not exist", path.display()));
+    }
+    if path.extension().is_none_or(|e| e != "json") {
+        return Err(format!("policy file `{}` must end in `.json`", path.display()));
+    }
+    Ok(json!(path.display().to_string()))
+}
+
+fn level(spec: &str) -> Result<Value, String> {
+    let mut out = Vec::new();
+    for name in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        if name == "FullAWSAccess" || name == "RCPFullAWSAccess" {
+            out.push(json!(name));
+        } else {
+            out.push(policy_path(Path::new(name))?);
+        }
+    }
+    Ok(json!(out))
+}
+
+fn case_from_flags(args: &Args, principal: &str) -> Result<Value, String> {
+    let mut case = serde_json::Map::new();
+    case.insert("principal".into(), json!(principal));
+    case.insert("action".into(), json!(args.action));
+    case.insert("resource".into(), json!(args.resource));
+    if let Some(a) = &args.resource_account {
+        case.insert("resourceAccount".into(), json!(a));
+    }
+    let mut context = serde_json::Map::new();
+    for kv in &args.context {
+        let Some((k, v)) = kv.split_once('=') else {
+            return Err(format!("`--context {kv}` must be `key=value`"));
+        };
+        match context.get_mut(k) {
+            Some(Value::Array(vs)) => vs.push(json!(v)),
+            _ => {
+                context.insert(k.to_string(), json!([v]));
+            }
+        }
+    }
+    case.insert("context".into(), Value::Object(context));
+    let paths = |ps: &[PathBuf]| -> Result<Value, String> {
+        Ok(json!(ps.iter().map(|p| policy_path(p)).collect::<Result<Vec<_>, _>>()?))
+    };
+    case.insert("identityPolicies".into(), paths(&args.identity_policies)?);
+    case.insert("sessionPolicies".into(), paths(&args.session_policies)?);
+    if let Some(p) = &args.resource_policy {
+        case.insert("resourcePolicy".into(), policy_path(p)?);
+    }
+    if let Some(p) = &args.permissions_boundary {
+        case.insert("permissionsBoundary".into(), policy_path(p)?);
+    }
+    if let Some(p) = &args.vpc_endpoint_policy {
+        case.insert("vpcEndpointPolicy".into(), policy_path(p)?);
+    }
+    if !args.scps.is_empty() {
+        case.insert("scps".into(), json!(args.scps.iter().map(|l| level(l)).collect::<Result<Vec<_>, _>>()?));
+    }
+    if !args.rcps.is_empty() {
+        case.insert("rcps".into(), json!(args.rcps.iter().map(|l| level(l)).collect::<Result<Vec<_>, _>>()?));
+    }
+    Ok(Value::Object(case))
+}
+
+/// Everything `explain` says about one request.
+pub(crate) struct Report {
+    pub(crate) response: iamspect_core::Response,
+    pub(crate) message: Option<message::AccessDeniedMessage>,
+    pub(crate) error_code: message::ErrorCode,
+    pub(crate) without_denies: Vec<counterfactual::WithoutStatement>,
+    pub(crate) context_changes: Vec<counterfactual::ContextChange>,
+    pub(crate) fix: Option<fix::Fix>,
+}
+
+impl Report {
+    fn new(built: &Built) -> Report {
+        let response = iamspect_core::authorize_traced(&built.request, &built.policies);
+        let policy_arn = response
+            .trace
+            .applied(iamspect_core::Effect::Deny)
+            .map(|(_, p, _)| p.policy.name())
+            .find(|n| n.starts_with("arn:"))
+            .map(str::to_string);
+        let message = message::for_outcome(&built.request, &response.outcome, policy_arn.as_deref());
+        let error_code = message::error_code(built.request.service());
+        let without_denies = counterfactual::without_each_deny(&built.request, &built.policies, &response.trace);
+        let context_changes = counterfactual::context_changes(&built.request, &built.policies, &response.trace);
+        let fix = fix::suggest(&built.request, &built.policies);
+        Report { response, message, error_code, without_denies, context_changes, fix }
+    }
+
+    fn json(&self, built: &Built) -> Value {
+        let extra = json!({
+            "message": self.message.as_ref().map(|m| m.render()),
+            "errorCode": self.message.as_ref().map(|_| json!({"code": self.error_code.code, "httpStatus": self.error_code.status})),
+            "authentication": "assumed passed: iamspect evaluates signed requests",
+            "withoutStatement": self.without_denies.iter().map(|w| json!({
+                "layer": w.slot.layer.name(),
+                "policy": w.policy,
+                "statement": w.statement,
+                "sid": w.sid,
+                "decision": w.outcome.decision.as_str(),
+            })).collect::<Vec<_>>(),
+            "contextChanges": self.context_changes.iter().map(|c| json!({
+                "key": c.key,
+                "value": c.value,
+                "decision": c.outcome.decision.as_str(),
+            })).collect::<Vec<_>>(),
+            "fix": self.fix.as_ref().map(|f| json!({
+                "proved": f.is_proved(),
+                "decisionAfter": f.outcome.decision.as_str(),
+                "edits": f.edits.iter().map(|e| json!({
+                    "layer": e.slot.layer.name(),
+                    "policy": e.policy,
+                    "summary": e.summary,
+                    "policyAfter": e.after,
+                    "diff": e.diff(),
+                })).collect::<Vec<_>>(),
+                "probes": f.probes.iter().map(|p| json!({
+                    "action": p.action, "resource": p.resource,
+                    "before": p.before.as_str(), "after": p.after.as_str(),
+                })).collect::<Vec<_>>(),
+                "notes": f.notes,
+            })),
+        });
+        iamspect_explain::wire::evaluation_result(&built.request, &self.response, extra)
+    }
+}
+
+fn explain_message(text: &str, format: Format) -> u8 {
+    let parsed = match iamspect_explain::parse::parse(text) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return BAD_INPUT;
+        }
+    };
+    let steps = iamspect_explain::parse::next_steps(&parsed);
+    match format {
+        Format::Text => crate::output::print(&output::explain::render_message(&parsed, &steps)),
+        Format::Json => {
+            let v = json!({
+                "principal": parsed.principal,
+                "action": parsed.action,
+                "resource": parsed.resource,
+                "deny": match parsed.deny {
+                    message::DenyKind::Explicit => "explicit",
+                    message::DenyKind::Implicit => "implicit",
+                    message::DenyKind::Unspecified => "unspecified",
+                },
+                "policyType": parsed.policy_type.map(|t| t.words()),
+                "deniedBy": parsed.policy_type.map(|t| t.denier().as_str()),
+                "policyArn": parsed.policy_arn,
+                "nextSteps": steps,
+            });
+            crate::output::println(&serde_json::to_string_pretty(&v).unwrap_or_default());
+        }
+    }
+    SUCCESS
+}

@@ -1,0 +1,334 @@
+//! The human explanation: the two gates, AWS's words, each layer's verdict, the deciding
+//! statements with a marked source excerpt, near misses, missing keys, counterfactuals and the
+//! proved fix. Colour comes from anstream, which strips it when the output is not a terminal.
+
+use std::fmt::Write as _;
+
+use anstyle::{AnsiColor, Style};
+use iamspect_case::Built;
+use iamspect_core::{Decision, Effect, Layer, LayerVerdict, Policy, StatementOutcome, StatementTrace};
+use iamspect_explain::message::{AccessDeniedMessage, DenyKind};
+use iamspect_explain::wire::{describe, layer_words, verdict_name};
+
+use crate::command::explain::Report;
+
+const BOLD: Style = Style::new().bold();
+const DIM: Style = Style::new().dimmed();
+const RED: Style = AnsiColor::Red.on_default().bold();
+const GREEN: Style = AnsiColor::Green.on_default().bold();
+const YELLOW: Style = AnsiColor::Yellow.on_default();
+const CYAN: Style = AnsiColor::Cyan.on_default();
+
+fn paint(style: Style, text: &str) -> String {
+    format!("{style}{text}{style:#}")
+}
+
+fn decision_style(d: Decision) -> Style {
+    if d == Decision::Allowed { GREEN } else { RED }
+}
+
+/// Where a policy's text is: its own file, or the case file it sits in.
+fn location(file: &str, policy: &Policy, offset: usize) -> String {
+    let at = policy.position(offset);
+    let name = policy.name();
+    if name == "FullAWSAccess" || name == "RCPFullAWSAccess" {
+        format!("{name} (AWS managed):{}:{}", at.line, at.column)
+    } else if name.ends_with(".json") {
+        format!("{name}:{}:{}", at.line, at.column)
+    } else {
+        format!("{file}:{}:{} ({name})", at.line, at.column)
+    }
+}
+
+/// The statement's source lines, numbered as in its file, the first one marked.
+fn excerpt(policy: &Policy, s: &StatementTrace) -> String {
+    let source = policy.source();
+    let start = source.get(..s.span.start).and_then(|h| h.rfind('\n')).map_or(0, |i| i + 1);
+    let end = source.get(s.span.end..).and_then(|t| t.find('\n')).map_or(source.len(), |i| s.span.end + i);
+    let text = source.get(start..end).unwrap_or("");
+    let first_line = policy.position(start).line;
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = String::new();
+    let shown = lines.len().min(12);
+    for (i, line) in lines.iter().take(shown).enumerate() {
+        let marker = if i == 0 { paint(YELLOW, ">") } else { " ".to_string() };
+        let _ = writeln!(out, "    {marker} {} {line}", paint(DIM, &format!("{:>4} |", first_line + i)));
+    }
+    if lines.len() > shown {
+        let _ = writeln!(out, "      {}", paint(DIM, &format!("     | ... {} more lines", lines.len() - shown)));
+    }
+    out
+}
+
+fn statement_name(s: &StatementTrace) -> String {
+    let effect = if s.effect == Effect::Allow { "Allow" } else { "Deny" };
+    match &s.sid {
+        Some(sid) => format!("statement {} {sid:?} ({effect})", s.index),
+        None => format!("statement {} ({effect})", s.index),
+    }
+}
+
+pub(crate) fn render(heading: &str, built: &Built, report: &Report) -> String {
+    let file = heading.split('#').next().unwrap_or(heading);
+    let req = &built.request;
+    let res = &report.response;
+    let decision = res.outcome.decision;
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", paint(BOLD, heading));
+    let _ = writeln!(out, "  principal  {}", req.principal().arn());
+    let _ = writeln!(out, "  action     {}", req.action());
+    let account = req.resource_account().map(|a| format!("  (account {a})")).unwrap_or_default();
+    let _ = writeln!(out, "  resource   {}{account}", req.resource());
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "{} passed (assumed: iamspect evaluates the request as signed)",
+        paint(BOLD, "Gate 1, authentication:")
+    );
+    let _ = writeln!(
+        out,
+        "{} {}",
+        paint(BOLD, "Gate 2, authorization: "),
+        paint(decision_style(decision), decision.as_str())
+    );
+    let by: Vec<_> = res.outcome.denied_by.iter().map(|d| d.as_str()).collect();
+    if !by.is_empty() {
+        let _ = writeln!(out, "  denied by: {}", by.join(", "));
+    }
+
+    if let Some(m) = &report.message {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "{}", paint(BOLD, "AWS would answer:"));
+        let _ = writeln!(out, "  {} (HTTP {})", report.error_code.code, report.error_code.status);
+        let _ = writeln!(out, "  {}", m.render());
+    }
+
+    let _ = writeln!(out);
+    let _ = writeln!(out, "{}", paint(BOLD, "Layers, in evaluation order:"));
+    let verdict_line = |out: &mut String, words: &str, verdict: Option<LayerVerdict>| {
+        let (style, text) = match verdict {
+            Some(LayerVerdict::Denies) => (RED, verdict_name(LayerVerdict::Denies)),
+            Some(LayerVerdict::NoAllow) => (YELLOW, verdict_name(LayerVerdict::NoAllow)),
+            Some(LayerVerdict::Allows) => (GREEN, verdict_name(LayerVerdict::Allows)),
+            Some(LayerVerdict::NotApplicable) => (DIM, verdict_name(LayerVerdict::NotApplicable)),
+            None => (DIM, "not applicable (none given)"),
+        };
+        let _ = writeln!(out, "  {words:<44} {}", paint(style, text));
+    };
+    let find = |layer: Layer| res.trace.layers.iter().find(|l| l.layer == layer).map(|l| l.verdict);
+    let levels =
+        |make: fn(usize) -> Layer| res.trace.layers.iter().filter(|l| (0..64).any(|i| l.layer == make(i))).count();
+    let (n_rcp, n_scp) = (levels(Layer::Rcp), levels(Layer::Scp));
+    if n_rcp == 0 {
+        verdict_line(&mut out, "resource control policies", None);
+    }
+    for i in 0..n_rcp {
+        verdict_line(&mut out, &layer_words(Layer::Rcp(i)), find(Layer::Rcp(i)));
+    }
+    if n_scp == 0 {
+        verdict_line(&mut out, "service control policies", None);
+    }
+    for i in 0..n_scp {
+        verdict_line(&mut out, &layer_words(Layer::Scp(i)), find(Layer::Scp(i)));
+    }
+    for layer in [Layer::VpcEndpoint, Layer::Resource, Layer::Identity, Layer::PermissionsBoundary, Layer::Session] {
+        verdict_line(&mut out, &layer_words(layer), find(layer));
+    }
+
+    let deciding: Vec<_> = match decision {
+        Decision::ExplicitDeny => res.trace.applied(Effect::Deny).collect(),
+        Decision::Allowed => res.trace.applied(Effect::Allow).collect(),
+        Decision::ImplicitDeny => Vec::new(),
+    };
+    let _ = writeln!(out);
+    if deciding.is_empty() && decision == Decision::ImplicitDeny {
+        let _ = writeln!(
+            out,
+            "{}",
+            paint(BOLD, "No statement decides: an implicit deny is the absence of a needed allow.")
+        );
+        let missing: Vec<String> = res.outcome.denied_by.iter().map(|d| d.as_str().to_string()).collect();
+        let _ = writeln!(out, "  layers without the allow they need: {}", missing.join(", "));
+    } else {
+        let _ = writeln!(out, "{}", paint(BOLD, "Deciding statements:"));
+        for (layer, p, s) in &deciding {
+            let _ = writeln!(
+                out,
+                "  {} {} in {}, at {}",
+                paint(CYAN, p.policy.name()),
+                statement_name(s),
+                layer_words(layer.layer),
+                location(file, &p.policy, s.span.start)
+            );
+            out.push_str(&excerpt(&p.policy, s));
+        }
+    }
+
+    // Near misses: statements whose action matched but which failed later.
+    let near: Vec<_> = res
+        .trace
+        .layers
+        .iter()
+        .flat_map(|l| l.policies.iter().flat_map(move |p| p.statements.iter().map(move |s| (l, p, s))))
+        .filter(|(_, _, s)| {
+            !s.applied
+                && matches!(
+                    s.outcome,
+                    StatementOutcome::ResourceNotMatched
+                        | StatementOutcome::PrincipalNotMatched
+                        | StatementOutcome::ConditionFailed(_)
+                        | StatementOutcome::ConditionTypeError(_)
+                )
+        })
+        .collect();
+    if !near.is_empty() {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "{}", paint(BOLD, "Almost applied:"));
+        for (_, p, s) in near {
+            let _ = writeln!(
+                out,
+                "  {} {}: {}  {}",
+                paint(CYAN, p.policy.name()),
+                statement_name(s),
+                describe(s),
+                paint(DIM, &format!("({})", location(file, &p.policy, s.span.start)))
+            );
+        }
+    }
+
+    if !res.trace.missing_context_keys.is_empty() {
+        let _ = writeln!(out);
+        let _ =
+            writeln!(out, "{}", paint(BOLD, "Condition keys the policies look at that the request does not carry:"));
+        for key in &res.trace.missing_context_keys {
+            let users: Vec<String> = res
+                .trace
+                .layers
+                .iter()
+                .flat_map(|l| l.policies.iter().flat_map(move |p| p.statements.iter().map(move |s| (p, s))))
+                .filter(|(_, s)| s.condition.as_ref().is_some_and(|c| c.key.eq_ignore_ascii_case(key)))
+                .map(|(p, s)| {
+                    let effect = if s.effect == Effect::Allow {
+                        "with a matching value it could allow through"
+                    } else {
+                        "with a matching value it could trigger the deny in"
+                    };
+                    format!("{effect} {} {}", p.policy.name(), statement_name(s))
+                })
+                .collect();
+            if users.is_empty() {
+                let _ = writeln!(out, "  {key}");
+            } else {
+                let _ = writeln!(out, "  {key}: {}", users.join("; "));
+            }
+        }
+    }
+
+    if !report.without_denies.is_empty() {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "{}", paint(BOLD, "Without each deny:"));
+        for w in &report.without_denies {
+            let sid = w.sid.as_deref().map(|s| format!(" {s:?}")).unwrap_or_default();
+            let d = w.outcome.decision;
+            let by: Vec<_> = w.outcome.denied_by.iter().map(|d| d.as_str()).collect();
+            let by = if by.is_empty() { String::new() } else { format!(" (by {})", by.join(", ")) };
+            let _ = writeln!(
+                out,
+                "  without {} statement {}{sid}: {}{by}",
+                w.policy,
+                w.statement,
+                paint(decision_style(d), d.as_str())
+            );
+        }
+    }
+
+    if !report.context_changes.is_empty() {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "{}", paint(BOLD, "The same request with one context key changed:"));
+        for c in &report.context_changes {
+            let change = match &c.value {
+                Some(v) => format!("{} = {v:?}", c.key),
+                None => format!("without {}", c.key),
+            };
+            let d = c.outcome.decision;
+            let _ = writeln!(out, "  {change}: {}", paint(decision_style(d), d.as_str()));
+        }
+    }
+
+    if let Some(fix) = &report.fix {
+        let _ = writeln!(out);
+        let proved = if fix.is_proved() { paint(GREEN, "proved") } else { paint(RED, "not proved") };
+        let _ = writeln!(out, "{} ({proved})", paint(BOLD, "Smallest fix:"));
+        for (i, e) in fix.edits.iter().enumerate() {
+            let _ =
+                writeln!(out, "  {}. {}: {} ({})", i + 1, paint(CYAN, &e.policy), e.summary, layer_words(e.slot.layer));
+            for line in e.diff().lines() {
+                let styled = if line.starts_with('+') && !line.starts_with("+++") {
+                    paint(GREEN, line)
+                } else if line.starts_with('-') && !line.starts_with("---") {
+                    paint(RED, line)
+                } else {
+                    line.to_string()
+                };
+                let _ = writeln!(out, "     {styled}");
+            }
+        }
+        for note in &fix.notes {
+            let _ = writeln!(out, "  note: {note}");
+        }
+        let _ = writeln!(
+            out,
+            "  check: with the edits the request is {}",
+            paint(decision_style(fix.outcome.decision), fix.outcome.decision.as_str())
+        );
+        if !fix.is_proved() && fix.probes.iter().any(|p| p.before != p.after) {
+            let _ = writeln!(
+                out,
+                "  {}",
+                paint(
+                    YELLOW,
+                    "the edits also change the decisions below: a condition cannot exempt one action on one resource, so review them before applying"
+                )
+            );
+        }
+        for p in &fix.probes {
+            let same = if p.before == p.after { paint(GREEN, "unchanged") } else { paint(RED, "CHANGED") };
+            let _ = writeln!(
+                out,
+                "  check: {} on {}: {} before, {} after: {same}",
+                p.action,
+                p.resource,
+                p.before.as_str(),
+                p.after.as_str()
+            );
+        }
+    }
+    out.push('\n');
+    out
+}
+
+pub(crate) fn render_message(m: &AccessDeniedMessage, steps: &[String]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", paint(BOLD, "AccessDenied message"));
+    let _ = writeln!(out, "  principal    {}", m.principal);
+    let _ = writeln!(out, "  action       {}", m.action);
+    let _ = writeln!(out, "  resource     {}", m.resource.as_deref().unwrap_or("(not given)"));
+    let kind = match m.deny {
+        DenyKind::Explicit => "explicit deny",
+        DenyKind::Implicit => "implicit deny (no allow)",
+        DenyKind::Unspecified => "not said",
+    };
+    let _ = writeln!(out, "  deny         {kind}");
+    let _ = writeln!(out, "  policy type  {}", m.policy_type.map_or("(not said)", |t| t.words()));
+    if let Some(arn) = &m.policy_arn {
+        let _ = writeln!(out, "  policy       {arn}");
+    }
+    if !steps.is_empty() {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "{}", paint(BOLD, "What to check next:"));
+        for s in steps {
+            let _ = writeln!(out, "  - {s}");
+        }
+    }
+    out
+}
