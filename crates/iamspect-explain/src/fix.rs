@@ -187,7 +187,15 @@ fn gap_slots(denier: Denier, policies: &Policies, req: &Request) -> Vec<Slot> {
     };
     match denier {
         Denier::Scp => levels_without_allow(&policies.scps, Layer::Scp),
-        Denier::Rcp => levels_without_allow(&policies.rcps, Layer::Rcp),
+        Denier::Rcp => levels_without_allow(&policies.rcps, Layer::Rcp)
+            .into_iter()
+            .map(|slot| match slot.layer {
+                Layer::Rcp(l) => {
+                    Slot { layer: slot.layer, index: policies.rcps.as_ref().and_then(|v| v.get(l)).map_or(0, Vec::len) }
+                }
+                _ => slot,
+            })
+            .collect(),
         Denier::VpcEndpoint => vec![Slot { layer: Layer::VpcEndpoint, index: 0 }],
         Denier::Resource => vec![Slot { layer: Layer::Resource, index: 0 }],
         Denier::Identity => vec![Slot { layer: Layer::Identity, index: 0 }],
@@ -264,17 +272,20 @@ fn unique_sid(list: &[Value], base: &str) -> String {
 fn allow_exactly(req: &Request, policy: Option<&Policy>, slot: Slot, trust: bool) -> Result<(Policy, String), String> {
     let t = layer_type(slot.layer, trust);
     if t == PolicyType::Rcp {
-        return Err(format!(
-            "RCP level {} has no allow: attach AWS's `RCPFullAWSAccess` there (customer RCPs may only deny)",
-            match slot.layer {
-                Layer::Rcp(l) => l,
-                _ => 0,
-            }
-        ));
+        // Customer RCPs may only deny; a level without an allow lacks AWS's RCPFullAWSAccess,
+        // which AWS attaches everywhere and which cannot be detached.
+        let full = Policy::parse("RCPFullAWSAccess", iamspect_core::policy::RCP_FULL_AWS_ACCESS, PolicyType::Rcp)
+            .map_err(|e| e.to_string())?;
+        return Ok((full, "attach AWS's RCPFullAWSAccess to this level, as AWS always does".to_string()));
     }
     let mut doc = document(policy)?;
     let version_2012 = doc.get("Version").and_then(Value::as_str) == Some("2012-10-17");
-    let resource = if version_2012 { literal_resource(req.resource()) } else { req.resource().to_string() };
+    let resource = match req.resource() {
+        // Actions without resource-level permissions are authorized on `*` alone.
+        "*" => "*".to_string(),
+        r if version_2012 => literal_resource(r),
+        r => r.to_string(),
+    };
     let list = statements(&mut doc)?;
     let mut stmt = Map::new();
     stmt.insert("Sid".into(), json!(unique_sid(list, "IamspectFix")));
@@ -357,7 +368,8 @@ fn probes(req: &Request, before: &Policies, after: &Policies) -> Vec<Probe> {
         });
     };
     try_probe(format!("{}:IamspectProbeOtherAction", req.service()), req.resource().to_string());
-    if req.resource() != "*" {
+    // A role's trust policy governs only that role, so other resources are not probes for it.
+    if req.resource() != "*" && !crate::message::is_trust_action(req.action()) {
         try_probe(req.action().to_string(), format!("{}-iamspect-probe", req.resource()));
         try_probe(req.action().to_string(), "*".to_string());
     }

@@ -693,7 +693,10 @@ pub fn next_steps(msg: &AccessDeniedMessage) -> Vec<String> {
                      covers {who}",
                     msg.resource.as_deref().unwrap_or("being assumed")
                 ));
-                steps.push("check that Deny's conditions (sts:ExternalId, aws:SourceIdentity ...)".to_string());
+                steps.push(
+                    "check that Deny's conditions (sts:ExternalId, aws:SourceIdentity ...) against the request"
+                        .to_string(),
+                );
             }
             MessagePolicyType::VpcEndpointThroughScp => {
                 steps.push(format!(
