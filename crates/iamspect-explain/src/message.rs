@@ -186,7 +186,7 @@ pub fn for_outcome(req: &Request, outcome: &Outcome, policy_arn: Option<&str>) -
         deny,
         policy_type: Some(policy_type),
         policy_arn: if deny == DenyKind::Explicit && with_arn { policy_arn.map(str::to_string) } else { None },
-        quoted_resource: req.service().eq_ignore_ascii_case("s3"),
+        quoted_resource: req.service().eq_ignore_ascii_case("s3") && req.resource() != "*",
     })
 }
 

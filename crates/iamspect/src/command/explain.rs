@@ -22,6 +22,10 @@ pub(crate) struct Args {
     /// The text of an AccessDenied error, to read back into its parts.
     #[arg(long, conflicts_with_all = ["case", "principal"])]
     message: Option<String>,
+    /// The JSON `aws sts decode-authorization-message` printed: the request, with its context, to
+    /// evaluate against the policy files given by the other flags.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["case", "principal"])]
+    decoded: Option<PathBuf>,
     /// The caller: a user, role, role session, federated user or root ARN, a service principal, or `anonymous`.
     #[arg(long, requires_all = ["action", "resource"], conflicts_with = "case")]
     principal: Option<String>,
@@ -117,12 +121,28 @@ fn load(args: &Args) -> Result<Loaded, String> {
         }
         return Ok((path.display().to_string(), out));
     }
-    let Some(principal) = &args.principal else {
+    let case = if let Some(path) = &args.decoded {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let decoded =
+            iamspect_explain::decoded::parse_decoded(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut case = case_from_flags(args, &decoded.principal_arn)?;
+        case.insert("action".into(), json!(decoded.action));
+        case.insert("resource".into(), json!(decoded.resource));
+        let mut context = serde_json::Map::new();
+        for (k, vs) in &decoded.context {
+            context.insert(k.clone(), json!(vs));
+        }
+        case.insert("context".into(), Value::Object(context));
+        case
+    } else if let Some(principal) = &args.principal {
+        case_from_flags(args, principal)?
+    } else {
         return Err(
-            "give a case file, `--principal`/`--action`/`--resource` with policy files, or `--message`".to_string()
+            "give a case file, `--principal`/`--action`/`--resource` or `--decoded` with policy files, or `--message`"
+                .to_string(),
         );
     };
-    let case = case_from_flags(args, principal)?;
+    let case = Value::Object(case);
     let text = serde_json::to_string(&case).map_err(|e| e.to_string())?;
     let built =
         iamspect_case::case_from_str(0, &text, Path::new("."), &mut compiler)?.built.map_err(|e| e.to_string())?;
@@ -151,7 +171,7 @@ fn level(spec: &str) -> Result<Value, String> {
     Ok(json!(out))
 }
 
-fn case_from_flags(args: &Args, principal: &str) -> Result<Value, String> {
+fn case_from_flags(args: &Args, principal: &str) -> Result<serde_json::Map<String, Value>, String> {
     let mut case = serde_json::Map::new();
     case.insert("principal".into(), json!(principal));
     case.insert("action".into(), json!(args.action));
@@ -192,7 +212,7 @@ fn case_from_flags(args: &Args, principal: &str) -> Result<Value, String> {
     if !args.rcps.is_empty() {
         case.insert("rcps".into(), json!(args.rcps.iter().map(|l| level(l)).collect::<Result<Vec<_>, _>>()?));
     }
-    Ok(Value::Object(case))
+    Ok(case)
 }
 
 /// Everything `explain` says about one request.

@@ -137,7 +137,13 @@ pub(crate) fn render(heading: &str, built: &Built, report: &Report) -> String {
 
     let deciding: Vec<_> = match decision {
         Decision::ExplicitDeny => res.trace.applied(Effect::Deny).collect(),
-        Decision::Allowed => res.trace.applied(Effect::Allow).collect(),
+        // Gates (SCPs, RCPs, endpoint, boundary, session) only let a grant through; the grant is
+        // what decides.
+        Decision::Allowed => res
+            .trace
+            .applied(Effect::Allow)
+            .filter(|(l, _, _)| matches!(l.layer, Layer::Identity | Layer::Resource))
+            .collect(),
         Decision::ImplicitDeny => Vec::new(),
     };
     let _ = writeln!(out);
