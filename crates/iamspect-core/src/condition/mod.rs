@@ -214,25 +214,27 @@ impl Condition {
         };
         let negated = self.operator.base.is_negated();
         // `test(v)`: for a positive operator "v matches some policy value"; for a negated one
-        // "v matches none of them".
-        let mut type_error = false;
-        let mut test = |v: &str| -> bool {
+        // "v matches none of them". Every value is tested, without stopping early: an unreadable
+        // value anywhere must fail closed (decision D8), whatever the order of the values.
+        let (mut any, mut all) = (false, true);
+        for v in request_values {
             match self.matches_any(v, ctx) {
-                Some(m) => m != negated,
-                None => {
-                    type_error = true;
-                    false
+                Some(m) => {
+                    let t = m != negated;
+                    any |= t;
+                    all &= t;
                 }
+                None => return Outcome::TypeError,
             }
-        };
+        }
         let result = match self.operator.qualifier {
-            Some(SetQualifier::ForAnyValue) => request_values.iter().any(|v| test(v)),
-            Some(SetQualifier::ForAllValues) => request_values.iter().all(|v| test(v)),
+            Some(SetQualifier::ForAnyValue) => any,
+            Some(SetQualifier::ForAllValues) => all,
             // Decision D10: positive is "any value matches", negated is "no value matches".
-            None if negated => request_values.iter().all(|v| test(v)),
-            None => request_values.iter().any(|v| test(v)),
+            None if negated => all,
+            None => any,
         };
-        if type_error { Outcome::TypeError } else { bool_outcome(result) }
+        bool_outcome(result)
     }
 
     /// Does the request value match any policy value under the positive form of the operator?

@@ -157,7 +157,13 @@ fn aws_match(aws: &AwsPrincipal, req: &Request) -> Option<GrantKind> {
 fn not_principal_exempts(block: &PrincipalBlock, req: &Request) -> bool {
     let principal = &req.principal;
     let listed = |pred: &dyn Fn(&PrincipalEntry) -> bool| block.entries.iter().any(|(e, _)| pred(e));
-    if listed(&|e| matches!(e, PrincipalEntry::Everyone | PrincipalEntry::Aws(AwsPrincipal::Any))) {
+    if listed(&|e| matches!(e, PrincipalEntry::Everyone)) {
+        return true;
+    }
+    // Decision D7: `{"AWS": "*"}` names every AWS identity and anonymous callers, not services or
+    // identity-provider users.
+    let aws_caller = !matches!(principal.kind, PrincipalKind::Service { .. } | PrincipalKind::Federated { .. });
+    if aws_caller && listed(&|e| matches!(e, PrincipalEntry::Aws(AwsPrincipal::Any))) {
         return true;
     }
     let account_listed =
