@@ -1,6 +1,6 @@
 //! Every AccessDenied variant of spec §8.3 that a decision can lead to is produced from the case
 //! files' decisions, and each produced message parses back to the same parts.
-#![allow(clippy::unwrap_used, reason = "test code")]
+#![allow(clippy::unwrap_used, clippy::panic, reason = "test code")]
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -1,6 +1,6 @@
 //! Every fix suggestion, for every denied case in `tests/cases` and `examples`, is checked here by
 //! re-evaluating the request with the suggested policies, not only printed.
-#![allow(clippy::unwrap_used, reason = "test code")]
+#![allow(clippy::unwrap_used, clippy::panic, reason = "test code")]
 
 use std::path::{Path, PathBuf};
 

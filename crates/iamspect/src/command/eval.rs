@@ -15,7 +15,27 @@ use crate::output;
 #[derive(clap::Args)]
 pub(crate) struct Args {
     /// A case file (or, with `--batch`, a file of one case per line; `-` reads standard input).
-    path: PathBuf,
+    #[arg(required_unless_present = "account_data")]
+    path: Option<PathBuf>,
+    /// Account data (dumps, an organization file, resource policies; files or folders) to take the
+    /// principal's and the resource's policies from, instead of a case file.
+    #[arg(long = "account-data", value_name = "PATH", num_args = 1.., requires_all = ["principal", "action", "resource"])]
+    account_data: Vec<PathBuf>,
+    /// With `--account-data`: the caller's ARN.
+    #[arg(long)]
+    principal: Option<String>,
+    /// With `--account-data`: the action.
+    #[arg(long)]
+    action: Option<String>,
+    /// With `--account-data`: the resource ARN or `*`.
+    #[arg(long)]
+    resource: Option<String>,
+    /// With `--account-data`: the resource's account (S3 ARNs carry none).
+    #[arg(long)]
+    resource_account: Option<String>,
+    /// With `--account-data`: a context key and value, `key=value`.
+    #[arg(long = "context", value_name = "KEY=VALUE")]
+    context: Vec<String>,
     /// Read one JSON case per line and print one JSON result per line.
     #[arg(long)]
     batch: bool,
@@ -25,11 +45,14 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: Args) -> u8 {
-    if args.batch {
-        return batch(&args.path);
-    }
     let mut compiler = Compiler::new();
-    let file = match iamspect_case::load_file(&args.path, &mut compiler) {
+    let Some(path) = &args.path else {
+        return from_account_data(&args, &mut compiler);
+    };
+    if args.batch {
+        return batch(path);
+    }
+    let file = match iamspect_case::load_file(path, &mut compiler) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("error: {e}");
@@ -58,7 +81,7 @@ pub(crate) fn run(args: Args) -> u8 {
                 }
             }
             Err(e) => {
-                eprintln!("error: {}#{}: {e}", args.path.display(), case.index);
+                eprintln!("error: {}#{}: {e}", path.display(), case.index);
                 return BAD_INPUT;
             }
         }
@@ -127,4 +150,31 @@ fn batch(path: &PathBuf) -> u8 {
     }
     let _ = out.flush();
     code
+}
+
+fn from_account_data(args: &Args, compiler: &mut Compiler) -> u8 {
+    let built = match crate::command::account::build(
+        &args.account_data,
+        args.principal.as_deref().unwrap_or_default(),
+        args.action.as_deref().unwrap_or_default(),
+        args.resource.as_deref().unwrap_or_default(),
+        args.resource_account.as_deref(),
+        &args.context,
+        compiler,
+    ) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return BAD_INPUT;
+        }
+    };
+    let response = iamspect_core::authorize_traced(&built.request, &built.policies);
+    match args.format {
+        Format::Text => crate::output::print(&output::text::response(&built.request, &response)),
+        Format::Json => crate::output::println(
+            &serde_json::to_string_pretty(&iamspect_explain::wire::trace(&built.request, &response))
+                .unwrap_or_default(),
+        ),
+    }
+    if response.outcome.decision == Decision::Allowed { SUCCESS } else { FAILURE }
 }

@@ -26,6 +26,10 @@ pub(crate) struct Args {
     /// evaluate against the policy files given by the other flags.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["case", "principal"])]
     decoded: Option<PathBuf>,
+    /// Account data (get-account-authorization-details dumps, an organization file, resource
+    /// policies; files or folders): the principal's and the resource's policies come from it.
+    #[arg(long = "account-data", value_name = "PATH", num_args = 1.., conflicts_with = "case")]
+    account_data: Vec<PathBuf>,
     /// The caller: a user, role, role session, federated user or root ARN, a service principal, or `anonymous`.
     #[arg(long, requires_all = ["action", "resource"], conflicts_with = "case")]
     principal: Option<String>,
@@ -134,6 +138,17 @@ fn load(args: &Args) -> Result<Loaded, String> {
         }
         case.insert("context".into(), Value::Object(context));
         case
+    } else if let (false, Some(principal)) = (args.account_data.is_empty(), &args.principal) {
+        let built = crate::command::account::build(
+            &args.account_data,
+            principal,
+            args.action.as_deref().unwrap_or_default(),
+            args.resource.as_deref().unwrap_or_default(),
+            args.resource_account.as_deref(),
+            &args.context,
+            &mut compiler,
+        )?;
+        return Ok(("request".to_string(), vec![(0, None, built)]));
     } else if let Some(principal) = &args.principal {
         case_from_flags(args, principal)?
     } else {

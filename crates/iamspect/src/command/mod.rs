@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub(crate) mod account;
 pub(crate) mod eval;
 pub(crate) mod explain;
 pub(crate) mod test;

@@ -33,7 +33,7 @@ fn location(file: &str, policy: &Policy, offset: usize) -> String {
     let name = policy.name();
     if name == "FullAWSAccess" || name == "RCPFullAWSAccess" {
         format!("{name} (AWS managed):{}:{}", at.line, at.column)
-    } else if name.ends_with(".json") {
+    } else if name.ends_with(".json") || file == "request" {
         format!("{name}:{}:{}", at.line, at.column)
     } else {
         format!("{file}:{}:{} ({name})", at.line, at.column)

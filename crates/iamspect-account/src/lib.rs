@@ -1,0 +1,17 @@
+//! Account data: what `aws iam get-account-authorization-details` exports (users, groups, roles,
+//! managed policies), organizations with their SCPs and RCPs, and resource-based policies; read
+//! from files and folders, and resolved so that a principal ARN gives its identity policies,
+//! boundary, tags and SCPs, and a resource ARN its resource policy and RCPs.
+
+mod gaad;
+mod load;
+mod model;
+mod org;
+mod resolve;
+mod resources;
+
+pub use load::{LoadError, LoadReport, MAX_FILE_BYTES, load_paths};
+pub use model::{Account, AccountData, Group, ManagedPolicy, NamedDocument, Role, User};
+pub use org::{OrgNode, Organization};
+pub use resolve::{ResolveError, Resolved, ResourceSide};
+pub use resources::ResourcePolicy;
