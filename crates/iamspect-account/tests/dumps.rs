@@ -232,3 +232,32 @@ fn organization_levels_and_keys() {
     assert_eq!(side.rcps.as_ref().unwrap().len(), 3, "root, Workloads, prod");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn who_can_pass_a_role_in_the_real_account() {
+    let Some(dump) = corpus("cloudsplaining/examples_files_example.json") else { return };
+    let managed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpora/managed-policies");
+    let (data, _) = load_paths(&[dump, managed]);
+    let index = iamspect_account::query::Index::build(&data);
+    assert!(index.skipped.is_empty(), "{:?}", index.skipped);
+    assert_eq!(index.principals.len(), 44 + 78 + 2, "users, roles and the two root users");
+    let role = "arn:aws:iam::200611803367:role/privesc-high-priv-service-role";
+    let (allowed, evaluated) =
+        iamspect_account::query::who_can(&data, &index, "iam:PassRole", role, None, &[]).unwrap();
+    let who: Vec<&str> = allowed.iter().map(|a| a.principal.as_str()).collect();
+    // A user whose only policy allows iam:PassRole on `*`, and one that may not pass roles.
+    assert!(who.contains(&"arn:aws:iam::200611803367:role/fn1-privesc3-partial-role"), "{who:?}");
+    assert!(who.contains(&"arn:aws:iam::200611803367:root"));
+    assert!(!who.contains(&"arn:aws:iam::200611803367:user/privesc1-CreateNewPolicyVersion-user"), "{who:?}");
+    // The index evaluates only principals whose policies could allow the action.
+    assert!(evaluated < index.principals.len(), "{evaluated}");
+    // Every answer agrees with a full evaluation of that principal.
+    let mut compiler = iamspect_case::Compiler::new();
+    for p in &index.principals {
+        let arn = p.principal.arn();
+        let built =
+            iamspect_case::from_account_data(&data, &arn, "iam:PassRole", role, None, &[], &mut compiler).unwrap();
+        let allowed_full = authorize(&built.request, &built.policies).decision == Decision::Allowed;
+        assert_eq!(allowed_full, who.contains(&arn.as_str()), "{arn}");
+    }
+}

@@ -31,6 +31,8 @@ enum Command {
     Explain(Box<command::explain::Args>),
     /// Check a policy document against AWS's grammar and the rules of its policy type.
     Validate(command::validate::Args),
+    /// List every principal of the loaded accounts that may perform an action on a resource.
+    WhoCan(Box<command::who_can::Args>),
 }
 
 fn main() -> ExitCode {
@@ -40,6 +42,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => command::eval::run(args),
         Command::Explain(args) => command::explain::run(*args),
         Command::Validate(args) => command::validate::run(args),
+        Command::WhoCan(args) => command::who_can::run(*args),
     };
     ExitCode::from(code)
 }

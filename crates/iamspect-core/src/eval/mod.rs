@@ -61,6 +61,11 @@ pub struct Response {
     pub trace: Trace,
 }
 
+/// The service prefixes whose resources RCPs restrict (decision D26).
+pub fn rcp_supported_services() -> &'static [&'static str] {
+    authorizer::RCP_SERVICES
+}
+
 /// Decides a request. Never fails and never allocates.
 pub fn authorize(request: &Request, policies: &Policies) -> Outcome {
     authorizer::decide(request, policies, &mut trace::NoTrace)

@@ -188,6 +188,14 @@ impl Statement {
     pub fn conditions(&self) -> &[Condition] {
         &self.conditions
     }
+
+    /// True if `Action`/`NotAction` covers `action` (resource, principal and conditions aside):
+    /// the cheap first test of indexes that pick which statements may matter for an action.
+    pub fn covers_action(&self, action: &str) -> bool {
+        let no_variables = crate::request::Context::default();
+        let hit = self.action.items.iter().any(|a| a.pattern.matches(action, true, &no_variables));
+        hit != self.action.not
+    }
 }
 
 /// A parsed, validated and compiled policy document.

@@ -5,6 +5,7 @@ pub(crate) mod eval;
 pub(crate) mod explain;
 pub(crate) mod test;
 pub(crate) mod validate;
+pub(crate) mod who_can;
 
 /// The exit codes.
 pub(crate) const SUCCESS: u8 = 0;

@@ -1,0 +1,117 @@
+//! Every principal of the loaded accounts with its compiled policies, built once per query
+//! session. Managed policies and each account's SCP levels are compiled once and shared.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use iamspect_core::{Policy, PolicyType, Principal};
+
+use crate::model::{AccountData, NamedDocument};
+
+/// A principal and everything AWS weighs on its side.
+#[derive(Clone, Debug)]
+pub struct IndexedPrincipal {
+    /// The principal (a role stands for its sessions).
+    pub principal: Principal,
+    /// Identity-based policies.
+    pub identity: Vec<Arc<Policy>>,
+    /// The permissions boundary.
+    pub boundary: Option<Arc<Policy>>,
+    /// SCP levels of its account, shared with the other principals of the account.
+    pub scps: Option<Arc<Vec<Vec<Arc<Policy>>>>>,
+    /// Organization keys (`aws:PrincipalOrgID`, `aws:PrincipalOrgPaths`).
+    pub context: Vec<(String, Vec<String>)>,
+}
+
+/// The compiled account data.
+#[derive(Clone, Debug, Default)]
+pub struct Index {
+    /// Every user, role and root user.
+    pub principals: Vec<IndexedPrincipal>,
+    /// What could not be compiled or resolved, and was left out.
+    pub skipped: Vec<String>,
+}
+
+fn compile(
+    cache: &mut BTreeMap<(String, PolicyType), Arc<Policy>>,
+    d: &NamedDocument,
+    t: PolicyType,
+) -> Result<Arc<Policy>, String> {
+    if let Some(p) = cache.get(&(d.name.clone(), t)) {
+        return Ok(p.clone());
+    }
+    let p = Arc::new(Policy::parse(&d.name, &d.document, t).map_err(|e| e.to_string())?);
+    cache.insert((d.name.clone(), t), p.clone());
+    Ok(p)
+}
+
+impl Index {
+    /// Resolves and compiles every principal of `data`.
+    pub fn build(data: &AccountData) -> Index {
+        let mut cache = BTreeMap::new();
+        let mut index = Index::default();
+        for account in data.accounts.values() {
+            let root = format!("arn:aws:iam::{}:root", account.id);
+            let arns = account
+                .users
+                .values()
+                .map(|u| u.arn.clone())
+                .chain(account.roles.values().map(|r| r.arn.clone()))
+                .chain(std::iter::once(root));
+            let mut shared_scps: Option<Option<Arc<Vec<Vec<Arc<Policy>>>>>> = None;
+            for arn in arns {
+                let resolved = match data.resolve_principal(&arn) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        index.skipped.push(format!("{arn}: {e}"));
+                        continue;
+                    }
+                };
+                let built = (|| -> Result<IndexedPrincipal, String> {
+                    let identity = resolved
+                        .identity
+                        .iter()
+                        .map(|d| compile(&mut cache, d, PolicyType::Identity))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    let boundary = resolved
+                        .boundary
+                        .as_ref()
+                        .map(|b| compile(&mut cache, b, PolicyType::PermissionsBoundary))
+                        .transpose()?;
+                    let scps = match &shared_scps {
+                        Some(s) => s.clone(),
+                        None => {
+                            let compiled = match &resolved.scps {
+                                Some(levels) => Some(Arc::new(
+                                    levels
+                                        .iter()
+                                        .map(|l| {
+                                            l.iter()
+                                                .map(|d| compile(&mut cache, d, PolicyType::Scp))
+                                                .collect::<Result<Vec<_>, _>>()
+                                        })
+                                        .collect::<Result<Vec<_>, _>>()?,
+                                )),
+                                None => None,
+                            };
+                            shared_scps = Some(compiled.clone());
+                            compiled
+                        }
+                    };
+                    Ok(IndexedPrincipal {
+                        principal: resolved.principal.clone(),
+                        identity,
+                        boundary,
+                        scps,
+                        context: resolved.context.clone(),
+                    })
+                })();
+                match built {
+                    Ok(p) => index.principals.push(p),
+                    Err(e) => index.skipped.push(format!("{arn}: {e}")),
+                }
+            }
+        }
+        index
+    }
+}

@@ -1,0 +1,8 @@
+//! Questions over whole accounts: who can do an action on a resource, and what a principal can
+//! do. Both run on [`Index`]: every policy compiled once, every principal's policies gathered once.
+
+mod index;
+mod who_can;
+
+pub use index::{Index, IndexedPrincipal};
+pub use who_can::{Access, who_can};
