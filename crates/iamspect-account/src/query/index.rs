@@ -8,6 +8,9 @@ use iamspect_core::{Policy, PolicyType, Principal};
 
 use crate::model::{AccountData, NamedDocument};
 
+/// SCP levels, compiled once per account and shared by its principals.
+type SharedLevels = Arc<Vec<Vec<Arc<Policy>>>>;
+
 /// A principal and everything AWS weighs on its side.
 #[derive(Clone, Debug)]
 pub struct IndexedPrincipal {
@@ -18,7 +21,7 @@ pub struct IndexedPrincipal {
     /// The permissions boundary.
     pub boundary: Option<Arc<Policy>>,
     /// SCP levels of its account, shared with the other principals of the account.
-    pub scps: Option<Arc<Vec<Vec<Arc<Policy>>>>>,
+    pub scps: Option<SharedLevels>,
     /// Organization keys (`aws:PrincipalOrgID`, `aws:PrincipalOrgPaths`).
     pub context: Vec<(String, Vec<String>)>,
 }
@@ -58,7 +61,7 @@ impl Index {
                 .map(|u| u.arn.clone())
                 .chain(account.roles.values().map(|r| r.arn.clone()))
                 .chain(std::iter::once(root));
-            let mut shared_scps: Option<Option<Arc<Vec<Vec<Arc<Policy>>>>>> = None;
+            let mut shared_scps: Option<Option<SharedLevels>> = None;
             for arn in arns {
                 let resolved = match data.resolve_principal(&arn) {
                     Ok(r) => r,
