@@ -29,6 +29,9 @@ enum Command {
     /// Explain why a request is allowed or denied: AWS's message, each layer, the deciding
     /// statements, counterfactuals, and a fix proved by re-evaluation.
     Explain(Box<command::explain::Args>),
+    /// Rebuild the requests of denied CloudTrail events and decide them against account data:
+    /// does iamspect reproduce each denial, and why.
+    Replay(Box<command::replay::Args>),
     /// Check a policy document against AWS's grammar and the rules of its policy type.
     Validate(command::validate::Args),
     /// List every principal of the loaded accounts that may perform an action on a resource.
@@ -41,6 +44,7 @@ fn main() -> ExitCode {
         Command::Test(args) => command::test::run(args),
         Command::Eval(args) => command::eval::run(args),
         Command::Explain(args) => command::explain::run(*args),
+        Command::Replay(args) => command::replay::run(*args),
         Command::Validate(args) => command::validate::run(args),
         Command::WhoCan(args) => command::who_can::run(*args),
     };

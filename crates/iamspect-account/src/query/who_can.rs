@@ -2,7 +2,8 @@
 //! with the conditions its access depends on.
 //!
 //! Candidates come from an index, not from trying everyone: a principal is evaluated only if one
-//! of its identity policies has an `Allow` statement covering the action, if it is a root user
+//! of its identity policies has an `Allow` statement covering the action and (unless policy
+//! variables make it depend on the principal) the resource, if it is a root user
 //! (whose own account grants it everything), or if the resource policy has an `Allow` covering the
 //! action (it may grant directly). Each policy is tested once per query, however many principals
 //! share it.
@@ -33,6 +34,14 @@ pub struct Access {
 
 fn allows_action(policy: &Policy, action: &str) -> bool {
     policy.statements().iter().any(|s| s.effect() == Effect::Allow && s.covers_action(action))
+}
+
+/// Could the policy allow the action on the resource? Conditions and principals aside.
+fn may_allow(policy: &Policy, action: &str, resource: &str) -> bool {
+    policy
+        .statements()
+        .iter()
+        .any(|s| s.effect() == Effect::Allow && s.covers_action(action) && s.may_cover_resource(resource))
 }
 
 /// Who may perform `action` on `resource` (whose account is `resource_account`, for ARNs without
@@ -77,7 +86,7 @@ pub fn who_can(
         let identity_may = p
             .identity
             .iter()
-            .any(|pol| *relevant.entry(Arc::as_ptr(pol)).or_insert_with(|| allows_action(pol, action)));
+            .any(|pol| *relevant.entry(Arc::as_ptr(pol)).or_insert_with(|| may_allow(pol, action, resource)));
         if !(identity_may || is_root || resource_grants) {
             continue;
         }

@@ -93,7 +93,8 @@ pub(crate) fn restrict_public_buckets(
     grant: Option<GrantKind>,
 ) -> Option<Option<GrantKind>> {
     let settings = policies.s3.as_ref()?;
-    if !settings.restrict_public_buckets || grant.is_none() {
+    let is_s3 = req.action.split_once(':').is_some_and(|(service, _)| service.eq_ignore_ascii_case("s3"));
+    if !is_s3 || !settings.restrict_public_buckets || grant.is_none() {
         return None;
     }
     let policy = policies.resource.as_ref()?;

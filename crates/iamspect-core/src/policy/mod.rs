@@ -189,6 +189,22 @@ impl Statement {
         &self.conditions
     }
 
+    /// False only if `Resource`/`NotResource` certainly does not cover `resource`, whatever the
+    /// request's context: entries with policy variables may match once substituted, so they count
+    /// as covering. Indexes use it with [`Statement::covers_action`].
+    pub fn may_cover_resource(&self, resource: &str) -> bool {
+        let Some(block) = &self.resource else { return true };
+        let no_variables = crate::request::Context::default();
+        let hit = block.items.iter().any(|r| {
+            let has_variables = r.pattern.patterns().iter().any(|p| p.variables().next().is_some());
+            has_variables || r.pattern.matches(resource, &no_variables)
+        });
+        // With variables in a NotResource entry the answer depends on the context: keep it.
+        let not_has_variables = block.not
+            && block.items.iter().any(|r| r.pattern.patterns().iter().any(|p| p.variables().next().is_some()));
+        not_has_variables || hit != block.not
+    }
+
     /// True if `Action`/`NotAction` covers `action` (resource, principal and conditions aside):
     /// the cheap first test of indexes that pick which statements may matter for an action.
     pub fn covers_action(&self, action: &str) -> bool {
