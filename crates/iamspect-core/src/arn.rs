@@ -98,11 +98,16 @@ impl ArnPattern {
 
     /// Case-sensitive match of a request resource (an ARN or `"*"`).
     pub(crate) fn matches(&self, text: &str, vars: &dyn Variables) -> bool {
+        self.matches_split(text, Arn::parse(text), vars)
+    }
+
+    /// [`ArnPattern::matches`] with `text` already split (the request splits its resource once).
+    pub(crate) fn matches_split(&self, text: &str, arn: Option<Arn<'_>>, vars: &dyn Variables) -> bool {
         match self {
             ArnPattern::Any => true,
             ArnPattern::Other(p) => p.matches(text, false, vars),
             ArnPattern::Segments(segs) => {
-                let Some(arn) = Arn::parse(text) else {
+                let Some(arn) = arn else {
                     return false;
                 };
                 let [partition, service, region, account, resource] = segs.as_ref();

@@ -264,6 +264,10 @@ fn glob(elems: &[Elem<'_>], text: &str, ignore_case: bool) -> bool {
         let rest = text.get(ti..).unwrap_or("");
         let advanced = match elems.get(ei) {
             Some(Elem::Star) => {
+                // A trailing `*` matches whatever is left.
+                if ei + 1 == elems.len() {
+                    return true;
+                }
                 backtrack = Some((ei + 1, ti));
                 ei += 1;
                 continue;
@@ -295,15 +299,21 @@ fn glob(elems: &[Elem<'_>], text: &str, ignore_case: bool) -> bool {
             continue;
         }
         match backtrack {
-            Some((star_ei, star_ti)) => match text.get(star_ti..).and_then(|r| r.chars().next()) {
-                Some(c) => {
-                    let next = star_ti + c.len_utf8();
-                    backtrack = Some((star_ei, next));
-                    ei = star_ei;
-                    ti = next;
+            Some((star_ei, star_ti)) => {
+                let Some(c) = text.get(star_ti..).and_then(|r| r.chars().next()) else { return false };
+                let mut next = star_ti + c.len_utf8();
+                // When a literal follows the `*`, only the places where it occurs can match: jump
+                // to the next one instead of trying every character.
+                if let (Some(Elem::Lit(lit)), false) = (elems.get(star_ei), ignore_case) {
+                    match text.get(next..).and_then(|r| r.find(lit)) {
+                        Some(offset) => next += offset,
+                        None => return false,
+                    }
                 }
-                None => return false,
-            },
+                backtrack = Some((star_ei, next));
+                ei = star_ei;
+                ti = next;
+            }
             None => return false,
         }
     }

@@ -220,6 +220,8 @@ pub struct Context {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct ContextEntry {
+    /// [`key_hash`] of `lower`: lookups compare hashes first.
+    hash: u64,
     lower: Box<str>,
     key: Box<str>,
     values: Vec<Box<str>>,
@@ -241,7 +243,7 @@ impl Context {
                     e.values = values;
                 }
             }
-            Err(i) => self.entries.insert(i, ContextEntry { lower, key: key.into(), values }),
+            Err(i) => self.entries.insert(i, ContextEntry { hash: key_hash(&lower), lower, key: key.into(), values }),
         }
     }
 
@@ -265,17 +267,25 @@ impl Context {
 
     /// The values of a key given in lower case.
     pub(crate) fn get(&self, lower: &str) -> Option<&[Box<str>]> {
-        self.entries
-            .binary_search_by(|e| (*e.lower).cmp(lower))
-            .ok()
-            .and_then(|i| self.entries.get(i))
-            .map(|e| e.values.as_slice())
+        self.get_hashed(key_hash(lower), lower)
+    }
+
+    /// [`Context::get`] with the key's hash computed beforehand (condition keys hash theirs once,
+    /// when the policy is compiled). A scan of a few dozen `u64`s beats a binary search of keys
+    /// that all start with `aws:`.
+    pub(crate) fn get_hashed(&self, hash: u64, lower: &str) -> Option<&[Box<str>]> {
+        self.entries.iter().find(|e| e.hash == hash && *e.lower == *lower).map(|e| e.values.as_slice())
     }
 
     /// Every key as first written, with its values.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &[Box<str>])> {
         self.entries.iter().map(|e| (&*e.key, e.values.as_slice()))
     }
+}
+
+/// FNV-1a over the bytes of a lower-cased key.
+pub(crate) fn key_hash(lower: &str) -> u64 {
+    lower.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }
 
 impl Variables for Context {
@@ -295,6 +305,8 @@ pub struct Request {
     pub(crate) resource: String,
     pub(crate) resource_account: Option<String>,
     pub(crate) context: Context,
+    /// Where the resource ARN's segments end (byte offsets of its five colons), split once.
+    resource_colons: Option<[usize; 5]>,
 }
 
 impl Request {
@@ -323,7 +335,28 @@ impl Request {
             })
             .or_else(|| principal.account().map(str::to_string));
         fill_context(&principal, resource_account.as_deref(), &mut context);
-        Ok(Request { principal, action: action.to_string(), resource: resource.to_string(), resource_account, context })
+        let resource_colons = colons(resource);
+        Ok(Request {
+            principal,
+            action: action.to_string(),
+            resource: resource.to_string(),
+            resource_account,
+            context,
+            resource_colons,
+        })
+    }
+
+    /// The resource split into ARN segments (without parsing it again).
+    pub(crate) fn resource_arn(&self) -> Option<Arn<'_>> {
+        let [c0, c1, c2, c3, c4] = self.resource_colons?;
+        let r = &self.resource;
+        Some(Arn {
+            partition: r.get(c0 + 1..c1)?,
+            service: r.get(c1 + 1..c2)?,
+            region: r.get(c2 + 1..c3)?,
+            account: r.get(c3 + 1..c4)?,
+            resource: r.get(c4 + 1..)?,
+        })
     }
 
     /// The caller.
@@ -363,6 +396,19 @@ impl Request {
             _ => false,
         }
     }
+}
+
+/// The byte offsets of the first five colons of an ARN (the one after `arn` included).
+fn colons(text: &str) -> Option<[usize; 5]> {
+    if !text.starts_with("arn:") {
+        return None;
+    }
+    let mut out = [0usize; 5];
+    let mut it = text.match_indices(':').map(|(i, _)| i);
+    for slot in &mut out {
+        *slot = it.next()?;
+    }
+    Some(out)
 }
 
 fn fill_context(principal: &Principal, resource_account: Option<&str>, ctx: &mut Context) {

@@ -63,6 +63,8 @@ pub struct Condition {
     pub(crate) key: String,
     /// The key in lower case (keys are case-insensitive).
     pub(crate) key_lower: Box<str>,
+    /// Its hash, for the context lookup.
+    key_hash: u64,
     /// The policy values as written (for display).
     pub(crate) raw_values: Vec<String>,
     values: Values,
@@ -154,6 +156,7 @@ impl Condition {
             operator,
             key: key.to_string(),
             key_lower: key.to_ascii_lowercase().into(),
+            key_hash: crate::request::key_hash(&key.to_ascii_lowercase()),
             raw_values: raw.iter().map(|v| v.text().into_owned()).collect(),
             values,
             operator_span,
@@ -197,7 +200,7 @@ impl Condition {
 
     /// Evaluates against the request context.
     pub(crate) fn evaluate(&self, ctx: &Context) -> Outcome {
-        let present = ctx.get(&self.key_lower).filter(|vs| !vs.is_empty());
+        let present = ctx.get_hashed(self.key_hash, &self.key_lower).filter(|vs| !vs.is_empty());
         if let Values::Null(expect_absent) = &self.values {
             let absent = present.is_none();
             return bool_outcome(expect_absent.contains(&absent));

@@ -53,7 +53,8 @@ pub(crate) fn evaluate(stmt: &Statement, req: &Request, has_boundary: bool) -> S
         return StatementOutcome::ActionNotMatched;
     }
     if let Some(res) = &stmt.resource {
-        let hit = res.items.iter().any(|r| r.pattern.matches(&req.resource, &req.context));
+        let arn = req.resource_arn();
+        let hit = res.items.iter().any(|r| r.pattern.matches_split(&req.resource, arn, &req.context));
         if hit == res.not {
             return StatementOutcome::ResourceNotMatched;
         }
