@@ -22,6 +22,17 @@ fn real_dump(c: &mut Criterion) {
         return;
     }
     c.bench_function("load the real dump (44 users, 78 roles)", |b| b.iter(|| load_paths(std::slice::from_ref(&dump))));
+    let managed = root().join("../shared/corpora/managed-policies");
+    let (data, _) = load_paths(&[dump, managed]);
+    let admin = iamspect_account::query::IndexedPrincipal::resolve(
+        &data,
+        "arn:aws:iam::200611803367:role/OrganizationAccountAccessRole",
+    )
+    .unwrap();
+    let services = vec!["s3".to_string(), "ec2".to_string(), "iam".to_string()];
+    c.bench_function("what-can: an administrator over every action of S3, EC2 and IAM", |b| {
+        b.iter(|| iamspect_account::query::what_can(&data, &admin, &services, None, None, &[]).unwrap())
+    });
 }
 
 fn synthetic(c: &mut Criterion) {

@@ -261,3 +261,37 @@ fn who_can_pass_a_role_in_the_real_account() {
         assert_eq!(allowed_full, who.contains(&arn.as_str()), "{arn}");
     }
 }
+
+#[test]
+fn what_a_principal_of_the_real_account_can_do() {
+    let Some(dump) = corpus("cloudsplaining/examples_files_example.json") else { return };
+    let managed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpora/managed-policies");
+    let (data, _) = load_paths(&[dump, managed]);
+    let user = "arn:aws:iam::200611803367:user/privesc3-CreateEC2WithExistingInstanceProfile-user";
+    let p = iamspect_account::query::IndexedPrincipal::resolve(&data, user).unwrap();
+    let services = vec!["s3".to_string(), "ec2".to_string(), "iam".to_string()];
+    let access = iamspect_account::query::what_can(&data, &p, &services, None, None, &[]).unwrap();
+    let actions: Vec<&str> = access.iter().map(|a| a.action.as_str()).collect();
+    assert!(actions.contains(&"iam:PassRole") && actions.contains(&"ec2:RunInstances"), "{actions:?}");
+    assert!(!actions.iter().any(|a| a.starts_with("s3:")), "{actions:?}");
+    // Every reported action is allowed by a full evaluation on the resource reported.
+    let mut compiler = Compiler::new();
+    for a in &access {
+        let built =
+            iamspect_case::from_account_data(&data, user, &a.action, &a.resource, None, &[], &mut compiler).unwrap();
+        assert_eq!(authorize(&built.request, &built.policies).decision, Decision::Allowed, "{}", a.action);
+    }
+    // An administrator may do every action of the three services.
+    let admin = iamspect_account::query::IndexedPrincipal::resolve(
+        &data,
+        "arn:aws:iam::200611803367:role/OrganizationAccountAccessRole",
+    )
+    .unwrap();
+    let all = iamspect_account::query::what_can(&data, &admin, &services, None, None, &[]).unwrap();
+    let in_catalog = iamspect_catalog::Catalog::get()
+        .services()
+        .filter(|s| services.contains(&s.prefix().to_string()))
+        .map(|s| s.actions().len())
+        .sum::<usize>();
+    assert_eq!(all.len(), in_catalog);
+}

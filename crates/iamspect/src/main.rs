@@ -36,6 +36,8 @@ enum Command {
     Validate(command::validate::Args),
     /// List every principal of the loaded accounts that may perform an action on a resource.
     WhoCan(Box<command::who_can::Args>),
+    /// List the actions a principal of the loaded accounts may perform, by service and access level.
+    WhatCan(Box<command::what_can::Args>),
 }
 
 fn main() -> ExitCode {
@@ -47,6 +49,7 @@ fn main() -> ExitCode {
         Command::Replay(args) => command::replay::run(*args),
         Command::Validate(args) => command::validate::run(args),
         Command::WhoCan(args) => command::who_can::run(*args),
+        Command::WhatCan(args) => command::what_can::run(*args),
     };
     ExitCode::from(code)
 }

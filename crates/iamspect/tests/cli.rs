@@ -122,3 +122,70 @@ fn validate_locates_errors() {
     assert_eq!(iamspect(&["validate", "no/such.json"]).status.code(), Some(2));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+fn corpus(rel: &str) -> Option<String> {
+    let p = root().join("../shared/corpora").join(rel);
+    if p.exists() {
+        Some(p.display().to_string())
+    } else {
+        eprintln!("SKIPPED: {} is absent", p.display());
+        None
+    }
+}
+
+#[test]
+fn account_data_questions() {
+    let (Some(dump), Some(managed)) =
+        (corpus("gaad/cloudsplaining/examples_files_example.json"), corpus("managed-policies"))
+    else {
+        return;
+    };
+    // "Who can pass this role?"
+    let out = iamspect(&[
+        "who-can",
+        "--account-data",
+        &dump,
+        &managed,
+        "--action",
+        "iam:PassRole",
+        "--resource",
+        "arn:aws:iam::200611803367:role/privesc-high-priv-service-role",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let who: Vec<&str> = v["allowed"].as_array().unwrap().iter().map(|a| a["principal"].as_str().unwrap()).collect();
+    assert!(who.contains(&"arn:aws:iam::200611803367:role/fn1-privesc3-partial-role"), "{who:?}");
+
+    // "What can this user do in S3, EC2 and IAM?"
+    let out = iamspect(&[
+        "what-can",
+        "--account-data",
+        &dump,
+        &managed,
+        "--principal",
+        "arn:aws:iam::200611803367:user/privesc3-CreateEC2WithExistingInstanceProfile-user",
+        "--service",
+        "s3,ec2,iam",
+    ]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("iam (Write):") && text.contains("iam:PassRole on *"), "{text}");
+
+    // "Can this role read that object?" with eval on account data.
+    let out = iamspect(&[
+        "eval",
+        "--account-data",
+        &dump,
+        &managed,
+        "--principal",
+        "arn:aws:iam::200611803367:user/privesc3-CreateEC2WithExistingInstanceProfile-user",
+        "--action",
+        "s3:GetObject",
+        "--resource",
+        "arn:aws:s3:::some-bucket/key",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains("decision: implicitDeny"));
+}

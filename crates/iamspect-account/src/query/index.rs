@@ -48,6 +48,28 @@ fn compile(
     Ok(p)
 }
 
+impl IndexedPrincipal {
+    /// Resolves and compiles one principal (for questions about a single principal).
+    pub fn resolve(data: &AccountData, arn: &str) -> Result<IndexedPrincipal, String> {
+        let r = data.resolve_principal(arn).map_err(|e| e.to_string())?;
+        let mut cache = BTreeMap::new();
+        let identity =
+            r.identity.iter().map(|d| compile(&mut cache, d, PolicyType::Identity)).collect::<Result<Vec<_>, _>>()?;
+        let boundary =
+            r.boundary.as_ref().map(|b| compile(&mut cache, b, PolicyType::PermissionsBoundary)).transpose()?;
+        let scps = match &r.scps {
+            Some(levels) => Some(Arc::new(
+                levels
+                    .iter()
+                    .map(|l| l.iter().map(|d| compile(&mut cache, d, PolicyType::Scp)).collect::<Result<Vec<_>, _>>())
+                    .collect::<Result<Vec<_>, _>>()?,
+            )),
+            None => None,
+        };
+        Ok(IndexedPrincipal { principal: r.principal, identity, boundary, scps, context: r.context })
+    }
+}
+
 impl Index {
     /// Resolves and compiles every principal of `data`.
     pub fn build(data: &AccountData) -> Index {

@@ -2,7 +2,9 @@
 //! do. Both run on [`Index`]: every policy compiled once, every principal's policies gathered once.
 
 mod index;
+mod what_can;
 mod who_can;
 
 pub use index::{Index, IndexedPrincipal};
+pub use what_can::{ActionAccess, Grant, what_can};
 pub use who_can::{Access, who_can};

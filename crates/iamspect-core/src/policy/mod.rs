@@ -205,6 +205,12 @@ impl Statement {
         not_has_variables || hit != block.not
     }
 
+    /// The `Resource` (`false`) or `NotResource` (`true`) entries as written; `None` for a trust
+    /// policy statement, which has neither.
+    pub fn resources(&self) -> Option<(bool, Vec<&str>)> {
+        self.resource.as_ref().map(|r| (r.not, r.items.iter().map(|i| i.text.as_str()).collect()))
+    }
+
     /// True if `Action`/`NotAction` covers `action` (resource, principal and conditions aside):
     /// the cheap first test of indexes that pick which statements may matter for an action.
     pub fn covers_action(&self, action: &str) -> bool {

@@ -6,6 +6,7 @@ pub(crate) mod explain;
 pub(crate) mod replay;
 pub(crate) mod test;
 pub(crate) mod validate;
+pub(crate) mod what_can;
 pub(crate) mod who_can;
 
 /// The exit codes.

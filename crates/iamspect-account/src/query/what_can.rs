@@ -1,0 +1,244 @@
+//! `what-can`: the actions a principal may perform, from AWS's catalogue of actions, grouped by
+//! service and access level.
+//!
+//! Only the actions some `Allow` statement of the principal covers are evaluated (all of a root
+//! user's, whose own account grants it everything). Without a resource, each action is tried on
+//! `*` and on a sample of each resource pattern that grants it, so "allowed" means "allowed on some
+//! resource"; actions that an `Allow` would grant if its conditions held are reported as such.
+
+use std::sync::Arc;
+
+use iamspect_catalog::Catalog;
+use iamspect_core::{
+    Context, Decision, Effect, Layer, Policies, Policy, PolicyType, PrincipalKind, Request, StatementOutcome,
+    authorize, authorize_traced,
+};
+
+use super::index::IndexedPrincipal;
+use crate::model::AccountData;
+
+/// How an action is granted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Grant {
+    /// Allowed on the resource shown.
+    Allowed,
+    /// An `Allow` covers it, but its conditions do not hold for the context given.
+    IfConditions(Vec<String>),
+}
+
+/// One action the principal may perform.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActionAccess {
+    /// `service:Action`.
+    pub action: String,
+    /// AWS's access level (`List`, `Read`, `Write`, `Permissions management`, `Tagging`).
+    pub access_level: &'static str,
+    /// The resource it was decided on (a sample of the granting statement's pattern, or `*`).
+    pub resource: String,
+    /// Allowed, or allowed only if conditions hold.
+    pub grant: Grant,
+}
+
+/// A concrete resource that `pattern` matches: wildcards and variables become `x`.
+fn sample(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    let mut rest = pattern;
+    while let Some(c) = rest.chars().next() {
+        if let Some(end) = rest.strip_prefix("${").and_then(|r| r.find('}')) {
+            out.push('x');
+            rest = rest.get(end + 3..).unwrap_or("");
+            continue;
+        }
+        out.push(if c == '*' || c == '?' { 'x' } else { c });
+        rest = rest.get(c.len_utf8()..).unwrap_or("");
+    }
+    out
+}
+
+/// The resource patterns of the `Allow` statements that cover `action`; `fallback` stands for a
+/// `NotResource` statement's "anything else".
+fn granting_resources(policies: &[Arc<Policy>], action: &str, fallback: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for stmt in policies.iter().flat_map(|p| p.statements()) {
+        if stmt.effect() != Effect::Allow || !stmt.covers_action(action) {
+            continue;
+        }
+        match stmt.resources() {
+            Some((false, items)) => out.extend(items.into_iter().map(str::to_string)),
+            _ => out.push(fallback.to_string()),
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// What `principal` may do, over the actions of `services` (all services when empty).
+pub fn what_can(
+    data: &AccountData,
+    principal: &IndexedPrincipal,
+    services: &[String],
+    resource: Option<&str>,
+    resource_account: Option<&str>,
+    context: &[(String, Vec<String>)],
+) -> Result<Vec<ActionAccess>, String> {
+    let catalog = Catalog::get();
+    let is_root = matches!(principal.principal.kind, PrincipalKind::Root { .. });
+    let account = principal.principal.account().unwrap_or("").to_string();
+    let mut out = Vec::new();
+    let mut sides = SideCache::default();
+    for service in catalog.services() {
+        if !services.is_empty() && !services.iter().any(|s| s.eq_ignore_ascii_case(service.prefix())) {
+            continue;
+        }
+        for action in service.actions() {
+            let name = format!("{}:{}", service.prefix(), action.name());
+            let covered = is_root
+                || principal
+                    .identity
+                    .iter()
+                    .any(|p| p.statements().iter().any(|s| s.effect() == Effect::Allow && s.covers_action(&name)));
+            let resources: Vec<String> = match resource {
+                Some(r) => vec![r.to_string()],
+                None if !covered => continue,
+                None => {
+                    let fallback = format!("arn:aws:{}:us-east-1:{account}:x", service.prefix());
+                    let mut rs = vec!["*".to_string()];
+                    rs.extend(
+                        granting_resources(&principal.identity, &name, &fallback)
+                            .iter()
+                            .filter(|r| *r != "*")
+                            .map(|r| sample(r)),
+                    );
+                    if is_root {
+                        rs.push(fallback);
+                    }
+                    rs
+                }
+            };
+            let mut conditional: Option<(String, Vec<String>)> = None;
+            let mut allowed_on = None;
+            for r in &resources {
+                let Some((request, policies)) =
+                    request_for(data, &mut sides, principal, &name, r, resource_account, context)?
+                else {
+                    continue;
+                };
+                if authorize(&request, &policies).decision == Decision::Allowed {
+                    allowed_on = Some(r.clone());
+                    break;
+                }
+                if conditional.is_none() {
+                    let traced = authorize_traced(&request, &policies);
+                    let mut conds = Vec::new();
+                    for layer in
+                        traced.trace.layers.iter().filter(|l| matches!(l.layer, Layer::Identity | Layer::Resource))
+                    {
+                        for p in &layer.policies {
+                            for s in p.statements.iter().filter(|s| s.effect == Effect::Allow) {
+                                if let (StatementOutcome::ConditionFailed(_), Some(c)) = (s.outcome, &s.condition) {
+                                    conds.push(format!("{} {} {:?}", c.operator, c.key, c.policy_values));
+                                }
+                            }
+                        }
+                    }
+                    if !conds.is_empty() {
+                        conds.sort();
+                        conds.dedup();
+                        conditional = Some((r.clone(), conds));
+                    }
+                }
+            }
+            let access_level = action.access_level().as_str();
+            match (allowed_on, conditional) {
+                (Some(r), _) => {
+                    out.push(ActionAccess { action: name, access_level, resource: r, grant: Grant::Allowed })
+                }
+                (None, Some((r, conds))) => out.push(ActionAccess {
+                    action: name,
+                    access_level,
+                    resource: r,
+                    grant: Grant::IfConditions(conds),
+                }),
+                (None, None) => {}
+            }
+        }
+    }
+    Ok(out)
+}
+
+type Built = Option<(Request, Policies)>;
+
+/// A resource's compiled policy, RCPs and organization keys.
+type Side = (Option<Arc<Policy>>, Option<Vec<Vec<Arc<Policy>>>>, Vec<(String, Vec<String>)>);
+
+/// Resource sides by resource and whether the action is a role-trust action: many actions share
+/// a resource sample (`*` above all), and compiling RCPs for each would dominate.
+#[derive(Default)]
+struct SideCache(std::collections::HashMap<(String, bool), Side>);
+
+fn resource_side(
+    data: &AccountData,
+    cache: &mut SideCache,
+    action: &str,
+    resource: &str,
+    account: Option<&str>,
+) -> Result<Side, String> {
+    let trust = action.to_ascii_lowercase().starts_with("sts:assumerole");
+    if let Some(hit) = cache.0.get(&(resource.to_string(), trust)) {
+        return Ok(hit.clone());
+    }
+    let side = data.resource_side(action, resource, account).map_err(|e| e.to_string())?;
+    let policy = match &side.policy {
+        Some(d) => Policy::parse(&d.name, &d.document, if trust { PolicyType::Trust } else { PolicyType::Resource })
+            .ok()
+            .map(Arc::new),
+        None => None,
+    };
+    let rcps = side.rcps.as_ref().map(|levels| {
+        levels
+            .iter()
+            .map(|l| {
+                l.iter()
+                    .filter_map(|d| Policy::parse(&d.name, &d.document, PolicyType::Rcp).ok().map(Arc::new))
+                    .collect()
+            })
+            .collect()
+    });
+    let out = (policy, rcps, side.context);
+    cache.0.insert((resource.to_string(), trust), out.clone());
+    Ok(out)
+}
+
+fn request_for(
+    data: &AccountData,
+    cache: &mut SideCache,
+    p: &IndexedPrincipal,
+    action: &str,
+    resource: &str,
+    resource_account: Option<&str>,
+    context: &[(String, Vec<String>)],
+) -> Result<Built, String> {
+    let (resource_policy, rcps, side_context) = resource_side(data, cache, action, resource, resource_account)?;
+    let mut ctx = Context::new();
+    for (k, vs) in p.context.iter().chain(side_context.iter()).chain(context.iter()) {
+        ctx.insert(k, vs.clone());
+    }
+    let account = resource_account.map(str::to_string).or_else(|| {
+        iamspect_core::Arn::parse(resource)
+            .filter(|a| a.account.is_empty())
+            .and_then(|_| p.principal.account().map(str::to_string))
+    });
+    let Ok(request) = Request::new(p.principal.clone(), action, resource, account.as_deref(), ctx) else {
+        return Ok(None);
+    };
+    let policies = Policies {
+        identity: p.identity.clone(),
+        resource: resource_policy,
+        permissions_boundary: p.boundary.clone(),
+        scps: p.scps.as_ref().map(|s| s.as_ref().clone()),
+        rcps,
+        ..Policies::default()
+    };
+    Ok(Some((request, policies)))
+}

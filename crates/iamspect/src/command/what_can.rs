@@ -1,0 +1,99 @@
+//! `iamspect what-can --account-data PATH... --principal P [--resource R]`: the actions a principal
+//! may perform, from AWS's catalogue, grouped by service and access level.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use iamspect_account::query::{Grant, IndexedPrincipal, what_can};
+use serde_json::json;
+
+use super::{BAD_INPUT, FAILURE, Format, SUCCESS};
+
+#[derive(clap::Args)]
+pub(crate) struct Args {
+    /// Account data: dumps, an organization file, resource policies (files or folders).
+    #[arg(long = "account-data", value_name = "PATH", num_args = 1.., required = true)]
+    account_data: Vec<PathBuf>,
+    /// The principal's ARN.
+    #[arg(long)]
+    principal: String,
+    /// Only on this resource (otherwise: on any resource the policies name).
+    #[arg(long)]
+    resource: Option<String>,
+    /// The resource's account (S3 ARNs carry none).
+    #[arg(long)]
+    resource_account: Option<String>,
+    /// Only these services, comma-separated (`s3,ec2,iam`).
+    #[arg(long, value_delimiter = ',')]
+    service: Vec<String>,
+    /// A context key and value, `key=value`.
+    #[arg(long = "context", value_name = "KEY=VALUE")]
+    context: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+}
+
+pub(crate) fn run(args: Args) -> u8 {
+    let run = || -> Result<Vec<iamspect_account::query::ActionAccess>, String> {
+        let data = super::account::load(&args.account_data)?;
+        let context = super::account::context_flags(&args.context)?;
+        let principal = IndexedPrincipal::resolve(&data, &args.principal)?;
+        what_can(&data, &principal, &args.service, args.resource.as_deref(), args.resource_account.as_deref(), &context)
+    };
+    let access = match run() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return BAD_INPUT;
+        }
+    };
+    let mut grouped: BTreeMap<(String, &str), Vec<&iamspect_account::query::ActionAccess>> = BTreeMap::new();
+    for a in &access {
+        let service = a.action.split(':').next().unwrap_or("").to_string();
+        grouped.entry((service, a.access_level)).or_default().push(a);
+    }
+    match args.format {
+        Format::Text => {
+            let allowed = access.iter().filter(|a| a.grant == Grant::Allowed).count();
+            let mut out = format!(
+                "{} may perform {allowed} actions, and {} more if conditions hold\n",
+                args.principal,
+                access.len() - allowed
+            );
+            for ((service, level), list) in &grouped {
+                out.push_str(&format!("{service} ({level}):\n"));
+                for a in list {
+                    match &a.grant {
+                        Grant::Allowed => out.push_str(&format!("  {} on {}\n", a.action, a.resource)),
+                        Grant::IfConditions(c) => {
+                            out.push_str(&format!("  {} on {} if {}\n", a.action, a.resource, c.join(" and ")))
+                        }
+                    }
+                }
+            }
+            crate::output::print(&out);
+        }
+        Format::Json => {
+            let services: Vec<_> = grouped
+                .iter()
+                .map(|((service, level), list)| {
+                    json!({
+                        "service": service,
+                        "accessLevel": level,
+                        "actions": list.iter().map(|a| json!({
+                            "action": a.action,
+                            "resource": a.resource,
+                            "conditions": match &a.grant { Grant::Allowed => json!(null), Grant::IfConditions(c) => json!(c) },
+                        })).collect::<Vec<_>>(),
+                    })
+                })
+                .collect();
+            crate::output::println(
+                &serde_json::to_string_pretty(&json!({"principal": args.principal, "groups": services}))
+                    .unwrap_or_default(),
+            );
+        }
+    }
+    if access.is_empty() { FAILURE } else { SUCCESS }
+}
