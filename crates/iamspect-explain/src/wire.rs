@@ -210,9 +210,55 @@ pub fn evaluation_result(req: &Request, res: &Response, extra: Value) -> Value {
         _ => serde_json::Map::new(),
     };
     iamspect.insert("deniedBy".into(), json!(res.outcome.denied_by.iter().map(|d| d.as_str()).collect::<Vec<_>>()));
+    iamspect.insert("decidingStatements".into(), deciding_statements(res));
     iamspect.insert("trace".into(), trace(req, res));
     result.insert("iamspect".into(), Value::Object(iamspect));
     json!({"EvaluationResults": [Value::Object(result)], "IsTruncated": false})
+}
+
+/// The statements that decided: for an explicit deny every `Deny` that applied, in every layer
+/// (SCPs and RCPs included, which `MatchedStatements` leaves out as AWS does); for an allowed
+/// request the `Allow` statements of the identity and resource layers that grant it; none for an
+/// implicit deny.
+pub fn deciding_statements(res: &Response) -> Value {
+    let (effect, grant_only) = match res.outcome.decision {
+        Decision::ExplicitDeny => (Effect::Deny, false),
+        Decision::Allowed => (Effect::Allow, true),
+        Decision::ImplicitDeny => return json!([]),
+    };
+    let list: Vec<Value> = res
+        .trace
+        .applied(effect)
+        .filter(|(l, _, _)| !grant_only || matches!(l.layer, Layer::Identity | Layer::Resource))
+        .map(|(l, p, s)| {
+            let start = p.policy.position(s.span.start);
+            let end = p.policy.position(s.span.end);
+            json!({
+                "layer": l.layer.name(),
+                "policyType": layer_policy_type(l.layer),
+                "policy": p.policy.name(),
+                "statement": s.index,
+                "sid": s.sid,
+                "effect": effect_name(s.effect),
+                "start": {"line": start.line, "column": start.column},
+                "end": {"line": end.line, "column": end.column},
+            })
+        })
+        .collect();
+    json!(list)
+}
+
+/// The case-format name of a layer's policy type.
+fn layer_policy_type(layer: Layer) -> &'static str {
+    match layer {
+        Layer::Rcp(_) => "rcp",
+        Layer::Scp(_) => "scp",
+        Layer::VpcEndpoint => "vpcEndpoint",
+        Layer::Resource => "resource",
+        Layer::Identity => "identity",
+        Layer::PermissionsBoundary => "permissionsBoundary",
+        Layer::Session => "session",
+    }
 }
 
 /// The policy type of a layer, in words.
