@@ -136,10 +136,14 @@ struct RawPolicy {
 
 /// True if the JSON looks like a GAAD page.
 pub(crate) fn is_gaad(v: &Value) -> bool {
-    ["UserDetailList", "GroupDetailList", "RoleDetailList", "Policies"]
-        .iter()
-        .any(|k| v.get(k).is_some_and(Value::is_array))
-        && v.get("Policies").is_none_or(|p| p.is_array())
+    let details =
+        ["UserDetailList", "GroupDetailList", "RoleDetailList"].iter().any(|k| v.get(k).is_some_and(Value::is_array));
+    // A page may hold only `Policies`; Organizations' `list-policies` output has that key too, but
+    // its entries have a `Type` and no `PolicyVersionList`.
+    let iam_policies = v.get("Policies").and_then(Value::as_array).is_some_and(|ps| {
+        !ps.is_empty() && ps.iter().all(|p| p.get("PolicyVersionList").is_some() || p.get("DefaultVersionId").is_some())
+    });
+    details || iam_policies
 }
 
 /// A policy document as JSON text: an object as is, a string URL-decoded.

@@ -7,6 +7,7 @@ mod gaad;
 mod load;
 mod model;
 mod org;
+mod org_cli;
 pub mod query;
 mod resolve;
 mod resources;

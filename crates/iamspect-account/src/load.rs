@@ -87,6 +87,7 @@ pub fn load_paths(paths: &[PathBuf]) -> (AccountData, LoadReport) {
     }
     // Resource-policy CLI outputs need the account of the dump beside them, so they come last.
     let mut deferred: Vec<(PathBuf, Value)> = Vec::new();
+    let mut org_outputs = crate::org_cli::OrgOutputs::default();
     for path in files {
         let v = match read_json(&path) {
             Ok(v) => v,
@@ -102,6 +103,18 @@ pub fn load_paths(paths: &[PathBuf]) -> (AccountData, LoadReport) {
                 continue;
             }
         };
+        let take = if gaad::is_gaad(&v) { Ok(false) } else { org_outputs.take(&path, &v) };
+        match take {
+            Ok(true) => {
+                report.loaded.push(path);
+                continue;
+            }
+            Ok(false) => {}
+            Err(message) => {
+                report.errors.push(LoadError { path, message });
+                continue;
+            }
+        }
         if gaad::is_gaad(&v) {
             match gaad::add_page(&mut data, v) {
                 Ok(skipped) => {
@@ -151,6 +164,9 @@ pub fn load_paths(paths: &[PathBuf]) -> (AccountData, LoadReport) {
         } else {
             deferred.push((path, v));
         }
+    }
+    if data.organization.is_none() {
+        data.organization = org_outputs.assemble(&mut report.skipped);
     }
     for (path, v) in deferred {
         let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");

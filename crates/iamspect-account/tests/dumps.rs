@@ -295,3 +295,89 @@ fn what_a_principal_of_the_real_account_can_do() {
         .sum::<usize>();
     assert_eq!(all.len(), in_catalog);
 }
+
+#[test]
+fn organization_from_aws_cli_outputs() {
+    let dir = temp_dir("org-cli");
+    std::fs::write(dir.join("page-1.json"), PAGE_1).unwrap();
+    std::fs::write(dir.join("page-2.json"), PAGE_2).unwrap();
+    let files = [
+        (
+            "describe-organization.json",
+            r#"{"Organization": {"Id": "o-exampleorgid", "Arn": "arn:aws:organizations::999999999999:organization/o-exampleorgid", "MasterAccountId": "999999999999"}}"#,
+        ),
+        (
+            "list-roots.json",
+            r#"{"Roots": [{"Id": "r-exam", "Arn": "arn:aws:organizations::999999999999:root/o-exampleorgid/r-exam", "Name": "Root", "PolicyTypes": [{"Type": "SERVICE_CONTROL_POLICY", "Status": "ENABLED"}]}]}"#,
+        ),
+        (
+            "list-organizational-units-for-parent_r-exam.json",
+            r#"{"OrganizationalUnits": [{"Id": "ou-exam-workload", "Arn": "arn:aws:organizations::999999999999:ou/o-exampleorgid/ou-exam-workload", "Name": "Workloads"}]}"#,
+        ),
+        (
+            "list-accounts-for-parent_ou-exam-workload.json",
+            r#"{"Accounts": [{"Id": "111122223333", "Arn": "arn:aws:organizations::999999999999:account/o-exampleorgid/111122223333", "Name": "prod", "Status": "ACTIVE"}]}"#,
+        ),
+        ("list-accounts-for-parent_r-exam.json", r#"{"Accounts": [{"Id": "999999999999", "Name": "management"}]}"#),
+        (
+            "list-policies-for-target_r-exam.json",
+            r#"{"Policies": [{"Id": "p-FullAWSAccess", "Arn": "arn:aws:organizations::aws:policy/service_control_policy/p-FullAWSAccess", "Name": "FullAWSAccess", "Type": "SERVICE_CONTROL_POLICY", "AwsManaged": true}]}"#,
+        ),
+        (
+            "list-policies-for-target_ou-exam-workload.json",
+            r#"{"Policies": [{"Id": "p-FullAWSAccess", "Name": "FullAWSAccess", "Type": "SERVICE_CONTROL_POLICY", "AwsManaged": true}, {"Id": "p-denyiam1", "Name": "deny-iam-users", "Type": "SERVICE_CONTROL_POLICY", "AwsManaged": false}]}"#,
+        ),
+        (
+            "list-policies-for-target_111122223333.json",
+            r#"{"Policies": [{"Id": "p-FullAWSAccess", "Name": "FullAWSAccess", "Type": "SERVICE_CONTROL_POLICY", "AwsManaged": true}]}"#,
+        ),
+        (
+            "describe-policy_p-denyiam1.json",
+            r#"{"Policy": {"PolicySummary": {"Id": "p-denyiam1", "Arn": "arn:aws:organizations::999999999999:policy/o-exampleorgid/service_control_policy/p-denyiam1", "Name": "deny-iam-users", "Type": "SERVICE_CONTROL_POLICY", "AwsManaged": false}, "Content": "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Deny\",\"Action\":\"iam:CreateUser\",\"Resource\":\"*\"}]}"}}"#,
+        ),
+    ];
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+    let (data, report) = load_paths(std::slice::from_ref(&dir));
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    let org = data.organization.as_ref().unwrap();
+    assert_eq!(org.management_account.as_deref(), Some("999999999999"));
+    assert_eq!(
+        org.org_path("111122223333").as_deref(),
+        Some("o-exampleorgid/r-exam/ou-exam-workload/"),
+        "{org:#?} {:?}",
+        report.skipped
+    );
+    let r = data.resolve_principal("arn:aws:iam::111122223333:root").unwrap();
+    assert_eq!(r.scps.as_ref().unwrap().len(), 3);
+    let mut compiler = Compiler::new();
+    let built = iamspect_case::from_account_data(
+        &data,
+        "arn:aws:iam::111122223333:root",
+        "iam:CreateUser",
+        "*",
+        None,
+        &[],
+        &mut compiler,
+    )
+    .unwrap();
+    let o = authorize(&built.request, &built.policies);
+    assert_eq!(o.decision, Decision::ExplicitDeny, "{o:?} {:?} {:?}", report.loaded, report.skipped);
+    let built = iamspect_case::from_account_data(
+        &data,
+        "arn:aws:iam::999999999999:root",
+        "iam:CreateUser",
+        "*",
+        None,
+        &[],
+        &mut compiler,
+    )
+    .unwrap();
+    assert_eq!(
+        authorize(&built.request, &built.policies).decision,
+        Decision::Allowed,
+        "SCPs never apply to the management account"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
