@@ -73,6 +73,13 @@ impl IndexedPrincipal {
 impl Index {
     /// Resolves and compiles every principal of `data`.
     pub fn build(data: &AccountData) -> Index {
+        Index::build_with_progress(data, &mut |_, _| {})
+    }
+
+    /// [`Index::build`], calling `progress(done, total)` after each principal (for progress bars).
+    pub fn build_with_progress(data: &AccountData, progress: &mut dyn FnMut(usize, usize)) -> Index {
+        let total: usize = data.accounts.values().map(|a| a.users.len() + a.roles.len() + 1).sum();
+        let mut done = 0;
         let mut cache = BTreeMap::new();
         let mut index = Index::default();
         for account in data.accounts.values() {
@@ -85,6 +92,8 @@ impl Index {
                 .chain(std::iter::once(root));
             let mut shared_scps: Option<Option<SharedLevels>> = None;
             for arn in arns {
+                done += 1;
+                progress(done, total);
                 let resolved = match data.resolve_principal(&arn) {
                     Ok(r) => r,
                     Err(e) => {

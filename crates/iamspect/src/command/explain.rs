@@ -86,6 +86,12 @@ pub(crate) fn run(args: Args) -> u8 {
             return BAD_INPUT;
         }
     };
+    for (_, _, built) in &cases {
+        if let Err(e) = known_action(built.request.action()) {
+            eprintln!("error: {e}");
+            return BAD_INPUT;
+        }
+    }
     let mut all_allowed = true;
     let mut json_out = Vec::new();
     for (index, description, built) in cases {
@@ -325,4 +331,48 @@ fn explain_message(text: &str, format: Format) -> u8 {
         }
     }
     SUCCESS
+}
+
+/// Explain checks the action against AWS's catalogue: a typo would otherwise be explained as an
+/// implicit deny. (Decisions never depend on the catalogue; only this check does.)
+fn known_action(action: &str) -> Result<(), String> {
+    let catalog = iamspect_catalog::Catalog::get();
+    if catalog.action(action).is_some() {
+        return Ok(());
+    }
+    let (service, name) = action.split_once(':').unwrap_or((action, ""));
+    let Some(svc) = catalog.service(service) else {
+        return Err(format!("unknown service `{service}` in action `{action}`"));
+    };
+    let lower = name.to_ascii_lowercase();
+    let mut near: Vec<(usize, String)> = svc
+        .actions()
+        .map(|a| (distance(&lower, &a.name().to_ascii_lowercase()), format!("{}:{}", svc.prefix(), a.name())))
+        .collect();
+    near.sort();
+    let hint = near.first().filter(|(d, _)| *d <= 3).map(|(_, a)| format!("; did you mean `{a}`?")).unwrap_or_default();
+    Err(format!("unknown action `{action}`: {} has no action `{name}`{hint}", svc.name()))
+}
+
+/// Levenshtein distance, for "did you mean".
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row.first().copied().unwrap_or(0);
+        if let Some(first) = row.first_mut() {
+            *first = i + 1;
+        }
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            let left = row.get(j).copied().unwrap_or(0);
+            let up = row.get(j + 1).copied().unwrap_or(0);
+            let next = (prev + cost).min(left + 1).min(up + 1);
+            prev = up;
+            if let Some(slot) = row.get_mut(j + 1) {
+                *slot = next;
+            }
+        }
+    }
+    row.last().copied().unwrap_or(0)
 }

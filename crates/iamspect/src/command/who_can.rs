@@ -44,7 +44,19 @@ pub(crate) fn run(args: Args) -> u8 {
             return BAD_INPUT;
         }
     };
-    let index = iamspect_account::query::Index::build(&data);
+    // A progress bar on standard error, drawn only on a terminal (indicatif hides it otherwise).
+    let bar = indicatif::ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} principals")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.set_message("compiling policies");
+    let index = iamspect_account::query::Index::build_with_progress(&data, &mut |done, total| {
+        if done % 256 == 0 || done == total {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        }
+    });
+    bar.finish_and_clear();
     for s in &index.skipped {
         eprintln!("warning: left out {s}");
     }
