@@ -1,0 +1,27 @@
+//! Policy checks in the manner of IAM Access Analyzer's `ValidatePolicy`, against AWS's catalogue.
+//!
+//! [`lint`] takes policy text and its type and returns [`Finding`]s: a stable code (`IAMnnn`), a
+//! kebab-case name, a severity in Access Analyzer's words, a message, and the span it is about.
+//! Rules live one per file in `rules/`, listed once in [`rules::RULES`]. Lint never affects
+//! decisions: the engine does not depend on this crate.
+
+mod finding;
+pub mod rules;
+
+pub use finding::{Finding, Severity};
+use iamspect_core::PolicyType;
+
+/// What is being linted, beyond the text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Target<'a> {
+    /// The policy type.
+    pub policy_type: PolicyType,
+    /// For a resource policy, the resource type it is attached to, in CloudFormation's words
+    /// (`AWS::S3::Bucket`), when known.
+    pub resource_type: Option<&'a str>,
+}
+
+/// Lints one policy document. Findings are sorted by position.
+pub fn lint(text: &str, target: Target<'_>) -> Vec<Finding> {
+    rules::run(text, target)
+}
