@@ -158,8 +158,7 @@ impl AccountData {
     ) -> Result<ResourceSide, ResolveError> {
         let Some(arn) = Arn::parse(resource) else { return Ok(ResourceSide::default()) };
         let account = account.filter(|a| !a.is_empty()).or(Some(arn.account).filter(|a| !a.is_empty()));
-        let trust_action = action.to_ascii_lowercase().starts_with("sts:assumerole")
-            || ["sts:tagsession", "sts:setsourceidentity"].contains(&action.to_ascii_lowercase().as_str());
+        let trust_action = iamspect_core::is_role_trust_action(action);
         let policy = if arn.service == "iam" && arn.resource.starts_with("role/") && trust_action {
             let name = arn.resource.rsplit('/').next().unwrap_or("");
             self.accounts.get(arn.account).and_then(|a| a.roles.get(name)).and_then(|r| {

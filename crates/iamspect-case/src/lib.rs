@@ -269,19 +269,6 @@ fn build_case(index: usize, text: &str, resolver: &Resolver<'_>, compiler: &mut 
     Ok(Case { index, description, expect, built })
 }
 
-/// Actions whose resource policy is the role's trust policy.
-fn is_trust_action(action: &str, resource: &str) -> bool {
-    let trust = [
-        "sts:assumerole",
-        "sts:assumerolewithsaml",
-        "sts:assumerolewithwebidentity",
-        "sts:tagsession",
-        "sts:setsourceidentity",
-    ];
-    trust.contains(&action.to_ascii_lowercase().as_str())
-        && iamspect_core::Arn::parse(resource).is_some_and(|a| a.service == "iam" && a.resource.starts_with("role/"))
-}
-
 fn build(raw: RawCase<'_>, resolver: &Resolver<'_>, compiler: &mut Compiler) -> Result<Built, CaseError> {
     let principal = principal(raw.principal)?;
     let mut context = Context::new();
@@ -299,8 +286,11 @@ fn build(raw: RawCase<'_>, resolver: &Resolver<'_>, compiler: &mut Compiler) -> 
         let (name, text, origin) = resolver.resolve(raw, name)?;
         compiler.compile_at(&name, &text, t, origin)
     };
-    let resource_type =
-        if is_trust_action(&raw.action, &raw.resource) { PolicyType::Trust } else { PolicyType::Resource };
+    let resource_type = if iamspect_core::is_role_trust_request(&raw.action, &raw.resource) {
+        PolicyType::Trust
+    } else {
+        PolicyType::Resource
+    };
     let mut policies = Policies::default();
     for (i, p) in raw.identity_policies.iter().enumerate() {
         policies.identity.push(one(p, &format!("identityPolicies[{i}]"), PolicyType::Identity)?);
@@ -535,7 +525,8 @@ pub fn from_account_data(
     if let Some(b) = &resolved.boundary {
         policies.permissions_boundary = Some(one(b, PolicyType::PermissionsBoundary)?);
     }
-    let resource_type = if is_trust_action(action, resource) { PolicyType::Trust } else { PolicyType::Resource };
+    let resource_type =
+        if iamspect_core::is_role_trust_request(action, resource) { PolicyType::Trust } else { PolicyType::Resource };
     if let Some(p) = &side.policy {
         policies.resource = Some(one(p, resource_type)?);
     }
@@ -552,4 +543,37 @@ pub fn from_account_data(
     policies.scps = levels(&resolved.scps, PolicyType::Scp)?;
     policies.rcps = levels(&side.rcps, PolicyType::Rcp)?;
     Ok(Built { request, policies })
+}
+
+/// Finds case files: every `*.json` under the given folders, except inside `policies` folders,
+/// which hold the policy documents cases refer to.
+pub fn case_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            walk_cases(path, &mut out).map_err(|e| format!("{}: {e}", path.display()))?;
+        } else if path.exists() {
+            out.push(path.clone());
+        } else {
+            return Err(format!("{}: no such file or folder", path.display()));
+        }
+    }
+    Ok(out)
+}
+
+fn walk_cases(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.path());
+    for entry in entries {
+        let path = entry.path();
+        if path.is_dir() {
+            if path.file_name().is_some_and(|n| n == "policies") {
+                continue;
+            }
+            walk_cases(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "json") {
+            out.push(path);
+        }
+    }
+    Ok(())
 }

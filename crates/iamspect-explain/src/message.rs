@@ -123,27 +123,9 @@ impl AccessDeniedMessage {
     }
 }
 
-/// Policy types in the order AWS reports them when several deny (spec §8.3 heuristic: evaluation
-/// order).
-const REPORT_ORDER: [Denier; 9] = [
-    Denier::Rcp,
-    Denier::Scp,
-    Denier::VpcEndpoint,
-    Denier::S3BlockPublicAccess,
-    Denier::S3Acl,
-    Denier::Resource,
-    Denier::Identity,
-    Denier::PermissionsBoundary,
-    Denier::Session,
-];
-
 /// True for the actions whose resource policy is a role trust policy.
 pub fn is_trust_action(action: &str) -> bool {
-    let Some((service, name)) = action.split_once(':') else { return false };
-    service.eq_ignore_ascii_case("sts")
-        && ["AssumeRole", "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity", "TagSession", "SetSourceIdentity"]
-            .iter()
-            .any(|a| a.eq_ignore_ascii_case(name))
+    iamspect_core::is_role_trust_action(action)
 }
 
 /// The message AWS sends for a denied request; `None` when the request is allowed.
@@ -152,7 +134,9 @@ pub fn for_outcome(req: &Request, outcome: &Outcome, policy_arn: Option<&str>) -
     if outcome.decision == Decision::Allowed {
         return None;
     }
-    let denier = REPORT_ORDER.into_iter().find(|d| outcome.denied_by.contains(*d))?;
+    // When several policy types deny, AWS names one; iamspect names the first in evaluation order
+    // (spec §8.3), which is the order of `DeniedBy::iter`.
+    let denier = outcome.denied_by.iter().next()?;
     let trust = is_trust_action(req.action());
     let policy_type = match denier {
         Denier::Rcp => MessagePolicyType::Rcp,

@@ -3,30 +3,16 @@
 #![allow(clippy::unwrap_used, clippy::panic, reason = "test code")]
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use iamspect_case::Compiler;
 use iamspect_core::{Decision, authorize};
 use iamspect_explain::message::{self, DenyKind, MessagePolicyType};
 
-fn case_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().flatten().map(|e| e.path()).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() && p.file_name().is_some_and(|n| n != "policies") {
-            case_files(&p, out);
-        } else if p.extension().is_some_and(|e| e == "json") {
-            out.push(p);
-        }
-    }
-}
-
 #[test]
 fn every_variant_is_produced_and_parses_back() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let mut files = Vec::new();
-    case_files(&root.join("tests/cases"), &mut files);
-    case_files(&root.join("examples"), &mut files);
+    let files = iamspect_case::case_files(&[root.join("tests/cases"), root.join("examples")]).unwrap();
     let mut compiler = Compiler::new();
     let mut seen = BTreeSet::new();
     for file in &files {

@@ -2,30 +2,16 @@
 //! re-evaluating the request with the suggested policies, not only printed.
 #![allow(clippy::unwrap_used, clippy::panic, reason = "test code")]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use iamspect_case::Compiler;
 use iamspect_core::{Decision, Denier, PrincipalKind, authorize};
 use iamspect_explain::fix;
 
-fn case_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().flatten().map(|e| e.path()).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() && p.file_name().is_some_and(|n| n != "policies") {
-            case_files(&p, out);
-        } else if p.extension().is_some_and(|e| e == "json") {
-            out.push(p);
-        }
-    }
-}
-
 #[test]
 fn every_fix_is_proved_by_re_evaluation() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let mut files = Vec::new();
-    case_files(&root.join("tests/cases"), &mut files);
-    case_files(&root.join("examples"), &mut files);
+    let files = iamspect_case::case_files(&[root.join("tests/cases"), root.join("examples")]).unwrap();
     let mut compiler = Compiler::new();
     let (mut denied, mut proved, mut allowed_only) = (0, 0, 0);
     let mut failures = Vec::new();

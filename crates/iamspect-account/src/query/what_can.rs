@@ -184,7 +184,7 @@ fn resource_side(
     resource: &str,
     account: Option<&str>,
 ) -> Result<Side, String> {
-    let trust = action.to_ascii_lowercase().starts_with("sts:assumerole");
+    let trust = iamspect_core::is_role_trust_request(action, resource);
     if let Some(hit) = cache.0.get(&(resource.to_string(), trust)) {
         return Ok(hit.clone());
     }

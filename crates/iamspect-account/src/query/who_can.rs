@@ -55,7 +55,7 @@ pub fn who_can(
     context: &[(String, Vec<String>)],
 ) -> Result<(Vec<Access>, usize), String> {
     let side = data.resource_side(action, resource, resource_account).map_err(|e| e.to_string())?;
-    let trust = action.to_ascii_lowercase().starts_with("sts:assumerole");
+    let trust = iamspect_core::is_role_trust_request(action, resource);
     let resource_policy = match &side.policy {
         Some(d) => Some(Arc::new(
             Policy::parse(&d.name, &d.document, if trust { PolicyType::Trust } else { PolicyType::Resource })

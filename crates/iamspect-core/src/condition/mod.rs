@@ -180,6 +180,11 @@ impl Condition {
         &self.raw_values
     }
 
+    /// The spans of the operator name, of the key, and of the key with its values (for lint).
+    pub fn spans(&self) -> (Span, Span, Span) {
+        (self.operator_span, self.key_span, self.span)
+    }
+
     /// The policy variables used in the values.
     pub(crate) fn variable_keys(&self) -> Vec<&str> {
         let mut out = Vec::new();

@@ -119,6 +119,20 @@ fn one(policy: &Option<Arc<Policy>>) -> &[Arc<Policy>] {
     policy.as_slice()
 }
 
+/// True for the actions a role's trust policy governs (`sts:AssumeRole*`, `sts:TagSession`,
+/// `sts:SetSourceIdentity`), whatever the resource.
+pub(crate) fn is_role_trust_action(action: &str) -> bool {
+    action.split_once(':').is_some_and(|(service, name)| {
+        service.eq_ignore_ascii_case("sts") && TRUST_ACTIONS.iter().any(|a| a.eq_ignore_ascii_case(name))
+    })
+}
+
+/// True when the request's resource policy is a role trust policy: a trust action on a role ARN.
+pub(crate) fn is_role_trust_request(action: &str, resource: &str) -> bool {
+    is_role_trust_action(action)
+        && Arn::parse(resource).is_some_and(|a| a.service == "iam" && a.resource.starts_with("role/"))
+}
+
 pub(super) fn decide(req: &Request, policies: &Policies, tracer: &mut impl Tracer) -> Outcome {
     let principal = &req.principal;
     let (service, action_name) = req.action.split_once(':').unwrap_or(("", ""));
@@ -133,9 +147,7 @@ pub(super) fn decide(req: &Request, policies: &Policies, tracer: &mut impl Trace
     }
 
     let resource_arn = Arn::parse(&req.resource);
-    let is_trust_action = is_sts
-        && TRUST_ACTIONS.iter().any(|a| a.eq_ignore_ascii_case(action_name))
-        && resource_arn.is_some_and(|a| a.service == "iam" && a.resource.starts_with("role/"));
+    let is_trust_action = is_role_trust_request(&req.action, &req.resource);
     let is_kms_key =
         service.eq_ignore_ascii_case("kms") && resource_arn.is_some_and(|a| a.resource.starts_with("key/"));
     let is_root = matches!(principal.kind, PrincipalKind::Root { .. });

@@ -61,6 +61,17 @@ pub struct Response {
     pub trace: Trace,
 }
 
+/// True for the actions a role's trust policy governs (`sts:AssumeRole`, `sts:AssumeRoleWithSAML`,
+/// `sts:AssumeRoleWithWebIdentity`, `sts:TagSession`, `sts:SetSourceIdentity`).
+pub fn is_role_trust_action(action: &str) -> bool {
+    authorizer::is_role_trust_action(action)
+}
+
+/// True when the request's resource policy is the role's trust policy: a trust action on a role.
+pub fn is_role_trust_request(action: &str, resource: &str) -> bool {
+    authorizer::is_role_trust_request(action, resource)
+}
+
 /// The service prefixes whose resources RCPs restrict (decision D26).
 pub fn rcp_supported_services() -> &'static [&'static str] {
     authorizer::RCP_SERVICES

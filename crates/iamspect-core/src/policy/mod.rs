@@ -211,6 +211,31 @@ impl Statement {
         self.resource.as_ref().map(|r| (r.not, r.items.iter().map(|i| i.text.as_str()).collect()))
     }
 
+    /// `Effect`'s value span.
+    pub fn effect_span(&self) -> Span {
+        self.effect_span
+    }
+
+    /// `Action` (`false`) or `NotAction` (`true`), the element's span, and its entries as written,
+    /// each with its span (for lint).
+    pub fn action_entries(&self) -> (bool, Span, Vec<(&str, Span)>) {
+        let a = &self.action;
+        (a.not, a.span, a.items.iter().map(|i| (i.text.as_str(), i.span)).collect())
+    }
+
+    /// `Resource` (`false`) or `NotResource` (`true`), the element's span, and its entries as
+    /// written, each with its span; `None` when the statement has neither (for lint).
+    pub fn resource_entries(&self) -> Option<(bool, Span, Vec<(&str, Span)>)> {
+        let r = self.resource.as_ref()?;
+        Some((r.not, r.span, r.items.iter().map(|i| (i.text.as_str(), i.span)).collect()))
+    }
+
+    /// `Principal` (`false`) or `NotPrincipal` (`true`) and the element's span (from its name to
+    /// the end of its value), if the statement has one (for lint).
+    pub fn principal_element(&self) -> Option<(bool, Span)> {
+        self.principal.as_ref().map(|p| (p.not, p.span))
+    }
+
     /// True if `Action`/`NotAction` covers `action` (resource, principal and conditions aside):
     /// the cheap first test of indexes that pick which statements may matter for an action.
     pub fn covers_action(&self, action: &str) -> bool {
