@@ -5,6 +5,7 @@
 //! Rules live one per file in `rules/`, listed once in [`rules::RULES`]. Lint never affects
 //! decisions: the engine does not depend on this crate.
 
+mod context;
 mod finding;
 pub mod rules;
 

@@ -3,6 +3,7 @@
 //! Exit codes: 0 success (allowed, all cases pass, policy valid), 1 denied or failed, 2 bad input.
 
 mod command;
+mod input;
 mod output;
 
 use std::process::ExitCode;
@@ -34,6 +35,9 @@ enum Command {
     Replay(Box<command::replay::Args>),
     /// Check a policy document against AWS's grammar and the rules of its policy type.
     Validate(command::validate::Args),
+    /// Lint policies, and the policies of Terraform plans and CloudFormation templates, as IAM
+    /// Access Analyzer does: text, JSON, SARIF or GitHub annotations.
+    Lint(Box<command::lint::Args>),
     /// List every principal of the loaded accounts that may perform an action on a resource.
     WhoCan(Box<command::who_can::Args>),
     /// List the actions a principal of the loaded accounts may perform, by service and access level.
@@ -48,6 +52,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => command::explain::run(*args),
         Command::Replay(args) => command::replay::run(*args),
         Command::Validate(args) => command::validate::run(args),
+        Command::Lint(args) => command::lint::run(*args),
         Command::WhoCan(args) => command::who_can::run(*args),
         Command::WhatCan(args) => command::what_can::run(*args),
     };

@@ -149,6 +149,11 @@ pub(crate) struct ResourceBlock {
     pub(crate) span: Span,
 }
 
+/// An element with its entries, as [`Statement::action_entries`] and
+/// [`Statement::resource_entries`] give them: whether it is the `Not` form, the element's span,
+/// and each entry as written with its span.
+pub type ElementEntries<'a> = (bool, Span, Vec<(&'a str, Span)>);
+
 /// One statement.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Statement {
@@ -218,14 +223,14 @@ impl Statement {
 
     /// `Action` (`false`) or `NotAction` (`true`), the element's span, and its entries as written,
     /// each with its span (for lint).
-    pub fn action_entries(&self) -> (bool, Span, Vec<(&str, Span)>) {
+    pub fn action_entries(&self) -> ElementEntries<'_> {
         let a = &self.action;
         (a.not, a.span, a.items.iter().map(|i| (i.text.as_str(), i.span)).collect())
     }
 
     /// `Resource` (`false`) or `NotResource` (`true`), the element's span, and its entries as
     /// written, each with its span; `None` when the statement has neither (for lint).
-    pub fn resource_entries(&self) -> Option<(bool, Span, Vec<(&str, Span)>)> {
+    pub fn resource_entries(&self) -> Option<ElementEntries<'_>> {
         let r = self.resource.as_ref()?;
         Some((r.not, r.span, r.items.iter().map(|i| (i.text.as_str(), i.span)).collect()))
     }

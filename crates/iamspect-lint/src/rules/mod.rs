@@ -1,7 +1,50 @@
-//! The rule registry: every rule, once. Each rule is a file of its own with a doc comment that
+//! The rule registry: every rule, once. Each rule is a file of its own whose [`RuleInfo::doc`]
 //! `iamspect lint --explain CODE` prints.
+//!
+//! Codes are grouped in hundreds: `IAM1xx` grammar and types (what the core parser rejects or
+//! warns about), `IAM2xx` the catalogue (services, actions, condition keys, resources, ARNs and
+//! key types), `IAM3xx` security, `IAM4xx` redundancy and style, `IAM5xx` size.
 
+use iamspect_core::{Policy, PolicyError, Span};
+
+use crate::context::Ctx;
 use crate::{Finding, Target};
+
+mod allow_with_not_action;
+mod allow_with_not_principal;
+mod allow_with_not_resource;
+mod condition_type_mismatch;
+mod dead_statement;
+mod deny_with_not_principal;
+mod duplicate_sid;
+mod for_all_values_with_single_valued_key;
+mod invalid_arn;
+mod invalid_condition_operator;
+mod invalid_condition_value;
+mod invalid_grammar;
+mod invalid_principal;
+mod invalid_version;
+mod json_syntax_error;
+mod missing_version;
+mod multivalued_key_without_qualifier;
+mod pass_role_with_star_in_resource;
+mod policy_size_exceeds_quota;
+mod policy_size_warning;
+mod policy_type_syntax_error;
+mod public_principal_without_condition;
+mod redundant_action;
+mod redundant_resource;
+mod redundant_statement;
+mod resource_matches_no_resource_type;
+mod set_qualifier_with_single_valued_key;
+mod template_placeholder;
+mod unknown_action;
+mod unknown_global_condition_key;
+mod unknown_service;
+mod unknown_service_condition_key;
+mod unsupported_action_for_resource_type;
+mod variables_in_old_version;
+mod wildcard_in_service_name;
 
 /// A rule's identity and documentation.
 #[derive(Clone, Copy, Debug)]
@@ -18,10 +61,201 @@ pub struct RuleInfo {
     pub doc: &'static str,
 }
 
-/// Every rule. (Filled in by the rule files.)
-pub const RULES: &[RuleInfo] = &[];
+/// The rule with this code (`IAM201`) or name (`unknown-action`), ignoring ASCII case.
+pub fn find(code_or_name: &str) -> Option<&'static RuleInfo> {
+    RULES.iter().find(|r| r.code.eq_ignore_ascii_case(code_or_name) || r.name.eq_ignore_ascii_case(code_or_name))
+}
+
+/// A check over a parsed policy.
+type Check = fn(&Ctx<'_>, &mut Sink);
+
+macro_rules! rules {
+    ($($module:ident: $check:expr),* $(,)?) => {
+        /// Every rule, sorted by code.
+        pub const RULES: &[RuleInfo] = &[$($module::INFO),*];
+        /// The checks, in the order of `RULES`; `None` for rules that report what the core parser
+        /// rejects or warns about.
+        const CHECKS: &[Option<Check>] = &[$($check),*];
+    };
+}
+
+rules! {
+    json_syntax_error: None,
+    invalid_grammar: None,
+    invalid_condition_operator: None,
+    invalid_condition_value: None,
+    invalid_principal: None,
+    policy_type_syntax_error: None,
+    invalid_version: None,
+    template_placeholder: None,
+    unknown_service: Some(unknown_service::check),
+    unknown_action: Some(unknown_action::check),
+    unknown_global_condition_key: Some(unknown_global_condition_key::check),
+    unknown_service_condition_key: Some(unknown_service_condition_key::check),
+    resource_matches_no_resource_type: Some(resource_matches_no_resource_type::check),
+    invalid_arn: Some(invalid_arn::check),
+    condition_type_mismatch: Some(condition_type_mismatch::check),
+    for_all_values_with_single_valued_key: Some(for_all_values_with_single_valued_key::check),
+    set_qualifier_with_single_valued_key: Some(set_qualifier_with_single_valued_key::check),
+    multivalued_key_without_qualifier: Some(multivalued_key_without_qualifier::check),
+    unsupported_action_for_resource_type: Some(unsupported_action_for_resource_type::check),
+    wildcard_in_service_name: Some(wildcard_in_service_name::check),
+    pass_role_with_star_in_resource: Some(pass_role_with_star_in_resource::check),
+    allow_with_not_principal: None,
+    deny_with_not_principal: Some(deny_with_not_principal::check),
+    public_principal_without_condition: Some(public_principal_without_condition::check),
+    allow_with_not_action: Some(allow_with_not_action::check),
+    allow_with_not_resource: Some(allow_with_not_resource::check),
+    missing_version: Some(missing_version::check),
+    variables_in_old_version: Some(variables_in_old_version::check),
+    redundant_action: Some(redundant_action::check),
+    redundant_resource: Some(redundant_resource::check),
+    redundant_statement: Some(redundant_statement::check),
+    dead_statement: Some(dead_statement::check),
+    duplicate_sid: Some(duplicate_sid::check),
+    policy_size_exceeds_quota: None,
+    policy_size_warning: None,
+}
+
+/// Where rules put their findings.
+pub(crate) struct Sink {
+    findings: Vec<Finding>,
+}
+
+impl Sink {
+    /// A finding of `rule` with its default issue code and severity.
+    pub(crate) fn push(&mut self, rule: &'static RuleInfo, span: Option<Span>, message: String) {
+        self.push_as(rule, rule.issue_code, span, message);
+    }
+
+    /// A finding of `rule` with a more specific Access Analyzer issue code.
+    pub(crate) fn push_as(
+        &mut self,
+        rule: &'static RuleInfo,
+        issue_code: &'static str,
+        span: Option<Span>,
+        message: String,
+    ) {
+        self.findings.push(Finding {
+            code: rule.code,
+            name: rule.name,
+            issue_code,
+            severity: rule.severity,
+            message,
+            span,
+        });
+    }
+}
+
+/// The span of a core error or warning, or `None` for the whole document.
+fn error_span(e: &PolicyError) -> Option<Span> {
+    let s = e.span();
+    (s.end > s.start || s.start > 0).then_some(s)
+}
+
+/// Which grammar rule a core parse error belongs to, and the Access Analyzer issue code.
+fn classify_error(message: &str, target: Target<'_>) -> (&'static RuleInfo, &'static str) {
+    let m = message;
+    let has = |s: &str| m.contains(s);
+    if has("invalid JSON") || has("the document is empty") || has("nesting is deeper") || has("must be a JSON object") {
+        return (&json_syntax_error::INFO, json_syntax_error::INFO.issue_code);
+    }
+    if has("bytes; iamspect reads at most") || (has(" characters (") && has(", over the ")) {
+        return (&policy_size_exceeds_quota::INFO, policy_size_exceeds_quota::issue_code(target.policy_type));
+    }
+    if has("`Version` must be") || has("must use `Version`") {
+        return (&invalid_version::INFO, invalid_version::INFO.issue_code);
+    }
+    if has("unknown condition operator") || has("cannot be added to `Null`") {
+        let code = if has("`Null`") { "NULL_WITH_IF_EXISTS" } else { invalid_condition_operator::INFO.issue_code };
+        return (&invalid_condition_operator::INFO, code);
+    }
+    if m.starts_with("condition `") || m.starts_with("the values of `") {
+        return (&invalid_condition_value::INFO, invalid_condition_value::INFO.issue_code);
+    }
+    if has("`NotPrincipal` may only be used with") {
+        return (&allow_with_not_principal::INFO, allow_with_not_principal::INFO.issue_code);
+    }
+    if has(" may not have `")
+        || has("needs a `Principal`")
+        || has("resource control policy")
+        || has("role trust policy may not")
+    {
+        return (&policy_type_syntax_error::INFO, policy_type_syntax_error::issue_code(m, target.policy_type));
+    }
+    if m.starts_with("principal `")
+        || has("service principal `")
+        || has("federated principal `")
+        || has("canonical user `")
+        || has("unknown principal type")
+        || has("`Principal` is empty")
+        || has("`NotPrincipal` is empty")
+        || has("`Principal` must be")
+        || has("`NotPrincipal` must be")
+    {
+        return (&invalid_principal::INFO, invalid_principal::INFO.issue_code);
+    }
+    (&invalid_grammar::INFO, invalid_grammar::issue_code(m))
+}
 
 /// Runs every rule.
-pub(crate) fn run(_text: &str, _target: Target<'_>) -> Vec<Finding> {
-    Vec::new()
+pub(crate) fn run(text: &str, target: Target<'_>) -> Vec<Finding> {
+    let mut sink = Sink { findings: Vec::new() };
+    match Policy::parse("policy", text, target.policy_type) {
+        Err(errors) => {
+            for e in &errors.errors {
+                let (rule, issue) = classify_error(e.message(), target);
+                sink.push_as(rule, issue, error_span(e), e.message().to_string());
+            }
+        }
+        Ok(policy) => {
+            for w in policy.warnings() {
+                if w.message().contains("template placeholder") {
+                    sink.push(&template_placeholder::INFO, error_span(w), w.message().to_string());
+                } else {
+                    let issue = policy_size_warning::issue_code(target.policy_type);
+                    sink.push_as(&policy_size_warning::INFO, issue, error_span(w), w.message().to_string());
+                }
+            }
+            let cx = Ctx::new(&policy, target);
+            for check in CHECKS.iter().flatten() {
+                check(&cx, &mut sink);
+            }
+        }
+    }
+    let mut findings = sink.findings;
+    findings.sort_by(|a, b| {
+        let key = |f: &Finding| f.span.map_or((0, 0), |s| (s.start, s.end));
+        key(a).cmp(&key(b)).then(a.code.cmp(b.code))
+    });
+    findings.dedup();
+    findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_and_names_are_unique_and_sorted() {
+        let mut codes: Vec<_> = RULES.iter().map(|r| r.code).collect();
+        let sorted = {
+            let mut c = codes.clone();
+            c.sort();
+            c
+        };
+        assert_eq!(codes, sorted, "RULES must be sorted by code");
+        codes.dedup();
+        assert_eq!(codes.len(), RULES.len());
+        let mut names: Vec<_> = RULES.iter().map(|r| r.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), RULES.len());
+        for r in RULES {
+            assert!(r.code.starts_with("IAM") && r.code.len() == 6, "{}", r.code);
+            for section in ["## What it does", "## Why is this bad?", "## Example"] {
+                assert!(r.doc.contains(section), "{} lacks {section}", r.code);
+            }
+        }
+    }
 }

@@ -1,6 +1,10 @@
 //! Rendering decisions for people; the JSON shapes live in `iamspect_explain::wire`.
 
 pub(crate) mod explain;
+pub(crate) mod github;
+pub(crate) mod lint_json;
+pub(crate) mod lint_text;
+pub(crate) mod sarif;
 pub(crate) mod text;
 
 use std::io::Write as _;

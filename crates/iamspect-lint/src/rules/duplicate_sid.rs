@@ -1,0 +1,35 @@
+//! IAM407: two statements with the same `Sid`.
+
+use super::{RuleInfo, Sink};
+use crate::Severity;
+use crate::context::Ctx;
+
+/// The rule.
+pub(crate) const INFO: RuleInfo = RuleInfo {
+    code: "IAM407",
+    name: "duplicate-sid",
+    issue_code: "UNIQUE_SIDS_RECOMMENDED",
+    severity: Severity::Warning,
+    doc: r#"## What it does
+Reports a statement whose `Sid` an earlier statement of the same policy already uses.
+
+## Why is this bad?
+`Sid`s identify statements in reviews, traces and AWS's own messages; several services (and SCPs)
+require them to be unique.
+
+## Example
+```json
+[{"Sid": "Read", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"},
+ {"Sid": "Read", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}]
+```
+"#,
+};
+
+pub(crate) fn check(cx: &Ctx<'_>, out: &mut Sink) {
+    for (j, s) in cx.statements.iter().enumerate() {
+        let Some(sid) = s.statement.sid().filter(|x| !x.is_empty()) else { continue };
+        if cx.statements[..j].iter().any(|t| t.statement.sid() == Some(sid)) {
+            out.push(&INFO, Some(s.statement.span()), format!("`Sid` `{sid}` is used by an earlier statement"));
+        }
+    }
+}
