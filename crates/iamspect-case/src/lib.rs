@@ -4,6 +4,8 @@
 //!
 //! Each distinct policy text is compiled once per [`Compiler`], however many cases use it.
 
+mod account;
+mod files;
 mod raw;
 
 use std::collections::{BTreeSet, HashMap};
@@ -18,6 +20,8 @@ use iamspect_core::{
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+pub use account::from_account_data;
+pub use files::case_files;
 pub use raw::Expect;
 use raw::{RawCase, RawFile, RawPolicy, RawPrincipal};
 
@@ -487,93 +491,4 @@ pub fn matches(expect: &Expect, actual: &Actual) -> bool {
             decision_ok && denied_ok && (decision.is_some() || denied_by.is_some())
         }
     }
-}
-
-/// A request about principals and resources of loaded account data: the principal's identity
-/// policies, boundary, tags and SCPs, and the resource's policy and RCPs, all come from the data.
-pub fn from_account_data(
-    data: &iamspect_account::AccountData,
-    principal: &str,
-    action: &str,
-    resource: &str,
-    resource_account: Option<&str>,
-    context: &[(String, Vec<String>)],
-    compiler: &mut Compiler,
-) -> Result<Built, CaseError> {
-    let resolved = data.resolve_principal(principal).map_err(|e| invalid(e.to_string()))?;
-    let resource_account = resource_account.map(str::to_string).or_else(|| {
-        // An S3 ARN names no account; a bucket whose policy was loaded with a dump belongs to it.
-        iamspect_core::Arn::parse(resource)
-            .filter(|a| a.account.is_empty())
-            .and_then(|_| resolved.principal.account().map(str::to_string))
-    });
-    let side = data.resource_side(action, resource, resource_account.as_deref()).map_err(|e| invalid(e.to_string()))?;
-    let mut ctx = Context::new();
-    for (k, vs) in resolved.context.iter().chain(side.context.iter()) {
-        ctx.insert(k, vs.clone());
-    }
-    for (k, vs) in context {
-        ctx.insert(k, vs.clone());
-    }
-    let request = Request::new(resolved.principal.clone(), action, resource, resource_account.as_deref(), ctx)
-        .map_err(|e| invalid(e.to_string()))?;
-    let mut one = |d: &iamspect_account::NamedDocument, t: PolicyType| compiler.compile(&d.name, &d.document, t);
-    let mut policies = Policies::default();
-    for d in &resolved.identity {
-        policies.identity.push(one(d, PolicyType::Identity)?);
-    }
-    if let Some(b) = &resolved.boundary {
-        policies.permissions_boundary = Some(one(b, PolicyType::PermissionsBoundary)?);
-    }
-    let resource_type =
-        if iamspect_core::is_role_trust_request(action, resource) { PolicyType::Trust } else { PolicyType::Resource };
-    if let Some(p) = &side.policy {
-        policies.resource = Some(one(p, resource_type)?);
-    }
-    let mut levels = |levels: &Option<Vec<Vec<iamspect_account::NamedDocument>>>,
-                      t: PolicyType|
-     -> Result<Option<Vec<Vec<Arc<Policy>>>>, CaseError> {
-        let Some(levels) = levels else { return Ok(None) };
-        levels
-            .iter()
-            .map(|l| l.iter().map(|d| one(d, t)).collect::<Result<Vec<_>, _>>())
-            .collect::<Result<Vec<_>, _>>()
-            .map(Some)
-    };
-    policies.scps = levels(&resolved.scps, PolicyType::Scp)?;
-    policies.rcps = levels(&side.rcps, PolicyType::Rcp)?;
-    Ok(Built { request, policies })
-}
-
-/// Finds case files: every `*.json` under the given folders, except inside `policies` folders,
-/// which hold the policy documents cases refer to.
-pub fn case_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
-    let mut out = Vec::new();
-    for path in paths {
-        if path.is_dir() {
-            walk_cases(path, &mut out).map_err(|e| format!("{}: {e}", path.display()))?;
-        } else if path.exists() {
-            out.push(path.clone());
-        } else {
-            return Err(format!("{}: no such file or folder", path.display()));
-        }
-    }
-    Ok(out)
-}
-
-fn walk_cases(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
-    entries.sort_by_key(|e| e.path());
-    for entry in entries {
-        let path = entry.path();
-        if path.is_dir() {
-            if path.file_name().is_some_and(|n| n == "policies") {
-                continue;
-            }
-            walk_cases(&path, out)?;
-        } else if path.extension().is_some_and(|e| e == "json") {
-            out.push(path);
-        }
-    }
-    Ok(())
 }
