@@ -17,6 +17,8 @@ mod condition_type_mismatch;
 mod dead_statement;
 mod deny_with_not_principal;
 mod duplicate_sid;
+mod empty_array;
+mod empty_object_condition;
 mod for_all_values_with_single_valued_key;
 mod invalid_arn;
 mod invalid_condition_operator;
@@ -25,26 +27,34 @@ mod invalid_grammar;
 mod invalid_principal;
 mod invalid_version;
 mod json_syntax_error;
+mod mismatched_action_for_principal;
+mod missing_condition_key_for_oidc_principal;
+mod missing_github_repo_condition_key;
 mod missing_version;
 mod multivalued_key_without_qualifier;
+mod null_with_qualifier;
 mod pass_role_with_star_in_resource;
 mod policy_size_exceeds_quota;
 mod policy_size_warning;
 mod policy_type_syntax_error;
+mod private_ip_address;
 mod public_principal_without_condition;
 mod redundant_action;
 mod redundant_resource;
 mod redundant_statement;
 mod resource_matches_no_resource_type;
+mod retired_service;
 mod set_qualifier_with_single_valued_key;
 mod template_placeholder;
 mod unknown_action;
 mod unknown_global_condition_key;
 mod unknown_service;
 mod unknown_service_condition_key;
+mod unsupported_action_for_condition_key;
 mod unsupported_action_for_resource_type;
 mod variables_in_old_version;
 mod wildcard_in_service_name;
+mod wildcard_without_like_operator;
 
 /// A rule's identity and documentation.
 #[derive(Clone, Copy, Debug)]
@@ -100,12 +110,20 @@ rules! {
     multivalued_key_without_qualifier: Some(multivalued_key_without_qualifier::check),
     unsupported_action_for_resource_type: Some(unsupported_action_for_resource_type::check),
     wildcard_in_service_name: Some(wildcard_in_service_name::check),
+    retired_service: Some(retired_service::check),
+    null_with_qualifier: Some(null_with_qualifier::check),
+    wildcard_without_like_operator: Some(wildcard_without_like_operator::check),
+    private_ip_address: Some(private_ip_address::check),
+    mismatched_action_for_principal: Some(mismatched_action_for_principal::check),
+    unsupported_action_for_condition_key: Some(unsupported_action_for_condition_key::check),
     pass_role_with_star_in_resource: Some(pass_role_with_star_in_resource::check),
     allow_with_not_principal: None,
     deny_with_not_principal: Some(deny_with_not_principal::check),
     public_principal_without_condition: Some(public_principal_without_condition::check),
     allow_with_not_action: Some(allow_with_not_action::check),
     allow_with_not_resource: Some(allow_with_not_resource::check),
+    missing_github_repo_condition_key: Some(missing_github_repo_condition_key::check),
+    missing_condition_key_for_oidc_principal: Some(missing_condition_key_for_oidc_principal::check),
     missing_version: Some(missing_version::check),
     variables_in_old_version: Some(variables_in_old_version::check),
     redundant_action: Some(redundant_action::check),
@@ -113,6 +131,8 @@ rules! {
     redundant_statement: Some(redundant_statement::check),
     dead_statement: Some(dead_statement::check),
     duplicate_sid: Some(duplicate_sid::check),
+    empty_array: Some(empty_array::check),
+    empty_object_condition: Some(empty_object_condition::check),
     policy_size_exceeds_quota: None,
     policy_size_warning: None,
 }
