@@ -42,6 +42,8 @@ enum Command {
     WhoCan(Box<command::who_can::Args>),
     /// List the actions a principal of the loaded accounts may perform, by service and access level.
     WhatCan(Box<command::what_can::Args>),
+    /// Serve the JSON decision API (authorize, explain, lint) over HTTP, on 127.0.0.1 by default.
+    Serve(Box<command::serve::Args>),
 }
 
 fn main() -> ExitCode {
@@ -55,6 +57,7 @@ fn main() -> ExitCode {
         Command::Lint(args) => command::lint::run(*args),
         Command::WhoCan(args) => command::who_can::run(*args),
         Command::WhatCan(args) => command::what_can::run(*args),
+        Command::Serve(args) => command::serve::run(*args),
     };
     ExitCode::from(code)
 }

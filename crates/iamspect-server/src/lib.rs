@@ -1,0 +1,193 @@
+//! `iamspect serve`: a JSON decision API over HTTP.
+//!
+//! | route | body | answer |
+//! | --- | --- | --- |
+//! | `POST /v1/authorize` | one case of `shared/spec/case-format.md`, policies inline; with account data, also `{principal, action, resource, context}` alone | `{decision, deniedBy}` (and `pass` when the case has `expect`) |
+//! | `POST /v1/explain` | the same | what `iamspect explain --format json` prints |
+//! | `POST /v1/lint` | `{"policy": document or string, "type": "identity", "resourceType"}` | Access Analyzer's `{"findings": [...]}` |
+//! | `POST /v1/reload` | none | reads the account data again and swaps it in |
+//! | `GET /healthz` | none | `{status, version, accountData}` |
+//! | `GET /openapi.json` | none | the OpenAPI 3 document |
+//!
+//! Every error is `{"code", "message"}` with a 4xx or 5xx status: malformed JSON 400, a case that
+//! cannot be decided 400 (`MalformedPolicyDocument`, ...), a body over the limit (1 MiB by
+//! default) 413, unknown routes 404, a request over the timeout 408. The server reads no file a
+//! client names: policy paths in a case are refused. It authenticates no one: it binds
+//! `127.0.0.1` unless told otherwise.
+//!
+//! Build the router with [`app`] (tests call it with `tower::ServiceExt::oneshot`), serve it on a
+//! listener with [`serve`], or do everything the command does with [`run`].
+
+pub mod error;
+mod routes;
+pub mod state;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use axum::Router;
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::routing::{get, post};
+use tower::ServiceBuilder;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+pub use error::{AppError, AppJson};
+pub use state::{AccountSnapshot, AppState, Settings};
+
+/// The router, with its layers: tracing, the timeout and the body limit.
+pub fn app(state: AppState) -> Router {
+    let settings = state.settings();
+    let trace = TraceLayer::new_for_http()
+        .make_span_with(|req: &Request| {
+            let route = req.extensions().get::<MatchedPath>().map(MatchedPath::as_str);
+            tracing::info_span!("request", method = %req.method(), uri = %req.uri(), route)
+        })
+        .on_response(DefaultOnResponse::new().level(Level::INFO));
+    Router::new()
+        .route("/v1/authorize", post(routes::authorize::authorize))
+        .route("/v1/explain", post(routes::explain::explain))
+        .route("/v1/lint", post(routes::lint::lint))
+        .route("/v1/reload", post(routes::health::reload))
+        .route("/healthz", get(routes::health::healthz))
+        .route("/openapi.json", get(routes::health::openapi))
+        .fallback(routes::health::not_found)
+        .method_not_allowed_fallback(routes::health::method_not_allowed)
+        .layer(
+            ServiceBuilder::new()
+                .layer(trace)
+                .layer(HandleErrorLayer::new(timeout_error))
+                .timeout(settings.timeout)
+                .layer(DefaultBodyLimit::max(settings.body_limit)),
+        )
+        .with_state(state)
+}
+
+async fn timeout_error(err: tower::BoxError) -> AppError {
+    if err.is::<tower::timeout::error::Elapsed>() { AppError::Timeout } else { AppError::Internal(err.to_string()) }
+}
+
+/// Serves [`app`] on `listener` until `shutdown` completes, then finishes the requests under way.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
+}
+
+/// Completes on Ctrl-C or, on Unix, SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing the requests under way");
+}
+
+/// On Unix, reloads the account data on every SIGHUP (a failed reload keeps the old data).
+pub fn reload_on_sighup(state: AppState) {
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        let mut hup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGHUP");
+                return;
+            }
+        };
+        while hup.recv().await.is_some() {
+            let worker = state.clone();
+            match tokio::task::spawn_blocking(move || worker.reload()).await {
+                Ok(Ok(s)) => tracing::info!(generation = s.generation, files = s.files.len(), "account data reloaded"),
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "reload failed; the old account data stays")
+                }
+                Err(e) => tracing::error!(error = %e, "reload task failed"),
+            }
+        }
+    });
+    #[cfg(not(unix))]
+    drop(state);
+}
+
+/// Structured logs to standard error, filtered by `RUST_LOG` (default `info`).
+pub fn init_tracing() {
+    use std::io::IsTerminal;
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // A second call (tests) keeps the first subscriber.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .try_init();
+}
+
+/// What `iamspect serve` is given.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The address to listen on.
+    pub bind: SocketAddr,
+    /// Account data files and folders (none: every request carries its policies).
+    pub account_data: Vec<PathBuf>,
+    /// Limits.
+    pub settings: Settings,
+}
+
+/// Loads the account data, binds, and serves until Ctrl-C or SIGTERM. Blocking.
+pub fn run(config: Config) -> Result<(), String> {
+    init_tracing();
+    let state = if config.account_data.is_empty() {
+        AppState::new(config.settings)
+    } else {
+        let state = AppState::with_account_data(config.settings, config.account_data)?;
+        if let Some(s) = state.account() {
+            for e in &s.errors {
+                tracing::warn!(error = %e, "skipped account data");
+            }
+            tracing::info!(files = s.files.len(), accounts = s.data.accounts.len(), "account data loaded");
+        }
+        state
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(config.bind)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        if !addr.ip().is_loopback() {
+            tracing::warn!(%addr, "listening beyond loopback: this API authenticates no one");
+        }
+        tracing::info!(%addr, "listening");
+        if !state.account_paths().is_empty() {
+            reload_on_sighup(state.clone());
+        }
+        serve(listener, state, shutdown_signal()).await.map_err(|e| format!("server error: {e}"))
+    })
+}

@@ -1,0 +1,46 @@
+//! `iamspect serve`: the JSON decision API over HTTP (`crates/iamspect-server`).
+//!
+//! Exit codes: 0 after a graceful shutdown (Ctrl-C, SIGTERM); 2 when the account data cannot be
+//! loaded or the address cannot be bound.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::{BAD_INPUT, SUCCESS};
+
+#[derive(clap::Args)]
+pub(crate) struct Args {
+    /// The address to listen on. The API authenticates no one: keep it on loopback.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    bind: SocketAddr,
+    /// Account data (get-account-authorization-details dumps, an organization file, resource
+    /// policies; files or folders): `/v1/authorize` and `/v1/explain` then also take requests
+    /// without policies. Reloaded on SIGHUP and `POST /v1/reload`.
+    #[arg(long = "account-data", value_name = "PATH", num_args = 1..)]
+    account_data: Vec<PathBuf>,
+    /// The largest request body accepted, in bytes.
+    #[arg(long, default_value_t = 1 << 20)]
+    body_limit: usize,
+    /// How long a request may take, in seconds.
+    #[arg(long, default_value_t = 30)]
+    timeout: u64,
+}
+
+pub(crate) fn run(args: Args) -> u8 {
+    let config = iamspect_server::Config {
+        bind: args.bind,
+        account_data: args.account_data,
+        settings: iamspect_server::Settings {
+            body_limit: args.body_limit,
+            timeout: Duration::from_secs(args.timeout.max(1)),
+        },
+    };
+    match iamspect_server::run(config) {
+        Ok(()) => SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            BAD_INPUT
+        }
+    }
+}
