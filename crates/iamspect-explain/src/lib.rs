@@ -7,5 +7,6 @@ pub mod decoded;
 pub mod fix;
 pub mod message;
 pub mod parse;
+pub mod report;
 pub mod slots;
 pub mod wire;

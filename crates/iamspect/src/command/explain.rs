@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 
 use iamspect_case::{Built, Compiler};
 use iamspect_core::Decision;
-use iamspect_explain::{counterfactual, fix, message};
+use iamspect_explain::message;
+use iamspect_explain::report::Report;
 use serde_json::{Value, json};
 
 use super::{BAD_INPUT, FAILURE, Format, SUCCESS};
@@ -87,7 +88,7 @@ pub(crate) fn run(args: Args) -> u8 {
         }
     };
     for (_, _, built) in &cases {
-        if let Err(e) = known_action(built.request.action()) {
+        if let Err(e) = iamspect_explain::report::known_action(built.request.action()) {
             eprintln!("error: {e}");
             return BAD_INPUT;
         }
@@ -95,14 +96,14 @@ pub(crate) fn run(args: Args) -> u8 {
     let mut all_allowed = true;
     let mut json_out = Vec::new();
     for (index, description, built) in cases {
-        let report = Report::new(&built);
+        let report = Report::new(&built.request, &built.policies);
         all_allowed &= report.response.outcome.decision == Decision::Allowed;
         match args.format {
             Format::Text => {
                 let heading = format!("{label}#{index}{}", description.map(|d| format!(": {d}")).unwrap_or_default());
                 crate::output::print(&output::explain::render(&heading, &built, &report));
             }
-            Format::Json => json_out.push(report.json(&built)),
+            Format::Json => json_out.push(report.to_json(&built.request)),
         }
     }
     if args.format == Format::Json {
@@ -236,71 +237,6 @@ fn case_from_flags(args: &Args, principal: &str) -> Result<serde_json::Map<Strin
     Ok(case)
 }
 
-/// Everything `explain` says about one request.
-pub(crate) struct Report {
-    pub(crate) response: iamspect_core::Response,
-    pub(crate) message: Option<message::AccessDeniedMessage>,
-    pub(crate) error_code: message::ErrorCode,
-    pub(crate) without_denies: Vec<counterfactual::WithoutStatement>,
-    pub(crate) context_changes: Vec<counterfactual::ContextChange>,
-    pub(crate) fix: Option<fix::Fix>,
-}
-
-impl Report {
-    fn new(built: &Built) -> Report {
-        let response = iamspect_core::authorize_traced(&built.request, &built.policies);
-        let policy_arn = response
-            .trace
-            .applied(iamspect_core::Effect::Deny)
-            .map(|(_, p, _)| p.policy.name())
-            .find(|n| n.starts_with("arn:"))
-            .map(str::to_string);
-        let message = message::for_outcome(&built.request, &response.outcome, policy_arn.as_deref());
-        let error_code = message::error_code(built.request.service());
-        let without_denies = counterfactual::without_each_deny(&built.request, &built.policies, &response.trace);
-        let context_changes = counterfactual::context_changes(&built.request, &built.policies, &response.trace);
-        let fix = fix::suggest(&built.request, &built.policies);
-        Report { response, message, error_code, without_denies, context_changes, fix }
-    }
-
-    fn json(&self, built: &Built) -> Value {
-        let extra = json!({
-            "message": self.message.as_ref().map(|m| m.render()),
-            "errorCode": self.message.as_ref().map(|_| json!({"code": self.error_code.code, "httpStatus": self.error_code.status})),
-            "authentication": "assumed passed: iamspect evaluates signed requests",
-            "withoutStatement": self.without_denies.iter().map(|w| json!({
-                "layer": w.slot.layer.name(),
-                "policy": w.policy,
-                "statement": w.statement,
-                "sid": w.sid,
-                "decision": w.outcome.decision.as_str(),
-            })).collect::<Vec<_>>(),
-            "contextChanges": self.context_changes.iter().map(|c| json!({
-                "key": c.key,
-                "value": c.value,
-                "decision": c.outcome.decision.as_str(),
-            })).collect::<Vec<_>>(),
-            "fix": self.fix.as_ref().map(|f| json!({
-                "proved": f.is_proved(),
-                "decisionAfter": f.outcome.decision.as_str(),
-                "edits": f.edits.iter().map(|e| json!({
-                    "layer": e.slot.layer.name(),
-                    "policy": e.policy,
-                    "summary": e.summary,
-                    "policyAfter": e.after,
-                    "diff": e.diff(),
-                })).collect::<Vec<_>>(),
-                "probes": f.probes.iter().map(|p| json!({
-                    "action": p.action, "resource": p.resource,
-                    "before": p.before.as_str(), "after": p.after.as_str(),
-                })).collect::<Vec<_>>(),
-                "notes": f.notes,
-            })),
-        });
-        iamspect_explain::wire::evaluation_result(&built.request, &self.response, extra)
-    }
-}
-
 fn explain_message(text: &str, format: Format) -> u8 {
     let parsed = match iamspect_explain::parse::parse(text) {
         Ok(m) => m,
@@ -331,48 +267,4 @@ fn explain_message(text: &str, format: Format) -> u8 {
         }
     }
     SUCCESS
-}
-
-/// Explain checks the action against AWS's catalogue: a typo would otherwise be explained as an
-/// implicit deny. (Decisions never depend on the catalogue; only this check does.)
-fn known_action(action: &str) -> Result<(), String> {
-    let catalog = iamspect_catalog::Catalog::get();
-    if catalog.action(action).is_some() {
-        return Ok(());
-    }
-    let (service, name) = action.split_once(':').unwrap_or((action, ""));
-    let Some(svc) = catalog.service(service) else {
-        return Err(format!("unknown service `{service}` in action `{action}`"));
-    };
-    let lower = name.to_ascii_lowercase();
-    let mut near: Vec<(usize, String)> = svc
-        .actions()
-        .map(|a| (distance(&lower, &a.name().to_ascii_lowercase()), format!("{}:{}", svc.prefix(), a.name())))
-        .collect();
-    near.sort();
-    let hint = near.first().filter(|(d, _)| *d <= 3).map(|(_, a)| format!("; did you mean `{a}`?")).unwrap_or_default();
-    Err(format!("unknown action `{action}`: {} has no action `{name}`{hint}", svc.name()))
-}
-
-/// Levenshtein distance, for "did you mean".
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row.first().copied().unwrap_or(0);
-        if let Some(first) = row.first_mut() {
-            *first = i + 1;
-        }
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            let left = row.get(j).copied().unwrap_or(0);
-            let up = row.get(j + 1).copied().unwrap_or(0);
-            let next = (prev + cost).min(left + 1).min(up + 1);
-            prev = up;
-            if let Some(slot) = row.get_mut(j + 1) {
-                *slot = next;
-            }
-        }
-    }
-    row.last().copied().unwrap_or(0)
 }

@@ -10,7 +10,7 @@ use iamspect_core::{Decision, Effect, Layer, LayerVerdict, Policy, StatementOutc
 use iamspect_explain::message::{AccessDeniedMessage, DenyKind};
 use iamspect_explain::wire::{describe, layer_words, verdict_name};
 
-use crate::command::explain::Report;
+use iamspect_explain::report::Report;
 
 const BOLD: Style = Style::new().bold();
 const DIM: Style = Style::new().dimmed();

@@ -1,0 +1,118 @@
+//! Everything `explain` says about one request, shared by the command line and the HTTP service.
+
+use iamspect_core::{Policies, Request};
+use serde_json::{Value, json};
+
+use crate::{counterfactual, fix, message};
+
+/// Everything `explain` says about one request: the traced decision, AWS's message and error
+/// code, counterfactuals, and the proved fix.
+pub struct Report {
+    pub response: iamspect_core::Response,
+    pub message: Option<message::AccessDeniedMessage>,
+    pub error_code: message::ErrorCode,
+    pub without_denies: Vec<counterfactual::WithoutStatement>,
+    pub context_changes: Vec<counterfactual::ContextChange>,
+    pub fix: Option<fix::Fix>,
+}
+
+impl Report {
+    /// Decides the request with its trace and works out everything above.
+    pub fn new(request: &Request, policies: &Policies) -> Report {
+        let response = iamspect_core::authorize_traced(request, policies);
+        let policy_arn = response
+            .trace
+            .applied(iamspect_core::Effect::Deny)
+            .map(|(_, p, _)| p.policy.name())
+            .find(|n| n.starts_with("arn:"))
+            .map(str::to_string);
+        let message = message::for_outcome(request, &response.outcome, policy_arn.as_deref());
+        let error_code = message::error_code(request.service());
+        let without_denies = counterfactual::without_each_deny(request, policies, &response.trace);
+        let context_changes = counterfactual::context_changes(request, policies, &response.trace);
+        let fix = fix::suggest(request, policies);
+        Report { response, message, error_code, without_denies, context_changes, fix }
+    }
+
+    /// The JSON of `iamspect explain --format json`: AWS's `EvaluationResult` with iamspect's extras.
+    pub fn to_json(&self, request: &Request) -> Value {
+        let extra = json!({
+            "message": self.message.as_ref().map(|m| m.render()),
+            "errorCode": self.message.as_ref().map(|_| json!({"code": self.error_code.code, "httpStatus": self.error_code.status})),
+            "authentication": "assumed passed: iamspect evaluates signed requests",
+            "withoutStatement": self.without_denies.iter().map(|w| json!({
+                "layer": w.slot.layer.name(),
+                "policy": w.policy,
+                "statement": w.statement,
+                "sid": w.sid,
+                "decision": w.outcome.decision.as_str(),
+            })).collect::<Vec<_>>(),
+            "contextChanges": self.context_changes.iter().map(|c| json!({
+                "key": c.key,
+                "value": c.value,
+                "decision": c.outcome.decision.as_str(),
+            })).collect::<Vec<_>>(),
+            "fix": self.fix.as_ref().map(|f| json!({
+                "proved": f.is_proved(),
+                "decisionAfter": f.outcome.decision.as_str(),
+                "edits": f.edits.iter().map(|e| json!({
+                    "layer": e.slot.layer.name(),
+                    "policy": e.policy,
+                    "summary": e.summary,
+                    "policyAfter": e.after,
+                    "diff": e.diff(),
+                })).collect::<Vec<_>>(),
+                "probes": f.probes.iter().map(|p| json!({
+                    "action": p.action, "resource": p.resource,
+                    "before": p.before.as_str(), "after": p.after.as_str(),
+                })).collect::<Vec<_>>(),
+                "notes": f.notes,
+            })),
+        });
+        crate::wire::evaluation_result(request, &self.response, extra)
+    }
+}
+
+/// Explain checks the action against AWS's catalogue: a typo would otherwise be explained as an
+/// implicit deny. (Decisions never depend on the catalogue; only this check does.)
+pub fn known_action(action: &str) -> Result<(), String> {
+    let catalog = iamspect_catalog::Catalog::get();
+    if catalog.action(action).is_some() {
+        return Ok(());
+    }
+    let (service, name) = action.split_once(':').unwrap_or((action, ""));
+    let Some(svc) = catalog.service(service) else {
+        return Err(format!("unknown service `{service}` in action `{action}`"));
+    };
+    let lower = name.to_ascii_lowercase();
+    let mut near: Vec<(usize, String)> = svc
+        .actions()
+        .map(|a| (distance(&lower, &a.name().to_ascii_lowercase()), format!("{}:{}", svc.prefix(), a.name())))
+        .collect();
+    near.sort();
+    let hint = near.first().filter(|(d, _)| *d <= 3).map(|(_, a)| format!("; did you mean `{a}`?")).unwrap_or_default();
+    Err(format!("unknown action `{action}`: {} has no action `{name}`{hint}", svc.name()))
+}
+
+/// Levenshtein distance, for "did you mean".
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row.first().copied().unwrap_or(0);
+        if let Some(first) = row.first_mut() {
+            *first = i + 1;
+        }
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            let left = row.get(j).copied().unwrap_or(0);
+            let up = row.get(j + 1).copied().unwrap_or(0);
+            let next = (prev + cost).min(left + 1).min(up + 1);
+            prev = up;
+            if let Some(slot) = row.get_mut(j + 1) {
+                *slot = next;
+            }
+        }
+    }
+    row.last().copied().unwrap_or(0)
+}
