@@ -8,6 +8,7 @@
 //! | `POST /v1/reload` | none | reads the account data again and swaps it in |
 //! | `GET /healthz` | none | `{status, version, accountData}` |
 //! | `GET /openapi.json` | none | the OpenAPI 3 document |
+//! | `POST /`, `GET /` | AWS STS in the Query protocol, SigV4-signed: `GetCallerIdentity`, `AssumeRole`, `GetSessionToken` | STS's XML (errors as AWS's Query XML); see [`sts`] |
 //!
 //! Every error is `{"code", "message"}` with a 4xx or 5xx status: malformed JSON 400, a case that
 //! cannot be decided 400 (`MalformedPolicyDocument`, ...), a body over the limit (1 MiB by
@@ -18,9 +19,11 @@
 //! Build the router with [`app`] (tests call it with `tower::ServiceExt::oneshot`), serve it on a
 //! listener with [`serve`], or do everything the command does with [`run`].
 
+pub mod cache;
 pub mod error;
 mod routes;
 pub mod state;
+pub mod sts;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -53,6 +56,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/reload", post(routes::health::reload))
         .route("/healthz", get(routes::health::healthz))
         .route("/openapi.json", get(routes::health::openapi))
+        .route("/", get(routes::sts::sts).post(routes::sts::sts))
         .fallback(routes::health::not_found)
         .method_not_allowed_fallback(routes::health::method_not_allowed)
         .layer(
@@ -155,6 +159,9 @@ pub struct Config {
     pub account_data: Vec<PathBuf>,
     /// Limits.
     pub settings: Settings,
+    /// Long-term keys the STS endpoint (`/`) accepts: a JSON list of
+    /// `{accessKeyId, secretAccessKey, principal}` (see [`sts::load_credentials`]).
+    pub credentials: Option<PathBuf>,
 }
 
 /// Loads the account data, binds, and serves until Ctrl-C or SIGTERM. Blocking.
@@ -172,6 +179,11 @@ pub fn run(config: Config) -> Result<(), String> {
         }
         state
     };
+    if let Some(path) = &config.credentials {
+        let keys = sts::load_credentials(path)?;
+        tracing::info!(keys = keys.len(), "credentials loaded");
+        state.sts().add_credentials(keys)?;
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -10,6 +10,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use arc_swap::ArcSwapOption;
 use iamspect_account::AccountData;
 
+use crate::cache::{CaseCache, CompilerPool};
+
 /// Limits applied to every request.
 #[derive(Clone, Copy, Debug)]
 pub struct Settings {
@@ -54,6 +56,12 @@ struct Inner {
     generation: AtomicU64,
     /// Reloads run one at a time; requests never take it.
     reloading: Mutex<()>,
+    /// The STS endpoint's credential store and clock.
+    sts: crate::sts::StsState,
+    /// Policies compiled by earlier requests.
+    compilers: CompilerPool,
+    /// Cases built from earlier bodies (used only without account data).
+    cases: CaseCache,
 }
 
 impl AppState {
@@ -78,6 +86,21 @@ impl AppState {
     /// The account-data paths given at start (empty without account data).
     pub fn account_paths(&self) -> &[PathBuf] {
         &self.inner.paths
+    }
+
+    /// The policy compilers shared by the requests (see [`crate::cache`]).
+    pub fn compilers(&self) -> &CompilerPool {
+        &self.inner.compilers
+    }
+
+    /// The cases built from earlier bodies (see [`crate::cache`]).
+    pub fn cases(&self) -> &CaseCache {
+        &self.inner.cases
+    }
+
+    /// The STS endpoint's credential store and clock.
+    pub fn sts(&self) -> &crate::sts::StsState {
+        &self.inner.sts
     }
 
     /// The current account data, if any.

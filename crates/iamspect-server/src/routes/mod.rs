@@ -4,6 +4,7 @@ pub(crate) mod authorize;
 pub(crate) mod explain;
 pub(crate) mod health;
 pub(crate) mod lint;
+pub(crate) mod sts;
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -25,12 +25,17 @@ pub(crate) struct Args {
     /// How long a request may take, in seconds.
     #[arg(long, default_value_t = 30)]
     timeout: u64,
+    /// Long-term access keys the STS endpoint (`POST /`) accepts: a JSON list of
+    /// `{"accessKeyId", "secretAccessKey", "principal"}` (an IAM user or root ARN).
+    #[arg(long, value_name = "FILE")]
+    credentials: Option<PathBuf>,
 }
 
 pub(crate) fn run(args: Args) -> u8 {
     let config = iamspect_server::Config {
         bind: args.bind,
         account_data: args.account_data,
+        credentials: args.credentials,
         settings: iamspect_server::Settings {
             body_limit: args.body_limit,
             timeout: Duration::from_secs(args.timeout.max(1)),

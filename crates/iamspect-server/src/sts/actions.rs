@@ -1,0 +1,537 @@
+//! The STS actions: parameters in, an XML answer or an AWS error out.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use iamspect_account::AccountData;
+use iamspect_auth::{Authenticated, AwsError, Credential, CredentialStore, Session};
+use iamspect_case::Compiler;
+use iamspect_core::{Decision, Policy, PolicyType, Principal, PrincipalKind};
+use jiff::Timestamp;
+
+use super::{VERSION, XMLNS, error, random, xml};
+
+/// The longest session a role allows. The account data does not carry `MaxSessionDuration`, so
+/// every role is taken to allow AWS's upper limit of 12 hours.
+const ROLE_MAX_DURATION: i64 = 43_200;
+/// Role chaining caps sessions at one hour.
+const CHAINED_MAX_DURATION: i64 = 3_600;
+/// The plaintext limit of session policies and session tags together.
+const PACKED_LIMIT: usize = 2_048;
+
+/// The request's parameters (form body, then query), decoded, in order.
+#[derive(Debug, Default)]
+pub(crate) struct Params(pub(crate) Vec<(String, String)>);
+
+impl Params {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+
+    fn required(&self, key: &str) -> Result<&str, AwsError> {
+        self.get(key)
+            .ok_or_else(|| error("MissingParameter", 400, format!("The request must contain the parameter {key}")))
+    }
+
+    /// `Prefix.member.1`, `Prefix.member.2`, ... up to the first gap.
+    fn members(&self, prefix: &str, suffix: &str) -> Vec<&str> {
+        (1..).map_while(|i| self.get(&format!("{prefix}.member.{i}{suffix}"))).collect()
+    }
+}
+
+/// Everything an action needs.
+pub(crate) struct Call<'a> {
+    pub(crate) params: &'a Params,
+    pub(crate) caller: &'a Authenticated,
+    pub(crate) data: Option<&'a AccountData>,
+    pub(crate) store: &'a CredentialStore,
+    pub(crate) now: Timestamp,
+    pub(crate) request_id: &'a str,
+}
+
+/// Runs the action named by `Action`; the XML answer, or the error to send.
+pub(crate) fn dispatch(call: &Call<'_>) -> Result<String, AwsError> {
+    let action = call.params.required("Action")?;
+    if let Some(v) = call.params.get("Version")
+        && v != VERSION
+    {
+        return Err(error("InvalidAction", 400, format!("Could not find operation {action} for version {v}")));
+    }
+    match action {
+        "GetCallerIdentity" => Ok(get_caller_identity(call)),
+        "AssumeRole" => assume_role(call),
+        "GetSessionToken" => get_session_token(call),
+        other => Err(error("InvalidAction", 400, format!("Could not find operation {other} for version {VERSION}"))),
+    }
+}
+
+fn validation(message: impl Into<String>) -> AwsError {
+    error("ValidationError", 400, message)
+}
+
+fn constraint(value: &str, field: &str, rule: &str) -> AwsError {
+    validation(format!(
+        "1 validation error detected: Value '{value}' at '{field}' failed to satisfy constraint: {rule}"
+    ))
+}
+
+/// A stable made-up unique id (`AIDA...`, `AROA...`) for principals the account data has no id for.
+fn derived_id(prefix: &str, arn: &str) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    // FNV-1a, twice with different seeds, for 17 base-32 characters.
+    let hash = |seed: u64| arn.bytes().fold(seed, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    let mut bits = (u128::from(hash(0xcbf2_9ce4_8422_2325)) << 64) | u128::from(hash(0x8422_2325_cbf2_9ce4));
+    let mut out = String::from(prefix);
+    for _ in 0..17 {
+        out.push(char::from(ALPHABET[(bits & 31) as usize]));
+        bits >>= 5;
+    }
+    out
+}
+
+fn role_id(data: Option<&AccountData>, account: &str, role_name: &str, role_arn: &str) -> String {
+    data.and_then(|d| d.accounts.get(account))
+        .and_then(|a| a.roles.get(role_name))
+        .and_then(|r| r.id.clone())
+        .unwrap_or_else(|| derived_id("AROA", role_arn))
+}
+
+fn get_caller_identity(call: &Call<'_>) -> String {
+    let arn = call.caller.principal_arn();
+    let principal = Principal::parse(arn).ok();
+    let account = principal.as_ref().and_then(Principal::account).unwrap_or_default().to_string();
+    let user_id = match principal.as_ref().map(|p| &p.kind) {
+        Some(PrincipalKind::User { name, account, arn }) => call
+            .data
+            .and_then(|d| d.accounts.get(account))
+            .and_then(|a| a.users.get(name))
+            .and_then(|u| u.id.clone())
+            .unwrap_or_else(|| derived_id("AIDA", arn)),
+        Some(PrincipalKind::RoleSession { role_name, role_arn, account, session_name, .. }) => format!(
+            "{}:{}",
+            role_id(call.data, account, role_name, role_arn),
+            session_name.as_deref().unwrap_or_default()
+        ),
+        _ => account.clone(),
+    };
+    format!(
+        "<GetCallerIdentityResponse xmlns=\"{XMLNS}\"><GetCallerIdentityResult><Arn>{}</Arn><UserId>{}</UserId><Account>{}</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>{}</RequestId></ResponseMetadata></GetCallerIdentityResponse>",
+        xml(arn),
+        xml(&user_id),
+        xml(&account),
+        xml(call.request_id)
+    )
+}
+
+/// `DurationSeconds`: `default` when absent, else an integer in `900..=max`.
+fn duration(params: &Params, default: i64, max: i64, too_long: &str) -> Result<i64, AwsError> {
+    let Some(text) = params.get("DurationSeconds") else { return Ok(default) };
+    let seconds: i64 = text.parse().map_err(|_| constraint(text, "durationSeconds", "Member must be an integer"))?;
+    if seconds < 900 {
+        return Err(constraint(text, "durationSeconds", "Member must have value greater than or equal to 900"));
+    }
+    if seconds > max {
+        return Err(validation(too_long));
+    }
+    Ok(seconds)
+}
+
+fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "_+=,.@-".contains(c)
+}
+
+/// `SerialNumber` and `TokenCode`: whether MFA was presented (both are needed).
+fn mfa(params: &Params) -> Result<bool, AwsError> {
+    match (params.get("SerialNumber"), params.get("TokenCode")) {
+        (None, None) => Ok(false),
+        (Some(serial), Some(code)) => {
+            if !(9..=256).contains(&serial.len()) || !serial.chars().all(|c| is_name_char(c) || c == ':' || c == '/') {
+                return Err(constraint(
+                    serial,
+                    "serialNumber",
+                    "Member must satisfy regular expression pattern: [\\w+=/:,.@-]*",
+                ));
+            }
+            if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(constraint(code, "tokenCode", "Member must satisfy regular expression pattern: [\\d]*"));
+            }
+            Ok(true)
+        }
+        (Some(_), None) => Err(validation("TokenCode is required when SerialNumber is given")),
+        (None, Some(_)) => Err(validation("SerialNumber is required when TokenCode is given")),
+    }
+}
+
+/// Fresh key pair and token.
+fn fresh() -> Result<(String, String, String), AwsError> {
+    Ok((random::access_key_id()?, random::secret()?, random::session_token()?))
+}
+
+fn expiry(now: Timestamp, seconds: i64) -> Result<Timestamp, AwsError> {
+    Timestamp::from_second(now.as_second().saturating_add(seconds))
+        .map_err(|_| error("InternalFailure", 500, "An internal error occurred."))
+}
+
+fn store(store: &CredentialStore, credential: Credential) -> Result<(), AwsError> {
+    store.add(credential).map(drop).map_err(|e| {
+        tracing::error!(error = %e, "issued credentials refused by the store");
+        error("InternalFailure", 500, "An internal error occurred.")
+    })
+}
+
+fn credentials_xml(key: &str, secret: &str, token: &str, expiration: Timestamp) -> String {
+    format!(
+        "<Credentials><AccessKeyId>{}</AccessKeyId><SecretAccessKey>{}</SecretAccessKey><SessionToken>{}</SessionToken><Expiration>{}</Expiration></Credentials>",
+        xml(key),
+        xml(secret),
+        xml(token),
+        expiration
+    )
+}
+
+fn get_session_token(call: &Call<'_>) -> Result<String, AwsError> {
+    if call.caller.credential.is_temporary() {
+        return Err(error("AccessDenied", 403, "Cannot call GetSessionToken with session credentials"));
+    }
+    let arn = call.caller.principal_arn();
+    let root = matches!(Principal::parse(arn).map(|p| p.kind), Ok(PrincipalKind::Root { .. }));
+    let (default, max) = if root { (3_600, 3_600) } else { (43_200, 129_600) };
+    let too_long = if root {
+        "The requested DurationSeconds exceeds the 1 hour session limit for the root user."
+    } else {
+        "The requested DurationSeconds exceeds the 36 hour session limit for IAM users."
+    };
+    let seconds = duration(call.params, default, max, too_long)?;
+    let mfa = mfa(call.params)?;
+    let (key, secret, token) = fresh()?;
+    let expiration = expiry(call.now, seconds)?;
+    let mut session = Session::new(token.clone(), expiration);
+    session.issued_at = Some(call.now);
+    session.issuer_arn = Some(arn.to_string());
+    session.mfa_authenticated = mfa;
+    store(call.store, Credential::temporary(key.clone(), secret.clone(), arn, session))?;
+    Ok(format!(
+        "<GetSessionTokenResponse xmlns=\"{XMLNS}\"><GetSessionTokenResult>{}</GetSessionTokenResult><ResponseMetadata><RequestId>{}</RequestId></ResponseMetadata></GetSessionTokenResponse>",
+        credentials_xml(&key, &secret, &token, expiration),
+        xml(call.request_id)
+    ))
+}
+
+/// What `AssumeRole` was asked for, checked.
+struct AssumeRoleInput<'a> {
+    role_arn: &'a str,
+    account: &'a str,
+    role_name: &'a str,
+    session_name: &'a str,
+    seconds: i64,
+    external_id: Option<&'a str>,
+    policy: Option<&'a str>,
+    policy_arns: Vec<&'a str>,
+    tags: Vec<(&'a str, &'a str)>,
+    transitive: Vec<&'a str>,
+    mfa: bool,
+    chained: bool,
+}
+
+fn assume_role_input<'a>(call: &Call<'a>) -> Result<AssumeRoleInput<'a>, AwsError> {
+    let p = call.params;
+    let role_arn = p.required("RoleArn")?;
+    let session_name = p.required("RoleSessionName")?;
+    let arn = iamspect_core::Arn::parse(role_arn)
+        .filter(|a| a.service == "iam" && a.resource.starts_with("role/") && !a.account.is_empty())
+        .ok_or_else(|| validation(format!("{role_arn} is invalid")))?;
+    let role_name = arn.resource.rsplit('/').next().unwrap_or_default();
+    if !(2..=64).contains(&session_name.len()) || !session_name.chars().all(is_name_char) {
+        return Err(constraint(
+            session_name,
+            "roleSessionName",
+            "Member must have length between 2 and 64 and satisfy regular expression pattern: [\\w+=,.@-]*",
+        ));
+    }
+    let external_id = p.get("ExternalId");
+    if let Some(id) = external_id
+        && (!(2..=1224).contains(&id.len()) || !id.chars().all(|c| is_name_char(c) || c == ':' || c == '/'))
+    {
+        return Err(constraint(
+            id,
+            "externalId",
+            "Member must have length between 2 and 1224 and satisfy regular expression pattern: [\\w+=,.@:\\/-]*",
+        ));
+    }
+    let caller_is_role_session =
+        matches!(Principal::parse(call.caller.principal_arn()).map(|p| p.kind), Ok(PrincipalKind::RoleSession { .. }));
+    let chained = caller_is_role_session && call.caller.credential.is_temporary();
+    let seconds = if chained {
+        duration(
+            p,
+            CHAINED_MAX_DURATION,
+            CHAINED_MAX_DURATION,
+            "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
+        )?
+    } else {
+        duration(
+            p,
+            3_600,
+            ROLE_MAX_DURATION,
+            "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+        )?
+    };
+    let policy_arns = p.members("PolicyArns", ".arn");
+    if policy_arns.len() > 10 {
+        return Err(constraint(
+            &policy_arns.len().to_string(),
+            "policyArns",
+            "Member must have length less than or equal to 10",
+        ));
+    }
+    let keys = p.members("Tags", ".Key");
+    let mut tags = Vec::with_capacity(keys.len());
+    for (i, key) in keys.iter().enumerate() {
+        let value = p.get(&format!("Tags.member.{}.Value", i + 1)).unwrap_or_default();
+        if key.is_empty() || key.chars().count() > 128 || value.chars().count() > 256 {
+            return Err(validation(format!(
+                "1 validation error detected: Value at 'tags.{}.member' failed to satisfy constraint: keys have 1 to 128 characters, values at most 256",
+                i + 1
+            )));
+        }
+        if tags.iter().any(|(k, _): &(&str, &str)| k.eq_ignore_ascii_case(key)) {
+            return Err(error(
+                "InvalidParameterValue",
+                400,
+                "Duplicate tag keys found. Please note that Tag keys are case insensitive.",
+            ));
+        }
+        tags.push((*key, value));
+    }
+    if tags.len() > 50 {
+        return Err(constraint(&tags.len().to_string(), "tags", "Member must have length less than or equal to 50"));
+    }
+    let transitive = p.members("TransitiveTagKeys", "");
+    if let Some(k) = transitive.iter().find(|k| !tags.iter().any(|(t, _)| t.eq_ignore_ascii_case(k))) {
+        return Err(error(
+            "InvalidParameterValue",
+            400,
+            format!("The specified transitive tag key must be included in the requested tags: {k}"),
+        ));
+    }
+    Ok(AssumeRoleInput {
+        role_arn,
+        account: arn.account,
+        role_name,
+        session_name,
+        seconds,
+        external_id,
+        policy: p.get("Policy"),
+        policy_arns,
+        tags,
+        transitive,
+        mfa: mfa(p)?,
+        chained,
+    })
+}
+
+/// The context the caller's credentials bring to every request they sign.
+fn caller_context(caller: &Authenticated, now: Timestamp) -> Vec<(String, Vec<String>)> {
+    let mut ctx = vec![
+        ("aws:CurrentTime".to_string(), vec![now.to_string()]),
+        ("aws:EpochTime".to_string(), vec![now.as_second().to_string()]),
+        ("aws:RequestedRegion".to_string(), vec![caller.region.clone()]),
+        ("aws:SecureTransport".to_string(), vec!["true".to_string()]),
+    ];
+    if let Some(s) = &caller.credential.session {
+        ctx.push(("aws:MultiFactorAuthPresent".to_string(), vec![s.mfa_authenticated.to_string()]));
+        if let Some(issued) = s.issued_at {
+            ctx.push(("aws:TokenIssueTime".to_string(), vec![issued.to_string()]));
+            if s.mfa_authenticated {
+                let age = now.as_second().saturating_sub(issued.as_second()).max(0);
+                ctx.push(("aws:MultiFactorAuthAge".to_string(), vec![age.to_string()]));
+            }
+        }
+        for (k, v) in &s.tags {
+            ctx.push((format!("aws:PrincipalTag/{k}"), vec![v.clone()]));
+        }
+    }
+    ctx
+}
+
+/// The caller's session policies (inline and managed), compiled.
+fn caller_session_policies(
+    session: &Session,
+    data: &AccountData,
+    compiler: &mut Compiler,
+) -> Result<Vec<Arc<Policy>>, AwsError> {
+    let mut out = Vec::new();
+    for (i, text) in session.session_policies.iter().enumerate() {
+        out.push(compile(compiler, &format!("session-policy-{}", i + 1), text)?);
+    }
+    for arn in &session.session_policy_arns {
+        let text = managed(data, arn)?;
+        out.push(compile(compiler, arn, text)?);
+    }
+    Ok(out)
+}
+
+fn managed<'d>(data: &'d AccountData, arn: &str) -> Result<&'d str, AwsError> {
+    data.managed_policies.get(arn).map(|p| p.document.as_str()).ok_or_else(|| {
+        error("MalformedPolicyDocument", 400, format!("Policy {arn} does not exist or is not attachable."))
+    })
+}
+
+fn compile(compiler: &mut Compiler, name: &str, text: &str) -> Result<Arc<Policy>, AwsError> {
+    compiler.compile(name, text, PolicyType::Session).map_err(|e| error("MalformedPolicyDocument", 400, e.message))
+}
+
+/// Decides `action` on the role for the caller: its identity policies (and session policies) and
+/// the role's trust policy in one evaluation. `Ok(())` when allowed, else the AccessDenied error.
+fn decide(
+    call: &Call<'_>,
+    data: &AccountData,
+    action: &str,
+    role_arn: &str,
+    context: &[(String, Vec<String>)],
+    compiler: &mut Compiler,
+) -> Result<(), AwsError> {
+    let caller = call.caller.principal_arn();
+    let denied = |message: Option<String>| {
+        error(
+            "AccessDenied",
+            403,
+            message.unwrap_or_else(|| {
+                format!("User: {caller} is not authorized to perform: {action} on resource: {role_arn}")
+            }),
+        )
+    };
+    let mut built = match iamspect_case::from_account_data(data, caller, action, role_arn, None, context, compiler) {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::info!(error = %e.message, caller, role_arn, "the request cannot be decided from the account data");
+            return Err(denied(None));
+        }
+    };
+    if let Some(session) = &call.caller.credential.session {
+        built.policies.session = caller_session_policies(session, data, compiler)?;
+    }
+    let outcome = iamspect_core::authorize(&built.request, &built.policies);
+    if outcome.decision == Decision::Allowed {
+        return Ok(());
+    }
+    let message = iamspect_explain::message::for_outcome(&built.request, &outcome, None).map(|m| m.render());
+    Err(denied(message))
+}
+
+fn assume_role(call: &Call<'_>) -> Result<String, AwsError> {
+    let input = assume_role_input(call)?;
+    let caller_session = call.caller.credential.session.as_ref();
+    // Transitive tags of a chained session flow on and may not be overridden.
+    let mut tags: Vec<(String, String)> = Vec::new();
+    let mut transitive: Vec<String> = Vec::new();
+    if input.chained
+        && let Some(s) = caller_session
+    {
+        for key in &s.transitive_tag_keys {
+            if input.tags.iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
+                return Err(error(
+                    "InvalidParameterValue",
+                    400,
+                    format!("Attempting to override transitive tag key {key} is not allowed."),
+                ));
+            }
+            if let Some((k, v)) = s.tags.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)) {
+                tags.push((k.clone(), v.clone()));
+                transitive.push(k.clone());
+            }
+        }
+    }
+    tags.extend(input.tags.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    transitive.extend(input.transitive.iter().map(|k| k.to_string()));
+
+    let Some(data) = call.data else {
+        return Err(error(
+            "AccessDenied",
+            403,
+            format!(
+                "User: {} is not authorized to perform: sts:AssumeRole on resource: {} (the server has no account data)",
+                call.caller.principal_arn(),
+                input.role_arn
+            ),
+        ));
+    };
+    let mut compiler = Compiler::new();
+    // The new session's policies: checked before the decision, as AWS does.
+    let mut packed = 0usize;
+    if let Some(text) = input.policy {
+        compile(&mut compiler, "session-policy", text)?;
+        packed += text.chars().filter(|c| !c.is_whitespace()).count();
+    }
+    for arn in &input.policy_arns {
+        let text = managed(data, arn)?;
+        compile(&mut compiler, arn, text)?;
+        packed += arn.len();
+    }
+    packed += input.tags.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
+    let percent = (packed * 100).div_ceil(PACKED_LIMIT);
+    if packed > PACKED_LIMIT {
+        return Err(error(
+            "PackedPolicyTooLarge",
+            400,
+            format!("Packed policy consumes {percent}% of allotted space, please use smaller policy."),
+        ));
+    }
+
+    let mut context = caller_context(call.caller, call.now);
+    context.push(("sts:RoleSessionName".to_string(), vec![input.session_name.to_string()]));
+    if let Some(id) = input.external_id {
+        context.push(("sts:ExternalId".to_string(), vec![id.to_string()]));
+    }
+    if input.mfa {
+        context.push(("aws:MultiFactorAuthPresent".to_string(), vec!["true".to_string()]));
+        context.push(("aws:MultiFactorAuthAge".to_string(), vec!["0".to_string()]));
+    }
+    if !input.tags.is_empty() {
+        for (k, v) in &input.tags {
+            context.push((format!("aws:RequestTag/{k}"), vec![v.to_string()]));
+        }
+        context.push(("aws:TagKeys".to_string(), input.tags.iter().map(|(k, _)| k.to_string()).collect()));
+    }
+    if !input.transitive.is_empty() {
+        context.push(("sts:TransitiveTagKeys".to_string(), input.transitive.iter().map(|k| k.to_string()).collect()));
+    }
+    decide(call, data, "sts:AssumeRole", input.role_arn, &context, &mut compiler)?;
+    if !input.tags.is_empty() {
+        decide(call, data, "sts:TagSession", input.role_arn, &context, &mut compiler)?;
+    }
+
+    let (key, secret, token) = fresh()?;
+    let expiration = expiry(call.now, input.seconds)?;
+    let session_arn = format!("arn:aws:sts::{}:assumed-role/{}/{}", input.account, input.role_name, input.session_name);
+    let assumed_role_id =
+        format!("{}:{}", role_id(Some(data), input.account, input.role_name, input.role_arn), input.session_name);
+    let mut session = Session::new(token.clone(), expiration);
+    session.issued_at = Some(call.now);
+    session.issuer_arn = Some(input.role_arn.to_string());
+    session.session_policies = input.policy.map(str::to_string).into_iter().collect();
+    session.session_policy_arns = input.policy_arns.iter().map(|a| a.to_string()).collect();
+    session.tags = tags;
+    session.transitive_tag_keys = transitive;
+    session.mfa_authenticated = input.mfa;
+    session.source_identity = caller_session.and_then(|s| s.source_identity.clone());
+    store(call.store, Credential::temporary(key.clone(), secret.clone(), session_arn.clone(), session))?;
+
+    let mut out = format!("<AssumeRoleResponse xmlns=\"{XMLNS}\"><AssumeRoleResult>");
+    out.push_str(&credentials_xml(&key, &secret, &token, expiration));
+    let _ = write!(
+        out,
+        "<AssumedRoleUser><Arn>{}</Arn><AssumedRoleId>{}</AssumedRoleId></AssumedRoleUser>",
+        xml(&session_arn),
+        xml(&assumed_role_id)
+    );
+    if packed > 0 {
+        let _ = write!(out, "<PackedPolicySize>{percent}</PackedPolicySize>");
+    }
+    let _ = write!(
+        out,
+        "</AssumeRoleResult><ResponseMetadata><RequestId>{}</RequestId></ResponseMetadata></AssumeRoleResponse>",
+        xml(call.request_id)
+    );
+    Ok(out)
+}
