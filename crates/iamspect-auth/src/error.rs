@@ -363,7 +363,8 @@ impl AwsError {
     }
 }
 
-fn xml_escape(s: &str) -> String {
+/// Escapes text for XML content (error bodies here, and the STS responses the server writes).
+pub fn xml_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

@@ -27,7 +27,7 @@ mod request;
 mod sigv4;
 mod store;
 
-pub use error::{AuthError, AuthErrorKind, AwsError, Protocol, ScopeError};
+pub use error::{AuthError, AuthErrorKind, AwsError, Protocol, ScopeError, xml_escape};
 pub use request::HttpRequestParts;
 pub use sigv4::{
     ALGORITHM, Authenticated, EMPTY_SHA256, Expected, MAX_CLOCK_SKEW, MAX_PRESIGNED_EXPIRES, SignatureLocation,

@@ -7,10 +7,12 @@
 
 mod context;
 mod finding;
+mod path;
 pub mod rules;
 
 pub use finding::{Finding, Severity};
 use iamspect_core::PolicyType;
+pub use path::PolicyPaths;
 
 /// What is being linted, beyond the text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

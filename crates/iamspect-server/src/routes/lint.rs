@@ -4,8 +4,7 @@
 
 use axum::Json;
 use iamspect_core::{PolicyType, Span};
-use iamspect_lint::Target;
-use jsonc_parser::common::Ranged;
+use iamspect_lint::{PolicyPaths, Target};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
@@ -44,23 +43,15 @@ pub(crate) async fn lint(AppJson(body): AppJson<LintRequest>) -> Result<Json<Val
     super::blocking(move || {
         let target = Target { policy_type, resource_type: resource_type.as_deref() };
         let findings = iamspect_lint::lint(&text, target);
-        let ast = parse(&text);
-        let out: Vec<Value> = findings.iter().map(|f| finding(&text, ast.as_ref(), f, policy_type)).collect();
+        let paths = PolicyPaths::new(&text);
+        let out: Vec<Value> = findings.iter().map(|f| finding(&text, &paths, f, policy_type)).collect();
         Ok(Json(json!({ "findings": out })))
     })
     .await
 }
 
-fn finding(
-    text: &str,
-    ast: Option<&jsonc_parser::ast::Value<'_>>,
-    f: &iamspect_lint::Finding,
-    policy_type: PolicyType,
-) -> Value {
-    let mut path = Vec::new();
-    if let (Some(ast), Some(span)) = (ast, f.span) {
-        walk(ast, span, &mut path);
-    }
+fn finding(text: &str, paths: &PolicyPaths<'_>, f: &iamspect_lint::Finding, policy_type: PolicyType) -> Value {
+    let path = paths.path(f.span);
     let range = f.span.map(|s| (s.start, s.end)).unwrap_or((0, text.len()));
     let pos = |offset: usize| {
         let lc = Span::line_column(text, offset);
@@ -77,52 +68,4 @@ fn finding(
         "policyType": policy_type.cli_name(),
         "exactPosition": f.span.is_some(),
     })
-}
-
-fn parse(text: &str) -> Option<jsonc_parser::ast::Value<'_>> {
-    let options = jsonc_parser::ParseOptions::default();
-    jsonc_parser::parse_to_ast(text, &jsonc_parser::CollectOptions::default(), &options).ok()?.value
-}
-
-/// Access Analyzer's path to a span: `{"value": key}` enters an object member, `{"index": i}` an
-/// array element, `{"key": k}` is the key itself, `{"substring": {"start", "length"}}` part of a
-/// string (the same as `iamspect lint --format json`).
-fn walk(value: &jsonc_parser::ast::Value<'_>, span: Span, path: &mut Vec<Value>) {
-    use jsonc_parser::ast::{ObjectPropName, Value as J};
-    let within = |r: jsonc_parser::common::Range| r.start <= span.start && span.end <= r.end;
-    match value {
-        J::Object(o) => {
-            for p in &o.properties {
-                let name_range = match &p.name {
-                    ObjectPropName::String(s) => s.range(),
-                    ObjectPropName::Word(w) => w.range(),
-                };
-                if within(name_range) {
-                    path.push(json!({"key": p.name.as_str()}));
-                    return;
-                }
-                if within(p.value.range()) {
-                    path.push(json!({"value": p.name.as_str()}));
-                    walk(&p.value, span, path);
-                    return;
-                }
-            }
-        }
-        J::Array(a) => {
-            for (i, el) in a.elements.iter().enumerate() {
-                if within(el.range()) {
-                    path.push(json!({"index": i}));
-                    walk(el, span, path);
-                    return;
-                }
-            }
-        }
-        J::StringLit(s) => {
-            let r = s.range();
-            if span.start > r.start && span.end < r.end {
-                path.push(json!({"substring": {"start": span.start - r.start - 1, "length": span.end - span.start}}));
-            }
-        }
-        _ => {}
-    }
 }

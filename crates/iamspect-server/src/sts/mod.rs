@@ -117,17 +117,4 @@ pub(crate) fn error(code: &'static str, status: u16, message: impl Into<String>)
 }
 
 /// Escapes text for XML content.
-pub(crate) fn xml(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub(crate) use iamspect_auth::xml_escape as xml;

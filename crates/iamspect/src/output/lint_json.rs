@@ -9,8 +9,7 @@
 //! `end` is one past); for a policy held as a string by a Terraform plan, it is in that policy
 //! document, and `positionIn` says which.
 
-use iamspect_core::Span;
-use jsonc_parser::common::Ranged;
+use iamspect_lint::PolicyPaths;
 use serde_json::{Value, json};
 
 use crate::command::lint::{Located, Report, uncertain_note};
@@ -22,14 +21,14 @@ pub(crate) const LEARN_MORE: &str =
 
 pub(crate) fn render(report: &Report) -> String {
     // Findings come grouped by document: each document is parsed once for the paths.
-    let mut parsed: Option<(usize, Option<jsonc_parser::ast::Value<'_>>)> = None;
+    let mut parsed: Option<(usize, Option<PolicyPaths<'_>>)> = None;
     let mut findings = Vec::with_capacity(report.findings.len());
     for f in &report.findings {
         if parsed.as_ref().is_none_or(|(d, _)| *d != f.document) {
-            parsed = Some((f.document, report.document(f).and_then(|d| parse(&d.text))));
+            parsed = Some((f.document, report.document(f).map(|d| PolicyPaths::new(&d.text))));
         }
-        let ast = parsed.as_ref().and_then(|(_, a)| a.as_ref());
-        findings.push(finding(report, f, ast));
+        let paths = parsed.as_ref().and_then(|(_, a)| a.as_ref());
+        findings.push(finding(report, f, paths));
     }
     let out = json!({ "findings": findings });
     let mut s = serde_json::to_string_pretty(&out).unwrap_or_default();
@@ -37,16 +36,13 @@ pub(crate) fn render(report: &Report) -> String {
     s
 }
 
-fn finding(report: &Report, f: &Located, ast: Option<&jsonc_parser::ast::Value<'_>>) -> Value {
+fn finding(report: &Report, f: &Located, paths: Option<&PolicyPaths<'_>>) -> Value {
     let doc = report.document(f);
     let details = match uncertain_note(f) {
         Some(note) => format!("{} ({note})", f.finding.message),
         None => f.finding.message.clone(),
     };
-    let mut path = Vec::new();
-    if let (Some(ast), Some(span)) = (ast, f.finding.span) {
-        walk(ast, span, &mut path);
-    }
+    let path = paths.map(|p| p.path(f.finding.span)).unwrap_or_default();
     let pos = |lc: iamspect_core::LineColumn, offset: usize| json!({"line": lc.line, "column": lc.column - 1, "offset": offset});
     let mut v = json!({
         "findingDetails": details,
@@ -69,52 +65,4 @@ fn finding(report: &Report, f: &Located, ast: Option<&jsonc_parser::ast::Value<'
         obj.insert("uncertain".to_string(), json!({"intrinsicFunction": name}));
     }
     v
-}
-
-fn parse(text: &str) -> Option<jsonc_parser::ast::Value<'_>> {
-    let options = jsonc_parser::ParseOptions::default();
-    jsonc_parser::parse_to_ast(text, &jsonc_parser::CollectOptions::default(), &options).ok()?.value
-}
-
-/// Access Analyzer's path to a span of a policy: `{"value": key}` to enter an object member,
-/// `{"index": i}` an array element, `{"key": k}` for the key itself, and `{"substring":
-/// {"start", "length"}}` for part of a string.
-fn walk(value: &jsonc_parser::ast::Value<'_>, span: Span, path: &mut Vec<Value>) {
-    use jsonc_parser::ast::{ObjectPropName, Value as J};
-    let within = |r: jsonc_parser::common::Range| r.start <= span.start && span.end <= r.end;
-    match value {
-        J::Object(o) => {
-            for p in &o.properties {
-                let name_range = match &p.name {
-                    ObjectPropName::String(s) => s.range(),
-                    ObjectPropName::Word(w) => w.range(),
-                };
-                if within(name_range) {
-                    path.push(json!({"key": p.name.as_str()}));
-                    return;
-                }
-                if within(p.value.range()) {
-                    path.push(json!({"value": p.name.as_str()}));
-                    walk(&p.value, span, path);
-                    return;
-                }
-            }
-        }
-        J::Array(a) => {
-            for (i, el) in a.elements.iter().enumerate() {
-                if within(el.range()) {
-                    path.push(json!({"index": i}));
-                    walk(el, span, path);
-                    return;
-                }
-            }
-        }
-        J::StringLit(s) => {
-            let r = s.range();
-            if span.start > r.start && span.end < r.end {
-                path.push(json!({"substring": {"start": span.start - r.start - 1, "length": span.end - span.start}}));
-            }
-        }
-        _ => {}
-    }
 }
