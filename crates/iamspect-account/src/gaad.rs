@@ -114,6 +114,8 @@ struct RawRole {
     tags: Vec<Tag>,
     #[serde(deserialize_with = "one_or_many")]
     instance_profile_list: Vec<InstanceProfile>,
+    /// Not in `get-account-authorization-details`; in `get-role` and `list-roles`.
+    max_session_duration: Option<Value>,
 }
 
 #[derive(Deserialize, Default)]
@@ -212,23 +214,8 @@ pub(crate) fn add_page(data: &mut AccountData, v: Value) -> Result<Vec<String>, 
     }
     for r in page.role_detail_list {
         let account = account_of(&r.arn);
-        let trust_policy = document_text(&r.assume_role_policy_document);
-        if trust_policy.is_none() {
-            skipped.push(format!("role `{}` has no readable trust policy", r.arn));
-        }
-        let role = Role {
-            inline: inline(&r.arn, r.role_policy_list, &mut skipped),
-            attached: r.attached_managed_policies.into_iter().map(|a| a.policy_arn).collect(),
-            boundary: r.permissions_boundary.map(|b| b.permissions_boundary_arn),
-            tags: tags(r.tags),
-            instance_profiles: r.instance_profile_list.into_iter().map(|i| i.instance_profile_name).collect(),
-            trust_policy,
-            arn: r.arn,
-            name: r.role_name.clone(),
-            path: r.path,
-            id: r.role_id,
-        };
-        entry(data, &account).roles.insert(r.role_name, role);
+        let role = role(r, &mut skipped);
+        entry(data, &account).roles.insert(role.name.clone(), role);
     }
     for p in page.policies {
         let default = p
@@ -242,6 +229,78 @@ pub(crate) fn add_page(data: &mut AccountData, v: Value) -> Result<Vec<String>, 
                     .insert(p.arn.clone(), ManagedPolicy { arn: p.arn, name: p.policy_name, document });
             }
             None => skipped.push(format!("managed policy `{}` has no readable default version", p.arn)),
+        }
+    }
+    Ok(skipped)
+}
+
+fn role(r: RawRole, skipped: &mut Vec<String>) -> Role {
+    let trust_policy = document_text(&r.assume_role_policy_document);
+    if trust_policy.is_none() {
+        skipped.push(format!("role `{}` has no readable trust policy", r.arn));
+    }
+    let max_session_duration = match r.max_session_duration.as_ref().map(crate::model::max_session_duration) {
+        Some(Ok(seconds)) => Some(seconds),
+        Some(Err(message)) => {
+            skipped.push(format!("role `{}`: {message}; AWS's default of 3600 applies", r.arn));
+            None
+        }
+        None => None,
+    };
+    Role {
+        inline: inline(&r.arn, r.role_policy_list, skipped),
+        attached: r.attached_managed_policies.into_iter().map(|a| a.policy_arn).collect(),
+        boundary: r.permissions_boundary.map(|b| b.permissions_boundary_arn),
+        tags: tags(r.tags),
+        instance_profiles: r.instance_profile_list.into_iter().map(|i| i.instance_profile_name).collect(),
+        trust_policy,
+        arn: r.arn,
+        name: r.role_name,
+        path: r.path,
+        id: r.role_id,
+        max_session_duration,
+    }
+}
+
+/// True for the output of `aws iam get-role` (`{"Role": {...}}`) or `aws iam list-roles`
+/// (`{"Roles": [...]}`, with `Marker` and `IsTruncated` when paginated).
+pub(crate) fn is_role_output(v: &Value) -> bool {
+    let is_role =
+        |r: &Value| r.get("RoleName").is_some_and(Value::is_string) && r.get("Arn").is_some_and(Value::is_string);
+    v.get("Role").is_some_and(is_role)
+        || v.get("Roles").and_then(Value::as_array).is_some_and(|roles| roles.iter().all(is_role))
+}
+
+/// Adds the roles of a `get-role` or `list-roles` output. A role already loaded (from a
+/// `get-account-authorization-details` dump, which has its policies) keeps what it has and takes
+/// the output's `MaxSessionDuration`, and its trust policy and id when it had none; a role not
+/// loaded yet is added with what the output gives (no identity policies: it is allowed nothing).
+pub(crate) fn add_role_output(data: &mut AccountData, v: Value) -> Result<Vec<String>, String> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Output {
+        role: Option<RawRole>,
+        #[serde(default)]
+        roles: Vec<RawRole>,
+    }
+    let out: Output = serde_json::from_value(v).map_err(|e| format!("not a get-role or list-roles output: {e}"))?;
+    let mut skipped = Vec::new();
+    for r in out.role.into_iter().chain(out.roles) {
+        let account = account_of(&r.arn);
+        let new = role(r, &mut skipped);
+        match entry(data, &account).roles.get_mut(&new.name) {
+            Some(old) => {
+                old.max_session_duration = new.max_session_duration.or(old.max_session_duration);
+                if old.trust_policy.is_none() {
+                    old.trust_policy = new.trust_policy;
+                }
+                if old.id.is_none() {
+                    old.id = new.id;
+                }
+            }
+            None => {
+                entry(data, &account).roles.insert(new.name.clone(), new);
+            }
         }
     }
     Ok(skipped)

@@ -13,7 +13,10 @@ mod resolve;
 mod resources;
 
 pub use load::{LoadError, LoadReport, MAX_FILE_BYTES, load_paths};
-pub use model::{Account, AccountData, Group, ManagedPolicy, NamedDocument, Role, User};
+pub use model::{
+    Account, AccountData, DEFAULT_MAX_SESSION_DURATION, Group, MAX_MAX_SESSION_DURATION, ManagedPolicy, NamedDocument,
+    Role, User,
+};
 pub use org::{OrgNode, Organization};
 pub use resolve::{ResolveError, Resolved, ResourceSide};
 pub use resources::ResourcePolicy;

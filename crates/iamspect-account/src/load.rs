@@ -88,6 +88,8 @@ pub fn load_paths(paths: &[PathBuf]) -> (AccountData, LoadReport) {
     // Resource-policy CLI outputs need the account of the dump beside them, so they come last.
     let mut deferred: Vec<(PathBuf, Value)> = Vec::new();
     let mut org_outputs = crate::org_cli::OrgOutputs::default();
+    // `get-role` and `list-roles` outputs complete the roles of the dumps, so they come after them.
+    let mut role_outputs: Vec<(PathBuf, Value)> = Vec::new();
     for path in files {
         let v = match read_json(&path) {
             Ok(v) => v,
@@ -131,6 +133,8 @@ pub fn load_paths(paths: &[PathBuf]) -> (AccountData, LoadReport) {
                 }
                 Err(message) => report.errors.push(LoadError { path, message }),
             }
+        } else if gaad::is_role_output(&v) {
+            role_outputs.push((path, v));
         } else if let Some(list) = managed_policy_index(&v) {
             // A folder of managed policy documents with an `index.json` naming each one's ARN (as
             // `../shared/corpora/managed-policies` is laid out): for dumps that leave AWS managed
@@ -163,6 +167,15 @@ pub fn load_paths(paths: &[PathBuf]) -> (AccountData, LoadReport) {
             }
         } else {
             deferred.push((path, v));
+        }
+    }
+    for (path, v) in role_outputs {
+        match gaad::add_role_output(&mut data, v) {
+            Ok(skipped) => {
+                report.skipped.extend(skipped.into_iter().map(|s| format!("{}: {s}", path.display())));
+                report.loaded.push(path);
+            }
+            Err(message) => report.errors.push(LoadError { path, message }),
         }
     }
     if data.organization.is_none() {

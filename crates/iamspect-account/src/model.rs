@@ -82,6 +82,31 @@ pub struct Role {
     pub tags: BTreeMap<String, String>,
     /// Instance profile names.
     pub instance_profiles: Vec<String>,
+    /// `MaxSessionDuration` in seconds (3,600 to 43,200), when the data gives it:
+    /// `get-account-authorization-details` leaves it out, `aws iam get-role` and `list-roles`
+    /// give it. See [`Role::max_session_seconds`].
+    pub max_session_duration: Option<u32>,
+}
+
+/// AWS's `MaxSessionDuration` of a role created without one: one hour.
+pub const DEFAULT_MAX_SESSION_DURATION: u32 = 3_600;
+/// The largest `MaxSessionDuration` AWS allows: 12 hours.
+pub const MAX_MAX_SESSION_DURATION: u32 = 43_200;
+
+impl Role {
+    /// The longest session `AssumeRole` may ask for, in seconds: the role's `MaxSessionDuration`,
+    /// or AWS's default of one hour when the data does not give it.
+    pub fn max_session_seconds(&self) -> u32 {
+        self.max_session_duration.unwrap_or(DEFAULT_MAX_SESSION_DURATION)
+    }
+}
+
+/// Reads a `MaxSessionDuration` value: whole seconds from 3,600 to 43,200, as AWS allows.
+pub(crate) fn max_session_duration(v: &serde_json::Value) -> Result<u32, String> {
+    v.as_u64()
+        .and_then(|n| u32::try_from(n).ok())
+        .filter(|n| (DEFAULT_MAX_SESSION_DURATION..=MAX_MAX_SESSION_DURATION).contains(n))
+        .ok_or_else(|| format!("`MaxSessionDuration` must be a whole number of seconds from 3600 to 43200, not {v}"))
 }
 
 /// One account's IAM data.

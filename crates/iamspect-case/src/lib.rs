@@ -5,10 +5,12 @@
 //! Each distinct policy text is compiled once per [`Compiler`], however many cases use it.
 
 mod account;
+mod fast;
 mod files;
 mod raw;
 
 use std::collections::{BTreeSet, HashMap};
+use std::hash::BuildHasherDefault;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -21,6 +23,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 pub use account::from_account_data;
+pub use fast::{InlineCase, inline_case};
 pub use files::case_files;
 pub use raw::Expect;
 use raw::{RawCase, RawFile, RawPolicy, RawPrincipal};
@@ -96,13 +99,49 @@ pub struct CaseFile {
     pub cases: Vec<Case>,
 }
 
-/// A policy is the same when its type, text, name and place are.
-type CacheKey = (PolicyType, String, String, LineColumn);
-
-/// Compiles policies once and remembers them by type and text.
-#[derive(Default)]
+/// Compiles policies once and remembers them by type, text, name and place.
+///
+/// Policies are found by a hash of their text, without copying it; a hit is confirmed by
+/// comparing the whole text, so two different texts never share a compiled policy (a hash
+/// collision only costs that comparison). The hash is seeded per compiler from the standard
+/// library's random hasher keys.
 pub struct Compiler {
-    cache: HashMap<CacheKey, Result<Arc<Policy>, CaseError>>,
+    seed: u64,
+    texts: HashMap<u64, Vec<TextEntry>, BuildHasherDefault<TakeHash>>,
+    compiled: usize,
+    /// Tests: every text gets the same hash, so that every lookup is a collision.
+    #[cfg(test)]
+    collide: bool,
+}
+
+/// One distinct text and what was compiled from it.
+struct TextEntry {
+    text: Box<str>,
+    /// How deeply the text nests arrays and objects, once checked: `Some(None)` if it would not
+    /// parse as a `serde_json::Value` on its own (see [`inline_case`]).
+    json_depth: Option<Option<u16>>,
+    /// One per type, name and place the text was compiled as.
+    compiled: Vec<Compiled>,
+}
+
+struct Compiled {
+    policy_type: PolicyType,
+    name: Box<str>,
+    origin: LineColumn,
+    result: Result<Arc<Policy>, CaseError>,
+}
+
+impl Default for Compiler {
+    fn default() -> Compiler {
+        use std::hash::BuildHasher;
+        Compiler {
+            seed: std::collections::hash_map::RandomState::new().hash_one(0x1a3f_u64),
+            texts: HashMap::default(),
+            compiled: 0,
+            #[cfg(test)]
+            collide: false,
+        }
+    }
 }
 
 impl Compiler {
@@ -124,11 +163,12 @@ impl Compiler {
         policy_type: PolicyType,
         origin: LineColumn,
     ) -> Result<Arc<Policy>, CaseError> {
-        let key = (policy_type, text.to_string(), name.to_string(), origin);
-        if let Some(hit) = self.cache.get(&key) {
-            return hit.clone();
+        let entry = self.entry(text);
+        let same = |c: &&Compiled| c.policy_type == policy_type && c.origin == origin && *c.name == *name;
+        if let Some(hit) = entry.compiled.iter().find(same) {
+            return hit.result.clone();
         }
-        let res = Policy::parse_at(name, text, policy_type, origin).map(Arc::new).map_err(|errs| {
+        let result = Policy::parse_at(name, text, policy_type, origin).map(Arc::new).map_err(|errs| {
             let code = if errs.errors.iter().any(|e| e.message().contains("characters (")) {
                 "LimitExceeded"
             } else {
@@ -136,18 +176,109 @@ impl Compiler {
             };
             CaseError { code, message: format!("{} {}: {}", policy_type.description(), name, join_errors(&errs)) }
         });
-        self.cache.insert(key, res.clone());
-        res
+        entry.compiled.push(Compiled { policy_type, name: name.into(), origin, result: result.clone() });
+        self.compiled += 1;
+        result
+    }
+
+    /// The entry of `text`, made (with the text copied) if it is new.
+    fn entry(&mut self, text: &str) -> &mut TextEntry {
+        #[cfg(test)]
+        let seed = if self.collide { return self.colliding_entry(text) } else { self.seed };
+        #[cfg(not(test))]
+        let seed = self.seed;
+        let bucket = self.texts.entry(text_hash(seed, text)).or_default();
+        let i = match bucket.iter().position(|e| *e.text == *text) {
+            Some(i) => i,
+            None => {
+                bucket.push(TextEntry { text: text.into(), json_depth: None, compiled: Vec::new() });
+                bucket.len() - 1
+            }
+        };
+        &mut bucket[i]
+    }
+
+    #[cfg(test)]
+    fn colliding_entry(&mut self, text: &str) -> &mut TextEntry {
+        let bucket = self.texts.entry(0).or_default();
+        let i = match bucket.iter().position(|e| *e.text == *text) {
+            Some(i) => i,
+            None => {
+                bucket.push(TextEntry { text: text.into(), json_depth: None, compiled: Vec::new() });
+                bucket.len() - 1
+            }
+        };
+        &mut bucket[i]
+    }
+
+    /// How deeply `text` nests arrays and objects, or `None` if it would not parse as a
+    /// `serde_json::Value` on its own; remembered with the text.
+    fn json_depth(&mut self, text: &str) -> Option<u16> {
+        let entry = self.entry(text);
+        *entry.json_depth.get_or_insert_with(|| fast::json_depth(text))
     }
 
     /// The number of distinct policies compiled.
     pub fn len(&self) -> usize {
-        self.cache.len()
+        self.compiled
     }
 
     /// True if nothing was compiled yet.
     pub fn is_empty(&self) -> bool {
-        self.cache.is_empty()
+        self.compiled == 0
+    }
+
+    /// The number of distinct texts remembered (compiled, or only checked by [`inline_case`]).
+    pub fn texts(&self) -> usize {
+        self.texts.values().map(Vec::len).sum()
+    }
+}
+
+/// A hash of `text` for [`Compiler`]: 16 bytes at a time, each step a 64×64→128-bit multiply
+/// whose halves are folded together (the mixing of wyhash and foldhash). Not cryptographic and
+/// not needed to be: entries are confirmed by comparing the text.
+fn text_hash(seed: u64, text: &str) -> u64 {
+    const P0: u64 = 0xa076_1d64_78bd_642f;
+    const P1: u64 = 0xe703_7ed1_a0b4_28db;
+    const P2: u64 = 0x8ebc_6af0_9c88_c6e3;
+    fn fold(a: u64, b: u64) -> u64 {
+        let p = u128::from(a) * u128::from(b);
+        (p as u64) ^ (p >> 64) as u64
+    }
+    fn word(b: &[u8]) -> u64 {
+        let mut w = [0u8; 8];
+        w[..b.len()].copy_from_slice(b);
+        u64::from_le_bytes(w)
+    }
+    let bytes = text.as_bytes();
+    let mut h = seed ^ fold(bytes.len() as u64 ^ P2, P0);
+    let mut chunks = bytes.chunks_exact(16);
+    for c in &mut chunks {
+        let (a, b) = c.split_at(8);
+        h = fold(word(a) ^ P0 ^ h, word(b) ^ P1);
+    }
+    let rest = chunks.remainder();
+    let (a, b) = rest.split_at(rest.len().min(8));
+    fold(fold(word(a) ^ P0 ^ h, word(b) ^ P1), P2 ^ seed)
+}
+
+/// A hasher for keys that are already hashes.
+#[derive(Default)]
+struct TakeHash(u64);
+
+impl std::hash::Hasher for TakeHash {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
     }
 }
 
@@ -490,5 +621,75 @@ pub fn matches(expect: &Expect, actual: &Actual) -> bool {
             };
             decision_ok && denied_ok && (decision.is_some() || denied_by.is_some())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALLOW: &str =
+        r#"{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}}"#;
+    const DENY: &str =
+        r#"{"Version": "2012-10-17", "Statement": {"Effect": "Deny", "Action": "s3:*", "Resource": "*"}}"#;
+
+    #[test]
+    fn text_hash_depends_on_every_byte_and_the_seed() {
+        let base = "x".repeat(40);
+        for i in 0..40 {
+            let mut other = base.clone().into_bytes();
+            other[i] = b'y';
+            assert_ne!(text_hash(1, &base), text_hash(1, std::str::from_utf8(&other).unwrap()), "byte {i}");
+        }
+        assert_ne!(text_hash(1, "abc"), text_hash(1, "abc\0"));
+        assert_ne!(text_hash(1, ""), text_hash(1, "\0"));
+        assert_ne!(text_hash(1, "abc"), text_hash(2, "abc"));
+        assert_eq!(text_hash(7, &base), text_hash(7, &base));
+    }
+
+    #[test]
+    fn colliding_texts_never_share_a_compiled_policy() {
+        let mut c = Compiler { collide: true, ..Compiler::new() };
+        let allow = c.compile("p", ALLOW, PolicyType::Identity).unwrap();
+        let deny = c.compile("p", DENY, PolicyType::Identity).unwrap();
+        assert!(!Arc::ptr_eq(&allow, &deny));
+        assert_eq!(c.texts.len(), 1, "both texts are in one bucket");
+        assert_eq!(c.texts(), 2);
+        assert_eq!(c.len(), 2);
+        // Each lookup finds its own text's policy, however often and in whatever order.
+        for _ in 0..3 {
+            assert!(Arc::ptr_eq(&c.compile("p", DENY, PolicyType::Identity).unwrap(), &deny));
+            assert!(Arc::ptr_eq(&c.compile("p", ALLOW, PolicyType::Identity).unwrap(), &allow));
+        }
+        let request = Request::new(
+            Principal::parse("arn:aws:iam::111122223333:user/alice").unwrap(),
+            "s3:GetObject",
+            "arn:aws:s3:::b/k",
+            None,
+            Context::new(),
+        )
+        .unwrap();
+        let decide = |p: &Arc<Policy>| {
+            iamspect_core::authorize(&request, &Policies { identity: vec![Arc::clone(p)], ..Policies::default() })
+                .decision
+        };
+        assert_eq!(decide(&c.compile("p", ALLOW, PolicyType::Identity).unwrap()), Decision::Allowed);
+        assert_eq!(decide(&c.compile("p", DENY, PolicyType::Identity).unwrap()), Decision::ExplicitDeny);
+        // An error is remembered with its own text too.
+        let bad = c.compile("p", "{", PolicyType::Identity).unwrap_err();
+        assert_eq!(c.compile("p", "{", PolicyType::Identity).unwrap_err(), bad);
+        assert!(c.compile("p", ALLOW, PolicyType::Identity).is_ok());
+    }
+
+    #[test]
+    fn same_text_differs_by_type_name_and_place() {
+        let mut c = Compiler::new();
+        let a = c.compile("a", ALLOW, PolicyType::Identity).unwrap();
+        let b = c.compile("b", ALLOW, PolicyType::Identity).unwrap();
+        let s = c.compile("a", ALLOW, PolicyType::Session).unwrap();
+        let at = c.compile_at("a", ALLOW, PolicyType::Identity, LineColumn { line: 3, column: 1 }).unwrap();
+        assert!(!Arc::ptr_eq(&a, &b) && !Arc::ptr_eq(&a, &s) && !Arc::ptr_eq(&a, &at));
+        assert!(Arc::ptr_eq(&a, &c.compile("a", ALLOW, PolicyType::Identity).unwrap()));
+        assert_eq!((c.len(), c.texts()), (4, 1));
     }
 }

@@ -92,7 +92,8 @@ pub struct Expect {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct RawCase<'a> {
-    #[expect(dead_code, reason = "read before the strict parse, so invalid cases can still be reported")]
+    /// Read before the strict parse by [`crate::case_from_str`]; [`crate::inline_case`] takes it
+    /// from here.
     pub(crate) description: Option<String>,
     pub(crate) principal: RawPrincipal,
     pub(crate) action: String,
@@ -116,7 +117,14 @@ pub(crate) struct RawCase<'a> {
     pub(crate) vpc_endpoint_policy: Option<RawPolicy<'a>>,
     pub(crate) s3: Option<S3>,
     pub(crate) kms: Option<Kms>,
-    #[serde(default)]
-    #[expect(dead_code, reason = "read before the strict parse, so invalid cases can still be checked")]
+    /// Read before the strict parse by [`crate::case_from_str`], so invalid cases can still be
+    /// checked; [`crate::inline_case`] takes it from here. `null` is an error (not "no
+    /// `expect`"), as it is in that first read.
+    #[serde(default, deserialize_with = "present")]
     pub(crate) expect: Option<Expect>,
+}
+
+/// A field that, when present, must hold a `T` (`null` included: no `Option` shortcut).
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
 }
