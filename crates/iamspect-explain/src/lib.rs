@@ -4,6 +4,7 @@
 
 pub mod counterfactual;
 pub mod decoded;
+pub mod encoded;
 pub mod fix;
 pub mod message;
 pub mod parse;

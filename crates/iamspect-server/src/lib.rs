@@ -21,6 +21,7 @@
 
 pub mod cache;
 pub mod error;
+pub mod gateway;
 mod routes;
 pub mod state;
 pub mod sts;
@@ -32,7 +33,7 @@ use std::path::PathBuf;
 use axum::Router;
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use tower::ServiceBuilder;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
@@ -56,8 +57,8 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/reload", post(routes::health::reload))
         .route("/healthz", get(routes::health::healthz))
         .route("/openapi.json", get(routes::health::openapi))
-        .route("/", get(routes::sts::sts).post(routes::sts::sts))
-        .fallback(routes::health::not_found)
+        .route("/", any(routes::gateway::root))
+        .fallback(routes::gateway::fallback)
         .method_not_allowed_fallback(routes::health::method_not_allowed)
         .layer(
             ServiceBuilder::new()
@@ -79,7 +80,9 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// Completes on Ctrl-C or, on Unix, SIGTERM.
@@ -162,6 +165,8 @@ pub struct Config {
     /// Long-term keys the STS endpoint (`/`) accepts: a JSON list of
     /// `{accessKeyId, secretAccessKey, principal}` (see [`sts::load_credentials`]).
     pub credentials: Option<PathBuf>,
+    /// Gateway mode (see [`gateway`]): `None` keeps it off.
+    pub gateway: Option<gateway::Gateway>,
 }
 
 /// Loads the account data, binds, and serves until Ctrl-C or SIGTERM. Blocking.
@@ -179,6 +184,16 @@ pub fn run(config: Config) -> Result<(), String> {
         }
         state
     };
+    if let Some(gateway) = config.gateway.clone() {
+        if state.account().is_none() {
+            return Err("--gateway needs --account-data: the gateway decides every request with it".to_string());
+        }
+        match &gateway.upstream {
+            Some(u) => tracing::info!(upstream = %u.authority, "gateway mode: allowed requests go to the upstream"),
+            None => tracing::info!("gateway mode without an upstream: allowed requests get a JSON answer"),
+        }
+        state.enable_gateway(gateway)?;
+    }
     if let Some(path) = &config.credentials {
         let keys = sts::load_credentials(path)?;
         tracing::info!(keys = keys.len(), "credentials loaded");

@@ -62,6 +62,8 @@ struct Inner {
     compilers: CompilerPool,
     /// Cases built from earlier bodies (used only without account data).
     cases: CaseCache,
+    /// Gateway mode, when enabled (see [`crate::gateway`]).
+    gateway: std::sync::OnceLock<crate::gateway::Gateway>,
 }
 
 impl AppState {
@@ -101,6 +103,19 @@ impl AppState {
     /// The STS endpoint's credential store and clock.
     pub fn sts(&self) -> &crate::sts::StsState {
         &self.inner.sts
+    }
+
+    /// Turns gateway mode on (once; a second call is refused).
+    ///
+    /// # Errors
+    /// When gateway mode is already on.
+    pub fn enable_gateway(&self, gateway: crate::gateway::Gateway) -> Result<(), String> {
+        self.inner.gateway.set(gateway).map_err(|_| "gateway mode is already on".to_string())
+    }
+
+    /// The gateway settings, when gateway mode is on.
+    pub fn gateway(&self) -> Option<&crate::gateway::Gateway> {
+        self.inner.gateway.get()
     }
 
     /// The current account data, if any.

@@ -2,6 +2,7 @@
 
 pub(crate) mod authorize;
 pub(crate) mod explain;
+pub(crate) mod gateway;
 pub(crate) mod health;
 pub(crate) mod lint;
 pub(crate) mod sts;

@@ -2,8 +2,6 @@
 //! with SigV4. Authentication failures answer with AWS's Query XML error and status.
 
 use axum::body::Bytes;
-use axum::extract::State;
-use axum::extract::rejection::BytesRejection;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -12,16 +10,21 @@ use iamspect_auth::{AwsError, Expected, HttpRequestParts, Protocol};
 use crate::state::AppState;
 use crate::sts::{self, Call, Params};
 
-pub(crate) async fn sts(State(state): State<AppState>, parts: Parts, body: Result<Bytes, BytesRejection>) -> Response {
+/// The STS handler, for a body already read (or the status and text of why it could not be);
+/// called by [`super::gateway::root`] for `/` and by the gateway's fallback for STS-scoped requests.
+pub(crate) async fn sts_with_body(
+    state: AppState,
+    parts: Parts,
+    body: Result<Bytes, (StatusCode, String)>,
+) -> Response {
     let request_id = sts::request_id();
     let body = match body {
         Ok(b) => b,
-        Err(rejection) => {
-            let status = rejection.status();
+        Err((status, text)) => {
             let (code, message) = if status == StatusCode::PAYLOAD_TOO_LARGE {
                 ("RequestEntityTooLarge", "The request body is larger than the server's limit.".to_string())
             } else {
-                ("InvalidRequest", rejection.body_text())
+                ("InvalidRequest", text)
             };
             return answer(Err(sts::error(code, status.as_u16(), message)), &request_id);
         }

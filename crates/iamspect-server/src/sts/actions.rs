@@ -61,6 +61,7 @@ pub(crate) fn dispatch(call: &Call<'_>) -> Result<String, AwsError> {
         "GetCallerIdentity" => Ok(get_caller_identity(call)),
         "AssumeRole" => assume_role(call),
         "GetSessionToken" => get_session_token(call),
+        "DecodeAuthorizationMessage" => decode_authorization_message(call),
         other => Err(error("InvalidAction", 400, format!("Could not find operation {other} for version {VERSION}"))),
     }
 }
@@ -355,7 +356,7 @@ fn caller_context(caller: &Authenticated, now: Timestamp) -> Vec<(String, Vec<St
 }
 
 /// The caller's session policies (inline and managed), compiled.
-fn caller_session_policies(
+pub(crate) fn caller_session_policies(
     session: &Session,
     data: &AccountData,
     compiler: &mut Compiler,
@@ -534,4 +535,31 @@ fn assume_role(call: &Call<'_>) -> Result<String, AwsError> {
         xml(call.request_id)
     );
     Ok(out)
+}
+
+/// `DecodeAuthorizationMessage`: the JSON inside an iamspect encoded authorization message (the
+/// token the gateway puts in its deny answers). The caller needs `sts:DecodeAuthorizationMessage`
+/// from its identity policies (and session policies), as in AWS.
+fn decode_authorization_message(call: &Call<'_>) -> Result<String, AwsError> {
+    let token = call.params.required("EncodedMessage")?;
+    let Some(data) = call.data else {
+        return Err(error(
+            "AccessDenied",
+            403,
+            format!(
+                "User: {} is not authorized to perform: sts:DecodeAuthorizationMessage (the server has no account data)",
+                call.caller.principal_arn()
+            ),
+        ));
+    };
+    let mut compiler = Compiler::new();
+    let context = caller_context(call.caller, call.now);
+    decide(call, data, "sts:DecodeAuthorizationMessage", "*", &context, &mut compiler)?;
+    let decoded = iamspect_explain::encoded::decode(token)
+        .map_err(|e| error("InvalidAuthorizationMessageException", 400, e.to_string()))?;
+    Ok(format!(
+        "<DecodeAuthorizationMessageResponse xmlns=\"{XMLNS}\"><DecodeAuthorizationMessageResult><DecodedMessage>{}</DecodedMessage></DecodeAuthorizationMessageResult><ResponseMetadata><RequestId>{}</RequestId></ResponseMetadata></DecodeAuthorizationMessageResponse>",
+        xml(&decoded),
+        xml(call.request_id)
+    ))
 }

@@ -1,5 +1,6 @@
-//! AWS STS served by iamspect: `GetCallerIdentity`, `AssumeRole` and `GetSessionToken` in the
-//! AWS Query protocol, authenticated with SigV4 against a credential store, the credentials they
+//! AWS STS served by iamspect: `GetCallerIdentity`, `AssumeRole`, `GetSessionToken` and
+//! `DecodeAuthorizationMessage` (of iamspect's own encoded messages) in the AWS Query protocol,
+//! authenticated with SigV4 against a credential store, the credentials they
 //! issue added to the same store (spec §9.2).
 //!
 //! The store starts with the operator's long-term keys (`iamspect serve --credentials FILE`);
@@ -15,7 +16,7 @@ use iamspect_auth::{AwsError, Credential, CredentialStore};
 use jiff::Timestamp;
 use serde::Deserialize;
 
-pub(crate) use actions::{Call, Params, dispatch};
+pub(crate) use actions::{Call, Params, caller_session_policies as session_policies, dispatch};
 pub use random::request_id;
 
 /// The STS API version of the Query protocol.

@@ -1,6 +1,7 @@
 //! `iamspect explain`: why a request is allowed or denied, in AWS's words, with counterfactuals
-//! and a fix proved by re-evaluation. The request comes from a case file, from flags, or from an
-//! AccessDenied message (`--message`).
+//! and a fix proved by re-evaluation. The request comes from a case file, from flags, from an
+//! AccessDenied message (`--message`), from `decode-authorization-message` output (`--decoded`), or
+//! from iamspect's own encoded authorization message (`--encoded`, or one inside `--message`).
 
 use std::path::{Path, PathBuf};
 
@@ -27,6 +28,11 @@ pub(crate) struct Args {
     /// evaluate against the policy files given by the other flags.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["case", "principal"])]
     decoded: Option<PathBuf>,
+    /// An encoded authorization message from iamspect's gateway (`iamspect1.…`, from an EC2-style
+    /// message or the `x-iamspect-authorization-message` header): decoded and shown, or with
+    /// `--account-data` or policy files, evaluated again. `--message` decodes one found in a message.
+    #[arg(long, value_name = "TOKEN", conflicts_with_all = ["case", "principal", "decoded", "message"])]
+    encoded: Option<String>,
     /// Account data (get-account-authorization-details dumps, an organization file, resource
     /// policies; files or folders): the principal's and the resource's policies come from it.
     #[arg(long = "account-data", value_name = "PATH", num_args = 1.., conflicts_with = "case")]
@@ -77,7 +83,17 @@ pub(crate) struct Args {
 
 pub(crate) fn run(args: Args) -> u8 {
     args.color.apply();
-    if let Some(text) = &args.message {
+    let token = args
+        .encoded
+        .as_deref()
+        .or_else(|| args.message.as_deref().and_then(iamspect_explain::encoded::find_in_message));
+    if let Some(token) = token
+        && args.account_data.is_empty()
+        && !has_policy_flags(&args)
+    {
+        return show_encoded(token, args.format);
+    }
+    if let (Some(text), None) = (&args.message, token) {
         return explain_message(text, args.format);
     }
     let (label, cases) = match load(&args) {
@@ -132,11 +148,27 @@ fn load(args: &Args) -> Result<Loaded, String> {
         }
         return Ok((path.display().to_string(), out));
     }
-    let case = if let Some(path) = &args.decoded {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let decoded =
-            iamspect_explain::decoded::parse_decoded(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let case = if let Some((label, text)) = decoded_text(args)? {
+        let decoded = iamspect_explain::decoded::parse_decoded(&text).map_err(|e| format!("{label}: {e}"))?;
+        if !args.account_data.is_empty() {
+            let context: Vec<String> =
+                decoded.context.iter().flat_map(|(k, vs)| vs.iter().map(move |v| format!("{k}={v}"))).collect();
+            let resource_account = args.resource_account.clone().or_else(|| encoded_resource_account(&text));
+            let built = crate::command::account::build(
+                &args.account_data,
+                &decoded.principal_arn,
+                &decoded.action,
+                &decoded.resource,
+                resource_account.as_deref(),
+                &context,
+                &mut compiler,
+            )?;
+            return Ok((label, vec![(0, None, built)]));
+        }
         let mut case = case_from_flags(args, &decoded.principal_arn)?;
+        if let (None, Some(a)) = (&args.resource_account, encoded_resource_account(&text)) {
+            case.insert("resourceAccount".into(), json!(a));
+        }
         case.insert("action".into(), json!(decoded.action));
         case.insert("resource".into(), json!(decoded.resource));
         let mut context = serde_json::Map::new();
@@ -169,6 +201,111 @@ fn load(args: &Args) -> Result<Loaded, String> {
     let built =
         iamspect_case::case_from_str(0, &text, Path::new("."), &mut compiler)?.built.map_err(|e| e.to_string())?;
     Ok(("request".to_string(), vec![(0, None, built)]))
+}
+
+/// The decoded-message JSON of `--decoded FILE`, `--encoded TOKEN` or a token in `--message`, with
+/// a label for errors.
+fn decoded_text(args: &Args) -> Result<Option<(String, String)>, String> {
+    if let Some(path) = &args.decoded {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        return Ok(Some((path.display().to_string(), text)));
+    }
+    let token = args
+        .encoded
+        .as_deref()
+        .or_else(|| args.message.as_deref().and_then(iamspect_explain::encoded::find_in_message));
+    match token {
+        Some(t) => {
+            let text = iamspect_explain::encoded::decode(t).map_err(|e| e.to_string())?;
+            Ok(Some(("encoded message".to_string(), text)))
+        }
+        None => Ok(None),
+    }
+}
+
+/// `iamspect.resourceAccount` of an iamspect decoded message.
+fn encoded_resource_account(text: &str) -> Option<String> {
+    let v: Value = serde_json::from_str(text).ok()?;
+    v.pointer("/iamspect/resourceAccount").and_then(Value::as_str).map(str::to_string)
+}
+
+fn has_policy_flags(args: &Args) -> bool {
+    !args.identity_policies.is_empty()
+        || args.resource_policy.is_some()
+        || args.permissions_boundary.is_some()
+        || !args.session_policies.is_empty()
+        || !args.scps.is_empty()
+        || !args.rcps.is_empty()
+        || args.vpc_endpoint_policy.is_some()
+}
+
+/// An iamspect encoded message with nothing to evaluate it against: what it says.
+fn show_encoded(token: &str, format: Format) -> u8 {
+    let text = match iamspect_explain::encoded::decode(token) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return BAD_INPUT;
+        }
+    };
+    let decoded = match iamspect_explain::decoded::parse_decoded(&text) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: encoded message: {e}");
+            return BAD_INPUT;
+        }
+    };
+    let raw: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+    if format == Format::Json {
+        crate::output::println(&serde_json::to_string_pretty(&raw).unwrap_or_default());
+        return SUCCESS;
+    }
+    let field = |p: &str| raw.pointer(p).and_then(Value::as_str).map(str::to_string);
+    let mut out = String::from("iamspect authorization message\n");
+    out.push_str(&format!("  principal: {}\n", decoded.principal_arn));
+    out.push_str(&format!("  action:    {}\n", decoded.action));
+    out.push_str(&format!("  resource:  {}\n", decoded.resource));
+    let denied_by: Vec<String> = raw
+        .pointer("/iamspect/deniedBy")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+        .unwrap_or_default();
+    let decision = field("/iamspect/decision").unwrap_or_else(|| {
+        if decoded.allowed {
+            "allowed"
+        } else if decoded.explicit_deny {
+            "explicitDeny"
+        } else {
+            "implicitDeny"
+        }
+        .to_string()
+    });
+    out.push_str(&format!("  decision:  {decision}"));
+    if !denied_by.is_empty() {
+        out.push_str(&format!(" (denied by: {})", denied_by.join(", ")));
+    }
+    out.push('\n');
+    if let Some(m) = field("/iamspect/message") {
+        out.push_str(&format!("  message:   {m}\n"));
+    }
+    for st in &decoded.matched_statements {
+        out.push_str(&format!(
+            "  matched:   {} {} {} on {}\n",
+            st.effect,
+            st.statement_id.as_deref().unwrap_or("(no Sid)"),
+            st.actions.join(", "),
+            st.resources.join(", ")
+        ));
+    }
+    if !decoded.context.is_empty() {
+        out.push_str("  context:\n");
+        for (k, vs) in &decoded.context {
+            out.push_str(&format!("    {k} = {}\n", vs.join(", ")));
+        }
+    }
+    out.push_str("Add --account-data PATH (or policy files) to evaluate the request again and see a fix.\n");
+    crate::output::print(&out);
+    SUCCESS
 }
 
 fn policy_path(path: &Path) -> Result<Value, String> {

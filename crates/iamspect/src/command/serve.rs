@@ -1,4 +1,5 @@
-//! `iamspect serve`: the JSON decision API over HTTP (`crates/iamspect-server`).
+//! `iamspect serve`: the JSON decision API over HTTP (`crates/iamspect-server`), STS, and with
+//! `--gateway` an IAM gateway in front of a loopback emulator.
 //!
 //! Exit codes: 0 after a graceful shutdown (Ctrl-C, SIGTERM); 2 when the account data cannot be
 //! loaded or the address cannot be bound.
@@ -29,10 +30,32 @@ pub(crate) struct Args {
     /// `{"accessKeyId", "secretAccessKey", "principal"}` (an IAM user or root ARN).
     #[arg(long, value_name = "FILE")]
     credentials: Option<PathBuf>,
+    /// Gateway mode: every SigV4-signed AWS request outside the API (and every anonymous S3
+    /// request) is authenticated, mapped to its IAM action and resource, and decided against the
+    /// account data; denied requests get the service's AccessDenied answer. Needs `--account-data`.
+    #[arg(long, requires = "account_data")]
+    gateway: bool,
+    /// Where the gateway sends allowed requests, unchanged: a loopback URL such as
+    /// `http://127.0.0.1:4566` (an emulator). Without it, allowed requests get a JSON answer.
+    #[arg(long, value_name = "URL", requires = "gateway")]
+    upstream: Option<String>,
 }
 
 pub(crate) fn run(args: Args) -> u8 {
+    let gateway = if args.gateway {
+        let upstream = match args.upstream.as_deref().map(iamspect_server::gateway::Upstream::parse).transpose() {
+            Ok(u) => u,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return BAD_INPUT;
+            }
+        };
+        Some(iamspect_server::gateway::Gateway { upstream })
+    } else {
+        None
+    };
     let config = iamspect_server::Config {
+        gateway,
         bind: args.bind,
         account_data: args.account_data,
         credentials: args.credentials,

@@ -1,0 +1,407 @@
+//! Gateway mode (`iamspect serve --gateway`): any SigV4-signed AWS request (or anonymous S3
+//! request) that reaches the server outside its own API is authenticated against the credential
+//! store, mapped to the IAM action(s) and resource(s) it needs, decided by the engine against the
+//! account data, and answered with the service's own AccessDenied shape or, when allowed, passed to
+//! a loopback upstream (an emulator) unchanged.
+//!
+//! One module per concern: [`scope`] reads the claimed credential scope, [`names`] maps signing
+//! names and operations to IAM names, [`s3`] is S3's REST table, [`resource`] derives the resources
+//! of Query and JSON requests, [`context`] builds the request context, [`respond`] writes the
+//! answers in each protocol's shape, [`proxy`] forwards allowed requests.
+
+pub(crate) mod context;
+pub(crate) mod names;
+pub(crate) mod proxy;
+pub(crate) mod resource;
+pub(crate) mod respond;
+pub(crate) mod s3;
+pub(crate) mod scope;
+
+use std::net::IpAddr;
+
+use axum::http::request::Parts;
+use axum::response::Response;
+use iamspect_auth::{Authenticated, AwsError, Expected, HttpRequestParts, SignatureLocation};
+use iamspect_core::{Decision, Principal};
+
+use crate::state::AppState;
+pub(crate) use respond::Shape;
+
+/// What gateway mode is configured with.
+#[derive(Clone, Debug, Default)]
+pub struct Gateway {
+    /// Where allowed requests go; `None` answers them with a small JSON body.
+    pub upstream: Option<Upstream>,
+}
+
+/// A loopback HTTP upstream.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Upstream {
+    /// `host:port`, the host a loopback address or `localhost`.
+    pub authority: String,
+}
+
+impl Upstream {
+    /// Reads `http://127.0.0.1:PORT` (also `http://localhost:PORT`, `http://[::1]:PORT`).
+    ///
+    /// # Errors
+    /// When the URL is not plain `http://` to a loopback host with a port and no path.
+    pub fn parse(url: &str) -> Result<Upstream, String> {
+        let refuse = |why: &str| {
+            Err(format!(
+                "--upstream `{url}`: {why}; the gateway forwards only to a loopback address, e.g. http://127.0.0.1:4566"
+            ))
+        };
+        let Some(rest) = url.strip_prefix("http://") else {
+            return refuse("must start with http://");
+        };
+        let authority = rest.trim_end_matches('/');
+        if authority.contains('/') || authority.contains('?') || authority.contains('@') {
+            return refuse("must have no path, query or user");
+        }
+        let (host, port) = match authority.rsplit_once(':') {
+            Some((h, p)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => (h, p),
+            _ => return refuse("must name a port"),
+        };
+        if port.parse::<u16>().is_err() {
+            return refuse("the port must be 1 to 65535");
+        }
+        let bare = host.trim_start_matches('[').trim_end_matches(']');
+        let loopback =
+            bare.eq_ignore_ascii_case("localhost") || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
+        if !loopback {
+            return refuse("is not a loopback address");
+        }
+        Ok(Upstream { authority: authority.to_string() })
+    }
+}
+
+/// One authorization the request needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Check {
+    pub(crate) action: String,
+    pub(crate) resource: String,
+}
+
+impl Check {
+    pub(crate) fn new(action: String, resource: String) -> Check {
+        Check { action, resource }
+    }
+}
+
+/// A request mapped to IAM.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Mapped {
+    /// The API operation, for logs and the allowed answer.
+    pub(crate) operation: String,
+    pub(crate) checks: Vec<Check>,
+    /// Service-specific context keys.
+    pub(crate) context: Vec<(String, Vec<String>)>,
+}
+
+impl Mapped {
+    pub(crate) fn new(operation: &str, checks: Vec<Check>) -> Mapped {
+        Mapped { operation: operation.to_string(), checks, context: Vec::new() }
+    }
+}
+
+/// Why a request could not be mapped: answered with this iamspect-specific code (decision D27).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Unmapped {
+    pub(crate) code: &'static str,
+    pub(crate) message: String,
+}
+
+/// An allowed request.
+#[derive(Debug)]
+pub(crate) struct Allowed {
+    pub(crate) operation: String,
+    pub(crate) checks: Vec<Check>,
+    pub(crate) principal: String,
+}
+
+/// Services that speak REST-JSON and whose routes iamspect maps.
+const REST_JSON: &[&str] = &["lambda"];
+
+/// Decides a gateway request: `Ok` when every check is allowed, else the answer to send.
+#[allow(clippy::result_large_err, reason = "the answer is sent at once, never propagated further")]
+pub(crate) fn decide(
+    state: &AppState,
+    parts: &Parts,
+    body: &[u8],
+    peer: Option<IpAddr>,
+    request_id: &str,
+) -> Result<Allowed, Response> {
+    let request = HttpRequestParts::from_http(parts, body);
+    let claimed = scope::claimed(&request);
+    let params_query = request.query_params();
+    let target = request.header_str("x-amz-target").map(str::to_string);
+    let form = request
+        .header_str("content-type")
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    if form {
+        pairs.extend(form_urlencoded::parse(body).into_owned());
+    }
+    pairs.extend(params_query.iter().cloned());
+    let query_action = pairs.iter().find(|(k, _)| k == "Action").map(|(_, v)| v.clone());
+    let signing_name = claimed.service.clone().map(|s| s.to_ascii_lowercase());
+    let prefix = names::iam_prefix(signing_name.as_deref().unwrap_or("s3"));
+
+    // The protocol, from the request itself.
+    let shape = if signing_name.as_deref().is_none_or(|s| s == "s3") && target.is_none() && query_action.is_none() {
+        Shape::S3
+    } else if target.is_some() {
+        Shape::Json {
+            content_type: request.header_str("content-type").unwrap_or("application/x-amz-json-1.1").to_string(),
+        }
+    } else if query_action.is_some() {
+        if prefix == "ec2" { Shape::Ec2 } else { Shape::Query }
+    } else if REST_JSON.contains(&prefix.as_str()) {
+        Shape::RestJson
+    } else {
+        Shape::for_service(&prefix)
+    };
+    let fail = |code: &'static str, status: u16, message: String| {
+        respond::error(&shape, &AwsError { code, status, message, extra: Vec::new() }, request_id, None)
+    };
+
+    // Authentication.
+    let sts = state.sts();
+    let now = sts.now();
+    let caller: Option<Authenticated> = if claimed.signed {
+        match iamspect_auth::verify_with(&request, sts.store(), now, &Expected::any()) {
+            Ok(c) => Some(c),
+            Err(e) => return Err(respond::error(&shape, &e.to_aws(shape.auth_protocol()), request_id, None)),
+        }
+    } else if shape == Shape::S3 {
+        None
+    } else {
+        let (code, message) = match shape {
+            Shape::Json { .. } | Shape::RestJson => {
+                ("MissingAuthenticationTokenException", "Missing Authentication Token")
+            }
+            _ => ("MissingAuthenticationToken", "Request is missing Authentication Token"),
+        };
+        return Err(fail(code, 403, message.to_string()));
+    };
+    let principal = caller.as_ref().map_or_else(|| "anonymous".to_string(), |c| c.principal_arn().to_string());
+    let caller_account = Principal::parse(&principal).ok().and_then(|p| p.account().map(str::to_string));
+    let region = caller.as_ref().map_or("us-east-1", |c| c.region.as_str()).to_string();
+
+    let Some(snapshot) = state.account() else {
+        return Err(fail(
+            "IamspectNoAccountData",
+            403,
+            "the gateway has no account data to decide with (start it with --account-data)".to_string(),
+        ));
+    };
+    let data = &snapshot.data;
+
+    // The mapping.
+    let header = |name: &str| request.header_str(name).map(str::to_string);
+    let mapped = match &shape {
+        Shape::S3 => s3::map(&s3::S3Request {
+            method: parts.method.as_str(),
+            host: request.header_str("host"),
+            path: parts.uri.path(),
+            query: &params_query,
+            header: &header,
+            body,
+            presigned: caller.as_ref().is_some_and(|c| c.location == SignatureLocation::Query),
+            signed: caller.is_some(),
+        }),
+        Shape::Query | Shape::Ec2 => {
+            let operation = query_action.clone().unwrap_or_default();
+            let params = resource::Params { pairs, json: None };
+            // SQS's older clients post to the queue URL itself.
+            let mut params = params;
+            if prefix == "sqs" && params.get("QueueUrl").is_none() && parts.uri.path().len() > 1 {
+                params.pairs.push(("QueueUrl".to_string(), parts.uri.path().to_string()));
+            }
+            map_named(&prefix, &operation, &params, &region, caller_account.as_deref(), data)
+        }
+        Shape::Json { .. } => {
+            let operation = target.as_deref().and_then(|t| t.rsplit('.').next()).unwrap_or_default().to_string();
+            match serde_json::from_slice::<serde_json::Value>(if body.is_empty() { b"{}" } else { body }) {
+                Ok(json) => {
+                    let params = resource::Params { pairs: params_query.clone(), json: Some(json) };
+                    map_named(&prefix, &operation, &params, &region, caller_account.as_deref(), data)
+                }
+                Err(e) => Err(Unmapped {
+                    code: "IamspectUnmappedOperation",
+                    message: format!(
+                        "the JSON body of {prefix}:{operation} does not parse ({e}), so its resource cannot be read"
+                    ),
+                }),
+            }
+        }
+        Shape::RestJson => rest_json(
+            &prefix,
+            parts.method.as_str(),
+            parts.uri.path(),
+            &params_query,
+            &region,
+            caller_account.as_deref(),
+            data,
+        ),
+        Shape::Other { .. } => Err(Unmapped {
+            code: "IamspectUnsupportedProtocol",
+            message: format!(
+                "iamspect's gateway maps S3 REST, AWS Query (`Action=`), AWS JSON (`X-Amz-Target`) and Lambda's REST routes; this {prefix} request is none of them"
+            ),
+        }),
+    };
+    let mapped = match mapped {
+        Ok(m) => m,
+        Err(u) => {
+            tracing::info!(code = u.code, reason = %u.message, principal, "gateway: request not mapped, refused");
+            return Err(fail(u.code, 403, u.message));
+        }
+    };
+
+    // The decision: every check must be allowed.
+    let mut ctx = context::build(caller.as_ref(), peer, now, &request);
+    ctx.extend(mapped.context.iter().cloned());
+    let resource_account = |check: &Check| -> Option<String> {
+        // S3 ARNs carry no account: a bucket belongs to the only loaded account, else the caller's.
+        let arn = iamspect_core::Arn::parse(&check.resource)?;
+        if !arn.account.is_empty() {
+            return Some(arn.account.to_string());
+        }
+        if data.accounts.len() == 1 {
+            return data.accounts.keys().next().cloned();
+        }
+        caller_account.clone()
+    };
+    for check in &mapped.checks {
+        let account = resource_account(check);
+        let outcome = state.compilers().with(|compiler| {
+            let mut built = iamspect_case::from_account_data(
+                data,
+                &principal,
+                &check.action,
+                &check.resource,
+                account.as_deref(),
+                &ctx,
+                compiler,
+            )?;
+            if let Some(session) = caller.as_ref().and_then(|c| c.credential.session.as_ref()) {
+                built.policies.session =
+                    crate::sts::session_policies(session, data, compiler).map_err(|e| iamspect_case::CaseError {
+                        code: "InvalidInput",
+                        message: format!("the session's policies: {}", e.message),
+                    })?;
+            }
+            Ok::<_, iamspect_case::CaseError>(built)
+        });
+        let built = match outcome {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::info!(error = %e, principal, action = check.action, "gateway: cannot decide, denied");
+                let message = legacy_message(&principal, &check.action, &check.resource, &shape);
+                return Err(respond::denied(&shape, &message, None, request_id));
+            }
+        };
+        let decision = iamspect_core::authorize(&built.request, &built.policies);
+        if decision.decision != Decision::Allowed {
+            let message = iamspect_explain::message::for_outcome(&built.request, &decision, None)
+                .map(|m| m.render())
+                .unwrap_or_else(|| legacy_message(&principal, &check.action, &check.resource, &shape));
+            let encoded = iamspect_explain::encoded::encode_for(&built.request, &built.policies);
+            tracing::info!(
+                principal,
+                action = check.action,
+                resource = check.resource,
+                decision = decision.decision.as_str(),
+                operation = mapped.operation,
+                "gateway: denied"
+            );
+            return Err(respond::denied(&shape, &message, Some(&encoded), request_id));
+        }
+    }
+    tracing::info!(principal, operation = mapped.operation, checks = mapped.checks.len(), "gateway: allowed");
+    Ok(Allowed { operation: mapped.operation, checks: mapped.checks, principal })
+}
+
+fn legacy_message(principal: &str, action: &str, resource: &str, shape: &Shape) -> String {
+    let resource =
+        if *shape == Shape::S3 && resource != "*" { format!("\"{resource}\"") } else { resource.to_string() };
+    format!("User: {principal} is not authorized to perform: {action} on resource: {resource}")
+}
+
+/// Query and JSON operations: `prefix:Operation` when the catalogue has it, and its resources.
+fn map_named(
+    prefix: &str,
+    operation: &str,
+    params: &resource::Params,
+    region: &str,
+    caller_account: Option<&str>,
+    data: &iamspect_account::AccountData,
+) -> Result<Mapped, Unmapped> {
+    if operation.is_empty() {
+        return Err(Unmapped {
+            code: "IamspectUnmappedOperation",
+            message: format!("the {prefix} request names no operation"),
+        });
+    }
+    let Some(action) = names::action(prefix, operation) else {
+        let why = if names::known_service(prefix) {
+            format!("AWS's catalogue has no action {prefix}:{operation}")
+        } else {
+            format!("AWS's catalogue has no service with the prefix `{prefix}`")
+        };
+        return Err(Unmapped {
+            code: "IamspectUnmappedOperation",
+            message: format!("cannot tell which IAM action operation `{operation}` needs: {why}"),
+        });
+    };
+    let scope = resource::Scope { region, caller_account, data };
+    let resources = resource::resources(&action, params, &scope)?;
+    Ok(Mapped::new(operation, resources.into_iter().map(|r| Check::new(action.clone(), r)).collect()))
+}
+
+/// Lambda's REST routes (`/2015-03-31/functions/...`).
+fn rest_json(
+    prefix: &str,
+    method: &str,
+    path: &str,
+    query: &[(String, String)],
+    region: &str,
+    caller_account: Option<&str>,
+    data: &iamspect_account::AccountData,
+) -> Result<Mapped, Unmapped> {
+    let unknown = || Unmapped {
+        code: "IamspectUnmappedOperation",
+        message: format!("iamspect does not know which IAM action {method} {path} of {prefix} needs"),
+    };
+    let path = s3::percent_decode(path);
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let (operation, function) = match (method, segments.as_slice()) {
+        ("GET", [_, "functions"]) => ("ListFunctions", None),
+        ("POST", [_, "functions"]) => ("CreateFunction", None),
+        ("GET", [_, "functions", f]) => ("GetFunction", Some(*f)),
+        ("DELETE", [_, "functions", f]) => ("DeleteFunction", Some(*f)),
+        ("POST", [_, "functions", f, "invocations"]) => ("InvokeFunction", Some(*f)),
+        ("POST", [_, "functions", f, "invoke-async"]) => ("InvokeAsync", Some(*f)),
+        ("GET", [_, "functions", f, "configuration"]) => ("GetFunctionConfiguration", Some(*f)),
+        ("PUT", [_, "functions", f, "configuration"]) => ("UpdateFunctionConfiguration", Some(*f)),
+        ("PUT", [_, "functions", f, "code"]) => ("UpdateFunctionCode", Some(*f)),
+        ("GET", [_, "functions", f, "policy"]) => ("GetPolicy", Some(*f)),
+        ("POST", [_, "functions", f, "policy"]) => ("AddPermission", Some(*f)),
+        ("DELETE", [_, "functions", f, "policy", _]) => ("RemovePermission", Some(*f)),
+        ("GET", [_, "functions", f, "versions"]) => ("ListVersionsByFunction", Some(*f)),
+        ("POST", [_, "functions", f, "versions"]) => ("PublishVersion", Some(*f)),
+        _ => return Err(unknown()),
+    };
+    let action = names::action(prefix, operation).ok_or_else(unknown)?;
+    let scope = resource::Scope { region, caller_account, data };
+    let resource = match function {
+        None => "*".to_string(),
+        Some(f) => {
+            let qualifier = query.iter().find(|(k, _)| k == "Qualifier").map(|(_, v)| v.as_str());
+            resource::lambda_function(f, qualifier, &scope)?
+        }
+    };
+    Ok(Mapped::new(operation, vec![Check::new(action, resource)]))
+}

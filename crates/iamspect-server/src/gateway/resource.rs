@@ -1,0 +1,356 @@
+//! The resource of a Query, JSON or REST-JSON request: read from the parameters each common
+//! service names its resource with (SQS `QueueUrl`, SNS `TopicArn`, DynamoDB `TableName`, KMS
+//! `KeyId`, Secrets Manager `SecretId`, IAM `UserName`/`RoleName`/`PolicyArn`, ...), else from any
+//! parameter whose value is an ARN of the service, else `*` when the catalogue lists no resource
+//! type for the action. Anything else is refused: iamspect never authorizes a guessed resource.
+
+use iamspect_account::AccountData;
+use iamspect_core::Arn;
+use serde_json::Value;
+
+use super::{Unmapped, names};
+
+/// A request's parameters: Query pairs (form body and query string), or a JSON body.
+#[derive(Debug, Default)]
+pub(crate) struct Params {
+    pub(crate) pairs: Vec<(String, String)>,
+    pub(crate) json: Option<Value>,
+}
+
+impl Params {
+    /// The first value named `name` (a Query pair, or a top-level JSON string).
+    pub(crate) fn get(&self, name: &str) -> Option<String> {
+        if let Some((_, v)) = self.pairs.iter().find(|(k, _)| k == name) {
+            return Some(v.clone());
+        }
+        self.json.as_ref().and_then(|j| j.get(name)).and_then(Value::as_str).map(str::to_string)
+    }
+
+    /// `Name.1`, `Name.2`, ... (Query lists) or the single `Name`.
+    fn list(&self, name: &str) -> Vec<String> {
+        let numbered: Vec<String> = (1..).map_while(|i| self.get(&format!("{name}.{i}"))).collect();
+        if numbered.is_empty() { self.get(name).into_iter().collect() } else { numbered }
+    }
+
+    /// Every string value, with its name.
+    fn values(&self) -> Vec<(String, String)> {
+        let mut out = self.pairs.clone();
+        if let Some(Value::Object(map)) = &self.json {
+            for (k, v) in map {
+                if let Some(s) = v.as_str() {
+                    out.push((k.clone(), s.to_string()));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Where names become ARNs.
+pub(crate) struct Scope<'a> {
+    pub(crate) region: &'a str,
+    /// The caller's account (none for anonymous callers).
+    pub(crate) caller_account: Option<&'a str>,
+    pub(crate) data: &'a AccountData,
+}
+
+impl Scope<'_> {
+    /// The account of a resource named without one: the account of a resource policy loaded for
+    /// the same service, region and resource, else the caller's.
+    fn account_of(&self, service: &str, resource: &str) -> Result<String, Unmapped> {
+        let known = self.data.resource_policies.keys().find_map(|arn| {
+            let a = Arn::parse(arn)?;
+            (a.service == service && a.region == self.region && a.resource == resource).then(|| a.account.to_string())
+        });
+        known.or_else(|| self.caller_account.map(str::to_string)).ok_or_else(|| Unmapped {
+            code: "IamspectUnknownResource",
+            message: format!(
+                "cannot tell which account owns {service} resource `{resource}`: the caller is anonymous and the account data has no policy for it"
+            ),
+        })
+    }
+
+    fn arn(&self, service: &str, resource: &str) -> Result<String, Unmapped> {
+        let account = self.account_of(service, resource)?;
+        Ok(format!("arn:aws:{service}:{}:{account}:{resource}", self.region))
+    }
+
+    /// An IAM entity's ARN: from the account data when it is there (with its path), else built
+    /// with the path `/`.
+    fn iam(&self, kind: &str, name: &str) -> Result<String, Unmapped> {
+        let account = self.caller_account.ok_or_else(|| Unmapped {
+            code: "IamspectUnknownResource",
+            message: format!("cannot tell which account IAM {kind} `{name}` is in: the caller is anonymous"),
+        })?;
+        let known = self.data.accounts.get(account).and_then(|a| match kind {
+            "user" => a.users.get(name).map(|u| u.arn.clone()),
+            "role" => a.roles.get(name).map(|r| r.arn.clone()),
+            "group" => a.groups.get(name).map(|g| g.arn.clone()),
+            _ => None,
+        });
+        Ok(known.unwrap_or_else(|| format!("arn:aws:iam::{account}:{kind}/{name}")))
+    }
+}
+
+fn is_arn_of(value: &str, service: &str) -> bool {
+    Arn::parse(value).is_some_and(|a| a.service == service)
+}
+
+fn missing(action: &str, what: &str) -> Unmapped {
+    Unmapped {
+        code: "IamspectUnknownResource",
+        message: format!(
+            "cannot tell the resource of {action}: iamspect reads {what}, and the request has none; iamspect does not authorize a guessed resource"
+        ),
+    }
+}
+
+/// The resources `action` is authorized on (one check per resource).
+pub(crate) fn resources(action: &str, params: &Params, scope: &Scope<'_>) -> Result<Vec<String>, Unmapped> {
+    if names::takes_no_resource(action) {
+        return Ok(vec!["*".to_string()]);
+    }
+    let (service, _) = action.split_once(':').unwrap_or((action, ""));
+    let found = match service {
+        "sqs" => sqs(params, scope)?,
+        "sns" => sns(params, scope)?,
+        "dynamodb" => dynamodb(params, scope)?,
+        "kms" => kms(params, scope)?,
+        "secretsmanager" => secretsmanager(params, scope)?,
+        "iam" => iam(params, scope)?,
+        "logs" => logs(params, scope)?,
+        "lambda" => match params.get("FunctionName") {
+            Some(f) => vec![lambda_function(&f, params.get("Qualifier").as_deref(), scope)?],
+            None => Vec::new(),
+        },
+        "ec2" => ec2(params, scope)?,
+        _ => Vec::new(),
+    };
+    if !found.is_empty() {
+        return Ok(found);
+    }
+    // Any parameter holding an ARN of the service.
+    let arns: Vec<String> = params.values().into_iter().map(|(_, v)| v).filter(|v| is_arn_of(v, service)).collect();
+    if let Some(first) = arns.into_iter().next() {
+        return Ok(vec![first]);
+    }
+    Err(missing(action, hint(service)))
+}
+
+fn hint(service: &str) -> &'static str {
+    match service {
+        "sqs" => "`QueueUrl` (or `QueueName`)",
+        "sns" => "`TopicArn`, `TargetArn` or `Name`",
+        "dynamodb" => "`TableName` (or the tables of `RequestItems`)",
+        "kms" => "`KeyId` (a key ARN, key id or alias)",
+        "secretsmanager" => "`SecretId` (or `Name`)",
+        "iam" => "`RoleName`, `UserName`, `GroupName`, `PolicyArn` or `InstanceProfileName`",
+        "logs" => "`logGroupName` or `logGroupIdentifier`",
+        "lambda" => "the function name in the path or `FunctionName`",
+        "ec2" => "`InstanceId`, `VolumeId`, `VpcId`, `SubnetId`, `GroupId` or `ImageId`",
+        _ => "a parameter holding an ARN of the service",
+    }
+}
+
+fn sqs(params: &Params, scope: &Scope<'_>) -> Result<Vec<String>, Unmapped> {
+    if let Some(url) = params.get("QueueUrl") {
+        return queue_url(&url, scope).map(|a| vec![a]);
+    }
+    if let Some(name) = params.get("QueueName") {
+        return scope.arn("sqs", &name).map(|a| vec![a]);
+    }
+    Ok(Vec::new())
+}
+
+/// `https://sqs.REGION.amazonaws.com/ACCOUNT/NAME` (or any host) to the queue's ARN.
+pub(crate) fn queue_url(url: &str, scope: &Scope<'_>) -> Result<String, Unmapped> {
+    let path = url.split_once("://").map_or(url, |(_, rest)| rest.split_once('/').map_or("", |(_, p)| p));
+    let mut segments = path.trim_matches('/').split('/');
+    match (segments.next(), segments.next(), segments.next()) {
+        (Some(account), Some(name), None)
+            if account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) && !name.is_empty() =>
+        {
+            Ok(format!("arn:aws:sqs:{}:{account}:{name}", scope.region))
+        }
+        _ => Err(Unmapped {
+            code: "IamspectUnknownResource",
+            message: format!("the QueueUrl `{url}` is not `<endpoint>/<12-digit account>/<queue name>`"),
+        }),
+    }
+}
+
+fn sns(params: &Params, scope: &Scope<'_>) -> Result<Vec<String>, Unmapped> {
+    for key in ["TopicArn", "TargetArn", "ResourceArn"] {
+        if let Some(arn) = params.get(key).filter(|v| is_arn_of(v, "sns")) {
+            return Ok(vec![arn]);
+        }
+    }
+    if let Some(sub) = params.get("SubscriptionArn").filter(|v| is_arn_of(v, "sns")) {
+        // A subscription is authorized on its topic.
+        let topic = sub.rsplit_once(':').map_or(sub.clone(), |(t, _)| t.to_string());
+        return Ok(vec![topic]);
+    }
+    if let Some(name) = params.get("Name") {
+        return scope.arn("sns", &name).map(|a| vec![a]);
+    }
+    Ok(Vec::new())
+}
+
+fn dynamodb(params: &Params, scope: &Scope<'_>) -> Result<Vec<String>, Unmapped> {
+    let table = |name: &str| -> Result<String, Unmapped> {
+        if is_arn_of(name, "dynamodb") { Ok(name.to_string()) } else { scope.arn("dynamodb", &format!("table/{name}")) }
+    };
+    if let Some(name) = params.get("TableName") {
+        return table(&name).map(|a| vec![a]);
+    }
+    if let Some(Value::Object(items)) = params.json.as_ref().and_then(|j| j.get("RequestItems")) {
+        return items.keys().map(|k| table(k)).collect();
+    }
+    Ok(Vec::new())
+}
+
+fn kms(params: &Params, scope: &Scope<'_>) -> Result<Vec<String>, Unmapped> {
+    let Some(id) = params.get("KeyId").or_else(|| params.get("TargetKeyId")) else {
+        if let Some(alias) = params.get("AliasName") {
+            return scope.arn("kms", &alias).map(|a| vec![a]);
+        }
+        return Ok(Vec::new());
+    };
+    if is_arn_of(&id, "kms") {
+        return Ok(vec![id]);
+    }
+    if id.starts_with("alias/") {
+        return scope.arn("kms", &id).map(|a| vec![a]);
+    }
+    scope.arn("kms", &format!("key/{id}")).map(|a| vec![a])
+}
+
+fn secretsmanager(params: &Params, scope: &Scope<'_>) -> Result<Vec<String>, Unmapped> {
+    let Some(id) = params.get("SecretId").or_else(|| params.get("Name")) else { return Ok(Vec::new()) };
+    if is_arn_of(&id, "secretsmanager") {
+        return Ok(vec![id]);
+    }
+    // A secret's ARN ends in `-` and six random characters; take the full ARN of a loaded secret
+    // of that name when there is one.
+    let prefix = format!("secret:{id}-");
+    let known = scope.data.resource_policies.keys().find(|arn| {
+        Arn::parse(arn).is_some_and(|a| {
+            a.service == "secretsmanager"
+                && a.region == scope.region
+                && a.resource.strip_prefix(&prefix).is_some_and(|rest| rest.len() == 6)
+        })
+    });
+    match known {
+        Some(arn) => Ok(vec![arn.clone()]),
+        None => scope.arn("secretsmanager", &format!("secret:{id}")).map(|a| vec![a]),
+    }
+}
+
+fn iam(params: &Params, scope: &Scope<'_>) -> Result<Vec<String>, Unmapped> {
+    for (key, kind) in [("RoleName", "role"), ("UserName", "user"), ("GroupName", "group")] {
+        if let Some(name) = params.get(key) {
+            return scope.iam(kind, &name).map(|a| vec![a]);
+        }
+    }
+    if let Some(name) = params.get("InstanceProfileName") {
+        let account = scope.caller_account.unwrap_or_default();
+        return Ok(vec![format!("arn:aws:iam::{account}:instance-profile/{name}")]);
+    }
+    if let Some(arn) = params.get("PolicyArn") {
+        return Ok(vec![arn]);
+    }
+    Ok(Vec::new())
+}
+
+fn logs(params: &Params, scope: &Scope<'_>) -> Result<Vec<String>, Unmapped> {
+    if let Some(id) = params.get("logGroupIdentifier").filter(|v| is_arn_of(v, "logs")) {
+        return Ok(vec![id]);
+    }
+    let Some(group) = params.get("logGroupName").or_else(|| params.get("logGroupIdentifier")) else {
+        return Ok(Vec::new());
+    };
+    let resource = match params.get("logStreamName") {
+        Some(stream) => format!("log-group:{group}:log-stream:{stream}"),
+        None => format!("log-group:{group}"),
+    };
+    scope.arn("logs", &resource).map(|a| vec![a])
+}
+
+/// A Lambda function's ARN from a name, partial ARN or ARN, with an optional qualifier.
+pub(crate) fn lambda_function(name: &str, qualifier: Option<&str>, scope: &Scope<'_>) -> Result<String, Unmapped> {
+    let base = if is_arn_of(name, "lambda") {
+        name.to_string()
+    } else if let Some((account, rest)) = name.split_once(":function:") {
+        format!("arn:aws:lambda:{}:{account}:function:{rest}", scope.region)
+    } else {
+        scope.arn("lambda", &format!("function:{name}"))?
+    };
+    Ok(match qualifier {
+        Some(q) if !q.is_empty() => format!("{base}:{q}"),
+        _ => base,
+    })
+}
+
+fn ec2(params: &Params, scope: &Scope<'_>) -> Result<Vec<String>, Unmapped> {
+    for (key, kind) in [
+        ("InstanceId", "instance"),
+        ("VolumeId", "volume"),
+        ("VpcId", "vpc"),
+        ("SubnetId", "subnet"),
+        ("GroupId", "security-group"),
+        ("SnapshotId", "snapshot"),
+    ] {
+        let ids = params.list(key);
+        if !ids.is_empty() {
+            return ids.iter().map(|id| scope.arn("ec2", &format!("{kind}/{id}"))).collect();
+        }
+    }
+    if let Some(image) = params.get("ImageId") {
+        return Ok(vec![format!("arn:aws:ec2:{}::image/{image}", scope.region)]);
+    }
+    Ok(Vec::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(p: &[(&str, &str)]) -> Params {
+        Params { pairs: p.iter().map(|(k, v)| ((*k).to_string(), (*v).to_string())).collect(), json: None }
+    }
+
+    #[test]
+    fn per_service() {
+        let data = AccountData::default();
+        let scope = Scope { region: "eu-west-1", caller_account: Some("111122223333"), data: &data };
+        let r = |action: &str, p: Params| resources(action, &p, &scope).map_err(|e| e.message);
+        assert_eq!(
+            r("sqs:SendMessage", pairs(&[("QueueUrl", "http://localhost:4566/444455556666/jobs")])),
+            Ok(vec!["arn:aws:sqs:eu-west-1:444455556666:jobs".to_string()])
+        );
+        assert_eq!(r("sqs:ListQueues", pairs(&[])), Ok(vec!["*".to_string()]));
+        let json = |v: Value| Params { pairs: Vec::new(), json: Some(v) };
+        assert_eq!(
+            r("dynamodb:GetItem", json(serde_json::json!({"TableName": "Orders"}))),
+            Ok(vec!["arn:aws:dynamodb:eu-west-1:111122223333:table/Orders".to_string()])
+        );
+        assert_eq!(
+            r("kms:Decrypt", json(serde_json::json!({"KeyId": "alias/app"}))),
+            Ok(vec!["arn:aws:kms:eu-west-1:111122223333:alias/app".to_string()])
+        );
+        assert_eq!(
+            r("kms:Encrypt", json(serde_json::json!({"KeyId": "1234abcd-12ab-34cd-56ef-1234567890ab"}))),
+            Ok(vec!["arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab".to_string()])
+        );
+        assert_eq!(
+            r("iam:GetRole", pairs(&[("RoleName", "Deploy")])),
+            Ok(vec!["arn:aws:iam::111122223333:role/Deploy".to_string()])
+        );
+        assert_eq!(
+            r("sns:Publish", pairs(&[("TopicArn", "arn:aws:sns:eu-west-1:111122223333:t")])),
+            Ok(vec!["arn:aws:sns:eu-west-1:111122223333:t".to_string()])
+        );
+        assert!(r("kms:Decrypt", json(serde_json::json!({"CiphertextBlob": "AAAA"}))).is_err());
+        assert!(r("sqs:SendMessage", pairs(&[("QueueUrl", "http://localhost/jobs")])).is_err());
+    }
+}

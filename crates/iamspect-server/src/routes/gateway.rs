@@ -1,0 +1,121 @@
+//! `/` and every path outside the API: STS-scoped requests go to the STS handler; in gateway mode
+//! every other signed request (and anonymous S3 request) goes to [`crate::gateway`]; `GET /`
+//! without a signature and without `Action=` redirects to the web page at `/ui/`.
+
+use std::net::SocketAddr;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use iamspect_auth::{AwsError, HttpRequestParts};
+use serde_json::json;
+
+use crate::gateway::{self, Shape, respond};
+use crate::state::AppState;
+
+/// Paths that belong to the API and are never gateway requests.
+fn is_api_path(path: &str) -> bool {
+    path.starts_with("/v1/")
+        || path == "/v1"
+        || path == "/healthz"
+        || path == "/openapi.json"
+        || path.starts_with("/ui")
+}
+
+async fn read_body(state: &AppState, body: axum::body::Body) -> Result<Bytes, (StatusCode, String)> {
+    let limit = state.settings().body_limit;
+    axum::body::to_bytes(body, limit).await.map_err(|e| {
+        let too_large = e.to_string().contains("length limit");
+        if too_large {
+            (StatusCode::PAYLOAD_TOO_LARGE, format!("the request body is over the server's limit of {limit} bytes"))
+        } else {
+            (StatusCode::BAD_REQUEST, format!("cannot read the request body: {e}"))
+        }
+    })
+}
+
+/// `GET /` and `POST /` (and any other method on `/`).
+pub(crate) async fn root(State(state): State<AppState>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let (claimed, action_in_query, target) = {
+        let peek = HttpRequestParts::from_http(&parts, b"");
+        let action = peek.query_params().iter().any(|(k, _)| k == "Action");
+        (gateway::scope::claimed(&peek), action, peek.header_str("x-amz-target").is_some())
+    };
+    if !claimed.signed && parts.method == Method::GET && !action_in_query {
+        let mut response = StatusCode::SEE_OTHER.into_response();
+        response.headers_mut().insert(header::LOCATION, HeaderValue::from_static("/ui/"));
+        return response;
+    }
+    let to_gateway = state.gateway().is_some()
+        && if claimed.signed {
+            claimed.service.as_deref().is_some_and(|s| !s.eq_ignore_ascii_case("sts"))
+        } else {
+            target
+        };
+    let body = read_body(&state, body).await;
+    if to_gateway {
+        return handle(state, parts, body).await;
+    }
+    crate::routes::sts::sts_with_body(state, parts, body).await
+}
+
+/// Every path no route matched: the gateway in gateway mode, else 404.
+pub(crate) async fn fallback(State(state): State<AppState>, request: Request) -> Response {
+    let path = request.uri().path().to_string();
+    if state.gateway().is_none() || is_api_path(&path) {
+        return crate::routes::health::not_found(request.uri().clone()).await.into_response();
+    }
+    let (parts, body) = request.into_parts();
+    let claimed = gateway::scope::claimed(&HttpRequestParts::from_http(&parts, b""));
+    let body = read_body(&state, body).await;
+    if claimed.signed && claimed.service.as_deref().is_some_and(|s| s.eq_ignore_ascii_case("sts")) {
+        return crate::routes::sts::sts_with_body(state, parts, body).await;
+    }
+    handle(state, parts, body).await
+}
+
+/// One gateway request: decided, then answered, forwarded or refused.
+async fn handle(state: AppState, parts: Parts, body: Result<Bytes, (StatusCode, String)>) -> Response {
+    let request_id = crate::sts::request_id();
+    let body = match body {
+        Ok(b) => b,
+        Err((status, message)) => {
+            let code = if status == StatusCode::PAYLOAD_TOO_LARGE { "RequestEntityTooLarge" } else { "InvalidRequest" };
+            let e = AwsError { code, status: status.as_u16(), message, extra: Vec::new() };
+            return respond::error(&Shape::Other { query: true }, &e, &request_id, None);
+        }
+    };
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let allowed = match gateway::decide(&state, &parts, &body, peer, &request_id) {
+        Ok(a) => a,
+        Err(response) => return response,
+    };
+    let upstream = state.gateway().and_then(|g| g.upstream.clone());
+    match upstream {
+        Some(upstream) => match gateway::proxy::forward(&upstream, parts, body).await {
+            Ok(response) => response,
+            Err(e) => {
+                tracing::warn!(error = %e, "gateway: upstream failed");
+                let e = AwsError { code: "IamspectUpstreamUnavailable", status: 502, message: e, extra: Vec::new() };
+                respond::error(&Shape::Other { query: false }, &e, &request_id, None)
+            }
+        },
+        None => {
+            let body = json!({
+                "allowed": true,
+                "operation": allowed.operation,
+                "principal": allowed.principal,
+                "actions": allowed.checks.iter().map(|c| c.action.as_str()).collect::<Vec<_>>(),
+                "resources": allowed.checks.iter().map(|c| c.resource.as_str()).collect::<Vec<_>>(),
+            });
+            let mut response = axum::Json(body).into_response();
+            if let Ok(v) = HeaderValue::from_str(&request_id) {
+                response.headers_mut().insert("x-amzn-requestid", v);
+            }
+            response
+        }
+    }
+}

@@ -1,0 +1,519 @@
+//! Gateway mode end to end: a real server on a loopback socket, requests signed with AWS's own
+//! signer (`aws-sigv4`), account data from `tests/gateway_data/`.
+#![allow(clippy::unwrap_used, clippy::panic, reason = "test code")]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use aws_credential_types::Credentials;
+use aws_sigv4::http_request::{
+    PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SigningSettings, UriPathNormalizationMode,
+    sign,
+};
+use aws_sigv4::sign::v4;
+use axum::body::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::TokioIo;
+use iamspect_auth::Credential;
+use iamspect_server::gateway::{Gateway, Upstream};
+use iamspect_server::{AppState, Settings, serve};
+use tokio::net::TcpListener;
+
+/// 2025-06-01T12:00:00Z.
+const T0: i64 = 1_748_779_200;
+const ACCOUNT: &str = "111122223333";
+const ALICE_KEY: &str = "AKIAALICEEXAMPLE0001";
+const ALICE_SECRET: &str = "aliceSecretKeyEXAMPLEaliceSecretKeyEXAMP";
+const BOB_KEY: &str = "AKIABOBEXAMPLE000001";
+const BOB_SECRET: &str = "bobSecretKeyEXAMPLEbobSecretKeyEXAMPLEbo";
+const MESSAGE_HEADER: &str = "x-iamspect-authorization-message";
+
+#[derive(Clone, Copy)]
+struct Key<'a> {
+    id: &'a str,
+    secret: &'a str,
+    token: Option<&'a str>,
+}
+
+const ALICE: Key<'static> = Key { id: ALICE_KEY, secret: ALICE_SECRET, token: None };
+const BOB: Key<'static> = Key { id: BOB_KEY, secret: BOB_SECRET, token: None };
+
+struct Server {
+    addr: SocketAddr,
+    clock: Arc<AtomicI64>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+    }
+}
+
+fn data_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/gateway_data")
+}
+
+async fn start(upstream: Option<Upstream>) -> Server {
+    let dir = data_dir();
+    let state =
+        AppState::with_account_data(Settings::default(), vec![dir.join("gaad.json"), dir.join("resources.json")])
+            .unwrap();
+    state
+        .sts()
+        .add_credentials(vec![
+            Credential::long_term(ALICE_KEY, ALICE_SECRET, format!("arn:aws:iam::{ACCOUNT}:user/alice")),
+            Credential::long_term(BOB_KEY, BOB_SECRET, format!("arn:aws:iam::{ACCOUNT}:user/bob")),
+        ])
+        .unwrap();
+    let clock = Arc::new(AtomicI64::new(T0));
+    let c = Arc::clone(&clock);
+    state.sts().set_clock(move || jiff::Timestamp::from_second(c.load(Ordering::SeqCst)).unwrap());
+    state.enable_gateway(Gateway { upstream }).unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    Server { addr, clock, stop: Some(stop) }
+}
+
+/// A request to be signed: method, path with query, headers, body.
+struct Req<'a> {
+    method: &'a str,
+    target: &'a str,
+    headers: Vec<(&'a str, String)>,
+    body: Vec<u8>,
+}
+
+impl<'a> Req<'a> {
+    fn new(method: &'a str, target: &'a str) -> Req<'a> {
+        Req { method, target, headers: Vec::new(), body: Vec::new() }
+    }
+
+    fn header(mut self, name: &'a str, value: &str) -> Self {
+        self.headers.push((name, value.to_string()));
+        self
+    }
+
+    fn body(mut self, body: &str) -> Self {
+        self.body = body.as_bytes().to_vec();
+        self
+    }
+}
+
+/// Signs `req` for `service` in us-east-1 at `time` (S3 with S3's signing settings) and turns it
+/// into an HTTP request for `addr`.
+fn signed(addr: SocketAddr, key: Option<Key<'_>>, service: &str, req: &Req<'_>, time: i64) -> http::Request<Vec<u8>> {
+    let host = req.headers.iter().find(|(n, _)| *n == "host").map_or_else(|| addr.to_string(), |(_, v)| v.clone());
+    let url = format!("http://{host}{}", req.target);
+    let mut headers: Vec<(&str, String)> = req.headers.iter().filter(|(n, _)| *n != "host").cloned().collect();
+    headers.push(("host", host.clone()));
+    let mut builder = http::Request::builder().method(req.method).uri(req.target);
+    for (name, value) in &headers {
+        builder = builder.header(*name, value);
+    }
+    let mut request = builder.body(req.body.clone()).unwrap();
+    let Some(key) = key else { return request };
+    let mut settings = SigningSettings::default();
+    if service == "s3" {
+        settings.percent_encoding_mode = PercentEncodingMode::Single;
+        settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+        settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+    }
+    let identity = Credentials::new(key.id, key.secret, key.token.map(str::to_owned), None, "test").into();
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region("us-east-1")
+        .name(service)
+        .time(SystemTime::UNIX_EPOCH + Duration::from_secs(u64::try_from(time).unwrap()))
+        .settings(settings)
+        .build()
+        .unwrap()
+        .into();
+    let signable = SignableRequest::new(
+        req.method,
+        &url,
+        headers.iter().map(|(n, v)| (*n, v.as_str())),
+        SignableBody::Bytes(&req.body),
+    )
+    .unwrap();
+    let (instructions, _) = sign(signable, &params).unwrap().into_parts();
+    instructions.apply_to_request_http1x(&mut request);
+    request
+}
+
+struct Reply {
+    status: u16,
+    headers: http::HeaderMap,
+    body: String,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The text of the first `<name>` element.
+    fn tag(&self, name: &str) -> &str {
+        let open = format!("<{name}>");
+        let start = self.body.find(&open).unwrap_or_else(|| panic!("no <{name}> in {}", self.body)) + open.len();
+        let end = self.body[start..].find(&format!("</{name}>")).unwrap() + start;
+        &self.body[start..end]
+    }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+}
+
+async fn send(addr: SocketAddr, request: http::Request<Vec<u8>>) -> Reply {
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.unwrap();
+    tokio::spawn(conn);
+    let (parts, body) = request.into_parts();
+    let response = sender.send_request(http::Request::from_parts(parts, Full::new(Bytes::from(body)))).await.unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    Reply { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+}
+
+async fn call(server: &Server, key: Option<Key<'_>>, service: &str, req: Req<'_>) -> Reply {
+    let time = server.clock.load(Ordering::SeqCst);
+    send(server.addr, signed(server.addr, key, service, &req, time)).await
+}
+
+fn form(body: &str) -> Req<'_> {
+    Req::new("POST", "/").header("content-type", "application/x-www-form-urlencoded; charset=utf-8").body(body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_get_put_and_list_are_decided() {
+    let server = start(None).await;
+    let r = call(&server, Some(ALICE), "s3", Req::new("GET", "/data/public/a.txt")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let j = r.json();
+    assert_eq!(j["allowed"], true);
+    assert_eq!(j["actions"], serde_json::json!(["s3:GetObject"]));
+    assert_eq!(j["resources"], serde_json::json!(["arn:aws:s3:::data/public/a.txt"]));
+    assert_eq!(j["principal"], "arn:aws:iam::111122223333:user/alice");
+
+    // Denied: S3's XML, AWS's message, and the encoded message in a header.
+    let r = call(&server, Some(ALICE), "s3", Req::new("GET", "/data/private/a.txt")).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert_eq!(r.header("content-type"), Some("application/xml"));
+    assert!(
+        r.body.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code>"),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        r.tag("Message"),
+        "User: arn:aws:iam::111122223333:user/alice is not authorized to perform: s3:GetObject on resource: &quot;arn:aws:s3:::data/private/a.txt&quot; because no identity-based policy allows the s3:GetObject action"
+    );
+    assert_eq!(r.tag("RequestId").len(), 36);
+    assert!(!r.tag("HostId").is_empty());
+    assert!(r.header(MESSAGE_HEADER).unwrap().starts_with("iamspect1."));
+    assert!(r.header("x-amz-request-id").is_some());
+
+    // An explicit deny names the policy type.
+    let r = call(&server, Some(ALICE), "s3", Req::new("GET", "/data/public/secret/k")).await;
+    assert_eq!(r.status, 403);
+    assert!(r.tag("Message").ends_with("with an explicit deny in an identity-based policy"), "{}", r.body);
+
+    // HeadObject is GetObject; virtual-hosted style names the bucket in the host.
+    let r = call(&server, Some(ALICE), "s3", Req::new("HEAD", "/data/public/a.txt")).await;
+    assert_eq!(r.status, 200);
+    let host = format!("data.s3.localhost.localstack.cloud:{}", server.addr.port());
+    let r = call(&server, Some(ALICE), "s3", Req::new("GET", "/public/b.txt").header("host", &host)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["resources"], serde_json::json!(["arn:aws:s3:::data/public/b.txt"]));
+
+    // PutObject.
+    let r = call(&server, Some(ALICE), "s3", Req::new("PUT", "/data/uploads/f.bin").body("hello")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = call(&server, Some(ALICE), "s3", Req::new("PUT", "/data/public/f.bin").body("hello")).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.tag("Message").contains("s3:PutObject"));
+
+    // ListBucket: s3:prefix from the query.
+    let r = call(&server, Some(ALICE), "s3", Req::new("GET", "/data?list-type=2&prefix=public%2F")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["actions"], serde_json::json!(["s3:ListBucket"]));
+    let r = call(&server, Some(ALICE), "s3", Req::new("GET", "/data?list-type=2&prefix=private%2F")).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    let r = call(&server, Some(ALICE), "s3", Req::new("GET", "/data?list-type=2")).await;
+    assert_eq!(r.status, 403, "no prefix: the condition's key is missing");
+
+    // bob has no policies.
+    let r = call(&server, Some(BOB), "s3", Req::new("GET", "/data/public/a.txt")).await;
+    assert_eq!(r.status, 403);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn query_and_json_requests() {
+    let server = start(None).await;
+    // SQS, Query protocol.
+    let queue = "QueueUrl=http%3A%2F%2F127.0.0.1%3A4566%2F111122223333%2Fjobs";
+    let r = call(&server, Some(ALICE), "sqs", form(&format!("Action=SendMessage&{queue}&MessageBody=hi"))).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["resources"], serde_json::json!(["arn:aws:sqs:us-east-1:111122223333:jobs"]));
+    let other = "QueueUrl=http%3A%2F%2F127.0.0.1%3A4566%2F111122223333%2Fother";
+    let r = call(&server, Some(ALICE), "sqs", form(&format!("Action=SendMessage&{other}&MessageBody=hi"))).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert_eq!(r.header("content-type"), Some("text/xml"));
+    assert!(r.body.starts_with("<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>"), "{}", r.body);
+    assert_eq!(
+        r.tag("Message"),
+        "User: arn:aws:iam::111122223333:user/alice is not authorized to perform: sqs:SendMessage on resource: arn:aws:sqs:us-east-1:111122223333:other because no identity-based policy allows the sqs:SendMessage action"
+    );
+    assert!(r.header(MESSAGE_HEADER).is_some());
+
+    // DynamoDB, JSON protocol: 400 AccessDeniedException.
+    let json = |target: &'static str, body: &'static str| {
+        Req::new("POST", "/")
+            .header("content-type", "application/x-amz-json-1.0")
+            .header("x-amz-target", target)
+            .body(body)
+    };
+    let r =
+        call(&server, Some(ALICE), "dynamodb", json("DynamoDB_20120810.GetItem", r#"{"TableName": "Orders"}"#)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["actions"], serde_json::json!(["dynamodb:GetItem"]));
+    let r =
+        call(&server, Some(ALICE), "dynamodb", json("DynamoDB_20120810.GetItem", r#"{"TableName": "Payroll"}"#)).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.header("content-type"), Some("application/x-amz-json-1.0"));
+    assert_eq!(r.header("x-amzn-errortype"), Some("AccessDeniedException"));
+    let j = r.json();
+    assert_eq!(j["__type"], "AccessDeniedException");
+    assert!(
+        j["message"]
+            .as_str()
+            .unwrap()
+            .contains("dynamodb:GetItem on resource: arn:aws:dynamodb:us-east-1:111122223333:table/Payroll")
+    );
+
+    // EC2: UnauthorizedOperation with the encoded message in the text.
+    let r = call(&server, Some(ALICE), "ec2", form("Action=DescribeInstances&Version=2016-11-15")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = call(&server, Some(BOB), "ec2", form("Action=DescribeInstances&Version=2016-11-15")).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.body.contains("<Response><Errors><Error><Code>UnauthorizedOperation</Code>"), "{}", r.body);
+    let message = r.tag("Message");
+    assert!(message.starts_with("You are not authorized to perform this operation. User: arn:aws:iam::111122223333:user/bob is not authorized to perform: ec2:DescribeInstances"), "{message}");
+    let token = message.split("Encoded authorization failure message: ").nth(1).unwrap();
+    assert_eq!(Some(token), r.header(MESSAGE_HEADER));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unmappable_requests_fail_closed() {
+    let server = start(None).await;
+    let json = |target: &'static str, body: &'static str| {
+        Req::new("POST", "/")
+            .header("content-type", "application/x-amz-json-1.1")
+            .header("x-amz-target", target)
+            .body(body)
+    };
+    // An operation the catalogue does not have.
+    let r = call(&server, Some(ALICE), "dynamodb", json("DynamoDB_20120810.Frobnicate", "{}")).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert_eq!(r.json()["__type"], "IamspectUnmappedOperation");
+    assert!(r.json()["message"].as_str().unwrap().contains("dynamodb:Frobnicate"));
+    // A resource the request does not name.
+    let r = call(&server, Some(ALICE), "kms", json("TrentService.Decrypt", r#"{"CiphertextBlob": "AAAA"}"#)).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert_eq!(r.json()["__type"], "IamspectUnknownResource");
+    assert!(r.json()["message"].as_str().unwrap().contains("KeyId"));
+    // An S3 subresource iamspect does not know.
+    let r = call(&server, Some(ALICE), "s3", Req::new("GET", "/data?frobnicate")).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert_eq!(r.tag("Code"), "IamspectUnmappedOperation");
+    // A REST service iamspect does not map.
+    let r = call(&server, Some(ALICE), "states", Req::new("GET", "/whatever")).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.body.contains("IamspectUnsupportedProtocol"), "{}", r.body);
+    // Unsigned, not S3.
+    let r = call(&server, None, "sqs", form("Action=SendMessage")).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert_eq!(r.tag("Code"), "MissingAuthenticationToken");
+    // Unknown key: the service's own authentication error.
+    let nobody = Key { id: "AKIANOBODYEXAMPLE001", secret: "x", token: None };
+    let r = call(&server, Some(nobody), "s3", Req::new("GET", "/data/public/a.txt")).await;
+    assert_eq!((r.status, r.tag("Code")), (403, "InvalidAccessKeyId"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_credentials_carry_their_policies_and_expire() {
+    let server = start(None).await;
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::data/public/*"}]}"#;
+    let body = format!(
+        "Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A111122223333%3Arole%2FReader&RoleSessionName=ci&DurationSeconds=900&Policy={}",
+        form_urlencoded::byte_serialize(policy.as_bytes()).collect::<String>()
+    );
+    let r = call(&server, Some(ALICE), "sts", form(&body)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (id, secret, token) =
+        (r.tag("AccessKeyId").to_string(), r.tag("SecretAccessKey").to_string(), r.tag("SessionToken").to_string());
+    let session = Key { id: &id, secret: &secret, token: Some(&token) };
+
+    // The role allows data/*, the session policy only data/public/*.
+    let r = call(&server, Some(session), "s3", Req::new("GET", "/data/public/a.txt")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["principal"], "arn:aws:sts::111122223333:assumed-role/Reader/ci");
+    let r = call(&server, Some(session), "s3", Req::new("GET", "/data/private/a.txt")).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert_eq!(
+        r.tag("Message"),
+        "User: arn:aws:sts::111122223333:assumed-role/Reader/ci is not authorized to perform: s3:GetObject on resource: &quot;arn:aws:s3:::data/private/a.txt&quot; because no session policy allows the s3:GetObject action"
+    );
+
+    // After the expiry: S3's ExpiredToken.
+    server.clock.store(T0 + 900, Ordering::SeqCst);
+    let r = call(&server, Some(session), "s3", Req::new("GET", "/data/public/a.txt")).await;
+    assert_eq!((r.status, r.tag("Code")), (400, "ExpiredToken"), "{}", r.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anonymous_s3_requests_meet_bucket_policies() {
+    let server = start(None).await;
+    let r = call(&server, None, "s3", Req::new("GET", "/public-site/index.html")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["principal"], "anonymous");
+    let r = call(&server, None, "s3", Req::new("GET", "/data/public/a.txt")).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.tag("Message").starts_with("User: anonymous is not authorized to perform: s3:GetObject"), "{}", r.body);
+
+    // `GET /` without a signature is the web page.
+    let r = call(&server, None, "s3", Req::new("GET", "/")).await;
+    assert_eq!((r.status, r.header("location")), (303, Some("/ui/")));
+    // The API keeps its routes.
+    let r = call(&server, None, "s3", Req::new("GET", "/healthz")).await;
+    assert_eq!(r.status, 200);
+    let r = call(&server, None, "s3", Req::new("GET", "/v1/nothing")).await;
+    assert_eq!(r.status, 404);
+}
+
+/// What the upstream saw.
+type Seen = Arc<Mutex<Vec<(String, String, http::HeaderMap, Vec<u8>)>>>;
+
+async fn upstream() -> (SocketAddr, Seen) {
+    let seen: Seen = Arc::default();
+    let record = Arc::clone(&seen);
+    let app = axum::Router::new().fallback(move |request: axum::extract::Request| {
+        let record = Arc::clone(&record);
+        async move {
+            let (parts, body) = request.into_parts();
+            let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap();
+            record.lock().unwrap().push((
+                parts.method.to_string(),
+                parts.uri.to_string(),
+                parts.headers.clone(),
+                bytes.to_vec(),
+            ));
+            (http::StatusCode::CREATED, [("x-upstream", "emulator"), ("etag", "\"abc\"")], "stored")
+        }
+    });
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (addr, seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn allowed_requests_reach_the_upstream_unchanged() {
+    let (up, seen) = upstream().await;
+    let server = start(Some(Upstream::parse(&format!("http://{up}")).unwrap())).await;
+    let req = Req::new("PUT", "/data/uploads/a%20b.bin?x-id=PutObject")
+        .header("content-type", "application/octet-stream")
+        .header("x-amz-meta-colour", "blue")
+        .body("payload bytes");
+    let request = signed(server.addr, Some(ALICE), "s3", &req, T0);
+    let sent_headers = request.headers().clone();
+    let r = send(server.addr, request).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body, "stored");
+    assert_eq!(r.header("x-upstream"), Some("emulator"));
+    assert_eq!(r.header("etag"), Some("\"abc\""));
+    {
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 1);
+        let (method, uri, headers, body) = &seen[0];
+        assert_eq!((method.as_str(), uri.as_str()), ("PUT", "/data/uploads/a%20b.bin?x-id=PutObject"));
+        assert_eq!(body, b"payload bytes");
+        for name in ["authorization", "x-amz-date", "x-amz-content-sha256", "x-amz-meta-colour", "host", "content-type"]
+        {
+            assert_eq!(headers.get(name), sent_headers.get(name), "{name}");
+        }
+    }
+    // Denied requests never reach it.
+    let r = call(&server, Some(ALICE), "s3", Req::new("PUT", "/data/private/x").body("nope")).await;
+    assert_eq!(r.status, 403);
+    let r = call(&server, Some(BOB), "sqs", form("Action=ListQueues")).await;
+    assert_eq!(r.status, 403);
+    assert_eq!(seen.lock().unwrap().len(), 1);
+    // STS stays with iamspect.
+    let r = call(&server, Some(ALICE), "sts", form("Action=GetCallerIdentity&Version=2011-06-15")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.tag("Arn"), "arn:aws:iam::111122223333:user/alice");
+    assert_eq!(seen.lock().unwrap().len(), 1);
+}
+
+#[test]
+fn upstreams_must_be_loopback() {
+    assert!(Upstream::parse("http://127.0.0.1:4566").is_ok());
+    assert!(Upstream::parse("http://localhost:4566/").is_ok());
+    assert!(Upstream::parse("http://[::1]:4566").is_ok());
+    for bad in [
+        "http://10.0.0.1:4566",
+        "https://127.0.0.1:4566",
+        "http://example.com:80",
+        "http://127.0.0.1",
+        "http://127.0.0.1:1/path",
+    ] {
+        let e = Upstream::parse(bad).unwrap_err();
+        assert!(e.contains("loopback") || e.contains("must"), "{bad}: {e}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sts_decodes_the_encoded_message() {
+    let server = start(None).await;
+    let r = call(&server, Some(BOB), "s3", Req::new("GET", "/data/public/a.txt")).await;
+    assert_eq!(r.status, 403);
+    let token = r.header(MESSAGE_HEADER).unwrap().to_string();
+    let body = format!("Action=DecodeAuthorizationMessage&Version=2011-06-15&EncodedMessage={token}");
+    let r = call(&server, Some(ALICE), "sts", form(&body)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        r.body.starts_with("<DecodeAuthorizationMessageResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">")
+    );
+    let decoded = r
+        .tag("DecodedMessage")
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&apos;", "'");
+    let d = iamspect_explain::decoded::parse_decoded(&decoded).unwrap();
+    assert!(!d.allowed && !d.explicit_deny);
+    assert_eq!(d.principal_arn, "arn:aws:iam::111122223333:user/bob");
+    assert_eq!(d.action, "s3:GetObject");
+    assert_eq!(d.resource, "arn:aws:s3:::data/public/a.txt");
+    assert_eq!(d.context_value("aws:SecureTransport"), Some(&["false".to_string()][..]));
+    assert_eq!(d.context_value("aws:SourceIp"), Some(&["127.0.0.1".to_string()][..]));
+    // bob may not decode; a damaged token is refused.
+    let r = call(&server, Some(BOB), "sts", form(&body)).await;
+    assert_eq!((r.status, r.tag("Code")), (403, "AccessDenied"));
+    let r =
+        call(&server, Some(ALICE), "sts", form("Action=DecodeAuthorizationMessage&EncodedMessage=iamspect1.%21%21"))
+            .await;
+    assert_eq!((r.status, r.tag("Code")), (400, "InvalidAuthorizationMessageException"));
+}
