@@ -111,6 +111,18 @@ impl<'a> Req<'a> {
 /// Signs `req` for `service` in us-east-1 at `time` (S3 with S3's signing settings) and turns it
 /// into an HTTP request for `addr`.
 fn signed(addr: SocketAddr, key: Option<Key<'_>>, service: &str, req: &Req<'_>, time: i64) -> http::Request<Vec<u8>> {
+    signed_with(addr, key, service, req, time, false)
+}
+
+/// [`signed`], or a presigned URL (`presign`).
+fn signed_with(
+    addr: SocketAddr,
+    key: Option<Key<'_>>,
+    service: &str,
+    req: &Req<'_>,
+    time: i64,
+    presign: bool,
+) -> http::Request<Vec<u8>> {
     let host = req.headers.iter().find(|(n, _)| *n == "host").map_or_else(|| addr.to_string(), |(_, v)| v.clone());
     let url = format!("http://{host}{}", req.target);
     let mut headers: Vec<(&str, String)> = req.headers.iter().filter(|(n, _)| *n != "host").cloned().collect();
@@ -127,6 +139,11 @@ fn signed(addr: SocketAddr, key: Option<Key<'_>>, service: &str, req: &Req<'_>, 
         settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
         settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
     }
+    if presign {
+        settings.signature_location = aws_sigv4::http_request::SignatureLocation::QueryParams;
+        settings.expires_in = Some(Duration::from_secs(300));
+        settings.payload_checksum_kind = PayloadChecksumKind::NoHeader;
+    }
     let identity = Credentials::new(key.id, key.secret, key.token.map(str::to_owned), None, "test").into();
     let params = v4::SigningParams::builder()
         .identity(&identity)
@@ -141,7 +158,7 @@ fn signed(addr: SocketAddr, key: Option<Key<'_>>, service: &str, req: &Req<'_>, 
         req.method,
         &url,
         headers.iter().map(|(n, v)| (*n, v.as_str())),
-        SignableBody::Bytes(&req.body),
+        if presign { SignableBody::UnsignedPayload } else { SignableBody::Bytes(&req.body) },
     )
     .unwrap();
     let (instructions, _) = sign(signable, &params).unwrap().into_parts();
@@ -255,6 +272,16 @@ async fn s3_get_put_and_list_are_decided() {
     // bob has no policies.
     let r = call(&server, Some(BOB), "s3", Req::new("GET", "/data/public/a.txt")).await;
     assert_eq!(r.status, 403);
+
+    // A presigned URL.
+    let url = signed_with(server.addr, Some(ALICE), "s3", &Req::new("GET", "/data/public/a.txt"), T0, true);
+    assert!(url.uri().query().unwrap().contains("X-Amz-Signature="), "{}", url.uri());
+    assert!(url.headers().get("authorization").is_none());
+    let r = send(server.addr, url).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["actions"], serde_json::json!(["s3:GetObject"]));
+    let url = signed_with(server.addr, Some(ALICE), "s3", &Req::new("GET", "/data/private/a.txt"), T0, true);
+    assert_eq!(send(server.addr, url).await.status, 403);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -464,6 +491,16 @@ async fn allowed_requests_reach_the_upstream_unchanged() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.tag("Arn"), "arn:aws:iam::111122223333:user/alice");
     assert_eq!(seen.lock().unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_upstream_is_a_502() {
+    // A port that was free a moment ago.
+    let port = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap().port();
+    let server = start(Some(Upstream::parse(&format!("http://127.0.0.1:{port}")).unwrap())).await;
+    let r = call(&server, Some(ALICE), "s3", Req::new("GET", "/data/public/a.txt")).await;
+    assert_eq!(r.status, 502, "{}", r.body);
+    assert_eq!(r.json()["__type"], "IamspectUpstreamUnavailable");
 }
 
 #[test]

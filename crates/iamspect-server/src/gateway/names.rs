@@ -68,3 +68,66 @@ mod tests {
         assert!(!takes_no_resource("sqs:SendMessage"));
     }
 }
+
+/// How the operations of AWS's service reference map by name (run with `--nocapture` to see the
+/// numbers; the corpus is read in place and skipped when absent).
+#[cfg(test)]
+mod coverage {
+    use std::path::Path;
+
+    use serde_json::Value;
+
+    /// The services whose resources the gateway derives (S3 has its own REST table).
+    const SERVICES: &[&str] =
+        &["sqs", "sns", "dynamodb", "kms", "secretsmanager", "iam", "logs", "lambda", "ec2", "sts", "s3"];
+
+    #[test]
+    fn service_reference_operations_map_by_name() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/corpora/service-reference/aws-servicereference-v1.4-mirror-2026-02-13");
+        if !dir.is_dir() {
+            eprintln!("skipped: {} is absent", dir.display());
+            return;
+        }
+        let (mut all, mut by_name, mut agree) = (0usize, 0usize, 0usize);
+        for service in SERVICES {
+            let text = std::fs::read_to_string(dir.join(format!("{service}.json"))).unwrap();
+            let v: Value = serde_json::from_str(&text).unwrap();
+            let ops = v["Operations"].as_array().cloned().unwrap_or_default();
+            let (mut n, mut named, mut listed, mut mismatches) = (0, 0, 0, Vec::new());
+            for op in &ops {
+                let name = op["Name"].as_str().unwrap_or_default();
+                n += 1;
+                let Some(action) = super::action(service, name) else { continue };
+                named += 1;
+                let authorized: Vec<String> = op["AuthorizedActions"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .map(|x| {
+                                format!("{}:{}", x["Service"].as_str().unwrap_or(""), x["Name"].as_str().unwrap_or(""))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if authorized.iter().any(|a| a.eq_ignore_ascii_case(&action)) {
+                    listed += 1;
+                } else {
+                    mismatches.push(format!("{name}->{authorized:?}"));
+                }
+            }
+            eprintln!(
+                "{service}: {n} operations, {named} map by name to a catalogue action, {listed} of them listed by the service reference; not listed: {mismatches:?}"
+            );
+            all += n;
+            by_name += named;
+            agree += listed;
+        }
+        eprintln!("total: {all} operations, {by_name} map by name, {agree} agree with the service reference");
+        assert!(all > 1000, "{all}");
+        // Pinned by the 2026-02-13 mirror: most operations map by name, and the by-name action
+        // is the one the service reference authorizes.
+        assert!(by_name * 100 >= all * 90, "{by_name}/{all}");
+        assert!(agree * 100 >= by_name * 95, "{agree}/{by_name}");
+    }
+}
