@@ -8,13 +8,23 @@
 //! | `POST /v1/reload` | none | reads the account data again and swaps it in |
 //! | `GET /healthz` | none | `{status, version, accountData}` |
 //! | `GET /openapi.json` | none | the OpenAPI 3 document |
-//! | `POST /`, `GET /` | AWS STS in the Query protocol, SigV4-signed: `GetCallerIdentity`, `AssumeRole`, `GetSessionToken` | STS's XML (errors as AWS's Query XML); see [`sts`] |
+//! | `POST /`, `GET /` | AWS STS in the Query protocol, SigV4-signed: `GetCallerIdentity`, `AssumeRole`, `GetSessionToken`, `DecodeAuthorizationMessage` | STS's XML (errors as AWS's Query XML); see [`sts`]. `GET /` unsigned without `Action=`: 303 to `/ui/` |
+//! | any other path (and `/` for other services), with `--gateway` | any SigV4-signed AWS request, or an unsigned S3 request | the service's AccessDenied shape, or the request forwarded unchanged to the loopback upstream; see [`gateway`] |
 //!
 //! Every error is `{"code", "message"}` with a 4xx or 5xx status: malformed JSON 400, a case that
 //! cannot be decided 400 (`MalformedPolicyDocument`, ...), a body over the limit (1 MiB by
 //! default) 413, unknown routes 404, a request over the timeout 408. The server reads no file a
-//! client names: policy paths in a case are refused. It authenticates no one: it binds
+//! client names: policy paths in a case are refused. The JSON API authenticates no one: it binds
 //! `127.0.0.1` unless told otherwise.
+//!
+//! In gateway mode ([`Config::gateway`], `iamspect serve --gateway`) the server also stands in
+//! front of AWS calls: a request signed for any service but STS (or an unsigned S3 request) that
+//! is not for the API is authenticated with [`iamspect_auth`] against the same credential store
+//! as STS, mapped to its IAM actions and resources ([`gateway`]: S3 REST, Query, JSON, Lambda),
+//! decided against the account data with the session's policies, and either refused in the
+//! service's own error shape (with an encoded authorization message, see
+//! [`iamspect_explain::encoded`]) or forwarded to a loopback upstream with method, path, query,
+//! headers and body unchanged.
 //!
 //! Build the router with [`app`] (tests call it with `tower::ServiceExt::oneshot`), serve it on a
 //! listener with [`serve`], or do everything the command does with [`run`].

@@ -4,10 +4,10 @@
 //! account data, and answered with the service's own AccessDenied shape or, when allowed, passed to
 //! a loopback upstream (an emulator) unchanged.
 //!
-//! One module per concern: [`scope`] reads the claimed credential scope, [`names`] maps signing
-//! names and operations to IAM names, [`s3`] is S3's REST table, [`resource`] derives the resources
-//! of Query and JSON requests, [`context`] builds the request context, [`respond`] writes the
-//! answers in each protocol's shape, [`proxy`] forwards allowed requests.
+//! One module per concern: `scope` reads the claimed credential scope, `names` maps signing
+//! names and operations to IAM names, `s3` is S3's REST table, `resource` derives the resources
+//! of Query and JSON requests, `context` builds the request context, `respond` writes the
+//! answers in each protocol's shape, `proxy` forwards allowed requests.
 
 pub(crate) mod context;
 pub(crate) mod names;
