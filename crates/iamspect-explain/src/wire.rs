@@ -3,7 +3,7 @@
 //! (`iamspect explain --format json`). This module is the schema; see `docs/output-format.md`.
 
 use iamspect_core::{
-    Decision, Effect, Layer, LayerVerdict, PolicyType, PrincipalKind, Request, Response, StatementOutcome,
+    Decision, Effect, Layer, LayerVerdict, Policy, PolicyType, PrincipalKind, Request, Response, StatementOutcome,
     StatementTrace,
 };
 use serde_json::{Value, json};
@@ -98,6 +98,7 @@ pub fn trace(req: &Request, res: &Response) -> Value {
                                 })),
                                 "start": {"line": start.line, "column": start.column},
                                 "end": {"line": end.line, "column": end.column},
+                                "parts": parts(&p.policy, s),
                             })
                         })
                         .collect();
@@ -116,6 +117,62 @@ pub fn trace(req: &Request, res: &Response) -> Value {
         "layers": layers,
         "missingContextKeys": res.trace.missing_context_keys,
     })
+}
+
+/// The elements of a traced statement in the order the engine checks them (`Action`,
+/// `Resource`, `Principal`, then each condition), each with its position and what it did:
+/// `matched` (it did not stop the statement), `failed` (it stopped it), `unreadable` (a condition
+/// whose request value the operator cannot read, decision D8) or `unchecked` (an earlier element
+/// stopped the statement first).
+pub fn parts(policy: &Policy, trace: &StatementTrace) -> Value {
+    let Some(stmt) = policy.statements().iter().find(|s| s.index() == trace.index) else {
+        return json!([]);
+    };
+    // How far evaluation got: elements before `stop` matched, `stop` failed, after it unchecked.
+    let (stop, unreadable) = match trace.outcome {
+        StatementOutcome::ActionNotMatched => (0, None),
+        StatementOutcome::ResourceNotMatched => (1, None),
+        StatementOutcome::PrincipalNotMatched => (2, None),
+        StatementOutcome::ConditionFailed(i) => (3 + i, None),
+        StatementOutcome::ConditionTypeError(i) => (usize::MAX, Some(i)),
+        StatementOutcome::Matched(_) => (usize::MAX, None),
+    };
+    let status = |step: usize| match step.cmp(&stop) {
+        std::cmp::Ordering::Less => "matched",
+        std::cmp::Ordering::Equal => "failed",
+        std::cmp::Ordering::Greater => "unchecked",
+    };
+    let at = |span: iamspect_core::Span| {
+        let (start, end) = (policy.position(span.start), policy.position(span.end));
+        (json!({"line": start.line, "column": start.column}), json!({"line": end.line, "column": end.column}))
+    };
+    let mut out = Vec::new();
+    let (not, span, _) = stmt.action_entries();
+    let (start, end) = at(span);
+    out.push(
+        json!({"element": if not { "NotAction" } else { "Action" }, "status": status(0), "start": start, "end": end}),
+    );
+    if let Some((not, span, _)) = stmt.resource_entries() {
+        let (start, end) = at(span);
+        out.push(json!({"element": if not { "NotResource" } else { "Resource" }, "status": status(1), "start": start, "end": end}));
+    }
+    if let Some((not, span)) = stmt.principal_element() {
+        let (start, end) = at(span);
+        out.push(json!({"element": if not { "NotPrincipal" } else { "Principal" }, "status": status(2), "start": start, "end": end}));
+    }
+    for (i, c) in stmt.conditions().iter().enumerate() {
+        let (start, end) = at(c.spans().2);
+        let st = if unreadable == Some(i) { "unreadable" } else { status(3 + i) };
+        out.push(json!({
+            "element": "Condition",
+            "operator": c.operator().to_string(),
+            "key": c.key(),
+            "status": st,
+            "start": start,
+            "end": end,
+        }));
+    }
+    json!(out)
 }
 
 /// AWS's `SourcePolicyType` for a statement's policy; types AWS's enum lacks are `none` (the

@@ -35,6 +35,7 @@ pub mod gateway;
 mod routes;
 pub mod state;
 pub mod sts;
+pub mod ui;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -68,6 +69,7 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(routes::health::healthz))
         .route("/openapi.json", get(routes::health::openapi))
         .route("/", any(routes::gateway::root))
+        .merge(ui::routes())
         .fallback(routes::gateway::fallback)
         .method_not_allowed_fallback(routes::health::method_not_allowed)
         .layer(

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# End-to-end tests of the web page: builds iamspect (unless IAMSPECT_BIN names a binary), starts
+# `iamspect serve` on a free loopback port, waits for /healthz, runs web/e2e's tests in Debian's
+# headless Chromium with Node's test runner, and always stops the server. Screenshots go to
+# target/e2e-artifacts/. Needs /usr/bin/chromium (or CHROMIUM=...) and `npm ci` in web/e2e.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+bin=${IAMSPECT_BIN:-}
+if [ -z "$bin" ]; then
+  cargo build -p iamspect --locked
+  bin="$root/target/debug/iamspect"
+fi
+[ -x "$bin" ] || { echo "e2e: no iamspect binary at $bin" >&2; exit 2; }
+[ -d web/e2e/node_modules/playwright-core ] || { echo "e2e: run 'npm ci' in web/e2e first" >&2; exit 2; }
+chromium=${CHROMIUM:-/usr/bin/chromium}
+[ -x "$chromium" ] || { echo "e2e: no Chromium at $chromium (apt-get install chromium)" >&2; exit 2; }
+
+artifacts="$root/target/e2e-artifacts"
+mkdir -p "$artifacts"
+rm -f "$artifacts"/*.png
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()' 2>/dev/null || echo $((20000 + RANDOM % 20000)))
+url="http://127.0.0.1:$port"
+log="$artifacts/server.log"
+
+"$bin" serve --bind "127.0.0.1:$port" >"$log" 2>&1 &
+server=$!
+stop() {
+  if kill -0 "$server" 2>/dev/null; then
+    kill "$server" 2>/dev/null || true
+    wait "$server" 2>/dev/null || true
+  fi
+}
+trap stop EXIT INT TERM
+
+ready=0
+for _ in $(seq 1 100); do
+  if curl -fsS "$url/healthz" >/dev/null 2>&1; then
+    ready=1
+    break
+  fi
+  kill -0 "$server" 2>/dev/null || break
+  sleep 0.1
+done
+if [ "$ready" != 1 ]; then
+  echo "e2e: the server did not become healthy at $url; its log:" >&2
+  cat "$log" >&2
+  exit 1
+fi
+echo "e2e: iamspect serve at $url (pid $server)"
+
+status=0
+(cd web/e2e && IAMSPECT_URL="$url" CHROMIUM="$chromium" E2E_ARTIFACTS="$artifacts" node --test --test-concurrency=1 tests/) || status=$?
+echo "e2e: screenshots in $artifacts"
+exit "$status"

@@ -1,0 +1,224 @@
+// The page in real headless Chromium against a running `iamspect serve` (scripts/e2e.sh starts it).
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, open, shot, BASE } from './browser.js';
+
+let b;
+before(async () => {
+  b = await launch();
+});
+after(async () => {
+  await b.close();
+});
+
+/** Opens an example case from the Examples menu, as a person would, and waits for its result. */
+async function openExample(page, name, index) {
+  const count = Number((await page.getAttribute('body', 'data-evaluations')) || 0);
+  await page.click('#examples-menu > summary');
+  await page.click(`[data-example="${name}/${index}"]`);
+  await page.waitForFunction(
+    ([n, i, c]) => location.hash === `#example=${n}/${i}` && Number(document.body.dataset.evaluations || 0) > c,
+    [name, index, count],
+  );
+}
+
+async function decision(page) {
+  return page.getAttribute('.verdict-card', 'data-decision');
+}
+
+async function node(page, id) {
+  return page.$eval(`[data-node="${id}"]`, (n) => ({
+    onPath: n.dataset.onPath === 'true',
+    deciding: n.dataset.deciding === 'true',
+    greyed: n.classList.contains('greyed'),
+    reached: n.classList.contains('reached'),
+  }));
+}
+
+test('the page loads from the server with a strict CSP and asks nothing of the internet', async () => {
+  const res = await fetch(`${BASE}/ui/`);
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-security-policy'), /default-src 'none'/);
+  const { page, problems, context } = await open(b.browser);
+  assert.equal(await page.title(), 'iamspect · how AWS decides a request');
+  // The first example is opened and decided at once.
+  assert.equal(await decision(page), 'explicitDeny');
+  await shot(page, '01-loaded');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('an explicitly denied request: the bucket policy denies; the path goes from the deny check to Explicit deny', async () => {
+  const { page, problems, context } = await open(b.browser);
+  await openExample(page, 'prod-backups', 0);
+  assert.equal(await decision(page), 'explicitDeny');
+  assert.match(await page.textContent('[data-testid="aws-message"]'), /with an explicit deny in a resource-based policy/);
+  assert.match(await page.textContent('.verdict-card'), /the resource-based policy/);
+  for (const id of ['authn', 'authz', 'deny']) assert.ok((await node(page, id)).onPath, id);
+  assert.ok((await node(page, 'deny')).deciding);
+  assert.ok((await node(page, 'layer:resource')).deciding);
+  assert.ok((await node(page, 'end:explicitDeny')).reached);
+  assert.ok(!(await node(page, 'end:allowed')).reached);
+  assert.ok(!(await node(page, 'layer:identity')).onPath, 'an explicit deny ends the evaluation');
+  await shot(page, '02-explicit-deny');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('an allowed request: the path runs through every applicable box to Allowed', async () => {
+  const { page, problems, context } = await open(b.browser);
+  await openExample(page, 'prod-backups', 2);
+  assert.equal(await decision(page), 'allowed');
+  for (const id of ['authn', 'authz', 'deny', 'layer:scp[0]', 'layer:scp[3]', 'layer:resource', 'layer:identity']) {
+    assert.ok((await node(page, id)).onPath, id);
+  }
+  assert.ok((await node(page, 'layer:identity')).deciding, 'the identity policy grants');
+  assert.ok((await node(page, 'layer:permissionsBoundary')).greyed, 'no boundary: greyed');
+  assert.ok((await node(page, 'end:allowed')).reached);
+  assert.equal(await page.$('[data-testid="aws-message"]'), null, 'no AccessDenied message for an allowed request');
+  await shot(page, '03-allowed');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('an implicitly denied request: the permissions boundary has no Allow and decides', async () => {
+  const { page, problems, context } = await open(b.browser);
+  await openExample(page, 'boundary', 0);
+  assert.equal(await decision(page), 'implicitDeny');
+  const pb = await node(page, 'layer:permissionsBoundary');
+  assert.ok(pb.onPath && pb.deciding);
+  assert.ok((await node(page, 'layer:identity')).onPath);
+  assert.ok(!(await node(page, 'deny')).deciding);
+  assert.ok((await node(page, 'end:implicitDeny')).reached);
+  assert.match(await page.textContent('[data-testid="aws-message"]'), /no permissions boundary allows/);
+  await shot(page, '04-implicit-deny');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('clicking a box shows its statements, the failed condition highlighted in the policy text', async () => {
+  const { page, problems, context } = await open(b.browser);
+  // BackupAdmin is the exception of the deny's ArnNotEquals condition: the condition is false.
+  await openExample(page, 'prod-backups', 5);
+  await page.click('[data-node="layer:resource"]');
+  await page.waitForSelector('#details .policy-block');
+  assert.equal(await page.textContent('#details-h'), 'Resource-based policy');
+  const details = await page.textContent('#details');
+  assert.match(details, /DenyDeletingBackups/);
+  assert.match(details, /condition ArnNotEquals aws:PrincipalArn .* is false/);
+  // The statement and its failed part are marked in the text.
+  const failed = await page.$$eval('#details .mk-part-fail', (els) => els.map((e) => e.textContent).join(''));
+  assert.match(failed, /aws:PrincipalArn/);
+  assert.ok(await page.$('#details .mk-stmt-skip'));
+  assert.ok(await page.$('#details .mk-part-ok'), 'Action and Resource matched');
+  await shot(page, '05-box-details');
+  // The deciding box of an explicit deny shows the Deny statement that applied.
+  await openExample(page, 'prod-backups', 0);
+  await page.click('[data-node="layer:resource"]');
+  await page.waitForSelector('#details .mk-stmt-deny');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('applying the proved fix puts policyAfter in the panel and the request becomes allowed', async () => {
+  const { page, problems, context } = await open(b.browser);
+  await openExample(page, 'prod-backups', 0);
+  assert.equal(await decision(page), 'explicitDeny');
+  await page.click('[data-testid="apply-fix-0"]');
+  await page.waitForFunction(() => document.querySelector('.verdict-card')?.dataset.decision === 'allowed');
+  const text = await page.inputValue('[data-panel="resourcePolicy"] textarea');
+  assert.match(text, /arn:aws:iam::222222222222:role\/Developer/);
+  assert.ok((await node(page, 'end:allowed')).reached);
+  await shot(page, '06-fix-applied');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('malformed JSON in a panel shows a located message in that panel and the page stays', async () => {
+  const { page, problems, context } = await open(b.browser);
+  await openExample(page, 'prod-backups', 0);
+  const area = '[data-panel="identityPolicies[0]"] textarea';
+  await page.fill(area, '{\n  "Version": "2012-10-17",\n  "Statement": [\n    {"Effect": "Allow" "Action": "s3:*", "Resource": "*"}\n  ]\n}');
+  const msg = await page.waitForSelector('[data-panel="identityPolicies[0]"] .msg-error');
+  assert.match(await msg.textContent(), /line 4, column 24: .*expected `,` or `}`/);
+  assert.ok(await page.$('[data-panel="identityPolicies[0]"] .ed-ln-error'), 'a gutter marker on the line');
+  await page.click('#evaluate');
+  await page.waitForSelector('[data-testid="result-error"]');
+  assert.match(await page.textContent('[data-testid="result-error"]'), /Not evaluated.*Identity-based policy 1/);
+  // The rest of the page is still there: the last result, the flow and the other panels.
+  assert.equal(await decision(page), 'explicitDeny');
+  assert.ok(await page.$('svg.flow [data-node="deny"]'));
+  assert.ok(await page.$('[data-panel="resourcePolicy"] textarea'));
+  // A grammar error the server finds (not JSON's) is located too, in the same panel.
+  await page.fill(area, '{\n  "Version": "2012-10-17",\n  "Statement": [\n    {"Effect": "Allw", "Action": "s3:*", "Resource": "*"}\n  ]\n}');
+  await page.click('#evaluate');
+  await page.waitForSelector('[data-testid="result-error"]');
+  const located = await page.waitForSelector('[data-panel="identityPolicies[0]"] .msg-error');
+  assert.match(await located.textContent(), /line 4/);
+  // Malformed context is located in the context editor.
+  await page.fill('#context-editor textarea', '{"aws:RequestedRegion": }');
+  await page.waitForSelector('#context-editor .ed-messages .msg-error');
+  assert.match(await page.textContent('#context-editor .ed-messages .msg-error'), /line 1, column 25/);
+  await shot(page, '07-malformed');
+  // The server's 400 for the policy it rejects is expected; nothing else may go wrong.
+  assert.deepEqual(problems.filter((p) => !/status of 400/.test(p)), []);
+  await context.close();
+});
+
+test('a phone-sized viewport: everything fits the width and the decision is shown', async () => {
+  const { page, problems, context } = await open(b.browser, '/ui/#example=region-lock/0', { viewport: { width: 375, height: 800 } });
+  assert.equal(await decision(page), 'explicitDeny');
+  assert.ok((await node(page, 'layer:scp[1]')).deciding);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px`);
+  const svgWidth = await page.$eval('svg.flow', (s) => s.getBoundingClientRect().width);
+  assert.ok(svgWidth <= 375, `the flow is ${svgWidth}px wide`);
+  await shot(page, '08-narrow');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('keyboard only: edit the action, evaluate with Ctrl+Enter, open a box with Enter', async () => {
+  const { page, problems, context } = await open(b.browser, '/ui/#example=prod-backups/0');
+  // Tab from the top of the page to the Action field.
+  let guard = 0;
+  while ((await page.evaluate(() => document.activeElement && document.activeElement.id)) !== 'f-action') {
+    await page.keyboard.press('Tab');
+    assert.ok(++guard < 40, 'the Action field is reachable with Tab');
+  }
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type('s3:GetObject');
+  await page.keyboard.press('Control+Enter');
+  await page.waitForFunction(() => document.querySelector('.verdict-card')?.dataset.decision === 'allowed');
+  // Tab on to the flow's boxes and open one with Enter.
+  guard = 0;
+  while ((await page.evaluate(() => document.activeElement && document.activeElement.dataset && document.activeElement.dataset.node)) !== 'layer:identity') {
+    await page.keyboard.press('Tab');
+    assert.ok(++guard < 400, 'the identity box is reachable with Tab');
+  }
+  const outline = await page.evaluate(() => getComputedStyle(document.activeElement.querySelector('.box')).strokeWidth);
+  assert.ok(parseFloat(outline) >= 3, `a visible focus ring (stroke ${outline})`);
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.querySelector('#details-h')?.textContent === 'Identity-based policies');
+  await shot(page, '09-keyboard');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('every example case decides as its file expects, through the page', async () => {
+  const { page, problems, context } = await open(b.browser);
+  const list = await (await fetch(`${BASE}/ui/examples`)).json();
+  let n = 0;
+  for (const ex of list.examples) {
+    for (const c of ex.cases) {
+      await openExample(page, ex.name, c.index);
+      assert.equal(await decision(page), c.expect.decision, `${ex.name} case ${c.index}`);
+      assert.ok((await node(page, `end:${c.expect.decision}`)).reached, `${ex.name} case ${c.index}: the lit end`);
+      n++;
+    }
+  }
+  assert.ok(n >= 31, `${n} cases`);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
