@@ -21,7 +21,8 @@ artifacts="$root/target/e2e-artifacts"
 mkdir -p "$artifacts"
 rm -f "$artifacts"/*.png
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()' 2>/dev/null || echo $((20000 + RANDOM % 20000)))
+# A free loopback port, and the health check, with Node (needed for the tests anyway).
+port=$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 url="http://127.0.0.1:$port"
 log="$artifacts/server.log"
 
@@ -37,7 +38,7 @@ trap stop EXIT INT TERM
 
 ready=0
 for _ in $(seq 1 100); do
-  if curl -fsS "$url/healthz" >/dev/null 2>&1; then
+  if node -e 'fetch(process.argv[1]).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))' "$url/healthz"; then
     ready=1
     break
   fi
