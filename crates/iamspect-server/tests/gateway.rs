@@ -418,6 +418,15 @@ async fn anonymous_s3_requests_meet_bucket_policies() {
     assert_eq!(r.status, 403, "{}", r.body);
     assert!(r.tag("Message").starts_with("User: anonymous is not authorized to perform: s3:GetObject"), "{}", r.body);
 
+    // A bucket whose name starts with `ui` is still a bucket; a virtual-hosted bucket at `/` too.
+    let r = call(&server, None, "s3", Req::new("GET", "/uizard/a")).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.tag("Message").contains("arn:aws:s3:::uizard/a"), "{}", r.body);
+    let host = format!("public-site.s3.localhost:{}", server.addr.port());
+    let r = call(&server, None, "s3", Req::new("GET", "/").header("host", &host)).await;
+    assert_eq!(r.status, 403, "anonymous ListBucket: {}", r.body);
+    assert!(r.tag("Message").contains("s3:ListBucket"), "{}", r.body);
+
     // `GET /` without a signature is the web page.
     let r = call(&server, None, "s3", Req::new("GET", "/")).await;
     assert_eq!((r.status, r.header("location")), (303, Some("/ui/")));

@@ -21,7 +21,8 @@ fn is_api_path(path: &str) -> bool {
         || path == "/v1"
         || path == "/healthz"
         || path == "/openapi.json"
-        || path.starts_with("/ui")
+        || path == "/ui"
+        || path.starts_with("/ui/")
 }
 
 async fn read_body(state: &AppState, body: axum::body::Body) -> Result<Bytes, (StatusCode, String)> {
@@ -39,21 +40,25 @@ async fn read_body(state: &AppState, body: axum::body::Body) -> Result<Bytes, (S
 /// `GET /` and `POST /` (and any other method on `/`).
 pub(crate) async fn root(State(state): State<AppState>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
-    let (claimed, action_in_query, target) = {
+    let (claimed, action_in_query, target, virtual_host) = {
         let peek = HttpRequestParts::from_http(&parts, b"");
         let action = peek.query_params().iter().any(|(k, _)| k == "Action");
-        (gateway::scope::claimed(&peek), action, peek.header_str("x-amz-target").is_some())
+        // `bucket.s3.<anything>`: an S3 request for the bucket, not the web page.
+        let virtual_host = !gateway::s3::bucket_and_key(peek.header_str("host"), "/").0.is_empty();
+        (gateway::scope::claimed(&peek), action, peek.header_str("x-amz-target").is_some(), virtual_host)
     };
-    if !claimed.signed && parts.method == Method::GET && !action_in_query {
+    let gateway_on = state.gateway().is_some();
+    let anonymous_bucket = gateway_on && virtual_host;
+    if !claimed.signed && parts.method == Method::GET && !action_in_query && !anonymous_bucket {
         let mut response = StatusCode::SEE_OTHER.into_response();
         response.headers_mut().insert(header::LOCATION, HeaderValue::from_static("/ui/"));
         return response;
     }
-    let to_gateway = state.gateway().is_some()
+    let to_gateway = gateway_on
         && if claimed.signed {
             claimed.service.as_deref().is_some_and(|s| !s.eq_ignore_ascii_case("sts"))
         } else {
-            target
+            target || (virtual_host && !action_in_query)
         };
     let body = read_body(&state, body).await;
     if to_gateway {
