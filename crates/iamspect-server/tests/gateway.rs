@@ -409,6 +409,50 @@ async fn session_credentials_carry_their_policies_and_expire() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn principal_tags_session_tags_and_mfa_reach_the_context() {
+    let server = start(None).await;
+    // alice's own tag (team=blue) in a policy variable.
+    let r = call(&server, Some(ALICE), "s3", Req::new("GET", "/data/teams/blue/plan.txt")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = call(&server, Some(ALICE), "s3", Req::new("GET", "/data/teams/red/plan.txt")).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+
+    // Session tags: the role allows writes under projects/ to sessions tagged project=apollo.
+    let assume = |tag: &str| {
+        format!(
+            "Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A111122223333%3Arole%2FReader&RoleSessionName=ci&Tags.member.1.Key=project&Tags.member.1.Value={tag}"
+        )
+    };
+    for (tag, expected) in [("apollo", 200), ("gemini", 403)] {
+        let r = call(&server, Some(ALICE), "sts", form(&assume(tag))).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let (id, secret, token) =
+            (r.tag("AccessKeyId").to_string(), r.tag("SecretAccessKey").to_string(), r.tag("SessionToken").to_string());
+        let session = Key { id: &id, secret: &secret, token: Some(&token) };
+        let r = call(&server, Some(session), "s3", Req::new("PUT", "/data/projects/x").body("x")).await;
+        assert_eq!(r.status, expected, "{tag}: {}", r.body);
+    }
+
+    // MFA: deleting needs aws:MultiFactorAuthPresent, absent for long-term keys.
+    let r = call(&server, Some(ALICE), "s3", Req::new("DELETE", "/data/uploads/f.bin")).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    let r = call(
+        &server,
+        Some(ALICE),
+        "sts",
+        form("Action=GetSessionToken&Version=2011-06-15&SerialNumber=arn%3Aaws%3Aiam%3A%3A111122223333%3Amfa%2Falice&TokenCode=123456"),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (id, secret, token) =
+        (r.tag("AccessKeyId").to_string(), r.tag("SecretAccessKey").to_string(), r.tag("SessionToken").to_string());
+    let mfa = Key { id: &id, secret: &secret, token: Some(&token) };
+    let r = call(&server, Some(mfa), "s3", Req::new("DELETE", "/data/uploads/f.bin")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["actions"], serde_json::json!(["s3:DeleteObject"]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn anonymous_s3_requests_meet_bucket_policies() {
     let server = start(None).await;
     let r = call(&server, None, "s3", Req::new("GET", "/public-site/index.html")).await;
