@@ -115,7 +115,7 @@ pub(crate) fn resources(action: &str, params: &Params, scope: &Scope<'_>) -> Res
         "sqs" => sqs(params, scope)?,
         "sns" => sns(params, scope)?,
         "dynamodb" => dynamodb(params, scope)?,
-        "kms" => kms(params, scope)?,
+        "kms" => kms(action, params, scope)?,
         "secretsmanager" => secretsmanager(params, scope)?,
         "iam" => iam(params, scope)?,
         "logs" => logs(params, scope)?,
@@ -123,6 +123,7 @@ pub(crate) fn resources(action: &str, params: &Params, scope: &Scope<'_>) -> Res
             Some(f) => vec![lambda_function(&f, params.get("Qualifier").as_deref(), scope)?],
             None => Vec::new(),
         },
+        "ec2" if action == "ec2:RunInstances" => run_instances(params, scope)?,
         "ec2" => ec2(params, scope)?,
         _ => Vec::new(),
     };
@@ -201,7 +202,12 @@ fn dynamodb(params: &Params, scope: &Scope<'_>) -> Result<Vec<String>, Unmapped>
         if is_arn_of(name, "dynamodb") { Ok(name.to_string()) } else { scope.arn("dynamodb", &format!("table/{name}")) }
     };
     if let Some(name) = params.get("TableName") {
-        return table(&name).map(|a| vec![a]);
+        let arn = table(&name)?;
+        // A query or scan of an index is authorized on the index.
+        return Ok(vec![match params.get("IndexName") {
+            Some(index) => format!("{arn}/index/{index}"),
+            None => arn,
+        }]);
     }
     if let Some(Value::Object(items)) = params.json.as_ref().and_then(|j| j.get("RequestItems")) {
         return items.keys().map(|k| table(k)).collect();
@@ -209,20 +215,41 @@ fn dynamodb(params: &Params, scope: &Scope<'_>) -> Result<Vec<String>, Unmapped>
     Ok(Vec::new())
 }
 
-fn kms(params: &Params, scope: &Scope<'_>) -> Result<Vec<String>, Unmapped> {
+fn kms(action: &str, params: &Params, scope: &Scope<'_>) -> Result<Vec<String>, Unmapped> {
+    // Alias operations are authorized on the alias and on the key it names.
+    match action {
+        "kms:CreateAlias" | "kms:UpdateAlias" => {
+            let (Some(alias), Some(key)) = (params.get("AliasName"), params.get("TargetKeyId")) else {
+                return Ok(Vec::new());
+            };
+            return Ok(vec![scope.arn("kms", &alias)?, kms_key(&key, scope)?]);
+        }
+        "kms:DeleteAlias" => {
+            return Err(Unmapped {
+                code: "IamspectUnknownResource",
+                message: "kms:DeleteAlias is authorized on the alias and on the key it points to; the request names only the alias, and iamspect does not know the key".to_string(),
+            });
+        }
+        _ => {}
+    }
     let Some(id) = params.get("KeyId").or_else(|| params.get("TargetKeyId")) else {
         if let Some(alias) = params.get("AliasName") {
             return scope.arn("kms", &alias).map(|a| vec![a]);
         }
         return Ok(Vec::new());
     };
-    if is_arn_of(&id, "kms") {
-        return Ok(vec![id]);
+    kms_key(&id, scope).map(|a| vec![a])
+}
+
+/// A KMS key named by ARN, key id or alias.
+fn kms_key(id: &str, scope: &Scope<'_>) -> Result<String, Unmapped> {
+    if is_arn_of(id, "kms") {
+        Ok(id.to_string())
+    } else if id.starts_with("alias/") {
+        scope.arn("kms", id)
+    } else {
+        scope.arn("kms", &format!("key/{id}"))
     }
-    if id.starts_with("alias/") {
-        return scope.arn("kms", &id).map(|a| vec![a]);
-    }
-    scope.arn("kms", &format!("key/{id}")).map(|a| vec![a])
 }
 
 fn secretsmanager(params: &Params, scope: &Scope<'_>) -> Result<Vec<String>, Unmapped> {
@@ -291,6 +318,28 @@ pub(crate) fn lambda_function(name: &str, qualifier: Option<&str>, scope: &Scope
     })
 }
 
+/// `RunInstances` is authorized on every resource it touches: the new instance, its volumes and
+/// network interfaces, the image, and the subnet, security groups and key pair it names.
+fn run_instances(params: &Params, scope: &Scope<'_>) -> Result<Vec<String>, Unmapped> {
+    let Some(image) = params.get("ImageId") else { return Ok(Vec::new()) };
+    let mut out = vec![
+        scope.arn("ec2", "instance/*")?,
+        scope.arn("ec2", "volume/*")?,
+        scope.arn("ec2", "network-interface/*")?,
+        format!("arn:aws:ec2:{}::image/{image}", scope.region),
+    ];
+    if let Some(subnet) = params.get("SubnetId") {
+        out.push(scope.arn("ec2", &format!("subnet/{subnet}"))?);
+    }
+    for group in params.list("SecurityGroupId") {
+        out.push(scope.arn("ec2", &format!("security-group/{group}"))?);
+    }
+    if let Some(key) = params.get("KeyName") {
+        out.push(scope.arn("ec2", &format!("key-pair/{key}"))?);
+    }
+    Ok(out)
+}
+
 fn ec2(params: &Params, scope: &Scope<'_>) -> Result<Vec<String>, Unmapped> {
     for (key, kind) in [
         ("InstanceId", "instance"),
@@ -351,6 +400,26 @@ mod tests {
             Ok(vec!["arn:aws:sns:eu-west-1:111122223333:t".to_string()])
         );
         assert!(r("kms:Decrypt", json(serde_json::json!({"CiphertextBlob": "AAAA"}))).is_err());
+        assert_eq!(
+            r("dynamodb:Query", json(serde_json::json!({"TableName": "Orders", "IndexName": "byDate"}))),
+            Ok(vec!["arn:aws:dynamodb:eu-west-1:111122223333:table/Orders/index/byDate".to_string()])
+        );
+        assert_eq!(
+            r("kms:CreateAlias", json(serde_json::json!({"AliasName": "alias/app", "TargetKeyId": "k1"}))),
+            Ok(vec![
+                "arn:aws:kms:eu-west-1:111122223333:alias/app".to_string(),
+                "arn:aws:kms:eu-west-1:111122223333:key/k1".to_string()
+            ])
+        );
+        assert!(r("kms:DeleteAlias", json(serde_json::json!({"AliasName": "alias/app"}))).is_err());
+        let run = r(
+            "ec2:RunInstances",
+            pairs(&[("ImageId", "ami-1"), ("SubnetId", "subnet-1"), ("SecurityGroupId.1", "sg-1"), ("KeyName", "k")]),
+        )
+        .unwrap();
+        assert_eq!(run.len(), 7);
+        assert!(run.contains(&"arn:aws:ec2:eu-west-1::image/ami-1".to_string()));
+        assert!(run.contains(&"arn:aws:ec2:eu-west-1:111122223333:instance/*".to_string()));
         assert!(r("sqs:SendMessage", pairs(&[("QueueUrl", "http://localhost/jobs")])).is_err());
     }
 }
