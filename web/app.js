@@ -602,6 +602,7 @@ function renderResult() {
   }
   renderVerdict($('verdict'), app.result, {
     stale: app.stale,
+    labelOf: (name) => (app.snapshots.get(name) || {}).label || name,
     onApplyFix: guard(applyFix),
     onSelectLayer: guard((layer) => {
       app.selected = `layer:${layer}`;
@@ -653,8 +654,8 @@ async function applyFix(edit) {
   renderPanels();
   const d = target.ed.el.closest('details');
   if (d) d.open = true;
-  fill(banner(), h('div', { class: 'alert alert-ok', role: 'status' }, `Applied the fix to ${target.title || edit.policy}; evaluating again.`));
   await evaluate();
+  fill(banner(), h('div', { class: 'alert alert-ok', role: 'status' }, `Applied the fix to ${target.title || edit.policy} and evaluated again.`));
 }
 
 // ---------------------------------------------------------------- wiring

@@ -55,7 +55,7 @@ export function describeStatement(st) {
 }
 
 /** The decision card and everything AWS and iamspect say about it. */
-export function renderVerdict(el, result, { onApplyFix, onSelectLayer, stale }) {
+export function renderVerdict(el, result, { onApplyFix, onSelectLayer, stale, labelOf = (n) => n }) {
   const ia = result.iamspect || {};
   const d = result.EvalDecision;
   const parts = [];
@@ -91,14 +91,14 @@ export function renderVerdict(el, result, { onApplyFix, onSelectLayer, stale }) 
         h('h3', { id: 'dec-h' }, d === 'allowed' ? 'Statements that allow' : 'Statements that deny'),
         h('ul', { class: 'plain' }, deciding.map((s) =>
           h('li', {}, h('button', { type: 'button', class: 'linkish', onclick: () => onSelectLayer(s.layer) },
-            `${s.sid ? `"${s.sid}"` : `statement ${s.statement}`} (${s.effect}) in ${s.policy}`),
+            `${s.sid ? `"${s.sid}"` : `statement ${s.statement}`} (${s.effect}) in ${labelOf(s.policy)}`),
             h('span', { class: 'muted' }, ` · ${layerWords(s.layer)}, line ${s.start.line}`)))),
       ),
     );
   }
   const cf = [];
   for (const w of ia.withoutStatement || []) {
-    cf.push(h('li', {}, `Without ${w.sid ? `"${w.sid}"` : `statement ${w.statement}`} of ${w.policy}: `, decisionTag(w.decision)));
+    cf.push(h('li', {}, `Without ${w.sid ? `"${w.sid}"` : `statement ${w.statement}`} of ${labelOf(w.policy)}: `, decisionTag(w.decision)));
   }
   for (const c of ia.contextChanges || []) {
     const what = c.value === null || c.value === undefined ? `without ${c.key}` : `with ${c.key} = ${JSON.stringify(c.value)}`;
@@ -114,7 +114,7 @@ export function renderVerdict(el, result, { onApplyFix, onSelectLayer, stale }) 
         h('p', {}, result.MissingContextValues.map((k) => h('code', { class: 'tag' }, k)))),
     );
   }
-  if (ia.fix) parts.push(renderFix(ia.fix, onApplyFix));
+  if (ia.fix) parts.push(renderFix(ia.fix, onApplyFix, labelOf));
   fill(el, parts);
 }
 
@@ -122,7 +122,7 @@ function decisionTag(d) {
   return h('span', { class: ['tag', d === 'allowed' ? 'tag-ok' : 'tag-deny'] }, DECISION_WORDS[d] || d);
 }
 
-function renderFix(fix, onApplyFix) {
+function renderFix(fix, onApplyFix, labelOf) {
   const edits = fix.edits || [];
   return h(
     'section',
@@ -133,7 +133,7 @@ function renderFix(fix, onApplyFix) {
     h('p', {}, 'After the fix the request is ', decisionTag(fix.decisionAfter), '.'),
     edits.map((e, i) =>
       h('div', { class: 'fix-edit' },
-        h('p', { class: 'fix-summary' }, h('strong', {}, e.policy), ` (${layerWords(e.layer)}): ${e.summary}`),
+        h('p', { class: 'fix-summary' }, h('strong', {}, e.policy === 'iamspect-fix' ? `a new policy` : labelOf(e.policy)), ` (${layerWords(e.layer)}): ${e.summary}`),
         diffView(e.diff),
         h('button', { type: 'button', class: 'btn btn-primary', 'data-testid': `apply-fix-${i}`, onclick: () => onApplyFix(e) }, 'Apply fix'))),
     (fix.notes || []).length ? h('ul', { class: 'plain notes' }, fix.notes.map((n) => h('li', {}, n))) : null,
@@ -174,7 +174,7 @@ export function statementMarks(snap, statements) {
       if (p.status === 'unchecked') continue;
       const k = p.status === 'matched' ? 'part-ok' : 'part-fail';
       const name = p.element === 'Condition' ? `${p.operator} ${p.key}` : p.element;
-      const msg = p.status === 'matched' ? null : `${name} ${p.status === 'failed' ? 'does not match' : 'cannot be read'}: ${describeStatement(st)}`;
+      const msg = p.status === 'matched' ? null : `${name}: ${describeStatement(st)}`;
       marks.push({ start: toOffset(snap, p.start), end: toOffset(snap, p.end), kind: k, message: msg });
     }
   }

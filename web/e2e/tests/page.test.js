@@ -222,3 +222,80 @@ test('every example case decides as its file expects, through the page', async (
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test('every denied example has a fix that, applied in the page, allows the request', async () => {
+  const { page, problems, context } = await open(b.browser);
+  const list = await (await fetch(`${BASE}/ui/examples`)).json();
+  let n = 0;
+  for (const ex of list.examples) {
+    for (const c of ex.cases.filter((x) => x.expect.decision !== 'allowed')) {
+      await openExample(page, ex.name, c.index);
+      const count = Number(await page.getAttribute('body', 'data-evaluations'));
+      await page.click('[data-testid="apply-fix-0"]');
+      await page.waitForFunction((k) => Number(document.body.dataset.evaluations) > k, count);
+      assert.equal(await decision(page), 'allowed', `${ex.name} case ${c.index}`);
+      n++;
+    }
+  }
+  assert.ok(n >= 16, `${n} fixes`);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('lint findings appear as marks in the panel they concern', async () => {
+  const { page, problems, context } = await open(b.browser);
+  const area = '[data-panel="identityPolicies[0]"] textarea';
+  await page.fill(area, '{\n  "Version": "2012-10-17",\n  "Statement": [\n    {"Effect": "Allow", "Action": "s3:GetObjekt", "Resource": "*"}\n  ]\n}');
+  const msg = await page.waitForSelector('[data-panel="identityPolicies[0]"] .ed-messages .msg-error');
+  assert.match(await msg.textContent(), /line 4, column 35: .*s3:GetObjekt/);
+  const marked = await page.$eval('[data-panel="identityPolicies[0]"] .ed-overlay .mk-error', (e) => e.textContent);
+  assert.equal(marked, '"s3:GetObjekt"');
+  // The message is also shown for the caret's position, for keyboard users.
+  await page.focus(area);
+  await page.$eval(area, (t) => t.setSelectionRange(t.value.indexOf('GetObjekt'), t.value.indexOf('GetObjekt')));
+  await page.keyboard.press('ArrowRight');
+  assert.match(await page.textContent('[data-panel="identityPolicies[0]"] .ed-status'), /s3:GetObjekt/);
+  await shot(page, '10-lint');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('save the case, then load it back by pasting and from a file: the same decision', async () => {
+  const { page, problems, context } = await open(b.browser, '/ui/#example=boundary/0');
+  assert.equal(await decision(page), 'implicitDeny');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#save-case')]);
+  const path = await download.path();
+  const { readFileSync } = await import('node:fs');
+  const saved = readFileSync(path, 'utf8');
+  const c = JSON.parse(saved);
+  assert.equal(c.action, 's3:PutBucketPolicy');
+  assert.equal(typeof c.permissionsBoundary, 'object', 'policies are saved inline');
+  assert.equal(c.expect.decision, 'implicitDeny');
+  // Paste it back, wrapped in a file of two cases with a policies library: the case picker appears.
+  const lib = { cases: [{ ...c, action: 's3:GetObject', resource: 'arn:aws:s3:::example-prod-app-data/x', expect: undefined }, c] };
+  await openExample(page, 'prod-backups', 2);
+  await page.click('#paste-case');
+  await page.fill('#paste-editor textarea', JSON.stringify(lib, null, 2));
+  let count = Number(await page.getAttribute('body', 'data-evaluations'));
+  await page.click('#paste-load');
+  await page.waitForFunction((k) => Number(document.body.dataset.evaluations) > k, count);
+  assert.ok(await page.$('#case-index'), 'a case picker for a file of several cases');
+  count = Number(await page.getAttribute('body', 'data-evaluations'));
+  await page.selectOption('#case-index', '1');
+  await page.waitForFunction((k) => Number(document.body.dataset.evaluations) > k, count);
+  assert.equal(await decision(page), 'implicitDeny');
+  // A malformed paste is located in the dialog and loads nothing.
+  await page.click('#paste-case');
+  await page.fill('#paste-editor textarea', '{"cases": [\n  {"principal": "x",, }\n]}');
+  await page.click('#paste-load');
+  assert.match(await page.textContent('#paste-error'), /Line 2, column 21/);
+  await page.click('#paste-cancel');
+  // And from a file, through the file input.
+  count = Number(await page.getAttribute('body', 'data-evaluations'));
+  await page.setInputFiles('#file-input', { name: 'saved.json', mimeType: 'application/json', buffer: Buffer.from(saved) });
+  await page.waitForFunction((k) => Number(document.body.dataset.evaluations) > k, count);
+  assert.equal(await decision(page), 'implicitDeny');
+  assert.match(await page.textContent('#case-info'), /saved\.json/);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
