@@ -66,7 +66,7 @@ export function flowNodes(result) {
   const anyDeny = decision === 'explicitDeny';
   nodes.push({
     id: 'deny', kind: 'check', title: 'Explicit Deny in any policy?',
-    sub: anyDeny ? `yes: ${[...decidingLayers].map(layerTitle).join(', ') || [...deniedBy].join(', ')}` : 'no Deny statement applies',
+    sub: anyDeny ? `found in ${[...decidingLayers].map(layerTitle).join(', ') || [...deniedBy].join(', ')}` : 'no Deny statement applies',
     chip: anyDeny ? 'yes' : 'no', tone: anyDeny ? 'deny' : 'ok',
   });
   const layerNode = (name, title, kind) => {
