@@ -328,6 +328,16 @@ async fn query_and_json_requests() {
             .contains("dynamodb:GetItem on resource: arn:aws:dynamodb:us-east-1:111122223333:table/Payroll")
     );
 
+    // SQS's JSON protocol: query-compatible, the Query code in a header.
+    let sqs_json = Req::new("POST", "/")
+        .header("content-type", "application/x-amz-json-1.0")
+        .header("x-amz-target", "AmazonSQS.SendMessage")
+        .body(r#"{"QueueUrl": "http://127.0.0.1:4566/111122223333/other", "MessageBody": "hi"}"#);
+    let r = call(&server, Some(ALICE), "sqs", sqs_json).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.header("x-amzn-query-error"), Some("AccessDenied;Sender"));
+    assert_eq!(r.json()["__type"], "AccessDeniedException");
+
     // EC2: UnauthorizedOperation with the encoded message in the text.
     let r = call(&server, Some(ALICE), "ec2", form("Action=DescribeInstances&Version=2016-11-15")).await;
     assert_eq!(r.status, 200, "{}", r.body);

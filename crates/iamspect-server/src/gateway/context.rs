@@ -16,6 +16,8 @@ pub(crate) fn build(
     now: Timestamp,
     request: &HttpRequestParts<'_>,
 ) -> Vec<(String, Vec<String>)> {
+    // AWS gives the time to the second.
+    let now = Timestamp::from_second(now.as_second()).unwrap_or(now);
     let mut ctx = vec![
         ("aws:CurrentTime".to_string(), vec![now.to_string()]),
         ("aws:EpochTime".to_string(), vec![now.as_second().to_string()]),

@@ -317,7 +317,14 @@ pub(crate) fn decide(
                 operation = mapped.operation,
                 "gateway: denied"
             );
-            return Err(respond::denied(&shape, &message, Some(&encoded), request_id));
+            let mut response = respond::denied(&shape, &message, Some(&encoded), request_id);
+            if prefix == "sqs" && matches!(shape, Shape::Json { .. }) {
+                // SQS's JSON protocol is query-compatible: SDKs take the Query code from this header.
+                response
+                    .headers_mut()
+                    .insert("x-amzn-query-error", axum::http::HeaderValue::from_static("AccessDenied;Sender"));
+            }
+            return Err(response);
         }
     }
     tracing::info!(principal, operation = mapped.operation, checks = mapped.checks.len(), "gateway: allowed");
