@@ -187,7 +187,7 @@ export function drawFlow(nodes, { onSelect, selected }) {
       class: ['edge', lit ? 'edge-lit' : 'edge-dim', cls],
       'marker-end': lit ? 'url(#arrow-lit)' : 'url(#arrow-dim)',
     }));
-  const label = (x, yy, text, lit) => edges.push(s('text', { x, y: yy, class: ['edge-label', lit && 'edge-label-lit'] }, text));
+  const label = (x, yy, text, lit, deny) => edges.push(s('text', { x, y: yy, class: ['edge-label', lit && 'edge-label-lit', lit && deny && 'edge-label-deny'] }, text));
 
   const byId = new Map(nodes.map((n) => [n.id, n]));
   const decision = nodes.find((n) => n.kind === 'end' && n.reached)?.decision;
@@ -204,7 +204,7 @@ export function drawFlow(nodes, { onSelect, selected }) {
   // "no" under the deny check, "yes" to its right.
   label(SPINE + 8, deny.y + deny.h + 15, 'no', decision !== 'explicitDeny');
   line([[BOX_X + BOX_W, deny.y + deny.h / 2], [302, deny.y + deny.h / 2]], decision === 'explicitDeny');
-  label(BOX_X + BOX_W + 5, deny.y + deny.h / 2 - 7, 'yes', decision === 'explicitDeny');
+  label(BOX_X + BOX_W + 5, deny.y + deny.h / 2 - 7, 'yes', decision === 'explicitDeny', true);
   // The implicit-deny rail: from each deciding box (or faint, from the first layer) down to the end.
   const layers = main.filter((n) => n.kind === 'layer');
   const firstLayer = pos.get(layers[0].id);
@@ -218,7 +218,7 @@ export function drawFlow(nodes, { onSelect, selected }) {
   if (deciders.length) {
     edges.push(s('line', { x1: RAIL, y1: railTop, x2: RAIL, y2: endY - 2, class: 'edge edge-lit edge-deny', 'marker-end': 'url(#arrow-lit)' }));
   }
-  label(RAIL + 4, firstLayer.y + 18, 'no Allow', deciders.length > 0);
+  label(RAIL - 40, firstLayer.y + 12, 'no Allow', deciders.length > 0, true);
 
   const boxes = nodes.map((n) => drawNode(n, pos.get(n.id), n.id === selected, onSelect, byId));
   const defs = s(

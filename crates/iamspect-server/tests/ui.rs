@@ -19,7 +19,7 @@ async fn get(uri: &str, headers: &[(&str, &str)]) -> (StatusCode, HeaderMap, Vec
     (parts.status, parts.headers, body.collect().await.unwrap().to_bytes().to_vec())
 }
 
-fn header<'a>(h: &'a HeaderMap, name: header::HeaderName) -> &'a str {
+fn header(h: &HeaderMap, name: header::HeaderName) -> &str {
     h.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
 }
 
