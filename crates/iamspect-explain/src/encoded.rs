@@ -143,6 +143,24 @@ pub fn authorization_json(request: &Request, policies: &Policies) -> Value {
     })
 }
 
+/// The decoded-message JSON for a request that could not be decided at all (the caller is not in
+/// the account data, say): denied, no statement matched, and `iamspect.reason` says why.
+pub fn unresolved_json(principal_arn: &str, action: &str, resource: &str, reason: &str) -> Value {
+    json!({
+        "allowed": false,
+        "explicitDeny": false,
+        "matchedStatements": items([]),
+        "failures": items([]),
+        "context": {
+            "principal": {"id": principal_arn, "arn": principal_arn},
+            "action": action,
+            "resource": resource,
+            "conditions": items([]),
+        },
+        "iamspect": {"version": 1, "decision": "implicitDeny", "deniedBy": [], "reason": reason},
+    })
+}
+
 /// Encodes a decoded-message JSON as a version 1 token.
 pub fn encode(decoded: &Value) -> String {
     let text = serde_json::to_string(decoded).unwrap_or_default();

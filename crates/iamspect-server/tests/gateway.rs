@@ -69,6 +69,7 @@ async fn start(upstream: Option<Upstream>) -> Server {
         .add_credentials(vec![
             Credential::long_term(ALICE_KEY, ALICE_SECRET, format!("arn:aws:iam::{ACCOUNT}:user/alice")),
             Credential::long_term(BOB_KEY, BOB_SECRET, format!("arn:aws:iam::{ACCOUNT}:user/bob")),
+            Credential::long_term("AKIACAROLEXAMPLE0001", "carolSecret", format!("arn:aws:iam::{ACCOUNT}:user/carol")),
         ])
         .unwrap();
     let clock = Arc::new(AtomicI64::new(T0));
@@ -381,6 +382,16 @@ async fn unmappable_requests_fail_closed() {
     let r = call(&server, None, "sqs", form("Action=SendMessage")).await;
     assert_eq!(r.status, 403, "{}", r.body);
     assert_eq!(r.tag("Code"), "MissingAuthenticationToken");
+    // A caller the account data does not hold: denied with the legacy message, and still a token.
+    let carol = Key { id: "AKIACAROLEXAMPLE0001", secret: "carolSecret", token: None };
+    let r = call(&server, Some(carol), "s3", Req::new("GET", "/data/public/a.txt")).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert_eq!(
+        r.tag("Message"),
+        "User: arn:aws:iam::111122223333:user/carol is not authorized to perform: s3:GetObject on resource: &quot;arn:aws:s3:::data/public/a.txt&quot;"
+    );
+    assert!(r.header(MESSAGE_HEADER).unwrap().starts_with("iamspect1."));
+
     // Unknown key: the service's own authentication error.
     let nobody = Key { id: "AKIANOBODYEXAMPLE001", secret: "x", token: None };
     let r = call(&server, Some(nobody), "s3", Req::new("GET", "/data/public/a.txt")).await;

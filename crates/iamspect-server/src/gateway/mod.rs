@@ -300,7 +300,10 @@ pub(crate) fn decide(
             Err(e) => {
                 tracing::info!(error = %e, principal, action = check.action, "gateway: cannot decide, denied");
                 let message = legacy_message(&principal, &check.action, &check.resource, &shape);
-                return Err(respond::denied(&shape, &message, None, request_id));
+                let json =
+                    iamspect_explain::encoded::unresolved_json(&principal, &check.action, &check.resource, &e.message);
+                let encoded = iamspect_explain::encoded::encode(&json);
+                return Err(respond::denied(&shape, &message, Some(&encoded), request_id));
             }
         };
         let decision = iamspect_core::authorize(&built.request, &built.policies);

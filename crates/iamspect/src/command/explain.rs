@@ -285,6 +285,9 @@ fn show_encoded(token: &str, format: Format) -> u8 {
         out.push_str(&format!(" (denied by: {})", denied_by.join(", ")));
     }
     out.push('\n');
+    if let Some(r) = field("/iamspect/reason") {
+        out.push_str(&format!("  reason:    {r}\n"));
+    }
     if let Some(m) = field("/iamspect/message") {
         out.push_str(&format!("  message:   {m}\n"));
     }
