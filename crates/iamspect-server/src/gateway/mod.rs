@@ -308,9 +308,16 @@ pub(crate) fn decide(
         };
         let decision = iamspect_core::authorize(&built.request, &built.policies);
         if decision.decision != Decision::Allowed {
-            let message = iamspect_explain::message::for_outcome(&built.request, &decision, None)
-                .map(|m| m.render())
-                .unwrap_or_else(|| legacy_message(&principal, &check.action, &check.resource, &shape));
+            let message = if shape == Shape::S3
+                && !s3_enhanced(data, caller_account.as_deref(), built.request.resource_account())
+            {
+                // S3 words its denials only for callers of the bucket's account or organization.
+                "Access Denied".to_string()
+            } else {
+                iamspect_explain::message::for_outcome(&built.request, &decision, None)
+                    .map(|m| m.render())
+                    .unwrap_or_else(|| legacy_message(&principal, &check.action, &check.resource, &shape))
+            };
             let encoded = iamspect_explain::encoded::encode_for(&built.request, &built.policies);
             tracing::info!(
                 principal,
@@ -332,6 +339,14 @@ pub(crate) fn decide(
     }
     tracing::info!(principal, operation = mapped.operation, checks = mapped.checks.len(), "gateway: allowed");
     Ok(Allowed { operation: mapped.operation, checks: mapped.checks, principal })
+}
+
+/// Whether S3 gives the enhanced message (spec §8.3): only when the caller is in the bucket's
+/// account or in the same organization; anonymous and other callers read `Access Denied`.
+fn s3_enhanced(data: &iamspect_account::AccountData, caller: Option<&str>, bucket: Option<&str>) -> bool {
+    let (Some(caller), Some(bucket)) = (caller, bucket) else { return false };
+    caller == bucket
+        || data.organization.as_ref().is_some_and(|o| o.org_path(caller).is_some() && o.org_path(bucket).is_some())
 }
 
 fn legacy_message(principal: &str, action: &str, resource: &str, shape: &Shape) -> String {
