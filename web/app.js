@@ -544,11 +544,7 @@ async function evaluate() {
   for (const s of sent) s.p.ed.setMarks('server', []);
   if (!r.ok) {
     const located = markServerErrors(r.error.message || '', sent);
-    app.error = { ...r.error, located };
-    if (/action|principal|resource/i.test(r.error.message || '') && !located) {
-      const field = /unknown (action|service)/i.test(r.error.message) ? 'f-action-err' : null;
-      if (field) fill($(field), r.error.message);
-    }
+    app.error = { ...r.error, located: located || locateRequestError(r.error.message || '') };
     renderResult();
     return;
   }
@@ -567,12 +563,34 @@ async function evaluate() {
   document.body.dataset.evaluations = String(app.evaluations);
 }
 
+/** Shows a server error about the request beside the field it concerns; true if it did. */
+function locateRequestError(message) {
+  const field = [
+    [/^principal\b/i, 'f-principal'],
+    [/^(resource `|resource\b(?!-based))/i, 'f-resource'],
+    [/^resourceAccount\b|resource account/i, 'f-account'],
+    [/^(action\b|unknown (action|service))/i, 'f-action'],
+  ].find(([re]) => re.test(message));
+  if (field) {
+    fill($(`${field[1]}-err`), message);
+    return true;
+  }
+  const ctx = /^context key `([^`]*)`/.exec(message);
+  if (ctx) {
+    const text = app.context.value;
+    const at = text.indexOf(JSON.stringify(ctx[1]));
+    app.context.setMarks('server', [{ start: Math.max(0, at), end: Math.max(1, at + ctx[1].length + 2), kind: 'error', message: `${message} (from the server)` }]);
+    return true;
+  }
+  return false;
+}
+
 function renderResult() {
   const errEl = $('result-error');
   if (app.error) {
     fill(errEl, h('div', { class: 'alert alert-error', role: 'alert', 'data-testid': 'result-error' },
       h('strong', {}, app.error.code === 'FixInputs' ? 'Not evaluated. ' : `${app.error.code}: `), app.error.message,
-      app.error.located ? h('p', {}, 'The policy panels show where.') : null,
+      app.error.located ? h('p', {}, 'The input concerned shows where.') : null,
       app.result ? h('p', { class: 'muted' }, 'The result below is from the last successful evaluation.') : null));
   } else {
     fill(errEl);
@@ -625,37 +643,44 @@ function focusPolicy(key) {
   snap.p.ed.focusAt(0);
 }
 
-/** Puts an edit's `policyAfter` into its panel (or a new one) and evaluates again. */
-async function applyFix(edit) {
-  const text = edit.policyAfter.replace(/\n$/, '');
+/** The panel an edit of the fix concerns (a new one for a new policy). */
+function fixTarget(edit) {
   const layer = edit.layer;
-  let target = null;
   for (const [key, snap] of app.snapshots) {
-    if (key === edit.policy || (key.startsWith(`${layer}#`) && BUILTIN_NAMES.includes(edit.policy) && snap.label.includes(edit.policy))) {
-      target = snap.p;
-      break;
-    }
+    if (key === edit.policy) return snap.p;
+    if (BUILTIN_NAMES.includes(edit.policy) && key.startsWith(`${layer}#`) && snap.label.includes(edit.policy)) return snap.p;
   }
-  if (!target) {
-    const t = layerType(layer);
-    const level = Number((/\[(\d+)\]/.exec(layer) || [0, 0])[1]);
-    if (t === 'identity') app.identity.push((target = policyEditor('identity', '')));
-    else if (t === 'session') app.session.push((target = policyEditor('session', '')));
-    else if (t === 'scp' && app.scps[level]) app.scps[level].push((target = policyEditor('scp', '')));
-    else if (t === 'rcp' && app.rcps[level]) app.rcps[level].push((target = policyEditor('rcp', '')));
-    else if (t === 'resource') target = app.resource;
-    else if (t === 'permissionsBoundary') target = app.boundary;
-    else if (t === 'vpcEndpoint') target = app.vpce;
-  }
+  const t = layerType(layer);
+  const level = Number((/\[(\d+)\]/.exec(layer) || [0, 0])[1]);
+  let target = null;
+  if (t === 'identity') app.identity.push((target = policyEditor('identity', '')));
+  else if (t === 'session') app.session.push((target = policyEditor('session', '')));
+  else if (t === 'scp' && app.scps[level]) app.scps[level].push((target = policyEditor('scp', '')));
+  else if (t === 'rcp' && app.rcps[level]) app.rcps[level].push((target = policyEditor('rcp', '')));
+  else if (t === 'resource') target = app.resource;
+  else if (t === 'permissionsBoundary') target = app.boundary;
+  else if (t === 'vpcEndpoint') target = app.vpce;
   if (!target) throw new Error(`the fix edits ${edit.policy} (${layer}), which has no panel here`);
-  target.ed.value = text;
-  checkSyntax(target);
-  scheduleLint(target, 0);
+  return target;
+}
+
+/** Puts every edit's `policyAfter` into its panel (or a new one) and evaluates again. */
+async function applyFix(fix) {
+  // Find every panel first: the snapshots describe the texts the fix was computed from.
+  const targets = fix.edits.map((e) => [e, fixTarget(e)]);
+  for (const [edit, target] of targets) {
+    target.ed.value = edit.policyAfter.replace(/\n$/, '');
+    checkSyntax(target);
+    scheduleLint(target, 0);
+  }
   renderPanels();
-  const d = target.ed.el.closest('details');
-  if (d) d.open = true;
+  for (const [, target] of targets) {
+    const d = target.ed.el.closest('details');
+    if (d) d.open = true;
+  }
   await evaluate();
-  fill(banner(), h('div', { class: 'alert alert-ok', role: 'status' }, `Applied the fix to ${target.title || edit.policy} and evaluated again.`));
+  const names = targets.map(([e, t]) => t.title || e.policy).join(', ');
+  fill(banner(), h('div', { class: 'alert alert-ok', role: 'status' }, `Applied the fix to ${names} and evaluated again.`));
 }
 
 // ---------------------------------------------------------------- wiring

@@ -122,6 +122,16 @@ export function flowNodes(result) {
       n.deciding = decidingLayers.has(n.layer);
     }
   }
+  // Within an account, identity and resource policies are a union: the one without an Allow is
+  // not needed when the other grants.
+  if (decision === 'allowed') {
+    const grants = (t) => layers.some((n) => n.type === t && n.deciding);
+    for (const n of layers) {
+      if (n.verdict === 'no allow' && n.type === 'identity' && grants('resource')) n.sub = 'not needed: the resource-based policy grants';
+      if (n.verdict === 'no allow' && n.type === 'resource' && grants('identity')) n.sub = 'not needed: an identity-based policy grants';
+      if (n.absent && n.type === 'identity' && grants('resource')) n.sub = 'none given; the resource-based policy grants';
+    }
+  }
   const byId = new Map(nodes.map((n) => [n.id, n]));
   const on = (id) => byId.get(id) && (byId.get(id).onPath = true);
   ['authn', 'authz', 'deny'].forEach(on);

@@ -131,11 +131,15 @@ function renderFix(fix, onApplyFix, labelOf) {
       ? h('span', { class: 'tag tag-ok', title: 'the request becomes allowed and no neighbouring request changes' }, 'proved')
       : h('span', { class: 'tag tag-warn', title: 'the request becomes allowed, but some neighbouring requests change too' }, 'not proved: check the probes')),
     h('p', {}, 'After the fix the request is ', decisionTag(fix.decisionAfter), '.'),
-    edits.map((e, i) =>
+    edits.length > 1 ? h('p', { class: 'muted' }, `${edits.length} edits, applied together:`) : null,
+    edits.map((e) =>
       h('div', { class: 'fix-edit' },
-        h('p', { class: 'fix-summary' }, h('strong', {}, e.policy === 'iamspect-fix' ? `a new policy` : labelOf(e.policy)), ` (${layerWords(e.layer)}): ${e.summary}`),
-        diffView(e.diff),
-        h('button', { type: 'button', class: 'btn btn-primary', 'data-testid': `apply-fix-${i}`, onclick: () => onApplyFix(e) }, 'Apply fix'))),
+        h('p', { class: 'fix-summary' }, h('strong', {}, e.policy === 'iamspect-fix' ? `A new policy` : labelOf(e.policy)), ` (${layerWords(e.layer)}): ${e.summary}`),
+        diffView(e.diff))),
+    edits.length
+      ? h('button', { type: 'button', class: 'btn btn-primary', 'data-testid': 'apply-fix', onclick: () => onApplyFix(fix) },
+          edits.length > 1 ? `Apply the ${edits.length} edits` : 'Apply fix')
+      : null,
     (fix.notes || []).length ? h('ul', { class: 'plain notes' }, fix.notes.map((n) => h('li', {}, n))) : null,
     (fix.probes || []).length
       ? h('details', { class: 'probes' },

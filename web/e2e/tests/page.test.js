@@ -125,7 +125,7 @@ test('applying the proved fix puts policyAfter in the panel and the request beco
   const { page, problems, context } = await open(b.browser);
   await openExample(page, 'prod-backups', 0);
   assert.equal(await decision(page), 'explicitDeny');
-  await page.click('[data-testid="apply-fix-0"]');
+  await page.click('[data-testid="apply-fix"]');
   await page.waitForFunction(() => document.querySelector('.verdict-card')?.dataset.decision === 'allowed');
   const text = await page.inputValue('[data-panel="resourcePolicy"] textarea');
   assert.match(text, /arn:aws:iam::222222222222:role\/Developer/);
@@ -231,7 +231,7 @@ test('every denied example has a fix that, applied in the page, allows the reque
     for (const c of ex.cases.filter((x) => x.expect.decision !== 'allowed')) {
       await openExample(page, ex.name, c.index);
       const count = Number(await page.getAttribute('body', 'data-evaluations'));
-      await page.click('[data-testid="apply-fix-0"]');
+      await page.click('[data-testid="apply-fix"]');
       await page.waitForFunction((k) => Number(document.body.dataset.evaluations) > k, count);
       assert.equal(await decision(page), 'allowed', `${ex.name} case ${c.index}`);
       n++;
@@ -297,5 +297,42 @@ test('save the case, then load it back by pasting and from a file: the same deci
   assert.equal(await decision(page), 'implicitDeny');
   assert.match(await page.textContent('#case-info'), /saved\.json/);
   assert.deepEqual(problems, []);
+  await context.close();
+});
+
+async function pasteCase(page, c) {
+  const count = Number((await page.getAttribute('body', 'data-evaluations')) || 0);
+  await page.click('#paste-case');
+  await page.fill('#paste-editor textarea', JSON.stringify(c, null, 2));
+  await page.click('#paste-load');
+  return count;
+}
+
+test('a fix of several edits is applied as one; request errors are shown beside their field', async () => {
+  const { page, problems, context } = await open(b.browser);
+  // Cross-account with no policies at all: both sides must allow, so the fix edits both.
+  const c = {
+    principal: 'arn:aws:iam::111122223333:user/alice',
+    action: 's3:GetObject',
+    resource: 'arn:aws:s3:::partner-bucket/report.csv',
+    resourceAccount: '444455556666',
+  };
+  const count = await pasteCase(page, c);
+  await page.waitForFunction((k) => Number(document.body.dataset.evaluations) > k, count);
+  assert.equal(await decision(page), 'implicitDeny');
+  assert.ok((await node(page, 'layer:identity')).deciding);
+  assert.ok((await node(page, 'layer:resource')).deciding);
+  assert.match(await page.textContent('[data-testid="apply-fix"]'), /Apply the 2 edits/);
+  const before = Number(await page.getAttribute('body', 'data-evaluations'));
+  await page.click('[data-testid="apply-fix"]');
+  await page.waitForFunction((k) => Number(document.body.dataset.evaluations) > k, before);
+  assert.equal(await decision(page), 'allowed');
+  // A principal the server cannot read: the message sits under the Principal field.
+  await page.fill('#f-principal', 'arn:aws:nothing');
+  await page.keyboard.press('Control+Enter');
+  await page.waitForSelector('[data-testid="result-error"]');
+  assert.match(await page.textContent('#f-principal-err'), /principal `arn:aws:nothing` is not/);
+  assert.equal(await decision(page), 'allowed', 'the last result stays');
+  assert.deepEqual(problems.filter((p) => !/status of 400/.test(p)), []);
   await context.close();
 });
