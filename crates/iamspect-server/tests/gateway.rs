@@ -64,6 +64,10 @@ async fn start(upstream: Option<Upstream>) -> Server {
     let state =
         AppState::with_account_data(Settings::default(), vec![dir.join("gaad.json"), dir.join("resources.json")])
             .unwrap();
+    start_with(state, upstream).await
+}
+
+async fn start_with(state: AppState, upstream: Option<Upstream>) -> Server {
     state
         .sts()
         .add_credentials(vec![
@@ -269,6 +273,11 @@ async fn s3_get_put_and_list_are_decided() {
     assert_eq!(r.status, 403, "{}", r.body);
     let r = call(&server, Some(ALICE), "s3", Req::new("GET", "/data?list-type=2")).await;
     assert_eq!(r.status, 403, "no prefix: the condition's key is missing");
+
+    // A body over the limit: 413 in S3's shape.
+    let big = "x".repeat((1 << 20) + 1);
+    let r = call(&server, Some(ALICE), "s3", Req::new("PUT", "/data/uploads/big").body(&big)).await;
+    assert_eq!((r.status, r.tag("Code")), (413, "RequestEntityTooLarge"), "{}", r.body);
 
     // bob has no policies.
     let r = call(&server, Some(BOB), "s3", Req::new("GET", "/data/public/a.txt")).await;
@@ -580,6 +589,13 @@ async fn an_unreachable_upstream_is_a_502() {
     let r = call(&server, Some(ALICE), "s3", Req::new("GET", "/data/public/a.txt")).await;
     assert_eq!(r.status, 502, "{}", r.body);
     assert_eq!(r.json()["__type"], "IamspectUpstreamUnavailable");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_account_data_nothing_is_allowed() {
+    let server = start_with(AppState::new(Settings::default()), None).await;
+    let r = call(&server, Some(ALICE), "s3", Req::new("GET", "/data/public/a.txt")).await;
+    assert_eq!((r.status, r.tag("Code")), (403, "IamspectNoAccountData"), "{}", r.body);
 }
 
 #[test]

@@ -90,7 +90,17 @@ async fn handle(state: AppState, parts: Parts, body: Result<Bytes, (StatusCode, 
         Err((status, message)) => {
             let code = if status == StatusCode::PAYLOAD_TOO_LARGE { "RequestEntityTooLarge" } else { "InvalidRequest" };
             let e = AwsError { code, status: status.as_u16(), message, extra: Vec::new() };
-            return respond::error(&Shape::Other { query: true }, &e, &request_id, None);
+            // The body is not there to read an `Action` from: the scope and headers tell the shape.
+            let peek = HttpRequestParts::from_http(&parts, b"");
+            let service = gateway::scope::claimed(&peek).service;
+            let shape = if peek.header_str("x-amz-target").is_some() {
+                Shape::Json { content_type: peek.header_str("content-type").unwrap_or_default().to_string() }
+            } else if service.as_deref().is_none_or(|s| s.eq_ignore_ascii_case("s3")) {
+                Shape::S3
+            } else {
+                Shape::Other { query: true }
+            };
+            return respond::error(&shape, &e, &request_id, None);
         }
     };
     let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
