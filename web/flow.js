@@ -203,7 +203,10 @@ export function drawFlow(nodes, { onSelect, selected }) {
   const decision = nodes.find((n) => n.kind === 'end' && n.reached)?.decision;
   // The spine: each box to the next, then the last to Allowed.
   // The path runs down the spine to the last box on it, through boxes that do not apply.
-  const lastOn = decision === 'explicitDeny' ? main.findIndex((n) => n.id === 'deny') : main.reduce((acc, n, i) => (n.onPath ? i : acc), 0);
+  const lastOn =
+    decision === 'explicitDeny' ? main.findIndex((n) => n.id === 'deny')
+      : decision === 'allowed' ? main.length - 1
+        : main.reduce((acc, n, i) => (n.onPath ? i : acc), 0);
   for (let k = 0; k + 1 < main.length; k++) {
     const a = pos.get(main[k].id);
     const b = pos.get(main[k + 1].id);

@@ -61,6 +61,7 @@ test('an explicitly denied request: the bucket policy denies; the path goes from
   assert.ok((await node(page, 'end:explicitDeny')).reached);
   assert.ok(!(await node(page, 'end:allowed')).reached);
   assert.ok(!(await node(page, 'layer:identity')).onPath, 'an explicit deny ends the evaluation');
+  assert.equal((await page.$$('svg.flow polyline.edge-lit')).length, 3, 'two gates, then the deny check to Explicit deny');
   await shot(page, '02-explicit-deny');
   assert.deepEqual(problems, []);
   await context.close();
@@ -76,6 +77,8 @@ test('an allowed request: the path runs through every applicable box to Allowed'
   assert.ok((await node(page, 'layer:identity')).deciding, 'the identity policy grants');
   assert.ok((await node(page, 'layer:permissionsBoundary')).greyed, 'no boundary: greyed');
   assert.ok((await node(page, 'end:allowed')).reached);
+  const boxes = (await page.$$('svg.flow [data-node]')).length - 3;
+  assert.equal((await page.$$('svg.flow polyline.edge-lit')).length, boxes, 'the whole spine is lit, down to Allowed');
   assert.equal(await page.$('[data-testid="aws-message"]'), null, 'no AccessDenied message for an allowed request');
   await shot(page, '03-allowed');
   assert.deepEqual(problems, []);
