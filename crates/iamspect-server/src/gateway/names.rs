@@ -78,8 +78,24 @@ mod coverage {
     use serde_json::Value;
 
     /// The services whose resources the gateway derives (S3 has its own REST table).
-    const SERVICES: &[&str] =
-        &["sqs", "sns", "dynamodb", "kms", "secretsmanager", "iam", "logs", "lambda", "ec2", "sts", "s3"];
+    const SERVICES: &[&str] = &[
+        "sqs",
+        "sns",
+        "dynamodb",
+        "kms",
+        "secretsmanager",
+        "iam",
+        "logs",
+        "lambda",
+        "ec2",
+        "sts",
+        "s3",
+        "ssm",
+        "kinesis",
+        "firehose",
+        "ecr",
+        "events",
+    ];
 
     #[test]
     fn service_reference_operations_map_by_name() {

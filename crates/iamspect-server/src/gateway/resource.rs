@@ -1,6 +1,7 @@
 //! The resource of a Query, JSON or REST-JSON request: read from the parameters each common
 //! service names its resource with (SQS `QueueUrl`, SNS `TopicArn`, DynamoDB `TableName`, KMS
-//! `KeyId`, Secrets Manager `SecretId`, IAM `UserName`/`RoleName`/`PolicyArn`, ...), else from any
+//! `KeyId`, Secrets Manager `SecretId`, IAM `UserName`/`RoleName`/`PolicyArn`, SSM `Name`, Kinesis
+//! `StreamName`, ECR `repositoryName`, EventBridge buses and rules, ...), else from any
 //! parameter whose value is an ARN of the service, else `*` when the catalogue lists no resource
 //! type for the action. Anything else is refused: iamspect never authorizes a guessed resource.
 
@@ -123,6 +124,11 @@ pub(crate) fn resources(action: &str, params: &Params, scope: &Scope<'_>) -> Res
             Some(f) => vec![lambda_function(&f, params.get("Qualifier").as_deref(), scope)?],
             None => Vec::new(),
         },
+        "ssm" => ssm(params, scope)?,
+        "kinesis" => named(params, scope, "kinesis", &["StreamName"], "stream/")?,
+        "firehose" => named(params, scope, "firehose", &["DeliveryStreamName"], "deliverystream/")?,
+        "ecr" => named(params, scope, "ecr", &["repositoryName"], "repository/")?,
+        "events" => events(action, params, scope)?,
         "ec2" if action == "ec2:RunInstances" => run_instances(params, scope)?,
         "ec2" => ec2(params, scope)?,
         _ => Vec::new(),
@@ -149,8 +155,87 @@ fn hint(service: &str) -> &'static str {
         "logs" => "`logGroupName` or `logGroupIdentifier`",
         "lambda" => "the function name in the path or `FunctionName`",
         "ec2" => "`InstanceId`, `VolumeId`, `VpcId`, `SubnetId`, `GroupId` or `ImageId`",
+        "ssm" => "`Name` or `Names`",
+        "kinesis" => "`StreamName` or `StreamARN`",
+        "firehose" => "`DeliveryStreamName`",
+        "ecr" => "`repositoryName`",
+        "events" => "`Name`, `EventBusName` or the `Entries` of PutEvents",
         _ => "a parameter holding an ARN of the service",
     }
+}
+
+/// The strings of a JSON array parameter (`"Names": ["a", "b"]`), or of a Query list.
+fn strings(params: &Params, name: &str) -> Vec<String> {
+    match params.json.as_ref().and_then(|j| j.get(name)) {
+        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+        _ => params.list(name),
+    }
+}
+
+/// A resource named by the first of `keys` present: `prefix` + the name, unless it is an ARN.
+fn named(
+    params: &Params,
+    scope: &Scope<'_>,
+    service: &str,
+    keys: &[&str],
+    prefix: &str,
+) -> Result<Vec<String>, Unmapped> {
+    for key in keys {
+        if let Some(name) = params.get(key) {
+            if is_arn_of(&name, service) {
+                return Ok(vec![name]);
+            }
+            return scope.arn(service, &format!("{prefix}{name}")).map(|a| vec![a]);
+        }
+    }
+    Ok(Vec::new())
+}
+
+/// SSM parameters: `parameter/NAME`, or `parameter` + NAME when it is a path (`/app/db`).
+fn ssm(params: &Params, scope: &Scope<'_>) -> Result<Vec<String>, Unmapped> {
+    let parameter = |name: &str| -> Result<String, Unmapped> {
+        if is_arn_of(name, "ssm") {
+            return Ok(name.to_string());
+        }
+        let path = if name.starts_with('/') { format!("parameter{name}") } else { format!("parameter/{name}") };
+        scope.arn("ssm", &path)
+    };
+    if let Some(name) = params.get("Name") {
+        return parameter(&name).map(|a| vec![a]);
+    }
+    strings(params, "Names").iter().map(|n| parameter(n)).collect()
+}
+
+/// EventBridge: `PutEvents` on each entry's bus (`default` when unnamed), rules on
+/// `rule/[BUS/]NAME`, buses on `event-bus/NAME`.
+fn events(action: &str, params: &Params, scope: &Scope<'_>) -> Result<Vec<String>, Unmapped> {
+    let bus = |name: &str| -> Result<String, Unmapped> {
+        if is_arn_of(name, "events") { Ok(name.to_string()) } else { scope.arn("events", &format!("event-bus/{name}")) }
+    };
+    if action == "events:PutEvents" {
+        let entries = params.json.as_ref().and_then(|j| j.get("Entries")).and_then(Value::as_array);
+        let mut out: Vec<String> = Vec::new();
+        for entry in entries.map(Vec::as_slice).unwrap_or_default() {
+            let name = entry.get("EventBusName").and_then(Value::as_str).unwrap_or("default");
+            let arn = bus(name)?;
+            if !out.contains(&arn) {
+                out.push(arn);
+            }
+        }
+        return Ok(out);
+    }
+    let bus_name = params.get("EventBusName").filter(|b| b != "default" && !is_arn_of(b, "events"));
+    if let Some(rule) = params.get("Rule").or_else(|| params.get("Name").filter(|_| action.contains("Rule"))) {
+        let resource = match bus_name {
+            Some(b) => format!("rule/{b}/{rule}"),
+            None => format!("rule/{rule}"),
+        };
+        return scope.arn("events", &resource).map(|a| vec![a]);
+    }
+    if let Some(name) = params.get("Name").or_else(|| params.get("EventBusName")) {
+        return bus(&name).map(|a| vec![a]);
+    }
+    Ok(Vec::new())
 }
 
 fn sqs(params: &Params, scope: &Scope<'_>) -> Result<Vec<String>, Unmapped> {
@@ -420,6 +505,32 @@ mod tests {
         assert_eq!(run.len(), 7);
         assert!(run.contains(&"arn:aws:ec2:eu-west-1::image/ami-1".to_string()));
         assert!(run.contains(&"arn:aws:ec2:eu-west-1:111122223333:instance/*".to_string()));
+        assert_eq!(
+            r("ssm:GetParameters", json(serde_json::json!({"Names": ["/app/db", "plain"]}))),
+            Ok(vec![
+                "arn:aws:ssm:eu-west-1:111122223333:parameter/app/db".to_string(),
+                "arn:aws:ssm:eu-west-1:111122223333:parameter/plain".to_string()
+            ])
+        );
+        assert_eq!(
+            r("kinesis:PutRecord", json(serde_json::json!({"StreamName": "clicks"}))),
+            Ok(vec!["arn:aws:kinesis:eu-west-1:111122223333:stream/clicks".to_string()])
+        );
+        assert_eq!(
+            r("ecr:BatchGetImage", json(serde_json::json!({"repositoryName": "app"}))),
+            Ok(vec!["arn:aws:ecr:eu-west-1:111122223333:repository/app".to_string()])
+        );
+        assert_eq!(
+            r("events:PutEvents", json(serde_json::json!({"Entries": [{"Detail": "{}"}, {"EventBusName": "orders"}]}))),
+            Ok(vec![
+                "arn:aws:events:eu-west-1:111122223333:event-bus/default".to_string(),
+                "arn:aws:events:eu-west-1:111122223333:event-bus/orders".to_string()
+            ])
+        );
+        assert_eq!(
+            r("events:PutRule", json(serde_json::json!({"Name": "nightly", "EventBusName": "orders"}))),
+            Ok(vec!["arn:aws:events:eu-west-1:111122223333:rule/orders/nightly".to_string()])
+        );
         assert!(r("sqs:SendMessage", pairs(&[("QueueUrl", "http://localhost/jobs")])).is_err());
     }
 }
