@@ -607,8 +607,10 @@ function renderResult() {
   const select = (n) => {
     app.selected = n.id;
     renderResult();
-    const d = $('details-h');
-    if (d) d.focus({ preventScroll: false });
+    // Focus stays on the box (so the next box is one Tab away); the details come into view and
+    // are announced.
+    $('details').scrollIntoView({ block: 'nearest' });
+    fill($('sr-status'), `Showing the details of ${n.title}.`);
   };
   const svg = drawFlow(nodes, { onSelect: guard(select), selected: app.selected });
   const focused = document.activeElement && document.activeElement.closest && document.activeElement.closest('[data-node]');

@@ -241,7 +241,7 @@ export function drawFlow(nodes, { onSelect, selected }) {
       s('marker', { id: `arrow-${k}`, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 9, markerHeight: 9, markerUnits: 'userSpaceOnUse', orient: 'auto-start-reverse' },
         s('path', { d: 'M 0 0 L 10 5 L 0 10 z', class: `arrow-${k}` }))),
   );
-  return s(
+  const svg = s(
     'svg',
     {
       class: 'flow',
@@ -254,6 +254,18 @@ export function drawFlow(nodes, { onSelect, selected }) {
     edges,
     boxes,
   );
+  // Arrow keys move between boxes, in the order of the flow.
+  svg.addEventListener('keydown', (e) => {
+    if (e.key !== 'ArrowDown' && e.key !== 'ArrowUp') return;
+    const at = boxes.indexOf(e.target.closest('[data-node]'));
+    if (at < 0) return;
+    const next = boxes[at + (e.key === 'ArrowDown' ? 1 : -1)];
+    if (next) {
+      e.preventDefault();
+      next.focus();
+    }
+  });
+  return svg;
 }
 
 function drawNode(n, p, isSelected, onSelect, byId) {

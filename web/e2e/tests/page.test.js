@@ -204,6 +204,12 @@ test('keyboard only: edit the action, evaluate with Ctrl+Enter, open a box with 
   assert.ok(parseFloat(outline) >= 3, `a visible focus ring (stroke ${outline})`);
   await page.keyboard.press('Enter');
   await page.waitForFunction(() => document.querySelector('#details-h')?.textContent === 'Identity-based policies');
+  assert.equal(await page.evaluate(() => document.activeElement.dataset.node), 'layer:identity', 'focus stays on the box');
+  // Arrow keys move between boxes; Space opens one too.
+  await page.keyboard.press('ArrowUp');
+  assert.equal(await page.evaluate(() => document.activeElement.dataset.node), 'layer:resource');
+  await page.keyboard.press(' ');
+  await page.waitForFunction(() => document.querySelector('#details-h')?.textContent === 'Resource-based policy');
   await shot(page, '09-keyboard');
   assert.deepEqual(problems, []);
   await context.close();
