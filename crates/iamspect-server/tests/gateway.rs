@@ -517,7 +517,7 @@ async fn anonymous_s3_requests_meet_bucket_policies() {
 }
 
 /// What the upstream saw.
-type Seen = Arc<Mutex<Vec<(String, String, http::HeaderMap, Vec<u8>)>>>;
+type Seen = Arc<Mutex<Vec<(String, String, http::HeaderMap, Vec<u8>, u16)>>>;
 
 async fn upstream() -> (SocketAddr, Seen) {
     let seen: Seen = Arc::default();
@@ -526,19 +526,21 @@ async fn upstream() -> (SocketAddr, Seen) {
         let record = Arc::clone(&record);
         async move {
             let (parts, body) = request.into_parts();
+            let peer = parts.extensions.get::<axum::extract::ConnectInfo<SocketAddr>>().unwrap().0.port();
             let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap();
             record.lock().unwrap().push((
                 parts.method.to_string(),
                 parts.uri.to_string(),
                 parts.headers.clone(),
                 bytes.to_vec(),
+                peer,
             ));
             (http::StatusCode::CREATED, [("x-upstream", "emulator"), ("etag", "\"abc\"")], "stored")
         }
     });
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    tokio::spawn(async move { axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await });
     (addr, seen)
 }
 
@@ -560,7 +562,7 @@ async fn allowed_requests_reach_the_upstream_unchanged() {
     {
         let seen = seen.lock().unwrap();
         assert_eq!(seen.len(), 1);
-        let (method, uri, headers, body) = &seen[0];
+        let (method, uri, headers, body, _) = &seen[0];
         assert_eq!((method.as_str(), uri.as_str()), ("PUT", "/data/uploads/a%20b.bin?x-id=PutObject"));
         assert_eq!(body, b"payload bytes");
         for name in ["authorization", "x-amz-date", "x-amz-content-sha256", "x-amz-meta-colour", "host", "content-type"]
@@ -574,11 +576,22 @@ async fn allowed_requests_reach_the_upstream_unchanged() {
     let r = call(&server, Some(BOB), "sqs", form("Action=ListQueues")).await;
     assert_eq!(r.status, 403);
     assert_eq!(seen.lock().unwrap().len(), 1);
+    // Connections to the upstream are kept alive and reused.
+    for _ in 0..3 {
+        let r = call(&server, Some(ALICE), "s3", Req::new("GET", "/data/public/a.txt")).await;
+        assert_eq!((r.status, r.body.as_str()), (201, "stored"));
+    }
+    {
+        let seen = seen.lock().unwrap();
+        let ports: std::collections::BTreeSet<u16> = seen.iter().map(|s| s.4).collect();
+        assert_eq!((seen.len(), ports.len()), (4, 1), "{ports:?}");
+    }
+
     // STS stays with iamspect.
     let r = call(&server, Some(ALICE), "sts", form("Action=GetCallerIdentity&Version=2011-06-15")).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.tag("Arn"), "arn:aws:iam::111122223333:user/alice");
-    assert_eq!(seen.lock().unwrap().len(), 1);
+    assert_eq!(seen.lock().unwrap().len(), 4);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

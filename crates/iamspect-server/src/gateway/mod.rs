@@ -11,7 +11,7 @@
 
 pub(crate) mod context;
 pub(crate) mod names;
-pub(crate) mod proxy;
+pub mod proxy;
 pub(crate) mod resource;
 pub(crate) mod respond;
 pub(crate) mod s3;
@@ -34,12 +34,22 @@ pub struct Gateway {
     pub upstream: Option<Upstream>,
 }
 
-/// A loopback HTTP upstream.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A loopback HTTP upstream, with its kept-alive connections.
+#[derive(Clone, Debug)]
 pub struct Upstream {
     /// `host:port`, the host a loopback address or `localhost`.
     pub authority: String,
+    /// Connections kept alive for the next requests.
+    pub pool: std::sync::Arc<proxy::Pool>,
 }
+
+impl PartialEq for Upstream {
+    fn eq(&self, other: &Upstream) -> bool {
+        self.authority == other.authority
+    }
+}
+
+impl Eq for Upstream {}
 
 impl Upstream {
     /// Reads `http://127.0.0.1:PORT` (also `http://localhost:PORT`, `http://[::1]:PORT`).
@@ -72,7 +82,7 @@ impl Upstream {
         if !loopback {
             return refuse("is not a loopback address");
         }
-        Ok(Upstream { authority: authority.to_string() })
+        Ok(Upstream { authority: authority.to_string(), pool: std::sync::Arc::default() })
     }
 }
 
