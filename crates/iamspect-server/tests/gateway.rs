@@ -391,6 +391,13 @@ async fn unmappable_requests_fail_closed() {
     let r = call(&server, None, "sqs", form("Action=SendMessage")).await;
     assert_eq!(r.status, 403, "{}", r.body);
     assert_eq!(r.tag("Code"), "MissingAuthenticationToken");
+    let r = call(&server, None, "dynamodb", json("DynamoDB_20120810.GetItem", r#"{"TableName": "Orders"}"#)).await;
+    assert_eq!(
+        (r.status, r.header("x-amzn-errortype")),
+        (403, Some("MissingAuthenticationTokenException")),
+        "{}",
+        r.body
+    );
     // A caller the account data does not hold: denied with the legacy message, and still a token.
     let carol = Key { id: "AKIACAROLEXAMPLE0001", secret: "carolSecret", token: None };
     let r = call(&server, Some(carol), "s3", Req::new("GET", "/data/public/a.txt")).await;

@@ -179,21 +179,15 @@ pub(crate) fn decide(
     // Authentication.
     let sts = state.sts();
     let now = sts.now();
-    let caller: Option<Authenticated> = if claimed.signed {
+    // Unsigned S3 requests are anonymous; any other unsigned request fails here with the
+    // protocol's `MissingAuthenticationToken`.
+    let caller: Option<Authenticated> = if claimed.signed || shape != Shape::S3 {
         match iamspect_auth::verify_with(&request, sts.store(), now, &Expected::any()) {
             Ok(c) => Some(c),
             Err(e) => return Err(respond::error(&shape, &e.to_aws(shape.auth_protocol()), request_id, None)),
         }
-    } else if shape == Shape::S3 {
-        None
     } else {
-        let (code, message) = match shape {
-            Shape::Json { .. } | Shape::RestJson => {
-                ("MissingAuthenticationTokenException", "Missing Authentication Token")
-            }
-            _ => ("MissingAuthenticationToken", "Request is missing Authentication Token"),
-        };
-        return Err(fail(code, 403, message.to_string()));
+        None
     };
     let principal = caller.as_ref().map_or_else(|| "anonymous".to_string(), |c| c.principal_arn().to_string());
     let caller_account = Principal::parse(&principal).ok().and_then(|p| p.account().map(str::to_string));
