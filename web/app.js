@@ -414,6 +414,34 @@ function markStale() {
     app.stale = true;
     renderResult();
   }
+  scheduleLive();
+}
+
+const LIVE_DELAY_MS = 700;
+
+/** With "Live" on, evaluates again a moment after the last edit, when every input reads. */
+function scheduleLive() {
+  clearTimeout(app.liveTimer);
+  if (!$('live').checked) return;
+  app.liveTimer = setTimeout(guard(async () => {
+    if (!inputsRead()) return;
+    await evaluate();
+  }), LIVE_DELAY_MS);
+}
+
+/** True when every panel parses and the request has its three fields (checked quietly). */
+function inputsRead() {
+  if (!['f-principal', 'f-action', 'f-resource'].every((id) => $(id).value.trim())) return false;
+  if (app.context.value.trim() && !parseJson(app.context.value).ok) return false;
+  try {
+    principalValue($('f-principal').value);
+  } catch {
+    return false;
+  }
+  return sentPolicies().every((s) => {
+    const r = parseJson(s.p.ed.value);
+    return r.ok && (typeof r.value === 'object' || BUILTIN_NAMES.includes(r.value));
+  });
 }
 
 /** Each policy sent, in the order and under the names the server gives them. */
@@ -551,6 +579,7 @@ async function evaluate() {
   app.error = null;
   app.result = r.data.EvaluationResults[0];
   app.evaluations = (app.evaluations || 0) + 1;
+  app.resultExpect = app.expect;
   app.snapshots = snapshotsOf(sent);
   app.stale = false;
   const nodes = flowNodes(app.result);
@@ -622,6 +651,7 @@ function renderResult() {
   }
   renderVerdict($('verdict'), app.result, {
     stale: app.stale,
+    expect: app.resultExpect,
     labelOf: (name) => (app.snapshots.get(name) || {}).label || name,
     onApplyFix: guard(applyFix),
     onSelectLayer: guard((layer) => {

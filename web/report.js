@@ -55,7 +55,7 @@ export function describeStatement(st) {
 }
 
 /** The decision card and everything AWS and iamspect say about it. */
-export function renderVerdict(el, result, { onApplyFix, onSelectLayer, stale, labelOf = (n) => n }) {
+export function renderVerdict(el, result, { onApplyFix, onSelectLayer, stale, expect, labelOf = (n) => n }) {
   const ia = result.iamspect || {};
   const d = result.EvalDecision;
   const parts = [];
@@ -67,6 +67,10 @@ export function renderVerdict(el, result, { onApplyFix, onSelectLayer, stale, la
       h('h2', { id: 'verdict-h', class: 'decision', tabindex: '-1' }, d === 'allowed' ? 'Allowed' : `Denied · ${DECISION_WORDS[d].toLowerCase()}`),
       ia.deniedBy && ia.deniedBy.length
         ? h('p', { class: 'denied-by' }, 'Denied by ', ia.deniedBy.map((t) => h('span', { class: 'tag tag-deny' }, TYPE_WORDS[t] || t)))
+        : null,
+      expect && expect.decision
+        ? h('p', { class: ['expect-note', expect.decision === d ? 'expect-ok' : 'expect-bad'], 'data-testid': 'expect' },
+            expect.decision === d ? '✓ as the case expects' : `✗ the case expects ${DECISION_WORDS[expect.decision] || expect.decision}`)
         : null,
       stale ? h('p', { class: 'stale-note', role: 'status' }, 'The inputs changed since this result: press Evaluate (Ctrl+Enter) to decide again.') : null,
     ),

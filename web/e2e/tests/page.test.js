@@ -345,3 +345,21 @@ test('a fix of several edits is applied as one; request errors are shown beside 
   assert.deepEqual(problems.filter((p) => !/status of 400/.test(p)), []);
   await context.close();
 });
+
+test('Live: an edit is evaluated a moment later without pressing Evaluate', async () => {
+  const { page, problems, context } = await open(b.browser, '/ui/#example=prod-backups/0');
+  assert.match(await page.textContent('[data-testid="expect"]'), /as the case expects/);
+  assert.ok(await page.isChecked('#live'));
+  await page.fill('#f-action', 's3:GetObject');
+  await page.waitForFunction(() => document.querySelector('.verdict-card')?.dataset.decision === 'allowed');
+  assert.match(await page.textContent('[data-testid="expect"]'), /the case expects Explicit deny/);
+  // Live off: edits only mark the result stale.
+  await page.uncheck('#live');
+  const count = Number(await page.getAttribute('body', 'data-evaluations'));
+  await page.fill('#f-action', 's3:DeleteObject');
+  await page.waitForTimeout(1200);
+  assert.equal(Number(await page.getAttribute('body', 'data-evaluations')), count);
+  assert.ok(await page.$('.stale-note'));
+  assert.deepEqual(problems, []);
+  await context.close();
+});
