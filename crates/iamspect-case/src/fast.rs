@@ -13,6 +13,17 @@
 //! as raw text, which serde_json validates less strictly than a `Value` (numbers out of range,
 //! lone surrogates, nesting deeper than 127). Each distinct policy text is checked once, the first
 //! time it is seen, and the verdict is kept in the [`Compiler`] with the compiled policy.
+//!
+//! Policies are most of a body (13 of the 14 KB of the realistic case) and usually the same from
+//! request to request, so the parse skips the ones it knows: a first pass ([`skeleton`]) walks the
+//! case's top-level fields and, at each policy's place, looks for a known text that the body
+//! continues with (by a hash of its first [`PREFIX`] bytes, confirmed by comparing every byte),
+//! and writes the body again with each such policy replaced by a number, its index in a list.
+//! serde_json then reads this skeleton, a few hundred bytes, and each number stands for its
+//! policy. Replacing a valid JSON value by a number at the place of a value keeps the text valid
+//! or invalid alike (the depth is checked apart), so the skeleton reads as the body would; the
+//! pass gives up (and the body is read whole) on anything it is not sure of: a key with an
+//! escape, a number where a policy goes, an unknown policy.
 
 use std::fmt;
 use std::path::Path;
@@ -22,11 +33,16 @@ use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 use crate::raw::RawCase;
-use crate::{Case, Compiler, Resolver, build};
+use crate::{Case, Compiler, Known, Resolver, build};
 
 /// The deepest nesting of arrays and objects a `serde_json::Value` accepts (serde_json's
 /// recursion limit).
 const MAX_VALUE_DEPTH: u16 = 127;
+/// Known policies are found by a hash of this many first bytes (shorter ones by their whole
+/// text, after finding where they end).
+pub(crate) const PREFIX: usize = 128;
+/// Texts compared at most when several known policies share their first [`PREFIX`] bytes.
+pub(crate) const CANDIDATES: usize = 32;
 
 /// What [`inline_case`] read.
 #[derive(Debug)]
@@ -36,13 +52,17 @@ pub struct InlineCase {
     /// True if the case names at least one policy, `s3` or `kms` (false may still mean the fields
     /// are present, as `null` or `[]`).
     pub has_policies: bool,
+    /// How many policies were known from earlier cases and not read again.
+    pub known: usize,
 }
 
 /// The case of `text` in one parse, when every policy is inline or built in and the text is a
 /// valid case; `None` for anything else (the caller then uses [`crate::case_from_str`] or its own
 /// exact path, for the answer and the error). Never reads a file.
 pub fn inline_case(text: &str, compiler: &mut Compiler) -> Option<InlineCase> {
-    let mut raw: RawCase<'_> = serde_json::from_str(text).ok()?;
+    let mut known: Vec<(&str, Known)> = Vec::new();
+    let skeleton = skeleton(text, compiler, &mut known);
+    let mut raw: RawCase<'_> = serde_json::from_str(skeleton.as_deref().unwrap_or(text)).ok()?;
     // Each policy with the number of arrays and objects around it in the case.
     let policies = raw
         .identity_policies
@@ -65,6 +85,10 @@ pub fn inline_case(text: &str, compiler: &mut Compiler) -> Option<InlineCase> {
             if name != "FullAWSAccess" && name != "RCPFullAWSAccess" {
                 return None;
             }
+        } else if skeleton.is_some() {
+            // A number standing for a known policy (checked by `skeleton`): there is no other
+            // number where a policy goes.
+            text.parse::<usize>().ok().filter(|i| *i < known.len())?;
         } else if compiler.json_depth(text)? + around > MAX_VALUE_DEPTH {
             return None;
         }
@@ -81,9 +105,205 @@ pub fn inline_case(text: &str, compiler: &mut Compiler) -> Option<InlineCase> {
     let description = raw.description.take();
     let expect = raw.expect.take();
     let library = Default::default();
-    let resolver = Resolver { library: &library, base: Path::new(""), file_text: None };
+    let placeholders = if skeleton.is_some() { known.as_slice() } else { &[] };
+    let resolver = Resolver { library: &library, base: Path::new(""), file_text: None, placeholders };
     let built = build(raw, &resolver, compiler);
-    Some(InlineCase { case: Case { index: 0, description, expect, built }, has_policies })
+    Some(InlineCase { case: Case { index: 0, description, expect, built }, has_policies, known: known.len() })
+}
+
+/// The body with each known policy replaced by its index in `known` (where its text goes), or
+/// `None` when nothing was replaced or anything looked unusual (the body is then read whole).
+fn skeleton<'t>(text: &'t str, compiler: &Compiler, known: &mut Vec<(&'t str, Known)>) -> Option<String> {
+    let mut w = Walk { text, at: 0, copied: 0, out: String::new(), compiler, known };
+    let whole = w.object().and_then(|()| text.get(w.copied..));
+    match whole {
+        Some(rest) if !w.known.is_empty() => {
+            w.out.push_str(rest);
+            Some(w.out)
+        }
+        _ => {
+            // Numbers stand for policies only in a skeleton.
+            known.clear();
+            None
+        }
+    }
+}
+
+/// The walk of [`skeleton`] over a case's text.
+struct Walk<'t, 'k> {
+    text: &'t str,
+    at: usize,
+    /// Where the text not yet written to `out` starts.
+    copied: usize,
+    out: String,
+    compiler: &'k Compiler,
+    known: &'k mut Vec<(&'t str, Known)>,
+}
+
+impl<'t> Walk<'t, '_> {
+    fn peek(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.at).copied()
+    }
+
+    fn space(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.at += 1;
+        }
+    }
+
+    /// Skips white space, then takes `byte`.
+    fn take(&mut self, byte: u8) -> Option<()> {
+        self.space();
+        (self.peek()? == byte).then(|| self.at += 1)
+    }
+
+    /// The case's top-level object, up to the end of the text.
+    fn object(&mut self) -> Option<()> {
+        self.take(b'{')?;
+        loop {
+            let key = self.key()?;
+            self.take(b':')?;
+            match key {
+                "identityPolicies" | "sessionPolicies" => self.list(1, 2)?,
+                "scps" | "rcps" => self.list(2, 3)?,
+                "resourcePolicy" | "permissionsBoundary" | "vpcEndpointPolicy" => self.policy(1)?,
+                _ => self.value()?,
+            }
+            self.space();
+            match self.peek()? {
+                b',' => self.at += 1,
+                b'}' => break,
+                _ => return None,
+            }
+        }
+        self.at += 1;
+        self.space();
+        (self.at == self.text.len()).then_some(())
+    }
+
+    /// A key without escapes (serde reads a key with escapes as the unescaped name, which this
+    /// walk does not compare).
+    fn key(&mut self) -> Option<&'t str> {
+        self.take(b'"')?;
+        let start = self.at;
+        let len = self.text.get(start..)?.bytes().position(|b| b == b'"' || b == b'\\')?;
+        self.at = start + len;
+        self.take(b'"')?;
+        self.text.get(start..start + len)
+    }
+
+    /// `levels` nested arrays of policies (or `null`), each policy inside `around` arrays and
+    /// objects of the case.
+    fn list(&mut self, levels: u8, around: u16) -> Option<()> {
+        self.space();
+        if levels == 0 {
+            return self.policy(around);
+        }
+        if self.peek()? == b'n' {
+            return self.value();
+        }
+        self.take(b'[')?;
+        self.space();
+        if self.peek()? == b']' {
+            self.at += 1;
+            return Some(());
+        }
+        loop {
+            self.list(levels - 1, around)?;
+            self.space();
+            match self.peek()? {
+                b',' => self.at += 1,
+                b']' => {
+                    self.at += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// One policy: a known one is replaced by its number; a string or `null` is kept; anything
+    /// else (an unknown document, a number) ends the walk.
+    fn policy(&mut self, around: u16) -> Option<()> {
+        self.space();
+        match self.peek()? {
+            b'{' => {}
+            b'"' | b'n' => return self.value(),
+            _ => return None,
+        }
+        let known = self.compiler.known_prefix(self.text.get(self.at..)?)?;
+        if known.depth + around > MAX_VALUE_DEPTH {
+            return None;
+        }
+        let end = self.at + known.text.len();
+        self.out.push_str(self.text.get(self.copied..self.at)?);
+        self.out.push_str(&self.known.len().to_string());
+        self.known.push((self.text.get(self.at..end)?, known));
+        self.at = end;
+        self.copied = end;
+        // The number must end where the policy did.
+        self.space();
+        matches!(self.peek()?, b',' | b']' | b'}').then_some(())
+    }
+
+    /// Skips any value (serde_json checks it later, in the skeleton).
+    fn value(&mut self) -> Option<()> {
+        self.space();
+        let rest = self.text.get(self.at..)?;
+        self.at += value_len(rest)?;
+        Some(())
+    }
+}
+
+/// The length of the JSON value `text` starts with, for valid JSON (serde_json checks the
+/// text later; for invalid text the length may be anything, or `None`).
+fn value_len(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    match *bytes.first()? {
+        b'{' | b'[' => {
+            let mut depth = 0usize;
+            let mut i = 0;
+            loop {
+                match *bytes.get(i)? {
+                    b'"' => i = string_end(bytes, i)?,
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth = depth.checked_sub(1)?;
+                        if depth == 0 {
+                            return Some(i + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+        }
+        b'"' => string_end(bytes, 0).map(|end| end + 1),
+        _ => {
+            let delimiter = |b: &u8| matches!(b, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r');
+            let len = bytes.iter().position(delimiter).unwrap_or(bytes.len());
+            (len > 0).then_some(len)
+        }
+    }
+}
+
+/// Where the string opened at `start` closes.
+fn string_end(bytes: &[u8], start: usize) -> Option<usize> {
+    let mut i = start + 1;
+    loop {
+        match *bytes.get(i)? {
+            b'"' => return Some(i),
+            b'\\' => i += 2,
+            _ => i += 1,
+        }
+    }
+}
+
+/// The length of the short JSON value `text` starts with (at most [`PREFIX`] bytes), if it ends
+/// within [`PREFIX`] bytes.
+pub(crate) fn short_value_len(text: &str) -> Option<usize> {
+    let head = text.get(..text.len().min(PREFIX))?;
+    value_len(head)
 }
 
 /// How deeply `text` nests arrays and objects (0 for a scalar), or `None` if it would not parse

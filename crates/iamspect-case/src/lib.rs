@@ -9,6 +9,7 @@ mod fast;
 mod files;
 mod raw;
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 use std::hash::BuildHasherDefault;
 use std::path::{Path, PathBuf};
@@ -107,16 +108,32 @@ pub struct CaseFile {
 /// library's random hasher keys.
 pub struct Compiler {
     seed: u64,
-    texts: HashMap<u64, Vec<TextEntry>, BuildHasherDefault<TakeHash>>,
+    texts: ByHash<TextEntry>,
+    /// Texts checked to be valid JSON values (and at least [`fast::PREFIX`] bytes long), with
+    /// their nesting depth, by a hash of their first [`fast::PREFIX`] bytes: how
+    /// [`inline_case`] finds known policies in a body without reading them.
+    by_prefix: ByHash<Known>,
     compiled: usize,
     /// Tests: every text gets the same hash, so that every lookup is a collision.
     #[cfg(test)]
     collide: bool,
 }
 
+/// A text known to be a valid JSON value: its depth, and its whole hash (its key in
+/// `Compiler::texts`).
+#[derive(Clone, Debug)]
+pub(crate) struct Known {
+    pub(crate) text: Arc<str>,
+    pub(crate) depth: u16,
+    pub(crate) hash: u64,
+}
+
+/// Entries by a hash of their text (a few per hash when hashes collide).
+type ByHash<T> = HashMap<u64, Vec<T>, BuildHasherDefault<TakeHash>>;
+
 /// One distinct text and what was compiled from it.
 struct TextEntry {
-    text: Box<str>,
+    text: Arc<str>,
     /// How deeply the text nests arrays and objects, once checked: `Some(None)` if it would not
     /// parse as a `serde_json::Value` on its own (see [`inline_case`]).
     json_depth: Option<Option<u16>>,
@@ -137,6 +154,7 @@ impl Default for Compiler {
         Compiler {
             seed: std::collections::hash_map::RandomState::new().hash_one(0x1a3f_u64),
             texts: HashMap::default(),
+            by_prefix: HashMap::default(),
             compiled: 0,
             #[cfg(test)]
             collide: false,
@@ -163,7 +181,23 @@ impl Compiler {
         policy_type: PolicyType,
         origin: LineColumn,
     ) -> Result<Arc<Policy>, CaseError> {
-        let entry = self.entry(text);
+        self.compile_known(name, text, policy_type, origin, None)
+    }
+
+    /// [`Compiler::compile_at`], for a text that is (when `known` is given) the very text of a
+    /// known entry: found without hashing or comparing it again.
+    fn compile_known(
+        &mut self,
+        name: &str,
+        text: &str,
+        policy_type: PolicyType,
+        origin: LineColumn,
+        known: Option<&Known>,
+    ) -> Result<Arc<Policy>, CaseError> {
+        let entry = match known.and_then(|k| self.known_entry(k)) {
+            Some(i) => i,
+            None => self.entry(text),
+        };
         let same = |c: &&Compiled| c.policy_type == policy_type && c.origin == origin && *c.name == *name;
         if let Some(hit) = entry.compiled.iter().find(same) {
             return hit.result.clone();
@@ -181,26 +215,14 @@ impl Compiler {
         result
     }
 
-    /// The entry of `text`, made (with the text copied) if it is new.
-    fn entry(&mut self, text: &str) -> &mut TextEntry {
-        #[cfg(test)]
-        let seed = if self.collide { return self.colliding_entry(text) } else { self.seed };
-        #[cfg(not(test))]
-        let seed = self.seed;
-        let bucket = self.texts.entry(text_hash(seed, text)).or_default();
-        let i = match bucket.iter().position(|e| *e.text == *text) {
-            Some(i) => i,
-            None => {
-                bucket.push(TextEntry { text: text.into(), json_depth: None, compiled: Vec::new() });
-                bucket.len() - 1
-            }
-        };
-        &mut bucket[i]
+    /// The entry of a known text, by its hash and identity.
+    fn known_entry(&mut self, known: &Known) -> Option<&mut TextEntry> {
+        self.texts.get_mut(&known.hash)?.iter_mut().find(|e| Arc::ptr_eq(&e.text, &known.text))
     }
 
-    #[cfg(test)]
-    fn colliding_entry(&mut self, text: &str) -> &mut TextEntry {
-        let bucket = self.texts.entry(0).or_default();
+    /// The entry of `text`, made (with the text copied) if it is new.
+    fn entry(&mut self, text: &str) -> &mut TextEntry {
+        let bucket = self.texts.entry(self.text_key(text)).or_default();
         let i = match bucket.iter().position(|e| *e.text == *text) {
             Some(i) => i,
             None => {
@@ -215,7 +237,43 @@ impl Compiler {
     /// `serde_json::Value` on its own; remembered with the text.
     fn json_depth(&mut self, text: &str) -> Option<u16> {
         let entry = self.entry(text);
-        *entry.json_depth.get_or_insert_with(|| fast::json_depth(text))
+        if let Some(known) = entry.json_depth {
+            return known;
+        }
+        let depth = fast::json_depth(text);
+        entry.json_depth = Some(depth);
+        let shared = Arc::clone(&entry.text);
+        if let (Some(depth), Some(prefix)) = (depth, text.as_bytes().get(..fast::PREFIX)) {
+            let known = Known { text: shared, depth, hash: self.text_key(text) };
+            self.by_prefix.entry(text_hash(self.seed, prefix)).or_default().push(known);
+        }
+        depth
+    }
+
+    /// The known valid JSON text that `rest` starts with, and its depth: found by the hash of its
+    /// first [`fast::PREFIX`] bytes (trying at most [`fast::CANDIDATES`] texts), or, for a short
+    /// value, by the whole value's hash.
+    fn known_prefix(&self, rest: &str) -> Option<Known> {
+        if let Some(prefix) = rest.as_bytes().get(..fast::PREFIX)
+            && let Some(candidates) = self.by_prefix.get(&text_hash(self.seed, prefix))
+            && let Some(found) = candidates.iter().take(fast::CANDIDATES).find(|k| rest.starts_with(&*k.text))
+        {
+            return Some(found.clone());
+        }
+        let text = rest.get(..fast::short_value_len(rest)?)?;
+        let hash = self.text_key(text);
+        let entry = self.texts.get(&hash)?.iter().find(|e| *e.text == *text)?;
+        let depth = entry.json_depth.flatten()?;
+        Some(Known { text: Arc::clone(&entry.text), depth, hash })
+    }
+
+    /// The key of `text` in `texts`.
+    fn text_key(&self, text: &str) -> u64 {
+        #[cfg(test)]
+        if self.collide {
+            return 0;
+        }
+        text_hash(self.seed, text.as_bytes())
     }
 
     /// The number of distinct policies compiled.
@@ -228,38 +286,42 @@ impl Compiler {
         self.compiled == 0
     }
 
-    /// The number of distinct texts remembered (compiled, or only checked by [`inline_case`]).
+    /// The number of distinct texts remembered (compiled, or only checked by [`inline_case`]):
+    /// a bound on the memory kept, with [`Compiler::len`].
     pub fn texts(&self) -> usize {
         self.texts.values().map(Vec::len).sum()
     }
 }
 
-/// A hash of `text` for [`Compiler`]: 16 bytes at a time, each step a 64×64→128-bit multiply
-/// whose halves are folded together (the mixing of wyhash and foldhash). Not cryptographic and
-/// not needed to be: entries are confirmed by comparing the text.
-fn text_hash(seed: u64, text: &str) -> u64 {
-    const P0: u64 = 0xa076_1d64_78bd_642f;
-    const P1: u64 = 0xe703_7ed1_a0b4_28db;
-    const P2: u64 = 0x8ebc_6af0_9c88_c6e3;
+/// A hash of `text` for [`Compiler`]: 32 bytes at a time in two independent lanes, each step a
+/// 64×64→128-bit multiply whose halves are folded together (the mixing of wyhash and foldhash).
+/// Not cryptographic and not needed to be: entries are confirmed by comparing the text.
+pub(crate) fn text_hash(seed: u64, bytes: &[u8]) -> u64 {
+    const P: [u64; 5] = [
+        0xa076_1d64_78bd_642f,
+        0xe703_7ed1_a0b4_28db,
+        0x8ebc_6af0_9c88_c6e3,
+        0x5899_65cc_7537_4cc3,
+        0x1d8e_4e27_c47d_124f,
+    ];
     fn fold(a: u64, b: u64) -> u64 {
         let p = u128::from(a) * u128::from(b);
         (p as u64) ^ (p >> 64) as u64
     }
-    fn word(b: &[u8]) -> u64 {
-        let mut w = [0u8; 8];
-        w[..b.len()].copy_from_slice(b);
-        u64::from_le_bytes(w)
+    let (words, tail) = bytes.as_chunks::<8>();
+    let w = |i: usize| words.get(i).map_or(0, |b| u64::from_le_bytes(*b));
+    let (mut a, mut b) = (seed ^ fold(bytes.len() as u64 ^ P[4], P[0]), seed ^ P[3]);
+    let blocks = words.len() / 4;
+    for i in 0..blocks {
+        a = fold(w(4 * i) ^ P[0] ^ a, w(4 * i + 1) ^ P[1]);
+        b = fold(w(4 * i + 2) ^ P[2] ^ b, w(4 * i + 3) ^ P[3]);
     }
-    let bytes = text.as_bytes();
-    let mut h = seed ^ fold(bytes.len() as u64 ^ P2, P0);
-    let mut chunks = bytes.chunks_exact(16);
-    for c in &mut chunks {
-        let (a, b) = c.split_at(8);
-        h = fold(word(a) ^ P0 ^ h, word(b) ^ P1);
-    }
-    let rest = chunks.remainder();
-    let (a, b) = rest.split_at(rest.len().min(8));
-    fold(fold(word(a) ^ P0 ^ h, word(b) ^ P1), P2 ^ seed)
+    let mut last = [0u8; 8];
+    last[..tail.len()].copy_from_slice(tail);
+    let rest = [w(4 * blocks), w(4 * blocks + 1), w(4 * blocks + 2), u64::from_le_bytes(last)];
+    a = fold(rest[0] ^ P[0] ^ a, rest[1] ^ P[1]);
+    b = fold(rest[2] ^ P[2] ^ b, rest[3] ^ P[3]);
+    fold(a ^ P[4], b ^ seed)
 }
 
 /// A hasher for keys that are already hashes.
@@ -316,7 +378,7 @@ pub fn load_str(text: &str, path: &Path, base: &Path, compiler: &mut Compiler) -
         let whole: &RawValue = serde_json::from_str(text).map_err(|e| file_err(e.to_string()))?;
         (None, Default::default(), vec![whole])
     };
-    let resolver = Resolver { library: &library, base, file_text: Some(text) };
+    let resolver = Resolver { library: &library, base, file_text: Some(text), placeholders: &[] };
     let mut cases = Vec::with_capacity(raw_cases.len());
     for (index, raw) in raw_cases.iter().enumerate() {
         cases.push(
@@ -331,7 +393,7 @@ pub fn load_str(text: &str, path: &Path, base: &Path, compiler: &mut Compiler) -
 pub fn case_from_str(index: usize, text: &str, base: &Path, compiler: &mut Compiler) -> Result<Case, String> {
     let library = Default::default();
     // Batch lines keep positions relative to each policy, so equal policies compile once.
-    build_case(index, text, &Resolver { library: &library, base, file_text: None }, compiler)
+    build_case(index, text, &Resolver { library: &library, base, file_text: None, placeholders: &[] }, compiler)
 }
 
 struct Resolver<'a> {
@@ -339,10 +401,13 @@ struct Resolver<'a> {
     base: &'a Path,
     /// The case file's text, when inline policies should report positions in it.
     file_text: Option<&'a str>,
+    /// [`inline_case`]: the inline policies a number stands for (empty otherwise).
+    placeholders: &'a [(&'a str, Known)],
 }
 
 /// A policy's name, text, and where the text starts in the file it was read from.
-type Resolved = (String, String, LineColumn);
+/// With [`inline_case`], also the known text it is.
+type Resolved<'t> = (Cow<'t, str>, Cow<'t, str>, LineColumn, Option<&'t Known>);
 
 impl Resolver<'_> {
     /// Where `fragment` (a slice of the case file's text) starts in the file.
@@ -353,15 +418,22 @@ impl Resolver<'_> {
     }
 
     /// The policy's name, text and origin.
-    fn resolve(&self, raw: &RawValue, fallback_name: &str) -> Result<Resolved, CaseError> {
+    fn resolve<'t>(&'t self, raw: &'t RawValue, fallback_name: &'t str) -> Result<Resolved<'t>, CaseError> {
         let text = raw.get().trim();
+        if !self.placeholders.is_empty() && text.starts_with(|c: char| c.is_ascii_digit()) {
+            let policy = text.parse::<usize>().ok().and_then(|i| self.placeholders.get(i));
+            let (policy, known) = policy.ok_or_else(|| invalid(format!("{fallback_name}: no policy {text}")))?;
+            return Ok((Cow::Borrowed(fallback_name), Cow::Borrowed(policy), LineColumn::START, Some(known)));
+        }
         if !text.starts_with('"') {
-            return Ok((fallback_name.to_string(), text.to_string(), self.origin(text)));
+            return Ok((Cow::Borrowed(fallback_name), Cow::Borrowed(text), self.origin(text), None));
         }
         let name: String = serde_json::from_str(text).map_err(|e| invalid(format!("{fallback_name}: {e}")))?;
         match name.as_str() {
-            "FullAWSAccess" => return Ok((name, FULL_AWS_ACCESS.to_string(), LineColumn::START)),
-            "RCPFullAWSAccess" => return Ok((name, RCP_FULL_AWS_ACCESS.to_string(), LineColumn::START)),
+            "FullAWSAccess" => return Ok((Cow::Owned(name), Cow::Borrowed(FULL_AWS_ACCESS), LineColumn::START, None)),
+            "RCPFullAWSAccess" => {
+                return Ok((Cow::Owned(name), Cow::Borrowed(RCP_FULL_AWS_ACCESS), LineColumn::START, None));
+            }
             _ => {}
         }
         if let Some(entry) = self.library.get(&name) {
@@ -369,12 +441,12 @@ impl Resolver<'_> {
             if entry_text.starts_with('"') {
                 let path: String =
                     serde_json::from_str(entry_text).map_err(|e| invalid(format!("policy `{name}`: {e}")))?;
-                return self.read_path(&path).map(|t| (path, t, LineColumn::START));
+                return self.read_path(&path).map(|t| (Cow::Owned(path), Cow::Owned(t), LineColumn::START, None));
             }
-            return Ok((name, entry_text.to_string(), self.origin(entry_text)));
+            return Ok((Cow::Owned(name), Cow::Borrowed(entry_text), self.origin(entry_text), None));
         }
         if name.ends_with(".json") {
-            return self.read_path(&name).map(|t| (name, t, LineColumn::START));
+            return self.read_path(&name).map(|t| (Cow::Owned(name), Cow::Owned(t), LineColumn::START, None));
         }
         Err(invalid(format!(
             "`{name}` is not a policy of the file's `policies`, a `.json` path, `FullAWSAccess` or `RCPFullAWSAccess`"
@@ -418,8 +490,8 @@ fn build(raw: RawCase<'_>, resolver: &Resolver<'_>, compiler: &mut Compiler) -> 
     }
 
     let mut one = |raw: &RawValue, name: &str, t: PolicyType| -> Result<Arc<Policy>, CaseError> {
-        let (name, text, origin) = resolver.resolve(raw, name)?;
-        compiler.compile_at(&name, &text, t, origin)
+        let (name, text, origin, known) = resolver.resolve(raw, name)?;
+        compiler.compile_known(&name, &text, t, origin, known)
     };
     let resource_type = if iamspect_core::is_role_trust_request(&raw.action, &raw.resource) {
         PolicyType::Trust
@@ -459,8 +531,8 @@ fn build(raw: RawCase<'_>, resolver: &Resolver<'_>, compiler: &mut Compiler) -> 
     policies.scps = levels(&raw.scps, "scps", PolicyType::Scp)?;
     policies.rcps = levels(&raw.rcps, "rcps", PolicyType::Rcp)?;
     let mut one = |raw: &RawValue, name: &str, t: PolicyType| -> Result<Arc<Policy>, CaseError> {
-        let (name, text, origin) = resolver.resolve(raw, name)?;
-        compiler.compile_at(&name, &text, t, origin)
+        let (name, text, origin, known) = resolver.resolve(raw, name)?;
+        compiler.compile_known(&name, &text, t, origin, known)
     };
     if let Some(p) = &raw.vpc_endpoint_policy {
         policies.vpc_endpoint = Some(one(p, "vpcEndpointPolicy", PolicyType::VpcEndpoint)?);
@@ -639,12 +711,12 @@ mod tests {
         for i in 0..40 {
             let mut other = base.clone().into_bytes();
             other[i] = b'y';
-            assert_ne!(text_hash(1, &base), text_hash(1, std::str::from_utf8(&other).unwrap()), "byte {i}");
+            assert_ne!(text_hash(1, base.as_bytes()), text_hash(1, &other), "byte {i}");
         }
-        assert_ne!(text_hash(1, "abc"), text_hash(1, "abc\0"));
-        assert_ne!(text_hash(1, ""), text_hash(1, "\0"));
-        assert_ne!(text_hash(1, "abc"), text_hash(2, "abc"));
-        assert_eq!(text_hash(7, &base), text_hash(7, &base));
+        assert_ne!(text_hash(1, b"abc"), text_hash(1, b"abc\0"));
+        assert_ne!(text_hash(1, b""), text_hash(1, b"\0"));
+        assert_ne!(text_hash(1, b"abc"), text_hash(2, b"abc"));
+        assert_eq!(text_hash(7, base.as_bytes()), text_hash(7, base.as_bytes()));
     }
 
     #[test]
@@ -691,5 +763,23 @@ mod tests {
         assert!(!Arc::ptr_eq(&a, &b) && !Arc::ptr_eq(&a, &s) && !Arc::ptr_eq(&a, &at));
         assert!(Arc::ptr_eq(&a, &c.compile("a", ALLOW, PolicyType::Identity).unwrap()));
         assert_eq!((c.len(), c.texts()), (4, 1));
+    }
+
+    #[test]
+    fn colliding_texts_are_told_apart_when_found_in_a_body() {
+        let mut c = Compiler { collide: true, ..Compiler::new() };
+        let long_allow = ALLOW.replace("s3:*", &format!("s3:{}*", "Get".repeat(60)));
+        let long_deny = DENY.replace("s3:*", &format!("s3:{}*", "Get".repeat(60)));
+        let body = format!(
+            r#"{{"principal": "arn:aws:iam::111122223333:user/alice", "action": "s3:GetObject", "resource": "*",
+                "identityPolicies": [{long_allow}, {ALLOW}], "permissionsBoundary": {DENY}, "resourcePolicy": {long_deny}}}"#
+        );
+        let want = format!("{:?}", case_from_str(0, &body, Path::new("/none"), &mut Compiler::new()).unwrap());
+        for round in 0..3 {
+            let read = inline_case(&body, &mut c).unwrap();
+            assert_eq!(read.known, if round == 0 { 0 } else { 4 });
+            assert_eq!(format!("{:?}", read.case), want);
+        }
+        assert_eq!(c.texts.len(), 1, "every text in one bucket");
     }
 }

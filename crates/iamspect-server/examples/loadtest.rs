@@ -14,9 +14,20 @@
 //! cargo run --release -p iamspect-server --example loadtest -- --print-body  # the body, for wrk
 //! ```
 //!
-//! Options: `--vary` makes every body unique (a numbered `description`), so the server's cache of
-//! whole cases misses and only its policy cache helps; `--threads N` sets the load generator's
-//! worker threads (default 1; `scripts/loadtest.sh` uses 2).
+//! Options: `--vary MODE` makes every body unique, so the server's cache of whole cases misses
+//! (request `n` gets number `n`, so no body repeats within a run):
+//!
+//! - `request`: a different caller session name (`assumed-role/Dev/alice-n`), object key
+//!   (`.../summary-n.csv`), source IP (`203.0.113.x`) and `aws:UserAgent`, the same 14 policies:
+//!   the CI/emulator pattern;
+//! - `policy`: as `request`, and the bucket policy differs too (a numbered `Id`): one of the 14
+//!   policies is new on every request;
+//! - `policies`: as `request`, and every policy differs (a numbered `Id` in each): nothing can
+//!   come from a cache;
+//! - `description`: a numbered `description` only (the first varied mode).
+//!
+//! Every answer must still be `allowed`. `--threads N` sets the load generator's worker threads
+//! (default 1; `scripts/loadtest.sh` uses 2).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "load test tool")]
 
@@ -61,34 +72,115 @@ fn doc(text: &str) -> Value {
 
 /// The realistic case, as the bench builds it (`crates/iamspect-core/benches/authorize.rs`).
 fn realistic_case() -> String {
-    let full = doc(SCP_FULL_AWS_ACCESS);
-    let case = json!({
+    case_value(Vary::None).to_string()
+}
+
+/// Which parts of the body change from request to request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Vary {
+    None,
+    Description,
+    Request,
+    Policy,
+    Policies,
+}
+
+/// Where a varied body takes the request's number.
+const N: &str = "@@N@@";
+/// Where a varied body takes the last byte of the request's source IP.
+const IP: &str = "@@IP@@";
+
+/// The realistic case, with [`N`] and [`IP`] where `vary` puts the request's number.
+fn case_value(vary: Vary) -> Value {
+    let request = !matches!(vary, Vary::None | Vary::Description);
+    let numbered = |plain: &str, varied: String| if request { varied } else { plain.to_string() };
+    let with_id = |text: &str, which: &str, on: bool| {
+        let mut d = doc(text);
+        if on && let Some(obj) = d.as_object_mut() {
+            obj.insert("Id".to_string(), json!(format!("loadtest-{N}-{which}")));
+        }
+        d
+    };
+    let all = vary == Vary::Policies;
+    let full = |which: &str| with_id(SCP_FULL_AWS_ACCESS, which, all);
+    let mut case = json!({
         "principal": {
-            "arn": "arn:aws:sts::111122223333:assumed-role/Dev/alice",
+            "arn": numbered("arn:aws:sts::111122223333:assumed-role/Dev/alice", format!("arn:aws:sts::111122223333:assumed-role/Dev/alice-{N}")),
             "tags": {"team": "payments", "env": "prod", "cost-center": "cc-4410"},
         },
         "action": "s3:GetObject",
-        "resource": "arn:aws:s3:::example-corp-data/payments/reports/2025/06/summary.csv",
+        "resource": numbered(
+            "arn:aws:s3:::example-corp-data/payments/reports/2025/06/summary.csv",
+            format!("arn:aws:s3:::example-corp-data/payments/reports/2025/06/summary-{N}.csv"),
+        ),
         "context": {
             "aws:SecureTransport": "true",
             "aws:MultiFactorAuthPresent": "true",
             "aws:MultiFactorAuthAge": "1200",
-            "aws:SourceIp": "203.0.113.42",
+            "aws:SourceIp": numbered("203.0.113.42", format!("203.0.113.{IP}")),
             "aws:CurrentTime": "2025-06-15T10:30:00Z",
             "aws:EpochTime": "1749983400",
             "aws:RequestedRegion": "eu-west-1",
             "aws:PrincipalOrgID": "o-a1b2c3d4e5",
-            "aws:UserAgent": "aws-cli/2.17.0 Python/3.11.9 Linux/6.8.0 exe/x86_64",
+            "aws:UserAgent": numbered(
+                "aws-cli/2.17.0 Python/3.11.9 Linux/6.8.0 exe/x86_64",
+                format!("aws-cli/2.17.0 Python/3.11.9 Linux/6.8.0 exe/x86_64 loadtest/{N}"),
+            ),
             "s3:authType": "REST-HEADER",
             "s3:signatureversion": "AWS4-HMAC-SHA256",
             "s3:TlsVersion": "1.3",
         },
-        "identityPolicies": IDENTITY.iter().map(|t| doc(t)).collect::<Vec<_>>(),
-        "scps": [[full.clone()], [full, doc(SCP_REGION_GUARDRAIL)]],
-        "permissionsBoundary": doc(PERMISSIONS_BOUNDARY),
-        "resourcePolicy": doc(BUCKET_POLICY),
+        "identityPolicies": IDENTITY.iter().enumerate().map(|(i, t)| with_id(t, &format!("identity{i}"), all)).collect::<Vec<_>>(),
+        "scps": [[full("scp0")], [full("scp1"), with_id(SCP_REGION_GUARDRAIL, "guardrail", all)]],
+        "permissionsBoundary": with_id(PERMISSIONS_BOUNDARY, "boundary", all),
+        "resourcePolicy": with_id(BUCKET_POLICY, "bucket", matches!(vary, Vary::Policy | Vary::Policies)),
     });
-    case.to_string()
+    if vary == Vary::Description
+        && let Some(obj) = case.as_object_mut()
+    {
+        obj.insert("description".to_string(), json!(format!("loadtest request {N}")));
+    }
+    case
+}
+
+/// A varied body, cut where the request's numbers go: `parts[0] num parts[1] num ...`.
+struct Template {
+    parts: Vec<(String, Option<&'static str>)>,
+}
+
+impl Template {
+    fn new(vary: Vary) -> Template {
+        let text = case_value(vary).to_string();
+        let mut parts = Vec::new();
+        let mut rest = text.as_str();
+        loop {
+            let next = [N, IP].iter().filter_map(|m| rest.find(m).map(|i| (i, *m))).min();
+            match next {
+                Some((i, marker)) => {
+                    parts.push((rest[..i].to_string(), Some(marker)));
+                    rest = &rest[i + marker.len()..];
+                }
+                None => {
+                    parts.push((rest.to_string(), None));
+                    break;
+                }
+            }
+        }
+        Template { parts }
+    }
+
+    /// The body of request `n`, written into `out`.
+    fn write(&self, n: u64, out: &mut Vec<u8>) {
+        use std::io::Write;
+        for (text, marker) in &self.parts {
+            out.extend_from_slice(text.as_bytes());
+            match *marker {
+                Some(N) => write!(out, "{n}").unwrap(),
+                Some(_) => write!(out, "{}", n % 254 + 1).unwrap(),
+                None => {}
+            }
+        }
+    }
 }
 
 struct Options {
@@ -96,7 +188,7 @@ struct Options {
     connections: usize,
     requests: u64,
     duration: Duration,
-    vary: bool,
+    vary: Vary,
     threads: usize,
     breakdown: bool,
     print_body: bool,
@@ -108,7 +200,7 @@ fn options() -> Options {
         connections: 16,
         requests: 200_000,
         duration: Duration::from_secs(20),
-        vary: false,
+        vary: Vary::None,
         threads: 1,
         breakdown: false,
         print_body: false,
@@ -122,7 +214,15 @@ fn options() -> Options {
             "--requests" => o.requests = value().parse().expect("--requests: a number"),
             "--duration" => o.duration = Duration::from_secs_f64(value().parse().expect("--duration: seconds")),
             "--threads" => o.threads = value().parse().expect("--threads: a number"),
-            "--vary" => o.vary = true,
+            "--vary" => {
+                o.vary = match value().as_str() {
+                    "request" => Vary::Request,
+                    "policy" => Vary::Policy,
+                    "policies" => Vary::Policies,
+                    "description" => Vary::Description,
+                    other => panic!("--vary: request, policy, policies or description, not {other}"),
+                }
+            }
             "--breakdown" => o.breakdown = true,
             "--print-body" => o.print_body = true,
             other => panic!("unknown option {other}"),
@@ -156,14 +256,19 @@ struct Tally {
 }
 
 async fn run(o: Options) {
-    let body = Arc::new(realistic_case());
+    let template = Arc::new(Template::new(o.vary));
+    let mut first = Vec::new();
+    template.write(0, &mut first);
     eprintln!(
         "loadtest: {} connections, at most {} requests and {:.0} s, body {} bytes{}, generator on {} thread(s)",
         o.connections,
         o.requests,
         o.duration.as_secs_f64(),
-        body.len(),
-        if o.vary { " (unique per request)" } else { "" },
+        first.len(),
+        match o.vary {
+            Vary::None => String::new(),
+            v => format!(" (unique per request: --vary {})", format!("{v:?}").to_lowercase()),
+        },
         o.threads
     );
     let next = Arc::new(AtomicU64::new(0));
@@ -171,8 +276,8 @@ async fn run(o: Options) {
     let deadline = start + o.duration;
     let mut tasks = Vec::new();
     for _ in 0..o.connections {
-        let (next, body, addr, total, vary) = (Arc::clone(&next), Arc::clone(&body), o.addr, o.requests, o.vary);
-        tasks.push(tokio::spawn(async move { connection(addr, next, total, deadline, body, vary).await }));
+        let (next, template, addr, total) = (Arc::clone(&next), Arc::clone(&template), o.addr, o.requests);
+        tasks.push(tokio::spawn(async move { connection(addr, next, total, deadline, template).await }));
     }
     let mut all = Tally::default();
     for t in tasks {
@@ -215,26 +320,20 @@ async fn connection(
     next: Arc<AtomicU64>,
     total: u64,
     deadline: Instant,
-    body: Arc<String>,
-    vary: bool,
+    template: Arc<Template>,
 ) -> Tally {
     let mut tally = Tally::default();
     let mut stream: Option<TcpStream> = None;
     let mut buf = Vec::with_capacity(4096);
-    let mut request = Vec::with_capacity(body.len() + 256);
+    let mut body = Vec::with_capacity(16 << 10);
+    let mut request = Vec::with_capacity(16 << 10);
     loop {
         let n = next.fetch_add(1, Ordering::Relaxed);
         if n >= total || Instant::now() >= deadline {
             break;
         }
-        let varied;
-        let body: &str = if vary {
-            // The same case with a numbered description in front: cheap to make, unique.
-            varied = format!("{{\"description\":\"loadtest request {n}\",{}", &body[1..]);
-            &varied
-        } else {
-            &body
-        };
+        body.clear();
+        template.write(n, &mut body);
         request.clear();
         request.extend_from_slice(
             format!(
@@ -243,7 +342,7 @@ async fn connection(
             )
             .as_bytes(),
         );
-        request.extend_from_slice(body.as_bytes());
+        request.extend_from_slice(&body);
         let sent = Instant::now();
         let answer = match stream.as_mut() {
             Some(s) => exchange(s, &request, &mut buf).await,
@@ -321,6 +420,7 @@ async fn exchange(s: &mut TcpStream, request: &[u8], buf: &mut Vec<u8>) -> Resul
 /// `/v1/authorize`, timed over many iterations.
 fn breakdown() {
     use iamspect_case::Compiler;
+    use iamspect_core::PolicyType;
     let body = realistic_case();
     let n = 5_000u32;
     let time = |label: &str, f: &mut dyn FnMut()| {
@@ -357,6 +457,37 @@ fn breakdown() {
     });
     time("decide: iamspect_case::run (authorize)", &mut || {
         std::hint::black_box(iamspect_case::run(&case));
+    });
+    // The fast way in (`iamspect_case::inline_case`), on bodies that differ as `--vary request`
+    // makes them: 64 of them in turn, the policies compiled by the first.
+    let template = Template::new(Vary::Request);
+    let varied: Vec<String> = (0..64)
+        .map(|i| {
+            let mut b = Vec::new();
+            template.write(i, &mut b);
+            String::from_utf8(b).unwrap()
+        })
+        .collect();
+    let mut fast = Compiler::new();
+    assert!(iamspect_case::inline_case(&varied[0], &mut fast).is_some());
+    let known = iamspect_case::inline_case(&varied[1], &mut fast).unwrap().known;
+    println!("policies known from the first body and not parsed again: {known} of 15");
+    let mut i = 0;
+    time("fast: one parse into the case, policies compiled earlier", &mut || {
+        i = (i + 1) % varied.len();
+        std::hint::black_box(iamspect_case::inline_case(&varied[i], &mut fast).unwrap());
+    });
+    time("fast: the same, then decide", &mut || {
+        i = (i + 1) % varied.len();
+        let read = iamspect_case::inline_case(&varied[i], &mut fast).unwrap();
+        std::hint::black_box(iamspect_case::run(&read.case));
+    });
+    time("compile the bucket policy (what --vary policy adds)", &mut || {
+        std::hint::black_box(Compiler::new().compile("resourcePolicy", BUCKET_POLICY, PolicyType::Resource).unwrap());
+    });
+    time("fast: one parse, every policy compiled (--vary policies)", &mut || {
+        i = (i + 1) % varied.len();
+        std::hint::black_box(iamspect_case::inline_case(&varied[i], &mut Compiler::new()).unwrap());
     });
     let answer = json!({"decision": "allowed", "deniedBy": Vec::<&str>::new()});
     time("serialize the answer", &mut || {

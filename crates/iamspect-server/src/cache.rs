@@ -2,22 +2,27 @@
 //!
 //! Two bounded caches, both shared by every request through [`crate::AppState`]:
 //!
-//! - [`CompilerPool`]: a few [`Compiler`]s (each one a map from a policy's type, text, name and
-//!   place to its compiled `Arc<Policy>`, or its error). A request takes one out of the pool for
-//!   the time it builds its case and puts it back, so compiling never happens under a lock and a
-//!   policy seen before is a map lookup and an `Arc` clone. Each compiler is emptied when it holds
-//!   more than [`COMPILER_CAPACITY`] policies; the pool keeps at most [`POOL_SIZE`] of them, so at
-//!   most 10,000 compiled policies are kept in all.
+//! - [`CompilerPool`]: a few [`Compiler`]s (each one a map from a policy's text, by a hash of it
+//!   confirmed by comparing the text, and its type, name and place to its compiled `Arc<Policy>`,
+//!   or its error). A request takes one out of the pool for the time it builds its case and puts
+//!   it back, so compiling never happens under a lock and a policy seen before is a hash, a
+//!   comparison and an `Arc` clone; with [`iamspect_case::inline_case`], a known policy in a body
+//!   is not even parsed. Each compiler is emptied when it holds more than [`COMPILER_CAPACITY`]
+//!   policies (or texts); the pool keeps at most [`POOL_SIZE`] of them, so at most 10,000
+//!   compiled policies are kept in all.
 //! - [`CaseCache`]: the whole case built from a body (its request and compiled policies), keyed
 //!   by the body's exact text, for servers without account data (where the case depends on the
 //!   body alone). A repeated body skips JSON parsing and request building; the decision itself
-//!   is still made on every request. At most [`CASE_ENTRIES`] bodies and [`CASE_BYTES`] bytes of
-//!   bodies are kept; past either, the cache is emptied and fills again.
+//!   is still made on every request. A body is kept from the second time it is seen (a table of
+//!   [`SEEN_SLOTS`] hashes remembers the first time), so that bodies that never repeat cost no
+//!   copy. At most [`CASE_ENTRIES`] bodies and [`CASE_BYTES`] bytes of bodies are kept; past
+//!   either, the cache is emptied and fills again.
 //!
 //! Both are pure memoisation: case building is deterministic in the body (and, for the
 //! compilers, in the policy text), so answers are the same with or without them.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use iamspect_case::{Case, Compiler};
@@ -30,6 +35,8 @@ pub const COMPILER_CAPACITY: usize = 2_500;
 pub const CASE_ENTRIES: usize = 10_000;
 /// Bytes of bodies the case cache holds at most.
 pub const CASE_BYTES: usize = 64 << 20;
+/// Hashes of bodies seen once that the case cache remembers (a body is kept when seen again).
+pub const SEEN_SLOTS: usize = 4_096;
 
 /// A pool of policy compilers shared by the requests.
 #[derive(Default)]
@@ -43,7 +50,7 @@ impl CompilerPool {
         let taken = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
         let mut compiler = taken.unwrap_or_default();
         let out = f(&mut compiler);
-        if compiler.len() > COMPILER_CAPACITY {
+        if compiler.len() > COMPILER_CAPACITY || compiler.texts() > COMPILER_CAPACITY {
             compiler = Compiler::new();
         }
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
@@ -76,25 +83,58 @@ struct Cases {
 }
 
 /// Built cases by the exact text of their body.
-#[derive(Default)]
 pub struct CaseCache {
     cases: RwLock<Cases>,
+    /// The hashes of bodies seen once, each in the slot its hash picks (a later body may take
+    /// the slot: then the first one is kept only from its third sighting on).
+    seen: Box<[AtomicU64]>,
 }
 
+impl Default for CaseCache {
+    fn default() -> CaseCache {
+        CaseCache { cases: RwLock::default(), seen: (0..SEEN_SLOTS).map(|_| AtomicU64::new(0)).collect() }
+    }
+}
+
+/// A body's hash, computed once for a lookup and the insertion after it.
+#[derive(Clone, Copy, Debug)]
+pub struct BodyKey(u64);
+
 impl CaseCache {
+    /// The key of `body`.
+    pub fn key(body: &str) -> BodyKey {
+        BodyKey(hash(body))
+    }
+
     /// The case built earlier from exactly `body`, if it is still kept.
     pub fn get(&self, body: &str) -> Option<Arc<Case>> {
-        let key = hash(body);
+        self.get_keyed(body, CaseCache::key(body))
+    }
+
+    /// [`CaseCache::get`] with the body's key.
+    pub fn get_keyed(&self, body: &str, key: BodyKey) -> Option<Arc<Case>> {
         let cases = self.cases.read().unwrap_or_else(PoisonError::into_inner);
-        cases.map.get(&key).filter(|e| *e.body == *body).map(|e| Arc::clone(&e.case))
+        cases.map.get(&key.0).filter(|e| *e.body == *body).map(|e| Arc::clone(&e.case))
     }
 
     /// Remembers the case built from `body`.
     pub fn insert(&self, body: &str, case: Arc<Case>) {
+        self.insert_keyed(body, CaseCache::key(body), case);
+    }
+
+    /// Remembers the case built from `body` if the body was seen before (see [`SEEN_SLOTS`]).
+    pub fn insert_if_seen(&self, body: &str, key: BodyKey, case: Arc<Case>) {
+        let slot = &self.seen[usize::try_from(key.0 % SEEN_SLOTS as u64).unwrap_or_default()];
+        if slot.swap(key.0, Ordering::Relaxed) == key.0 {
+            self.insert_keyed(body, key, case);
+        }
+    }
+
+    fn insert_keyed(&self, body: &str, key: BodyKey, case: Arc<Case>) {
         if body.len() > CASE_BYTES / 16 {
             return;
         }
-        let key = hash(body);
+        let key = key.0;
         let mut cases = self.cases.write().unwrap_or_else(PoisonError::into_inner);
         if cases.map.len() >= CASE_ENTRIES || cases.bytes + body.len() > CASE_BYTES {
             cases.map.clear();
@@ -115,23 +155,35 @@ impl CaseCache {
     }
 }
 
-/// A fast, non-cryptographic hash of the body (FxHash's mixing over 8-byte words). A collision
-/// only costs a miss: entries are compared by their full text.
+/// A fast, non-cryptographic hash of the body: 32 bytes a step in two independent lanes, each a
+/// 64×64→128-bit multiply whose halves are folded together (the mixing of wyhash and foldhash).
+/// A collision only costs a miss: entries are compared by their full text.
 fn hash(text: &str) -> u64 {
-    const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-    let mix = |h: u64, w: u64| (h.rotate_left(5) ^ w).wrapping_mul(K);
-    let bytes = text.as_bytes();
-    let mut chunks = bytes.chunks_exact(8);
-    let mut h = bytes.len() as u64;
-    for c in &mut chunks {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
-        h = mix(h, u64::from_le_bytes(w));
+    const P: [u64; 5] = [
+        0xa076_1d64_78bd_642f,
+        0xe703_7ed1_a0b4_28db,
+        0x8ebc_6af0_9c88_c6e3,
+        0x5899_65cc_7537_4cc3,
+        0x1d8e_4e27_c47d_124f,
+    ];
+    fn fold(a: u64, b: u64) -> u64 {
+        let p = u128::from(a) * u128::from(b);
+        (p as u64) ^ (p >> 64) as u64
     }
-    let mut w = [0u8; 8];
-    let rest = chunks.remainder();
-    w[..rest.len()].copy_from_slice(rest);
-    mix(h, u64::from_le_bytes(w))
+    let bytes = text.as_bytes();
+    let (words, tail) = bytes.as_chunks::<8>();
+    let w = |i: usize| words.get(i).map_or(0, |b| u64::from_le_bytes(*b));
+    let (mut a, mut b) = (fold(bytes.len() as u64 ^ P[4], P[0]), P[3]);
+    let blocks = words.len() / 4;
+    for i in 0..blocks {
+        a = fold(w(4 * i) ^ P[0] ^ a, w(4 * i + 1) ^ P[1]);
+        b = fold(w(4 * i + 2) ^ P[2] ^ b, w(4 * i + 3) ^ P[3]);
+    }
+    let mut last = [0u8; 8];
+    last[..tail.len()].copy_from_slice(tail);
+    a = fold(w(4 * blocks) ^ P[0] ^ a, w(4 * blocks + 1) ^ P[1]);
+    b = fold(w(4 * blocks + 2) ^ P[2] ^ b, u64::from_le_bytes(last) ^ P[3]);
+    fold(a ^ P[4], b)
 }
 
 #[cfg(test)]
@@ -142,6 +194,7 @@ mod tests {
     fn hash_depends_on_every_byte() {
         assert_ne!(hash("abcdefghi"), hash("abcdefghj"));
         assert_ne!(hash("abcdefgh"), hash("abcdefgh\0"));
+        assert_ne!(hash(&"a".repeat(100)), hash(&format!("{}b", "a".repeat(99))));
         assert_eq!(hash("same text"), hash("same text"));
     }
 
@@ -156,5 +209,23 @@ mod tests {
             let _ = pool.with(|c| c.compile(&format!("p{i}"), text, iamspect_core::PolicyType::Identity));
         }
         assert!(pool.len() <= COMPILER_CAPACITY * POOL_SIZE);
+    }
+
+    #[test]
+    fn bodies_are_kept_from_their_second_sighting() {
+        let cache = CaseCache::default();
+        let case = Arc::new(Case {
+            index: 0,
+            description: None,
+            expect: None,
+            built: Err(iamspect_case::CaseError { code: "InvalidInput", message: String::new() }),
+        });
+        let key = CaseCache::key("body one");
+        cache.insert_if_seen("body one", key, Arc::clone(&case));
+        assert!(cache.get("body one").is_none());
+        cache.insert_if_seen("body one", key, Arc::clone(&case));
+        assert!(Arc::ptr_eq(&cache.get("body one").unwrap(), &case));
+        assert!(cache.get("body two").is_none());
+        assert_eq!(cache.len(), 1);
     }
 }

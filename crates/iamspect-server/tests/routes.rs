@@ -222,3 +222,61 @@ async fn reload_without_account_data_is_409() {
     let (status, body) = send(router(), "POST", "/v1/reload", None).await;
     assert_eq!((status, &body["code"]), (StatusCode::CONFLICT, &json!("Conflict")));
 }
+
+/// Sends `body` to `/v1/authorize` with `content_type`; the status and the raw answer.
+async fn authorize_as(app: axum::Router, content_type: &str, body: &str) -> (StatusCode, String) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let req = axum::http::Request::post("/v1/authorize")
+        .header("content-type", content_type)
+        .body(axum::body::Body::from(body.to_string()))
+        .unwrap();
+    let res = app.oneshot(req).await.unwrap();
+    let status = res.status();
+    (status, String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap())
+}
+
+/// `Content-Type: application/json` takes the one-parse way in (`inline_case`, known policies not
+/// read again); any other JSON content type the exact way. Both answer every body alike: valid
+/// cases that vary in everything but their policies, and bodies each way must refuse.
+#[tokio::test]
+async fn the_fast_and_the_exact_way_answer_alike() {
+    let mut bodies = Vec::new();
+    for i in 0..20 {
+        let mut c: Value =
+            serde_json::from_str(&case(&format!("arn:aws:s3:::logs/key-{i}"), &[ALLOW_S3_READ, DENY_LOGS])).unwrap();
+        c["principal"] = json!(format!("arn:aws:iam::111122223333:user/user-{i}"));
+        c["context"] = json!({"aws:SourceIp": format!("10.0.0.{i}"), "aws:SecureTransport": i % 2 == 0});
+        if i % 3 == 0 {
+            c["expect"] = json!({"decision": "explicitDeny"});
+        }
+        bodies.push(c.to_string());
+    }
+    bodies.extend([
+        case("arn:aws:s3:::data/a", &[ALLOW_S3_READ]),
+        case("arn:aws:s3:::data/a", &[]),
+        case("arn:aws:s3:::data/a", &[r#"{"Version": "2012-10-17", "Statement": 3}"#]),
+        case("arn:aws:s3:::data/a", &[ALLOW_S3_READ, "0"]),
+        case("arn:aws:s3:::data/a", &[r#""FullAWSAccess""#]),
+        case("arn:aws:s3:::data/a", &[r#""my-policy.json""#]),
+        case("arn:aws:s3:::data/a", &[r#"{"Version": "2012-10-17", "Statement": [], "X": 1e400}"#]),
+        format!("{} trailing", case("arn:aws:s3:::data/a", &[ALLOW_S3_READ])),
+        case("arn:aws:s3:::data/a", &[ALLOW_S3_READ]).replace("\"action\"", "\"actoin\""),
+        case("arn:aws:s3:::data/a", &[ALLOW_S3_READ]).replace("\"identityPolicies\"", "\"identity\\u0050olicies\""),
+        case("arn:aws:s3:::data/a", &[ALLOW_S3_READ]).replace('}', "}, \"expect\": null}"),
+        "{\"principal\": ".to_string(),
+        "[1, 2]".to_string(),
+        "\u{feff}{}".to_string(),
+    ]);
+    let (fast, exact) = (router(), router());
+    for round in 0..2 {
+        for body in &bodies {
+            let a = authorize_as(fast.clone(), "application/json", body).await;
+            let b = authorize_as(exact.clone(), "application/json; charset=utf-8", body).await;
+            assert_eq!(a, b, "round {round}: {body}");
+        }
+    }
+    // And the answers are the decisions.
+    let (status, answer) = authorize_as(fast, "application/json", &bodies[1]).await;
+    assert_eq!((status, answer.as_str()), (StatusCode::OK, r#"{"decision":"explicitDeny","deniedBy":["identity"]}"#));
+}

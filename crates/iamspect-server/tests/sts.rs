@@ -43,7 +43,7 @@ fn gaad() -> String {
     "UserPolicyList": [], "GroupList": [], "AttachedManagedPolicies": []}}],
  "GroupDetailList": [],
  "RoleDetailList": [
-  {{"Path": "/", "RoleName": "Deploy", "RoleId": "AROADEPLOYEXAMPLE0001", "Arn": "arn:aws:iam::111122223333:role/Deploy",
+  {{"Path": "/", "RoleName": "Deploy", "RoleId": "AROADEPLOYEXAMPLE0001", "Arn": "arn:aws:iam::111122223333:role/Deploy", "MaxSessionDuration": 43200,
     "AssumeRolePolicyDocument": {deploy_trust},
     "RolePolicyList": [{{"PolicyName": "assume", "PolicyDocument": {allow_assume}}}], "AttachedManagedPolicies": []}},
   {{"Path": "/", "RoleName": "Audit", "RoleId": "AROAAUDITEXAMPLE00001", "Arn": "arn:aws:iam::111122223333:role/Audit",

@@ -1,23 +1,51 @@
 //! `POST /v1/authorize`: one case in, `{decision, deniedBy}` out (and `pass` when the case has
 //! `expect`).
+//!
+//! Two ways in, with the same answers:
+//!
+//! - the fast way, for a body sent as exactly `Content-Type: application/json` that is a valid
+//!   case with every policy inline: the body is read once, straight into the case
+//!   ([`iamspect_case::inline_case`]: policies known from earlier requests are recognised by
+//!   their first bytes and compared, not parsed again; see [`crate::cache`]);
+//! - the exact way, for everything else (other content types, account-data requests, anything
+//!   invalid): axum's JSON extractor, then [`super::case`], which also writes every error.
 
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::State;
+use axum::body::Bytes;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request, State};
+use axum::http::header::CONTENT_TYPE;
 use iamspect_case::{Actual, Case};
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
+use crate::cache::CaseCache;
 use crate::error::{AppError, AppJson};
 use crate::state::AppState;
 
-pub(crate) async fn authorize(
-    State(state): State<AppState>,
-    AppJson(body): AppJson<Box<RawValue>>,
-) -> Result<Json<Value>, AppError> {
-    let case = cached_case(body.get(), &state)?;
-    let (actual, pass) = iamspect_case::run(&case);
+pub(crate) async fn authorize(State(state): State<AppState>, req: Request) -> Result<Json<Value>, AppError> {
+    let plain_json = req.headers().get(CONTENT_TYPE).is_some_and(|v| v.as_bytes() == b"application/json");
+    let case = if plain_json {
+        let bytes = Bytes::from_request(req, &state).await.map_err(|e| AppError::from(JsonRejection::from(e)))?;
+        match fast_case(&bytes, &state) {
+            Some(case) => case,
+            None => {
+                let axum::Json(body) = axum::Json::<Box<RawValue>>::from_bytes(&bytes)?;
+                cached_case(body.get(), &state)?
+            }
+        }
+    } else {
+        let AppJson(body) = AppJson::<Box<RawValue>>::from_request(req, &state).await?;
+        cached_case(body.get(), &state)?
+    };
+    answer(&case)
+}
+
+/// The decision on `case`, as the route answers it.
+fn answer(case: &Case) -> Result<Json<Value>, AppError> {
+    let (actual, pass) = iamspect_case::run(case);
     let mut out = match actual {
         Actual::Decision(outcome) => json!({
             "decision": outcome.decision.as_str(),
@@ -33,6 +61,28 @@ pub(crate) async fn authorize(
         obj.insert("pass".to_string(), json!(pass));
     }
     Ok(Json(out))
+}
+
+/// The case of a body read in one parse, or `None` when the exact way must decide (see the
+/// module's documentation). Cases that depend on the body alone are remembered by it.
+fn fast_case(bytes: &[u8], state: &AppState) -> Option<Arc<Case>> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let key = state.account_paths().is_empty().then(|| CaseCache::key(text));
+    if let Some(key) = key
+        && let Some(case) = state.cases().get_keyed(text, key)
+    {
+        return Some(case);
+    }
+    let read = state.compilers().with(|compiler| iamspect_case::inline_case(text, compiler))?;
+    // With account data, a body without policies is a request about the account's principals.
+    if !read.has_policies && state.account().is_some() {
+        return None;
+    }
+    let case = Arc::new(read.case);
+    if let Some(key) = key {
+        state.cases().insert_if_seen(text, key, Arc::clone(&case));
+    }
+    Some(case)
 }
 
 /// The case of `text`, built with the shared policy compilers, or (without account data, where

@@ -97,6 +97,14 @@ fn role_id(data: Option<&AccountData>, account: &str, role_name: &str, role_arn:
         .unwrap_or_else(|| derived_id("AROA", role_arn))
 }
 
+/// The role's `MaxSessionDuration` (one hour unless the account data says otherwise); for a role
+/// the data does not hold, 12 hours, and authorization decides.
+fn role_max_duration(data: Option<&AccountData>, account: &str, role_name: &str) -> i64 {
+    data.and_then(|d| d.accounts.get(account))
+        .and_then(|a| a.roles.get(role_name))
+        .map_or(ROLE_MAX_DURATION, |r| i64::from(r.max_session_seconds()).min(ROLE_MAX_DURATION))
+}
+
 fn get_caller_identity(call: &Call<'_>) -> String {
     let arn = call.caller.principal_arn();
     let principal = Principal::parse(arn).ok();
@@ -273,7 +281,7 @@ fn assume_role_input<'a>(call: &Call<'a>) -> Result<AssumeRoleInput<'a>, AwsErro
         duration(
             p,
             3_600,
-            ROLE_MAX_DURATION,
+            role_max_duration(call.data, arn.account, role_name),
             "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
         )?
     };
