@@ -791,6 +791,10 @@ async function start() {
       $('examples-menu').querySelector('summary').focus();
     }
   });
+  document.addEventListener('click', (e) => {
+    const menu = $('examples-menu');
+    if (menu.open && !menu.contains(e.target)) menu.open = false;
+  });
   pasteDialog();
   fileInput();
   renderPanels();
