@@ -157,7 +157,7 @@ export function flowNodes(result) {
 
 function layerTitle(layer) {
   const t = layerType(layer);
-  if (t === 'scp' || t === 'rcp') return `${t.toUpperCase()} ${layer.slice(3)}`;
+  if (t === 'scp' || t === 'rcp') return `${t.toUpperCase()} level ${layer.slice(4, -1)}`;
   return LAYER_TITLES[layer] || layer;
 }
 
@@ -232,12 +232,23 @@ export function drawFlow(nodes, { onSelect, selected }) {
     edges.push(s('line', { x1: RAIL, y1: railTop, x2: RAIL, y2: endY - 2, class: 'edge edge-lit edge-deny', 'marker-end': 'url(#arrow-lit)' }));
   }
   label(RAIL - 40, firstLayer.y + 12, 'no Allow', deciders.length > 0, true);
+  // For an explicit deny, a link from each box whose Deny applied back up to the deny check.
+  if (decision === 'explicitDeny') {
+    for (const n of layers.filter((x) => x.deciding)) {
+      const p = pos.get(n.id);
+      edges.push(s('polyline', {
+        points: [[BOX_X, p.y + 25], [6, p.y + 25], [6, deny.y + deny.h / 2], [BOX_X - 2, deny.y + deny.h / 2]].map((q) => q.join(',')).join(' '),
+        class: 'edge edge-deny-link',
+        'marker-end': 'url(#arrow-deny)',
+      }));
+    }
+  }
 
   const boxes = nodes.map((n) => drawNode(n, pos.get(n.id), n.id === selected, onSelect, byId));
   const defs = s(
     'defs',
     {},
-    ['lit', 'dim'].map((k) =>
+    ['lit', 'dim', 'deny'].map((k) =>
       s('marker', { id: `arrow-${k}`, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 9, markerHeight: 9, markerUnits: 'userSpaceOnUse', orient: 'auto-start-reverse' },
         s('path', { d: 'M 0 0 L 10 5 L 0 10 z', class: `arrow-${k}` }))),
   );
