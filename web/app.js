@@ -293,7 +293,12 @@ function renderCaseInfo() {
           if (i === app.caseIndex) o.selected = true;
           return o;
         }));
-      sel.addEventListener('change', guard(() => { selectCase(Number(sel.value)); evaluate(); }));
+      sel.addEventListener('change', guard(async () => {
+        selectCase(Number(sel.value));
+        const ex = /^examples\/org\/([\w-]+)\.json$/.exec(app.file.name);
+        if (ex) history.replaceState(null, '', `#example=${ex[1]}/${app.caseIndex}`);
+        await evaluate();
+      }));
       parts.push(h('label', { class: 'case-picker', for: 'case-index' }, `Case (${f.cases.length} in this file) `), sel);
     }
   }
@@ -312,6 +317,7 @@ function selectCase(i) {
 function loadFileText(text, name) {
   const r = readCaseFile(text);
   if (!r.ok) return r;
+  history.replaceState(null, '', location.pathname);
   app.file = { name, ...r.file };
   selectCase(0);
   return r;
@@ -802,6 +808,11 @@ async function start() {
   const b = await api.builtin();
   if (b.ok) app.builtins = b.data;
   await renderExamplesMenu();
+  window.addEventListener('hashchange', guard(async () => {
+    const h = /^#example=([\w-]+)\/(\d+)$/.exec(decodeURIComponent(location.hash));
+    const file = h && `examples/org/${h[1]}.json`;
+    if (h && !(app.file && app.file.name === file && app.caseIndex === Number(h[2]))) await openExample(h[1], Number(h[2]));
+  }));
   const m = /^#example=([\w-]+)\/(\d+)$/.exec(decodeURIComponent(location.hash));
   if (m) await openExample(m[1], Number(m[2]));
   else await openExample('prod-backups', 0);
