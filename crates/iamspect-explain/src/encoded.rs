@@ -18,6 +18,8 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use iamspect_core::{Decision, Effect, Policies, PrincipalKind, Request};
+use std::fmt::Write as _;
+
 use serde_json::{Value, json};
 
 /// The prefix of a version 1 token.
@@ -79,6 +81,56 @@ fn string_or_list(v: Option<&Value>) -> Vec<Value> {
 /// The decoded-message JSON for `request` decided against `policies` (the engine is run with
 /// its trace, to name the statements that decided).
 pub fn authorization_json(request: &Request, policies: &Policies) -> Value {
+    serde_json::from_str(&authorization_text(request, policies)).unwrap_or(Value::Null)
+}
+
+/// Appends `s` as a JSON string.
+fn push_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Appends `{"items":[{"value":"a"},...]}`.
+fn push_scalars<'a>(out: &mut String, values: impl IntoIterator<Item = &'a str>) {
+    out.push_str("{\"items\":[");
+    for (i, v) in values.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str("{\"value\":");
+        push_string(out, v);
+        out.push('}');
+    }
+    out.push_str("]}");
+}
+
+fn push_condition(out: &mut String, first: &mut bool, key: &str, values: &[&str]) {
+    if !std::mem::take(first) {
+        out.push(',');
+    }
+    out.push_str("{\"key\":");
+    push_string(out, key);
+    out.push_str(",\"values\":");
+    push_scalars(out, values.iter().copied());
+    out.push('}');
+}
+
+/// The decoded-message JSON text for `request` decided against `policies`, written directly (a
+/// deny answer builds one on every request).
+pub fn authorization_text(request: &Request, policies: &Policies) -> String {
     let response = iamspect_core::authorize_traced(request, policies);
     let outcome = &response.outcome;
     let allowed = outcome.decision == Decision::Allowed;
@@ -91,13 +143,14 @@ pub fn authorization_json(request: &Request, policies: &Policies) -> Value {
         None
     };
     let id = principal_id(request);
-    let mut matched = Vec::new();
+    let mut out = String::with_capacity(2048);
+    let _ = write!(out, "{{\"allowed\":{allowed},\"explicitDeny\":{explicit},\"matchedStatements\":{{\"items\":[");
     if let Some(effect) = effect {
-        for (_, policy, statement) in response.trace.applied(effect) {
+        for (i, (_, policy, statement)) in response.trace.applied(effect).enumerate() {
             let text = policy.policy.source().get(statement.span.start..statement.span.end).unwrap_or_default();
             let parsed: Value = serde_json::from_str(text).unwrap_or(Value::Null);
             let conditions = parsed.get("Condition").cloned().into_iter().collect::<Vec<_>>();
-            matched.push(json!({
+            let one = json!({
                 "statementId": statement.sid.clone().unwrap_or_default(),
                 "effect": if effect == Effect::Deny { "DENY" } else { "ALLOW" },
                 "principals": items([scalar(id.clone())]),
@@ -105,42 +158,56 @@ pub fn authorization_json(request: &Request, policies: &Policies) -> Value {
                 "actions": items(string_or_list(parsed.get("Action").or_else(|| parsed.get("NotAction")))),
                 "resources": items(string_or_list(parsed.get("Resource").or_else(|| parsed.get("NotResource")))),
                 "conditions": items(conditions),
-            }));
+            });
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(&serde_json::to_string(&one).unwrap_or_else(|_| "{}".to_string()));
         }
     }
-    let mut conditions: Vec<Value> = request
-        .context()
-        .iter()
-        .map(|(k, vs)| json!({"key": k, "values": items(vs.iter().map(|v| scalar(v.to_string())))}))
-        .collect();
-    conditions.push(json!({"key": "aws:Service", "values": items([scalar(request.service().to_string())])}));
-    if let Some(account) = request.resource_account() {
-        conditions.push(json!({"key": "aws:Account", "values": items([scalar(account.to_string())])}));
-    }
+    out.push_str("]},\"failures\":{\"items\":[]},\"context\":{\"principal\":{\"id\":");
+    push_string(&mut out, &id);
+    out.push_str(",\"arn\":");
     let principal_arn = match &request.principal().kind {
         PrincipalKind::Anonymous => "anonymous".to_string(),
         _ => request.principal().arn(),
     };
-    let message = crate::message::for_outcome(request, outcome, None).map(|m| m.render());
-    json!({
-        "allowed": allowed,
-        "explicitDeny": explicit,
-        "matchedStatements": items(matched),
-        "failures": items([]),
-        "context": {
-            "principal": {"id": id, "arn": principal_arn},
-            "action": request.action(),
-            "resource": request.resource(),
-            "conditions": items(conditions),
-        },
-        "iamspect": {
-            "version": 1,
-            "decision": outcome.decision.as_str(),
-            "deniedBy": outcome.denied_by.iter().map(|d| d.as_str()).collect::<Vec<_>>(),
-            "message": message,
-            "resourceAccount": request.resource_account(),
-        },
-    })
+    push_string(&mut out, &principal_arn);
+    out.push_str("},\"action\":");
+    push_string(&mut out, request.action());
+    out.push_str(",\"resource\":");
+    push_string(&mut out, request.resource());
+    out.push_str(",\"conditions\":{\"items\":[");
+    let mut first = true;
+    for (k, vs) in request.context().iter() {
+        let values: Vec<&str> = vs.iter().map(AsRef::as_ref).collect();
+        push_condition(&mut out, &mut first, k, &values);
+    }
+    push_condition(&mut out, &mut first, "aws:Service", &[request.service()]);
+    if let Some(account) = request.resource_account() {
+        push_condition(&mut out, &mut first, "aws:Account", &[account]);
+    }
+    out.push_str("]}},\"iamspect\":{\"version\":1,\"decision\":");
+    push_string(&mut out, outcome.decision.as_str());
+    out.push_str(",\"deniedBy\":[");
+    for (i, d) in outcome.denied_by.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_string(&mut out, d.as_str());
+    }
+    out.push_str("],\"message\":");
+    match crate::message::for_outcome(request, outcome, None) {
+        Some(m) => push_string(&mut out, &m.render()),
+        None => out.push_str("null"),
+    }
+    out.push_str(",\"resourceAccount\":");
+    match request.resource_account() {
+        Some(a) => push_string(&mut out, a),
+        None => out.push_str("null"),
+    }
+    out.push_str("}}");
+    out
 }
 
 /// The decoded-message JSON for a request that could not be decided at all (the caller is not in
@@ -163,13 +230,20 @@ pub fn unresolved_json(principal_arn: &str, action: &str, resource: &str, reason
 
 /// Encodes a decoded-message JSON as a version 1 token.
 pub fn encode(decoded: &Value) -> String {
-    let text = serde_json::to_string(decoded).unwrap_or_default();
-    format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(text.as_bytes()))
+    encode_text(&serde_json::to_string(decoded).unwrap_or_default())
 }
 
 /// The token for `request` decided against `policies`.
 pub fn encode_for(request: &Request, policies: &Policies) -> String {
-    encode(&authorization_json(request, policies))
+    encode_text(&authorization_text(request, policies))
+}
+
+/// Encodes decoded-message JSON text as a version 1 token.
+pub fn encode_text(text: &str) -> String {
+    let mut out = String::with_capacity(PREFIX.len() + text.len() * 4 / 3 + 4);
+    out.push_str(PREFIX);
+    URL_SAFE_NO_PAD.encode_string(text.as_bytes(), &mut out);
+    out
 }
 
 /// True when `text` (trimmed) is an iamspect token.
@@ -217,6 +291,12 @@ mod tests {
         let deny = r#"{"Version": "2012-10-17", "Statement": [{"Sid": "No", "Effect": "Deny", "Action": "s3:*", "Resource": "*"}]}"#;
         let policy = Policy::parse("p", deny, PolicyType::Identity).unwrap();
         let policies = Policies { identity: vec![Arc::new(policy)], ..Policies::default() };
+        let text = authorization_text(&request, &policies);
+        let parsed: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(parsed["iamspect"]["deniedBy"], json!(["identity"]));
+        let items = parsed["context"]["conditions"]["items"].as_array().unwrap();
+        assert!(items.iter().any(|i| i["key"] == "aws:SourceIp" && i["values"]["items"][0]["value"] == "127.0.0.1"));
+        assert_eq!(authorization_json(&request, &policies), parsed);
         let token = encode_for(&request, &policies);
         assert!(token.starts_with(PREFIX));
         let text = decode(&token).unwrap_or_default();
