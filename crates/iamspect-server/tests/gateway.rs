@@ -348,6 +348,29 @@ async fn query_and_json_requests() {
     assert_eq!(r.header("x-amzn-query-error"), Some("AccessDenied;Sender"));
     assert_eq!(r.json()["__type"], "AccessDeniedException");
 
+    // Lambda's REST routes: the function from the path, the qualifier from the query.
+    let invoke = |path: &'static str| Req::new("POST", path).header("content-type", "application/json").body("{}");
+    let r =
+        call(&server, Some(ALICE), "lambda", invoke("/2015-03-31/functions/worker/invocations?Qualifier=live")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.json()["resources"],
+        serde_json::json!(["arn:aws:lambda:us-east-1:111122223333:function:worker:live"])
+    );
+    let r = call(&server, Some(ALICE), "lambda", invoke("/2015-03-31/functions/billing/invocations")).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert_eq!(r.header("x-amzn-errortype"), Some("AccessDeniedException"));
+    assert!(
+        r.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("lambda:InvokeFunction on resource: arn:aws:lambda:us-east-1:111122223333:function:billing")
+    );
+    let r = call(&server, Some(ALICE), "lambda", Req::new("GET", "/2015-03-31/functions/")).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.json()["message"].as_str().unwrap().contains("lambda:ListFunctions"), "{}", r.body);
+
     // EC2: UnauthorizedOperation with the encoded message in the text.
     let r = call(&server, Some(ALICE), "ec2", form("Action=DescribeInstances&Version=2016-11-15")).await;
     assert_eq!(r.status, 200, "{}", r.body);
