@@ -212,7 +212,10 @@ export function renderDetails(el, node, result, snapshots, { onEdit }) {
     for (const l of trace.layers) for (const p of l.policies) for (const st of p.statements) if (st.effect === 'Deny') denies.push({ l, p, st });
     body.push(h('p', {}, 'Every policy is searched for a Deny statement that applies; one is enough to end the evaluation with an explicit deny, whatever allows the request.'));
     if (!denies.length) body.push(h('p', { class: 'muted' }, 'No policy of this request has a Deny statement.'));
-    body.push(policyBlocks(groupByPolicy(denies), snapshots, onEdit));
+    // The Deny statements that applied first.
+    const groups = groupByPolicy(denies);
+    groups.sort((a, b) => Number(b.statements.some((x) => x.applied)) - Number(a.statements.some((x) => x.applied)));
+    body.push(policyBlocks(groups, snapshots, onEdit));
   } else if (node.kind === 'end') {
     const d = result.EvalDecision;
     body.push(h('p', {}, node.reached ? `This is the decision: ${DECISION_WORDS[d]}.` : `Not the decision: the request is ${DECISION_WORDS[d].toLowerCase()}.`));
