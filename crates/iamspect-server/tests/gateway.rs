@@ -313,6 +313,19 @@ async fn query_and_json_requests() {
     );
     assert!(r.header(MESSAGE_HEADER).is_some());
 
+    // Cross-account: the queue's account owns a policy that lets alice in; another queue there has none.
+    let shared = "QueueUrl=http%3A%2F%2F127.0.0.1%3A4566%2F444455556666%2Fshared";
+    let r = call(&server, Some(ALICE), "sqs", form(&format!("Action=SendMessage&{shared}&MessageBody=hi"))).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let private = "QueueUrl=http%3A%2F%2F127.0.0.1%3A4566%2F444455556666%2Fprivate";
+    let r = call(&server, Some(ALICE), "sqs", form(&format!("Action=SendMessage&{private}&MessageBody=hi"))).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(
+        r.tag("Message").ends_with("because no resource-based policy allows the sqs:SendMessage action"),
+        "{}",
+        r.body
+    );
+
     // DynamoDB, JSON protocol: 400 AccessDeniedException.
     let json = |target: &'static str, body: &'static str| {
         Req::new("POST", "/")
