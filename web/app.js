@@ -478,7 +478,7 @@ function bodyText(sent) {
   const text = (s) => s.p.ed.value.trim();
   const byField = (prefix) => sent.filter((s) => s.name.startsWith(prefix));
   const arr = (items) => `[\n${items.map(text).join(',\n')}\n]`;
-  const levelsOf = (prefix, count) => `[\n${Array.from({ length: count }, (_, l) => arr(byField(`${prefix}[${l}]`))).join(',\n')}\n]`;
+  const levelsOf = (prefix, count) => `[\n${Array.from({ length: count }, (_, l) => arr(byField(`${prefix}[${l}][`))).join(',\n')}\n]`;
   if (byField('identityPolicies').length) fields.push(`"identityPolicies": ${arr(byField('identityPolicies'))}`);
   for (const [k] of [['resourcePolicy'], ['permissionsBoundary'], ['vpcEndpointPolicy']]) {
     const s = sent.find((x) => x.name === k);
