@@ -101,8 +101,10 @@ export function flowNodes(result) {
       nodes.push(layerNode(l.layer, `${name} · level ${level} · ${levelWords(kind, level, levels.length)}`, kind));
     }
   }
+  // A role's trust policy is the resource-based policy of sts:AssumeRole*.
+  const trust = /^sts:assumerole/i.test(trace.action || result.EvalActionName || '') && /:role\//.test(trace.resource || '');
   for (const name of ['vpcEndpoint', 'resource', 'identity', 'permissionsBoundary', 'session']) {
-    nodes.push(layerNode(name, LAYER_TITLES[name], name));
+    nodes.push(layerNode(name, name === 'resource' && trust ? 'Resource-based: role trust policy' : LAYER_TITLES[name], name));
   }
   nodes.push({ id: 'end:allowed', kind: 'end', title: 'Allowed', decision: 'allowed' });
   nodes.push({ id: 'end:implicitDeny', kind: 'end', title: 'Implicit deny', decision: 'implicitDeny' });

@@ -72,6 +72,10 @@ export function renderVerdict(el, result, { onApplyFix, onSelectLayer, stale, ex
         ? h('p', { class: ['expect-note', expect.decision === d ? 'expect-ok' : 'expect-bad'], 'data-testid': 'expect' },
             expect.decision === d ? '✓ as the case expects' : `✗ the case expects ${DECISION_WORDS[expect.decision] || expect.decision}`)
         : null,
+      result.EvalDecisionDetails && Object.keys(result.EvalDecisionDetails).length
+        ? h('p', { class: 'cross-account' }, 'Cross-account, so both sides must allow: ',
+            Object.entries(result.EvalDecisionDetails).map(([k, v]) => h('span', { class: 'side' }, `${k} `, decisionTag(v))))
+        : null,
       stale ? h('p', { class: 'stale-note', role: 'status' }, 'The inputs changed since this result: press Evaluate (Ctrl+Enter) to decide again.') : null,
     ),
   );
