@@ -169,8 +169,8 @@ test('malformed JSON in a panel shows a located message in that panel and the pa
   await context.close();
 });
 
-test('a phone-sized viewport: everything fits the width and the decision is shown', async () => {
-  const { page, problems, context } = await open(b.browser, '/ui/#example=region-lock/0', { viewport: { width: 375, height: 800 } });
+test('a phone-sized viewport in dark mode: everything fits the width and the decision is shown', async () => {
+  const { page, problems, context } = await open(b.browser, '/ui/#example=region-lock/0', { viewport: { width: 375, height: 800 }, colorScheme: 'dark' });
   assert.equal(await decision(page), 'explicitDeny');
   assert.ok((await node(page, 'layer:scp[1]')).deciding);
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
