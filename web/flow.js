@@ -30,6 +30,8 @@ const EMPTY_WORDS = {
   session: 'no session policies given',
 };
 
+const DENIER_WORDS = { s3BlockPublicAccess: 'S3 Block Public Access', s3Acl: 'the S3 ACL' };
+
 const VERDICT_WORDS = {
   denies: 'Deny applies',
   allows: 'Allow applies',
@@ -66,7 +68,9 @@ export function flowNodes(result) {
   const anyDeny = decision === 'explicitDeny';
   nodes.push({
     id: 'deny', kind: 'check', title: 'Explicit Deny in any policy?',
-    sub: anyDeny ? `found in ${[...decidingLayers].map(layerTitle).join(', ') || [...deniedBy].join(', ')}` : 'no Deny statement applies',
+    sub: anyDeny
+      ? `found in ${[...decidingLayers].map(layerTitle).join(', ') || [...deniedBy].map((d) => DENIER_WORDS[d] || d).join(', ')}`
+      : 'no Deny statement applies',
     chip: anyDeny ? 'yes' : 'no', tone: anyDeny ? 'deny' : 'ok',
   });
   const layerNode = (name, title, kind) => {
@@ -123,6 +127,12 @@ export function flowNodes(result) {
     } else {
       n.deciding = decidingLayers.has(n.layer);
     }
+  }
+  // S3's own checks (Block Public Access, ACLs) deny beside the bucket policy: say so on its box.
+  const s3 = [...deniedBy].filter((d) => s3Types.has(d));
+  if (s3.length) {
+    const n = layers.find((x) => x.type === 'resource');
+    if (n) Object.assign(n, { chip: 'blocked', tone: 'deny', sub: `${s3.map((d) => (d === 's3Acl' ? 'the S3 ACL' : 'S3 Block Public Access')).join(' and ')} denies` });
   }
   // Within an account, identity and resource policies are a union: the one without an Allow is
   // not needed when the other grants.

@@ -363,3 +363,28 @@ test('Live: an edit is evaluated a moment later without pressing Evaluate', asyn
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test('S3 Block Public Access: the deny is drawn on the bucket policy box, in its own words', async () => {
+  const { page, problems, context } = await open(b.browser);
+  const c = {
+    principal: 'anonymous',
+    action: 's3:GetObject',
+    resource: 'arn:aws:s3:::example-bucket/reports/2024.csv',
+    resourceAccount: '111122223333',
+    resourcePolicy: {
+      Version: '2012-10-17',
+      Statement: [{ Sid: 'Public', Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::example-bucket/*' }],
+    },
+    s3: { blockPublicAccess: { restrictPublicBuckets: true } },
+  };
+  const count = await pasteCase(page, c);
+  await page.waitForFunction((k) => Number(document.body.dataset.evaluations) > k, count);
+  assert.equal(await decision(page), 'explicitDeny');
+  assert.match(await page.textContent('#case-info'), /Also sent as loaded: s3/);
+  const res = await node(page, 'layer:resource');
+  assert.ok(res.deciding);
+  assert.match(await page.getAttribute('[data-node="layer:resource"]', 'aria-label'), /S3 Block Public Access denies/);
+  assert.match(await page.getAttribute('[data-node="deny"]', 'aria-label'), /found in S3 Block Public Access/);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
