@@ -814,9 +814,14 @@ async function start() {
     if (h && !(app.file && app.file.name === file && app.caseIndex === Number(h[2]))) await openExample(h[1], Number(h[2]));
   }));
   const m = /^#example=([\w-]+)\/(\d+)$/.exec(decodeURIComponent(location.hash));
-  if (m) await openExample(m[1], Number(m[2]));
-  else await openExample('prod-backups', 0);
-  document.body.dataset.ready = 'true';
+  try {
+    if (m) await openExample(m[1], Number(m[2]));
+    else await openExample('prod-backups', 0);
+  } finally {
+    document.body.dataset.ready = 'true';
+  }
 }
 
-guard(start)();
+guard(start)().finally(() => {
+  document.body.dataset.ready = 'true';
+});

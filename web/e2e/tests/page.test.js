@@ -388,3 +388,14 @@ test('S3 Block Public Access: the deny is drawn on the bucket policy box, in its
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test('an unknown example in the address: an error in place, the page still usable', async () => {
+  const { page, problems, context } = await open(b.browser, '/ui/#example=no-such-example/0');
+  assert.match(await page.textContent('#banner'), /example no-such-example: no example `no-such-example`/);
+  assert.ok(await page.$('#f-action'));
+  await openExample(page, 'region-lock', 1);
+  assert.equal(await decision(page), 'allowed');
+  // The 404 and the error the page reports (and logs) are expected.
+  assert.deepEqual(problems.filter((p) => !/status of 404|no-such-example/.test(p)), []);
+  await context.close();
+});
