@@ -660,6 +660,7 @@ function renderResult() {
     expect: app.resultExpect,
     labelOf: (name) => (app.snapshots.get(name) || {}).label || name,
     onApplyFix: guard(applyFix),
+    onAddContextKey: guard(addContextKey),
     onSelectLayer: guard((layer) => {
       app.selected = `layer:${layer}`;
       renderResult();
@@ -670,6 +671,22 @@ function renderResult() {
   });
   const node = nodes.find((n) => n.id === app.selected) || nodes[0];
   renderDetails($('details'), node, app.result, app.snapshots, { onEdit: guard(focusPolicy) });
+}
+
+/** Adds a condition key the policies read to the context, and puts the caret on its value. */
+function addContextKey(key) {
+  const r = parseJson(app.context.value.trim() || '{}');
+  if (!r.ok || typeof r.value !== 'object' || r.value === null || Array.isArray(r.value)) {
+    app.context.focusAt(0);
+    return;
+  }
+  if (!(key in r.value)) r.value[key] = '';
+  const text = JSON.stringify(r.value, null, 2);
+  app.context.value = text;
+  checkContext();
+  const at = text.indexOf(`${JSON.stringify(key)}: `) + JSON.stringify(key).length + 3;
+  app.context.focusAt(at);
+  markStale();
 }
 
 function focusPolicy(key) {

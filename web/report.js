@@ -55,7 +55,7 @@ export function describeStatement(st) {
 }
 
 /** The decision card and everything AWS and iamspect say about it. */
-export function renderVerdict(el, result, { onApplyFix, onSelectLayer, stale, expect, labelOf = (n) => n }) {
+export function renderVerdict(el, result, { onApplyFix, onSelectLayer, onAddContextKey, stale, expect, labelOf = (n) => n }) {
   const ia = result.iamspect || {};
   const d = result.EvalDecision;
   const parts = [];
@@ -119,7 +119,10 @@ export function renderVerdict(el, result, { onApplyFix, onSelectLayer, stale, ex
     parts.push(
       h('section', { class: 'card', 'aria-labelledby': 'mc-h' },
         h('h3', { id: 'mc-h' }, 'Context keys the policies read that the request lacks'),
-        h('p', {}, result.MissingContextValues.map((k) => h('code', { class: 'tag' }, k)))),
+        h('p', {}, result.MissingContextValues.map((k) =>
+          onAddContextKey
+            ? h('button', { type: 'button', class: 'btn btn-small ctx-key', title: `Add ${k} to the context keys`, onclick: () => onAddContextKey(k) }, h('code', {}, k), ' +')
+            : h('code', { class: 'tag' }, k)))),
     );
   }
   if (ia.fix) parts.push(renderFix(ia.fix, onApplyFix, labelOf));

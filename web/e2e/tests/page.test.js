@@ -399,3 +399,17 @@ test('an unknown example in the address: an error in place, the page still usabl
   assert.deepEqual(problems.filter((p) => !/status of 404|no-such-example/.test(p)), []);
   await context.close();
 });
+
+test('a condition key the request lacks is added to the context with one click', async () => {
+  const { page, problems, context } = await open(b.browser, '/ui/#example=cross-account-external-id/0');
+  assert.equal(await decision(page), 'implicitDeny');
+  await page.uncheck('#live');
+  await page.click('button.ctx-key:has-text("sts:ExternalId")');
+  assert.ok(await page.evaluate(() => document.activeElement.closest('#context-editor') !== null), 'the caret is in the context');
+  await page.keyboard.type('Example-7c1d');
+  assert.match(await page.inputValue('#context-editor textarea'), /"sts:ExternalId": "Example-7c1d"/);
+  await page.keyboard.press('Control+Enter');
+  await page.waitForFunction(() => document.querySelector('.verdict-card')?.dataset.decision === 'allowed');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
