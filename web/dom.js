@@ -43,20 +43,6 @@ export function fill(el, ...children) {
   return el;
 }
 
-/** Runs f, and renders any error it throws in `where` instead of letting the page break. */
-export function guarded(where, f) {
-  return (...args) => {
-    try {
-      const r = f(...args);
-      if (r && typeof r.catch === 'function') r.catch((e) => showError(where(), e));
-      return r;
-    } catch (e) {
-      showError(where(), e);
-      return undefined;
-    }
-  };
-}
-
 export function showError(el, e) {
   const msg = e && e.message ? e.message : String(e);
   console.error(e);

@@ -45,7 +45,7 @@ export function layerType(layer) {
   return m ? m[1] : layer;
 }
 
-function levelWords(kind, level, count) {
+function levelWords(level, count) {
   if (level === 0) return 'root';
   if (level === count - 1 && count > 1) return 'account';
   return 'OU';
@@ -73,7 +73,7 @@ export function flowNodes(result) {
       : 'no Deny statement applies',
     chip: anyDeny ? 'yes' : 'no', tone: anyDeny ? 'deny' : 'ok',
   });
-  const layerNode = (name, title, kind) => {
+  const layerNode = (name, title) => {
     const l = byName.get(name);
     const t = layerType(name);
     const n = { id: `layer:${name}`, kind: 'layer', layer: name, type: t, title, trace: l || null };
@@ -90,25 +90,24 @@ export function flowNodes(result) {
       });
       if (l.verdict === 'not applicable') n.absent = true;
     }
-    void kind;
     return n;
   };
   for (const kind of ['rcp', 'scp']) {
     const levels = trace.layers.filter((l) => layerType(l.layer) === kind);
     const name = kind === 'rcp' ? 'RCPs' : 'SCPs';
     if (!levels.length) {
-      nodes.push(layerNode(`${kind}`, kind === 'rcp' ? 'Resource control policies' : 'Service control policies', kind));
+      nodes.push(layerNode(`${kind}`, kind === 'rcp' ? 'Resource control policies' : 'Service control policies'));
       continue;
     }
     for (const l of levels) {
       const level = Number(/\[(\d+)\]/.exec(l.layer)[1]);
-      nodes.push(layerNode(l.layer, `${name} · level ${level} · ${levelWords(kind, level, levels.length)}`, kind));
+      nodes.push(layerNode(l.layer, `${name} · level ${level} · ${levelWords(level, levels.length)}`));
     }
   }
   // A role's trust policy is the resource-based policy of sts:AssumeRole*.
   const trust = /^sts:assumerole/i.test(trace.action || result.EvalActionName || '') && /:role\//.test(trace.resource || '');
   for (const name of ['vpcEndpoint', 'resource', 'identity', 'permissionsBoundary', 'session']) {
-    nodes.push(layerNode(name, name === 'resource' && trust ? 'Resource-based: role trust policy' : LAYER_TITLES[name], name));
+    nodes.push(layerNode(name, name === 'resource' && trust ? 'Resource-based: role trust policy' : LAYER_TITLES[name]));
   }
   nodes.push({ id: 'end:allowed', kind: 'end', title: 'Allowed', decision: 'allowed' });
   nodes.push({ id: 'end:implicitDeny', kind: 'end', title: 'Implicit deny', decision: 'implicitDeny' });
@@ -211,10 +210,8 @@ export function drawFlow(nodes, { onSelect, selected }) {
     }));
   const label = (x, yy, text, lit, deny) => edges.push(s('text', { x, y: yy, class: ['edge-label', lit && 'edge-label-lit', lit && deny && 'edge-label-deny'] }, text));
 
-  const byId = new Map(nodes.map((n) => [n.id, n]));
   const decision = nodes.find((n) => n.kind === 'end' && n.reached)?.decision;
-  // The spine: each box to the next, then the last to Allowed.
-  // The path runs down the spine to the last box on it, through boxes that do not apply.
+  // The spine: each box to the next, then the last to Allowed. The path runs down the spine to the last box on it, through boxes that do not apply.
   const lastOn =
     decision === 'explicitDeny' ? main.findIndex((n) => n.id === 'deny')
       : decision === 'allowed' ? main.length - 1
@@ -256,7 +253,7 @@ export function drawFlow(nodes, { onSelect, selected }) {
     }
   }
 
-  const boxes = nodes.map((n) => drawNode(n, pos.get(n.id), n.id === selected, onSelect, byId));
+  const boxes = nodes.map((n) => drawNode(n, pos.get(n.id), n.id === selected, onSelect));
   const defs = s(
     'defs',
     {},
@@ -291,8 +288,7 @@ export function drawFlow(nodes, { onSelect, selected }) {
   return svg;
 }
 
-function drawNode(n, p, isSelected, onSelect, byId) {
-  void byId;
+function drawNode(n, p, isSelected, onSelect) {
   const classes = [
     'node',
     `node-${n.kind}`,
