@@ -3,26 +3,34 @@
 #
 # Builds in release, starts `iamspect serve` on 127.0.0.1 on a free port, sends the realistic
 # request (crates/iamspect-core/benches/fixtures/realistic/) with the loadtest example at a few
-# concurrency levels, then once with a unique body per request (--vary), then with `wrk` if it is
-# installed, stops the server, and prints the results. Every run is bounded in requests AND time.
+# concurrency levels, the same body every time; then, at each level of VARY_CONNECTIONS, with a
+# unique body per request for each mode of VARY (see the example's documentation: `request`
+# varies the caller, object key, source IP and user agent; `policy` also one policy; `policies`
+# every policy); then with `wrk` if it is installed; stops the server, and prints the results.
+# Every run is bounded in requests AND time. Each run also prints the CPU time the server and the
+# generator used per request.
 #
 #   scripts/loadtest.sh                          # defaults below
-#   CONNECTIONS="8 32" DURATION=10 REQUESTS=500000 scripts/loadtest.sh
+#   CONNECTIONS="8 32" VARY=request DURATION=10 REQUESTS=500000 scripts/loadtest.sh
 #
-# Environment: CONNECTIONS (concurrency levels, default "4 16 64"), DURATION (seconds per run,
-# default 8, at most 60), REQUESTS (requests per run at most, default 1000000), THREADS (load
-# generator threads, default 2), RUST_LOG for the server (default warn: per-request info logs
-# cost throughput).
+# Environment: CONNECTIONS (concurrency levels, default "4 16 64"), VARY (varied-body modes,
+# default "request policy policies"; empty for none), VARY_CONNECTIONS (their levels, default
+# "16 64"), DURATION (seconds per run, default 8, at most 60), REQUESTS (requests per run at most,
+# default 1000000), THREADS (load generator threads, default 2), RUST_LOG for the server
+# (default warn: per-request info logs cost throughput).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 CONNECTIONS=${CONNECTIONS:-"4 16 64"}
+VARY=${VARY-"request policy policies"}
+VARY_CONNECTIONS=${VARY_CONNECTIONS:-"16 64"}
 DURATION=${DURATION:-8}
 REQUESTS=${REQUESTS:-1000000}
 THREADS=${THREADS:-2}
 if [ "$DURATION" -gt 60 ]; then echo "DURATION is capped at 60 s" >&2; exit 2; fi
 
-cargo build --release -q -p iamspect -p iamspect-server --example loadtest
+cargo build --release -q -p iamspect --bin iamspect
+cargo build --release -q -p iamspect-server --example loadtest
 BIN=target/release/iamspect
 LOADTEST=target/release/examples/loadtest
 
@@ -44,11 +52,17 @@ echo "# server: iamspect serve --bind $ADDR (RUST_LOG=${RUST_LOG:-warn}); the lo
 STATUS=0
 for c in $CONNECTIONS; do
   echo "## loadtest: $c connections"
-  "$LOADTEST" --addr "$ADDR" --connections "$c" --requests "$REQUESTS" --duration "$DURATION" --threads "$THREADS" || STATUS=1
+  "$LOADTEST" --addr "$ADDR" --connections "$c" --requests "$REQUESTS" --duration "$DURATION" --threads "$THREADS" \
+    --server-pid "$SERVER" || STATUS=1
+done
+for mode in $VARY; do
+  for c in $VARY_CONNECTIONS; do
+    echo "## loadtest: $c connections, a unique body per request (--vary $mode)"
+    "$LOADTEST" --addr "$ADDR" --connections "$c" --requests "$REQUESTS" --duration "$DURATION" --threads "$THREADS" \
+      --server-pid "$SERVER" --vary "$mode" || STATUS=1
+  done
 done
 c=$(echo "$CONNECTIONS" | awk '{print $2 ? $2 : $1}')
-echo "## loadtest: $c connections, a unique body per request (--vary: policy cache only)"
-"$LOADTEST" --addr "$ADDR" --connections "$c" --requests "$REQUESTS" --duration "$DURATION" --threads "$THREADS" --vary || STATUS=1
 
 if command -v wrk >/dev/null; then
   "$LOADTEST" --print-body >"$TMP/body.json"

@@ -18,14 +18,15 @@
 //! request to request, so the parse skips the ones it knows: a first pass ([`skeleton`]) walks the
 //! case's top-level fields and, at each policy's place, looks for a known text that the body
 //! continues with (by a hash of its first [`PREFIX`] bytes, confirmed by comparing every byte),
-//! and writes the body again with each such policy replaced by a number, its index in a list.
+//! and writes the body again with each such policy replaced by a number, its index in a list
+//! (unknown policies stay, and are read and checked as without a skeleton).
 //! serde_json then reads this skeleton, a few hundred bytes, and each number stands for its
 //! policy. Replacing a valid JSON value by a number at the place of a value keeps the text valid
 //! or invalid alike (the depth is checked apart), so the skeleton reads as the body would; the
 //! pass gives up (and the body is read whole) on anything it is not sure of: a key with an
 //! escape, a number where a policy goes, an unknown policy.
 
-use std::fmt;
+use std::fmt::{self, Write};
 use std::path::Path;
 
 use serde::Deserialize;
@@ -60,7 +61,7 @@ pub struct InlineCase {
 /// valid case; `None` for anything else (the caller then uses [`crate::case_from_str`] or its own
 /// exact path, for the answer and the error). Never reads a file.
 pub fn inline_case(text: &str, compiler: &mut Compiler) -> Option<InlineCase> {
-    let mut known: Vec<(&str, Known)> = Vec::new();
+    let mut known: Vec<(&str, Known)> = Vec::with_capacity(16);
     let skeleton = skeleton(text, compiler, &mut known);
     let mut raw: RawCase<'_> = serde_json::from_str(skeleton.as_deref().unwrap_or(text)).ok()?;
     // Each policy with the number of arrays and objects around it in the case.
@@ -85,7 +86,7 @@ pub fn inline_case(text: &str, compiler: &mut Compiler) -> Option<InlineCase> {
             if name != "FullAWSAccess" && name != "RCPFullAWSAccess" {
                 return None;
             }
-        } else if skeleton.is_some() {
+        } else if skeleton.is_some() && text.starts_with(|c: char| c.is_ascii_digit()) {
             // A number standing for a known policy (checked by `skeleton`): there is no other
             // number where a policy goes.
             text.parse::<usize>().ok().filter(|i| *i < known.len())?;
@@ -114,7 +115,7 @@ pub fn inline_case(text: &str, compiler: &mut Compiler) -> Option<InlineCase> {
 /// The body with each known policy replaced by its index in `known` (where its text goes), or
 /// `None` when nothing was replaced or anything looked unusual (the body is then read whole).
 fn skeleton<'t>(text: &'t str, compiler: &Compiler, known: &mut Vec<(&'t str, Known)>) -> Option<String> {
-    let mut w = Walk { text, at: 0, copied: 0, out: String::new(), compiler, known };
+    let mut w = Walk { text, at: 0, copied: 0, out: String::with_capacity(2048), compiler, known };
     let whole = w.object().and_then(|()| text.get(w.copied..));
     match whole {
         Some(rest) if !w.known.is_empty() => {
@@ -222,8 +223,8 @@ impl<'t> Walk<'t, '_> {
         }
     }
 
-    /// One policy: a known one is replaced by its number; a string or `null` is kept; anything
-    /// else (an unknown document, a number) ends the walk.
+    /// One policy: a known one is replaced by its number; an unknown document, a string or
+    /// `null` is kept; anything else (a number) ends the walk.
     fn policy(&mut self, around: u16) -> Option<()> {
         self.space();
         match self.peek()? {
@@ -231,13 +232,15 @@ impl<'t> Walk<'t, '_> {
             b'"' | b'n' => return self.value(),
             _ => return None,
         }
-        let known = self.compiler.known_prefix(self.text.get(self.at..)?)?;
+        let Some(known) = self.compiler.known_prefix(self.text.get(self.at..)?) else {
+            return self.value();
+        };
         if known.depth + around > MAX_VALUE_DEPTH {
             return None;
         }
         let end = self.at + known.text.len();
         self.out.push_str(self.text.get(self.copied..self.at)?);
-        self.out.push_str(&self.known.len().to_string());
+        let _ = write!(self.out, "{}", self.known.len());
         self.known.push((self.text.get(self.at..end)?, known));
         self.at = end;
         self.copied = end;

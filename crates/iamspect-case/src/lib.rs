@@ -476,11 +476,12 @@ fn build_case(index: usize, text: &str, resolver: &Resolver<'_>, compiler: &mut 
     Ok(Case { index, description, expect, built })
 }
 
-fn build(raw: RawCase<'_>, resolver: &Resolver<'_>, compiler: &mut Compiler) -> Result<Built, CaseError> {
+fn build(mut raw: RawCase<'_>, resolver: &Resolver<'_>, compiler: &mut Compiler) -> Result<Built, CaseError> {
     let principal = principal(raw.principal)?;
     let mut context = Context::new();
-    for (key, value) in &raw.context {
-        context.insert(key, context_values(key, value)?);
+    for (key, value) in std::mem::take(&mut raw.context) {
+        let values = context_values(&key, value)?;
+        context.insert(&key, values);
     }
     let request = Request::new(principal, &raw.action, &raw.resource, raw.resource_account.as_deref(), context)
         .map_err(|e| invalid(e.to_string()))?;
@@ -489,8 +490,13 @@ fn build(raw: RawCase<'_>, resolver: &Resolver<'_>, compiler: &mut Compiler) -> 
         return Err(invalid("the root user cannot have identity-based policies or a permissions boundary".to_string()));
     }
 
-    let mut one = |raw: &RawValue, name: &str, t: PolicyType| -> Result<Arc<Policy>, CaseError> {
-        let (name, text, origin, known) = resolver.resolve(raw, name)?;
+    // Policies are named by their place (`identityPolicies[2]`), written into one buffer.
+    let mut buffer = String::new();
+    let mut one = |raw: &RawValue, name: std::fmt::Arguments<'_>, t: PolicyType| -> Result<Arc<Policy>, CaseError> {
+        use std::fmt::Write;
+        buffer.clear();
+        let _ = buffer.write_fmt(name);
+        let (name, text, origin, known) = resolver.resolve(raw, &buffer)?;
         compiler.compile_known(&name, &text, t, origin, known)
     };
     let resource_type = if iamspect_core::is_role_trust_request(&raw.action, &raw.resource) {
@@ -500,16 +506,17 @@ fn build(raw: RawCase<'_>, resolver: &Resolver<'_>, compiler: &mut Compiler) -> 
     };
     let mut policies = Policies::default();
     for (i, p) in raw.identity_policies.iter().enumerate() {
-        policies.identity.push(one(p, &format!("identityPolicies[{i}]"), PolicyType::Identity)?);
+        policies.identity.push(one(p, format_args!("identityPolicies[{i}]"), PolicyType::Identity)?);
     }
     if let Some(p) = &raw.resource_policy {
-        policies.resource = Some(one(p, "resourcePolicy", resource_type)?);
+        policies.resource = Some(one(p, format_args!("resourcePolicy"), resource_type)?);
     }
     if let Some(p) = &raw.permissions_boundary {
-        policies.permissions_boundary = Some(one(p, "permissionsBoundary", PolicyType::PermissionsBoundary)?);
+        policies.permissions_boundary =
+            Some(one(p, format_args!("permissionsBoundary"), PolicyType::PermissionsBoundary)?);
     }
     for (i, p) in raw.session_policies.iter().enumerate() {
-        policies.session.push(one(p, &format!("sessionPolicies[{i}]"), PolicyType::Session)?);
+        policies.session.push(one(p, format_args!("sessionPolicies[{i}]"), PolicyType::Session)?);
     }
     let mut levels = |levels: &Option<Vec<Vec<RawPolicy<'_>>>>,
                       field: &str,
@@ -522,7 +529,7 @@ fn build(raw: RawCase<'_>, resolver: &Resolver<'_>, compiler: &mut Compiler) -> 
         for (l, level) in levels.iter().enumerate() {
             let mut ps = Vec::with_capacity(level.len());
             for (i, p) in level.iter().enumerate() {
-                ps.push(one(p, &format!("{field}[{l}][{i}]"), t)?);
+                ps.push(one(p, format_args!("{field}[{l}][{i}]"), t)?);
             }
             out.push(ps);
         }
@@ -584,20 +591,20 @@ fn principal(raw: RawPrincipal) -> Result<Principal, CaseError> {
     Ok(p)
 }
 
-fn scalar(v: &Value) -> Option<String> {
+fn scalar(v: Value) -> Option<String> {
     match v {
-        Value::String(s) => Some(s.clone()),
+        Value::String(s) => Some(s),
         Value::Number(n) => Some(n.to_string()),
         Value::Bool(b) => Some(b.to_string()),
         _ => None,
     }
 }
 
-fn context_values(key: &str, value: &Value) -> Result<Vec<String>, CaseError> {
+fn context_values(key: &str, value: Value) -> Result<Vec<String>, CaseError> {
     let bad =
         || invalid(format!("context key `{key}`: a value must be a string, number or boolean, or an array of them"));
     match value {
-        Value::Array(items) => items.iter().map(|v| scalar(v).ok_or_else(bad)).collect(),
+        Value::Array(items) => items.into_iter().map(|v| scalar(v).ok_or_else(bad)).collect(),
         other => Ok(vec![scalar(other).ok_or_else(bad)?]),
     }
 }

@@ -180,6 +180,12 @@ fn known_policies_are_not_read_again_and_change_nothing() {
     for body in &bodies {
         assert!(agree(body, &mut fast, &mut exact), "{body}");
     }
+    // Known and new policies together: the known ones are not read again, the new one is.
+    let new = ALLOW.replace("s3:*", "s3:Get*");
+    let mixed = with(&format!(r#", "identityPolicies": [{big}, {new}, {ALLOW}], "resourcePolicy": {deny}"#));
+    assert_eq!(inline_case(&mixed, &mut fast).unwrap().known, 3);
+    assert!(agree(&mixed, &mut fast, &mut exact));
+    assert_eq!(inline_case(&mixed, &mut fast).unwrap().known, 4);
     let texts = fast.texts();
     assert!(inline_case(&bodies[0], &mut fast).unwrap().known == 3);
     assert_eq!(fast.texts(), texts, "nothing new was kept");

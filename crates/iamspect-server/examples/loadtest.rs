@@ -27,7 +27,9 @@
 //! - `description`: a numbered `description` only (the first varied mode).
 //!
 //! Every answer must still be `allowed`. `--threads N` sets the load generator's worker threads
-//! (default 1; `scripts/loadtest.sh` uses 2).
+//! (default 1; `scripts/loadtest.sh` uses 2). `--server-pid PID` also prints the CPU time the
+//! server and the generator used per request (Linux: `/proc/PID/stat`, in ticks of 10 ms), which
+//! depends less on what else the machine runs than requests per second do.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "load test tool")]
 
@@ -192,6 +194,7 @@ struct Options {
     threads: usize,
     breakdown: bool,
     print_body: bool,
+    server_pid: Option<u32>,
 }
 
 fn options() -> Options {
@@ -204,6 +207,7 @@ fn options() -> Options {
         threads: 1,
         breakdown: false,
         print_body: false,
+        server_pid: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -224,6 +228,7 @@ fn options() -> Options {
                 }
             }
             "--breakdown" => o.breakdown = true,
+            "--server-pid" => o.server_pid = Some(value().parse().expect("--server-pid: a process id")),
             "--print-body" => o.print_body = true,
             other => panic!("unknown option {other}"),
         }
@@ -271,6 +276,7 @@ async fn run(o: Options) {
         },
         o.threads
     );
+    let cpu_before = (o.server_pid.map(cpu_seconds), cpu_seconds_self());
     let next = Arc::new(AtomicU64::new(0));
     let start = Instant::now();
     let deadline = start + o.duration;
@@ -287,6 +293,7 @@ async fn run(o: Options) {
         all.first_error = all.first_error.or(tally.first_error);
     }
     let elapsed = start.elapsed().as_secs_f64();
+    let cpu_after = (o.server_pid.map(cpu_seconds), cpu_seconds_self());
     let ok = all.latencies_us.len() as u64;
     all.latencies_us.sort_unstable();
     let pct = |p: f64| {
@@ -308,10 +315,35 @@ async fn run(o: Options) {
         pct(0.99),
         pct(1.0)
     );
+    if let (Some(Some(before)), Some(Some(after)), Some(g0), Some(g1)) =
+        (cpu_before.0, cpu_after.0, cpu_before.1, cpu_after.1)
+    {
+        let per = |seconds: f64| seconds * 1e6 / (ok.max(1) as f64);
+        println!(
+            "cpu: server {:.1} µs/request ({:.2} cores), generator {:.1} µs/request ({:.2} cores)",
+            per(after - before),
+            (after - before) / elapsed,
+            per(g1 - g0),
+            (g1 - g0) / elapsed
+        );
+    }
     if let Some(e) = all.first_error {
         println!("first error: {e}");
         std::process::exit(1);
     }
+}
+
+/// User and system CPU time of a process so far, in seconds (`/proc/PID/stat`, ticks of 10 ms).
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // After the command name in parentheses: state is field 3, utime 14 and stime 15.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
+}
+
+fn cpu_seconds_self() -> Option<f64> {
+    cpu_seconds(std::process::id())
 }
 
 /// One keep-alive connection: request, answer, next request.
