@@ -17,7 +17,8 @@
 # default "request policy policies"; empty for none), VARY_CONNECTIONS (their levels, default
 # "16 64"), DURATION (seconds per run, default 8, at most 60), REQUESTS (requests per run at most,
 # default 1000000), THREADS (load generator threads, default 2), RUST_LOG for the server
-# (default warn: per-request info logs cost throughput).
+# (default warn: per-request info logs cost throughput), SERVER_BIN (the `iamspect` binary to
+# serve with, default the one built here: set it to an older build to compare).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -31,7 +32,7 @@ if [ "$DURATION" -gt 60 ]; then echo "DURATION is capped at 60 s" >&2; exit 2; f
 
 cargo build --release -q -p iamspect --bin iamspect
 cargo build --release -q -p iamspect-server --example loadtest
-BIN=target/release/iamspect
+BIN=${SERVER_BIN:-target/release/iamspect}
 LOADTEST=target/release/examples/loadtest
 
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

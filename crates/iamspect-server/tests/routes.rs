@@ -274,6 +274,9 @@ async fn the_fast_and_the_exact_way_answer_alike() {
             let a = authorize_as(fast.clone(), "application/json", body).await;
             let b = authorize_as(exact.clone(), "application/json; charset=utf-8", body).await;
             assert_eq!(a, b, "round {round}: {body}");
+            // Written as serde_json writes it.
+            let v: Value = serde_json::from_str(&a.1).unwrap();
+            assert_eq!(v.to_string(), a.1);
         }
     }
     // And the answers are the decisions.

@@ -16,16 +16,19 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request, State};
+use axum::http::HeaderValue;
 use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
 use iamspect_case::{Actual, Case};
+use iamspect_core::Outcome;
 use serde_json::value::RawValue;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::cache::CaseCache;
 use crate::error::{AppError, AppJson};
 use crate::state::AppState;
 
-pub(crate) async fn authorize(State(state): State<AppState>, req: Request) -> Result<Json<Value>, AppError> {
+pub(crate) async fn authorize(State(state): State<AppState>, req: Request) -> Result<Response, AppError> {
     let plain_json = req.headers().get(CONTENT_TYPE).is_some_and(|v| v.as_bytes() == b"application/json");
     let case = if plain_json {
         let bytes = Bytes::from_request(req, &state).await.map_err(|e| AppError::from(JsonRejection::from(e)))?;
@@ -44,8 +47,13 @@ pub(crate) async fn authorize(State(state): State<AppState>, req: Request) -> Re
 }
 
 /// The decision on `case`, as the route answers it.
-fn answer(case: &Case) -> Result<Json<Value>, AppError> {
+fn answer(case: &Case) -> Result<Response, AppError> {
     let (actual, pass) = iamspect_case::run(case);
+    if let Actual::Decision(outcome) = &actual
+        && let Some(text) = decision_json(outcome, case.expect.is_some().then_some(pass))
+    {
+        return Ok(([(CONTENT_TYPE, HeaderValue::from_static("application/json"))], text).into_response());
+    }
     let mut out = match actual {
         Actual::Decision(outcome) => json!({
             "decision": outcome.decision.as_str(),
@@ -60,7 +68,36 @@ fn answer(case: &Case) -> Result<Json<Value>, AppError> {
     if let (Some(_), Some(obj)) = (&case.expect, out.as_object_mut()) {
         obj.insert("pass".to_string(), json!(pass));
     }
-    Ok(Json(out))
+    Ok(Json(out).into_response())
+}
+
+/// `{"decision":...,"deniedBy":[...]}` (and `"pass"`), byte for byte as serde_json writes it,
+/// without building a `Value`; `None` if a name would need escaping (none does).
+fn decision_json(outcome: &Outcome, pass: Option<bool>) -> Option<String> {
+    let plain = |s: &str| s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    let mut out = String::with_capacity(64);
+    let decision = outcome.decision.as_str();
+    plain(decision).then_some(())?;
+    out.push_str(r#"{"decision":""#);
+    out.push_str(decision);
+    out.push_str(r#"","deniedBy":["#);
+    for (i, d) in outcome.denied_by.iter().enumerate() {
+        plain(d.as_str()).then_some(())?;
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('"');
+        out.push_str(d.as_str());
+        out.push('"');
+    }
+    out.push(']');
+    match pass {
+        Some(true) => out.push_str(r#","pass":true"#),
+        Some(false) => out.push_str(r#","pass":false"#),
+        None => {}
+    }
+    out.push('}');
+    Some(out)
 }
 
 /// The case of a body read in one parse, or `None` when the exact way must decide (see the
