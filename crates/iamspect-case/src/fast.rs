@@ -42,8 +42,18 @@ const MAX_VALUE_DEPTH: u16 = 127;
 /// Known policies are found by a hash of this many first bytes (shorter ones by their whole
 /// text, after finding where they end).
 pub(crate) const PREFIX: usize = 128;
-/// Texts compared at most when several known policies share their first [`PREFIX`] bytes.
+/// Texts kept (the latest) and compared at most when several known policies share their first
+/// [`PREFIX`] bytes.
 pub(crate) const CANDIDATES: usize = 32;
+
+/// Whether `rest` starts with `text`: the last 16 bytes first (texts that share their first
+/// bytes often differ near the end), then every byte.
+pub(crate) fn continues_with(rest: &str, text: &str) -> bool {
+    let (rest, text) = (rest.as_bytes(), text.as_bytes());
+    let Some(head) = rest.get(..text.len()) else { return false };
+    let tail = text.len().saturating_sub(16);
+    head.get(tail..) == text.get(tail..) && head == text
+}
 
 /// What [`inline_case`] read.
 #[derive(Debug)]

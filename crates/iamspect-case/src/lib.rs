@@ -245,7 +245,12 @@ impl Compiler {
         let shared = Arc::clone(&entry.text);
         if let (Some(depth), Some(prefix)) = (depth, text.as_bytes().get(..fast::PREFIX)) {
             let known = Known { text: shared, depth, hash: self.text_key(text) };
-            self.by_prefix.entry(text_hash(self.seed, prefix)).or_default().push(known);
+            let bucket = self.by_prefix.entry(text_hash(self.seed, prefix)).or_default();
+            // Only the last few texts with these first bytes are tried; the oldest goes.
+            if bucket.len() >= fast::CANDIDATES {
+                bucket.remove(0);
+            }
+            bucket.push(known);
         }
         depth
     }
@@ -256,7 +261,7 @@ impl Compiler {
     fn known_prefix(&self, rest: &str) -> Option<Known> {
         if let Some(prefix) = rest.as_bytes().get(..fast::PREFIX)
             && let Some(candidates) = self.by_prefix.get(&text_hash(self.seed, prefix))
-            && let Some(found) = candidates.iter().take(fast::CANDIDATES).find(|k| rest.starts_with(&*k.text))
+            && let Some(found) = candidates.iter().rev().find(|k| fast::continues_with(rest, &k.text))
         {
             return Some(found.clone());
         }

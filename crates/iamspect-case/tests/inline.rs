@@ -273,3 +273,21 @@ fn random_edits_of_a_realistic_case() {
     }
     assert!(answered > 300, "{answered} of {tried} edited cases answered");
 }
+
+/// Many known policies with the same first bytes (an `Id` at the end that changes): the latest
+/// ones are found by their first bytes, older ones are read again; every answer is the same.
+#[test]
+fn many_policies_with_the_same_first_bytes() {
+    let policy = |i: usize| {
+        format!(
+            r#"{{"Version": "2012-10-17", "Statement": [{{"Sid": "{}", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}}], "Id": "v{i}"}}"#,
+            "s".repeat(120)
+        )
+    };
+    let (mut fast, mut exact) = (Compiler::new(), Compiler::new());
+    for i in 0..50 {
+        assert!(agree(&with(&format!(r#", "resourcePolicy": {}"#, policy(i))), &mut fast, &mut exact));
+    }
+    assert_eq!(inline_case(&with(&format!(r#", "resourcePolicy": {}"#, policy(49))), &mut fast).unwrap().known, 1);
+    assert_eq!(inline_case(&with(&format!(r#", "resourcePolicy": {}"#, policy(0))), &mut fast).unwrap().known, 0);
+}

@@ -539,7 +539,7 @@ fn breakdown() {
         std::hint::black_box(iamspect_case::inline_case(&varied[i], &mut Compiler::new()).unwrap());
     });
     let answer = json!({"decision": "allowed", "deniedBy": Vec::<&str>::new()});
-    time("serialize the answer", &mut || {
+    time("serialize the answer with serde_json (the route now writes it directly)", &mut || {
         std::hint::black_box(serde_json::to_vec(&answer).unwrap());
     });
 }
