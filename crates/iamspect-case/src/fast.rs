@@ -24,14 +24,14 @@
 //! policy. Replacing a valid JSON value by a number at the place of a value keeps the text valid
 //! or invalid alike (the depth is checked apart), so the skeleton reads as the body would; the
 //! pass gives up (and the body is read whole) on anything it is not sure of: a key with an
-//! escape, a number where a policy goes, an unknown policy.
+//! escape, a number where a policy goes, text after the case.
 
+use std::cell::RefCell;
 use std::fmt::{self, Write};
 use std::path::Path;
 
 use serde::Deserialize;
 use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_json::value::RawValue;
 
 use crate::raw::RawCase;
 use crate::{Case, Compiler, Known, Resolver, build};
@@ -71,9 +71,28 @@ pub struct InlineCase {
 /// valid case; `None` for anything else (the caller then uses [`crate::case_from_str`] or its own
 /// exact path, for the answer and the error). Never reads a file.
 pub fn inline_case(text: &str, compiler: &mut Compiler) -> Option<InlineCase> {
+    thread_local! {
+        /// The skeleton's buffer, kept from case to case.
+        static BUFFER: RefCell<String> = const { RefCell::new(String::new()) };
+    }
+    BUFFER.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buffer) => {
+            buffer.clear();
+            let read = read(text, compiler, &mut buffer);
+            if buffer.capacity() > 1 << 16 {
+                *buffer = String::new();
+            }
+            read
+        }
+        Err(_) => read(text, compiler, &mut String::new()),
+    })
+}
+
+/// [`inline_case`], with `buffer` (empty) for the skeleton.
+fn read(text: &str, compiler: &mut Compiler, buffer: &mut String) -> Option<InlineCase> {
     let mut known: Vec<(&str, Known)> = Vec::with_capacity(16);
-    let skeleton = skeleton(text, compiler, &mut known);
-    let mut raw: RawCase<'_> = serde_json::from_str(skeleton.as_deref().unwrap_or(text)).ok()?;
+    let skeleton = skeleton(text, compiler, &mut known, buffer).then_some(buffer.as_str());
+    let mut raw: RawCase<'_> = serde_json::from_str(skeleton.unwrap_or(text)).ok()?;
     // Each policy with the number of arrays and objects around it in the case.
     let policies = raw
         .identity_policies
@@ -89,7 +108,6 @@ pub fn inline_case(text: &str, compiler: &mut Compiler) -> Option<InlineCase> {
         )
         .chain(raw.scps.iter().chain(&raw.rcps).flatten().flatten().map(|p| (*p, 3)));
     for (policy, around) in policies {
-        let policy: &RawValue = policy;
         let text = policy.get().trim();
         if text.starts_with('"') {
             let name: String = serde_json::from_str(text).ok()?;
@@ -122,20 +140,21 @@ pub fn inline_case(text: &str, compiler: &mut Compiler) -> Option<InlineCase> {
     Some(InlineCase { case: Case { index: 0, description, expect, built }, has_policies, known: known.len() })
 }
 
-/// The body with each known policy replaced by its index in `known` (where its text goes), or
-/// `None` when nothing was replaced or anything looked unusual (the body is then read whole).
-fn skeleton<'t>(text: &'t str, compiler: &Compiler, known: &mut Vec<(&'t str, Known)>) -> Option<String> {
-    let mut w = Walk { text, at: 0, copied: 0, out: String::with_capacity(2048), compiler, known };
+/// Writes into `out` the body with each known policy replaced by its index in `known` (where its
+/// text goes); false when nothing was replaced or anything looked unusual (the body is then read
+/// whole).
+fn skeleton<'t>(text: &'t str, compiler: &Compiler, known: &mut Vec<(&'t str, Known)>, out: &mut String) -> bool {
+    let mut w = Walk { text, at: 0, copied: 0, out, compiler, known };
     let whole = w.object().and_then(|()| text.get(w.copied..));
     match whole {
         Some(rest) if !w.known.is_empty() => {
             w.out.push_str(rest);
-            Some(w.out)
+            true
         }
         _ => {
             // Numbers stand for policies only in a skeleton.
             known.clear();
-            None
+            false
         }
     }
 }
@@ -146,7 +165,7 @@ struct Walk<'t, 'k> {
     at: usize,
     /// Where the text not yet written to `out` starts.
     copied: usize,
-    out: String,
+    out: &'k mut String,
     compiler: &'k Compiler,
     known: &'k mut Vec<(&'t str, Known)>,
 }
