@@ -21,8 +21,8 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use iamspect_case::{Actual, Case};
 use iamspect_core::Outcome;
-use serde_json::value::RawValue;
 use serde_json::json;
+use serde_json::value::RawValue;
 
 use crate::cache::CaseCache;
 use crate::error::{AppError, AppJson};
