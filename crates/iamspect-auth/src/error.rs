@@ -60,10 +60,26 @@ pub enum AuthErrorKind {
     /// `x-amz-content-sha256` names a hash that is not the body's.
     /// S3 `XAmzContentSHA256Mismatch` (400); elsewhere as [`SignatureDoesNotMatch`](Self::SignatureDoesNotMatch).
     ContentSha256Mismatch,
-    /// A payload mode this gate does not verify (streaming `aws-chunked` uploads), or a signature
-    /// algorithm other than `AWS4-HMAC-SHA256` (SigV4a, SigV2). S3 `NotImplemented` (501);
-    /// elsewhere `IncompleteSignature` (400).
+    /// A payload mode this gate does not verify (SigV4a `STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD`,
+    /// streaming outside S3 or in a presigned URL), or a signature algorithm other than
+    /// `AWS4-HMAC-SHA256` (SigV4a, SigV2). S3 `NotImplemented` (501); elsewhere
+    /// `IncompleteSignature` (400).
     Unsupported,
+    /// A streaming (`aws-chunked`) body that is not well formed: a chunk size that is not hex, a
+    /// missing CRLF, data shorter than its chunk size, no final empty chunk, bytes after the end.
+    /// S3 `IncompleteBody` (400) "The request body terminated unexpectedly".
+    IncompleteBody,
+    /// A streaming body whose chunks carry another number of bytes than
+    /// `x-amz-decoded-content-length`. S3 `IncompleteBody` (400) "You did not provide the number
+    /// of bytes specified by the Content-Length HTTP header", with `NumberBytesExpected` and
+    /// `NumberBytesProvided`.
+    DecodedLengthMismatch,
+    /// The trailers of a streaming body are not `name:value` lines, or not the ones `x-amz-trailer`
+    /// names, or come where the mode has none. S3 `MalformedTrailerError` (400).
+    MalformedTrailer,
+    /// A streaming upload without a numeric `x-amz-decoded-content-length`. S3
+    /// `MissingContentLength` (411).
+    MissingContentLength,
 }
 
 /// Which part of the credential scope is wrong.
@@ -246,6 +262,27 @@ impl AuthError {
             (Protocol::Json, K::Unsupported) => ("IncompleteSignatureException", 400, msg),
             (Protocol::S3, K::Unsupported) => {
                 ("NotImplemented", 501, "A header you provided implies functionality that is not implemented".into())
+            }
+
+            (Protocol::Query, K::IncompleteBody | K::DecodedLengthMismatch | K::MalformedTrailer | K::MissingContentLength) => {
+                ("IncompleteSignature", 400, msg)
+            }
+            (Protocol::Json, K::IncompleteBody | K::DecodedLengthMismatch | K::MalformedTrailer | K::MissingContentLength) => {
+                ("IncompleteSignatureException", 400, msg)
+            }
+            (Protocol::S3, K::IncompleteBody) => ("IncompleteBody", 400, "The request body terminated unexpectedly".into()),
+            (Protocol::S3, K::DecodedLengthMismatch) => (
+                "IncompleteBody",
+                400,
+                "You did not provide the number of bytes specified by the Content-Length HTTP header".into(),
+            ),
+            (Protocol::S3, K::MalformedTrailer) => (
+                "MalformedTrailerError",
+                400,
+                "The request contained trailing data that was not well-formed or did not conform to our published schema.".into(),
+            ),
+            (Protocol::S3, K::MissingContentLength) => {
+                ("MissingContentLength", 411, "You must provide the Content-Length HTTP header.".into())
             }
         };
         let mut extra = Vec::new();

@@ -26,6 +26,7 @@ mod error;
 mod request;
 mod sigv4;
 mod store;
+mod streaming;
 
 pub use error::{AuthError, AuthErrorKind, AwsError, Protocol, ScopeError, xml_escape};
 pub use request::HttpRequestParts;
@@ -34,3 +35,4 @@ pub use sigv4::{
     UNSIGNED_PAYLOAD, signing_key, verify, verify_with,
 };
 pub use store::{Credential, CredentialStore, Session, StoreError};
+pub use streaming::{StreamingMode, StreamingPayload, TRAILER_SIGNATURE};

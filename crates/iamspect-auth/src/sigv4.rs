@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 use crate::error::{AuthError, AuthErrorKind as K, ScopeError};
 use crate::request::HttpRequestParts;
 use crate::store::{Credential, CredentialStore};
+use crate::streaming::{self, Chain, StreamingMode, StreamingPayload};
 
 /// The only algorithm accepted.
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
@@ -77,8 +78,11 @@ pub struct Authenticated {
     pub presigned_expires_at: Option<Timestamp>,
     /// The signed header names, lower case, as listed in `SignedHeaders`.
     pub signed_headers: Vec<String>,
-    /// Whether the body was covered by the signature (false for `UNSIGNED-PAYLOAD`).
+    /// Whether the body was covered by the signature (false for `UNSIGNED-PAYLOAD` and
+    /// `STREAMING-UNSIGNED-PAYLOAD-TRAILER`; true for signed chunks, every one of which verified).
     pub payload_signed: bool,
+    /// For a streaming (`aws-chunked`) upload, what its verified body held.
+    pub streaming: Option<StreamingPayload>,
 }
 
 impl Authenticated {
@@ -123,7 +127,16 @@ pub fn verify(
 /// spaces collapsed, repeated headers joined with commas. The payload hash is the body's SHA-256,
 /// or `x-amz-content-sha256` when sent (which must then equal the body's hash unless it is
 /// `UNSIGNED-PAYLOAD`, accepted for S3 only); presigned S3 URLs use `UNSIGNED-PAYLOAD`.
-/// Streaming (`STREAMING-*`) payloads are `Unsupported`.
+///
+/// S3 streaming uploads signed in the `Authorization` header (`STREAMING-UNSIGNED-PAYLOAD-TRAILER`,
+/// `STREAMING-AWS4-HMAC-SHA256-PAYLOAD`, `STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER`): the seed
+/// signature covers the headers with that literal as the payload hash; then the `aws-chunked`
+/// body is checked (see [`StreamingMode`]): its framing (`IncompleteBody`), every chunk signature
+/// and the trailer signature (`SignatureDoesNotMatch`), the trailers against `x-amz-trailer`
+/// (`MalformedTrailer`), the decoded length against `x-amz-decoded-content-length`
+/// (`DecodedLengthMismatch`, `MissingContentLength`). SigV4a streaming
+/// (`STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD…`), other `STREAMING-*` values, streaming outside S3
+/// and in presigned URLs are `Unsupported`.
 ///
 /// # Errors
 /// An [`AuthError`] whose kind maps to AWS's code and status for each protocol.
@@ -480,13 +493,12 @@ fn check(
     // Payload.
     let s3 = sig.service == "s3";
     let claimed = request.header_str("x-amz-content-sha256");
+    let mut streaming_mode = None;
     let payload_hash: String = match claimed {
         Some(v) if v.starts_with("STREAMING-") => {
-            return Err(AuthError::new(
-                K::Unsupported,
-                format!("x-amz-content-sha256 '{v}' (streaming upload) is not supported."),
-            )
-            .with_key(sig.key_id));
+            let mode = streaming_mode_of(v, s3, sig.location).map_err(|e| e.with_key(sig.key_id))?;
+            streaming_mode = Some(mode);
+            mode.as_str().to_owned()
         }
         Some(UNSIGNED_PAYLOAD) if s3 => UNSIGNED_PAYLOAD.to_owned(),
         Some(v) => {
@@ -516,6 +528,13 @@ fn check(
             .with_extra("SignatureProvided", sig.signature)
             .with_extra("CanonicalRequest", String::from_utf8_lossy(&canonical).into_owned()));
     }
+    let streaming = match streaming_mode {
+        Some(mode) => {
+            let chain = Chain { key: &key, date_text: sig.date_text, scope: &scope, seed: &computed };
+            Some(streaming::verify_body(request, mode, &chain).map_err(|e| e.with_key(sig.key_id))?)
+        }
+        None => None,
+    };
     Ok(Authenticated {
         credential,
         region: sig.region.to_owned(),
@@ -524,8 +543,45 @@ fn check(
         location: sig.location,
         presigned_expires_at,
         signed_headers,
-        payload_signed: payload_hash != UNSIGNED_PAYLOAD,
+        payload_signed: match streaming_mode {
+            Some(mode) => mode.signed(),
+            None => payload_hash != UNSIGNED_PAYLOAD,
+        },
+        streaming,
     })
+}
+
+/// The streaming mode a `STREAMING-…` payload hash names, where this gate verifies it.
+fn streaming_mode_of(value: &str, s3: bool, location: SignatureLocation) -> Result<StreamingMode, AuthError> {
+    if value.starts_with("STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD") {
+        return Err(AuthError::new(
+            K::Unsupported,
+            format!(
+                "x-amz-content-sha256 '{value}': SigV4a (ECDSA) streaming uploads are not supported; sign with AWS4-HMAC-SHA256."
+            ),
+        ));
+    }
+    let Some(mode) = StreamingMode::parse(value) else {
+        return Err(AuthError::new(
+            K::Unsupported,
+            format!("x-amz-content-sha256 '{value}' is not a streaming payload mode this gate knows."),
+        ));
+    };
+    if !s3 {
+        return Err(AuthError::new(
+            K::Unsupported,
+            format!("x-amz-content-sha256 '{value}': streaming uploads are S3's only."),
+        ));
+    }
+    if location == SignatureLocation::Query {
+        return Err(AuthError::new(
+            K::Unsupported,
+            format!(
+                "x-amz-content-sha256 '{value}': streaming uploads are signed in the Authorization header, not a presigned URL."
+            ),
+        ));
+    }
+    Ok(mode)
 }
 
 /// The canonical request (spec §9.1 step 1), as bytes.
@@ -731,7 +787,7 @@ pub(crate) fn sha256_hex(data: &[u8]) -> String {
     hex(&Sha256::digest(data))
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
     for &b in bytes {
@@ -741,7 +797,7 @@ fn hex(bytes: &[u8]) -> String {
     out
 }
 
-fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
+pub(crate) fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
     // HMAC accepts keys of any length, so `new_from_slice` cannot fail; an all-zero result
     // would only ever make the signature comparison fail (fail closed).
     let mut out = [0u8; 32];
@@ -761,7 +817,7 @@ pub fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> [u8
 }
 
 /// Compares in time independent of where the inputs differ.
-fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }
