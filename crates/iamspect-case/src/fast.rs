@@ -34,7 +34,7 @@ use serde::Deserialize;
 use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::raw::RawCase;
-use crate::{Case, Compiler, Known, Resolver, build};
+use crate::{Case, Compiler, Known, POLICY_ID_PREFIX, PolicyRefs, Resolver, build};
 
 /// The deepest nesting of arrays and objects a `serde_json::Value` accepts (serde_json's
 /// recursion limit).
@@ -71,6 +71,18 @@ pub struct InlineCase {
 /// valid case; `None` for anything else (the caller then uses [`crate::case_from_str`] or its own
 /// exact path, for the answer and the error). Never reads a file.
 pub fn inline_case(text: &str, compiler: &mut Compiler) -> Option<InlineCase> {
+    with_buffer(|buffer| read(text, compiler, buffer, None))
+}
+
+/// [`inline_case`], where a policy may also be the id of a policy in `refs` (as in
+/// [`crate::case_from_str_with_refs`], which builds the same case from the same text): an id is
+/// looked up by its digest, and neither the policy's text nor the id is copied.
+pub fn inline_case_with_refs(text: &str, compiler: &mut Compiler, refs: &dyn PolicyRefs) -> Option<InlineCase> {
+    with_buffer(|buffer| read(text, compiler, buffer, Some(refs)))
+}
+
+/// Runs `f` with this thread's skeleton buffer (empty).
+fn with_buffer(f: impl FnOnce(&mut String) -> Option<InlineCase>) -> Option<InlineCase> {
     thread_local! {
         /// The skeleton's buffer, kept from case to case.
         static BUFFER: RefCell<String> = const { RefCell::new(String::new()) };
@@ -78,18 +90,18 @@ pub fn inline_case(text: &str, compiler: &mut Compiler) -> Option<InlineCase> {
     BUFFER.with(|cell| match cell.try_borrow_mut() {
         Ok(mut buffer) => {
             buffer.clear();
-            let read = read(text, compiler, &mut buffer);
+            let read = f(&mut buffer);
             if buffer.capacity() > 1 << 16 {
                 *buffer = String::new();
             }
             read
         }
-        Err(_) => read(text, compiler, &mut String::new()),
+        Err(_) => f(&mut String::new()),
     })
 }
 
 /// [`inline_case`], with `buffer` (empty) for the skeleton.
-fn read(text: &str, compiler: &mut Compiler, buffer: &mut String) -> Option<InlineCase> {
+fn read(text: &str, compiler: &mut Compiler, buffer: &mut String, refs: Option<&dyn PolicyRefs>) -> Option<InlineCase> {
     let mut known: Vec<(&str, Known)> = Vec::with_capacity(16);
     let skeleton = skeleton(text, compiler, &mut known, buffer).then_some(buffer.as_str());
     let mut raw: RawCase<'_> = serde_json::from_str(skeleton.unwrap_or(text)).ok()?;
@@ -110,6 +122,10 @@ fn read(text: &str, compiler: &mut Compiler, buffer: &mut String) -> Option<Inli
     for (policy, around) in policies {
         let text = policy.get().trim();
         if text.starts_with('"') {
+            // A policy id, with a store to look it up in: resolved (or refused) by `build`.
+            if refs.is_some() && crate::json_string(text).is_some_and(|s| s.starts_with(POLICY_ID_PREFIX)) {
+                continue;
+            }
             let name: String = serde_json::from_str(text).ok()?;
             if name != "FullAWSAccess" && name != "RCPFullAWSAccess" {
                 return None;
@@ -135,7 +151,7 @@ fn read(text: &str, compiler: &mut Compiler, buffer: &mut String) -> Option<Inli
     let expect = raw.expect.take();
     let library = Default::default();
     let placeholders = if skeleton.is_some() { known.as_slice() } else { &[] };
-    let resolver = Resolver { library: &library, base: Path::new(""), file_text: None, placeholders };
+    let resolver = Resolver { library: &library, base: Path::new(""), file_text: None, placeholders, refs };
     let built = build(raw, &resolver, compiler);
     Some(InlineCase { case: Case { index: 0, description, expect, built }, has_policies, known: known.len() })
 }

@@ -24,7 +24,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 pub use account::from_account_data;
-pub use fast::{InlineCase, inline_case};
+pub use fast::{InlineCase, inline_case, inline_case_with_refs};
 pub use files::case_files;
 pub use raw::Expect;
 use raw::{RawCase, RawFile, RawPolicy, RawPrincipal};
@@ -50,6 +50,67 @@ impl std::fmt::Display for CaseError {
 
 fn invalid(message: String) -> CaseError {
     CaseError { code: "InvalidInput", message }
+}
+
+/// How a policy stored elsewhere (a server's policy store) is named in a case: this prefix, then
+/// the 64 lowercase hex digits of the SHA-256 of the policy's exact text.
+pub const POLICY_ID_PREFIX: &str = "policy:sha256:";
+
+/// The 32-byte digest a policy id (`policy:sha256:<64 lowercase hex digits>`) names, or `None`
+/// if `id` is not one.
+pub fn policy_id_digest(id: &str) -> Option<[u8; 32]> {
+    let hex = id.strip_prefix(POLICY_ID_PREFIX)?.as_bytes();
+    if hex.len() != 64 {
+        return None;
+    }
+    let nibble = |b: u8| match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        _ => None,
+    };
+    let mut out = [0u8; 32];
+    for (o, pair) in out.iter_mut().zip(hex.chunks_exact(2)) {
+        *o = (nibble(pair[0])? << 4) | nibble(pair[1])?;
+    }
+    Some(out)
+}
+
+/// The id of a digest: [`POLICY_ID_PREFIX`] and the digest in lowercase hex.
+pub fn policy_id(digest: &[u8; 32]) -> String {
+    use std::fmt::Write;
+    let mut id = String::with_capacity(POLICY_ID_PREFIX.len() + 64);
+    id.push_str(POLICY_ID_PREFIX);
+    for b in digest {
+        let _ = write!(id, "{b:02x}");
+    }
+    id
+}
+
+/// Policies named in cases by id (`policy:sha256:<hex>`, see [`POLICY_ID_PREFIX`]) instead of
+/// given inline: a server's store of policies its clients sent before.
+///
+/// Only the `*_with_refs` readers ([`case_from_str_with_refs`], [`inline_case_with_refs`]) look
+/// ids up; everywhere else such a string is what it always was (an unknown policy name).
+pub trait PolicyRefs {
+    /// The policy of `digest` (the id's), compiled as a policy of `policy_type` (with `compiler`
+    /// when it was not yet compiled as that type) and named by its id; `None` when no stored
+    /// policy has this digest.
+    fn policy(
+        &self,
+        digest: &[u8; 32],
+        policy_type: PolicyType,
+        compiler: &mut Compiler,
+    ) -> Option<Result<Arc<Policy>, CaseError>>;
+}
+
+/// The contents of the JSON string `text` (raw JSON text), borrowed when it has no escape;
+/// `None` if `text` is not a string.
+pub(crate) fn json_string(text: &str) -> Option<Cow<'_, str>> {
+    let inner = text.strip_prefix('"')?.strip_suffix('"')?;
+    if !inner.contains(['\\', '"']) {
+        return Some(Cow::Borrowed(inner));
+    }
+    serde_json::from_str::<String>(text).ok().map(Cow::Owned)
 }
 
 /// Why a file could not be read at all (exit code 2).
@@ -387,7 +448,7 @@ pub fn load_str(text: &str, path: &Path, base: &Path, compiler: &mut Compiler) -
         let whole: &RawValue = serde_json::from_str(text).map_err(|e| file_err(e.to_string()))?;
         (None, Default::default(), vec![whole])
     };
-    let resolver = Resolver { library: &library, base, file_text: Some(text), placeholders: &[] };
+    let resolver = Resolver { library: &library, base, file_text: Some(text), placeholders: &[], refs: None };
     let mut cases = Vec::with_capacity(raw_cases.len());
     for (index, raw) in raw_cases.iter().enumerate() {
         cases.push(
@@ -402,7 +463,27 @@ pub fn load_str(text: &str, path: &Path, base: &Path, compiler: &mut Compiler) -
 pub fn case_from_str(index: usize, text: &str, base: &Path, compiler: &mut Compiler) -> Result<Case, String> {
     let library = Default::default();
     // Batch lines keep positions relative to each policy, so equal policies compile once.
-    build_case(index, text, &Resolver { library: &library, base, file_text: None, placeholders: &[] }, compiler)
+    build_case(
+        index,
+        text,
+        &Resolver { library: &library, base, file_text: None, placeholders: &[], refs: None },
+        compiler,
+    )
+}
+
+/// [`case_from_str`], where a policy may also be the id of a policy in `refs`
+/// (`"policy:sha256:<hex>"`, see [`PolicyRefs`]): such a policy is named by its id, and an id
+/// that `refs` does not hold makes the case invalid (`InvalidInput`, naming the field and the id).
+pub fn case_from_str_with_refs(
+    index: usize,
+    text: &str,
+    base: &Path,
+    compiler: &mut Compiler,
+    refs: &dyn PolicyRefs,
+) -> Result<Case, String> {
+    let library = Default::default();
+    let resolver = Resolver { library: &library, base, file_text: None, placeholders: &[], refs: Some(refs) };
+    build_case(index, text, &resolver, compiler)
 }
 
 struct Resolver<'a> {
@@ -412,6 +493,8 @@ struct Resolver<'a> {
     file_text: Option<&'a str>,
     /// [`inline_case`]: the inline policies a number stands for (empty otherwise).
     placeholders: &'a [(&'a str, Known)],
+    /// Policies by id, when the caller has a store of them.
+    refs: Option<&'a dyn PolicyRefs>,
 }
 
 /// A policy's name, text, and where the text starts in the file it was read from.
@@ -424,6 +507,32 @@ impl Resolver<'_> {
         let Some(file) = self.file_text else { return LineColumn::START };
         let offset = (fragment.as_ptr() as usize).wrapping_sub(file.as_ptr() as usize);
         if offset <= file.len() { Span::line_column(file, offset) } else { LineColumn::START }
+    }
+
+    /// The stored policy that `raw` names by id, when it is a string with [`POLICY_ID_PREFIX`]
+    /// and the caller gave [`PolicyRefs`]; `None` for any other policy.
+    fn reference(
+        &self,
+        raw: &RawValue,
+        field: &str,
+        policy_type: PolicyType,
+        compiler: &mut Compiler,
+    ) -> Option<Result<Arc<Policy>, CaseError>> {
+        let refs = self.refs?;
+        let id = json_string(raw.get().trim())?;
+        if !id.starts_with(POLICY_ID_PREFIX) {
+            return None;
+        }
+        let Some(digest) = policy_id_digest(&id) else {
+            return Some(Err(invalid(format!(
+                "`{field}`: `{id}` is not a policy id (`{POLICY_ID_PREFIX}` and 64 lowercase hex digits)"
+            ))));
+        };
+        Some(match refs.policy(&digest, policy_type, compiler) {
+            Some(Ok(policy)) => Ok(policy),
+            Some(Err(e)) => Err(CaseError { code: e.code, message: format!("`{field}`: {}", e.message) }),
+            None => Err(invalid(format!("`{field}`: no stored policy has the id `{id}` (register its text first)"))),
+        })
     }
 
     /// The policy's name, text and origin.
@@ -505,6 +614,9 @@ fn build(mut raw: RawCase<'_>, resolver: &Resolver<'_>, compiler: &mut Compiler)
         use std::fmt::Write;
         buffer.clear();
         let _ = buffer.write_fmt(name);
+        if let Some(stored) = resolver.reference(raw, &buffer, t, compiler) {
+            return stored;
+        }
         let (name, text, origin, known) = resolver.resolve(raw, &buffer)?;
         compiler.compile_known(&name, &text, t, origin, known)
     };
@@ -547,6 +659,9 @@ fn build(mut raw: RawCase<'_>, resolver: &Resolver<'_>, compiler: &mut Compiler)
     policies.scps = levels(&raw.scps, "scps", PolicyType::Scp)?;
     policies.rcps = levels(&raw.rcps, "rcps", PolicyType::Rcp)?;
     let mut one = |raw: &RawValue, name: &str, t: PolicyType| -> Result<Arc<Policy>, CaseError> {
+        if let Some(stored) = resolver.reference(raw, name, t, compiler) {
+            return stored;
+        }
         let (name, text, origin, known) = resolver.resolve(raw, name)?;
         compiler.compile_known(&name, &text, t, origin, known)
     };
@@ -779,6 +894,74 @@ mod tests {
         assert!(!Arc::ptr_eq(&a, &b) && !Arc::ptr_eq(&a, &s) && !Arc::ptr_eq(&a, &at));
         assert!(Arc::ptr_eq(&a, &c.compile("a", ALLOW, PolicyType::Identity).unwrap()));
         assert_eq!((c.len(), c.texts()), (4, 1));
+    }
+
+    /// Policies by id: one map, each text compiled once per type and named by its id.
+    type CompiledByType = std::cell::RefCell<HashMap<([u8; 32], PolicyType), Arc<Policy>>>;
+    struct Refs(HashMap<[u8; 32], &'static str>, CompiledByType);
+
+    impl PolicyRefs for Refs {
+        fn policy(
+            &self,
+            digest: &[u8; 32],
+            policy_type: PolicyType,
+            compiler: &mut Compiler,
+        ) -> Option<Result<Arc<Policy>, CaseError>> {
+            let text = self.0.get(digest)?;
+            if let Some(p) = self.1.borrow().get(&(*digest, policy_type)) {
+                return Some(Ok(Arc::clone(p)));
+            }
+            let result = compiler.compile(&policy_id(digest), text, policy_type);
+            if let Ok(p) = &result {
+                self.1.borrow_mut().insert((*digest, policy_type), Arc::clone(p));
+            }
+            Some(result)
+        }
+    }
+
+    #[test]
+    fn policies_by_id_read_alike_both_ways() {
+        let (allow, deny) = ([1u8; 32], [2u8; 32]);
+        let refs = Refs(HashMap::from([(allow, ALLOW), (deny, DENY)]), Default::default());
+        let (allow_id, deny_id, unknown_id) = (policy_id(&allow), policy_id(&deny), policy_id(&[3; 32]));
+        assert_eq!(policy_id_digest(&allow_id), Some(allow));
+        assert_eq!(policy_id_digest(&allow_id.to_uppercase()), None);
+        assert_eq!(policy_id_digest("policy:sha256:00"), None);
+        let body = |ids: &[&str]| {
+            let list: Vec<String> = ids.iter().map(|i| format!("\"{i}\"")).collect();
+            format!(
+                r#"{{"principal": "arn:aws:iam::111122223333:user/alice", "action": "s3:GetObject",
+                    "resource": "arn:aws:s3:::b/k", "identityPolicies": [{}], "scps": [["FullAWSAccess", "{}"]]}}"#,
+                list.join(", "),
+                ids[0]
+            )
+        };
+        let exact = |text: &str| {
+            let case = case_from_str_with_refs(0, text, Path::new("/none"), &mut Compiler::new(), &refs).unwrap();
+            format!("{:?}", case.built)
+        };
+        let mut c = Compiler::new();
+        for ids in [vec![allow_id.as_str()], vec![allow_id.as_str(), deny_id.as_str()]] {
+            let text = body(&ids);
+            let fast = inline_case_with_refs(&text, &mut c, &refs).unwrap();
+            assert_eq!(format!("{:?}", fast.case.built), exact(&text));
+            let built = fast.case.built.unwrap();
+            assert_eq!(built.policies.identity[0].name(), allow_id);
+            let want = if ids.len() == 1 { Decision::Allowed } else { Decision::ExplicitDeny };
+            assert_eq!(iamspect_core::authorize(&built.request, &built.policies).decision, want);
+        }
+        // Unknown and malformed ids make the case invalid, naming the field and the id.
+        for (id, says) in [(unknown_id.as_str(), "no stored policy"), ("policy:sha256:zz", "is not a policy id")] {
+            let text = body(&[allow_id.as_str(), id]);
+            let err = inline_case_with_refs(&text, &mut c, &refs).unwrap().case.built.unwrap_err();
+            assert!(err.message.contains("identityPolicies[1]") && err.message.contains(id), "{err}");
+            assert!(err.message.contains(says), "{err}");
+            assert_eq!(format!("{:?}", Err::<(), _>(err)), exact(&text));
+        }
+        // Without a store an id is what it always was: a name the case cannot resolve.
+        let text = body(&[allow_id.as_str()]);
+        assert!(inline_case(&text, &mut c).is_none());
+        assert!(case_from_str(0, &text, Path::new("/none"), &mut c).unwrap().built.is_err());
     }
 
     #[test]

@@ -144,6 +144,14 @@ impl CaseCache {
         cases.bytes = cases.bytes + body.len() - old.map_or(0, |e| e.body.len());
     }
 
+    /// Forgets every body (when what a body's case depends on besides the body, a stored
+    /// policy, goes away).
+    pub fn clear(&self) {
+        let mut cases = self.cases.write().unwrap_or_else(PoisonError::into_inner);
+        cases.map.clear();
+        cases.bytes = 0;
+    }
+
     /// The number of bodies kept.
     pub fn len(&self) -> usize {
         self.cases.read().unwrap_or_else(PoisonError::into_inner).map.len()

@@ -2,8 +2,10 @@
 //!
 //! | route | body | answer |
 //! | --- | --- | --- |
-//! | `POST /v1/authorize` | one case of `shared/spec/case-format.md`, policies inline; with account data, also `{principal, action, resource, context}` alone | `{decision, deniedBy}` (and `pass` when the case has `expect`) |
+//! | `POST /v1/authorize` | one case of `shared/spec/case-format.md`, policies inline or by id (`"policy:sha256:<hex>"`, registered with `POST /v1/policies`; an unknown id is a 400 `InvalidInput`); with account data, also `{principal, action, resource, context}` alone | `{decision, deniedBy}` (and `pass` when the case has `expect`) |
 //! | `POST /v1/explain` | the same | what `iamspect explain --format json` prints |
+//! | `POST /v1/policies` | `{"policies": [document or string, ...]}` or `{"policy": ...}` | `{"ids": [...]}` (or `{"id"}`): `policy:sha256:<hex>` of each exact text, for cases to name instead of the text; see [`policy_store`] |
+//! | `GET /v1/policies/{id}` | none | the stored text (404 if not stored) |
 //! | `POST /v1/lint` | `{"policy": document or string, "type": "identity", "resourceType"}` | Access Analyzer's `{"findings": [...]}` |
 //! | `POST /v1/reload` | none | reads the account data again and swaps it in |
 //! | `GET /healthz` | none | `{status, version, accountData}` |
@@ -32,6 +34,7 @@
 pub mod cache;
 pub mod error;
 pub mod gateway;
+pub mod policy_store;
 mod routes;
 pub mod state;
 pub mod sts;
@@ -65,6 +68,8 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/authorize", post(routes::authorize::authorize))
         .route("/v1/explain", post(routes::explain::explain))
         .route("/v1/lint", post(routes::lint::lint))
+        .route("/v1/policies", post(routes::policies::register))
+        .route("/v1/policies/{id}", get(routes::policies::get))
         .route("/v1/reload", post(routes::health::reload))
         .route("/healthz", get(routes::health::healthz))
         .route("/openapi.json", get(routes::health::openapi))

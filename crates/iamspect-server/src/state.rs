@@ -62,6 +62,8 @@ struct Inner {
     compilers: CompilerPool,
     /// Cases built from earlier bodies (used only without account data).
     cases: CaseCache,
+    /// Policies registered with `POST /v1/policies`, named in cases by id.
+    policies: crate::policy_store::PolicyStore,
     /// Gateway mode, when enabled (see [`crate::gateway`]).
     gateway: std::sync::OnceLock<crate::gateway::Gateway>,
 }
@@ -98,6 +100,11 @@ impl AppState {
     /// The cases built from earlier bodies (see [`crate::cache`]).
     pub fn cases(&self) -> &CaseCache {
         &self.inner.cases
+    }
+
+    /// The policies registered with `POST /v1/policies` (see [`crate::policy_store`]).
+    pub fn policies(&self) -> &crate::policy_store::PolicyStore {
+        &self.inner.policies
     }
 
     /// The STS endpoint's credential store and clock.

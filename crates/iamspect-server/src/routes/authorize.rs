@@ -6,7 +6,9 @@
 //! - the fast way, for a body sent as exactly `Content-Type: application/json` that is a valid
 //!   case with every policy inline: the body is read once, straight into the case
 //!   ([`iamspect_case::inline_case`]: policies known from earlier requests are recognised by
-//!   their first bytes and compared, not parsed again; see [`crate::cache`]);
+//!   their first bytes and compared, not parsed again; see [`crate::cache`]), or named by the id
+//!   of a policy registered with `POST /v1/policies` (looked up by its digest, see
+//!   [`crate::policy_store`]);
 //! - the exact way, for everything else (other content types, account-data requests, anything
 //!   invalid): axum's JSON extractor, then [`super::case`], which also writes every error.
 
@@ -110,13 +112,15 @@ fn fast_case(bytes: &[u8], state: &AppState) -> Option<Arc<Case>> {
     {
         return Some(case);
     }
-    let read = state.compilers().with(|compiler| iamspect_case::inline_case(text, compiler))?;
+    let refs = state.policies().lookup();
+    let read = state.compilers().with(|compiler| iamspect_case::inline_case_with_refs(text, compiler, &refs))?;
     // With account data, a body without policies is a request about the account's principals.
     if !read.has_policies && state.account().is_some() {
         return None;
     }
     let case = Arc::new(read.case);
-    if let Some(key) = key {
+    // A case that named an id the store lacks depends on the store, not the body alone.
+    if let Some(key) = key.filter(|_| !refs.missed()) {
         state.cases().insert_if_seen(text, key, Arc::clone(&case));
     }
     Some(case)
@@ -125,7 +129,8 @@ fn fast_case(bytes: &[u8], state: &AppState) -> Option<Arc<Case>> {
 /// The case of `text`, built with the shared policy compilers, or (without account data, where
 /// the case depends on the body alone) taken from the cases built from earlier identical bodies.
 fn cached_case(text: &str, state: &AppState) -> Result<Arc<Case>, AppError> {
-    let build = || state.compilers().with(|compiler| super::case(text, state, compiler)).map(Arc::new);
+    let refs = state.policies().lookup();
+    let build = || state.compilers().with(|compiler| super::case(text, state, compiler, &refs)).map(Arc::new);
     if !state.account_paths().is_empty() {
         return build();
     }
@@ -133,6 +138,9 @@ fn cached_case(text: &str, state: &AppState) -> Result<Arc<Case>, AppError> {
         return Ok(case);
     }
     let case = build()?;
-    state.cases().insert(text, Arc::clone(&case));
+    // A case that named an id the store lacks depends on the store, not the body alone.
+    if !refs.missed() {
+        state.cases().insert(text, Arc::clone(&case));
+    }
     Ok(case)
 }

@@ -19,7 +19,8 @@ pub(crate) async fn explain(
 ) -> Result<Json<Value>, AppError> {
     super::blocking(move || {
         let mut compiler = Compiler::new();
-        let case = super::case(body.get(), &state, &mut compiler)?;
+        let refs = state.policies().lookup();
+        let case = super::case(body.get(), &state, &mut compiler, &refs)?;
         let built = case.built?;
         known_action(built.request.action()).map_err(AppError::InvalidInput)?;
         Ok(Json(report(&built)))

@@ -5,6 +5,7 @@ pub(crate) mod explain;
 pub(crate) mod gateway;
 pub(crate) mod health;
 pub(crate) mod lint;
+pub(crate) mod policies;
 pub(crate) mod sts;
 
 use std::collections::BTreeMap;
@@ -15,6 +16,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::AppError;
+use crate::policy_store::Lookup;
 use crate::state::AppState;
 
 /// The fields of a case that hold policies (or, in a case file, policy paths).
@@ -45,8 +47,9 @@ struct AccountRequest {
     expect: Option<Expect>,
 }
 
-/// Reads the body (a case, or with account data a request without policies) into a case.
-pub(crate) fn case(text: &str, state: &AppState, compiler: &mut Compiler) -> Result<Case, AppError> {
+/// Reads the body (a case, or with account data a request without policies) into a case;
+/// policies named by id are looked up in `refs`.
+pub(crate) fn case(text: &str, state: &AppState, compiler: &mut Compiler, refs: &Lookup) -> Result<Case, AppError> {
     let value: Value = serde_json::from_str(text).map_err(|e| AppError::MalformedJson(e.to_string()))?;
     let Value::Object(obj) = &value else {
         return Err(AppError::InvalidInput("the body must be a JSON object: one case".to_string()));
@@ -68,18 +71,19 @@ pub(crate) fn case(text: &str, state: &AppState, compiler: &mut Compiler) -> Res
         return Ok(Case { index: 0, description: req.description, expect: req.expect, built });
     }
     inline_only(obj)?;
-    iamspect_case::case_from_str(0, text, Path::new(NO_BASE), compiler).map_err(AppError::InvalidInput)
+    iamspect_case::case_from_str_with_refs(0, text, Path::new(NO_BASE), compiler, refs).map_err(AppError::InvalidInput)
 }
 
-/// The server reads no file a client names: policies must be inline documents, or AWS's
-/// built-in `FullAWSAccess`/`RCPFullAWSAccess`.
+/// The server reads no file a client names: policies must be inline documents, ids of stored
+/// policies (`policy:sha256:<hex>`), or AWS's built-in `FullAWSAccess`/`RCPFullAWSAccess`.
 fn inline_only(obj: &serde_json::Map<String, Value>) -> Result<(), AppError> {
     fn check(field: &str, v: &Value) -> Result<(), AppError> {
         match v {
             Value::String(s) if s == "FullAWSAccess" || s == "RCPFullAWSAccess" => Ok(()),
+            Value::String(s) if s.starts_with(iamspect_case::POLICY_ID_PREFIX) => Ok(()),
             Value::String(s) => Err(AppError::InvalidInput(format!(
-                "`{field}`: `{s}` names a policy; the server reads no files, so give the policy document inline \
-                 (or `FullAWSAccess`/`RCPFullAWSAccess`)"
+                "`{field}`: `{s}` names a policy; the server reads no files, so give the policy document inline, \
+                 the id of a policy registered with `POST /v1/policies`, or `FullAWSAccess`/`RCPFullAWSAccess`"
             ))),
             _ => Ok(()),
         }
