@@ -20,7 +20,17 @@
 //! assert_eq!(aws.map(|a| (a.code, a.status)), Some(("MissingAuthenticationToken", 403)));
 //! ```
 //!
-//! The crate verifies; it does not sign. Tests sign with AWS's own `aws-sigv4`.
+//! S3 streaming uploads signed in the `Authorization` header are verified whole, as AWS's S3
+//! documentation describes them: `STREAMING-UNSIGNED-PAYLOAD-TRAILER` (the headers' seed
+//! signature, then the `aws-chunked` framing, the trailers `x-amz-trailer` names and
+//! `x-amz-decoded-content-length`), `STREAMING-AWS4-HMAC-SHA256-PAYLOAD` and
+//! `STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER` (also every chunk signature, chained from the
+//! seed, the final empty chunk and the trailer signature). [`Authenticated::streaming`] tells
+//! what the body held; the body itself is not decoded or changed. SigV4a streaming
+//! (`STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD`) is [`AuthErrorKind::Unsupported`].
+//!
+//! The crate verifies; it does not sign. Tests sign with AWS's own `aws-sigv4` (its `sign_chunk`
+//! and `sign_trailer` for streaming bodies) and pin AWS's published chunked-upload examples.
 
 mod error;
 mod request;
