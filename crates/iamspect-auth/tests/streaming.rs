@@ -430,3 +430,28 @@ fn sigv4a_streaming_stays_unsupported() {
     w.set_header("x-amz-content-sha256", "STREAMING-SOMETHING-ELSE");
     assert_eq!(s3_code(&w.verify(T0).unwrap_err()), ("NotImplemented", 501));
 }
+
+/// Verification speed of a 1 MiB upload in signed and in unsigned 64 KiB chunks.
+/// `cargo test --release -p iamspect-auth --test streaming -- --ignored --nocapture`
+#[test]
+#[ignore = "a measurement, not a check"]
+fn measure_verification_speed() {
+    let data = vec![b'x'; 1 << 20];
+    let decoded = data.len().to_string();
+    let cases = [
+        ("signed 64 KiB chunks", sigv4_upload(StreamingMode::Signed, &data, 65536, &decoded, None)),
+        (
+            "unsigned 64 KiB chunks",
+            sigv4_upload(StreamingMode::UnsignedTrailer, &data, 65536, &decoded, Some("AAAAAA==")),
+        ),
+    ];
+    for (name, wire) in &cases {
+        let runs = 200;
+        let start = std::time::Instant::now();
+        for _ in 0..runs {
+            wire.verify(T0).unwrap();
+        }
+        let each = start.elapsed() / runs;
+        println!("{name}: {each:?} per 1 MiB request ({:.0} MiB/s)", 1.0 / each.as_secs_f64());
+    }
+}
