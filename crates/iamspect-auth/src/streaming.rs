@@ -148,22 +148,29 @@ fn is_signature(text: &[u8]) -> bool {
 }
 
 impl Chain<'_> {
-    fn sign(&self, algorithm: &str, previous: &str, hash_lines: &str) -> String {
+    /// The signature and the string signed.
+    fn sign(&self, algorithm: &str, previous: &str, hash_lines: &str) -> (String, String) {
         let string_to_sign = format!("{algorithm}\n{}\n{}\n{previous}\n{hash_lines}", self.date_text, self.scope);
-        hex(&hmac(self.key, string_to_sign.as_bytes()))
+        (hex(&hmac(self.key, string_to_sign.as_bytes())), string_to_sign)
     }
 
-    fn chunk(&self, previous: &str, data: &[u8]) -> String {
+    fn chunk(&self, previous: &str, data: &[u8]) -> (String, String) {
         self.sign("AWS4-HMAC-SHA256-PAYLOAD", previous, &format!("{EMPTY_SHA256}\n{}", hex(&Sha256::digest(data))))
     }
 
-    fn trailer(&self, previous: &str, canonical: &[u8]) -> String {
+    fn trailer(&self, previous: &str, canonical: &[u8]) -> (String, String) {
         self.sign("AWS4-HMAC-SHA256-TRAILER", previous, &hex(&Sha256::digest(canonical)))
     }
 }
 
 fn mismatch(what: String, provided: &str) -> AuthError {
     AuthError::new(K::SignatureDoesNotMatch, what).with_extra("SignatureProvided", provided)
+}
+
+fn wrong(what: String, string_to_sign: String, provided: &str) -> AuthError {
+    AuthError::new(K::SignatureDoesNotMatch, what)
+        .with_extra("StringToSign", string_to_sign)
+        .with_extra("SignatureProvided", provided)
 }
 
 /// Checks a streaming body: its framing, every chunk signature (signed modes), the final empty
@@ -221,10 +228,14 @@ pub(crate) fn verify_body(
             return Err(incomplete(pos, &format!("the chunk declares {size} bytes and fewer follow")));
         };
         if let Some(provided) = signature {
-            let computed = chain.chunk(&previous, data);
+            let (computed, string_to_sign) = chain.chunk(&previous, data);
             if !ct_eq(computed.as_bytes(), provided.as_bytes()) {
                 let which = if size == 0 { "the final chunk".to_owned() } else { format!("chunk {}", chunks + 1) };
-                return Err(mismatch(format!("the signature of {which} (byte {start}) does not match"), &provided));
+                return Err(wrong(
+                    format!("the signature of {which} (byte {start}) does not match"),
+                    string_to_sign,
+                    &provided,
+                ));
             }
             previous = computed;
         }
@@ -301,9 +312,9 @@ pub(crate) fn verify_body(
             canonical.extend_from_slice(value.as_bytes());
             canonical.push(b'\n');
         }
-        let computed = chain.trailer(&previous, &canonical);
+        let (computed, string_to_sign) = chain.trailer(&previous, &canonical);
         if !ct_eq(computed.as_bytes(), provided.as_bytes()) {
-            return Err(mismatch("the trailer signature does not match".to_owned(), &provided));
+            return Err(wrong("the trailer signature does not match".to_owned(), string_to_sign, &provided));
         }
     }
     if pos != body.len() {
@@ -355,11 +366,15 @@ mod tests {
             scope: SCOPE,
             seed: "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9",
         };
-        let first = chain.chunk(chain.seed, &[b'a'; 65536]);
+        let (first, string_to_sign) = chain.chunk(chain.seed, &[b'a'; 65536]);
         assert_eq!(first, "ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648");
-        let second = chain.chunk(&first, &[b'a'; 1024]);
+        assert_eq!(
+            string_to_sign,
+            "AWS4-HMAC-SHA256-PAYLOAD\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\n4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\nbf718b6f653bebc184e1479f1935b8da974d701b893afcf49e701f3e2f9f9c5a"
+        );
+        let (second, _) = chain.chunk(&first, &[b'a'; 1024]);
         assert_eq!(second, "0055627c9e194cb4542bae2aa5492e3c1575bbb81b612b7d234b86a503ef5497");
-        let last = chain.chunk(&second, b"");
+        let (last, _) = chain.chunk(&second, b"");
         assert_eq!(last, "b6c6ea8a5354eaf15b3cb7646744f4275b71ea724fed81ceb9323e279d449df9");
     }
 

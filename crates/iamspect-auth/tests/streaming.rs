@@ -199,6 +199,13 @@ fn tampered_chunk_data_is_signature_does_not_match() {
     assert!(e.message().contains("chunk 2"), "{}", e.message());
     let aws = e.to_aws(Protocol::S3);
     assert_eq!(aws.extra.first(), Some(&("AWSAccessKeyId", KEY.to_owned())));
+    let string_to_sign = aws.extra.iter().find(|(n, _)| *n == "StringToSign").map(|(_, v)| v.as_str());
+    assert!(
+        string_to_sign
+            .unwrap()
+            .starts_with("AWS4-HMAC-SHA256-PAYLOAD\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\nad80c730"),
+        "{aws:?}"
+    );
 }
 
 #[test]
