@@ -258,12 +258,24 @@ async fn streaming_uploads_are_authenticated_and_forwarded_unchanged() {
     assert_eq!((r.status, r.tag("Code")), (400, "IncompleteBody"), "{}", r.body);
     assert_eq!(seen.lock().unwrap().len(), 2, "refused requests never reach the upstream");
 
+    // S3 takes unsigned streaming bodies only for PutObject and UploadPart.
+    let r = send(server.addr, upload(server.addr, Mode::UnsignedTrailer, "/data/uploads/u.bin?tagging", T0)).await;
+    assert_eq!((r.status, r.tag("Code")), (400, "InvalidRequest"), "{}", r.body);
+    assert_eq!(r.tag("Message"), "The value of x-amz-content-sha256 header is invalid.");
+    let r = send(
+        server.addr,
+        upload(server.addr, Mode::UnsignedTrailer, "/data/uploads/u.bin?partNumber=1&uploadId=abc", T0),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(seen.lock().unwrap().len(), 3);
+
     // SigV4a streaming stays refused.
     let mut request = upload(server.addr, Mode::Signed, "/data/uploads/s.bin", T0);
     request.headers_mut().insert("x-amz-content-sha256", "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD".parse().unwrap());
     let r = send(server.addr, request).await;
     assert_eq!((r.status, r.tag("Code")), (501, "NotImplemented"), "{}", r.body);
-    assert_eq!(seen.lock().unwrap().len(), 2);
+    assert_eq!(seen.lock().unwrap().len(), 3);
 }
 
 /// AWS's published chunked upload (`PUT /examplebucket/chunkObject.txt`, seed signature

@@ -263,6 +263,12 @@ pub(crate) fn decide(
             return Err(fail(u.code, 403, u.message));
         }
     };
+    // S3 takes unsigned streaming bodies only for object data (D34).
+    let unsigned_stream = caller.as_ref().and_then(|c| c.streaming.as_ref()).map(|p| p.mode)
+        == Some(iamspect_auth::StreamingMode::UnsignedTrailer);
+    if shape == Shape::S3 && unsigned_stream && !matches!(mapped.operation.as_str(), "PutObject" | "UploadPart") {
+        return Err(fail("InvalidRequest", 400, "The value of x-amz-content-sha256 header is invalid.".to_string()));
+    }
 
     // The decision: every check must be allowed.
     let mut ctx = context::build(caller.as_ref(), peer, now, &request);
