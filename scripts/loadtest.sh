@@ -12,13 +12,16 @@
 #
 #   scripts/loadtest.sh                          # defaults below
 #   CONNECTIONS="8 32" VARY=request DURATION=10 REQUESTS=500000 scripts/loadtest.sh
+#   CONNECTIONS=16 VARY=request BY_REFERENCE=1 scripts/loadtest.sh   # inline vs by reference
 #
 # Environment: CONNECTIONS (concurrency levels, default "4 16 64"), VARY (varied-body modes,
 # default "request policy policies"; empty for none), VARY_CONNECTIONS (their levels, default
 # "16 64"), DURATION (seconds per run, default 8, at most 60), REQUESTS (requests per run at most,
 # default 1000000), THREADS (load generator threads, default 2), RUST_LOG for the server
 # (default warn: per-request info logs cost throughput), SERVER_BIN (the `iamspect` binary to
-# serve with, default the one built here: set it to an older build to compare).
+# serve with, default the one built here: set it to an older build to compare), BY_REFERENCE
+# (1: after each `--vary request` or `description` run, the same run again with the policies
+# registered once and named by id, `--by-reference`, so the two compare back to back).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -61,6 +64,11 @@ for mode in $VARY; do
     echo "## loadtest: $c connections, a unique body per request (--vary $mode)"
     "$LOADTEST" --addr "$ADDR" --connections "$c" --requests "$REQUESTS" --duration "$DURATION" --threads "$THREADS" \
       --server-pid "$SERVER" --vary "$mode" || STATUS=1
+    if [ "${BY_REFERENCE:-0}" = 1 ] && { [ "$mode" = request ] || [ "$mode" = description ]; }; then
+      echo "## loadtest: $c connections, a unique body per request (--vary $mode), policies by reference"
+      "$LOADTEST" --addr "$ADDR" --connections "$c" --requests "$REQUESTS" --duration "$DURATION" \
+        --threads "$THREADS" --server-pid "$SERVER" --vary "$mode" --by-reference || STATUS=1
+    fi
   done
 done
 c=$(echo "$CONNECTIONS" | awk '{print $2 ? $2 : $1}')

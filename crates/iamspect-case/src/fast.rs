@@ -123,7 +123,8 @@ fn read(text: &str, compiler: &mut Compiler, buffer: &mut String, refs: Option<&
         let text = policy.get().trim();
         if text.starts_with('"') {
             // A policy id, with a store to look it up in: resolved (or refused) by `build`.
-            if refs.is_some() && crate::json_string(text).is_some_and(|s| s.starts_with(POLICY_ID_PREFIX)) {
+            // (An id written with escapes is read the exact way.)
+            if refs.is_some() && text.strip_prefix('"').is_some_and(|s| s.starts_with(POLICY_ID_PREFIX)) {
                 continue;
             }
             let name: String = serde_json::from_str(text).ok()?;

@@ -107,7 +107,7 @@ pub trait PolicyRefs {
 /// `None` if `text` is not a string.
 pub(crate) fn json_string(text: &str) -> Option<Cow<'_, str>> {
     let inner = text.strip_prefix('"')?.strip_suffix('"')?;
-    if !inner.contains(['\\', '"']) {
+    if !inner.bytes().any(|b| b == b'\\' || b == b'"') {
         return Some(Cow::Borrowed(inner));
     }
     serde_json::from_str::<String>(text).ok().map(Cow::Owned)
@@ -497,6 +497,18 @@ struct Resolver<'a> {
     refs: Option<&'a dyn PolicyRefs>,
 }
 
+/// What [`PolicyRefs::policy`] found for the id `id` in `field`, as the case's result.
+fn stored(found: Option<Result<Arc<Policy>, CaseError>>, field: &str, id: &str) -> Result<Arc<Policy>, CaseError> {
+    match found {
+        Some(Ok(policy)) => Ok(policy),
+        Some(Err(e)) => Err(CaseError { code: e.code, message: format!("`{field}`: {}", e.message) }),
+        None => Err(invalid(format!(
+            "`{field}`: no stored policy has the id `{}` (register its text first)",
+            id.trim_matches('"')
+        ))),
+    }
+}
+
 /// A policy's name, text, and where the text starts in the file it was read from.
 /// With [`inline_case`], also the known text it is.
 type Resolved<'t> = (Cow<'t, str>, Cow<'t, str>, LineColumn, Option<&'t Known>);
@@ -519,7 +531,12 @@ impl Resolver<'_> {
         compiler: &mut Compiler,
     ) -> Option<Result<Arc<Policy>, CaseError>> {
         let refs = self.refs?;
-        let id = json_string(raw.get().trim())?;
+        let text = raw.get().trim();
+        // The usual id, written without escapes: its digest straight from the text.
+        if let Some(digest) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')).and_then(policy_id_digest) {
+            return Some(stored(refs.policy(&digest, policy_type, compiler), field, text));
+        }
+        let id = json_string(text)?;
         if !id.starts_with(POLICY_ID_PREFIX) {
             return None;
         }
@@ -528,11 +545,7 @@ impl Resolver<'_> {
                 "`{field}`: `{id}` is not a policy id (`{POLICY_ID_PREFIX}` and 64 lowercase hex digits)"
             ))));
         };
-        Some(match refs.policy(&digest, policy_type, compiler) {
-            Some(Ok(policy)) => Ok(policy),
-            Some(Err(e)) => Err(CaseError { code: e.code, message: format!("`{field}`: {}", e.message) }),
-            None => Err(invalid(format!("`{field}`: no stored policy has the id `{id}` (register its text first)"))),
-        })
+        Some(stored(refs.policy(&digest, policy_type, compiler), field, &id))
     }
 
     /// The policy's name, text and origin.

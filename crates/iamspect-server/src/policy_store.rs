@@ -232,14 +232,15 @@ impl PolicyStore {
 
     /// The store as it is now, for one request's lookups (see [`Lookup`]).
     pub fn lookup(&self) -> Lookup {
-        Lookup { map: self.map.load_full(), now: self.clock.load(Ordering::Relaxed), missing: false.into() }
+        Lookup { map: self.map.load(), now: self.clock.load(Ordering::Relaxed), missing: false.into() }
     }
 }
 
 /// One request's view of the store: the ids it resolves, and whether one was missing (a case
 /// that depends on the store's contents must not be remembered by its body alone).
 pub struct Lookup {
-    map: Arc<Map>,
+    /// A guard rather than a clone of the `Arc`: no shared count is written per request.
+    map: arc_swap::Guard<Arc<Map>>,
     now: u64,
     missing: std::cell::Cell<bool>,
 }

@@ -146,6 +146,12 @@ async fn cases_name_stored_policies_by_id() {
             assert_eq!(a, b);
         }
     }
+    // An id written with an escape reads as the same id, both ways in.
+    let escaped = case("arn:aws:s3:::logs/a", &[&format!("\"\\u0070{}\"", &ids[1][1..])]);
+    let a = post_as(app.clone(), "/v1/authorize", "application/json", &escaped).await;
+    let b = post_as(app.clone(), "/v1/authorize", "application/json; charset=utf-8", &escaped).await;
+    assert_eq!(a, b);
+    assert_eq!(a, (StatusCode::OK, r#"{"decision":"explicitDeny","deniedBy":["identity"]}"#.to_string()));
     // Every place a policy goes.
     let scp_allow = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}"#;
     let vpce_allow = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]}"#;
