@@ -103,7 +103,7 @@ fn with_buffer(f: impl FnOnce(&mut String) -> Option<InlineCase>) -> Option<Inli
 /// [`inline_case`], with `buffer` (empty) for the skeleton.
 fn read(text: &str, compiler: &mut Compiler, buffer: &mut String, refs: Option<&dyn PolicyRefs>) -> Option<InlineCase> {
     let mut known: Vec<(&str, Known)> = Vec::with_capacity(16);
-    let skeleton = skeleton(text, compiler, &mut known, buffer).then_some(buffer.as_str());
+    let skeleton = skeleton(text, compiler, &mut known, buffer, refs.is_some()).then_some(buffer.as_str());
     let mut raw: RawCase<'_> = serde_json::from_str(skeleton.unwrap_or(text)).ok()?;
     // Each policy with the number of arrays and objects around it in the case.
     let policies = raw
@@ -159,9 +159,16 @@ fn read(text: &str, compiler: &mut Compiler, buffer: &mut String, refs: Option<&
 
 /// Writes into `out` the body with each known policy replaced by its index in `known` (where its
 /// text goes); false when nothing was replaced or anything looked unusual (the body is then read
-/// whole).
-fn skeleton<'t>(text: &'t str, compiler: &Compiler, known: &mut Vec<(&'t str, Known)>, out: &mut String) -> bool {
-    let mut w = Walk { text, at: 0, copied: 0, out, compiler, known };
+/// whole). With `by_id` (the caller has stored policies), a policy given by id also ends the walk:
+/// a client that names its policies by id sends few or no texts, and the body is short.
+fn skeleton<'t>(
+    text: &'t str,
+    compiler: &Compiler,
+    known: &mut Vec<(&'t str, Known)>,
+    out: &mut String,
+    by_id: bool,
+) -> bool {
+    let mut w = Walk { text, at: 0, copied: 0, out, compiler, known, by_id };
     let whole = w.object().and_then(|()| text.get(w.copied..));
     match whole {
         Some(rest) if !w.known.is_empty() => {
@@ -185,6 +192,8 @@ struct Walk<'t, 'k> {
     out: &'k mut String,
     compiler: &'k Compiler,
     known: &'k mut Vec<(&'t str, Known)>,
+    /// Stop at the first policy given by id (see [`skeleton`]).
+    by_id: bool,
 }
 
 impl<'t> Walk<'t, '_> {
@@ -275,6 +284,7 @@ impl<'t> Walk<'t, '_> {
         self.space();
         match self.peek()? {
             b'{' => {}
+            b'"' if self.by_id && self.text.get(self.at + 1..)?.starts_with(POLICY_ID_PREFIX) => return None,
             b'"' | b'n' => return self.value(),
             _ => return None,
         }
