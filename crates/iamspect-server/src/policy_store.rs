@@ -17,7 +17,8 @@
 //! registration itself are never evicted by it, and a registration that alone exceeds a limit is
 //! refused (400 `LimitExceeded`). A case naming an evicted policy gets the unknown-id error,
 //! like any id the server does not hold, and the client registers the text again (its id does
-//! not change). The store lives in memory: a restart empties it.
+//! not change). The store lives in memory: a restart empties it. The byte bound counts the texts;
+//! each type a text is used as adds its compiled form (at most eight per text).
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};

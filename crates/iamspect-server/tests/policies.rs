@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use axum::http::StatusCode;
-use common::{ALLOW_S3_READ, DENY_LOGS, case, send};
+use common::{ALLOW_S3_READ, DENY_LOGS, case, gaad, send, temp_dir};
 use iamspect_server::{AppState, Settings, app};
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
@@ -234,6 +234,25 @@ async fn explain_names_the_policy_by_its_id() {
     let inline = case("arn:aws:s3:::logs/a", &[ALLOW_S3_READ, DENY_LOGS]);
     let (_, inline) = send(app, "POST", "/v1/explain", Some(inline)).await;
     assert_eq!(answer["EvalDecision"], inline["EvalDecision"]);
+}
+
+/// With account data, a case whose policies are all ids is still a case (not a request about the
+/// account's principals), both ways in.
+#[tokio::test]
+async fn with_account_data_ids_are_policies() {
+    let dir = temp_dir("policies-account");
+    std::fs::write(dir.join("gaad.json"), gaad(ALLOW_S3_READ)).unwrap();
+    let app = app(AppState::with_account_data(Settings::default(), vec![dir]).unwrap());
+    let deny = register(&app, &[DENY_LOGS]).await.remove(0);
+    let body = case("arn:aws:s3:::logs/a", &[&format!("\"{deny}\"")]);
+    for content_type in ["application/json", "application/json; charset=utf-8"] {
+        let (status, answer) = post_as(app.clone(), "/v1/authorize", content_type, &body).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        assert_eq!(answer, r#"{"decision":"explicitDeny","deniedBy":["identity"]}"#);
+    }
+    let missing = case("arn:aws:s3:::logs/a", &[&format!("\"{}\"", id_of(ALLOW_S3_READ))]);
+    let (status, answer) = send(app, "POST", "/v1/authorize", Some(missing)).await;
+    assert_eq!((status, &answer["code"]), (StatusCode::BAD_REQUEST, &json!("InvalidInput")), "{answer}");
 }
 
 #[tokio::test]
