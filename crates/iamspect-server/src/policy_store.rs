@@ -30,6 +30,10 @@ use iamspect_case::{CaseError, Compiler, PolicyRefs};
 use iamspect_core::{Policy, PolicyType};
 use sha2::{Digest as _, Sha256};
 
+/// Copies of each compiled policy, each with its own reference count: a thread takes the copy of
+/// its stripe, so that threads deciding at the same time do not all write one shared count.
+pub const STRIPES: usize = 4;
+
 /// Policies the store holds at most.
 pub const MAX_POLICIES: usize = 10_000;
 /// Bytes of policy text the store holds at most.
@@ -78,8 +82,18 @@ struct Stored {
     last_used: AtomicU64,
     /// The order it was first stored in (ties of `last_used` evict the oldest first).
     seq: u64,
-    /// The text compiled as each type of [`PolicyType::ALL`], once used as that type.
-    compiled: [OnceLock<Result<Arc<Policy>, CaseError>>; 8],
+    /// The text compiled as each type of [`PolicyType::ALL`], once used as that type ([`STRIPES`]
+    /// equal copies).
+    compiled: [OnceLock<Result<[Arc<Policy>; STRIPES], CaseError>>; 8],
+}
+
+/// This thread's stripe (threads numbered in the order they first ask).
+fn stripe() -> usize {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    thread_local! {
+        static STRIPE: usize = usize::try_from(NEXT.fetch_add(1, Ordering::Relaxed) % STRIPES as u64).unwrap_or(0);
+    }
+    STRIPE.with(|s| *s)
 }
 
 impl Stored {
@@ -88,7 +102,14 @@ impl Stored {
         else {
             return compiler.compile(&self.id, &self.text, policy_type);
         };
-        slot.get_or_init(|| compiler.compile(&self.id, &self.text, policy_type)).clone()
+        let copies = slot.get_or_init(|| {
+            let policy = compiler.compile(&self.id, &self.text, policy_type)?;
+            Ok(std::array::from_fn(|i| if i == 0 { Arc::clone(&policy) } else { Arc::new(Policy::clone(&policy)) }))
+        });
+        match copies {
+            Ok(copies) => Ok(Arc::clone(&copies[stripe()])),
+            Err(e) => Err(e.clone()),
+        }
     }
 
     fn touch(&self, now: u64) {
@@ -296,7 +317,14 @@ mod tests {
         let mut c = Compiler::new();
         let a = lookup.policy(&digest, PolicyType::Identity, &mut c).unwrap().unwrap();
         let b = lookup.policy(&digest, PolicyType::Identity, &mut Compiler::new()).unwrap().unwrap();
+        // The same thread, the same copy; another thread may get another, equal copy.
         assert!(Arc::ptr_eq(&a, &b));
+        let other = std::thread::scope(|s| {
+            s.spawn(|| store.lookup().policy(&digest, PolicyType::Identity, &mut Compiler::new()).unwrap().unwrap())
+                .join()
+                .unwrap()
+        });
+        assert_eq!(*a, *other);
         assert_eq!(a.name(), id);
         let scp = lookup.policy(&digest, PolicyType::Scp, &mut c).unwrap().unwrap();
         assert!(!Arc::ptr_eq(&a, &scp));
