@@ -16,7 +16,9 @@
 //!   is still made on every request. A body is kept from the second time it is seen (a table of
 //!   [`SEEN_SLOTS`] hashes remembers the first time), so that bodies that never repeat cost no
 //!   copy. At most [`CASE_ENTRIES`] bodies and [`CASE_BYTES`] bytes of bodies are kept; past
-//!   either, the cache is emptied and fills again.
+//!   either, the cache is emptied and fills again. A body that names stored policies by id
+//!   (see [`crate::policy_store`]) depends on the store too: its case is kept only when every id
+//!   was found, and the cache is emptied whenever the store evicts a policy.
 //!
 //! Both are pure memoisation: case building is deterministic in the body (and, for the
 //! compilers, in the policy text), so answers are the same with or without them.
