@@ -11,7 +11,6 @@ mod raw;
 
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
-use std::hash::BuildHasherDefault;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -192,7 +191,7 @@ pub(crate) struct Known {
 }
 
 /// Entries by a hash of their text (a few per hash when hashes collide).
-type ByHash<T> = HashMap<u64, Vec<T>, BuildHasherDefault<TakeHash>>;
+type ByHash<T> = HashMap<u64, Vec<T>, foldhash::fast::FixedState>;
 
 /// One distinct text and what was compiled from it.
 struct TextEntry {
@@ -363,55 +362,11 @@ impl Compiler {
     }
 }
 
-/// A hash of `text` for [`Compiler`]: 32 bytes at a time in two independent lanes, each step a
-/// 64×64→128-bit multiply whose halves are folded together (the mixing of wyhash and foldhash).
-/// Not cryptographic and not needed to be: entries are confirmed by comparing the text.
+/// A hash of `text` for [`Compiler`] (foldhash, seeded per compiler). Not cryptographic and not
+/// needed to be: entries are confirmed by comparing the text.
 pub(crate) fn text_hash(seed: u64, bytes: &[u8]) -> u64 {
-    const P: [u64; 5] = [
-        0xa076_1d64_78bd_642f,
-        0xe703_7ed1_a0b4_28db,
-        0x8ebc_6af0_9c88_c6e3,
-        0x5899_65cc_7537_4cc3,
-        0x1d8e_4e27_c47d_124f,
-    ];
-    fn fold(a: u64, b: u64) -> u64 {
-        let p = u128::from(a) * u128::from(b);
-        (p as u64) ^ (p >> 64) as u64
-    }
-    let (words, tail) = bytes.as_chunks::<8>();
-    let w = |i: usize| words.get(i).map_or(0, |b| u64::from_le_bytes(*b));
-    let (mut a, mut b) = (seed ^ fold(bytes.len() as u64 ^ P[4], P[0]), seed ^ P[3]);
-    let blocks = words.len() / 4;
-    for i in 0..blocks {
-        a = fold(w(4 * i) ^ P[0] ^ a, w(4 * i + 1) ^ P[1]);
-        b = fold(w(4 * i + 2) ^ P[2] ^ b, w(4 * i + 3) ^ P[3]);
-    }
-    let mut last = [0u8; 8];
-    last[..tail.len()].copy_from_slice(tail);
-    let rest = [w(4 * blocks), w(4 * blocks + 1), w(4 * blocks + 2), u64::from_le_bytes(last)];
-    a = fold(rest[0] ^ P[0] ^ a, rest[1] ^ P[1]);
-    b = fold(rest[2] ^ P[2] ^ b, rest[3] ^ P[3]);
-    fold(a ^ P[4], b ^ seed)
-}
-
-/// A hasher for keys that are already hashes.
-#[derive(Default)]
-struct TakeHash(u64);
-
-impl std::hash::Hasher for TakeHash {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::with_seed(seed).hash_one(bytes)
 }
 
 fn join_errors(errs: &iamspect_core::PolicyErrors) -> String {

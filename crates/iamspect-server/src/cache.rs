@@ -165,35 +165,11 @@ impl CaseCache {
     }
 }
 
-/// A fast, non-cryptographic hash of the body: 32 bytes a step in two independent lanes, each a
-/// 64×64→128-bit multiply whose halves are folded together (the mixing of wyhash and foldhash).
-/// A collision only costs a miss: entries are compared by their full text.
+/// A fast, non-cryptographic hash of the body (foldhash). A collision only costs a miss: entries
+/// are compared by their full text.
 fn hash(text: &str) -> u64 {
-    const P: [u64; 5] = [
-        0xa076_1d64_78bd_642f,
-        0xe703_7ed1_a0b4_28db,
-        0x8ebc_6af0_9c88_c6e3,
-        0x5899_65cc_7537_4cc3,
-        0x1d8e_4e27_c47d_124f,
-    ];
-    fn fold(a: u64, b: u64) -> u64 {
-        let p = u128::from(a) * u128::from(b);
-        (p as u64) ^ (p >> 64) as u64
-    }
-    let bytes = text.as_bytes();
-    let (words, tail) = bytes.as_chunks::<8>();
-    let w = |i: usize| words.get(i).map_or(0, |b| u64::from_le_bytes(*b));
-    let (mut a, mut b) = (fold(bytes.len() as u64 ^ P[4], P[0]), P[3]);
-    let blocks = words.len() / 4;
-    for i in 0..blocks {
-        a = fold(w(4 * i) ^ P[0] ^ a, w(4 * i + 1) ^ P[1]);
-        b = fold(w(4 * i + 2) ^ P[2] ^ b, w(4 * i + 3) ^ P[3]);
-    }
-    let mut last = [0u8; 8];
-    last[..tail.len()].copy_from_slice(tail);
-    a = fold(w(4 * blocks) ^ P[0] ^ a, w(4 * blocks + 1) ^ P[1]);
-    b = fold(w(4 * blocks + 2) ^ P[2] ^ b, u64::from_le_bytes(last) ^ P[3]);
-    fold(a ^ P[4], b)
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::with_seed(0x1d8e_4e27_c47d_124f).hash_one(text.as_bytes())
 }
 
 #[cfg(test)]

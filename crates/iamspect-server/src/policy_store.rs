@@ -21,7 +21,7 @@
 //! each type a text is used as adds its compiled form (at most eight per text).
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
@@ -52,27 +52,7 @@ impl Hash for Digest {
     }
 }
 
-/// A hasher that takes the `u64` it is given.
-#[derive(Default)]
-struct Take(u64);
-
-impl Hasher for Take {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
-type Map = HashMap<Digest, Arc<Stored>, BuildHasherDefault<Take>>;
+type Map = HashMap<Digest, Arc<Stored>, foldhash::fast::FixedState>;
 
 /// One stored policy.
 struct Stored {
