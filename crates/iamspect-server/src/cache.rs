@@ -4,8 +4,8 @@
 //!
 //! - [`CompilerPool`]: a few [`Compiler`]s (each one a map from a policy's text, by a hash of it
 //!   confirmed by comparing the text, and its type, name and place to its compiled `Arc<Policy>`,
-//!   or its error). A request takes one out of the pool for the time it builds its case and puts
-//!   it back, so compiling never happens under a lock and a policy seen before is a hash, a
+//!   or its error). A request takes one out of the pool (its thread's own, see [`CompilerPool`])
+//!   for the time it builds its case and puts it back, so compiling never happens under a lock and a policy seen before is a hash, a
 //!   comparison and an `Arc` clone; with [`iamspect_case::inline_case`], a known policy in a body
 //!   is not even parsed. Each compiler is emptied when it holds more than [`COMPILER_CAPACITY`]
 //!   policies (or texts); the pool keeps at most [`POOL_SIZE`] of them, so at most 10,000
@@ -24,7 +24,7 @@
 //! compilers, in the policy text), so answers are the same with or without them.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use iamspect_case::{Case, Compiler};
@@ -40,31 +40,59 @@ pub const CASE_BYTES: usize = 64 << 20;
 /// Hashes of bodies seen once that the case cache remembers (a body is kept when seen again).
 pub const SEEN_SLOTS: usize = 4_096;
 
-/// A pool of policy compilers shared by the requests.
-#[derive(Default)]
+/// A pool of policy compilers shared by the requests: one slot per thread stripe.
+///
+/// A thread takes the compiler of its own stripe (threads are numbered in the order they first
+/// ask), so that the compiled policies a thread hands out, and the reference counts their `Arc`s
+/// update on every request, stay with that thread (as do the compiler's index and texts) instead
+/// of moving between cores with a compiler taken from a shared stack. When its slot is empty (its compiler is in use), a thread
+/// takes the next one that is not, or a new one.
 pub struct CompilerPool {
-    idle: Mutex<Vec<Compiler>>,
+    slots: [Mutex<Option<Compiler>>; POOL_SIZE],
+}
+
+impl Default for CompilerPool {
+    fn default() -> CompilerPool {
+        CompilerPool { slots: std::array::from_fn(|_| Mutex::new(None)) }
+    }
+}
+
+/// This thread's stripe of the pool (threads numbered in the order they first ask).
+fn stripe() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local! {
+        static STRIPE: usize = NEXT.fetch_add(1, Ordering::Relaxed) % POOL_SIZE;
+    }
+    STRIPE.with(|s| *s)
 }
 
 impl CompilerPool {
     /// Runs `f` with a compiler that remembers the policies of earlier requests.
     pub fn with<T>(&self, f: impl FnOnce(&mut Compiler) -> T) -> T {
-        let taken = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let own = stripe();
+        let slot = |i: usize| self.slots[(own + i) % POOL_SIZE].lock().unwrap_or_else(PoisonError::into_inner);
+        let taken = (0..POOL_SIZE).find_map(|i| slot(i).take());
         let mut compiler = taken.unwrap_or_default();
         let out = f(&mut compiler);
         if compiler.len() > COMPILER_CAPACITY || compiler.texts() > COMPILER_CAPACITY {
             compiler = Compiler::new();
         }
-        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        if idle.len() < POOL_SIZE {
-            idle.push(compiler);
+        for i in 0..POOL_SIZE {
+            let mut idle = slot(i);
+            if idle.is_none() {
+                *idle = Some(compiler);
+                break;
+            }
         }
         out
     }
 
     /// The number of policies the idle compilers hold.
     pub fn len(&self) -> usize {
-        self.idle.lock().unwrap_or_else(PoisonError::into_inner).iter().map(Compiler::len).sum()
+        let len = |s: &Mutex<Option<Compiler>>| {
+            s.lock().unwrap_or_else(PoisonError::into_inner).as_ref().map_or(0, Compiler::len)
+        };
+        self.slots.iter().map(len).sum()
     }
 
     /// True if the idle compilers hold no policy.
