@@ -381,3 +381,31 @@ fn organization_from_aws_cli_outputs() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A resource policy that does not compile as its type is an error in both queries, never left
+/// out: without it a deny it holds would be lost, and an allow reported.
+#[test]
+fn who_can_and_what_can_refuse_a_resource_policy_that_does_not_compile() {
+    let dir = temp_dir("bad-resource-policy");
+    std::fs::write(dir.join("page-1.json"), PAGE_1).unwrap();
+    std::fs::write(dir.join("page-2.json"), PAGE_2).unwrap();
+    // A bucket policy without `Principal` is not a valid resource policy.
+    std::fs::write(
+        dir.join("resources.json"),
+        r#"{"resourcePolicies": {"arn:aws:s3:::vault": {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Deny", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::vault/*"}]}}}"#,
+    )
+    .unwrap();
+    let (data, report) = load_paths(std::slice::from_ref(&dir));
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    let object = "arn:aws:s3:::vault/secret.txt";
+
+    let index = iamspect_account::query::Index::build(&data);
+    let who = iamspect_account::query::who_can(&data, &index, "s3:GetObject", object, None, &[]);
+    assert!(who.as_ref().is_err_and(|e| e.contains("Principal")), "{who:?}");
+
+    let alice =
+        iamspect_account::query::IndexedPrincipal::resolve(&data, "arn:aws:iam::111122223333:user/alice").unwrap();
+    let what = iamspect_account::query::what_can(&data, &alice, &["s3".to_string()], Some(object), None, &[]);
+    assert!(what.as_ref().is_err_and(|e| e.contains("Principal")), "{what:?}");
+}

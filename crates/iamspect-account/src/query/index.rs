@@ -4,9 +4,10 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use iamspect_core::{Policy, PolicyType, Principal};
+use iamspect_core::{Context, Policies, Policy, PolicyType, Principal, Request};
 
 use crate::model::{AccountData, NamedDocument};
+use crate::resolve::ResourceSide;
 
 /// SCP levels, compiled once per account and shared by its principals.
 type SharedLevels = Arc<Vec<Vec<Arc<Policy>>>>;
@@ -147,5 +148,68 @@ impl Index {
             }
         }
         index
+    }
+}
+
+/// A resource's side, compiled: its policy (a trust policy for role-trust requests), its RCP
+/// levels and its organization keys.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct CompiledSide {
+    pub(crate) policy: Option<Arc<Policy>>,
+    pub(crate) rcps: Option<Vec<Vec<Arc<Policy>>>>,
+    pub(crate) context: Vec<(String, Vec<String>)>,
+}
+
+impl CompiledSide {
+    /// Compiles `side`. A policy that does not compile is an error, never left out: leaving out a
+    /// resource policy or an RCP could turn a deny into an allow.
+    pub(crate) fn compile(side: ResourceSide, trust: bool) -> Result<CompiledSide, String> {
+        let kind = if trust { PolicyType::Trust } else { PolicyType::Resource };
+        let parse =
+            |d: &NamedDocument, t| Policy::parse(&d.name, &d.document, t).map(Arc::new).map_err(|e| e.to_string());
+        let policy = side.policy.as_ref().map(|d| parse(d, kind)).transpose()?;
+        let rcps = side
+            .rcps
+            .as_ref()
+            .map(|levels| {
+                levels.iter().map(|l| l.iter().map(|d| parse(d, PolicyType::Rcp)).collect()).collect::<Result<_, _>>()
+            })
+            .transpose()?;
+        Ok(CompiledSide { policy, rcps, context: side.context })
+    }
+}
+
+impl IndexedPrincipal {
+    /// The request this principal makes for `action` on `resource`, with its context, the
+    /// resource side's keys and `context`, and the policies it is decided against; `None` when
+    /// the action or resource cannot make a request.
+    pub(crate) fn request(
+        &self,
+        action: &str,
+        resource: &str,
+        resource_account: Option<&str>,
+        side: &CompiledSide,
+        context: &[(String, Vec<String>)],
+    ) -> Option<(Request, Policies)> {
+        let mut ctx = Context::new();
+        for (k, vs) in self.context.iter().chain(side.context.iter()).chain(context.iter()) {
+            ctx.insert(k, vs.clone());
+        }
+        // S3 ARNs name no account: the resource is taken to be in the principal's.
+        let account = resource_account.map(str::to_string).or_else(|| {
+            iamspect_core::Arn::parse(resource)
+                .filter(|a| a.account.is_empty())
+                .and_then(|_| self.principal.account().map(str::to_string))
+        });
+        let request = Request::new(self.principal.clone(), action, resource, account.as_deref(), ctx).ok()?;
+        let policies = Policies {
+            identity: self.identity.clone(),
+            resource: side.policy.clone(),
+            permissions_boundary: self.boundary.clone(),
+            scps: self.scps.as_ref().map(|s| s.as_ref().clone()),
+            rcps: side.rcps.clone(),
+            ..Policies::default()
+        };
+        Some((request, policies))
     }
 }

@@ -10,11 +10,10 @@ use std::sync::Arc;
 
 use iamspect_catalog::Catalog;
 use iamspect_core::{
-    Context, Decision, Effect, Layer, Policies, Policy, PolicyType, PrincipalKind, Request, StatementOutcome,
-    authorize, authorize_traced,
+    Decision, Effect, Layer, Policies, Policy, PrincipalKind, Request, StatementOutcome, authorize, authorize_traced,
 };
 
-use super::index::IndexedPrincipal;
+use super::index::{CompiledSide, IndexedPrincipal};
 use crate::model::AccountData;
 
 /// How an action is granted.
@@ -169,46 +168,10 @@ pub fn what_can(
 
 type Built = Option<(Request, Policies)>;
 
-/// A resource's compiled policy, RCPs and organization keys.
-type Side = (Option<Arc<Policy>>, Option<Vec<Vec<Arc<Policy>>>>, Vec<(String, Vec<String>)>);
-
-/// Resource sides by resource and whether the action is a role-trust action: many actions share
-/// a resource sample (`*` above all), and compiling RCPs for each would dominate.
+/// Compiled resource sides by resource and whether the action is a role-trust action: many
+/// actions share a resource sample (`*` above all), and compiling RCPs for each would dominate.
 #[derive(Default)]
-struct SideCache(std::collections::HashMap<(String, bool), Side>);
-
-fn resource_side(
-    data: &AccountData,
-    cache: &mut SideCache,
-    action: &str,
-    resource: &str,
-    account: Option<&str>,
-) -> Result<Side, String> {
-    let trust = iamspect_core::is_role_trust_request(action, resource);
-    if let Some(hit) = cache.0.get(&(resource.to_string(), trust)) {
-        return Ok(hit.clone());
-    }
-    let side = data.resource_side(action, resource, account).map_err(|e| e.to_string())?;
-    let policy = match &side.policy {
-        Some(d) => Policy::parse(&d.name, &d.document, if trust { PolicyType::Trust } else { PolicyType::Resource })
-            .ok()
-            .map(Arc::new),
-        None => None,
-    };
-    let rcps = side.rcps.as_ref().map(|levels| {
-        levels
-            .iter()
-            .map(|l| {
-                l.iter()
-                    .filter_map(|d| Policy::parse(&d.name, &d.document, PolicyType::Rcp).ok().map(Arc::new))
-                    .collect()
-            })
-            .collect()
-    });
-    let out = (policy, rcps, side.context);
-    cache.0.insert((resource.to_string(), trust), out.clone());
-    Ok(out)
-}
+struct SideCache(std::collections::HashMap<(String, bool), Arc<CompiledSide>>);
 
 fn request_for(
     data: &AccountData,
@@ -219,26 +182,15 @@ fn request_for(
     resource_account: Option<&str>,
     context: &[(String, Vec<String>)],
 ) -> Result<Built, String> {
-    let (resource_policy, rcps, side_context) = resource_side(data, cache, action, resource, resource_account)?;
-    let mut ctx = Context::new();
-    for (k, vs) in p.context.iter().chain(side_context.iter()).chain(context.iter()) {
-        ctx.insert(k, vs.clone());
-    }
-    let account = resource_account.map(str::to_string).or_else(|| {
-        iamspect_core::Arn::parse(resource)
-            .filter(|a| a.account.is_empty())
-            .and_then(|_| p.principal.account().map(str::to_string))
-    });
-    let Ok(request) = Request::new(p.principal.clone(), action, resource, account.as_deref(), ctx) else {
-        return Ok(None);
+    let trust = iamspect_core::is_role_trust_request(action, resource);
+    let side = match cache.0.get(&(resource.to_string(), trust)) {
+        Some(hit) => Arc::clone(hit),
+        None => {
+            let side = data.resource_side(action, resource, resource_account).map_err(|e| e.to_string())?;
+            let side = Arc::new(CompiledSide::compile(side, trust)?);
+            cache.0.insert((resource.to_string(), trust), Arc::clone(&side));
+            side
+        }
     };
-    let policies = Policies {
-        identity: p.identity.clone(),
-        resource: resource_policy,
-        permissions_boundary: p.boundary.clone(),
-        scps: p.scps.as_ref().map(|s| s.as_ref().clone()),
-        rcps,
-        ..Policies::default()
-    };
-    Ok(Some((request, policies)))
+    Ok(p.request(action, resource, resource_account, &side, context))
 }

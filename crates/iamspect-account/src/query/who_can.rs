@@ -11,11 +11,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use iamspect_core::{
-    Context, Decision, Effect, Policies, Policy, PolicyType, PrincipalKind, Request, authorize, authorize_traced,
-};
+use iamspect_core::{Decision, Effect, Policy, PrincipalKind, authorize, authorize_traced};
 
-use super::index::Index;
+use super::index::{CompiledSide, Index};
 use crate::model::AccountData;
 
 /// One principal's access.
@@ -55,29 +53,8 @@ pub fn who_can(
     context: &[(String, Vec<String>)],
 ) -> Result<(Vec<Access>, usize), String> {
     let side = data.resource_side(action, resource, resource_account).map_err(|e| e.to_string())?;
-    let trust = iamspect_core::is_role_trust_request(action, resource);
-    let resource_policy = match &side.policy {
-        Some(d) => Some(Arc::new(
-            Policy::parse(&d.name, &d.document, if trust { PolicyType::Trust } else { PolicyType::Resource })
-                .map_err(|e| e.to_string())?,
-        )),
-        None => None,
-    };
-    let rcps = match &side.rcps {
-        Some(levels) => Some(
-            levels
-                .iter()
-                .map(|l| {
-                    l.iter()
-                        .map(|d| Policy::parse(&d.name, &d.document, PolicyType::Rcp).map(Arc::new))
-                        .collect::<Result<Vec<_>, _>>()
-                })
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| e.to_string())?,
-        ),
-        None => None,
-    };
-    let resource_grants = resource_policy.as_ref().is_some_and(|p| allows_action(p, action));
+    let side = CompiledSide::compile(side, iamspect_core::is_role_trust_request(action, resource))?;
+    let resource_grants = side.policy.as_ref().is_some_and(|p| allows_action(p, action));
     let mut relevant: HashMap<*const Policy, bool> = HashMap::new();
     let mut out = Vec::new();
     let mut evaluated = 0;
@@ -91,25 +68,8 @@ pub fn who_can(
             continue;
         }
         evaluated += 1;
-        let mut ctx = Context::new();
-        for (k, vs) in p.context.iter().chain(side.context.iter()).chain(context.iter()) {
-            ctx.insert(k, vs.clone());
-        }
-        let account = resource_account.map(str::to_string).or_else(|| {
-            iamspect_core::Arn::parse(resource)
-                .filter(|a| a.account.is_empty())
-                .and_then(|_| p.principal.account().map(str::to_string))
-        });
-        let Ok(request) = Request::new(p.principal.clone(), action, resource, account.as_deref(), ctx) else {
+        let Some((request, policies)) = p.request(action, resource, resource_account, &side, context) else {
             return Err(format!("`{action}` on `{resource}` is not a valid request"));
-        };
-        let policies = Policies {
-            identity: p.identity.clone(),
-            resource: resource_policy.clone(),
-            permissions_boundary: p.boundary.clone(),
-            scps: p.scps.as_ref().map(|s| s.as_ref().clone()),
-            rcps: rcps.clone(),
-            ..Policies::default()
         };
         if authorize(&request, &policies).decision != Decision::Allowed {
             continue;
