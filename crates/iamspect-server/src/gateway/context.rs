@@ -34,23 +34,8 @@ pub(crate) fn build(
     if let Some(agent) = request.header_str("user-agent") {
         ctx.push(("aws:UserAgent".to_string(), vec![agent.to_string()]));
     }
-    let Some(caller) = caller else { return ctx };
-    ctx.push(("aws:RequestedRegion".to_string(), vec![caller.region.clone()]));
-    if let Some(s) = &caller.credential.session {
-        ctx.push(("aws:MultiFactorAuthPresent".to_string(), vec![s.mfa_authenticated.to_string()]));
-        if let Some(issued) = s.issued_at {
-            ctx.push(("aws:TokenIssueTime".to_string(), vec![issued.to_string()]));
-            if s.mfa_authenticated {
-                let age = now.as_second().saturating_sub(issued.as_second()).max(0);
-                ctx.push(("aws:MultiFactorAuthAge".to_string(), vec![age.to_string()]));
-            }
-        }
-        if let Some(identity) = &s.source_identity {
-            ctx.push(("aws:SourceIdentity".to_string(), vec![identity.clone()]));
-        }
-        for (k, v) in &s.tags {
-            ctx.push((format!("aws:PrincipalTag/{k}"), vec![v.clone()]));
-        }
+    if let Some(caller) = caller {
+        crate::sts::credential_context(caller, now, &mut ctx);
     }
     ctx
 }

@@ -339,28 +339,39 @@ fn assume_role_input<'a>(call: &Call<'a>) -> Result<AssumeRoleInput<'a>, AwsErro
     })
 }
 
-/// The context the caller's credentials bring to every request they sign.
+/// The context of a call to iamspect's STS: the clock, HTTPS, and what the caller's credentials
+/// bring ([`credential_context`]).
 fn caller_context(caller: &Authenticated, now: Timestamp) -> Vec<(String, Vec<String>)> {
     let mut ctx = vec![
         ("aws:CurrentTime".to_string(), vec![now.to_string()]),
         ("aws:EpochTime".to_string(), vec![now.as_second().to_string()]),
-        ("aws:RequestedRegion".to_string(), vec![caller.region.clone()]),
         ("aws:SecureTransport".to_string(), vec!["true".to_string()]),
     ];
-    if let Some(s) = &caller.credential.session {
-        ctx.push(("aws:MultiFactorAuthPresent".to_string(), vec![s.mfa_authenticated.to_string()]));
-        if let Some(issued) = s.issued_at {
-            ctx.push(("aws:TokenIssueTime".to_string(), vec![issued.to_string()]));
-            if s.mfa_authenticated {
-                let age = now.as_second().saturating_sub(issued.as_second()).max(0);
-                ctx.push(("aws:MultiFactorAuthAge".to_string(), vec![age.to_string()]));
-            }
-        }
-        for (k, v) in &s.tags {
-            ctx.push((format!("aws:PrincipalTag/{k}"), vec![v.clone()]));
+    credential_context(caller, now, &mut ctx);
+    ctx
+}
+
+/// What the caller's credentials bring to every request they sign, for STS and the gateway alike:
+/// the scope's region, and for temporary credentials `aws:MultiFactorAuthPresent`,
+/// `aws:TokenIssueTime` (with `aws:MultiFactorAuthAge` after MFA), `aws:SourceIdentity` and the
+/// session tags as `aws:PrincipalTag/*`.
+pub(crate) fn credential_context(caller: &Authenticated, now: Timestamp, ctx: &mut Vec<(String, Vec<String>)>) {
+    ctx.push(("aws:RequestedRegion".to_string(), vec![caller.region.clone()]));
+    let Some(s) = &caller.credential.session else { return };
+    ctx.push(("aws:MultiFactorAuthPresent".to_string(), vec![s.mfa_authenticated.to_string()]));
+    if let Some(issued) = s.issued_at {
+        ctx.push(("aws:TokenIssueTime".to_string(), vec![issued.to_string()]));
+        if s.mfa_authenticated {
+            let age = now.as_second().saturating_sub(issued.as_second()).max(0);
+            ctx.push(("aws:MultiFactorAuthAge".to_string(), vec![age.to_string()]));
         }
     }
-    ctx
+    if let Some(identity) = &s.source_identity {
+        ctx.push(("aws:SourceIdentity".to_string(), vec![identity.clone()]));
+    }
+    for (k, v) in &s.tags {
+        ctx.push((format!("aws:PrincipalTag/{k}"), vec![v.clone()]));
+    }
 }
 
 /// The caller's session policies (inline and managed), compiled.
@@ -570,4 +581,51 @@ fn decode_authorization_message(call: &Call<'_>) -> Result<String, AwsError> {
         xml(&decoded),
         xml(call.request_id)
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "test code")]
+
+    use super::*;
+
+    fn caller(session: Option<Session>) -> Authenticated {
+        let arn = "arn:aws:sts::111122223333:assumed-role/Deploy/ci";
+        let credential = match session {
+            Some(s) => Credential::temporary("ASIAEXAMPLE", "secret", arn, s),
+            None => Credential::long_term("AKIAEXAMPLE", "secret", arn),
+        };
+        Authenticated {
+            credential: Arc::new(credential),
+            region: "eu-west-1".to_string(),
+            service: "sts".to_string(),
+            request_time: Timestamp::from_second(1_748_779_200).unwrap(),
+            location: iamspect_auth::SignatureLocation::Header,
+            presigned_expires_at: None,
+            signed_headers: Vec::new(),
+            payload_signed: true,
+            streaming: None,
+        }
+    }
+
+    /// STS and the gateway give the same keys for the same credentials, source identity included.
+    #[test]
+    fn credential_context_of_a_session() {
+        let now = Timestamp::from_second(1_748_779_260).unwrap();
+        let mut session = Session::new("token", Timestamp::from_second(1_748_782_800).unwrap());
+        session.issued_at = Some(Timestamp::from_second(1_748_779_200).unwrap());
+        session.mfa_authenticated = true;
+        session.source_identity = Some("alice@example.com".to_string());
+        session.tags = vec![("team".to_string(), "payments".to_string())];
+        let mut ctx = Vec::new();
+        credential_context(&caller(Some(session)), now, &mut ctx);
+        let get = |k: &str| ctx.iter().find(|(key, _)| key == k).map(|(_, v)| v[0].as_str());
+        assert_eq!(get("aws:RequestedRegion"), Some("eu-west-1"));
+        assert_eq!(get("aws:MultiFactorAuthPresent"), Some("true"));
+        assert_eq!(get("aws:MultiFactorAuthAge"), Some("60"));
+        assert_eq!(get("aws:SourceIdentity"), Some("alice@example.com"));
+        assert_eq!(get("aws:PrincipalTag/team"), Some("payments"));
+        let stsc = caller_context(&caller(None), now);
+        assert!(stsc.iter().all(|(k, _)| k != "aws:MultiFactorAuthPresent" && k != "aws:SourceIdentity"), "{stsc:?}");
+    }
 }

@@ -16,7 +16,7 @@ use iamspect_auth::{AwsError, Credential, CredentialStore};
 use jiff::Timestamp;
 use serde::Deserialize;
 
-pub(crate) use actions::{Call, Params, caller_session_policies as session_policies, dispatch};
+pub(crate) use actions::{Call, Params, caller_session_policies as session_policies, credential_context, dispatch};
 pub use random::request_id;
 
 /// The STS API version of the Query protocol.
