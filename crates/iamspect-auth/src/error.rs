@@ -342,11 +342,8 @@ impl AwsError {
     /// Content type `application/x-amz-json-1.1` (or `application/json` for restJson
     /// services); send [`json_error_type`](Self::json_error_type) as `x-amzn-ErrorType`.
     pub fn to_json(&self) -> String {
-        format!(
-            "{{\"__type\":\"com.amazon.coral.service#{}\",\"message\":\"{}\"}}",
-            self.code,
-            json_escape(&self.message)
-        )
+        let message = serde_json::to_string(&self.message).unwrap_or_else(|_| "\"\"".to_string());
+        format!("{{\"__type\":\"com.amazon.coral.service#{}\",\"message\":{message}}}", self.code)
     }
 
     /// The value of the `x-amzn-ErrorType` response header for the JSON protocol (the code).
@@ -410,22 +407,6 @@ pub fn xml_escape(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-fn json_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
             c => out.push(c),
         }
     }
