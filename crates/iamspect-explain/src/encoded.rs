@@ -17,7 +17,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use iamspect_core::{Decision, Effect, Policies, PrincipalKind, Request};
+use iamspect_core::{Decision, Effect, Policies, PrincipalKind, Request, Response};
 use std::fmt::Write as _;
 
 use serde_json::{Value, json};
@@ -128,10 +128,15 @@ fn push_condition(out: &mut String, first: &mut bool, key: &str, values: &[&str]
     out.push('}');
 }
 
-/// The decoded-message JSON text for `request` decided against `policies`, written directly (a
-/// deny answer builds one on every request).
+/// The decoded-message JSON text for `request` decided against `policies` (see
+/// [`response_text`]).
 pub fn authorization_text(request: &Request, policies: &Policies) -> String {
-    let response = iamspect_core::authorize_traced(request, policies);
+    response_text(request, &iamspect_core::authorize_traced(request, policies))
+}
+
+/// The decoded-message JSON text for `request` and its traced decision, written directly (a deny
+/// answer builds one on every request).
+pub fn response_text(request: &Request, response: &Response) -> String {
     let outcome = &response.outcome;
     let allowed = outcome.decision == Decision::Allowed;
     let explicit = outcome.decision == Decision::ExplicitDeny;
@@ -197,7 +202,7 @@ pub fn authorization_text(request: &Request, policies: &Policies) -> String {
         push_string(&mut out, d.as_str());
     }
     out.push_str("],\"message\":");
-    match crate::message::for_outcome(request, outcome, None) {
+    match crate::message::for_response(request, response) {
         Some(m) => push_string(&mut out, &m.render()),
         None => out.push_str("null"),
     }

@@ -128,6 +128,19 @@ pub fn is_trust_action(action: &str) -> bool {
     iamspect_core::is_role_trust_action(action)
 }
 
+/// The message AWS sends for a request decided with its trace: [`for_outcome`] with the ARN of
+/// the policy whose `Deny` decided, when it has one (SCPs, RCPs, managed policies), which AWS
+/// names. Inline policies have none: account data names them `<owner ARN>/<policy name>`, which
+/// is not a policy ARN.
+pub fn for_response(req: &Request, response: &iamspect_core::Response) -> Option<AccessDeniedMessage> {
+    let policy_arn = response
+        .trace
+        .applied(iamspect_core::Effect::Deny)
+        .map(|(_, p, _)| p.policy.name())
+        .find(|n| iamspect_core::Arn::parse(n).is_some_and(|a| a.resource.starts_with("policy/")));
+    for_outcome(req, &response.outcome, policy_arn)
+}
+
 /// The message AWS sends for a denied request; `None` when the request is allowed.
 /// `policy_arn` is the ARN of the denying policy, when known (SCPs, RCPs, managed policies).
 pub fn for_outcome(req: &Request, outcome: &Outcome, policy_arn: Option<&str>) -> Option<AccessDeniedMessage> {

@@ -20,13 +20,7 @@ impl Report {
     /// Decides the request with its trace and works out everything above.
     pub fn new(request: &Request, policies: &Policies) -> Report {
         let response = iamspect_core::authorize_traced(request, policies);
-        let policy_arn = response
-            .trace
-            .applied(iamspect_core::Effect::Deny)
-            .map(|(_, p, _)| p.policy.name())
-            .find(|n| n.starts_with("arn:"))
-            .map(str::to_string);
-        let message = message::for_outcome(request, &response.outcome, policy_arn.as_deref());
+        let message = message::for_response(request, &response);
         let error_code = message::error_code(request.service());
         let without_denies = counterfactual::without_each_deny(request, policies, &response.trace);
         let context_changes = counterfactual::context_changes(request, policies, &response.trace);

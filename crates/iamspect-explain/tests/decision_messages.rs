@@ -86,3 +86,40 @@ fn message_texts_are_awss() {
     assert_eq!(message::error_code("s3").code, "AccessDenied");
     assert_eq!(message::error_code("iam").code, "AccessDenied");
 }
+
+/// The message names the denying policy by its ARN only when it has one: an SCP or a managed
+/// policy does, an inline policy (named `<owner ARN>/<name>` in account data) does not.
+#[test]
+fn the_denying_policy_is_named_only_by_a_policy_arn() {
+    use std::sync::Arc;
+
+    use iamspect_core::{Context, Policies, Policy, PolicyType, Principal, Request, authorize_traced};
+
+    let deny = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "*"}]}"#;
+    let allow = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}"#;
+    let principal = Principal::parse("arn:aws:iam::111122223333:user/alice").unwrap();
+    let request =
+        Request::new(principal, "s3:GetObject", "arn:aws:s3:::b/k", Some("111122223333"), Context::new()).unwrap();
+    let policy = |name: &str, text: &str, t| Arc::new(Policy::parse(name, text, t).unwrap());
+
+    let scp = "arn:aws:organizations::111122223333:policy/o-example/service_control_policy/p-example";
+    let policies = Policies {
+        identity: vec![policy("arn:aws:iam::111122223333:user/alice/admin", allow, PolicyType::Identity)],
+        scps: Some(vec![vec![policy("FullAWSAccess", allow, PolicyType::Scp), policy(scp, deny, PolicyType::Scp)]]),
+        ..Policies::default()
+    };
+    let m = message::for_response(&request, &authorize_traced(&request, &policies)).unwrap();
+    assert_eq!(m.policy_arn.as_deref(), Some(scp));
+
+    let inline = "arn:aws:iam::111122223333:user/alice/deny-s3";
+    let policies = Policies {
+        identity: vec![
+            policy("arn:aws:iam::111122223333:user/alice/admin", allow, PolicyType::Identity),
+            policy(inline, deny, PolicyType::Identity),
+        ],
+        ..Policies::default()
+    };
+    let m = message::for_response(&request, &authorize_traced(&request, &policies)).unwrap();
+    assert_eq!(m.policy_arn, None, "{}", m.render());
+    assert!(m.render().ends_with("with an explicit deny in an identity-based policy"), "{}", m.render());
+}

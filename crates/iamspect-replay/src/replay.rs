@@ -315,13 +315,7 @@ impl<'a> Replayer<'a> {
                 Err(e) => return Verdict::NotRebuilt(NotRebuilt::Policies(e.to_string())),
             };
             let response = iamspect_core::authorize_traced(&built.request, &built.policies);
-            let policy_arn = response
-                .trace
-                .applied(iamspect_core::Effect::Deny)
-                .map(|(_, p, _)| p.policy.name())
-                .find(|n| n.starts_with("arn:"))
-                .map(str::to_string);
-            let message = message::for_outcome(&built.request, &response.outcome, policy_arn.as_deref());
+            let message = message::for_response(&built.request, &response);
             out.push(Evaluation {
                 action: t.action.clone(),
                 resource: t.resource.clone(),

@@ -318,17 +318,22 @@ pub(crate) fn decide(
         };
         let decision = iamspect_core::authorize(&built.request, &built.policies);
         if decision.decision != Decision::Allowed {
+            // Denied: decided again with the trace, once, for the message and the token.
+            let response = iamspect_core::authorize_traced(&built.request, &built.policies);
             let message = if shape == Shape::S3
                 && !s3_enhanced(data, caller_account.as_deref(), built.request.resource_account())
             {
                 // S3 words its denials only for callers of the bucket's account or organization.
                 "Access Denied".to_string()
             } else {
-                iamspect_explain::message::for_outcome(&built.request, &decision, None)
+                iamspect_explain::message::for_response(&built.request, &response)
                     .map(|m| m.render())
                     .unwrap_or_else(|| legacy_message(&principal, &check.action, &check.resource, &shape))
             };
-            let encoded = iamspect_explain::encoded::encode_for(&built.request, &built.policies);
+            let encoded = iamspect_explain::encoded::encode_text(&iamspect_explain::encoded::response_text(
+                &built.request,
+                &response,
+            ));
             tracing::info!(
                 principal,
                 action = check.action,

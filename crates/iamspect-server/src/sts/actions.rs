@@ -435,7 +435,9 @@ fn decide(
     if outcome.decision == Decision::Allowed {
         return Ok(());
     }
-    let message = iamspect_explain::message::for_outcome(&built.request, &outcome, None).map(|m| m.render());
+    // Denied: decided again with the trace, to name the denying policy as AWS does.
+    let response = iamspect_core::authorize_traced(&built.request, &built.policies);
+    let message = iamspect_explain::message::for_response(&built.request, &response).map(|m| m.render());
     Err(denied(message))
 }
 
