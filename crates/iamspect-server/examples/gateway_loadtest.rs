@@ -82,7 +82,7 @@ fn start_server(threads: usize) -> SocketAddr {
         .sts()
         .add_credentials(vec![Credential::long_term(KEY, SECRET, "arn:aws:iam::111122223333:user/alice")])
         .unwrap();
-    state.enable_gateway(Gateway { upstream: None }).unwrap();
+    state.enable_gateway(Gateway::new(None)).unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(threads).enable_all().build().unwrap();

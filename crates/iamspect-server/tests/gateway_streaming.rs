@@ -64,7 +64,7 @@ async fn start(upstream: Option<Upstream>) -> Server {
     let clock = Arc::new(AtomicI64::new(T0));
     let c = Arc::clone(&clock);
     state.sts().set_clock(move || jiff::Timestamp::from_second(c.load(Ordering::SeqCst)).unwrap());
-    state.enable_gateway(Gateway { upstream }).unwrap();
+    state.enable_gateway(Gateway::new(upstream)).unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -16,6 +16,7 @@ pub(crate) mod resource;
 pub(crate) mod respond;
 pub(crate) mod s3;
 pub(crate) mod scope;
+pub(crate) mod wire;
 
 use std::net::IpAddr;
 
@@ -28,10 +29,37 @@ use crate::state::AppState;
 pub(crate) use respond::Shape;
 
 /// What gateway mode is configured with.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Gateway {
     /// Where allowed requests go; `None` answers them with a small JSON body.
     pub upstream: Option<Upstream>,
+    /// The region the gateway serves (`--region`): every request must be signed for it, and it
+    /// is the request's `aws:RequestedRegion`.
+    pub region: String,
+    /// Host names served path-style besides `localhost` and loopback addresses
+    /// (`--endpoint-host`).
+    pub endpoint_hosts: Vec<String>,
+    /// Forward emulator control paths (`/moto-api/`, `/_localstack/`, ...) without
+    /// authorization (`--allow-emulator-control`); refused otherwise.
+    pub allow_emulator_control: bool,
+}
+
+impl Default for Gateway {
+    fn default() -> Gateway {
+        Gateway {
+            upstream: None,
+            region: "us-east-1".to_string(),
+            endpoint_hosts: Vec::new(),
+            allow_emulator_control: false,
+        }
+    }
+}
+
+impl Gateway {
+    /// A gateway forwarding to `upstream`, with the default region (`us-east-1`).
+    pub fn new(upstream: Option<Upstream>) -> Gateway {
+        Gateway { upstream, ..Gateway::default() }
+    }
 }
 
 /// A loopback HTTP upstream, with its kept-alive connections.
@@ -130,8 +158,22 @@ pub(crate) struct Allowed {
     pub(crate) principal: String,
 }
 
-/// Services that speak REST-JSON and whose routes iamspect maps.
-const REST_JSON: &[&str] = &["lambda"];
+/// The protocol's shape for answers given before the request could be read (a refusal of the
+/// request itself): guessed from the headers, never used to decide.
+fn shape_before_reading(request: &HttpRequestParts<'_>) -> Shape {
+    let service = scope::claimed(request).service.map(|s| s.to_ascii_lowercase());
+    if request.header_values("x-amz-target").next().is_some() {
+        Shape::Json {
+            content_type: request.header_str("content-type").unwrap_or("application/x-amz-json-1.1").to_string(),
+        }
+    } else if service.as_deref().is_none_or(|s| s == "s3") {
+        Shape::S3
+    } else if service.as_deref() == Some("ec2") {
+        Shape::Ec2
+    } else {
+        Shape::Query
+    }
+}
 
 /// Decides a gateway request: `Ok` when every check is allowed, else the answer to send.
 #[allow(clippy::result_large_err, reason = "the answer is sent at once, never propagated further")]
@@ -142,47 +184,40 @@ pub(crate) fn decide(
     peer: Option<IpAddr>,
     request_id: &str,
 ) -> Result<Allowed, Response> {
+    let default = Gateway::default();
+    let gateway = state.gateway().unwrap_or(&default);
     let request = HttpRequestParts::from_http(parts, body);
-    let claimed = scope::claimed(&request);
-    let params_query = request.query_params();
-    let target = request.header_str("x-amz-target").map(str::to_string);
-    let form = request
-        .header_str("content-type")
-        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
-    let mut pairs: Vec<(String, String)> = Vec::new();
-    if form {
-        pairs.extend(form_urlencoded::parse(body).into_owned());
-    }
-    pairs.extend(params_query.iter().cloned());
-    let query_action = pairs.iter().find(|(k, _)| k == "Action").map(|(_, v)| v.clone());
-    let signing_name = claimed.service.clone().map(|s| s.to_ascii_lowercase());
-    let prefix = names::iam_prefix(signing_name.as_deref().unwrap_or("s3"));
 
-    // The protocol, from the request itself.
-    let shape = if signing_name.as_deref().is_none_or(|s| s == "s3") && target.is_none() && query_action.is_none() {
-        Shape::S3
-    } else if target.is_some() {
-        Shape::Json {
-            content_type: request.header_str("content-type").unwrap_or("application/x-amz-json-1.1").to_string(),
+    // The one reading of the request (D50): refused when it is not unique.
+    let wire = match wire::read(parts, body, gateway) {
+        Ok(w) => w,
+        Err(u) => {
+            let status = if u.code == wire::NON_CANONICAL { 400 } else { 403 };
+            tracing::info!(code = u.code, reason = %u.message, "gateway: request refused as read");
+            let e = AwsError { code: u.code, status, message: u.message, extra: Vec::new() };
+            return Err(respond::error(&shape_before_reading(&request), &e, request_id, None));
         }
-    } else if query_action.is_some() {
-        if prefix == "ec2" { Shape::Ec2 } else { Shape::Query }
-    } else if REST_JSON.contains(&prefix.as_str()) {
-        Shape::RestJson
-    } else {
-        Shape::for_service(&prefix)
+    };
+    let prefix = names::iam_prefix(&wire.service);
+    let shape = match &wire.protocol {
+        wire::Protocol::S3 => Shape::S3,
+        wire::Protocol::Json { .. } => Shape::Json {
+            content_type: request.header_str("content-type").unwrap_or("application/x-amz-json-1.1").to_string(),
+        },
+        wire::Protocol::Query if prefix == "ec2" => Shape::Ec2,
+        wire::Protocol::Query => Shape::Query,
+        wire::Protocol::RestJson => Shape::RestJson,
     };
     let fail = |code: &'static str, status: u16, message: String| {
         respond::error(&shape, &AwsError { code, status, message, extra: Vec::new() }, request_id, None)
     };
 
-    // Authentication.
+    // Authentication: the scope must name the service and region the request was read for.
     let sts = state.sts();
     let now = sts.now();
-    // Unsigned S3 requests are anonymous; any other unsigned request fails here with the
-    // protocol's `MissingAuthenticationToken`.
-    let caller: Option<Authenticated> = if claimed.signed || shape != Shape::S3 {
-        match iamspect_auth::verify_with(&request, sts.store(), now, &Expected::any()) {
+    let caller: Option<Authenticated> = if wire.signed {
+        let expected = Expected::exactly(&gateway.region, &wire.service);
+        match iamspect_auth::verify_with(&request, sts.store(), now, &expected) {
             Ok(c) => Some(c),
             Err(e) => return Err(respond::error(&shape, &e.to_aws(shape.auth_protocol()), request_id, None)),
         }
@@ -191,7 +226,7 @@ pub(crate) fn decide(
     };
     let principal = caller.as_ref().map_or_else(|| "anonymous".to_string(), |c| c.principal_arn().to_string());
     let caller_account = Principal::parse(&principal).ok().and_then(|p| p.account().map(str::to_string));
-    let region = caller.as_ref().map_or("us-east-1", |c| c.region.as_str()).to_string();
+    let region = gateway.region.clone();
 
     let Some(snapshot) = state.account() else {
         return Err(fail(
@@ -202,59 +237,41 @@ pub(crate) fn decide(
     };
     let data = &snapshot.data;
 
-    // The mapping.
+    // The mapping, from what was read.
     let header = |name: &str| request.header_str(name).map(str::to_string);
-    let mapped = match &shape {
-        Shape::S3 => s3::map(&s3::S3Request {
+    let mapped = match &wire.protocol {
+        wire::Protocol::S3 => s3::map(&s3::S3Request {
             method: parts.method.as_str(),
-            host: request.header_str("host"),
-            path: parts.uri.path(),
-            query: &params_query,
+            bucket: &wire.bucket,
+            key: &wire.key,
+            query: &wire.query,
             header: &header,
             body,
             presigned: caller.as_ref().is_some_and(|c| c.location == SignatureLocation::Query),
             signed: caller.is_some(),
         }),
-        Shape::Query | Shape::Ec2 => {
-            let operation = query_action.clone().unwrap_or_default();
-            let params = resource::Params { pairs, json: None };
-            // SQS's older clients post to the queue URL itself.
-            let mut params = params;
-            if prefix == "sqs" && params.get("QueueUrl").is_none() && parts.uri.path().len() > 1 {
-                params.pairs.push(("QueueUrl".to_string(), parts.uri.path().to_string()));
+        wire::Protocol::Query => {
+            let operation = wire.params.iter().find(|(k, _)| k == "Action").map(|(_, v)| v.clone()).unwrap_or_default();
+            let mut params = resource::Params { pairs: wire.params.clone(), json: None };
+            // SQS's older clients post to the queue URL itself (read and checked by `wire`).
+            if prefix == "sqs" && params.get("QueueUrl").is_none() && wire.path != "/" {
+                params.pairs.push(("QueueUrl".to_string(), wire.path.clone()));
             }
             map_named(&prefix, &operation, &params, &region, caller_account.as_deref(), data)
         }
-        Shape::Json { .. } => {
-            let operation = target.as_deref().and_then(|t| t.rsplit('.').next()).unwrap_or_default().to_string();
-            match serde_json::from_slice::<serde_json::Value>(if body.is_empty() { b"{}" } else { body }) {
-                Ok(json) => {
-                    let params = resource::Params { pairs: params_query.clone(), json: Some(json) };
-                    map_named(&prefix, &operation, &params, &region, caller_account.as_deref(), data)
-                }
-                Err(e) => Err(Unmapped {
-                    code: "IamspectUnmappedOperation",
-                    message: format!(
-                        "the JSON body of {prefix}:{operation} does not parse ({e}), so its resource cannot be read"
-                    ),
-                }),
-            }
+        wire::Protocol::Json { operation } => {
+            let params = resource::Params { pairs: Vec::new(), json: wire.json.clone() };
+            map_named(&prefix, operation, &params, &region, caller_account.as_deref(), data)
         }
-        Shape::RestJson => rest_json(
+        wire::Protocol::RestJson => rest_json(
             &prefix,
             parts.method.as_str(),
-            parts.uri.path(),
-            &params_query,
+            &wire.path,
+            &wire.query,
             &region,
             caller_account.as_deref(),
             data,
         ),
-        Shape::Other { .. } => Err(Unmapped {
-            code: "IamspectUnsupportedProtocol",
-            message: format!(
-                "iamspect's gateway maps S3 REST, AWS Query (`Action=`), AWS JSON (`X-Amz-Target`) and Lambda's REST routes; this {prefix} request is none of them"
-            ),
-        }),
     };
     let mapped = match mapped {
         Ok(m) => m,
@@ -273,6 +290,9 @@ pub(crate) fn decide(
     // The decision: every check must be allowed.
     let mut ctx = context::build(caller.as_ref(), peer, now, &request);
     ctx.extend(mapped.context.iter().cloned());
+    if !ctx.iter().any(|(k, _)| k == "aws:RequestedRegion") {
+        ctx.push(("aws:RequestedRegion".to_string(), vec![region.clone()]));
+    }
     let resource_account = |check: &Check| -> Option<String> {
         // S3 ARNs carry no account: a bucket belongs to the only loaded account, else the caller's.
         let arn = iamspect_core::Arn::parse(&check.resource)?;
@@ -415,7 +435,6 @@ fn rest_json(
         code: "IamspectUnmappedOperation",
         message: format!("iamspect does not know which IAM action {method} {path} of {prefix} needs"),
     };
-    let path = s3::percent_decode(path);
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let (operation, function) = match (method, segments.as_slice()) {
         ("GET", [_, "functions"]) => ("ListFunctions", None),

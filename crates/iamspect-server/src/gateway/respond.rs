@@ -29,17 +29,6 @@ pub(crate) enum Shape {
 }
 
 impl Shape {
-    /// The shape for a service whose request named neither an `Action` nor a target.
-    pub(crate) fn for_service(prefix: &str) -> Shape {
-        use iamspect_explain::message::Protocol as P;
-        match iamspect_explain::message::error_code(prefix).protocol {
-            P::S3 => Shape::S3,
-            P::Ec2 => Shape::Ec2,
-            P::Query => Shape::Other { query: true },
-            P::Json => Shape::Other { query: false },
-        }
-    }
-
     /// The protocol whose authentication errors this shape uses.
     pub(crate) fn auth_protocol(&self) -> Protocol {
         match self {

@@ -9,9 +9,10 @@ use super::{Check, Mapped, Unmapped};
 /// What the S3 mapping reads of a request.
 pub(crate) struct S3Request<'a> {
     pub(crate) method: &'a str,
-    pub(crate) host: Option<&'a str>,
-    /// The raw path, percent-encoded.
-    pub(crate) path: &'a str,
+    /// The bucket (empty for the service endpoint), as [`super::wire`] read it.
+    pub(crate) bucket: &'a str,
+    /// The object key (empty for a bucket request), decoded.
+    pub(crate) key: &'a str,
     /// The query parameters, decoded.
     pub(crate) query: &'a [(String, String)],
     /// Headers, lower-case names.
@@ -109,6 +110,54 @@ const OBJECT_SUBRESOURCES: &[(&str, &str, &str, &str, &str, &str, &str)] = &[
     ("torrent", "GetObjectTorrent", "", "", "GetObjectVersionTorrent", "", ""),
 ];
 
+/// The headers that grant ACL permissions.
+const GRANT_HEADERS: &[&str] =
+    &["x-amz-grant-read", "x-amz-grant-write", "x-amz-grant-read-acp", "x-amz-grant-write-acp", "x-amz-grant-full-control"];
+
+/// Object Lock settings written with an upload need their own permissions.
+fn object_lock_checks(req: &S3Request<'_>, push: &mut dyn FnMut(&str, String), object: &str) {
+    if (req.header)("x-amz-object-lock-mode").is_some() || (req.header)("x-amz-object-lock-retain-until-date").is_some() {
+        push("PutObjectRetention", object.to_string());
+    }
+    if (req.header)("x-amz-object-lock-legal-hold").is_some() {
+        push("PutObjectLegalHold", object.to_string());
+    }
+}
+
+/// `x-amz-copy-source`: `[/]bucket/key[?versionId=ID]`, the key URL-encoded. Anything else (an
+/// absolute URL, `//`, `;` parameters or a fragment that URL parsers split off, an access point
+/// ARN, an invalid bucket name) is refused: the source is read exactly one way or not at all.
+fn copy_source(value: &str) -> Result<(String, String, Option<String>), Unmapped> {
+    let bad = |why: &str| {
+        unmapped(format!("S3 copy with `x-amz-copy-source: {value}`: {why}; the source must be `bucket/key[?versionId=ID]`"))
+    };
+    if value.contains("://") || value.contains(';') || value.contains('#') {
+        return Err(bad("it is not a bucket and key"));
+    }
+    let (path, query) = match value.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (value, None),
+    };
+    let version = match query {
+        None => None,
+        Some(q) => match q.strip_prefix("versionId=") {
+            Some(v) if !v.is_empty() && !v.contains('&') && !v.contains('=') => Some(percent_decode(v)),
+            _ => return Err(bad("its only query may be `versionId=`")),
+        },
+    };
+    let path = path.strip_prefix('/').unwrap_or(path);
+    if path.starts_with('/') {
+        return Err(bad("it starts with `//`"));
+    }
+    let decoded = super::wire::strict_decode(path, "copy source").map_err(|_| bad("it does not decode to text"))?;
+    let (bucket, key) = decoded.split_once('/').ok_or_else(|| bad("it has no key"))?;
+    super::wire::valid_bucket(bucket).map_err(|_| bad("its bucket is not a valid bucket name"))?;
+    if key.is_empty() || key.split('/').any(|s| s == "." || s == "..") || key.contains("//") {
+        return Err(bad("its key is empty or has an empty or dot segment"));
+    }
+    Ok((bucket.to_string(), key.to_string(), version))
+}
+
 /// Decodes `%XX` escapes (S3 keeps `+` literal in paths).
 pub(crate) fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
@@ -138,34 +187,13 @@ fn hex(b: u8) -> Option<u8> {
     }
 }
 
-/// The bucket and key a request addresses (key empty for bucket requests, both empty for the
-/// service).
-pub(crate) fn bucket_and_key(host: Option<&str>, path: &str) -> (String, String) {
-    let path = percent_decode(path);
-    let path = path.strip_prefix('/').unwrap_or(&path);
-    let host =
-        host.map(|h| h.rsplit_once(':').filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit())).map_or(h, |(h, _)| h));
-    let virtual_bucket = host.and_then(|h| {
-        let lower = h.to_ascii_lowercase();
-        let at = lower.find(".s3.").or_else(|| lower.find(".s3-"))?;
-        (at > 0).then(|| h[..at].to_string())
-    });
-    match virtual_bucket {
-        Some(bucket) => (bucket, path.to_string()),
-        None => match path.split_once('/') {
-            Some((b, k)) => (b.to_string(), k.to_string()),
-            None => (path.to_string(), String::new()),
-        },
-    }
-}
-
 fn unmapped(message: String) -> Unmapped {
     Unmapped { code: "IamspectUnmappedOperation", message }
 }
 
 /// Maps an S3 request to the actions it needs and their resources.
 pub(crate) fn map(req: &S3Request<'_>) -> Result<Mapped, Unmapped> {
-    let (bucket, key) = bucket_and_key(req.host, req.path);
+    let (bucket, key) = (req.bucket.to_string(), req.key.to_string());
     let has = |name: &str| req.query.iter().any(|(k, _)| k == name);
     let param = |name: &str| req.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
     let version = param("versionId");
@@ -211,7 +239,14 @@ pub(crate) fn map(req: &S3Request<'_>) -> Result<Mapped, Unmapped> {
             ("PUT", None, _) => "CreateBucket",
             ("DELETE", None, _) => "DeleteBucket",
             ("POST", Some("delete"), _) => {
-                return delete_objects(&bucket, req.body).map(|checks| Mapped::new("DeleteObjects", checks));
+                let mut checks = delete_objects(&bucket, req.body)?;
+                if (req.header)("x-amz-bypass-governance-retention").is_some() {
+                    let objects: Vec<String> = checks.iter().map(|c| c.resource.clone()).collect();
+                    for resource in objects {
+                        checks.push(Check::new("s3:BypassGovernanceRetention".to_string(), resource));
+                    }
+                }
+                return Ok(Mapped::new("DeleteObjects", checks));
             }
             ("GET", Some(_), Some(e)) if !e.1.is_empty() => e.1,
             ("PUT", Some(_), Some(e)) if !e.2.is_empty() => e.2,
@@ -219,7 +254,22 @@ pub(crate) fn map(req: &S3Request<'_>) -> Result<Mapped, Unmapped> {
             _ => return Err(unknown("on a bucket")),
         };
         operation = action.to_string();
-        push(action, bucket_arn);
+        push(action, bucket_arn.clone());
+        if action == "CreateBucket" {
+            // Settings given with CreateBucket need their own authorization (S3's CreateBucket
+            // permissions): ACL headers, object ownership, object lock.
+            let acl = (req.header)("x-amz-acl").is_some() || GRANT_HEADERS.iter().any(|h| (req.header)(h).is_some());
+            if acl {
+                push("PutBucketAcl", bucket_arn.clone());
+            }
+            if (req.header)("x-amz-object-ownership").is_some() {
+                push("PutBucketOwnershipControls", bucket_arn.clone());
+            }
+            if (req.header)("x-amz-bucket-object-lock-enabled").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
+                push("PutBucketObjectLockConfiguration", bucket_arn.clone());
+                push("PutBucketVersioning", bucket_arn);
+            }
+        }
     } else {
         let versioned = version.is_some();
         let table = sub.and_then(|s| OBJECT_SUBRESOURCES.iter().find(|e| e.0 == s));
@@ -277,10 +327,7 @@ pub(crate) fn map(req: &S3Request<'_>) -> Result<Mapped, Unmapped> {
         };
         push(action, object_arn(&key));
         if method == "PUT" && sub.is_none() {
-            let acl = (req.header)("x-amz-acl").is_some()
-                || ["x-amz-grant-read", "x-amz-grant-read-acp", "x-amz-grant-write-acp", "x-amz-grant-full-control"]
-                    .iter()
-                    .any(|h| (req.header)(h).is_some());
+            let acl = (req.header)("x-amz-acl").is_some() || GRANT_HEADERS.iter().any(|h| (req.header)(h).is_some());
             if !has("uploadId") {
                 if acl {
                     push("PutObjectAcl", object_arn(&key));
@@ -290,20 +337,22 @@ pub(crate) fn map(req: &S3Request<'_>) -> Result<Mapped, Unmapped> {
                 }
             }
             if let Some(source) = (req.header)("x-amz-copy-source") {
-                let source = percent_decode(source.trim_start_matches('/'));
-                let (path, source_version) = match source.split_once("?versionId=") {
-                    Some((p, v)) => (p.to_string(), Some(v.to_string())),
-                    None => (source.clone(), None),
-                };
-                let (src_bucket, src_key) = path.split_once('/').unwrap_or((path.as_str(), ""));
-                if src_bucket.is_empty() || src_key.is_empty() {
-                    return Err(unmapped(format!(
-                        "S3 copy with `x-amz-copy-source: {source}`: the source must be `bucket/key`"
-                    )));
-                }
+                let (src_bucket, src_key, source_version) = copy_source(&source)?;
                 let action = if source_version.is_some() { "GetObjectVersion" } else { "GetObject" };
                 push(action, format!("arn:aws:s3:::{src_bucket}/{src_key}"));
+                if (req.header)("x-amz-tagging-directive").is_some_and(|d| d == "REPLACE") && !has("uploadId") {
+                    push("PutObjectTagging", object_arn(&key));
+                }
             }
+            if !has("uploadId") {
+                object_lock_checks(req, &mut push, &object_arn(&key));
+            }
+        }
+        if method == "POST" && sub == Some("uploads") {
+            object_lock_checks(req, &mut push, &object_arn(&key));
+        }
+        if (req.header)("x-amz-bypass-governance-retention").is_some() {
+            push("BypassGovernanceRetention", object_arn(&key));
         }
     }
     let mut mapped = Mapped::new(&operation, checks);
@@ -312,35 +361,132 @@ pub(crate) fn map(req: &S3Request<'_>) -> Result<Mapped, Unmapped> {
 }
 
 /// `POST /bucket?delete`: one `DeleteObject` (or `DeleteObjectVersion`) per `<Object>` of the body.
+///
+/// The body is read by an XML parser, exactly as S3 documents it (`<Delete>` with `<Object>`s of
+/// `<Key>`, `<VersionId>`, `<ETag>`, `<LastModifiedTime>`, `<Size>`, and `<Quiet>`); CDATA and
+/// character and predefined entity references are decoded as any XML reader decodes them.
+/// Anything else (a DOCTYPE, a processing instruction, a comment, an unknown element or attribute,
+/// a namespace prefix, text outside the value elements, a key twice in one object) is refused.
 fn delete_objects(bucket: &str, body: &[u8]) -> Result<Vec<Check>, Unmapped> {
-    let text = std::str::from_utf8(body).map_err(|_| unmapped("S3 DeleteObjects body is not UTF-8 XML".into()))?;
-    let mut checks = Vec::new();
-    for object in text.split("<Object>").skip(1) {
-        let object = object.split("</Object>").next().unwrap_or_default();
-        let Some(key) = element(object, "Key") else {
-            return Err(unmapped("S3 DeleteObjects: an <Object> without <Key>".into()));
+    use quick_xml::events::{BytesStart, Event};
+    let bad = |why: String| {
+        unmapped(format!(
+            "S3 DeleteObjects body: {why}; the gateway reads only `<Delete><Object><Key>…</Key>[<VersionId>…</VersionId>]</Object>…[<Quiet>…</Quiet>]</Delete>`"
+        ))
+    };
+    let text = std::str::from_utf8(body).map_err(|_| bad("not UTF-8".to_string()))?;
+    let mut reader = quick_xml::Reader::from_str(text);
+    let mut stack: Vec<String> = Vec::new();
+    // (Key, VersionId) of each <Object>.
+    let mut objects: Vec<(Option<String>, Option<String>)> = Vec::new();
+    let mut value: Option<String> = None;
+    let mut seen_root = false;
+    let open = |e: &BytesStart<'_>, stack: &[String], seen_root: bool| -> Result<String, Unmapped> {
+        let name = e.name().as_ref().to_string();
+        for attribute in e.attributes() {
+            let attribute = attribute.map_err(|err| bad(format!("a malformed attribute: {err}")))?;
+            let ok = name == "Delete"
+                && attribute.key.as_ref() == "xmlns"
+                && &*attribute.value == "http://s3.amazonaws.com/doc/2006-03-01/";
+            if !ok {
+                return Err(bad(format!("an attribute on <{name}>")));
+            }
+        }
+        let parents: Vec<&str> = stack.iter().map(String::as_str).collect();
+        let allowed = match (parents.as_slice(), name.as_str()) {
+            ([], "Delete") => !seen_root,
+            (["Delete"], "Object" | "Quiet") => true,
+            (["Delete", "Object"], "Key" | "VersionId" | "ETag" | "LastModifiedTime" | "Size") => true,
+            _ => false,
         };
-        let action = if element(object, "VersionId").is_some() { "DeleteObjectVersion" } else { "DeleteObject" };
+        if allowed { Ok(name) } else { Err(bad(format!("an unexpected element <{name}>"))) }
+    };
+    loop {
+        let event = reader
+            .read_event()
+            .map_err(|e| bad(format!("not well-formed XML near byte {}: {e}", reader.buffer_position())))?;
+        let close = |name: &str, value: Option<String>, objects: &mut Vec<(Option<String>, Option<String>)>| {
+            let slot = objects.last_mut();
+            match (name, slot) {
+                ("Key", Some(object)) if object.0.is_none() => object.0 = value,
+                ("VersionId", Some(object)) if object.1.is_none() => object.1 = value,
+                ("Key" | "VersionId", _) => return Err(bad(format!("<{name}> twice in one <Object>"))),
+                _ => {}
+            }
+            Ok(())
+        };
+        match event {
+            Event::Decl(_) if !seen_root && stack.is_empty() => {}
+            Event::Start(e) => {
+                let name = open(&e, &stack, seen_root)?;
+                seen_root = true;
+                if name == "Object" {
+                    objects.push((None, None));
+                } else if name != "Delete" {
+                    value = Some(String::new());
+                }
+                stack.push(name);
+            }
+            Event::Empty(e) => {
+                let name = open(&e, &stack, seen_root)?;
+                seen_root = true;
+                if name == "Object" {
+                    objects.push((None, None));
+                } else {
+                    close(&name, Some(String::new()), &mut objects)?;
+                }
+            }
+            Event::End(_) => {
+                let name = stack.pop().unwrap_or_default();
+                close(&name, value.take(), &mut objects)?;
+            }
+            Event::Text(t) => match value.as_mut() {
+                Some(v) => v.push_str(&t.xml10_content()),
+                None if t.xml10_content().trim().is_empty() => {}
+                None => return Err(bad("text outside a value element".to_string())),
+            },
+            Event::CData(c) => match value.as_mut() {
+                Some(v) => v.push_str(&c.xml10_content()),
+                None => return Err(bad("CDATA outside a value element".to_string())),
+            },
+            Event::GeneralRef(r) => {
+                let resolved = match r.resolve_char_ref() {
+                    Ok(Some(c)) => c.to_string(),
+                    Ok(None) => {
+                        let name = r.into_inner();
+                        quick_xml::escape::resolve_predefined_entity(&name)
+                            .ok_or_else(|| bad(format!("the entity `&{name};`, which XML does not define")))?
+                            .to_string()
+                    }
+                    Err(e) => return Err(bad(format!("a malformed character reference: {e}"))),
+                };
+                match value.as_mut() {
+                    Some(v) => v.push_str(&resolved),
+                    None => return Err(bad("a reference outside a value element".to_string())),
+                }
+            }
+            Event::Eof => break,
+            Event::Decl(_) | Event::PI(_) | Event::DocType(_) | Event::Comment(_) => {
+                return Err(bad("a declaration, processing instruction, DOCTYPE or comment".to_string()));
+            }
+        }
+    }
+    if !seen_root || !stack.is_empty() {
+        return Err(bad("no complete <Delete> element".to_string()));
+    }
+    let mut checks = Vec::new();
+    for (key, version) in objects {
+        let key = key.ok_or_else(|| bad("an <Object> without <Key>".to_string()))?;
+        if key.is_empty() || key.chars().any(char::is_control) {
+            return Err(bad("an empty key, or a key with a control character".to_string()));
+        }
+        let action = if version.is_some() { "DeleteObjectVersion" } else { "DeleteObject" };
         checks.push(Check::new(format!("s3:{action}"), format!("arn:aws:s3:::{bucket}/{key}")));
     }
     if checks.is_empty() {
         return Err(unmapped("S3 DeleteObjects body names no <Object>: nothing to authorize".into()));
     }
     Ok(checks)
-}
-
-fn element(xml: &str, name: &str) -> Option<String> {
-    let open = format!("<{name}>");
-    let start = xml.find(&open)? + open.len();
-    let end = xml[start..].find(&format!("</{name}>"))? + start;
-    Some(
-        xml[start..end]
-            .replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&quot;", "\"")
-            .replace("&apos;", "'")
-            .replace("&amp;", "&"),
-    )
 }
 
 /// The `s3:` condition keys the request carries.

@@ -43,8 +43,11 @@ pub(crate) async fn root(State(state): State<AppState>, request: Request) -> Res
     let (claimed, action_in_query, target, virtual_host) = {
         let peek = HttpRequestParts::from_http(&parts, b"");
         let action = peek.query_params().iter().any(|(k, _)| k == "Action");
-        // `bucket.s3.<anything>`: an S3 request for the bucket, not the web page.
-        let virtual_host = !gateway::s3::bucket_and_key(peek.header_str("host"), "/").0.is_empty();
+        // `bucket.s3.…localhost.localstack.cloud`: an S3 request for the bucket, not the web page.
+        let virtual_host = peek.header_str("host").is_some_and(|h| {
+            let h = h.rsplit_once(':').map_or(h, |(name, _)| name).to_ascii_lowercase();
+            h.ends_with(".localhost.localstack.cloud") && h.contains(".s3.")
+        });
         (gateway::scope::claimed(&peek), action, peek.header_str("x-amz-target").is_some(), virtual_host)
     };
     let gateway_on = state.gateway().is_some();
@@ -104,11 +107,39 @@ async fn handle(state: AppState, parts: Parts, body: Result<Bytes, (StatusCode, 
         }
     };
     let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let upstream = state.gateway().and_then(|g| g.upstream.clone());
+    if gateway::wire::is_control_path(parts.uri.path()) {
+        // An emulator's own paths are no AWS call: refused unless the operator opted in (D50).
+        let opted_in = state.gateway().is_some_and(|g| g.allow_emulator_control);
+        return match (opted_in, upstream) {
+            (true, Some(upstream)) => {
+                tracing::warn!(path = parts.uri.path(), "gateway: emulator control path forwarded unauthorized (--allow-emulator-control)");
+                match gateway::proxy::forward(&upstream, parts, body).await {
+                    Ok(response) => response,
+                    Err(e) => {
+                        let e = AwsError { code: "IamspectUpstreamUnavailable", status: 502, message: e, extra: Vec::new() };
+                        respond::error(&Shape::Other { query: false }, &e, &request_id, None)
+                    }
+                }
+            }
+            _ => {
+                let e = AwsError {
+                    code: gateway::wire::CONTROL_PATH,
+                    status: 403,
+                    message: format!(
+                        "`{}` is an emulator's control path, not an AWS API call; the gateway forwards it only with --allow-emulator-control",
+                        parts.uri.path()
+                    ),
+                    extra: Vec::new(),
+                };
+                respond::error(&Shape::Other { query: false }, &e, &request_id, None)
+            }
+        };
+    }
     let allowed = match gateway::decide(&state, &parts, &body, peer, &request_id) {
         Ok(a) => a,
         Err(response) => return response,
     };
-    let upstream = state.gateway().and_then(|g| g.upstream.clone());
     match upstream {
         Some(upstream) => match gateway::proxy::forward(&upstream, parts, body).await {
             Ok(response) => response,

@@ -39,6 +39,20 @@ pub(crate) struct Args {
     /// `http://127.0.0.1:4566` (an emulator). Without it, allowed requests get a JSON answer.
     #[arg(long, value_name = "URL", requires = "gateway")]
     upstream: Option<String>,
+    /// The region the gateway serves: every request must be signed for it (a request signed for
+    /// another region is refused), and it is the requests' `aws:RequestedRegion`.
+    #[arg(long, value_name = "REGION", default_value = "us-east-1", requires = "gateway")]
+    region: String,
+    /// A host name the gateway also serves path-style, besides `localhost` and loopback
+    /// addresses (repeat the flag for more). Give only names your emulator also treats as
+    /// path-style hosts.
+    #[arg(long = "endpoint-host", value_name = "NAME", requires = "gateway")]
+    endpoint_hosts: Vec<String>,
+    /// Forward the emulator's own control paths (`/moto-api/`, `/_localstack/`, `/_aws/`,
+    /// instance metadata) to the upstream without authorization. Off by default: they are
+    /// refused with `IamspectEmulatorControlPath`.
+    #[arg(long, requires = "gateway")]
+    allow_emulator_control: bool,
 }
 
 pub(crate) fn run(args: Args) -> u8 {
@@ -50,7 +64,25 @@ pub(crate) fn run(args: Args) -> u8 {
                 return BAD_INPUT;
             }
         };
-        Some(iamspect_server::gateway::Gateway { upstream })
+        let region_ok = !args.region.is_empty()
+            && args.region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !region_ok {
+            eprintln!("error: --region `{}` is not a region name such as us-east-1", args.region);
+            return BAD_INPUT;
+        }
+        for host in &args.endpoint_hosts {
+            let ok = !host.is_empty() && host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+            if !ok {
+                eprintln!("error: --endpoint-host `{host}` is not a host name (letters, digits, `-` and `.`, no port)");
+                return BAD_INPUT;
+            }
+        }
+        Some(iamspect_server::gateway::Gateway {
+            upstream,
+            region: args.region,
+            endpoint_hosts: args.endpoint_hosts,
+            allow_emulator_control: args.allow_emulator_control,
+        })
     } else {
         None
     };
