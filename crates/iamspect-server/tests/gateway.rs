@@ -541,7 +541,7 @@ async fn anonymous_s3_requests_meet_bucket_policies() {
     assert_eq!(r.status, 403, "{}", r.body);
     let decoded = iamspect_explain::encoded::decode(r.header(MESSAGE_HEADER).unwrap()).unwrap();
     assert!(decoded.contains("arn:aws:s3:::uizard/a"), "{decoded}");
-    let host = format!("public-site.s3.localhost:{}", server.addr.port());
+    let host = format!("public-site.s3.localhost.localstack.cloud:{}", server.addr.port());
     let r = call(&server, None, "s3", Req::new("GET", "/").header("host", &host)).await;
     assert_eq!(r.status, 403, "anonymous ListBucket: {}", r.body);
     let token = r.header(MESSAGE_HEADER).unwrap();

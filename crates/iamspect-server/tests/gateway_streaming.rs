@@ -64,7 +64,9 @@ async fn start(upstream: Option<Upstream>) -> Server {
     let clock = Arc::new(AtomicI64::new(T0));
     let c = Arc::clone(&clock);
     state.sts().set_clock(move || jiff::Timestamp::from_second(c.load(Ordering::SeqCst)).unwrap());
-    state.enable_gateway(Gateway::new(upstream)).unwrap();
+    // AWS's published examples are signed for the host `s3.amazonaws.com`.
+    let gateway = Gateway { endpoint_hosts: vec!["s3.amazonaws.com".to_string()], ..Gateway::new(upstream) };
+    state.enable_gateway(gateway).unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -188,6 +188,18 @@ pub(crate) fn decide(
     let gateway = state.gateway().unwrap_or(&default);
     let request = HttpRequestParts::from_http(parts, body);
 
+    // An unsigned request in another service's protocol gets that protocol's
+    // `MissingAuthenticationToken`; only S3 takes anonymous requests.
+    let looks_other = request.header_values("x-amz-target").next().is_some()
+        || request.header_str("content-type").is_some_and(|c| c.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
+    if !scope::claimed(&request).signed && looks_other {
+        let shape = shape_before_reading(&request);
+        let shape = if shape == Shape::S3 { Shape::Query } else { shape };
+        if let Err(e) = iamspect_auth::verify_with(&request, state.sts().store(), state.sts().now(), &Expected::any()) {
+            return Err(respond::error(&shape, &e.to_aws(shape.auth_protocol()), request_id, None));
+        }
+    }
+
     // The one reading of the request (D50): refused when it is not unique.
     let wire = match wire::read(parts, body, gateway) {
         Ok(w) => w,
