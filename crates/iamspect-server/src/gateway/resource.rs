@@ -115,7 +115,7 @@ pub(crate) fn resources(action: &str, params: &Params, scope: &Scope<'_>) -> Res
     let found = match service {
         "sqs" => sqs(params, scope)?,
         "sns" => sns(params, scope)?,
-        "dynamodb" => dynamodb(params, scope)?,
+        "dynamodb" => dynamodb(action, params, scope)?,
         "kms" => kms(action, params, scope)?,
         "secretsmanager" => secretsmanager(params, scope)?,
         "iam" => iam(params, scope)?,
@@ -282,22 +282,52 @@ fn sns(params: &Params, scope: &Scope<'_>) -> Result<Vec<String>, Unmapped> {
     Ok(Vec::new())
 }
 
-fn dynamodb(params: &Params, scope: &Scope<'_>) -> Result<Vec<String>, Unmapped> {
+/// DynamoDB: the batch operations name their tables in `RequestItems` and nowhere else; every
+/// other operation names one table in `TableName`. A request with the other operation's
+/// parameter too is refused: which one an emulator reads is not for the gateway to guess.
+fn dynamodb(action: &str, params: &Params, scope: &Scope<'_>) -> Result<Vec<String>, Unmapped> {
     let table = |name: &str| -> Result<String, Unmapped> {
         if is_arn_of(name, "dynamodb") { Ok(name.to_string()) } else { scope.arn("dynamodb", &format!("table/{name}")) }
     };
-    if let Some(name) = params.get("TableName") {
-        let arn = table(&name)?;
-        // A query or scan of an index is authorized on the index.
-        return Ok(vec![match params.get("IndexName") {
-            Some(index) => format!("{arn}/index/{index}"),
-            None => arn,
-        }]);
+    let json = params.json.as_ref();
+    let conflict = |both: &str| Unmapped {
+        code: super::wire::NON_CANONICAL,
+        message: format!("{action} with both {both}: the gateway does not guess which one names the table"),
+    };
+    let request_items = json.and_then(|j| j.get("RequestItems"));
+    let transact_items = json.and_then(|j| j.get("TransactItems"));
+    let table_name = params.get("TableName");
+    match action {
+        "dynamodb:BatchGetItem" | "dynamodb:BatchWriteItem" => {
+            if table_name.is_some() {
+                return Err(conflict("`RequestItems` and a top-level `TableName`"));
+            }
+            match request_items {
+                Some(Value::Object(items)) if !items.is_empty() => items.keys().map(|k| table(k)).collect(),
+                _ => Ok(Vec::new()),
+            }
+        }
+        "dynamodb:TransactGetItems" | "dynamodb:TransactWriteItems" => {
+            // Each item is authorized as its own operation on its table; the gateway does not
+            // split a transaction into its operations.
+            Err(Unmapped {
+                code: "IamspectUnmappedOperation",
+                message: format!("{action}: each item of a transaction is authorized as its own operation, which the gateway does not map"),
+            })
+        }
+        _ => {
+            if request_items.is_some() || transact_items.is_some() {
+                return Err(conflict("`TableName` and `RequestItems`/`TransactItems`"));
+            }
+            let Some(name) = table_name else { return Ok(Vec::new()) };
+            let arn = table(&name)?;
+            // A query or scan of an index is authorized on the index.
+            Ok(vec![match params.get("IndexName") {
+                Some(index) => format!("{arn}/index/{index}"),
+                None => arn,
+            }])
+        }
     }
-    if let Some(Value::Object(items)) = params.json.as_ref().and_then(|j| j.get("RequestItems")) {
-        return items.keys().map(|k| table(k)).collect();
-    }
-    Ok(Vec::new())
 }
 
 fn kms(action: &str, params: &Params, scope: &Scope<'_>) -> Result<Vec<String>, Unmapped> {

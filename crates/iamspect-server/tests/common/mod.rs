@@ -2,6 +2,8 @@
 #![allow(dead_code, unreachable_pub, reason = "each test file uses some of the helpers")]
 #![allow(clippy::unwrap_used, clippy::panic, reason = "test code")]
 
+pub mod gateway;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
