@@ -191,7 +191,9 @@ pub(crate) fn decide(
     // An unsigned request in another service's protocol gets that protocol's
     // `MissingAuthenticationToken`; only S3 takes anonymous requests.
     let looks_other = request.header_values("x-amz-target").next().is_some()
-        || request.header_str("content-type").is_some_and(|c| c.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
+        || request
+            .header_str("content-type")
+            .is_some_and(|c| c.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
     if !scope::claimed(&request).signed && looks_other {
         let shape = shape_before_reading(&request);
         let shape = if shape == Shape::S3 { Shape::Query } else { shape };
@@ -275,21 +277,16 @@ pub(crate) fn decide(
             let params = resource::Params { pairs: Vec::new(), json: wire.json.clone() };
             map_named(&prefix, operation, &params, &region, caller_account.as_deref(), data)
         }
-        wire::Protocol::RestJson => rest_json(
-            &prefix,
-            parts.method.as_str(),
-            &wire.path,
-            &wire.query,
-            &region,
-            caller_account.as_deref(),
-            data,
-        ),
+        wire::Protocol::RestJson => {
+            rest_json(&prefix, parts.method.as_str(), &wire.path, &wire.query, &region, caller_account.as_deref(), data)
+        }
     };
     let mapped = match mapped {
         Ok(m) => m,
         Err(u) => {
             tracing::info!(code = u.code, reason = %u.message, principal, "gateway: request not mapped, refused");
-            return Err(fail(u.code, 403, u.message));
+            let status = if u.code == wire::NON_CANONICAL { 400 } else { 403 };
+            return Err(fail(u.code, status, u.message));
         }
     };
     // S3 takes unsigned streaming bodies only for object data (D34).

@@ -312,7 +312,9 @@ fn dynamodb(action: &str, params: &Params, scope: &Scope<'_>) -> Result<Vec<Stri
             // split a transaction into its operations.
             Err(Unmapped {
                 code: "IamspectUnmappedOperation",
-                message: format!("{action}: each item of a transaction is authorized as its own operation, which the gateway does not map"),
+                message: format!(
+                    "{action}: each item of a transaction is authorized as its own operation, which the gateway does not map"
+                ),
             })
         }
         _ => {

@@ -111,12 +111,18 @@ const OBJECT_SUBRESOURCES: &[(&str, &str, &str, &str, &str, &str, &str)] = &[
 ];
 
 /// The headers that grant ACL permissions.
-const GRANT_HEADERS: &[&str] =
-    &["x-amz-grant-read", "x-amz-grant-write", "x-amz-grant-read-acp", "x-amz-grant-write-acp", "x-amz-grant-full-control"];
+const GRANT_HEADERS: &[&str] = &[
+    "x-amz-grant-read",
+    "x-amz-grant-write",
+    "x-amz-grant-read-acp",
+    "x-amz-grant-write-acp",
+    "x-amz-grant-full-control",
+];
 
 /// Object Lock settings written with an upload need their own permissions.
 fn object_lock_checks(req: &S3Request<'_>, push: &mut dyn FnMut(&str, String), object: &str) {
-    if (req.header)("x-amz-object-lock-mode").is_some() || (req.header)("x-amz-object-lock-retain-until-date").is_some() {
+    if (req.header)("x-amz-object-lock-mode").is_some() || (req.header)("x-amz-object-lock-retain-until-date").is_some()
+    {
         push("PutObjectRetention", object.to_string());
     }
     if (req.header)("x-amz-object-lock-legal-hold").is_some() {
@@ -129,7 +135,9 @@ fn object_lock_checks(req: &S3Request<'_>, push: &mut dyn FnMut(&str, String), o
 /// ARN, an invalid bucket name) is refused: the source is read exactly one way or not at all.
 fn copy_source(value: &str) -> Result<(String, String, Option<String>), Unmapped> {
     let bad = |why: &str| {
-        unmapped(format!("S3 copy with `x-amz-copy-source: {value}`: {why}; the source must be `bucket/key[?versionId=ID]`"))
+        unmapped(format!(
+            "S3 copy with `x-amz-copy-source: {value}`: {why}; the source must be `bucket/key[?versionId=ID]`"
+        ))
     };
     if value.contains("://") || value.contains(';') || value.contains('#') {
         return Err(bad("it is not a bucket and key"));

@@ -239,7 +239,11 @@ pub(crate) fn read(parts: &Parts, body: &[u8], gateway: &Gateway) -> Result<Wire
 
     // The signature: where it is, and the scope it claims.
     let authorization = header("authorization");
-    let presigned = query.iter().any(|(k, _)| k.eq_ignore_ascii_case("x-amz-algorithm") || k.eq_ignore_ascii_case("x-amz-credential") || k.eq_ignore_ascii_case("x-amz-signature"));
+    let presigned = query.iter().any(|(k, _)| {
+        k.eq_ignore_ascii_case("x-amz-algorithm")
+            || k.eq_ignore_ascii_case("x-amz-credential")
+            || k.eq_ignore_ascii_case("x-amz-signature")
+    });
     if authorization.is_some() && presigned {
         return Err(refuse("the request is signed both in the Authorization header and in the query"));
     }
@@ -319,7 +323,7 @@ pub(crate) fn read(parts: &Parts, body: &[u8], gateway: &Gateway) -> Result<Wire
         wire.key = key;
         return Ok(wire);
     }
-    if !virtual_bucket.is_none() {
+    if virtual_bucket.is_some() {
         return Err(refuse(format!("a {service} request to the S3 virtual host `{host}`")));
     }
     if service == "lambda" {
@@ -350,7 +354,9 @@ pub(crate) fn read(parts: &Parts, body: &[u8], gateway: &Gateway) -> Result<Wire
                 .strip_prefix(prefix)
                 .and_then(|rest| rest.strip_prefix('.'))
                 .filter(|op| !op.is_empty() && op.bytes().all(|b| b.is_ascii_alphanumeric()))
-                .ok_or_else(|| refuse(format!("`X-Amz-Target: {target}` is not `{prefix}.<Operation>` for {service}")))?;
+                .ok_or_else(|| {
+                    refuse(format!("`X-Amz-Target: {target}` is not `{prefix}.<Operation>` for {service}"))
+                })?;
             if raw_path != "/" {
                 return Err(refuse(format!("a JSON-protocol request goes to `/`, not `{raw_path}`")));
             }
@@ -424,7 +430,8 @@ pub(crate) fn read(parts: &Parts, body: &[u8], gateway: &Gateway) -> Result<Wire
                     return Err(refuse(format!("a Query-protocol request goes to `/`, not `{raw_path}`")));
                 }
                 if let Some((_, url)) = params.iter().find(|(k, _)| k == "QueueUrl") {
-                    let url_path = url.split_once("://").map_or(url.as_str(), |(_, r)| r.split_once('/').map_or("", |(_, p)| p));
+                    let url_path =
+                        url.split_once("://").map_or(url.as_str(), |(_, r)| r.split_once('/').map_or("", |(_, p)| p));
                     if format!("/{}", url_path.trim_end_matches('/')) != wire.path {
                         return Err(refuse(format!(
                             "the request is posted to the queue path `{}` but names `QueueUrl={url}`",
@@ -479,11 +486,8 @@ fn host_form(host: &str, gateway: &Gateway) -> Result<Option<String>, Unmapped> 
         return Err(refuse("the Host header is empty"));
     }
     let lower = name.to_ascii_lowercase();
-    let loopback_ip = name
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .parse::<std::net::IpAddr>()
-        .is_ok_and(|ip| ip.is_loopback());
+    let loopback_ip =
+        name.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
     if loopback_ip
         || lower == "localhost"
         || lower == "localhost.localstack.cloud"
@@ -491,7 +495,8 @@ fn host_form(host: &str, gateway: &Gateway) -> Result<Option<String>, Unmapped> 
     {
         return Ok(None);
     }
-    let suffixes = ["s3.localhost.localstack.cloud".to_string(), format!("s3.{}.localhost.localstack.cloud", gateway.region)];
+    let suffixes =
+        ["s3.localhost.localstack.cloud".to_string(), format!("s3.{}.localhost.localstack.cloud", gateway.region)];
     for suffix in &suffixes {
         if let Some(label) = name.strip_suffix(suffix.as_str()).and_then(|l| l.strip_suffix('.')) {
             if label.contains('.') {
@@ -525,7 +530,8 @@ fn authorization_credential(value: &str) -> Result<String, Unmapped> {
         ))
     };
     let rest = value.strip_prefix("AWS4-HMAC-SHA256 ").ok_or_else(|| bad("the algorithm"))?;
-    let parts: Vec<&str> = rest.split(',').map(|p| p.strip_prefix(' ').unwrap_or(p)).collect();
+    let parts: Vec<&str> =
+        rest.split(',').enumerate().map(|(i, p)| if i > 0 { p.strip_prefix(' ').unwrap_or(p) } else { p }).collect();
     let [credential, signed_headers, signature] = parts.as_slice() else {
         return Err(bad("it must have exactly three parts"));
     };
@@ -553,8 +559,7 @@ fn scope_service(credential: &str, gateway: &Gateway) -> Result<String, Unmapped
     let [key, date, region, service, terminator] = parts.as_slice() else {
         return Err(refuse(format!("the credential `{credential}` is not KEY/DATE/REGION/SERVICE/aws4_request")));
     };
-    if key.is_empty() || date.len() != 8 || !date.bytes().all(|b| b.is_ascii_digit()) || *terminator != "aws4_request"
-    {
+    if key.is_empty() || date.len() != 8 || !date.bytes().all(|b| b.is_ascii_digit()) || *terminator != "aws4_request" {
         return Err(refuse(format!("the credential `{credential}` is not KEY/DATE/REGION/SERVICE/aws4_request")));
     }
     if *region != gateway.region {
@@ -618,9 +623,7 @@ fn unsigned_routing(
     raw_path: &str,
 ) -> Result<(), Unmapped> {
     if service != "s3" {
-        return Err(refuse(format!(
-            "a presigned URL for {service}: the gateway takes presigned URLs for S3 only"
-        )));
+        return Err(refuse(format!("a presigned URL for {service}: the gateway takes presigned URLs for S3 only")));
     }
     if headers.iter().any(|(n, _)| *n == "x-amz-target") {
         return Err(refuse("an unsigned request with `X-Amz-Target`"));
@@ -670,8 +673,7 @@ pub(crate) fn strict_decode(s: &str, place: &str) -> Result<String, Unmapped> {
     while i < bytes.len() {
         if bytes[i] == b'%' {
             let hex = |b: u8| (b as char).to_digit(16);
-            let (Some(h), Some(l)) =
-                (bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex))
+            let (Some(h), Some(l)) = (bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex))
             else {
                 return Err(refuse(format!("the {place} has a `%` that is not followed by two hex digits")));
             };
@@ -696,6 +698,10 @@ fn s3_path(raw_path: &str, virtual_bucket: Option<String>) -> Result<(String, St
     }
     if raw_path.starts_with("//") {
         return Err(refuse("the path starts with `//`; emulators and S3 read such paths differently"));
+    }
+    if raw_path.contains(';') {
+        // URL parsers split `;params` off the last segment; S3 keeps it in the key.
+        return Err(refuse("the path has a literal `;`; write it as `%3B`"));
     }
     let decoded = strict_decode(raw_path, "path")?;
     let (bucket, key) = match virtual_bucket {

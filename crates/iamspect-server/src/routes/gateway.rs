@@ -113,11 +113,19 @@ async fn handle(state: AppState, parts: Parts, body: Result<Bytes, (StatusCode, 
         let opted_in = state.gateway().is_some_and(|g| g.allow_emulator_control);
         return match (opted_in, upstream) {
             (true, Some(upstream)) => {
-                tracing::warn!(path = parts.uri.path(), "gateway: emulator control path forwarded unauthorized (--allow-emulator-control)");
+                tracing::warn!(
+                    path = parts.uri.path(),
+                    "gateway: emulator control path forwarded unauthorized (--allow-emulator-control)"
+                );
                 match gateway::proxy::forward(&upstream, parts, body).await {
                     Ok(response) => response,
                     Err(e) => {
-                        let e = AwsError { code: "IamspectUpstreamUnavailable", status: 502, message: e, extra: Vec::new() };
+                        let e = AwsError {
+                            code: "IamspectUpstreamUnavailable",
+                            status: 502,
+                            message: e,
+                            extra: Vec::new(),
+                        };
                         respond::error(&Shape::Other { query: false }, &e, &request_id, None)
                     }
                 }

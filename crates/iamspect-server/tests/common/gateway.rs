@@ -70,6 +70,10 @@ pub async fn start(upstream: Option<Upstream>) -> Server {
 }
 
 pub async fn start_with(state: AppState, upstream: Option<Upstream>) -> Server {
+    start_gateway(state, Gateway::new(upstream)).await
+}
+
+pub async fn start_gateway(state: AppState, gateway: Gateway) -> Server {
     state
         .sts()
         .add_credentials(vec![
@@ -81,7 +85,7 @@ pub async fn start_with(state: AppState, upstream: Option<Upstream>) -> Server {
     let clock = Arc::new(AtomicI64::new(T0));
     let c = Arc::clone(&clock);
     state.sts().set_clock(move || jiff::Timestamp::from_second(c.load(Ordering::SeqCst)).unwrap());
-    state.enable_gateway(Gateway::new(upstream)).unwrap();
+    state.enable_gateway(gateway).unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -117,7 +121,13 @@ impl<'a> Req<'a> {
 
 /// Signs `req` for `service` in us-east-1 at `time` (S3 with S3's signing settings) and turns it
 /// into an HTTP request for `addr`.
-pub fn signed(addr: SocketAddr, key: Option<Key<'_>>, service: &str, req: &Req<'_>, time: i64) -> http::Request<Vec<u8>> {
+pub fn signed(
+    addr: SocketAddr,
+    key: Option<Key<'_>>,
+    service: &str,
+    req: &Req<'_>,
+    time: i64,
+) -> http::Request<Vec<u8>> {
     signed_with(addr, key, service, req, time, false)
 }
 
@@ -126,6 +136,18 @@ pub fn signed_with(
     addr: SocketAddr,
     key: Option<Key<'_>>,
     service: &str,
+    req: &Req<'_>,
+    time: i64,
+    presign: bool,
+) -> http::Request<Vec<u8>> {
+    signed_full(addr, key, service, "us-east-1", req, time, presign)
+}
+
+fn signed_full(
+    addr: SocketAddr,
+    key: Option<Key<'_>>,
+    service: &str,
+    region: &str,
     req: &Req<'_>,
     time: i64,
     presign: bool,
@@ -154,7 +176,7 @@ pub fn signed_with(
     let identity = Credentials::new(key.id, key.secret, key.token.map(str::to_owned), None, "test").into();
     let params = v4::SigningParams::builder()
         .identity(&identity)
-        .region("us-east-1")
+        .region(region)
         .name(service)
         .time(SystemTime::UNIX_EPOCH + Duration::from_secs(u64::try_from(time).unwrap()))
         .settings(settings)
@@ -246,3 +268,50 @@ pub async fn upstream() -> (SocketAddr, Seen) {
     (addr, seen)
 }
 
+/// The bytes of `request` on the wire (HTTP/1.1, `Connection: close`), headers in order.
+pub fn to_raw(request: &http::Request<Vec<u8>>) -> Vec<u8> {
+    let mut out = format!("{} {} HTTP/1.1\r\n", request.method(), request.uri()).into_bytes();
+    for (name, value) in request.headers() {
+        out.extend_from_slice(name.as_str().as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(format!("content-length: {}\r\nconnection: close\r\n\r\n", request.body().len()).as_bytes());
+    out.extend_from_slice(request.body());
+    out
+}
+
+/// Sends raw bytes and reads the answer to the end (the request must say `Connection: close`).
+pub async fn send_raw(addr: SocketAddr, bytes: &[u8]) -> Reply {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(bytes).await.unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((text.as_str(), ""));
+    let mut lines = head.lines();
+    let status = lines.next().and_then(|l| l.split(' ').nth(1)).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let mut headers = http::HeaderMap::new();
+    for line in lines {
+        if let Some((n, v)) = line.split_once(": ")
+            && let (Ok(n), Ok(v)) = (http::HeaderName::from_bytes(n.as_bytes()), http::HeaderValue::from_str(v))
+        {
+            headers.append(n, v);
+        }
+    }
+    Reply { status, headers, body: body.to_string() }
+}
+
+/// A request signed for `region` (else as [`signed`]).
+pub fn signed_in(
+    addr: SocketAddr,
+    key: Key<'_>,
+    service: &str,
+    region: &str,
+    req: &Req<'_>,
+    time: i64,
+) -> http::Request<Vec<u8>> {
+    signed_full(addr, Some(key), service, region, req, time, false)
+}
