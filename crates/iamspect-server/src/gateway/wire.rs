@@ -244,6 +244,11 @@ pub(crate) fn read(parts: &Parts, body: &[u8], gateway: &Gateway) -> Result<Wire
             || k.eq_ignore_ascii_case("x-amz-credential")
             || k.eq_ignore_ascii_case("x-amz-signature")
     });
+    if query.iter().any(|(k, _)| k == "AWSAccessKeyId" || k == "Signature") {
+        return Err(refuse(
+            "a Signature Version 2 presigned URL (`AWSAccessKeyId`, `Signature`): the gateway verifies Signature Version 4 only (in boto3, `Config(signature_version=\"s3v4\")`)",
+        ));
+    }
     if authorization.is_some() && presigned {
         return Err(refuse("the request is signed both in the Authorization header and in the query"));
     }
