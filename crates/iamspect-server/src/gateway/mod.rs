@@ -10,6 +10,8 @@
 //! answers in each protocol's shape, `proxy` forwards allowed requests.
 
 pub(crate) mod context;
+#[doc(hidden)]
+pub mod differential;
 pub(crate) mod names;
 pub mod proxy;
 pub(crate) mod resource;

@@ -597,23 +597,29 @@ fn region_in_user_agent(agent: &str, gateway: &Gateway) -> Result<(), Unmapped> 
     Ok(())
 }
 
-/// `.REGION.amazonaws.com` anywhere in the URL (moto takes the region from it first).
+/// `.REGION.amazonaws.com` in the host must name the gateway's region, and the path and query
+/// name no `….amazonaws.com` at all: moto takes the request's region from the first such text
+/// in the URL, before the credential scope (and S3's own pattern spans the path).
 fn regions_in_url(host: &str, path: &str, query: &str, gateway: &Gateway) -> Result<(), Unmapped> {
-    for text in [host.to_string(), decode_lossy(path), decode_lossy(query), path.to_string(), query.to_string()] {
-        let mut from = 0;
-        while let Some(at) = text[from..].find(".amazonaws.com") {
-            let end = from + at;
-            let label_start = text[..end].rfind('.').map(|i| i + 1);
-            if let Some(start) = label_start {
-                let label = &text[start..end];
-                if label != gateway.region {
-                    return Err(refuse(format!(
-                        "the URL names `{label}.amazonaws.com`, which emulators read as region `{label}`; this gateway serves `{}`",
-                        gateway.region
-                    )));
-                }
+    let mut from = 0;
+    while let Some(at) = host[from..].find(".amazonaws.com") {
+        let end = from + at;
+        if let Some(start) = host[..end].rfind('.').map(|i| i + 1) {
+            let label = &host[start..end];
+            if label != gateway.region {
+                return Err(refuse(format!(
+                    "the Host names `{label}.amazonaws.com`, which emulators read as region `{label}`; this gateway serves `{}`",
+                    gateway.region
+                )));
             }
-            from = end + 1;
+        }
+        from = end + 1;
+    }
+    for text in [path.to_string(), query.to_string(), decode_lossy(path), decode_lossy(query)] {
+        if text.to_ascii_lowercase().contains(".amazonaws.com") {
+            return Err(refuse(
+                "the URL's path or query names `….amazonaws.com`, from which emulators read a region; the gateway refuses it",
+            ));
         }
     }
     Ok(())
