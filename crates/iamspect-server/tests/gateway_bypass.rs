@@ -374,3 +374,11 @@ async fn unsigned_requests_are_s3_only() {
     let presigned = signed_with(s.server.addr, Some(ALICE), "sqs", &req, T0, true);
     s.refused(presigned, 400, NON_CANONICAL).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signature_version_2_is_not_implemented() {
+    let s = setup().await;
+    let target = "/data/private/secret.txt?AWSAccessKeyId=AKIAALICEEXAMPLE0001&Signature=abc%3D&Expires=1796645306";
+    let r = s.refused(signed(s.server.addr, None, "s3", &Req::new("GET", target), T0), 501, "NotImplemented").await;
+    assert!(r.body.contains("Signature Version 2"), "{}", r.body);
+}

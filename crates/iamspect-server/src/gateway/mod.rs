@@ -208,7 +208,7 @@ pub(crate) fn decide(
     let wire = match wire::read(parts, body, gateway) {
         Ok(w) => w,
         Err(u) => {
-            let status = if u.code == wire::NON_CANONICAL { 400 } else { 403 };
+            let status = wire::status(u.code);
             tracing::info!(code = u.code, reason = %u.message, "gateway: request refused as read");
             let e = AwsError { code: u.code, status, message: u.message, extra: Vec::new() };
             return Err(respond::error(&shape_before_reading(&request), &e, request_id, None));
@@ -287,8 +287,7 @@ pub(crate) fn decide(
         Ok(m) => m,
         Err(u) => {
             tracing::info!(code = u.code, reason = %u.message, principal, "gateway: request not mapped, refused");
-            let status = if u.code == wire::NON_CANONICAL { 400 } else { 403 };
-            return Err(fail(u.code, status, u.message));
+            return Err(fail(u.code, wire::status(u.code), u.message));
         }
     };
     // S3 takes unsigned streaming bodies only for object data (D34).

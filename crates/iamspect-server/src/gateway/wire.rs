@@ -30,6 +30,19 @@ use super::{Gateway, Unmapped};
 /// The code of every refusal made here (HTTP 400).
 pub(crate) const NON_CANONICAL: &str = "IamspectNonCanonicalRequest";
 
+/// The code of a request signed in a way the gateway does not verify (HTTP 501), as AWS
+/// answers what it does not implement.
+pub(crate) const NOT_IMPLEMENTED: &str = "NotImplemented";
+
+/// The HTTP status of a refusal made while reading or mapping a request.
+pub(crate) fn status(code: &str) -> u16 {
+    match code {
+        NON_CANONICAL => 400,
+        NOT_IMPLEMENTED => 501,
+        _ => 403,
+    }
+}
+
 /// The code of a request for an emulator's own control paths (HTTP 403).
 pub(crate) const CONTROL_PATH: &str = "IamspectEmulatorControlPath";
 
@@ -245,9 +258,10 @@ pub(crate) fn read(parts: &Parts, body: &[u8], gateway: &Gateway) -> Result<Wire
             || k.eq_ignore_ascii_case("x-amz-signature")
     });
     if query.iter().any(|(k, _)| k == "AWSAccessKeyId" || k == "Signature") {
-        return Err(refuse(
-            "a Signature Version 2 presigned URL (`AWSAccessKeyId`, `Signature`): the gateway verifies Signature Version 4 only (in boto3, `Config(signature_version=\"s3v4\")`)",
-        ));
+        return Err(Unmapped {
+            code: NOT_IMPLEMENTED,
+            message: "A header or query you provided requested a function that is not implemented: Signature Version 2 presigned URLs (`AWSAccessKeyId`, `Signature`); the gateway verifies Signature Version 4 only (in boto3, `Config(signature_version=\"s3v4\")`)".to_string(),
+        });
     }
     if authorization.is_some() && presigned {
         return Err(refuse("the request is signed both in the Authorization header and in the query"));
