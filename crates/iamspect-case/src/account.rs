@@ -17,6 +17,15 @@ pub fn from_account_data(
     context: &[(String, Vec<String>)],
     compiler: &mut Compiler,
 ) -> Result<Built, CaseError> {
+    crate::check::principal(principal)?;
+    crate::check::no_control("action", action)?;
+    crate::check::no_control("resource", resource)?;
+    if let Some(account) = resource_account {
+        crate::check::account_id("resourceAccount", account)?;
+    }
+    for (k, vs) in context {
+        crate::check::context(k, vs)?;
+    }
     let resolved = data.resolve_principal(principal).map_err(|e| invalid(e.to_string()))?;
     let resource_account = resource_account.map(str::to_string).or_else(|| {
         // An S3 ARN names no account; a bucket whose policy was loaded with a dump belongs to it.
@@ -60,4 +69,62 @@ pub fn from_account_data(
     policies.scps = levels(&resolved.scps, PolicyType::Scp)?;
     policies.rcps = levels(&side.rcps, PolicyType::Rcp)?;
     Ok(Built { request, policies })
+}
+
+/// The clock keys AWS sets on every request, `aws:CurrentTime` and `aws:EpochTime`, for requests
+/// that are not case files (flags, account-data questions, the HTTP API's account requests): a
+/// key given is kept, the other follows from it, and when neither is given both are `now`
+/// (decision D44). Returns the time used, as `aws:CurrentTime` reads, and whether it was given.
+pub fn set_clock(context: &mut Vec<(String, Vec<String>)>, now: jiff::Timestamp) -> (String, bool) {
+    let find = |context: &[(String, Vec<String>)], key: &str| {
+        context.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).and_then(|(_, v)| v.first().cloned())
+    };
+    let current = find(context, "aws:CurrentTime");
+    let epoch = find(context, "aws:EpochTime");
+    let seconds = |text: &str| iamspect_core::condition::date_seconds(text);
+    let (time, given) = match (&current, &epoch) {
+        (Some(c), _) => (seconds(c).and_then(|s| jiff::Timestamp::from_second(s).ok()), true),
+        (None, Some(e)) => (seconds(e).and_then(|s| jiff::Timestamp::from_second(s).ok()), true),
+        (None, None) => (Some(jiff::Timestamp::from_second(now.as_second()).unwrap_or(now)), false),
+    };
+    let Some(time) = time else {
+        // A malformed value is refused by the context check, with its key.
+        return (current.or(epoch).unwrap_or_default(), true);
+    };
+    if current.is_none() {
+        context.push(("aws:CurrentTime".to_string(), vec![time.to_string()]));
+    }
+    if epoch.is_none() {
+        context.push(("aws:EpochTime".to_string(), vec![time.as_second().to_string()]));
+    }
+    (find(context, "aws:CurrentTime").unwrap_or_default(), given)
+}
+
+/// A request without policies about the loaded accounts, as the HTTP API takes it:
+/// `{"description", "principal", "action", "resource", "resourceAccount", "context", "expect"}`,
+/// read strictly (unknown fields and keys given twice, at any depth, are refused), with the clock
+/// keys set ([`set_clock`]) and the policies from the data.
+pub fn account_case(
+    data: &iamspect_account::AccountData,
+    text: &str,
+    compiler: &mut Compiler,
+) -> Result<crate::Case, CaseError> {
+    let req: crate::raw::RawAccountRequest =
+        serde_json::from_str(text).map_err(|e| invalid(format!("the request: {e}")))?;
+    let mut context = Vec::with_capacity(req.context.0.len() + 2);
+    for (key, value) in req.context.0 {
+        let values = crate::context_values(&key, value)?;
+        context.push((key, values));
+    }
+    set_clock(&mut context, jiff::Timestamp::now());
+    let built = from_account_data(
+        data,
+        &req.principal,
+        &req.action,
+        &req.resource,
+        req.resource_account.as_deref(),
+        &context,
+        compiler,
+    );
+    Ok(crate::Case { index: 0, description: req.description, expect: req.expect, built })
 }

@@ -5,6 +5,7 @@
 //! Each distinct policy text is compiled once per [`Compiler`], however many cases use it.
 
 mod account;
+pub mod check;
 mod fast;
 mod files;
 mod raw;
@@ -22,7 +23,7 @@ use iamspect_core::{
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-pub use account::from_account_data;
+pub use account::{account_case, from_account_data, set_clock};
 pub use fast::{InlineCase, inline_case, inline_case_with_refs};
 pub use files::case_files;
 pub use raw::Expect;
@@ -398,7 +399,7 @@ pub fn load_str(text: &str, path: &Path, base: &Path, compiler: &mut Compiler) -
     };
     let (description, library, raw_cases) = if obj.contains_key("cases") {
         let file: RawFile = serde_json::from_str(text).map_err(|e| file_err(e.to_string()))?;
-        (file.description, file.policies, file.cases)
+        (file.description, file.policies.0, file.cases)
     } else {
         let whole: &RawValue = serde_json::from_str(text).map_err(|e| file_err(e.to_string()))?;
         (None, Default::default(), vec![whole])
@@ -564,9 +565,15 @@ fn build_case(index: usize, text: &str, resolver: &Resolver<'_>, compiler: &mut 
 
 fn build(mut raw: RawCase<'_>, resolver: &Resolver<'_>, compiler: &mut Compiler) -> Result<Built, CaseError> {
     let principal = principal(raw.principal)?;
+    check::no_control("action", &raw.action)?;
+    check::no_control("resource", &raw.resource)?;
+    if let Some(account) = &raw.resource_account {
+        check::account_id("resourceAccount", account)?;
+    }
     let mut context = Context::new();
-    for (key, value) in std::mem::take(&mut raw.context) {
+    for (key, value) in std::mem::take(&mut raw.context.0) {
         let values = context_values(&key, value)?;
+        check::context(&key, &values)?;
         context.insert(&key, values);
     }
     let request = Request::new(principal, &raw.action, &raw.resource, raw.resource_account.as_deref(), context)
@@ -595,14 +602,14 @@ fn build(mut raw: RawCase<'_>, resolver: &Resolver<'_>, compiler: &mut Compiler)
     };
     let mut policies = Policies::default();
     for (i, p) in raw.identity_policies.iter().enumerate() {
-        policies.identity.push(one(p, format_args!("identityPolicies[{i}]"), PolicyType::Identity)?);
+        policies.identity.push(within_quota(one(p, format_args!("identityPolicies[{i}]"), PolicyType::Identity)?)?);
     }
     if let Some(p) = &raw.resource_policy {
         policies.resource = Some(one(p, format_args!("resourcePolicy"), resource_type)?);
     }
     if let Some(p) = &raw.permissions_boundary {
         policies.permissions_boundary =
-            Some(one(p, format_args!("permissionsBoundary"), PolicyType::PermissionsBoundary)?);
+            Some(within_quota(one(p, format_args!("permissionsBoundary"), PolicyType::PermissionsBoundary)?)?);
     }
     for (i, p) in raw.session_policies.iter().enumerate() {
         policies.session.push(one(p, format_args!("sessionPolicies[{i}]"), PolicyType::Session)?);
@@ -643,7 +650,7 @@ fn build(mut raw: RawCase<'_>, resolver: &Resolver<'_>, compiler: &mut Compiler)
             block_public_policy: s3.block_public_access.block_public_policy,
             restrict_public_buckets: s3.block_public_access.restrict_public_buckets,
             object_ownership: s3.object_ownership,
-            acl: s3.acl.as_ref().map(acl).transpose()?,
+            acl: s3.acl.as_ref().map(|v| acl(&v.0)).transpose()?,
             bucket_abac_enabled: s3.bucket_abac_enabled,
         });
     }
@@ -651,24 +658,52 @@ fn build(mut raw: RawCase<'_>, resolver: &Resolver<'_>, compiler: &mut Compiler)
     Ok(Built { request, policies })
 }
 
+/// An identity policy or boundary of a case within IAM's quota for a customer managed policy
+/// (6,144 characters without whitespace). The core only warns above it, because AWS managed
+/// policies are exempt; a case cannot say that its policy is one, so the quota applies here, and
+/// AWS managed policies come from account data, where their ARN says so (decision D45).
+fn within_quota(policy: Arc<Policy>) -> Result<Arc<Policy>, CaseError> {
+    match policy.warnings().iter().find(|w| w.message().contains("characters (")) {
+        Some(w) => Err(CaseError {
+            code: "LimitExceeded",
+            message: format!(
+                "{} {}: {}; only AWS managed policies are larger, and those are read from account data, where their ARN says so",
+                policy.policy_type().description(),
+                policy.name(),
+                w.message()
+            ),
+        }),
+        None => Ok(policy),
+    }
+}
+
 fn principal(raw: RawPrincipal) -> Result<Principal, CaseError> {
     let obj = match raw {
-        RawPrincipal::Text(text) => {
-            return Principal::parse(&text).map_err(|e| invalid(e.to_string()));
-        }
+        RawPrincipal::Text(text) => return check::principal(&text),
         RawPrincipal::Object(obj) => obj,
     };
     let mut p = match (&obj.arn, &obj.service, &obj.federated) {
-        (Some(arn), None, None) => Principal::parse(arn).map_err(|e| invalid(e.to_string()))?,
-        (None, Some(service), None) => Principal::new(PrincipalKind::Service { name: service.clone() }),
-        (None, None, Some(provider)) => Principal::new(PrincipalKind::Federated { provider: provider.clone() }),
+        (Some(arn), None, None) => {
+            if !arn.starts_with("arn:") {
+                return Err(invalid(format!("principal `arn` `{arn}` is not an ARN")));
+            }
+            check::principal(arn)?
+        }
+        (None, Some(service), None) => {
+            check::service_principal(service)?;
+            Principal::new(PrincipalKind::Service { name: service.clone() })
+        }
+        (None, None, Some(provider)) => {
+            check::identity_provider(provider)?;
+            Principal::new(PrincipalKind::Federated { provider: provider.clone() })
+        }
         _ => {
             return Err(invalid(
                 "a principal object needs exactly one of `arn`, `service` and `federated`".to_string(),
             ));
         }
     };
-    p.tags = obj.tags.into_iter().collect();
+    p.tags = obj.tags.0.into_iter().collect();
     p.service_linked_role |= obj.service_linked_role;
     p.management_account = obj.management_account;
     p.id = obj.id;
@@ -692,10 +727,10 @@ fn scalar(v: Value) -> Option<String> {
     }
 }
 
-fn context_values(key: &str, value: Value) -> Result<Vec<String>, CaseError> {
+fn context_values(key: &str, value: raw::StrictValue) -> Result<Vec<String>, CaseError> {
     let bad =
         || invalid(format!("context key `{key}`: a value must be a string, number or boolean, or an array of them"));
-    match value {
+    match value.0 {
         Value::Array(items) => items.into_iter().map(|v| scalar(v).ok_or_else(bad)).collect(),
         other => Ok(vec![scalar(other).ok_or_else(bad)?]),
     }
