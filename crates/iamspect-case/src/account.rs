@@ -68,7 +68,7 @@ pub fn from_account_data(
     };
     policies.scps = levels(&resolved.scps, PolicyType::Scp)?;
     policies.rcps = levels(&side.rcps, PolicyType::Rcp)?;
-    Ok(Built { request, policies })
+    Ok(Built { request, policies, sources: Vec::new() })
 }
 
 /// The clock keys AWS sets on every request, `aws:CurrentTime` and `aws:EpochTime`, for requests
@@ -127,4 +127,97 @@ pub fn account_case(
         compiler,
     );
     Ok(crate::Case { index: 0, description: req.description, expect: req.expect, built })
+}
+
+/// Where one policy layer's policies came from: `from` is `account data` or the other source's
+/// name (`flags`, `case file`), with the policies' names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Source {
+    /// The layer, in the case format's words: `identityPolicies`, `permissionsBoundary`, ...
+    pub layer: &'static str,
+    /// `account data`, or the name given to [`combine`].
+    pub from: String,
+    /// The policies' names (ARNs, file paths, `FullAWSAccess`, ...), level by level for SCPs and RCPs.
+    pub policies: Vec<String>,
+}
+
+/// Policies given by another source (flags, a case) on top of a request built from account data,
+/// combined as AWS would combine them (decision D41): identity policies are added to the
+/// principal's (one more attached policy); a session policy, a VPC endpoint policy and S3 or KMS
+/// settings, which account data never holds, are taken; a permissions boundary, a resource policy,
+/// SCPs and RCPs are taken when the data has none for this request, and refused when it has one,
+/// since a principal has one boundary, a resource one policy, and an account one place in its
+/// organization. Returns the request and where each layer came from.
+pub fn combine(data: Built, given: Policies, given_by: &str) -> Result<(Built, Vec<Source>), CaseError> {
+    let Built { request, policies: mut from_data, .. } = data;
+    let names = |ps: &[Arc<Policy>]| ps.iter().map(|p| p.name().to_string()).collect::<Vec<_>>();
+    let level_names = |ls: &[Vec<Arc<Policy>>]| {
+        ls.iter().map(|l| format!("[{}]", l.iter().map(|p| p.name()).collect::<Vec<_>>().join(", "))).collect::<Vec<_>>()
+    };
+    let mut sources = Vec::new();
+    let mut push = |layer: &'static str, from: &str, policies: Vec<String>| {
+        if !policies.is_empty() {
+            sources.push(Source { layer, from: from.to_string(), policies });
+        }
+    };
+    let clash = |what: &str, flag: &str, data: &[String]| {
+        invalid(format!(
+            "{what} comes from account data ({}), and the {given_by} give another ({flag}); AWS weighs one, so remove one of them",
+            data.join(", ")
+        ))
+    };
+    push("identityPolicies", "account data", names(&from_data.identity));
+    push("identityPolicies", given_by, names(&given.identity));
+    crate::principal_takes(request.principal(), &given)?;
+    if matches!(request.principal().kind, iamspect_core::PrincipalKind::Root { .. }) && !given.identity.is_empty() {
+        return Err(invalid("the root user cannot have identity-based policies".to_string()));
+    }
+    from_data.identity.extend(given.identity);
+    match (&from_data.permissions_boundary, given.permissions_boundary) {
+        (Some(d), Some(g)) => {
+            return Err(clash("the permissions boundary", g.name(), &[d.name().to_string()]));
+        }
+        (Some(d), None) => push("permissionsBoundary", "account data", vec![d.name().to_string()]),
+        (None, Some(g)) => {
+            push("permissionsBoundary", given_by, vec![g.name().to_string()]);
+            from_data.permissions_boundary = Some(g);
+        }
+        (None, None) => {}
+    }
+    push("sessionPolicies", given_by, names(&given.session));
+    from_data.session.extend(given.session);
+    match (&from_data.resource, given.resource) {
+        (Some(d), Some(g)) => return Err(clash("the resource-based policy", g.name(), &[d.name().to_string()])),
+        (Some(d), None) => push("resourcePolicy", "account data", vec![d.name().to_string()]),
+        (None, Some(g)) => {
+            push("resourcePolicy", given_by, vec![g.name().to_string()]);
+            from_data.resource = Some(g);
+        }
+        (None, None) => {}
+    }
+    for (layer, words, data_levels, given_levels) in [
+        ("scps", "the SCPs of the caller's account", &mut from_data.scps, given.scps),
+        ("rcps", "the RCPs of the resource's account", &mut from_data.rcps, given.rcps),
+    ] {
+        match (&*data_levels, given_levels) {
+            (Some(d), Some(g)) => {
+                return Err(clash(words, &level_names(&g).join(" "), &level_names(d)));
+            }
+            (Some(d), None) => push(layer, "account data", level_names(d)),
+            (None, Some(g)) => {
+                push(layer, given_by, level_names(&g));
+                *data_levels = Some(g);
+            }
+            (None, None) => {}
+        }
+    }
+    if let Some(v) = given.vpc_endpoint {
+        push("vpcEndpointPolicy", given_by, vec![v.name().to_string()]);
+        from_data.vpc_endpoint = Some(v);
+    }
+    if given.s3.is_some() {
+        from_data.s3 = given.s3;
+    }
+    from_data.kms_aws_managed_key |= given.kms_aws_managed_key;
+    Ok((Built { request, policies: from_data, sources: Vec::new() }, sources))
 }

@@ -23,7 +23,7 @@ pub const WEB_IDENTITY_HOSTS: [&str; 4] =
 pub const PRINCIPAL_FORMS: &str = "an IAM ARN (`arn:aws:iam::ACCOUNT:user/NAME`, `role/NAME`, `root`), an STS ARN \
      (`arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`, `federated-user/NAME`), a service principal \
      (`NAME.amazonaws.com`), `anonymous`, or an identity provider (an `oidc-provider`/`saml-provider` ARN, or \
-     `accounts.google.com`, `graph.facebook.com`, `www.amazon.com`, `cognito-identity.amazonaws.com`)";
+     `accounts.google.com`, `graph.facebook.com`, `www.amazon.com`; Cognito as `{\"federated\": \"cognito-identity.amazonaws.com\"}` in a case)";
 
 /// Refuses text with a control character (NUL, newline, ...), naming the field.
 pub fn no_control(field: &str, text: &str) -> Result<(), CaseError> {

@@ -152,7 +152,7 @@ fn read(text: &str, compiler: &mut Compiler, buffer: &mut String, refs: Option<&
     let expect = raw.expect.take();
     let library = Default::default();
     let placeholders = if skeleton.is_some() { known.as_slice() } else { &[] };
-    let resolver = Resolver { library: &library, base: Path::new(""), file_text: None, placeholders, refs };
+    let resolver = Resolver { library: &library, base: Path::new(""), file_text: None, placeholders, refs, data: None };
     let built = build(raw, &resolver, compiler);
     Some(InlineCase { case: Case { index: 0, description, expect, built }, has_policies, known: known.len() })
 }

@@ -140,12 +140,12 @@ fn account_data_questions() {
     else {
         return;
     };
+    let both = format!("{dump},{managed}");
     // "Who can pass this role?"
     let out = iamspect(&[
         "who-can",
         "--account-data",
-        &dump,
-        &managed,
+        &both,
         "--action",
         "iam:PassRole",
         "--resource",
@@ -162,8 +162,7 @@ fn account_data_questions() {
     let out = iamspect(&[
         "what-can",
         "--account-data",
-        &dump,
-        &managed,
+        &both,
         "--principal",
         "arn:aws:iam::200611803367:user/privesc3-CreateEC2WithExistingInstanceProfile-user",
         "--service",
@@ -177,8 +176,7 @@ fn account_data_questions() {
     let out = iamspect(&[
         "eval",
         "--account-data",
-        &dump,
-        &managed,
+        &both,
         "--principal",
         "arn:aws:iam::200611803367:user/privesc3-CreateEC2WithExistingInstanceProfile-user",
         "--action",

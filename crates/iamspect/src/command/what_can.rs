@@ -11,8 +11,9 @@ use super::{BAD_INPUT, FAILURE, Format, SUCCESS};
 
 #[derive(clap::Args)]
 pub(crate) struct Args {
-    /// Account data: dumps, an organization file, resource policies (files or folders).
-    #[arg(long = "account-data", value_name = "PATH", num_args = 1.., required = true)]
+    /// Account data: dumps, an organization file, resource policies (files or folders). One path
+    /// per flag: repeat the flag or separate paths with commas.
+    #[arg(long = "account-data", value_name = "PATH", value_delimiter = ',', required = true)]
     account_data: Vec<PathBuf>,
     /// The principal's ARN.
     #[arg(long)]
@@ -36,8 +37,13 @@ pub(crate) struct Args {
 
 pub(crate) fn run(args: Args) -> u8 {
     let run = || -> Result<Vec<iamspect_account::query::ActionAccess>, String> {
-        let data = super::account::load(&args.account_data)?;
+        iamspect_case::check::principal(&args.principal).map_err(|e| e.message)?;
+        for service in &args.service {
+            super::request::known_service(service)?;
+        }
         let context = super::account::context_flags(&args.context)?;
+        super::request::check_values(args.resource.as_deref(), args.resource_account.as_deref(), &context)?;
+        let data = super::account::load(&args.account_data)?;
         let principal = IndexedPrincipal::resolve(&data, &args.principal)?;
         what_can(&data, &principal, &args.service, args.resource.as_deref(), args.resource_account.as_deref(), &context)
     };

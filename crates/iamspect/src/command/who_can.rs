@@ -9,8 +9,9 @@ use super::{BAD_INPUT, FAILURE, Format, SUCCESS};
 
 #[derive(clap::Args)]
 pub(crate) struct Args {
-    /// Account data: dumps, an organization file, resource policies (files or folders).
-    #[arg(long = "account-data", value_name = "PATH", num_args = 1.., required = true)]
+    /// Account data: dumps, an organization file, resource policies (files or folders). One path
+    /// per flag: repeat the flag or separate paths with commas.
+    #[arg(long = "account-data", value_name = "PATH", value_delimiter = ',', required = true)]
     account_data: Vec<PathBuf>,
     /// The action, `service:Action`.
     #[arg(long)]
@@ -30,6 +31,14 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: Args) -> u8 {
+    let checked = super::request::known_action(&args.action).and_then(|()| {
+        let context = super::account::context_flags(&args.context)?;
+        super::request::check_values(Some(&args.resource), args.resource_account.as_deref(), &context)
+    });
+    if let Err(e) = checked {
+        eprintln!("error: {e}");
+        return BAD_INPUT;
+    }
     let data = match super::account::load(&args.account_data) {
         Ok(d) => d,
         Err(e) => {

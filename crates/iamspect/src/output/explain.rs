@@ -68,7 +68,7 @@ fn statement_name(s: &StatementTrace) -> String {
     }
 }
 
-pub(crate) fn render(heading: &str, built: &Built, report: &Report) -> String {
+pub(crate) fn render(heading: &str, built: &Built, report: &Report, notes: &[String]) -> String {
     let file = heading.split('#').next().unwrap_or(heading);
     let req = &built.request;
     let res = &report.response;
@@ -79,6 +79,9 @@ pub(crate) fn render(heading: &str, built: &Built, report: &Report) -> String {
     let _ = writeln!(out, "  action     {}", req.action());
     let account = req.resource_account().map(|a| format!("  (account {a})")).unwrap_or_default();
     let _ = writeln!(out, "  resource   {}{account}", req.resource());
+    for note in notes {
+        let _ = writeln!(out, "  inputs     {note}");
+    }
     let _ = writeln!(out);
     let _ = writeln!(
         out,
