@@ -432,6 +432,9 @@ pub fn load_str_with(
         let whole: &RawValue = serde_json::from_str(text).map_err(|e| file_err(e.to_string()))?;
         (None, Default::default(), vec![whole])
     };
+    if raw_cases.is_empty() {
+        return Err(file_err("`cases` is empty: the file holds no case".to_string()));
+    }
     let resolver = Resolver { library: &library, base, file_text: Some(text), placeholders: &[], refs: None, data };
     let mut cases = Vec::with_capacity(raw_cases.len());
     for (index, raw) in raw_cases.iter().enumerate() {
@@ -582,8 +585,20 @@ fn build_case(index: usize, text: &str, resolver: &Resolver<'_>, compiler: &mut 
     // `expect` and `description` are read first, so that an invalid case can still be checked
     // against `expect.error`.
     let loose: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
-    let expect = match loose.get("expect") {
-        Some(v) => Some(serde_json::from_value::<Expect>(v.clone()).map_err(|e| format!("`expect`: {e}"))?),
+    #[derive(serde::Deserialize)]
+    struct ExpectOnly<'a> {
+        #[serde(borrow)]
+        expect: Option<&'a RawValue>,
+    }
+    let located: ExpectOnly<'_> = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let expect = match located.expect {
+        Some(raw) => {
+            let at = resolver.origin(raw.get());
+            let place = |m: String| format!("`expect` (line {}, column {}): {m}", at.line, at.column);
+            let expect = serde_json::from_str::<Expect>(raw.get()).map_err(|e| place(e.to_string()))?;
+            expect.validate().map_err(place)?;
+            Some(expect)
+        }
         None => None,
     };
     let description = loose.get("description").and_then(Value::as_str).map(str::to_string);

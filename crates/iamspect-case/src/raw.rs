@@ -107,6 +107,42 @@ pub struct Expect {
     pub error: Option<String>,
 }
 
+impl Expect {
+    /// Checks the values (decision D43): `decision` is one of AWS's three, `deniedBy` names policy
+    /// types the case format knows, once each, and only for a denial, `error` is not empty and
+    /// stands alone, and something is expected at all.
+    pub fn validate(&self) -> Result<(), String> {
+        if let Some(d) = &self.decision
+            && iamspect_core::Decision::from_name(d).is_none()
+        {
+            return Err(format!("`decision` `{d}` is not `allowed`, `explicitDeny` or `implicitDeny`"));
+        }
+        if let Some(by) = &self.denied_by {
+            let mut seen = std::collections::BTreeSet::new();
+            for name in by {
+                if iamspect_core::Denier::from_name(name).is_none() {
+                    let known: Vec<&str> = iamspect_core::Denier::ALL.iter().map(|d| d.as_str()).collect();
+                    return Err(format!("`deniedBy` `{name}` is not a policy type ({})", known.join(", ")));
+                }
+                if !seen.insert(name) {
+                    return Err(format!("`deniedBy` names `{name}` twice"));
+                }
+            }
+            if self.decision.as_deref() == Some("allowed") && !by.is_empty() {
+                return Err("`deniedBy` is for a denial, and `decision` is `allowed`".to_string());
+            }
+        }
+        match (&self.error, &self.decision, &self.denied_by) {
+            (Some(e), _, _) if e.trim().is_empty() => Err("`error` is empty, so any error would match".to_string()),
+            (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+                Err("`error` expects the case to be refused, so it cannot come with `decision` or `deniedBy`".to_string())
+            }
+            (None, None, None) => Err("nothing is expected: give `decision` (and `deniedBy`) or `error`".to_string()),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// One case, as written.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]

@@ -282,3 +282,35 @@ fn clock_keys_are_set_and_shown() {
     assert_eq!(out.status.code(), Some(1), "a given time is used: {}", stdout(&out));
     assert!(stdout(&out).contains("time 2019-06-01T00:00:00Z (given)"), "{}", stdout(&out));
 }
+
+/// Item 5: nothing found is exit 2, unreadable files come before any summary, `expect` is checked.
+#[test]
+fn no_false_greens() {
+    let f = Fixture::new("greens");
+    std::fs::create_dir_all(f.dir.join("empty")).unwrap();
+    let out = f.run(&["test", "empty"]);
+    refused(&out, "empty: no case file");
+    assert!(!stdout(&out).contains("passed"), "{}", stdout(&out));
+    refused(&f.run(&["lint", "empty"]), "empty: no policy");
+    let out = f.run(&["lint", "missing.json"]);
+    refused(&out, "missing.json");
+    assert_eq!(stdout(&out), "", "no summary for nothing linted");
+    let no_cases = f.write("none.json", r#"{"cases": []}"#);
+    refused(&f.run(&["test", &no_cases]), "holds no case");
+    let case = |expect: &str| {
+        format!(r#"{{"principal": "{CHARLIE}", "action": "s3:GetObject", "resource": "{OBJECT}",
+  "expect": {expect}}}"#)
+    };
+    for (expect, says) in [
+        (r#"{"decision": "denied"}"#, "(line 2, column 13): `decision` `denied` is not"),
+        (r#"{"decision": "implicitDeny", "deniedBy": ["identities"]}"#, "`deniedBy` `identities` is not a policy type"),
+        (r#"{"decision": "allowed", "deniedBy": ["identity"]}"#, "`deniedBy` is for a denial"),
+        (r#"{"error": ""}"#, "`error` is empty"),
+        (r#"{"error": "x", "decision": "allowed"}"#, "cannot come with `decision`"),
+        ("{}", "nothing is expected"),
+        (r#"{"decision": "allowed", "decision": "allowed"}"#, "duplicate field `decision`"),
+    ] {
+        let file = f.write("expect.json", &case(expect));
+        refused(&f.run(&["test", &file]), says);
+    }
+}

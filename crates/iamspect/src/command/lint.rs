@@ -149,6 +149,16 @@ pub(crate) fn run(args: Args) -> u8 {
     for note in &loaded.notes {
         eprintln!("note: {note}");
     }
+    // Unreadable files first, before any summary; and no summary at all when nothing was linted.
+    for e in &loaded.errors {
+        eprintln!("error: {e}");
+    }
+    if loaded.documents.is_empty() {
+        if loaded.errors.is_empty() {
+            eprintln!("error: no policy was found in the paths given");
+        }
+        return BAD_INPUT;
+    }
     let mut findings = Vec::new();
     for (index, doc) in loaded.documents.iter().enumerate() {
         let target = Target { policy_type: doc.policy_type, resource_type: doc.resource_type.as_deref() };
@@ -174,9 +184,6 @@ pub(crate) fn run(args: Args) -> u8 {
         LintFormat::Github => crate::output::github::render(&report),
     };
     crate::output::print(&out);
-    for e in &loaded.errors {
-        eprintln!("error: {e}");
-    }
     if !loaded.errors.is_empty() {
         BAD_INPUT
     } else if failed {

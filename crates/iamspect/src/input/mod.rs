@@ -143,6 +143,12 @@ pub(crate) fn load(paths: &[PathBuf], policy_type: PolicyType, resource_type: Op
             if let Err(e) = walk(path, &mut files) {
                 loaded.errors.push(format!("{}: {e}", path.display()));
             }
+            if files.is_empty() {
+                loaded.errors.push(format!(
+                    "{}: no policy, plan or template (`*.json`, `*.yaml`, `*.yml`, `*.template`) in this folder",
+                    path.display()
+                ));
+            }
             for file in files {
                 let yaml = is_yaml(&file);
                 load_file(&file, policy_type, resource_type, yaml, &mut loaded);
