@@ -314,3 +314,33 @@ fn no_false_greens() {
         refused(&f.run(&["test", &file]), says);
     }
 }
+
+/// Item 3: an SCP level without any Allow is explained, and the fix attaches FullAWSAccess.
+#[test]
+fn scp_level_without_allow_is_explained() {
+    let f = Fixture::new("scp");
+    let scp = f.write(
+        "scp.json",
+        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "ec2:*", "Resource": "*",
+            "Condition": {"StringNotEquals": {"aws:RequestedRegion": "eu-west-1"}}}]}"#,
+    );
+    let args = ["--principal", CHARLIE, "--action", "s3:GetObject", "--resource", OBJECT, "--identity-policy", "fullaccess.json"];
+    let out = f.run(&[&["explain"], &args[..], &["--scp", &scp]].concat());
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(text.contains("has no Allow statement, so it allows nothing"), "{text}");
+    assert!(text.contains("`--scp FullAWSAccess,scp.json`"), "{text}");
+    let out = f.run(&[&["explain", "--format", "json"], &args[..], &["--scp", &scp]].concat());
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let extra = &v["EvaluationResults"][0]["iamspect"];
+    assert_eq!(extra["levelsWithoutAllow"][0]["defaultPolicy"], "FullAWSAccess", "{extra}");
+    let edits = extra["fix"]["edits"].as_array().unwrap();
+    assert_eq!(edits.len(), 1, "{extra}");
+    assert_eq!(edits[0]["policy"], "FullAWSAccess", "{extra}");
+    assert!(!edits[0]["policyAfter"].as_str().unwrap().contains("acme-reports"), "no per-object allow: {extra}");
+    assert_eq!(extra["fix"]["proved"], true, "{extra}");
+    // With AWS's default written out, the deny list does what it says.
+    let full = format!("FullAWSAccess,{scp}");
+    let out = f.run(&[&["explain"], &args[..], &["--scp", &full]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+}

@@ -158,6 +158,9 @@ pub(crate) fn render(heading: &str, built: &Built, report: &Report, notes: &[Str
         );
         let missing: Vec<String> = res.outcome.denied_by.iter().map(|d| d.as_str().to_string()).collect();
         let _ = writeln!(out, "  layers without the allow they need: {}", missing.join(", "));
+        for level in &report.levels_without_allow {
+            let _ = writeln!(out, "  {}", level.explanation());
+        }
     } else {
         let _ = writeln!(out, "{}", paint(BOLD, "Deciding statements:"));
         for (layer, p, s) in &deciding {
