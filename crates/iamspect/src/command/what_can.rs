@@ -36,13 +36,15 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: Args) -> u8 {
-    let run = || -> Result<Vec<iamspect_account::query::ActionAccess>, String> {
+    let mut clock = (String::new(), false);
+    let mut run = || -> Result<Vec<iamspect_account::query::ActionAccess>, String> {
         iamspect_case::check::principal(&args.principal).map_err(|e| e.message)?;
         for service in &args.service {
             super::request::known_service(service)?;
         }
-        let context = super::account::context_flags(&args.context)?;
+        let mut context = super::account::context_flags(&args.context)?;
         super::request::check_values(args.resource.as_deref(), args.resource_account.as_deref(), &context)?;
+        clock = iamspect_case::set_clock(&mut context, iamspect_case::Timestamp::now());
         let data = super::account::load(&args.account_data)?;
         let principal = IndexedPrincipal::resolve(&data, &args.principal)?;
         what_can(&data, &principal, &args.service, args.resource.as_deref(), args.resource_account.as_deref(), &context)
@@ -67,6 +69,11 @@ pub(crate) fn run(args: Args) -> u8 {
                 args.principal,
                 access.len() - allowed
             );
+            out.push_str(&format!(
+                "time {} ({})\n",
+                clock.0,
+                if clock.1 { "given" } else { "now; `--context aws:CurrentTime=...` sets another" }
+            ));
             for ((service, level), list) in &grouped {
                 out.push_str(&format!("{service} ({level}):\n"));
                 for a in list {
@@ -96,7 +103,7 @@ pub(crate) fn run(args: Args) -> u8 {
                 })
                 .collect();
             crate::output::println(
-                &serde_json::to_string_pretty(&json!({"principal": args.principal, "groups": services}))
+                &serde_json::to_string_pretty(&json!({"principal": args.principal, "groups": services, "time": {"value": clock.0, "given": clock.1}}))
                     .unwrap_or_default(),
             );
         }

@@ -46,13 +46,14 @@ pub(crate) fn run(args: Args) -> u8 {
             return BAD_INPUT;
         }
     };
-    let context = match super::account::context_flags(&args.context) {
+    let mut context = match super::account::context_flags(&args.context) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: {e}");
             return BAD_INPUT;
         }
     };
+    let (time, time_given) = iamspect_case::set_clock(&mut context, iamspect_case::Timestamp::now());
     // A progress bar on standard error, drawn only on a terminal (indicatif hides it otherwise).
     let bar = indicatif::ProgressBar::new(0).with_style(
         indicatif::ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} principals")
@@ -93,6 +94,10 @@ pub(crate) fn run(args: Args) -> u8 {
                 args.resource,
                 evaluated
             );
+            out.push_str(&format!(
+                "  time {time} ({})\n",
+                if time_given { "given" } else { "now; `--context aws:CurrentTime=...` sets another" }
+            ));
             for a in &access {
                 out.push_str(&format!("  {}\n", a.principal));
                 for g in &a.granted_by {
@@ -116,6 +121,7 @@ pub(crate) fn run(args: Args) -> u8 {
                     "conditions": a.conditions,
                 })).collect::<Vec<_>>(),
                 "leftOut": index.skipped,
+                "time": {"value": time, "given": time_given},
             });
             crate::output::println(&serde_json::to_string_pretty(&v).unwrap_or_default());
         }
