@@ -344,3 +344,41 @@ fn scp_level_without_allow_is_explained() {
     let out = f.run(&[&["explain"], &args[..], &["--scp", &full]].concat());
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
 }
+
+/// Item 6: without `--type`, lint reads each file's type from its content and says it; a case
+/// file is read as a case, each policy with the type of its field.
+#[test]
+fn lint_reads_the_type_from_the_content() {
+    let out = run_in(&root(), &["lint", "--format", "json", "examples/org/policies"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let errors = v["findings"].as_array().unwrap().iter().filter(|f| f["findingType"] == "ERROR").count();
+    assert_eq!(errors, 0, "{v}");
+    let notes = stderr(&out);
+    assert!(notes.contains("backup-bucket-policy.json: linted as type `resource`"), "{notes}");
+    assert!(notes.contains("partner-access-trust-policy.json: linted as type `trust`"), "{notes}");
+    assert!(notes.contains("developer-role.json: linted as type `identity`"), "{notes}");
+
+    let f = Fixture::new("lint");
+    let case = f.write(
+        "case.json",
+        &format!(
+            r#"{{"principal": "{CHARLIE}", "action": "s3:GetObject", "resource": "{OBJECT}",
+  "identityPolicies": [{ADMIN}],
+  "resourcePolicy": {{"Version": "2012-10-17", "Statement": [{{"Effect": "Allow", "Principal": {{"AWS": "{CHARLIE}"}}, "Action": "s3:GetObject", "Resource": "{OBJECT}"}}]}},
+  "expect": {{"decision": "allowed"}}}}"#
+        ),
+    );
+    let out = f.run(&["lint", "--format", "json", &case]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let errors: Vec<&serde_json::Value> =
+        v["findings"].as_array().unwrap().iter().filter(|f| f["findingType"] == "ERROR").collect();
+    assert!(errors.is_empty(), "a case file is not one policy: {errors:?}");
+    let notes = stderr(&out);
+    assert!(notes.contains("`cases[0].resourcePolicy` linted as type `resource`"), "{notes}");
+    assert!(notes.contains("`cases[0].identityPolicies[0]` linted as type `identity`"), "{notes}");
+    // `--type` still chooses for a plain policy.
+    let out = f.run(&["lint", "--type", "scp", "denyall.json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("linted as"), "{}", stderr(&out));
+}

@@ -20,10 +20,12 @@ pub(crate) struct Args {
     /// `*.yaml`/`*.yml`), Terraform plans (`terraform show -json`), CloudFormation templates.
     #[arg(required_unless_present = "explain")]
     paths: Vec<PathBuf>,
-    /// The type of plain policy files (templates say it for each policy): identity, resource,
-    /// trust, boundary, session, scp, rcp, vpc-endpoint.
-    #[arg(long = "type", short = 't', default_value = "identity", value_parser = parse_type)]
-    policy_type: PolicyType,
+    /// The type of plain policy files: identity, resource, trust, boundary, session, scp, rcp,
+    /// vpc-endpoint. Without it, each file's type is read from its content and said on standard
+    /// error (a `Principal` makes a resource policy, one with only `sts:AssumeRole*` actions a
+    /// trust policy, otherwise identity); templates and case files say it for each policy.
+    #[arg(long = "type", short = 't', value_parser = parse_type)]
+    policy_type: Option<PolicyType>,
     /// For resource policies, the resource type they are attached to (`AWS::S3::Bucket`).
     #[arg(long)]
     resource_type: Option<String>,
