@@ -382,3 +382,35 @@ fn lint_reads_the_type_from_the_content() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(!stderr(&out).contains("linted as"), "{}", stderr(&out));
 }
+
+/// Item 8: who-can asks whose bucket it is when several accounts are loaded, and reports a
+/// grant to everyone as such, with its conditions.
+#[test]
+fn who_can_names_the_bucket_account_and_everyone() {
+    let f = Fixture::new("whocan");
+    let other = r#"{"UserDetailList": [{"Path": "/", "UserName": "eve", "UserId": "AIDAEXAMPLEEVE", "Arn": "arn:aws:iam::444455556666:user/eve",
+        "UserPolicyList": [], "GroupList": [], "AttachedManagedPolicies": []}], "GroupDetailList": [], "RoleDetailList": [], "Policies": []}"#;
+    f.write("two/other.json", other);
+    std::fs::copy(f.dir.join("data/gaad.json"), f.dir.join("two/gaad.json")).unwrap();
+    let args = ["who-can", "--account-data", "two", "--action", "s3:GetObject", "--resource", OBJECT];
+    refused(&f.run(&args), "2 accounts are loaded (123456789012, 444455556666)");
+    let out = f.run(&[&args[..], &["--resource-account", "123456789012"]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert!(!stdout(&out).contains("eve"), "eve's account does not own the bucket: {}", stdout(&out));
+    // One account loaded: it is the bucket's, and the output says so.
+    let out = f.run(&["who-can", "--account-data", "data", "--action", "s3:GetObject", "--resource", OBJECT]);
+    assert!(stdout(&out).contains("the only account loaded"), "{}", stdout(&out));
+    // A bucket policy that grants "*" is reported as open to everyone, with its conditions.
+    let public = r#"{"resourcePolicies": {"arn:aws:s3:::acme-reports": {"Version": "2012-10-17", "Statement": [
+        {"Sid": "Public", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::acme-reports/*"},
+        {"Sid": "OrgOnly", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "s3:PutObject", "Resource": "arn:aws:s3:::acme-reports/*",
+         "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}}]}}}"#;
+    f.write("data/bucket.json", public);
+    let out = f.run(&["who-can", "--account-data", "data", "--action", "s3:GetObject", "--resource", OBJECT, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["everyone"]["anonymousDecision"], "allowed", "{v}");
+    let out = f.run(&["who-can", "--account-data", "data", "--action", "s3:PutObject", "--resource", OBJECT]);
+    let text = stdout(&out);
+    assert!(text.contains("everyone:") && text.contains("aws:PrincipalOrgID"), "{text}");
+}
