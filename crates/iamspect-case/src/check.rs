@@ -171,6 +171,12 @@ pub fn context(key: &str, values: &[String]) -> Result<(), CaseError> {
     Ok(())
 }
 
+/// Reads JSON text, refusing a key given twice in any object (with its name, line and column),
+/// where serde's maps keep the last value silently (decision D48).
+pub fn strict_json(text: &str) -> Result<serde_json::Value, String> {
+    serde_json::from_str::<crate::raw::StrictValue>(text).map(|v| v.0).map_err(|e| e.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -186,6 +186,10 @@ fn message_refuses_what_it_cannot_use() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     refused(&f.run(&["explain", "--message", msg, "--identity-policy", "denyall.json"]), "`--identity-policy`");
     refused(&f.run(&["explain", "--message", msg, "--account-data", "data"]), "`--account-data`");
+    // A decoded message is read strictly too: a key given twice is refused, not merged.
+    let decoded = f.write("decoded.json", r#"{"allowed": false, "allowed": true, "context": {}}"#);
+    refused(&f.run(&["explain", "--decoded", &decoded, "--identity-policy", "fullaccess.json"]), "duplicate key `allowed`");
+    refused(&f.run(&["explain", "--decoded", &decoded, "--principal", CHARLIE]), "--principal");
 }
 
 /// Item 2: a principal that is not a principal is refused in every command.

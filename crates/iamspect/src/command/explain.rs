@@ -140,6 +140,7 @@ fn load(args: &Args) -> Result<request::Loaded, String> {
         given.push("--index");
     }
     request::refuse(&given, "the decoded message gives the request (only `--resource-account` may be added)")?;
+    iamspect_case::check::strict_json(&text).map_err(|e| format!("{label}: {e}"))?;
     let decoded = iamspect_explain::decoded::parse_decoded(&text).map_err(|e| format!("{label}: {e}"))?;
     let context: Vec<(String, Vec<String>)> = decoded.context.iter().map(|(k, vs)| (k.clone(), vs.clone())).collect();
     let resource_account = args.request.resource_account.clone().or_else(|| encoded_resource_account(&text));
@@ -195,7 +196,9 @@ fn show_encoded(token: &str, format: Format) -> u8 {
             return BAD_INPUT;
         }
     };
-    let decoded = match iamspect_explain::decoded::parse_decoded(&text) {
+    let decoded = match iamspect_case::check::strict_json(&text)
+        .and_then(|_| iamspect_explain::decoded::parse_decoded(&text).map_err(|e| e.to_string()))
+    {
         Ok(d) => d,
         Err(e) => {
             eprintln!("error: encoded message: {e}");
