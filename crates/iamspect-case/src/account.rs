@@ -21,7 +21,7 @@ pub fn from_account_data(
     crate::check::no_control("action", action)?;
     crate::check::no_control("resource", resource)?;
     if let Some(account) = resource_account {
-        crate::check::account_id("resourceAccount", account)?;
+        crate::check::resource_account("resourceAccount", resource, account)?;
     }
     for (k, vs) in context {
         crate::check::context(k, vs)?;

@@ -48,6 +48,19 @@ pub fn account_id(field: &str, text: &str) -> Result<(), CaseError> {
     }
 }
 
+/// Refuses a `resourceAccount` that contradicts the account the resource's ARN names (S3 ARNs
+/// name none, and then the given one is the only word on it).
+pub fn resource_account(field: &str, resource: &str, account: &str) -> Result<(), CaseError> {
+    account_id(field, account)?;
+    match Arn::parse(resource) {
+        Some(arn) if is_account_id(arn.account) && arn.account != account => Err(invalid(format!(
+            "`{field}` `{account}` contradicts the resource `{resource}`, whose ARN names the account `{}`",
+            arn.account
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// True for a service principal name: `NAME.amazonaws.com` (or `.amazonaws.com.cn` in the China
 /// partition), lower-case letters, digits, dots and hyphens.
 pub fn is_service_principal(text: &str) -> bool {

@@ -617,7 +617,7 @@ fn build(mut raw: RawCase<'_>, resolver: &Resolver<'_>, compiler: &mut Compiler)
     check::no_control("action", &raw.action)?;
     check::no_control("resource", &raw.resource)?;
     if let Some(account) = &raw.resource_account {
-        check::account_id("resourceAccount", account)?;
+        check::resource_account("resourceAccount", &raw.resource, account)?;
     }
     let mut context = Context::new();
     for (key, value) in std::mem::take(&mut raw.context.0) {

@@ -422,7 +422,11 @@ pub(crate) fn check_values(
         check::no_control("--resource", r).map_err(|e| e.message)?;
     }
     if let Some(a) = resource_account {
-        check::account_id("--resource-account", a).map_err(|e| e.message)?;
+        match resource {
+            Some(r) => check::resource_account("--resource-account", r, a),
+            None => check::account_id("--resource-account", a),
+        }
+        .map_err(|e| e.message)?;
     }
     for (k, vs) in context {
         check::context(k, vs).map_err(|e| format!("--context: {}", e.message))?;
