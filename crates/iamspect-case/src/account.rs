@@ -152,7 +152,9 @@ pub fn combine(data: Built, given: Policies, given_by: &str) -> Result<(Built, V
     let Built { request, policies: mut from_data, .. } = data;
     let names = |ps: &[Arc<Policy>]| ps.iter().map(|p| p.name().to_string()).collect::<Vec<_>>();
     let level_names = |ls: &[Vec<Arc<Policy>>]| {
-        ls.iter().map(|l| format!("[{}]", l.iter().map(|p| p.name()).collect::<Vec<_>>().join(", "))).collect::<Vec<_>>()
+        ls.iter()
+            .map(|l| format!("[{}]", l.iter().map(|p| p.name()).collect::<Vec<_>>().join(", ")))
+            .collect::<Vec<_>>()
     };
     let mut sources = Vec::new();
     let mut push = |layer: &'static str, from: &str, policies: Vec<String>| {

@@ -85,7 +85,8 @@ pub fn principal(text: &str) -> Result<Principal, CaseError> {
         return Ok(Principal::new(PrincipalKind::Anonymous));
     }
     if text.starts_with("arn:") {
-        let refused = || invalid(format!("principal `{text}` is not a principal ARN; a principal is {PRINCIPAL_FORMS}"));
+        let refused =
+            || invalid(format!("principal `{text}` is not a principal ARN; a principal is {PRINCIPAL_FORMS}"));
         let arn = Arn::parse(text).ok_or_else(refused)?;
         let p = Principal::parse(text).map_err(|_| refused())?;
         if !is_account_id(arn.account) {
@@ -161,9 +162,9 @@ pub fn context(key: &str, values: &[String]) -> Result<(), CaseError> {
     }
     no_control("context key", key)?;
     let catalog = iamspect_catalog::Catalog::get();
-    let arn_typed = catalog.condition_key(key).is_some_and(|k| {
-        matches!(k.value_type().element(), iamspect_catalog::ConditionKeyType::Arn)
-    });
+    let arn_typed = catalog
+        .condition_key(key)
+        .is_some_and(|k| matches!(k.value_type().element(), iamspect_catalog::ConditionKeyType::Arn));
     let (kind, multivalued) = key_type(key);
     for v in values {
         if arn_typed {
@@ -208,7 +209,14 @@ mod tests {
         ] {
             assert!(principal(ok).is_ok(), "{ok}");
         }
-        for bad in ["bob", "123456789012", "arn:aws:iam::abc:user/a", "arn:aws:iam::111122223333:user/a\0", "", "Lambda.amazonaws.com"] {
+        for bad in [
+            "bob",
+            "123456789012",
+            "arn:aws:iam::abc:user/a",
+            "arn:aws:iam::111122223333:user/a\0",
+            "",
+            "Lambda.amazonaws.com",
+        ] {
             assert!(principal(bad).is_err(), "{bad}");
         }
         assert!(principal("123456789012").unwrap_err().message.contains("arn:aws:iam::123456789012:root"));

@@ -469,7 +469,8 @@ pub fn case_from_str_with_refs(
     refs: &dyn PolicyRefs,
 ) -> Result<Case, String> {
     let library = Default::default();
-    let resolver = Resolver { library: &library, base, file_text: None, placeholders: &[], refs: Some(refs), data: None };
+    let resolver =
+        Resolver { library: &library, base, file_text: None, placeholders: &[], refs: Some(refs), data: None };
     build_case(index, text, &resolver, compiler)
 }
 

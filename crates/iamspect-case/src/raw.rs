@@ -41,7 +41,8 @@ impl<'de> Deserialize<'de> for RawPrincipal {
                 Ok(RawPrincipal::Text(v.to_string()))
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<RawPrincipal, A::Error> {
-                PrincipalObject::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(RawPrincipal::Object)
+                PrincipalObject::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(RawPrincipal::Object)
             }
         }
         d.deserialize_any(Visit)
@@ -135,7 +136,8 @@ impl Expect {
         match (&self.error, &self.decision, &self.denied_by) {
             (Some(e), _, _) if e.trim().is_empty() => Err("`error` is empty, so any error would match".to_string()),
             (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
-                Err("`error` expects the case to be refused, so it cannot come with `decision` or `deniedBy`".to_string())
+                Err("`error` expects the case to be refused, so it cannot come with `decision` or `deniedBy`"
+                    .to_string())
             }
             (None, None, None) => Err("nothing is expected: give `decision` (and `deniedBy`) or `error`".to_string()),
             _ => Ok(()),

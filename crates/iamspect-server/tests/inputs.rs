@@ -30,8 +30,10 @@ fn with_context(context: &str) -> String {
 
 #[tokio::test]
 async fn keys_given_twice_are_refused_at_any_depth() {
-    refused(router(), with_context(r#"{"aws:SourceIp": "10.0.0.1", "aws:SourceIp": "10.0.0.2"}"#), "duplicate key").await;
-    refused(router(), with_context(r#"{"aws:SourceIp": "10.0.0.1", "AWS:SOURCEIP": "10.0.0.2"}"#), "duplicate key").await;
+    refused(router(), with_context(r#"{"aws:SourceIp": "10.0.0.1", "aws:SourceIp": "10.0.0.2"}"#), "duplicate key")
+        .await;
+    refused(router(), with_context(r#"{"aws:SourceIp": "10.0.0.1", "AWS:SOURCEIP": "10.0.0.2"}"#), "duplicate key")
+        .await;
     let tags = r#"{"principal": {"arn": "arn:aws:iam::111122223333:user/alice", "tags": {"team": "a", "team": "b"}},
         "action": "s3:GetObject", "resource": "arn:aws:s3:::b/k"}"#;
     refused(router(), tags.to_string(), "duplicate key `team`").await;
@@ -42,11 +44,13 @@ async fn keys_given_twice_are_refused_at_any_depth() {
 
 #[tokio::test]
 async fn principals_and_arns_are_checked() {
-    let body = case("arn:aws:s3:::b/k", &[ALLOW_S3_READ]).replace("arn:aws:iam::111122223333:user/alice", "arn:aws:iam::111122223333:user/al\\u0000ice");
+    let body = case("arn:aws:s3:::b/k", &[ALLOW_S3_READ])
+        .replace("arn:aws:iam::111122223333:user/alice", "arn:aws:iam::111122223333:user/al\\u0000ice");
     refused(router(), body, "control character").await;
     let body = case("arn:aws:s3:::b/k", &[ALLOW_S3_READ]).replace("arn:aws:iam::111122223333:user/alice", "bob");
     refused(router(), body, "principal `bob` is not a principal").await;
-    let body = case("arn:aws:s3:::b/k", &[ALLOW_S3_READ]).replace("arn:aws:iam::111122223333:user/alice", "123456789012");
+    let body =
+        case("arn:aws:s3:::b/k", &[ALLOW_S3_READ]).replace("arn:aws:iam::111122223333:user/alice", "123456789012");
     refused(router(), body, "arn:aws:iam::123456789012:root").await;
     refused(router(), with_context(r#"{"aws:SourceIp": "999.1.1.1"}"#), "is not an IP address").await;
 }
@@ -78,12 +82,26 @@ async fn account_requests_are_read_strictly_and_get_the_clock() {
     let (status, v) = send(app(state.clone()), "POST", "/v1/authorize", Some(request("{}"))).await;
     assert_eq!(status, StatusCode::OK, "{v}");
     assert_eq!(v["decision"], "allowed", "aws:CurrentTime is set: {v}");
-    let (_, v) =
-        send(app(state.clone()), "POST", "/v1/authorize", Some(request(r#"{"aws:CurrentTime": "2019-01-01T00:00:00Z"}"#)))
-            .await;
+    let (_, v) = send(
+        app(state.clone()),
+        "POST",
+        "/v1/authorize",
+        Some(request(r#"{"aws:CurrentTime": "2019-01-01T00:00:00Z"}"#)),
+    )
+    .await;
     assert_eq!(v["decision"], "implicitDeny", "a given time is kept: {v}");
-    refused(app(state.clone()), request(r#"{"aws:SourceIp": "10.0.0.1", "aws:SourceIp": "10.0.0.2"}"#), "duplicate key").await;
-    refused(app(state.clone()), request(r#"{"aws:SourceIp": "10.0.0.1"}"#).replace("alice\"", "alice\", \"principal\": \"x\""), "duplicate field").await;
+    refused(
+        app(state.clone()),
+        request(r#"{"aws:SourceIp": "10.0.0.1", "aws:SourceIp": "10.0.0.2"}"#),
+        "duplicate key",
+    )
+    .await;
+    refused(
+        app(state.clone()),
+        request(r#"{"aws:SourceIp": "10.0.0.1"}"#).replace("alice\"", "alice\", \"principal\": \"x\""),
+        "duplicate field",
+    )
+    .await;
     refused(app(state), request("{}").replace("arn:aws:iam::111122223333:user/alice", "bob"), "principal `bob`").await;
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -42,9 +42,9 @@ fn refused(o: &Output, says: &str) {
 }
 
 const ADMIN: &str = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}"#;
-const DENY_ALL: &str = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}"#;
-const DENY_S3_ANYONE: &str =
-    r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*"}]}"#;
+const DENY_ALL: &str =
+    r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}"#;
+const DENY_S3_ANYONE: &str = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*"}]}"#;
 
 /// A folder with account data (Charlie, an admin user of 123456789012, and Dana with a boundary)
 /// and policy files.
@@ -123,11 +123,11 @@ fn policy_flags_combine_with_account_data() {
             let out = f.run(&[&[command], &base[..], &[flag, file, "--format", "json"]].concat());
             assert_eq!(out.status.code(), Some(1), "{command} {flag}: {}{}", stdout(&out), stderr(&out));
             let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
-            let denied_by = if command == "eval" { &v["deniedBy"] } else { &v["EvaluationResults"][0]["iamspect"]["deniedBy"] };
+            let denied_by =
+                if command == "eval" { &v["deniedBy"] } else { &v["EvaluationResults"][0]["iamspect"]["deniedBy"] };
             let denied: Vec<&str> = denied_by.as_array().unwrap().iter().filter_map(|d| d.as_str()).collect();
             assert!(denied.contains(&denier), "{command} {flag}: {v}");
-            let from: Vec<&str> =
-                v["sources"].as_array().unwrap().iter().filter_map(|s| s["from"].as_str()).collect();
+            let from: Vec<&str> = v["sources"].as_array().unwrap().iter().filter_map(|s| s["from"].as_str()).collect();
             assert!(from.contains(&"flags") && from.contains(&"account data"), "{command} {flag}: {v}");
         }
     }
@@ -153,7 +153,8 @@ fn policy_flags_combine_with_account_data() {
     let text = stdout(&out);
     assert!(text.contains("identityPolicies from account data: "), "{text}");
     assert!(text.contains("identityPolicies from flags: denyall.json"), "{text}");
-    for layer in ["identity-based policies", "permissions boundary", "VPC endpoint policy", "resource control policies"] {
+    for layer in ["identity-based policies", "permissions boundary", "VPC endpoint policy", "resource control policies"]
+    {
         let line = text.lines().find(|l| l.trim_start().starts_with(layer)).unwrap_or_default();
         assert!(line.ends_with("denies"), "{layer}: {text}");
     }
@@ -188,7 +189,10 @@ fn message_refuses_what_it_cannot_use() {
     refused(&f.run(&["explain", "--message", msg, "--account-data", "data"]), "`--account-data`");
     // A decoded message is read strictly too: a key given twice is refused, not merged.
     let decoded = f.write("decoded.json", r#"{"allowed": false, "allowed": true, "context": {}}"#);
-    refused(&f.run(&["explain", "--decoded", &decoded, "--identity-policy", "fullaccess.json"]), "duplicate key `allowed`");
+    refused(
+        &f.run(&["explain", "--decoded", &decoded, "--identity-policy", "fullaccess.json"]),
+        "duplicate key `allowed`",
+    );
     refused(&f.run(&["explain", "--decoded", &decoded, "--principal", CHARLIE]), "--principal");
 }
 
@@ -262,8 +266,14 @@ fn values_are_checked() {
         &f.run(&["eval", "--principal", CHARLIE, "--action", "s4:GetObject", "--resource", OBJECT]),
         "did you mean `s3`?",
     );
-    refused(&f.run(&["what-can", "--account-data", "data", "--principal", CHARLIE, "--service", "iamm"]), "did you mean `iam`?");
-    refused(&f.run(&["who-can", "--account-data", "data", "--action", "s3:GetObjekt", "--resource", OBJECT]), "did you mean");
+    refused(
+        &f.run(&["what-can", "--account-data", "data", "--principal", CHARLIE, "--service", "iamm"]),
+        "did you mean `iam`?",
+    );
+    refused(
+        &f.run(&["who-can", "--account-data", "data", "--action", "s3:GetObjekt", "--resource", OBJECT]),
+        "did you mean",
+    );
 }
 
 /// Item 9: the clock keys are set outside case files, shown, and `--context` overrides them.
@@ -302,8 +312,10 @@ fn no_false_greens() {
     let no_cases = f.write("none.json", r#"{"cases": []}"#);
     refused(&f.run(&["test", &no_cases]), "holds no case");
     let case = |expect: &str| {
-        format!(r#"{{"principal": "{CHARLIE}", "action": "s3:GetObject", "resource": "{OBJECT}",
-  "expect": {expect}}}"#)
+        format!(
+            r#"{{"principal": "{CHARLIE}", "action": "s3:GetObject", "resource": "{OBJECT}",
+  "expect": {expect}}}"#
+        )
     };
     for (expect, says) in [
         (r#"{"decision": "denied"}"#, "(line 2, column 13): `decision` `denied` is not"),
@@ -328,7 +340,16 @@ fn scp_level_without_allow_is_explained() {
         r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "ec2:*", "Resource": "*",
             "Condition": {"StringNotEquals": {"aws:RequestedRegion": "eu-west-1"}}}]}"#,
     );
-    let args = ["--principal", CHARLIE, "--action", "s3:GetObject", "--resource", OBJECT, "--identity-policy", "fullaccess.json"];
+    let args = [
+        "--principal",
+        CHARLIE,
+        "--action",
+        "s3:GetObject",
+        "--resource",
+        OBJECT,
+        "--identity-policy",
+        "fullaccess.json",
+    ];
     let out = f.run(&[&["explain"], &args[..], &["--scp", &scp]].concat());
     assert_eq!(out.status.code(), Some(1));
     let text = stdout(&out);
@@ -410,7 +431,17 @@ fn who_can_names_the_bucket_account_and_everyone() {
         {"Sid": "OrgOnly", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "s3:PutObject", "Resource": "arn:aws:s3:::acme-reports/*",
          "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}}]}}}"#;
     f.write("data/bucket.json", public);
-    let out = f.run(&["who-can", "--account-data", "data", "--action", "s3:GetObject", "--resource", OBJECT, "--format", "json"]);
+    let out = f.run(&[
+        "who-can",
+        "--account-data",
+        "data",
+        "--action",
+        "s3:GetObject",
+        "--resource",
+        OBJECT,
+        "--format",
+        "json",
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(v["everyone"]["anonymousDecision"], "allowed", "{v}");

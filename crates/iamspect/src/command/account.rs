@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 
-
 /// Parses `key=value` context flags (a key given twice gets both values).
 pub(crate) fn context_flags(flags: &[String]) -> Result<Vec<(String, Vec<String>)>, String> {
     let mut out: Vec<(String, Vec<String>)> = Vec::new();

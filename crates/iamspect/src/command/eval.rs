@@ -7,8 +7,8 @@ use std::io::{BufRead, Write};
 use std::path::PathBuf;
 
 use iamspect_case::{Actual, Compiler};
-use serde_json::Value;
 use iamspect_core::Decision;
+use serde_json::Value;
 use serde_json::json;
 
 use super::request::{self, RequestArgs};

@@ -75,7 +75,10 @@ fn service_reference(flag: Option<&Path>) -> Result<(Option<ServiceReference>, S
 pub(crate) fn run(args: Args) -> u8 {
     args.color.apply();
     if let Some(p) = args.account_data.iter().find(|p| iamspect_replay::is_events_path(p)) {
-        eprintln!("error: `--account-data {}` holds CloudTrail events, not account data: give it as EVENTS", p.display());
+        eprintln!(
+            "error: `--account-data {}` holds CloudTrail events, not account data: give it as EVENTS",
+            p.display()
+        );
         return BAD_INPUT;
     }
     let (event_paths, account_data) = (args.events.clone(), args.account_data.clone());

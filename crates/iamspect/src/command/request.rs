@@ -198,11 +198,12 @@ pub(crate) fn load(case: Option<&Path>, index: Option<usize>, args: &RequestArgs
     if index.is_some() {
         return Err("`--index` picks a case of a case file, and no case file was given".to_string());
     }
-    let missing: Vec<&str> = [("--principal", &args.principal), ("--action", &args.action), ("--resource", &args.resource)]
-        .into_iter()
-        .filter(|(_, v)| v.is_none())
-        .map(|(flag, _)| flag)
-        .collect();
+    let missing: Vec<&str> =
+        [("--principal", &args.principal), ("--action", &args.action), ("--resource", &args.resource)]
+            .into_iter()
+            .filter(|(_, v)| v.is_none())
+            .map(|(flag, _)| flag)
+            .collect();
     if missing.len() == 3 {
         return Err("give a case file (or `-` for standard input), or the request with `--principal`, `--action` and `--resource`".to_string());
     }

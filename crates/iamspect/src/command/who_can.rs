@@ -55,7 +55,8 @@ pub(crate) fn run(args: Args) -> u8 {
         }
     };
     let (time, time_given) = iamspect_case::set_clock(&mut context, iamspect_case::Timestamp::now());
-    let (resource_account, account_note) = match bucket_account(&data, &args.resource, args.resource_account.as_deref()) {
+    let (resource_account, account_note) = match bucket_account(&data, &args.resource, args.resource_account.as_deref())
+    {
         Ok(x) => x,
         Err(e) => {
             eprintln!("error: {e}");
@@ -233,7 +234,8 @@ fn everyone(
     let side = data.resource_side(action, resource, account).map_err(|e| e.to_string())?;
     let Some(doc) = &side.policy else { return Ok(None) };
     let mut compiler = iamspect_case::Compiler::new();
-    let t = if iamspect_core::is_role_trust_request(action, resource) { PolicyType::Trust } else { PolicyType::Resource };
+    let t =
+        if iamspect_core::is_role_trust_request(action, resource) { PolicyType::Trust } else { PolicyType::Resource };
     let policy = compiler.compile(&doc.name, &doc.document, t).map_err(|e| e.to_string())?;
     let mut rcps = None;
     if let Some(levels) = &side.rcps {
@@ -275,7 +277,12 @@ fn everyone(
                     .statements()
                     .iter()
                     .find(|s| s.index() == st.index)
-                    .map(|s| s.conditions().iter().map(|c| format!("{} {} {:?}", c.operator(), c.key(), c.values())).collect())
+                    .map(|s| {
+                        s.conditions()
+                            .iter()
+                            .map(|c| format!("{} {} {:?}", c.operator(), c.key(), c.values()))
+                            .collect()
+                    })
                     .unwrap_or_default();
                 grants.push(Grant { granted_by: format!("{} statement {}", p.policy.name(), st.index), conditions });
             }

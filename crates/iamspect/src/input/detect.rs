@@ -12,7 +12,8 @@ use super::{Document, Origin, Piece};
 /// True for a case file: `{"cases": [...]}`, or one case with `principal`, `action` and `resource`.
 pub(crate) fn is_case_file(value: &serde_json::Value) -> bool {
     let has = |k: &str| value.get(k).is_some();
-    value.get("cases").is_some_and(serde_json::Value::is_array) || (has("principal") && has("action") && has("resource"))
+    value.get("cases").is_some_and(serde_json::Value::is_array)
+        || (has("principal") && has("action") && has("resource"))
 }
 
 /// The type of a policy read from its content, and why: a statement with `Principal` or
@@ -39,7 +40,10 @@ pub(crate) fn policy_type(value: &serde_json::Value) -> (PolicyType, &'static st
         lower.starts_with("sts:assumerole") || lower == "sts:tagsession" || lower == "sts:setsourceidentity"
     };
     let all: Vec<&str> = actions.by_ref().collect();
-    if !all.is_empty() && all.iter().all(|a| trust_action(a)) && all.iter().any(|a| a.to_ascii_lowercase().starts_with("sts:assumerole")) {
+    if !all.is_empty()
+        && all.iter().all(|a| trust_action(a))
+        && all.iter().any(|a| a.to_ascii_lowercase().starts_with("sts:assumerole"))
+    {
         return (PolicyType::Trust, "its statements name a `Principal` and only `sts:AssumeRole*` actions");
     }
     (PolicyType::Resource, "its statements name a `Principal`")
@@ -47,7 +51,13 @@ pub(crate) fn policy_type(value: &serde_json::Value) -> (PolicyType, &'static st
 
 /// The inline policies of a case file, each with the type of its field; `notes` gets what is not
 /// linted here (policies given by path, AWS's built-in ones) and the type of each.
-pub(crate) fn case_documents(root: &Node, text: &str, source: usize, path: &str, notes: &mut Vec<String>) -> Vec<Document> {
+pub(crate) fn case_documents(
+    root: &Node,
+    text: &str,
+    source: usize,
+    path: &str,
+    notes: &mut Vec<String>,
+) -> Vec<Document> {
     let cases: Vec<&Node> = match root.get("cases").map(|c| &c.value) {
         Some(Value::Seq(items)) => items.iter().collect(),
         _ => vec![root],
@@ -58,28 +68,35 @@ pub(crate) fn case_documents(root: &Node, text: &str, source: usize, path: &str,
     };
     let mut out = Vec::new();
     let mut library_types: Vec<(String, PolicyType)> = Vec::new();
-    let mut add = |node: &Node, t: PolicyType, place: &str, out: &mut Vec<Document>, notes: &mut Vec<String>| match &node.value {
-        Value::Map(_) => {
-            out.push(embedded(text, node.range.clone(), source, t));
-            notes.push(format!("{path}: `{place}` linted as type `{}` (the field it is in)", t.cli_name()));
-        }
-        Value::String(name) if name == "FullAWSAccess" || name == "RCPFullAWSAccess" => {}
-        Value::String(name) if library.iter().any(|(n, _)| n == name) => {
-            if !library_types.iter().any(|(n, lt)| n == name && *lt == t) {
-                library_types.push((name.clone(), t));
+    let mut add =
+        |node: &Node, t: PolicyType, place: &str, out: &mut Vec<Document>, notes: &mut Vec<String>| match &node.value {
+            Value::Map(_) => {
+                out.push(embedded(text, node.range.clone(), source, t));
+                notes.push(format!("{path}: `{place}` linted as type `{}` (the field it is in)", t.cli_name()));
             }
-        }
-        Value::String(name) => {
-            notes.push(format!("{path}: `{place}` names `{name}`, a file: lint it by itself (with `--type {}`)", t.cli_name()));
-        }
-        _ => {}
-    };
+            Value::String(name) if name == "FullAWSAccess" || name == "RCPFullAWSAccess" => {}
+            Value::String(name) if library.iter().any(|(n, _)| n == name) => {
+                if !library_types.iter().any(|(n, lt)| n == name && *lt == t) {
+                    library_types.push((name.clone(), t));
+                }
+            }
+            Value::String(name) => {
+                notes.push(format!(
+                    "{path}: `{place}` names `{name}`, a file: lint it by itself (with `--type {}`)",
+                    t.cli_name()
+                ));
+            }
+            _ => {}
+        };
     for (i, case) in cases.iter().enumerate() {
         let field = |k: &str| case.get(k);
         let action = field("action").and_then(Node::as_str).unwrap_or_default();
         let resource = field("resource").and_then(Node::as_str).unwrap_or_default();
-        let resource_type =
-            if iamspect_core::is_role_trust_request(action, resource) { PolicyType::Trust } else { PolicyType::Resource };
+        let resource_type = if iamspect_core::is_role_trust_request(action, resource) {
+            PolicyType::Trust
+        } else {
+            PolicyType::Resource
+        };
         let one = [
             ("resourcePolicy", resource_type),
             ("permissionsBoundary", PolicyType::PermissionsBoundary),
@@ -112,12 +129,19 @@ pub(crate) fn case_documents(root: &Node, text: &str, source: usize, path: &str,
     for (name, node) in &library {
         let types: Vec<PolicyType> = library_types.iter().filter(|(n, _)| n == name).map(|(_, t)| *t).collect();
         match (&node.value, types.is_empty()) {
-            (Value::String(file), _) => notes.push(format!("{path}: policy `{name}` is the file `{file}`: lint it by itself")),
-            (_, true) => notes.push(format!("{path}: policy `{name}` is used by no case, so its type is unknown: not linted")),
+            (Value::String(file), _) => {
+                notes.push(format!("{path}: policy `{name}` is the file `{file}`: lint it by itself"))
+            }
+            (_, true) => {
+                notes.push(format!("{path}: policy `{name}` is used by no case, so its type is unknown: not linted"))
+            }
             (_, false) => {
                 for t in types {
                     out.push(embedded(text, node.range.clone(), source, t));
-                    notes.push(format!("{path}: policy `{name}` linted as type `{}` (where the cases use it)", t.cli_name()));
+                    notes.push(format!(
+                        "{path}: policy `{name}` linted as type `{}` (where the cases use it)",
+                        t.cli_name()
+                    ));
                 }
             }
         }
