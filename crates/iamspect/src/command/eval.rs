@@ -82,7 +82,7 @@ pub(crate) fn run(args: Args) -> u8 {
                     ));
                 }
                 for note in request::notes(item) {
-                    crate::output::println(&format!("{note}"));
+                    crate::output::println(&note);
                 }
                 crate::output::print(&output::text::response(&built.request, &response));
             }

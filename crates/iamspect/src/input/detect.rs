@@ -75,11 +75,7 @@ pub(crate) fn case_documents(
                 notes.push(format!("{path}: `{place}` linted as type `{}` (the field it is in)", t.cli_name()));
             }
             Value::String(name) if name == "FullAWSAccess" || name == "RCPFullAWSAccess" => {}
-            Value::String(name) if library.iter().any(|(n, _)| n == name) => {
-                if !library_types.iter().any(|(n, lt)| n == name && *lt == t) {
-                    library_types.push((name.clone(), t));
-                }
-            }
+            Value::String(name) if library.iter().any(|(n, _)| n == name) => library_types.push((name.clone(), t)),
             Value::String(name) => {
                 notes.push(format!(
                     "{path}: `{place}` names `{name}`, a file: lint it by itself (with `--type {}`)",
@@ -127,7 +123,12 @@ pub(crate) fn case_documents(
         }
     }
     for (name, node) in &library {
-        let types: Vec<PolicyType> = library_types.iter().filter(|(n, _)| n == name).map(|(_, t)| *t).collect();
+        let mut types: Vec<PolicyType> = Vec::new();
+        for (_, t) in library_types.iter().filter(|(n, _)| n == name) {
+            if !types.contains(t) {
+                types.push(*t);
+            }
+        }
         match (&node.value, types.is_empty()) {
             (Value::String(file), _) => {
                 notes.push(format!("{path}: policy `{name}` is the file `{file}`: lint it by itself"))
