@@ -150,9 +150,13 @@ fn read(text: &str, compiler: &mut Compiler, buffer: &mut String, refs: Option<&
         || raw.kms.is_some();
     let description = raw.description.take();
     let expect = raw.expect.take();
+    // An invalid `expect` is refused by the exact path, which says where.
+    if expect.as_ref().is_some_and(|e| e.validate().is_err()) {
+        return None;
+    }
     let library = Default::default();
     let placeholders = if skeleton.is_some() { known.as_slice() } else { &[] };
-    let resolver = Resolver { library: &library, base: Path::new(""), file_text: None, placeholders, refs };
+    let resolver = Resolver { library: &library, base: Path::new(""), file_text: None, placeholders, refs, data: None };
     let built = build(raw, &resolver, compiler);
     Some(InlineCase { case: Case { index: 0, description, expect, built }, has_policies, known: known.len() })
 }

@@ -3,12 +3,20 @@
 use std::path::{Path, PathBuf};
 
 /// Finds case files: every `*.json` under the given folders, except inside `policies` folders,
-/// which hold the policy documents cases refer to.
+/// which hold the policy documents cases refer to. A folder without one is an error, not an empty
+/// run that passes.
 pub fn case_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     let mut out = Vec::new();
     for path in paths {
         if path.is_dir() {
+            let before = out.len();
             walk_cases(path, &mut out).map_err(|e| format!("{}: {e}", path.display()))?;
+            if out.len() == before {
+                return Err(format!(
+                    "{}: no case file (`*.json` outside folders named `policies`) in this folder",
+                    path.display()
+                ));
+            }
         } else if path.exists() {
             out.push(path.clone());
         } else {

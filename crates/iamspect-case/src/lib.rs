@@ -5,6 +5,7 @@
 //! Each distinct policy text is compiled once per [`Compiler`], however many cases use it.
 
 mod account;
+pub mod check;
 mod fast;
 mod files;
 mod raw;
@@ -22,9 +23,10 @@ use iamspect_core::{
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-pub use account::from_account_data;
+pub use account::{Source, account_case, combine, from_account_data, set_clock};
 pub use fast::{InlineCase, inline_case, inline_case_with_refs};
 pub use files::case_files;
+pub use jiff::Timestamp;
 pub use raw::Expect;
 use raw::{RawCase, RawFile, RawPolicy, RawPrincipal};
 
@@ -134,6 +136,8 @@ pub struct Built {
     pub request: Request,
     /// The policies.
     pub policies: Policies,
+    /// With account data, where each layer's policies came from ([`combine`]); empty otherwise.
+    pub sources: Vec<Source>,
 }
 
 /// One case of a file.
@@ -389,8 +393,33 @@ fn read_limited(path: &Path, limit: u64) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))
 }
 
+/// Reads a case file from disk against account data: each case's principal and resource take
+/// their policies from the data, and the case's own policies are added as AWS would combine them
+/// ([`combine`]; a case whose policies cannot combine with the data's is invalid).
+pub fn load_file_with_account_data(
+    path: &Path,
+    data: &iamspect_account::AccountData,
+    compiler: &mut Compiler,
+) -> Result<CaseFile, FileError> {
+    let text =
+        read_limited(path, MAX_CASE_FILE_BYTES).map_err(|message| FileError { path: path.to_path_buf(), message })?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    load_str_with(&text, path, base, Some(data), compiler)
+}
+
 /// Reads case file text; `base` is where relative policy paths are resolved.
 pub fn load_str(text: &str, path: &Path, base: &Path, compiler: &mut Compiler) -> Result<CaseFile, FileError> {
+    load_str_with(text, path, base, None, compiler)
+}
+
+/// [`load_str`], against account data when `data` is given (see [`load_file_with_account_data`]).
+pub fn load_str_with(
+    text: &str,
+    path: &Path,
+    base: &Path,
+    data: Option<&iamspect_account::AccountData>,
+    compiler: &mut Compiler,
+) -> Result<CaseFile, FileError> {
     let file_err = |message: String| FileError { path: path.to_path_buf(), message };
     let value: Value = serde_json::from_str(text).map_err(|e| file_err(format!("invalid JSON: {e}")))?;
     let Value::Object(obj) = &value else {
@@ -398,12 +427,15 @@ pub fn load_str(text: &str, path: &Path, base: &Path, compiler: &mut Compiler) -
     };
     let (description, library, raw_cases) = if obj.contains_key("cases") {
         let file: RawFile = serde_json::from_str(text).map_err(|e| file_err(e.to_string()))?;
-        (file.description, file.policies, file.cases)
+        (file.description, file.policies.0, file.cases)
     } else {
         let whole: &RawValue = serde_json::from_str(text).map_err(|e| file_err(e.to_string()))?;
         (None, Default::default(), vec![whole])
     };
-    let resolver = Resolver { library: &library, base, file_text: Some(text), placeholders: &[], refs: None };
+    if raw_cases.is_empty() {
+        return Err(file_err("`cases` is empty: the file holds no case".to_string()));
+    }
+    let resolver = Resolver { library: &library, base, file_text: Some(text), placeholders: &[], refs: None, data };
     let mut cases = Vec::with_capacity(raw_cases.len());
     for (index, raw) in raw_cases.iter().enumerate() {
         cases.push(
@@ -421,7 +453,7 @@ pub fn case_from_str(index: usize, text: &str, base: &Path, compiler: &mut Compi
     build_case(
         index,
         text,
-        &Resolver { library: &library, base, file_text: None, placeholders: &[], refs: None },
+        &Resolver { library: &library, base, file_text: None, placeholders: &[], refs: None, data: None },
         compiler,
     )
 }
@@ -437,7 +469,8 @@ pub fn case_from_str_with_refs(
     refs: &dyn PolicyRefs,
 ) -> Result<Case, String> {
     let library = Default::default();
-    let resolver = Resolver { library: &library, base, file_text: None, placeholders: &[], refs: Some(refs) };
+    let resolver =
+        Resolver { library: &library, base, file_text: None, placeholders: &[], refs: Some(refs), data: None };
     build_case(index, text, &resolver, compiler)
 }
 
@@ -450,6 +483,9 @@ struct Resolver<'a> {
     placeholders: &'a [(&'a str, Known)],
     /// Policies by id, when the caller has a store of them.
     refs: Option<&'a dyn PolicyRefs>,
+    /// Account data the cases' principals and resources are read from, with the cases' policies
+    /// on top ([`load_file_with_account_data`]).
+    data: Option<&'a iamspect_account::AccountData>,
 }
 
 /// What [`PolicyRefs::policy`] found for the id `id` in `field`, as the case's result.
@@ -550,8 +586,20 @@ fn build_case(index: usize, text: &str, resolver: &Resolver<'_>, compiler: &mut 
     // `expect` and `description` are read first, so that an invalid case can still be checked
     // against `expect.error`.
     let loose: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
-    let expect = match loose.get("expect") {
-        Some(v) => Some(serde_json::from_value::<Expect>(v.clone()).map_err(|e| format!("`expect`: {e}"))?),
+    #[derive(serde::Deserialize)]
+    struct ExpectOnly<'a> {
+        #[serde(borrow)]
+        expect: Option<&'a RawValue>,
+    }
+    let located: ExpectOnly<'_> = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let expect = match located.expect {
+        Some(raw) => {
+            let at = resolver.origin(raw.get());
+            let place = |m: String| format!("`expect` (line {}, column {}): {m}", at.line, at.column);
+            let expect = serde_json::from_str::<Expect>(raw.get()).map_err(|e| place(e.to_string()))?;
+            expect.validate().map_err(place)?;
+            Some(expect)
+        }
         None => None,
     };
     let description = loose.get("description").and_then(Value::as_str).map(str::to_string);
@@ -563,10 +611,19 @@ fn build_case(index: usize, text: &str, resolver: &Resolver<'_>, compiler: &mut 
 }
 
 fn build(mut raw: RawCase<'_>, resolver: &Resolver<'_>, compiler: &mut Compiler) -> Result<Built, CaseError> {
-    let principal = principal(raw.principal)?;
+    if let Some(data) = resolver.data {
+        return build_on_data(raw, data, resolver, compiler);
+    }
+    let principal = principal(std::mem::replace(&mut raw.principal, RawPrincipal::Text(String::new())))?;
+    check::no_control("action", &raw.action)?;
+    check::no_control("resource", &raw.resource)?;
+    if let Some(account) = &raw.resource_account {
+        check::resource_account("resourceAccount", &raw.resource, account)?;
+    }
     let mut context = Context::new();
-    for (key, value) in std::mem::take(&mut raw.context) {
+    for (key, value) in std::mem::take(&mut raw.context.0) {
         let values = context_values(&key, value)?;
+        check::context(&key, &values)?;
         context.insert(&key, values);
     }
     let request = Request::new(principal, &raw.action, &raw.resource, raw.resource_account.as_deref(), context)
@@ -575,7 +632,66 @@ fn build(mut raw: RawCase<'_>, resolver: &Resolver<'_>, compiler: &mut Compiler)
     if is_root && (!raw.identity_policies.is_empty() || raw.permissions_boundary.is_some()) {
         return Err(invalid("the root user cannot have identity-based policies or a permissions boundary".to_string()));
     }
+    let policies = case_policies(&raw, resolver, compiler)?;
+    principal_takes(request.principal(), &policies)?;
+    Ok(Built { request, policies, sources: Vec::new() })
+}
 
+/// Refuses the caller's own policies where the caller cannot have them, since AWS would weigh
+/// none of them (decision D41): identity policies and a boundary need an IAM principal (not a
+/// service, an identity provider or an anonymous caller), session policies a role session or a
+/// federated user.
+pub(crate) fn principal_takes(principal: &Principal, policies: &Policies) -> Result<(), CaseError> {
+    let who = principal.arn();
+    if !principal.is_iam() && (!policies.identity.is_empty() || policies.permissions_boundary.is_some()) {
+        return Err(invalid(format!(
+            "`{who}` is not an IAM principal, so it has no identity-based policies or permissions boundary for AWS to weigh; remove them"
+        )));
+    }
+    let is_session = matches!(principal.kind, PrincipalKind::RoleSession { .. } | PrincipalKind::FederatedUser { .. });
+    if !is_session && !policies.session.is_empty() {
+        return Err(invalid(format!(
+            "`{who}` is not a role session or a federated user, so it has no session policies for AWS to weigh; remove them"
+        )));
+    }
+    Ok(())
+}
+
+/// A case read against account data: the request from the case, the principal's and the
+/// resource's policies from the data, and the case's policies on top ([`combine`]).
+fn build_on_data(
+    mut raw: RawCase<'_>,
+    data: &iamspect_account::AccountData,
+    resolver: &Resolver<'_>,
+    compiler: &mut Compiler,
+) -> Result<Built, CaseError> {
+    let RawPrincipal::Text(principal) = &raw.principal else {
+        return Err(invalid(
+            "with account data, `principal` is the principal's ARN (its tags and flags come from the data)".to_string(),
+        ));
+    };
+    let principal = principal.clone();
+    let mut context = Vec::new();
+    for (key, value) in std::mem::take(&mut raw.context.0) {
+        context.push((key.clone(), context_values(&key, value)?));
+    }
+    let from_data = from_account_data(
+        data,
+        &principal,
+        &raw.action,
+        &raw.resource,
+        raw.resource_account.as_deref(),
+        &context,
+        compiler,
+    )?;
+    let given = case_policies(&raw, resolver, compiler)?;
+    let (mut built, sources) = combine(from_data, given, "case")?;
+    built.sources = sources;
+    Ok(built)
+}
+
+/// The policies a case gives, compiled.
+fn case_policies(raw: &RawCase<'_>, resolver: &Resolver<'_>, compiler: &mut Compiler) -> Result<Policies, CaseError> {
     // Policies are named by their place (`identityPolicies[2]`), written into one buffer.
     let mut buffer = String::new();
     let mut one = |raw: &RawValue, name: std::fmt::Arguments<'_>, t: PolicyType| -> Result<Arc<Policy>, CaseError> {
@@ -595,14 +711,14 @@ fn build(mut raw: RawCase<'_>, resolver: &Resolver<'_>, compiler: &mut Compiler)
     };
     let mut policies = Policies::default();
     for (i, p) in raw.identity_policies.iter().enumerate() {
-        policies.identity.push(one(p, format_args!("identityPolicies[{i}]"), PolicyType::Identity)?);
+        policies.identity.push(within_quota(one(p, format_args!("identityPolicies[{i}]"), PolicyType::Identity)?)?);
     }
     if let Some(p) = &raw.resource_policy {
         policies.resource = Some(one(p, format_args!("resourcePolicy"), resource_type)?);
     }
     if let Some(p) = &raw.permissions_boundary {
         policies.permissions_boundary =
-            Some(one(p, format_args!("permissionsBoundary"), PolicyType::PermissionsBoundary)?);
+            Some(within_quota(one(p, format_args!("permissionsBoundary"), PolicyType::PermissionsBoundary)?)?);
     }
     for (i, p) in raw.session_policies.iter().enumerate() {
         policies.session.push(one(p, format_args!("sessionPolicies[{i}]"), PolicyType::Session)?);
@@ -636,39 +752,67 @@ fn build(mut raw: RawCase<'_>, resolver: &Resolver<'_>, compiler: &mut Compiler)
     if let Some(p) = &raw.vpc_endpoint_policy {
         policies.vpc_endpoint = Some(one(p, "vpcEndpointPolicy", PolicyType::VpcEndpoint)?);
     }
-    if let Some(s3) = raw.s3 {
+    if let Some(s3) = &raw.s3 {
         policies.s3 = Some(S3Settings {
             block_public_acls: s3.block_public_access.block_public_acls,
             ignore_public_acls: s3.block_public_access.ignore_public_acls,
             block_public_policy: s3.block_public_access.block_public_policy,
             restrict_public_buckets: s3.block_public_access.restrict_public_buckets,
-            object_ownership: s3.object_ownership,
-            acl: s3.acl.as_ref().map(acl).transpose()?,
+            object_ownership: s3.object_ownership.clone(),
+            acl: s3.acl.as_ref().map(|v| acl(&v.0)).transpose()?,
             bucket_abac_enabled: s3.bucket_abac_enabled,
         });
     }
-    policies.kms_aws_managed_key = raw.kms.is_some_and(|k| k.aws_managed_key);
-    Ok(Built { request, policies })
+    policies.kms_aws_managed_key = raw.kms.as_ref().is_some_and(|k| k.aws_managed_key);
+    Ok(policies)
+}
+
+/// An identity policy or boundary of a case within IAM's quota for a customer managed policy
+/// (6,144 characters without whitespace). The core only warns above it, because AWS managed
+/// policies are exempt; a case cannot say that its policy is one, so the quota applies here, and
+/// AWS managed policies come from account data, where their ARN says so (decision D45).
+fn within_quota(policy: Arc<Policy>) -> Result<Arc<Policy>, CaseError> {
+    match policy.warnings().iter().find(|w| w.message().contains("characters (")) {
+        Some(w) => Err(CaseError {
+            code: "LimitExceeded",
+            message: format!(
+                "{} {}: {}; only AWS managed policies are larger, and those are read from account data, where their ARN says so",
+                policy.policy_type().description(),
+                policy.name(),
+                w.message()
+            ),
+        }),
+        None => Ok(policy),
+    }
 }
 
 fn principal(raw: RawPrincipal) -> Result<Principal, CaseError> {
     let obj = match raw {
-        RawPrincipal::Text(text) => {
-            return Principal::parse(&text).map_err(|e| invalid(e.to_string()));
-        }
+        RawPrincipal::Text(text) => return check::principal(&text),
         RawPrincipal::Object(obj) => obj,
     };
     let mut p = match (&obj.arn, &obj.service, &obj.federated) {
-        (Some(arn), None, None) => Principal::parse(arn).map_err(|e| invalid(e.to_string()))?,
-        (None, Some(service), None) => Principal::new(PrincipalKind::Service { name: service.clone() }),
-        (None, None, Some(provider)) => Principal::new(PrincipalKind::Federated { provider: provider.clone() }),
+        (Some(arn), None, None) => {
+            if !arn.starts_with("arn:") {
+                return Err(invalid(format!("principal `arn` `{arn}` is not an ARN")));
+            }
+            check::principal(arn)?
+        }
+        (None, Some(service), None) => {
+            check::service_principal(service)?;
+            Principal::new(PrincipalKind::Service { name: service.clone() })
+        }
+        (None, None, Some(provider)) => {
+            check::identity_provider(provider)?;
+            Principal::new(PrincipalKind::Federated { provider: provider.clone() })
+        }
         _ => {
             return Err(invalid(
                 "a principal object needs exactly one of `arn`, `service` and `federated`".to_string(),
             ));
         }
     };
-    p.tags = obj.tags.into_iter().collect();
+    p.tags = obj.tags.0.into_iter().collect();
     p.service_linked_role |= obj.service_linked_role;
     p.management_account = obj.management_account;
     p.id = obj.id;
@@ -692,10 +836,10 @@ fn scalar(v: Value) -> Option<String> {
     }
 }
 
-fn context_values(key: &str, value: Value) -> Result<Vec<String>, CaseError> {
+fn context_values(key: &str, value: raw::StrictValue) -> Result<Vec<String>, CaseError> {
     let bad =
         || invalid(format!("context key `{key}`: a value must be a string, number or boolean, or an array of them"));
-    match value {
+    match value.0 {
         Value::Array(items) => items.into_iter().map(|v| scalar(v).ok_or_else(bad)).collect(),
         other => Ok(vec![scalar(other).ok_or_else(bad)?]),
     }

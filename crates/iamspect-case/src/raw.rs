@@ -17,16 +17,36 @@ pub(crate) type RawPolicy<'a> = &'a RawValue;
 pub(crate) struct RawFile<'a> {
     pub(crate) description: Option<String>,
     #[serde(default, borrow)]
-    pub(crate) policies: BTreeMap<String, RawPolicy<'a>>,
+    pub(crate) policies: Unique<RawPolicy<'a>>,
     #[serde(borrow)]
     pub(crate) cases: Vec<&'a RawValue>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
+/// A principal: text, or an object (read with its own errors, which an untagged enum would hide).
+#[derive(Debug)]
 pub(crate) enum RawPrincipal {
     Text(String),
     Object(PrincipalObject),
+}
+
+impl<'de> Deserialize<'de> for RawPrincipal {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = RawPrincipal;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a principal: a string or an object")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<RawPrincipal, E> {
+                Ok(RawPrincipal::Text(v.to_string()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<RawPrincipal, A::Error> {
+                PrincipalObject::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(RawPrincipal::Object)
+            }
+        }
+        d.deserialize_any(Visit)
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -36,7 +56,7 @@ pub(crate) struct PrincipalObject {
     pub(crate) service: Option<String>,
     pub(crate) federated: Option<String>,
     #[serde(default)]
-    pub(crate) tags: BTreeMap<String, String>,
+    pub(crate) tags: Unique<String>,
     #[serde(default)]
     pub(crate) service_linked_role: bool,
     #[serde(default)]
@@ -64,7 +84,7 @@ pub(crate) struct S3 {
     #[serde(default)]
     pub(crate) block_public_access: BlockPublicAccess,
     pub(crate) object_ownership: Option<String>,
-    pub(crate) acl: Option<Value>,
+    pub(crate) acl: Option<StrictValue>,
     #[serde(default)]
     pub(crate) bucket_abac_enabled: bool,
 }
@@ -88,6 +108,43 @@ pub struct Expect {
     pub error: Option<String>,
 }
 
+impl Expect {
+    /// Checks the values (decision D43): `decision` is one of AWS's three, `deniedBy` names policy
+    /// types the case format knows, once each, and only for a denial, `error` is not empty and
+    /// stands alone, and something is expected at all.
+    pub fn validate(&self) -> Result<(), String> {
+        if let Some(d) = &self.decision
+            && iamspect_core::Decision::from_name(d).is_none()
+        {
+            return Err(format!("`decision` `{d}` is not `allowed`, `explicitDeny` or `implicitDeny`"));
+        }
+        if let Some(by) = &self.denied_by {
+            let mut seen = std::collections::BTreeSet::new();
+            for name in by {
+                if iamspect_core::Denier::from_name(name).is_none() {
+                    let known: Vec<&str> = iamspect_core::Denier::ALL.iter().map(|d| d.as_str()).collect();
+                    return Err(format!("`deniedBy` `{name}` is not a policy type ({})", known.join(", ")));
+                }
+                if !seen.insert(name) {
+                    return Err(format!("`deniedBy` names `{name}` twice"));
+                }
+            }
+            if self.decision.as_deref() == Some("allowed") && !by.is_empty() {
+                return Err("`deniedBy` is for a denial, and `decision` is `allowed`".to_string());
+            }
+        }
+        match (&self.error, &self.decision, &self.denied_by) {
+            (Some(e), _, _) if e.trim().is_empty() => Err("`error` is empty, so any error would match".to_string()),
+            (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+                Err("`error` expects the case to be refused, so it cannot come with `decision` or `deniedBy`"
+                    .to_string())
+            }
+            (None, None, None) => Err("nothing is expected: give `decision` (and `deniedBy`) or `error`".to_string()),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// One case, as written.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -100,7 +157,7 @@ pub(crate) struct RawCase<'a> {
     pub(crate) resource: String,
     pub(crate) resource_account: Option<String>,
     #[serde(default)]
-    pub(crate) context: BTreeMap<String, Value>,
+    pub(crate) context: Unique<StrictValue, true>,
     #[serde(default, borrow)]
     pub(crate) identity_policies: Vec<RawPolicy<'a>>,
     #[serde(default, borrow)]
@@ -127,4 +184,112 @@ pub(crate) struct RawCase<'a> {
 /// A field that, when present, must hold a `T` (`null` included: no `Option` shortcut).
 fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
     T::deserialize(d).map(Some)
+}
+
+/// An object read into a map that refuses a key given twice (with `CASELESS`, twice in any
+/// letter case, as context keys are compared): serde's maps keep the last silently.
+#[derive(Debug)]
+pub(crate) struct Unique<V, const CASELESS: bool = false>(pub(crate) BTreeMap<String, V>);
+
+impl<V, const C: bool> Default for Unique<V, C> {
+    fn default() -> Self {
+        Unique(BTreeMap::new())
+    }
+}
+
+impl<'de, V: Deserialize<'de>, const C: bool> Deserialize<'de> for Unique<V, C> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit<V, const C: bool>(std::marker::PhantomData<V>);
+        impl<'de, V: Deserialize<'de>, const C: bool> serde::de::Visitor<'de> for Visit<V, C> {
+            type Value = Unique<V, C>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut out = BTreeMap::new();
+                let mut seen = std::collections::HashSet::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    let folded = if C { key.to_ascii_lowercase() } else { key.clone() };
+                    if !seen.insert(folded) {
+                        return Err(serde::de::Error::custom(format!("duplicate key `{key}`")));
+                    }
+                    let value = map.next_value()?;
+                    out.insert(key, value);
+                }
+                Ok(Unique(out))
+            }
+        }
+        d.deserialize_map(Visit::<V, C>(std::marker::PhantomData))
+    }
+}
+
+/// Any JSON value, refusing a key given twice in any object inside it.
+#[derive(Debug)]
+pub(crate) struct StrictValue(pub(crate) Value);
+
+impl<'de> Deserialize<'de> for StrictValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = StrictValue;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<StrictValue, E> {
+                Ok(StrictValue(Value::Bool(v)))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<StrictValue, E> {
+                Ok(StrictValue(Value::from(v)))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<StrictValue, E> {
+                Ok(StrictValue(Value::from(v)))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<StrictValue, E> {
+                Ok(StrictValue(Value::from(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<StrictValue, E> {
+                Ok(StrictValue(Value::String(v.to_string())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<StrictValue, E> {
+                Ok(StrictValue(Value::String(v)))
+            }
+            fn visit_unit<E>(self) -> Result<StrictValue, E> {
+                Ok(StrictValue(Value::Null))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<StrictValue, A::Error> {
+                let mut out = Vec::new();
+                while let Some(StrictValue(v)) = seq.next_element()? {
+                    out.push(v);
+                }
+                Ok(StrictValue(Value::Array(out)))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<StrictValue, A::Error> {
+                let mut out = serde_json::Map::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    if out.contains_key(&key) {
+                        return Err(serde::de::Error::custom(format!("duplicate key `{key}`")));
+                    }
+                    let StrictValue(v) = map.next_value()?;
+                    out.insert(key, v);
+                }
+                Ok(StrictValue(Value::Object(out)))
+            }
+        }
+        d.deserialize_any(Visit)
+    }
+}
+
+/// A request about the loaded accounts, without policies (the HTTP API's account request).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct RawAccountRequest {
+    pub(crate) description: Option<String>,
+    pub(crate) principal: String,
+    pub(crate) action: String,
+    pub(crate) resource: String,
+    pub(crate) resource_account: Option<String>,
+    #[serde(default)]
+    pub(crate) context: Unique<StrictValue, true>,
+    #[serde(default, deserialize_with = "present")]
+    pub(crate) expect: Option<Expect>,
 }

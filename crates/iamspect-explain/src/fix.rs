@@ -87,6 +87,38 @@ pub fn suggest(req: &Request, policies: &Policies) -> Option<Fix> {
     let mut edits: Vec<Edit> = Vec::new();
     let mut notes = Vec::new();
 
+    // An SCP or RCP level without any Allow lacks AWS's default policy (decision D46): the fix
+    // attaches it, never an Allow for this one request. Neighbouring requests are then compared
+    // with the default attached too, since restoring it is meant to change them.
+    let mut baseline = policies.clone();
+    for level in crate::levels::without_allow(policies) {
+        let (denier, t, text) = match level.layer {
+            Layer::Rcp(_) => (Denier::Rcp, PolicyType::Rcp, iamspect_core::policy::RCP_FULL_AWS_ACCESS),
+            _ => (Denier::Scp, PolicyType::Scp, iamspect_core::policy::FULL_AWS_ACCESS),
+        };
+        if !original.denied_by.contains(denier) {
+            continue;
+        }
+        let Ok(default) = Policy::parse(level.default_policy, text, t) else { continue };
+        let index = match level.layer {
+            Layer::Rcp(l) => policies.rcps.as_ref().and_then(|v| v.get(l)).map_or(0, Vec::len),
+            Layer::Scp(l) => policies.scps.as_ref().and_then(|v| v.get(l)).map_or(0, Vec::len),
+            _ => 0,
+        };
+        let slot = Slot { layer: level.layer, index };
+        slots::set(&mut baseline, slot, Arc::new(default.clone()));
+        let summary = format!(
+            "attach AWS's {} to this level, which has no Allow statement (AWS attaches it by default; or attach the Allow list your organization uses)",
+            level.default_policy
+        );
+        let empty = empty_like(&default);
+        record(&mut working, &mut edits, slot, &empty, default, summary);
+        notes.push(format!(
+            "the checks of neighbouring requests compare them with {} attached, as AWS has it by default",
+            level.default_policy
+        ));
+    }
+
     // Explicit denies: exempt the caller from each statement that denies.
     if original.decision == Decision::ExplicitDeny {
         let traced = authorize_traced(req, &working);
@@ -133,7 +165,7 @@ pub fn suggest(req: &Request, policies: &Policies) -> Option<Fix> {
     }
 
     let outcome = authorize(req, &working);
-    let probes = probes(req, policies, &working);
+    let probes = probes(req, &baseline, &working);
     Some(Fix { edits, outcome, probes, notes })
 }
 

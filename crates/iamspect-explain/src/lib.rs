@@ -6,6 +6,7 @@ pub mod counterfactual;
 pub mod decoded;
 pub mod encoded;
 pub mod fix;
+pub mod levels;
 pub mod message;
 pub mod parse;
 pub mod report;

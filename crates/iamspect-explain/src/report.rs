@@ -14,6 +14,8 @@ pub struct Report {
     pub without_denies: Vec<counterfactual::WithoutStatement>,
     pub context_changes: Vec<counterfactual::ContextChange>,
     pub fix: Option<fix::Fix>,
+    /// SCP and RCP levels that deny because they hold no Allow statement at all (decision D46).
+    pub levels_without_allow: Vec<crate::levels::LevelWithoutAllow>,
 }
 
 impl Report {
@@ -25,7 +27,15 @@ impl Report {
         let without_denies = counterfactual::without_each_deny(request, policies, &response.trace);
         let context_changes = counterfactual::context_changes(request, policies, &response.trace);
         let fix = fix::suggest(request, policies);
-        Report { response, message, error_code, without_denies, context_changes, fix }
+        let denied_by = response.outcome.denied_by;
+        let levels_without_allow = crate::levels::without_allow(policies)
+            .into_iter()
+            .filter(|l| match l.layer {
+                iamspect_core::Layer::Rcp(_) => denied_by.contains(iamspect_core::Denier::Rcp),
+                _ => denied_by.contains(iamspect_core::Denier::Scp),
+            })
+            .collect();
+        Report { response, message, error_code, without_denies, context_changes, fix, levels_without_allow }
     }
 
     /// The JSON of `iamspect explain --format json`: AWS's `EvaluationResult` with iamspect's extras.
@@ -63,6 +73,22 @@ impl Report {
                 "notes": f.notes,
             })),
         });
+        let mut extra = extra;
+        if let (false, Some(obj)) = (self.levels_without_allow.is_empty(), extra.as_object_mut()) {
+            let levels: Vec<Value> = self
+                .levels_without_allow
+                .iter()
+                .map(|l| {
+                    json!({
+                        "layer": l.layer.name(),
+                        "policies": l.policies,
+                        "defaultPolicy": l.default_policy,
+                        "explanation": l.explanation(),
+                    })
+                })
+                .collect();
+            obj.insert("levelsWithoutAllow".to_string(), Value::Array(levels));
+        }
         crate::wire::evaluation_result(request, &self.response, extra)
     }
 }

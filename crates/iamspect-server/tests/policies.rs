@@ -156,8 +156,9 @@ async fn cases_name_stored_policies_by_id() {
     let scp_allow = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}"#;
     let vpce_allow = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]}"#;
     let ids2 = register(&app, &[scp_allow, vpce_allow]).await;
+    // A role session: a user has no session policies (decision D41).
     let all = json!({
-        "principal": "arn:aws:iam::111122223333:user/alice", "action": "s3:GetObject", "resource": "arn:aws:s3:::logs/a",
+        "principal": "arn:aws:sts::111122223333:assumed-role/Reader/alice", "action": "s3:GetObject", "resource": "arn:aws:s3:::logs/a",
         "identityPolicies": [ids[0]], "permissionsBoundary": ids2[0], "sessionPolicies": [ids2[0]],
         "resourcePolicy": r#"{"Version": "2012-10-17", "Statement": []}"#.parse::<Value>().unwrap(),
         "scps": [["FullAWSAccess", ids2[0]], [ids2[0]]], "rcps": [["RCPFullAWSAccess"]],

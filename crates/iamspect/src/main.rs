@@ -31,7 +31,7 @@ enum Command {
     /// Run case files and compare each decision with its `expect`.
     Test(command::test::Args),
     /// Decide the cases of a case file and print the decision and its trace.
-    Eval(command::eval::Args),
+    Eval(Box<command::eval::Args>),
     /// Explain why a request is allowed or denied: AWS's message, each layer, the deciding
     /// statements, counterfactuals, and a fix proved by re-evaluation.
     Explain(Box<command::explain::Args>),
@@ -55,7 +55,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Test(args) => command::test::run(args),
-        Command::Eval(args) => command::eval::run(args),
+        Command::Eval(args) => command::eval::run(*args),
         Command::Explain(args) => command::explain::run(*args),
         Command::Replay(args) => command::replay::run(*args),
         Command::Validate(args) => command::validate::run(args),

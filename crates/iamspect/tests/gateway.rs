@@ -99,6 +99,7 @@ fn a_gateway_deny_decodes_with_explain() {
         &token,
         "--account-data",
         gaad.to_str().unwrap(),
+        "--account-data",
         resources.to_str().unwrap(),
     ]);
     let text = String::from_utf8_lossy(&out.stdout);

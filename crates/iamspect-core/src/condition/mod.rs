@@ -18,6 +18,37 @@ pub(crate) use operator::OperatorError;
 
 pub use operator::{BaseOperator, Family, Operator, SetQualifier};
 
+/// The typed values a request's context may hold, read exactly as conditions read them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ValueKind {
+    /// An integer or decimal (`Numeric*`).
+    Number,
+    /// `true` or `false`, in any letter case (`Bool`).
+    Bool,
+    /// An ISO 8601 date or epoch seconds (`Date*`).
+    Date,
+    /// One IPv4 or IPv6 address (`IpAddress`).
+    IpAddress,
+    /// Base64 (`BinaryEquals`).
+    Binary,
+}
+
+/// Whether `text` reads as a value of `kind`, as the engine reads request values.
+pub fn reads_as(kind: ValueKind, text: &str) -> bool {
+    match kind {
+        ValueKind::Number => value::parse_number(text).is_some(),
+        ValueKind::Bool => value::parse_bool(text).is_some(),
+        ValueKind::Date => value::parse_date(text).is_some(),
+        ValueKind::IpAddress => value::parse_ip(text).is_some(),
+        ValueKind::Binary => value::parse_base64(text).is_some(),
+    }
+}
+
+/// The epoch seconds of a date as conditions read it (ISO 8601 or epoch seconds), if it is one.
+pub fn date_seconds(text: &str) -> Option<i64> {
+    value::parse_date(text).map(|t| t.as_second())
+}
+
 /// A policy value as JSON gave it: AWS accepts numbers and booleans with or without quotes.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum RawValue {

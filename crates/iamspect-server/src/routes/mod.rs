@@ -8,11 +8,9 @@ pub(crate) mod lint;
 pub(crate) mod policies;
 pub(crate) mod sts;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
-use iamspect_case::{Case, Compiler, Expect};
-use serde::Deserialize;
+use iamspect_case::{Case, Compiler};
 use serde_json::Value;
 
 use crate::error::AppError;
@@ -33,20 +31,6 @@ const POLICY_FIELDS: [&str; 7] = [
 /// Where policy paths would be resolved if one got past [`inline_only`]: nowhere.
 const NO_BASE: &str = "/nonexistent/iamspect-server/reads-no-files";
 
-/// A request whose policies come from the loaded account data.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct AccountRequest {
-    description: Option<String>,
-    principal: String,
-    action: String,
-    resource: String,
-    resource_account: Option<String>,
-    #[serde(default)]
-    context: BTreeMap<String, Value>,
-    expect: Option<Expect>,
-}
-
 /// Reads the body (a case, or with account data a request without policies) into a case;
 /// policies named by id are looked up in `refs`.
 pub(crate) fn case(text: &str, state: &AppState, compiler: &mut Compiler, refs: &Lookup) -> Result<Case, AppError> {
@@ -56,19 +40,8 @@ pub(crate) fn case(text: &str, state: &AppState, compiler: &mut Compiler, refs: 
     };
     let has_policies = POLICY_FIELDS.iter().chain(&["s3", "kms"]).any(|f| obj.contains_key(*f));
     if let (false, Some(account)) = (has_policies, state.account()) {
-        let req: AccountRequest =
-            serde_json::from_value(value).map_err(|e| AppError::InvalidInput(format!("the request: {e}")))?;
-        let context = context(&req.context)?;
-        let built = iamspect_case::from_account_data(
-            &account.data,
-            &req.principal,
-            &req.action,
-            &req.resource,
-            req.resource_account.as_deref(),
-            &context,
-            compiler,
-        );
-        return Ok(Case { index: 0, description: req.description, expect: req.expect, built });
+        // Read strictly by the case reader: keys given twice are refused, the clock keys set.
+        return iamspect_case::account_case(&account.data, text, compiler).map_err(AppError::Case);
     }
     inline_only(obj)?;
     iamspect_case::case_from_str_with_refs(0, text, Path::new(NO_BASE), compiler, refs).map_err(AppError::InvalidInput)
@@ -107,27 +80,6 @@ fn inline_only(obj: &serde_json::Map<String, Value>) -> Result<(), AppError> {
         }
     }
     Ok(())
-}
-
-/// The request's context: each key to a scalar or an array of scalars.
-fn context(raw: &BTreeMap<String, Value>) -> Result<Vec<(String, Vec<String>)>, AppError> {
-    let scalar = |key: &str, v: &Value| match v {
-        Value::String(s) => Ok(s.clone()),
-        Value::Number(n) => Ok(n.to_string()),
-        Value::Bool(b) => Ok(b.to_string()),
-        _ => Err(AppError::InvalidInput(format!(
-            "context key `{key}`: a value must be a string, number or boolean, or an array of them"
-        ))),
-    };
-    raw.iter()
-        .map(|(k, v)| {
-            let values = match v {
-                Value::Array(items) => items.iter().map(|i| scalar(k, i)).collect::<Result<Vec<_>, _>>()?,
-                other => vec![scalar(k, other)?],
-            };
-            Ok((k.clone(), values))
-        })
-        .collect()
 }
 
 /// Runs blocking work (explanations, lint, reloads) off the async workers.

@@ -3,8 +3,6 @@
 
 use std::path::PathBuf;
 
-use iamspect_case::{Built, Compiler};
-
 /// Parses `key=value` context flags (a key given twice gets both values).
 pub(crate) fn context_flags(flags: &[String]) -> Result<Vec<(String, Vec<String>)>, String> {
     let mut out: Vec<(String, Vec<String>)> = Vec::new();
@@ -12,6 +10,9 @@ pub(crate) fn context_flags(flags: &[String]) -> Result<Vec<(String, Vec<String>
         let Some((k, v)) = kv.split_once('=') else {
             return Err(format!("`--context {kv}` must be `key=value`"));
         };
+        if k.trim().is_empty() {
+            return Err(format!("`--context {kv}`: the key is empty (`key=value`)"));
+        }
         match out.iter_mut().find(|(key, _)| key == k) {
             Some((_, vs)) => vs.push(v.to_string()),
             None => out.push((k.to_string(), vec![v.to_string()])),
@@ -30,19 +31,4 @@ pub(crate) fn load(paths: &[PathBuf]) -> Result<iamspect_account::AccountData, S
         return Err("no account data could be loaded from the given paths".to_string());
     }
     Ok(data)
-}
-
-pub(crate) fn build(
-    paths: &[PathBuf],
-    principal: &str,
-    action: &str,
-    resource: &str,
-    resource_account: Option<&str>,
-    context: &[String],
-    compiler: &mut Compiler,
-) -> Result<Built, String> {
-    let data = load(paths)?;
-    let context = context_flags(context)?;
-    iamspect_case::from_account_data(&data, principal, action, resource, resource_account, &context, compiler)
-        .map_err(|e| e.to_string())
 }

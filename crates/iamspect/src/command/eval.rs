@@ -1,4 +1,5 @@
-//! `iamspect eval CASE.json` prints each case's decision and trace; `iamspect eval --batch
+//! `iamspect eval CASE.json` (or a request by flags, either with `--account-data`) prints each
+//! case's decision and trace; `iamspect eval --batch
 //! CASES.jsonl` decides one case per line and prints one JSON object per line, compiling each
 //! distinct policy once.
 
@@ -7,35 +8,22 @@ use std::path::PathBuf;
 
 use iamspect_case::{Actual, Compiler};
 use iamspect_core::Decision;
+use serde_json::Value;
 use serde_json::json;
 
+use super::request::{self, RequestArgs};
 use super::{BAD_INPUT, FAILURE, Format, SUCCESS};
 use crate::output;
 
 #[derive(clap::Args)]
 pub(crate) struct Args {
-    /// A case file (or, with `--batch`, a file of one case per line; `-` reads standard input).
-    #[arg(required_unless_present = "account_data")]
+    /// A case file (`-` reads standard input; with `--batch`, a file of one case per line).
     path: Option<PathBuf>,
-    /// Account data (dumps, an organization file, resource policies; files or folders) to take the
-    /// principal's and the resource's policies from, instead of a case file.
-    #[arg(long = "account-data", value_name = "PATH", num_args = 1.., requires_all = ["principal", "action", "resource"])]
-    account_data: Vec<PathBuf>,
-    /// With `--account-data`: the caller's ARN.
+    /// Decide only the case at this index of the file.
     #[arg(long)]
-    principal: Option<String>,
-    /// With `--account-data`: the action.
-    #[arg(long)]
-    action: Option<String>,
-    /// With `--account-data`: the resource ARN or `*`.
-    #[arg(long)]
-    resource: Option<String>,
-    /// With `--account-data`: the resource's account (S3 ARNs carry none).
-    #[arg(long)]
-    resource_account: Option<String>,
-    /// With `--account-data`: a context key and value, `key=value`.
-    #[arg(long = "context", value_name = "KEY=VALUE")]
-    context: Vec<String>,
+    index: Option<usize>,
+    #[command(flatten)]
+    request: RequestArgs,
     /// Read one JSON case per line and print one JSON result per line.
     #[arg(long)]
     batch: bool,
@@ -45,44 +33,67 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: Args) -> u8 {
-    let mut compiler = Compiler::new();
-    let Some(path) = &args.path else {
-        return from_account_data(&args, &mut compiler);
-    };
     if args.batch {
+        let checked = request::refuse(
+            &args.request.all_flags(),
+            "`--batch` reads whole cases, one per line, each with its own request and policies",
+        )
+        .and_then(|()| match args.index {
+            Some(_) => Err("`--index` cannot be used with `--batch`, which decides every line".to_string()),
+            None => Ok(()),
+        });
+        if let Err(e) = checked {
+            eprintln!("error: {e}");
+            return BAD_INPUT;
+        }
+        let Some(path) = &args.path else {
+            eprintln!("error: `--batch` needs a file of cases, one per line (`-` for standard input)");
+            return BAD_INPUT;
+        };
         return batch(path);
     }
-    let file = match iamspect_case::load_file(path, &mut compiler) {
-        Ok(f) => f,
+    let loaded = match request::load(args.path.as_deref(), args.index, &args.request) {
+        Ok(l) => l,
         Err(e) => {
             eprintln!("error: {e}");
             return BAD_INPUT;
         }
     };
+    for item in &loaded.items {
+        if let Err(e) = request::known_action(item.built.request.action()) {
+            eprintln!("error: {e}");
+            return BAD_INPUT;
+        }
+    }
     let mut all_allowed = true;
     let mut outputs = Vec::new();
-    for case in &file.cases {
-        match &case.built {
-            Ok(built) => {
-                let response = iamspect_core::authorize_traced(&built.request, &built.policies);
-                all_allowed &= response.outcome.decision == Decision::Allowed;
-                match args.format {
-                    Format::Text => {
-                        if file.cases.len() > 1 {
-                            crate::output::println(&format!(
-                                "case {}{}",
-                                case.index,
-                                case.description.as_deref().map(|d| format!(": {d}")).unwrap_or_default()
-                            ));
-                        }
-                        crate::output::print(&output::text::response(&built.request, &response));
-                    }
-                    Format::Json => outputs.push(iamspect_explain::wire::trace(&built.request, &response)),
+    let many = loaded.items.len() > 1;
+    for item in &loaded.items {
+        let built = &item.built;
+        let response = iamspect_core::authorize_traced(&built.request, &built.policies);
+        all_allowed &= response.outcome.decision == Decision::Allowed;
+        match args.format {
+            Format::Text => {
+                if many {
+                    crate::output::println(&format!(
+                        "case {}{}",
+                        item.index,
+                        item.description.as_deref().map(|d| format!(": {d}")).unwrap_or_default()
+                    ));
                 }
+                for note in request::notes(item) {
+                    crate::output::println(&note);
+                }
+                crate::output::print(&output::text::response(&built.request, &response));
             }
-            Err(e) => {
-                eprintln!("error: {}#{}: {e}", path.display(), case.index);
-                return BAD_INPUT;
+            Format::Json => {
+                let mut v = iamspect_explain::wire::trace(&built.request, &response);
+                if let (Some(obj), Value::Object(notes)) = (v.as_object_mut(), request::notes_json(item)) {
+                    for (k, n) in notes {
+                        obj.insert(k, n);
+                    }
+                }
+                outputs.push(v);
             }
         }
     }
@@ -150,31 +161,4 @@ fn batch(path: &PathBuf) -> u8 {
     }
     let _ = out.flush();
     code
-}
-
-fn from_account_data(args: &Args, compiler: &mut Compiler) -> u8 {
-    let built = match crate::command::account::build(
-        &args.account_data,
-        args.principal.as_deref().unwrap_or_default(),
-        args.action.as_deref().unwrap_or_default(),
-        args.resource.as_deref().unwrap_or_default(),
-        args.resource_account.as_deref(),
-        &args.context,
-        compiler,
-    ) {
-        Ok(b) => b,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return BAD_INPUT;
-        }
-    };
-    let response = iamspect_core::authorize_traced(&built.request, &built.policies);
-    match args.format {
-        Format::Text => crate::output::print(&output::text::response(&built.request, &response)),
-        Format::Json => crate::output::println(
-            &serde_json::to_string_pretty(&iamspect_explain::wire::trace(&built.request, &response))
-                .unwrap_or_default(),
-        ),
-    }
-    if response.outcome.decision == Decision::Allowed { SUCCESS } else { FAILURE }
 }

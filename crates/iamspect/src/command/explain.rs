@@ -3,14 +3,15 @@
 //! AccessDenied message (`--message`), from `decode-authorization-message` output (`--decoded`), or
 //! from iamspect's own encoded authorization message (`--encoded`, or one inside `--message`).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use iamspect_case::{Built, Compiler};
+use iamspect_case::Compiler;
 use iamspect_core::Decision;
 use iamspect_explain::message;
 use iamspect_explain::report::Report;
 use serde_json::{Value, json};
 
+use super::request::{self, RequestArgs};
 use super::{BAD_INPUT, FAILURE, Format, SUCCESS};
 use crate::output;
 
@@ -33,46 +34,8 @@ pub(crate) struct Args {
     /// `--account-data` or policy files, evaluated again. `--message` decodes one found in a message.
     #[arg(long, value_name = "TOKEN", conflicts_with_all = ["case", "principal", "decoded", "message"])]
     encoded: Option<String>,
-    /// Account data (get-account-authorization-details dumps, an organization file, resource
-    /// policies; files or folders): the principal's and the resource's policies come from it.
-    #[arg(long = "account-data", value_name = "PATH", num_args = 1.., conflicts_with = "case")]
-    account_data: Vec<PathBuf>,
-    /// The caller: a user, role, role session, federated user or root ARN, a service principal, or `anonymous`.
-    #[arg(long, requires_all = ["action", "resource"], conflicts_with = "case")]
-    principal: Option<String>,
-    /// The action, `service:Action`.
-    #[arg(long)]
-    action: Option<String>,
-    /// The resource ARN, or `*`.
-    #[arg(long)]
-    resource: Option<String>,
-    /// The account that owns the resource (needed for S3, whose ARNs carry none).
-    #[arg(long)]
-    resource_account: Option<String>,
-    /// A context key and value, `key=value` (repeat a key for several values).
-    #[arg(long = "context", value_name = "KEY=VALUE")]
-    context: Vec<String>,
-    /// An identity-based policy file (repeatable).
-    #[arg(long = "identity-policy", value_name = "FILE")]
-    identity_policies: Vec<PathBuf>,
-    /// The resource-based policy (or role trust policy) file.
-    #[arg(long, value_name = "FILE")]
-    resource_policy: Option<PathBuf>,
-    /// The permissions boundary file.
-    #[arg(long, value_name = "FILE")]
-    permissions_boundary: Option<PathBuf>,
-    /// A session policy file (repeatable).
-    #[arg(long = "session-policy", value_name = "FILE")]
-    session_policies: Vec<PathBuf>,
-    /// One SCP level, root first: policy files separated by commas (repeat per level; `FullAWSAccess` is built in).
-    #[arg(long = "scp", value_name = "FILES")]
-    scps: Vec<String>,
-    /// One RCP level, root first, like `--scp` (`RCPFullAWSAccess` is built in).
-    #[arg(long = "rcp", value_name = "FILES")]
-    rcps: Vec<String>,
-    /// The VPC endpoint policy file.
-    #[arg(long, value_name = "FILE")]
-    vpc_endpoint_policy: Option<PathBuf>,
+    #[command(flatten)]
+    request: RequestArgs,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
@@ -87,39 +50,75 @@ pub(crate) fn run(args: Args) -> u8 {
         .encoded
         .as_deref()
         .or_else(|| args.message.as_deref().and_then(iamspect_explain::encoded::find_in_message));
-    if let Some(token) = token
-        && args.account_data.is_empty()
-        && !has_policy_flags(&args)
-    {
-        return show_encoded(token, args.format);
-    }
     if let (Some(text), None) = (&args.message, token) {
+        let mut given = args.request.all_flags();
+        if args.index.is_some() {
+            given.push("--index");
+        }
+        if let Err(e) = request::refuse(
+            &given,
+            "`--message` reads an AccessDenied message back into its parts and evaluates nothing (to evaluate the request, give it with `--principal`, `--action` and `--resource`)",
+        ) {
+            eprintln!("error: {e}");
+            return BAD_INPUT;
+        }
         return explain_message(text, args.format);
     }
-    let (label, cases) = match load(&args) {
+    if let Some(token) = token
+        && args.request.account_data.is_empty()
+        && !has_policy_flags(&args)
+    {
+        let mut given = args.request.request_flags();
+        if args.index.is_some() {
+            given.push("--index");
+        }
+        if let Err(e) = request::refuse(
+            &given,
+            "the encoded message gives the request; add `--account-data` or policy files to evaluate it again",
+        ) {
+            eprintln!("error: {e}");
+            return BAD_INPUT;
+        }
+        return show_encoded(token, args.format);
+    }
+    let loaded = match load(&args) {
         Ok(x) => x,
         Err(e) => {
             eprintln!("error: {e}");
             return BAD_INPUT;
         }
     };
-    for (_, _, built) in &cases {
-        if let Err(e) = iamspect_explain::report::known_action(built.request.action()) {
+    for item in &loaded.items {
+        if let Err(e) = request::known_action(item.built.request.action()) {
             eprintln!("error: {e}");
             return BAD_INPUT;
         }
     }
     let mut all_allowed = true;
     let mut json_out = Vec::new();
-    for (index, description, built) in cases {
+    for item in &loaded.items {
+        let built = &item.built;
         let report = Report::new(&built.request, &built.policies);
         all_allowed &= report.response.outcome.decision == Decision::Allowed;
         match args.format {
             Format::Text => {
-                let heading = format!("{label}#{index}{}", description.map(|d| format!(": {d}")).unwrap_or_default());
-                crate::output::print(&output::explain::render(&heading, &built, &report));
+                let heading = format!(
+                    "{}#{}{}",
+                    loaded.label,
+                    item.index,
+                    item.description.as_deref().map(|d| format!(": {d}")).unwrap_or_default()
+                );
+                crate::output::print(&output::explain::render(&heading, built, &report, &request::notes(item)));
             }
-            Format::Json => json_out.push(report.to_json(&built.request)),
+            Format::Json => {
+                let mut v = report.to_json(&built.request);
+                if let (Some(obj), Value::Object(notes)) = (v.as_object_mut(), request::notes_json(item)) {
+                    for (k, n) in notes {
+                        obj.insert(k, n);
+                    }
+                }
+                json_out.push(v);
+            }
         }
     }
     if args.format == Format::Json {
@@ -129,78 +128,33 @@ pub(crate) fn run(args: Args) -> u8 {
     if all_allowed { SUCCESS } else { FAILURE }
 }
 
-type Loaded = (String, Vec<(usize, Option<String>, Built)>);
-
-fn load(args: &Args) -> Result<Loaded, String> {
-    let mut compiler = Compiler::new();
-    if let Some(path) = &args.case {
-        let file = iamspect_case::load_file(path, &mut compiler).map_err(|e| e.to_string())?;
-        let mut out = Vec::new();
-        for case in file.cases {
-            if args.index.is_some_and(|i| i != case.index) {
-                continue;
-            }
-            let built = case.built.map_err(|e| format!("{}#{}: {e}", path.display(), case.index))?;
-            out.push((case.index, case.description, built));
-        }
-        if out.is_empty() {
-            return Err(format!("{}: no case with index {}", path.display(), args.index.unwrap_or(0)));
-        }
-        return Ok((path.display().to_string(), out));
-    }
-    let case = if let Some((label, text)) = decoded_text(args)? {
-        let decoded = iamspect_explain::decoded::parse_decoded(&text).map_err(|e| format!("{label}: {e}"))?;
-        if !args.account_data.is_empty() {
-            let context: Vec<String> =
-                decoded.context.iter().flat_map(|(k, vs)| vs.iter().map(move |v| format!("{k}={v}"))).collect();
-            let resource_account = args.resource_account.clone().or_else(|| encoded_resource_account(&text));
-            let built = crate::command::account::build(
-                &args.account_data,
-                &decoded.principal_arn,
-                &decoded.action,
-                &decoded.resource,
-                resource_account.as_deref(),
-                &context,
-                &mut compiler,
-            )?;
-            return Ok((label, vec![(0, None, built)]));
-        }
-        let mut case = case_from_flags(args, &decoded.principal_arn)?;
-        if let (None, Some(a)) = (&args.resource_account, encoded_resource_account(&text)) {
-            case.insert("resourceAccount".into(), json!(a));
-        }
-        case.insert("action".into(), json!(decoded.action));
-        case.insert("resource".into(), json!(decoded.resource));
-        let mut context = serde_json::Map::new();
-        for (k, vs) in &decoded.context {
-            context.insert(k.clone(), json!(vs));
-        }
-        case.insert("context".into(), Value::Object(context));
-        case
-    } else if let (false, Some(principal)) = (args.account_data.is_empty(), &args.principal) {
-        let built = crate::command::account::build(
-            &args.account_data,
-            principal,
-            args.action.as_deref().unwrap_or_default(),
-            args.resource.as_deref().unwrap_or_default(),
-            args.resource_account.as_deref(),
-            &args.context,
-            &mut compiler,
-        )?;
-        return Ok(("request".to_string(), vec![(0, None, built)]));
-    } else if let Some(principal) = &args.principal {
-        case_from_flags(args, principal)?
-    } else {
-        return Err(
-            "give a case file, `--principal`/`--action`/`--resource` or `--decoded` with policy files, or `--message`"
-                .to_string(),
-        );
+/// The requests to explain: a case file or flags ([`request::load`]), or the request of a decoded
+/// or encoded authorization message with the policy flags and account data.
+fn load(args: &Args) -> Result<request::Loaded, String> {
+    let Some((label, text)) = decoded_text(args)? else {
+        return request::load(args.case.as_deref(), args.index, &args.request);
     };
-    let case = Value::Object(case);
-    let text = serde_json::to_string(&case).map_err(|e| e.to_string())?;
-    let built =
-        iamspect_case::case_from_str(0, &text, Path::new("."), &mut compiler)?.built.map_err(|e| e.to_string())?;
-    Ok(("request".to_string(), vec![(0, None, built)]))
+    let mut given: Vec<&str> =
+        args.request.request_flags().into_iter().filter(|f| *f != "--resource-account").collect();
+    if args.index.is_some() {
+        given.push("--index");
+    }
+    request::refuse(&given, "the decoded message gives the request (only `--resource-account` may be added)")?;
+    iamspect_case::check::strict_json(&text).map_err(|e| format!("{label}: {e}"))?;
+    let decoded = iamspect_explain::decoded::parse_decoded(&text).map_err(|e| format!("{label}: {e}"))?;
+    let context: Vec<(String, Vec<String>)> = decoded.context.iter().map(|(k, vs)| (k.clone(), vs.clone())).collect();
+    let resource_account = args.request.resource_account.clone().or_else(|| encoded_resource_account(&text));
+    let mut compiler = Compiler::new();
+    let item = request::from_request(
+        &decoded.principal_arn,
+        &decoded.action,
+        &decoded.resource,
+        resource_account.as_deref(),
+        context,
+        &args.request,
+        &mut compiler,
+    )?;
+    Ok(request::Loaded { label, items: vec![item] })
 }
 
 /// The decoded-message JSON of `--decoded FILE`, `--encoded TOKEN` or a token in `--message`, with
@@ -230,13 +184,7 @@ fn encoded_resource_account(text: &str) -> Option<String> {
 }
 
 fn has_policy_flags(args: &Args) -> bool {
-    !args.identity_policies.is_empty()
-        || args.resource_policy.is_some()
-        || args.permissions_boundary.is_some()
-        || !args.session_policies.is_empty()
-        || !args.scps.is_empty()
-        || !args.rcps.is_empty()
-        || args.vpc_endpoint_policy.is_some()
+    !args.request.policy_flags().is_empty()
 }
 
 /// An iamspect encoded message with nothing to evaluate it against: what it says.
@@ -248,7 +196,9 @@ fn show_encoded(token: &str, format: Format) -> u8 {
             return BAD_INPUT;
         }
     };
-    let decoded = match iamspect_explain::decoded::parse_decoded(&text) {
+    let decoded = match iamspect_case::check::strict_json(&text)
+        .and_then(|_| iamspect_explain::decoded::parse_decoded(&text).map_err(|e| e.to_string()))
+    {
         Ok(d) => d,
         Err(e) => {
             eprintln!("error: encoded message: {e}");
@@ -309,72 +259,6 @@ fn show_encoded(token: &str, format: Format) -> u8 {
     out.push_str("Add --account-data PATH (or policy files) to evaluate the request again and see a fix.\n");
     crate::output::print(&out);
     SUCCESS
-}
-
-fn policy_path(path: &Path) -> Result<Value, String> {
-    if !path.is_file() {
-        return Err(format!("policy file `{}` does not exist", path.display()));
-    }
-    if path.extension().is_none_or(|e| e != "json") {
-        return Err(format!("policy file `{}` must end in `.json`", path.display()));
-    }
-    Ok(json!(path.display().to_string()))
-}
-
-fn level(spec: &str) -> Result<Value, String> {
-    let mut out = Vec::new();
-    for name in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        if name == "FullAWSAccess" || name == "RCPFullAWSAccess" {
-            out.push(json!(name));
-        } else {
-            out.push(policy_path(Path::new(name))?);
-        }
-    }
-    Ok(json!(out))
-}
-
-fn case_from_flags(args: &Args, principal: &str) -> Result<serde_json::Map<String, Value>, String> {
-    let mut case = serde_json::Map::new();
-    case.insert("principal".into(), json!(principal));
-    case.insert("action".into(), json!(args.action));
-    case.insert("resource".into(), json!(args.resource));
-    if let Some(a) = &args.resource_account {
-        case.insert("resourceAccount".into(), json!(a));
-    }
-    let mut context = serde_json::Map::new();
-    for kv in &args.context {
-        let Some((k, v)) = kv.split_once('=') else {
-            return Err(format!("`--context {kv}` must be `key=value`"));
-        };
-        match context.get_mut(k) {
-            Some(Value::Array(vs)) => vs.push(json!(v)),
-            _ => {
-                context.insert(k.to_string(), json!([v]));
-            }
-        }
-    }
-    case.insert("context".into(), Value::Object(context));
-    let paths = |ps: &[PathBuf]| -> Result<Value, String> {
-        Ok(json!(ps.iter().map(|p| policy_path(p)).collect::<Result<Vec<_>, _>>()?))
-    };
-    case.insert("identityPolicies".into(), paths(&args.identity_policies)?);
-    case.insert("sessionPolicies".into(), paths(&args.session_policies)?);
-    if let Some(p) = &args.resource_policy {
-        case.insert("resourcePolicy".into(), policy_path(p)?);
-    }
-    if let Some(p) = &args.permissions_boundary {
-        case.insert("permissionsBoundary".into(), policy_path(p)?);
-    }
-    if let Some(p) = &args.vpc_endpoint_policy {
-        case.insert("vpcEndpointPolicy".into(), policy_path(p)?);
-    }
-    if !args.scps.is_empty() {
-        case.insert("scps".into(), json!(args.scps.iter().map(|l| level(l)).collect::<Result<Vec<_>, _>>()?));
-    }
-    if !args.rcps.is_empty() {
-        case.insert("rcps".into(), json!(args.rcps.iter().map(|l| level(l)).collect::<Result<Vec<_>, _>>()?));
-    }
-    Ok(case)
 }
 
 fn explain_message(text: &str, format: Format) -> u8 {

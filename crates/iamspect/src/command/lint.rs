@@ -20,10 +20,12 @@ pub(crate) struct Args {
     /// `*.yaml`/`*.yml`), Terraform plans (`terraform show -json`), CloudFormation templates.
     #[arg(required_unless_present = "explain")]
     paths: Vec<PathBuf>,
-    /// The type of plain policy files (templates say it for each policy): identity, resource,
-    /// trust, boundary, session, scp, rcp, vpc-endpoint.
-    #[arg(long = "type", short = 't', default_value = "identity", value_parser = parse_type)]
-    policy_type: PolicyType,
+    /// The type of plain policy files: identity, resource, trust, boundary, session, scp, rcp,
+    /// vpc-endpoint. Without it, each file's type is read from its content and said on standard
+    /// error (a `Principal` makes a resource policy, one with only `sts:AssumeRole*` actions a
+    /// trust policy, otherwise identity); templates and case files say it for each policy.
+    #[arg(long = "type", short = 't', value_parser = parse_type)]
+    policy_type: Option<PolicyType>,
     /// For resource policies, the resource type they are attached to (`AWS::S3::Bucket`).
     #[arg(long)]
     resource_type: Option<String>,
@@ -149,6 +151,16 @@ pub(crate) fn run(args: Args) -> u8 {
     for note in &loaded.notes {
         eprintln!("note: {note}");
     }
+    // Unreadable files first, before any summary; and no summary at all when nothing was linted.
+    for e in &loaded.errors {
+        eprintln!("error: {e}");
+    }
+    if loaded.documents.is_empty() {
+        if loaded.errors.is_empty() {
+            eprintln!("error: no policy was found in the paths given");
+        }
+        return BAD_INPUT;
+    }
     let mut findings = Vec::new();
     for (index, doc) in loaded.documents.iter().enumerate() {
         let target = Target { policy_type: doc.policy_type, resource_type: doc.resource_type.as_deref() };
@@ -174,9 +186,6 @@ pub(crate) fn run(args: Args) -> u8 {
         LintFormat::Github => crate::output::github::render(&report),
     };
     crate::output::print(&out);
-    for e in &loaded.errors {
-        eprintln!("error: {e}");
-    }
     if !loaded.errors.is_empty() {
         BAD_INPUT
     } else if failed {

@@ -5,6 +5,7 @@ pub(crate) mod eval;
 pub(crate) mod explain;
 pub(crate) mod lint;
 pub(crate) mod replay;
+pub(crate) mod request;
 pub(crate) mod serve;
 pub(crate) mod test;
 pub(crate) mod validate;

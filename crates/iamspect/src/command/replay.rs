@@ -23,8 +23,9 @@ pub(crate) struct Args {
     #[arg(value_name = "EVENTS")]
     events: Vec<PathBuf>,
     /// Account data (get-account-authorization-details dumps, an organization file, resource
-    /// policies; files or folders). CloudTrail files given here are read as events.
-    #[arg(long = "account-data", value_name = "PATH", num_args = 1.., required = true)]
+    /// policies; files or folders). One path per flag: repeat the flag or separate paths with
+    /// commas. CloudTrail files are events, not account data: give them as EVENTS.
+    #[arg(long = "account-data", value_name = "PATH", value_delimiter = ',', required = true)]
     account_data: Vec<PathBuf>,
     /// AWS's service reference (one JSON file per service, with `Operations`), to map API
     /// operations to IAM actions. Default: $IAMSPECT_SERVICE_REFERENCE, else
@@ -73,19 +74,16 @@ fn service_reference(flag: Option<&Path>) -> Result<(Option<ServiceReference>, S
 
 pub(crate) fn run(args: Args) -> u8 {
     args.color.apply();
-    // `--account-data A B EVENTS` takes every path after the flag; the CloudTrail files among them are events.
-    let (moved, account_data): (Vec<PathBuf>, Vec<PathBuf>) =
-        args.account_data.iter().cloned().partition(|p| iamspect_replay::is_events_path(p));
-    let mut event_paths = args.events.clone();
-    event_paths.extend(moved);
-    if event_paths.is_empty() {
+    if let Some(p) = args.account_data.iter().find(|p| iamspect_replay::is_events_path(p)) {
         eprintln!(
-            "error: give CloudTrail files or folders to replay (EVENTS); after `--account-data`, a folder counts as events only if all its JSON files are CloudTrail events, so put EVENTS first or after `--`"
+            "error: `--account-data {}` holds CloudTrail events, not account data: give it as EVENTS",
+            p.display()
         );
         return BAD_INPUT;
     }
-    if account_data.is_empty() {
-        eprintln!("error: `--account-data` names only CloudTrail files; give account data too");
+    let (event_paths, account_data) = (args.events.clone(), args.account_data.clone());
+    if event_paths.is_empty() {
+        eprintln!("error: give CloudTrail files or folders to replay (EVENTS)");
         return BAD_INPUT;
     }
     let data = match crate::command::account::load(&account_data) {

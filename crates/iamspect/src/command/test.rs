@@ -61,6 +61,13 @@ pub(crate) fn run(args: Args) -> u8 {
             }
         }
     }
+    if passed + failed == 0 {
+        // Nothing ran: no summary that could read as a pass.
+        if !bad_input {
+            eprintln!("error: no case was found in the files given");
+        }
+        return BAD_INPUT;
+    }
     match args.format {
         Format::Text => crate::output::println(&format!("{passed} passed, {failed} failed")),
         Format::Json => {

@@ -11,8 +11,9 @@ use super::{BAD_INPUT, FAILURE, Format, SUCCESS};
 
 #[derive(clap::Args)]
 pub(crate) struct Args {
-    /// Account data: dumps, an organization file, resource policies (files or folders).
-    #[arg(long = "account-data", value_name = "PATH", num_args = 1.., required = true)]
+    /// Account data: dumps, an organization file, resource policies (files or folders). One path
+    /// per flag: repeat the flag or separate paths with commas.
+    #[arg(long = "account-data", value_name = "PATH", value_delimiter = ',', required = true)]
     account_data: Vec<PathBuf>,
     /// The principal's ARN.
     #[arg(long)]
@@ -35,9 +36,16 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: Args) -> u8 {
-    let run = || -> Result<Vec<iamspect_account::query::ActionAccess>, String> {
+    let mut clock = (String::new(), false);
+    let mut run = || -> Result<Vec<iamspect_account::query::ActionAccess>, String> {
+        iamspect_case::check::principal(&args.principal).map_err(|e| e.message)?;
+        for service in &args.service {
+            super::request::known_service(service)?;
+        }
+        let mut context = super::account::context_flags(&args.context)?;
+        super::request::check_values(args.resource.as_deref(), args.resource_account.as_deref(), &context)?;
+        clock = iamspect_case::set_clock(&mut context, iamspect_case::Timestamp::now());
         let data = super::account::load(&args.account_data)?;
-        let context = super::account::context_flags(&args.context)?;
         let principal = IndexedPrincipal::resolve(&data, &args.principal)?;
         what_can(&data, &principal, &args.service, args.resource.as_deref(), args.resource_account.as_deref(), &context)
     };
@@ -61,6 +69,11 @@ pub(crate) fn run(args: Args) -> u8 {
                 args.principal,
                 access.len() - allowed
             );
+            out.push_str(&format!(
+                "time {} ({})\n",
+                clock.0,
+                if clock.1 { "given" } else { "now; `--context aws:CurrentTime=...` sets another" }
+            ));
             for ((service, level), list) in &grouped {
                 out.push_str(&format!("{service} ({level}):\n"));
                 for a in list {
@@ -90,7 +103,7 @@ pub(crate) fn run(args: Args) -> u8 {
                 })
                 .collect();
             crate::output::println(
-                &serde_json::to_string_pretty(&json!({"principal": args.principal, "groups": services}))
+                &serde_json::to_string_pretty(&json!({"principal": args.principal, "groups": services, "time": {"value": clock.0, "given": clock.1}}))
                     .unwrap_or_default(),
             );
         }

@@ -3,14 +3,16 @@
 
 use std::path::PathBuf;
 
+use iamspect_core::Decision;
 use serde_json::json;
 
 use super::{BAD_INPUT, FAILURE, Format, SUCCESS};
 
 #[derive(clap::Args)]
 pub(crate) struct Args {
-    /// Account data: dumps, an organization file, resource policies (files or folders).
-    #[arg(long = "account-data", value_name = "PATH", num_args = 1.., required = true)]
+    /// Account data: dumps, an organization file, resource policies (files or folders). One path
+    /// per flag: repeat the flag or separate paths with commas.
+    #[arg(long = "account-data", value_name = "PATH", value_delimiter = ',', required = true)]
     account_data: Vec<PathBuf>,
     /// The action, `service:Action`.
     #[arg(long)]
@@ -30,6 +32,14 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: Args) -> u8 {
+    let checked = super::request::known_action(&args.action).and_then(|()| {
+        let context = super::account::context_flags(&args.context)?;
+        super::request::check_values(Some(&args.resource), args.resource_account.as_deref(), &context)
+    });
+    if let Err(e) = checked {
+        eprintln!("error: {e}");
+        return BAD_INPUT;
+    }
     let data = match super::account::load(&args.account_data) {
         Ok(d) => d,
         Err(e) => {
@@ -37,8 +47,17 @@ pub(crate) fn run(args: Args) -> u8 {
             return BAD_INPUT;
         }
     };
-    let context = match super::account::context_flags(&args.context) {
+    let mut context = match super::account::context_flags(&args.context) {
         Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return BAD_INPUT;
+        }
+    };
+    let (time, time_given) = iamspect_case::set_clock(&mut context, iamspect_case::Timestamp::now());
+    let (resource_account, account_note) = match bucket_account(&data, &args.resource, args.resource_account.as_deref())
+    {
+        Ok(x) => x,
         Err(e) => {
             eprintln!("error: {e}");
             return BAD_INPUT;
@@ -65,10 +84,17 @@ pub(crate) fn run(args: Args) -> u8 {
         &index,
         &args.action,
         &args.resource,
-        args.resource_account.as_deref(),
+        resource_account.as_deref(),
         &context,
     ) {
         Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return BAD_INPUT;
+        }
+    };
+    let everyone = match everyone(&data, &args.action, &args.resource, resource_account.as_deref(), &context) {
+        Ok(e) => e,
         Err(e) => {
             eprintln!("error: {e}");
             return BAD_INPUT;
@@ -84,6 +110,22 @@ pub(crate) fn run(args: Args) -> u8 {
                 args.resource,
                 evaluated
             );
+            out.push_str(&format!(
+                "  time {time} ({})\n",
+                if time_given { "given" } else { "now; `--context aws:CurrentTime=...` sets another" }
+            ));
+            if let Some(note) = &account_note {
+                out.push_str(&format!("  {note}\n"));
+            }
+            if let Some(e) = &everyone {
+                out.push_str(&format!("  everyone: {}\n", e.words()));
+                for g in &e.grants {
+                    out.push_str(&format!("      granted by {}\n", g.granted_by));
+                    for c in &g.conditions {
+                        out.push_str(&format!("      if {c}\n"));
+                    }
+                }
+            }
             for a in &access {
                 out.push_str(&format!("  {}\n", a.principal));
                 for g in &a.granted_by {
@@ -107,9 +149,147 @@ pub(crate) fn run(args: Args) -> u8 {
                     "conditions": a.conditions,
                 })).collect::<Vec<_>>(),
                 "leftOut": index.skipped,
+                "time": {"value": time, "given": time_given},
+                "resourceAccount": resource_account,
+                "everyone": everyone.as_ref().map(|e| json!({
+                    "anonymousDecision": e.anonymous.as_str(),
+                    "summary": e.words(),
+                    "grants": e.grants.iter().map(|g| json!({"grantedBy": g.granted_by, "conditions": g.conditions})).collect::<Vec<_>>(),
+                })),
             });
             crate::output::println(&serde_json::to_string_pretty(&v).unwrap_or_default());
         }
     }
-    if access.is_empty() { FAILURE } else { SUCCESS }
+    let anyone = everyone.as_ref().is_some_and(|e| e.anonymous == Decision::Allowed);
+    if access.is_empty() && !anyone { FAILURE } else { SUCCESS }
+}
+
+/// The account of an S3 resource, whose ARN names none: `--resource-account`, or the one account
+/// loaded; with several, the question is refused rather than asked of every account (decision
+/// D49). Returns the account and a note saying where it came from.
+fn bucket_account(
+    data: &iamspect_account::AccountData,
+    resource: &str,
+    given: Option<&str>,
+) -> Result<(Option<String>, Option<String>), String> {
+    if let Some(a) = given {
+        return Ok((Some(a.to_string()), None));
+    }
+    let Some(arn) = iamspect_core::Arn::parse(resource) else { return Ok((None, None)) };
+    if !arn.account.is_empty() {
+        return Ok((None, None));
+    }
+    let accounts: Vec<&String> = data.accounts.keys().filter(|a| iamspect_case::check::is_account_id(a)).collect();
+    match accounts.as_slice() {
+        [one] => Ok((
+            Some((*one).clone()),
+            Some(format!("resource account {one}: the only account loaded (`{resource}` names none)")),
+        )),
+        [] => Err(format!(
+            "`{resource}` names no account and the data holds no account: give `--resource-account` (12 digits)"
+        )),
+        many => Err(format!(
+            "`{resource}` names no account and {} accounts are loaded ({}): give `--resource-account` with the bucket's account",
+            many.len(),
+            many.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ")
+        )),
+    }
+}
+
+/// A grant of the resource's policy to everyone (`"*"` or `{"AWS": "*"}`).
+struct Grant {
+    granted_by: String,
+    conditions: Vec<String>,
+}
+
+/// What the resource's policy grants to everyone: found by asking for an anonymous caller,
+/// whom both `"*"` and `{"AWS": "*"}` reach (decision D7), and the statements that reach it with
+/// their conditions.
+struct Everyone {
+    anonymous: Decision,
+    grants: Vec<Grant>,
+}
+
+impl Everyone {
+    fn words(&self) -> String {
+        let who = "the resource policy grants `\"*\"` or `{\"AWS\": \"*\"}`: any AWS principal of any account (whose own policies allow it) and anonymous callers";
+        match self.anonymous {
+            Decision::Allowed => format!("{who}; an anonymous caller is allowed now"),
+            _ if self.grants.iter().any(|g| !g.conditions.is_empty()) => {
+                format!("{who}, if the conditions below hold (an anonymous caller without them is denied)")
+            }
+            d => format!("{who}; an anonymous caller is nonetheless denied ({})", d.as_str()),
+        }
+    }
+}
+
+fn everyone(
+    data: &iamspect_account::AccountData,
+    action: &str,
+    resource: &str,
+    account: Option<&str>,
+    context: &[(String, Vec<String>)],
+) -> Result<Option<Everyone>, String> {
+    use iamspect_core::{Effect, Layer, Policies, PolicyType, StatementOutcome};
+    let side = data.resource_side(action, resource, account).map_err(|e| e.to_string())?;
+    let Some(doc) = &side.policy else { return Ok(None) };
+    let mut compiler = iamspect_case::Compiler::new();
+    let t =
+        if iamspect_core::is_role_trust_request(action, resource) { PolicyType::Trust } else { PolicyType::Resource };
+    let policy = compiler.compile(&doc.name, &doc.document, t).map_err(|e| e.to_string())?;
+    let mut rcps = None;
+    if let Some(levels) = &side.rcps {
+        let mut out = Vec::new();
+        for level in levels {
+            let mut ps = Vec::new();
+            for d in level {
+                ps.push(compiler.compile(&d.name, &d.document, PolicyType::Rcp).map_err(|e| e.to_string())?);
+            }
+            out.push(ps);
+        }
+        rcps = Some(out);
+    }
+    let mut ctx = iamspect_core::Context::new();
+    for (k, vs) in side.context.iter().chain(context) {
+        ctx.insert(k, vs.clone());
+    }
+    let principal = iamspect_core::Principal::new(iamspect_core::PrincipalKind::Anonymous);
+    let Ok(request) = iamspect_core::Request::new(principal, action, resource, account, ctx) else {
+        return Ok(None);
+    };
+    let policies = Policies { resource: Some(policy), rcps, ..Policies::default() };
+    let traced = iamspect_core::authorize_traced(&request, &policies);
+    let mut grants = Vec::new();
+    for layer in traced.trace.layers.iter().filter(|l| l.layer == Layer::Resource) {
+        for p in &layer.policies {
+            for st in p.statements.iter().filter(|s| s.effect == Effect::Allow) {
+                let reached = matches!(
+                    st.outcome,
+                    StatementOutcome::Matched(_)
+                        | StatementOutcome::ConditionFailed(_)
+                        | StatementOutcome::ConditionTypeError(_)
+                );
+                if !reached {
+                    continue;
+                }
+                let conditions = p
+                    .policy
+                    .statements()
+                    .iter()
+                    .find(|s| s.index() == st.index)
+                    .map(|s| {
+                        s.conditions()
+                            .iter()
+                            .map(|c| format!("{} {} {:?}", c.operator(), c.key(), c.values()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                grants.push(Grant { granted_by: format!("{} statement {}", p.policy.name(), st.index), conditions });
+            }
+        }
+    }
+    if grants.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Everyone { anonymous: traced.outcome.decision, grants }))
 }

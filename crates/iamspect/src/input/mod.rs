@@ -5,6 +5,7 @@
 //! and how positions in that text map back to the file ([`Origin`]).
 
 mod cfn;
+mod detect;
 mod emit;
 mod terraform;
 mod tree;
@@ -135,13 +136,19 @@ pub(crate) struct Loaded {
 
 /// Reads files and folders (searched for `*.json`, and for CloudFormation templates in
 /// `*.yaml`/`*.yml`/`*.template`). Plain policies get `policy_type` and `resource_type`.
-pub(crate) fn load(paths: &[PathBuf], policy_type: PolicyType, resource_type: Option<&str>) -> Loaded {
+pub(crate) fn load(paths: &[PathBuf], policy_type: Option<PolicyType>, resource_type: Option<&str>) -> Loaded {
     let mut loaded = Loaded::default();
     for path in paths {
         if path.is_dir() {
             let mut files = Vec::new();
             if let Err(e) = walk(path, &mut files) {
                 loaded.errors.push(format!("{}: {e}", path.display()));
+            }
+            if files.is_empty() {
+                loaded.errors.push(format!(
+                    "{}: no policy, plan or template (`*.json`, `*.yaml`, `*.yml`, `*.template`) in this folder",
+                    path.display()
+                ));
             }
             for file in files {
                 let yaml = is_yaml(&file);
@@ -179,7 +186,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 /// skipped quietly.
 fn load_file(
     path: &Path,
-    policy_type: PolicyType,
+    policy_type: Option<PolicyType>,
     resource_type: Option<&str>,
     only_templates: bool,
     loaded: &mut Loaded,
@@ -235,6 +242,35 @@ fn load_file(
             loaded.sources.push(Source { path: path.to_path_buf(), text });
         }
         Some(SourceKind::Policy) | None => {
+            let shown = path.display().to_string();
+            if let Some(v) = &value
+                && detect::is_case_file(v)
+            {
+                // A case file: each inline policy with the type of its field (decision D47).
+                match tree::from_json(&text) {
+                    Ok(root) => {
+                        let documents = detect::case_documents(&root, &text, index, &shown, &mut loaded.notes);
+                        loaded.documents.extend(documents);
+                        loaded.sources.push(Source { path: path.to_path_buf(), text });
+                    }
+                    Err(e) => loaded.errors.push(format!("{shown}: {e}")),
+                }
+                return;
+            }
+            let policy_type = match (policy_type, &value) {
+                (Some(t), _) => t,
+                (None, Some(v)) => {
+                    let (t, why) = detect::policy_type(v);
+                    loaded.notes.push(format!("{shown}: linted as type `{}` ({why}; `--type` chooses)", t.cli_name()));
+                    t
+                }
+                (None, None) => {
+                    loaded.notes.push(format!(
+                        "{shown}: linted as type `identity` (it is not valid JSON, so its content says nothing; `--type` chooses)"
+                    ));
+                    PolicyType::Identity
+                }
+            };
             loaded.documents.push(Document {
                 source: index,
                 resource: None,

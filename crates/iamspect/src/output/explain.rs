@@ -68,7 +68,7 @@ fn statement_name(s: &StatementTrace) -> String {
     }
 }
 
-pub(crate) fn render(heading: &str, built: &Built, report: &Report) -> String {
+pub(crate) fn render(heading: &str, built: &Built, report: &Report, notes: &[String]) -> String {
     let file = heading.split('#').next().unwrap_or(heading);
     let req = &built.request;
     let res = &report.response;
@@ -79,6 +79,9 @@ pub(crate) fn render(heading: &str, built: &Built, report: &Report) -> String {
     let _ = writeln!(out, "  action     {}", req.action());
     let account = req.resource_account().map(|a| format!("  (account {a})")).unwrap_or_default();
     let _ = writeln!(out, "  resource   {}{account}", req.resource());
+    for note in notes {
+        let _ = writeln!(out, "  inputs     {note}");
+    }
     let _ = writeln!(out);
     let _ = writeln!(
         out,
@@ -155,6 +158,9 @@ pub(crate) fn render(heading: &str, built: &Built, report: &Report) -> String {
         );
         let missing: Vec<String> = res.outcome.denied_by.iter().map(|d| d.as_str().to_string()).collect();
         let _ = writeln!(out, "  layers without the allow they need: {}", missing.join(", "));
+        for level in &report.levels_without_allow {
+            let _ = writeln!(out, "  {}", level.explanation());
+        }
     } else {
         let _ = writeln!(out, "{}", paint(BOLD, "Deciding statements:"));
         for (layer, p, s) in &deciding {
