@@ -41,6 +41,7 @@ fn start() -> (Serve, SocketAddr) {
     let child = Command::new(env!("CARGO_BIN_EXE_iamspect"))
         .args(["serve", "--gateway", "--bind", &addr.to_string(), "--account-data"])
         .arg(dir.join("gaad.json"))
+        .arg("--account-data")
         .arg(dir.join("resources.json"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())

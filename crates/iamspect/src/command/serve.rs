@@ -18,7 +18,7 @@ pub(crate) struct Args {
     /// Account data (get-account-authorization-details dumps, an organization file, resource
     /// policies; files or folders): `/v1/authorize` and `/v1/explain` then also take requests
     /// without policies. Reloaded on SIGHUP and `POST /v1/reload`.
-    #[arg(long = "account-data", value_name = "PATH", num_args = 1..)]
+    #[arg(long = "account-data", value_name = "PATH", value_delimiter = ',')]
     account_data: Vec<PathBuf>,
     /// The largest request body accepted, in bytes.
     #[arg(long, default_value_t = 1 << 20)]
