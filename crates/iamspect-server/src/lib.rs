@@ -131,7 +131,9 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down: finishing the requests under way");
 }
 
-/// On Unix, reloads the account data on every SIGHUP (a failed reload keeps the old data).
+/// On Unix, reloads the account data on every SIGHUP. As for `POST /v1/reload`, a reload in which
+/// any file fails keeps the previous data whole (unless `--allow-partial`): each failed file is
+/// logged at ERROR with its path and line, and `/healthz` shows it under `lastReload`.
 pub fn reload_on_sighup(state: AppState) {
     #[cfg(unix)]
     tokio::spawn(async move {
@@ -145,10 +147,16 @@ pub fn reload_on_sighup(state: AppState) {
         while hup.recv().await.is_some() {
             let worker = state.clone();
             match tokio::task::spawn_blocking(move || worker.reload()).await {
-                Ok(Ok(s)) => tracing::info!(generation = s.generation, files = s.files.len(), "account data reloaded"),
-                Ok(Err(e)) => {
-                    tracing::warn!(error = %e, "reload failed; the old account data stays")
+                Ok(Ok(s)) if s.partial => tracing::error!(
+                    generation = s.generation,
+                    files = s.files.len(),
+                    left_out = s.errors.len(),
+                    "SIGHUP: account data reloaded PARTIALLY (--allow-partial)"
+                ),
+                Ok(Ok(s)) => {
+                    tracing::info!(generation = s.generation, files = s.files.len(), "SIGHUP: account data reloaded")
                 }
+                Ok(Err(e)) => tracing::error!(error = %e, "SIGHUP: reload refused"),
                 Err(e) => tracing::error!(error = %e, "reload task failed"),
             }
         }
@@ -184,23 +192,29 @@ pub struct Config {
     pub credentials: Option<PathBuf>,
     /// Gateway mode (see [`gateway`]): `None` keeps it off.
     pub gateway: Option<gateway::Gateway>,
+    /// Serve the account data files that loaded when some fail (see [`state`]; the default
+    /// refuses to start).
+    pub allow_partial: bool,
 }
 
 /// Loads the account data, binds, and serves until Ctrl-C or SIGTERM. Blocking.
 pub fn run(config: Config) -> Result<(), String> {
     init_tracing();
-    let state = if config.account_data.is_empty() {
-        AppState::new(config.settings)
-    } else {
-        let state = AppState::with_account_data(config.settings, config.account_data)?;
-        if let Some(s) = state.account() {
-            for e in &s.errors {
-                tracing::warn!(error = %e, "skipped account data");
-            }
+    let options = state::Options { account_data: config.account_data.clone(), allow_partial: config.allow_partial };
+    // Fail closed: a file that does not load stops the start (each one was logged at ERROR).
+    let state = AppState::with_options(config.settings, options).map_err(|e| e.to_string())?;
+    if let Some(s) = state.account() {
+        if s.partial {
+            tracing::error!(
+                files = s.files.len(),
+                left_out = s.errors.len(),
+                accounts = s.data.accounts.len(),
+                "account data loaded PARTIALLY (--allow-partial): decisions lack whatever the files left out held"
+            );
+        } else {
             tracing::info!(files = s.files.len(), accounts = s.data.accounts.len(), "account data loaded");
         }
-        state
-    };
+    }
     if let Some(gateway) = config.gateway.clone() {
         if state.account().is_none() {
             return Err("--gateway needs --account-data: the gateway decides every request with it".to_string());

@@ -1,8 +1,9 @@
 //! `iamspect serve`: the JSON decision API over HTTP (`crates/iamspect-server`), STS, and with
 //! `--gateway` an IAM gateway in front of a loopback emulator.
 //!
-//! Exit codes: 0 after a graceful shutdown (Ctrl-C, SIGTERM); 2 when the account data cannot be
-//! loaded or the address cannot be bound.
+//! Exit codes: 0 after a graceful shutdown (Ctrl-C, SIGTERM); 2 when any account data file fails
+//! to load (each one named with its path and line; `--allow-partial` serves the rest) or the
+//! address cannot be bound.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -20,6 +21,11 @@ pub(crate) struct Args {
     /// without policies. Reloaded on SIGHUP and `POST /v1/reload`.
     #[arg(long = "account-data", value_name = "PATH", num_args = 1..)]
     account_data: Vec<PathBuf>,
+    /// Serve the account data files that load when some fail, instead of refusing (at start) or
+    /// keeping the previous data (on reload). Decisions then lack whatever the failed files held,
+    /// Denies included: every file left out is logged at ERROR and `/healthz` says `partial`.
+    #[arg(long, requires = "account_data")]
+    allow_partial: bool,
     /// The largest request body accepted, in bytes.
     #[arg(long, default_value_t = 1 << 20)]
     body_limit: usize,
@@ -59,6 +65,7 @@ pub(crate) fn run(args: Args) -> u8 {
         bind: args.bind,
         account_data: args.account_data,
         credentials: args.credentials,
+        allow_partial: args.allow_partial,
         settings: iamspect_server::Settings {
             body_limit: args.body_limit,
             timeout: Duration::from_secs(args.timeout.max(1)),
