@@ -195,6 +195,8 @@ pub struct Config {
     /// Serve the account data files that loaded when some fail (see [`state`]; the default
     /// refuses to start).
     pub allow_partial: bool,
+    /// The most temporary credentials the STS endpoint keeps live at once (see [`sts`]).
+    pub max_sessions: usize,
 }
 
 /// Loads the account data, binds, and serves until Ctrl-C or SIGTERM. Blocking.
@@ -230,6 +232,7 @@ pub fn run(config: Config) -> Result<(), String> {
         tracing::info!(keys = keys.len(), "credentials loaded");
         state.sts().add_credentials(keys)?;
     }
+    state.sts().store().set_max_temporary(config.max_sessions);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -246,6 +249,19 @@ pub fn run(config: Config) -> Result<(), String> {
         if !state.account_paths().is_empty() {
             reload_on_sighup(state.clone());
         }
+        // Expired temporary credentials go even when no new ones are issued (D36).
+        let sweeper = state.clone();
+        tokio::spawn(async move {
+            let mut every_minute = tokio::time::interval(std::time::Duration::from_secs(60));
+            every_minute.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            loop {
+                every_minute.tick().await;
+                let dropped = sweeper.sts().sweep();
+                if dropped > 0 {
+                    tracing::debug!(dropped, "expired temporary credentials dropped");
+                }
+            }
+        });
         serve(listener, state, shutdown_signal()).await.map_err(|e| format!("server error: {e}"))
     })
 }

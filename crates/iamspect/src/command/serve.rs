@@ -36,6 +36,11 @@ pub(crate) struct Args {
     /// `{"accessKeyId", "secretAccessKey", "principal"}` (an IAM user or root ARN).
     #[arg(long, value_name = "FILE")]
     credentials: Option<PathBuf>,
+    /// The most temporary credentials (from STS `AssumeRole` and `GetSessionToken`) live at once.
+    /// Past it, STS refuses to issue more (`ServiceUnavailable`) until some expire; expired ones
+    /// are dropped an hour after their expiry.
+    #[arg(long, value_name = "N", default_value_t = iamspect_server::sts::DEFAULT_MAX_SESSIONS)]
+    max_sessions: usize,
     /// Gateway mode: every SigV4-signed AWS request outside the API (and every anonymous S3
     /// request) is authenticated, mapped to its IAM action and resource, and decided against the
     /// account data; denied requests get the service's AccessDenied answer. Needs `--account-data`.
@@ -66,6 +71,7 @@ pub(crate) fn run(args: Args) -> u8 {
         account_data: args.account_data,
         credentials: args.credentials,
         allow_partial: args.allow_partial,
+        max_sessions: args.max_sessions,
         settings: iamspect_server::Settings {
             body_limit: args.body_limit,
             timeout: Duration::from_secs(args.timeout.max(1)),
