@@ -197,12 +197,31 @@ pub struct Config {
     pub allow_partial: bool,
     /// The most temporary credentials the STS endpoint keeps live at once (see [`sts`]).
     pub max_sessions: usize,
+    /// The file of the key that seals the gateway's encoded authorization messages (see
+    /// [`iamspect_explain::encoded::MessageKey::parse`]); none: a key is made for this run.
+    pub message_key: Option<PathBuf>,
 }
 
 /// Loads the account data, binds, and serves until Ctrl-C or SIGTERM. Blocking.
 pub fn run(config: Config) -> Result<(), String> {
     init_tracing();
-    let options = state::Options { account_data: config.account_data.clone(), allow_partial: config.allow_partial };
+    let message_key = match &config.message_key {
+        Some(path) => {
+            let key = iamspect_explain::encoded::MessageKey::from_file(path).map_err(|e| e.to_string())?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt as _;
+                if std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o077 != 0) {
+                    tracing::warn!(path = %path.display(), "the message key file is readable by other users: `chmod 600` it");
+                }
+            }
+            tracing::info!(key_id = key.id(), "message key loaded: encoded authorization messages are sealed with it");
+            Some(std::sync::Arc::new(key))
+        }
+        None => None,
+    };
+    let options =
+        state::Options { account_data: config.account_data.clone(), allow_partial: config.allow_partial, message_key };
     // Fail closed: a file that does not load stops the start (each one was logged at ERROR).
     let state = AppState::with_options(config.settings, options).map_err(|e| e.to_string())?;
     if let Some(s) = state.account() {
@@ -216,6 +235,12 @@ pub fn run(config: Config) -> Result<(), String> {
         } else {
             tracing::info!(files = s.files.len(), accounts = s.data.accounts.len(), "account data loaded");
         }
+    }
+    if config.message_key.is_none() {
+        tracing::warn!(
+            key_id = state.message_key().id(),
+            "no --message-key: encoded authorization messages are sealed with a key made for this run; they will not decode after a restart"
+        );
     }
     if let Some(gateway) = config.gateway.clone() {
         if state.account().is_none() {

@@ -17,6 +17,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use arc_swap::ArcSwapOption;
 use iamspect_account::{AccountData, LoadError};
 
+use iamspect_explain::encoded::MessageKey;
+
 use crate::cache::{CaseCache, CompilerPool};
 
 /// Limits applied to every request.
@@ -59,6 +61,9 @@ pub struct Options {
     pub account_data: Vec<PathBuf>,
     /// Serve the files that loaded when some fail (the default refuses the whole load).
     pub allow_partial: bool,
+    /// The key that seals the gateway's encoded authorization messages (none: one is made now,
+    /// and tokens do not survive a restart).
+    pub message_key: Option<Arc<MessageKey>>,
 }
 
 /// What the latest load (at start or reload) did, shown by `/healthz`.
@@ -162,6 +167,17 @@ struct Inner {
     policies: crate::policy_store::PolicyStore,
     /// Gateway mode, when enabled (see [`crate::gateway`]).
     gateway: std::sync::OnceLock<crate::gateway::Gateway>,
+    /// The key of the encoded authorization messages.
+    message_key: SealingKey,
+}
+
+/// The key of the encoded authorization messages; a new random one by default.
+struct SealingKey(Arc<MessageKey>);
+
+impl Default for SealingKey {
+    fn default() -> SealingKey {
+        SealingKey(Arc::new(MessageKey::generate()))
+    }
 }
 
 impl AppState {
@@ -190,6 +206,7 @@ impl AppState {
                 settings,
                 paths: options.account_data,
                 allow_partial: options.allow_partial,
+                message_key: options.message_key.map(SealingKey).unwrap_or_default(),
                 ..Inner::default()
             }),
         };
@@ -222,6 +239,12 @@ impl AppState {
     /// The policies registered with `POST /v1/policies` (see [`crate::policy_store`]).
     pub fn policies(&self) -> &crate::policy_store::PolicyStore {
         &self.inner.policies
+    }
+
+    /// The key that seals the encoded authorization messages of gateway denials and opens them
+    /// for STS `DecodeAuthorizationMessage` (see [`iamspect_explain::encoded`]).
+    pub fn message_key(&self) -> &Arc<MessageKey> {
+        &self.inner.message_key.0
     }
 
     /// The STS endpoint's credential store and clock.

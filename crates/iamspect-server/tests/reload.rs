@@ -172,7 +172,8 @@ fn a_corrupt_file_at_start_is_an_error_naming_it() {
 async fn allow_partial_serves_the_rest_and_says_so() {
     let dir = deny_folder("partial");
     std::fs::write(dir.join("buckets.json"), "{ broken").unwrap();
-    let options = iamspect_server::state::Options { account_data: vec![dir.clone()], allow_partial: true };
+    let options =
+        iamspect_server::state::Options { account_data: vec![dir.clone()], allow_partial: true, ..Default::default() };
     let state = AppState::with_options(Settings::default(), options).unwrap();
     // The Deny was in the file left out: the request is allowed, and the server says why it may be wrong.
     let (_, body) = send(app(state.clone()), "POST", "/v1/authorize", Some(s3_read("arn:aws:s3:::logs/a"))).await;

@@ -45,6 +45,8 @@ pub(crate) struct Call<'a> {
     pub(crate) caller: &'a Authenticated,
     pub(crate) data: Option<&'a AccountData>,
     pub(crate) store: &'a CredentialStore,
+    /// The key that opens iamspect's encoded authorization messages.
+    pub(crate) message_key: &'a iamspect_explain::encoded::MessageKey,
     pub(crate) now: Timestamp,
     pub(crate) request_id: &'a str,
 }
@@ -572,9 +574,11 @@ fn assume_role(call: &Call<'_>) -> Result<String, AwsError> {
     Ok(out)
 }
 
-/// `DecodeAuthorizationMessage`: the JSON inside an iamspect encoded authorization message (the
-/// token the gateway puts in its deny answers). The caller needs `sts:DecodeAuthorizationMessage`
-/// from its identity policies (and session policies), as in AWS.
+/// `DecodeAuthorizationMessage`: the JSON sealed in an iamspect encoded authorization message
+/// (the token the gateway puts in its deny answers), opened with the server's key. The caller
+/// needs `sts:DecodeAuthorizationMessage` from its identity policies (and session policies), as in
+/// AWS; the token is opened only after that decision, so a caller without it learns nothing, not
+/// even whether the token is sound.
 fn decode_authorization_message(call: &Call<'_>) -> Result<String, AwsError> {
     let token = call.params.required("EncodedMessage")?;
     let Some(data) = call.data else {
@@ -590,7 +594,7 @@ fn decode_authorization_message(call: &Call<'_>) -> Result<String, AwsError> {
     let mut compiler = Compiler::new();
     let context = caller_context(call.caller, call.now);
     decide(call, data, "sts:DecodeAuthorizationMessage", "*", &context, &mut compiler)?;
-    let decoded = iamspect_explain::encoded::decode(token)
+    let decoded = iamspect_explain::encoded::decode(call.message_key, token)
         .map_err(|e| error("InvalidAuthorizationMessageException", 400, e.to_string()))?;
     Ok(format!(
         "<DecodeAuthorizationMessageResponse xmlns=\"{XMLNS}\"><DecodeAuthorizationMessageResult><DecodedMessage>{}</DecodedMessage></DecodeAuthorizationMessageResult><ResponseMetadata><RequestId>{}</RequestId></ResponseMetadata></DecodeAuthorizationMessageResponse>",

@@ -2,8 +2,8 @@
 //! `--gateway` an IAM gateway in front of a loopback emulator.
 //!
 //! Exit codes: 0 after a graceful shutdown (Ctrl-C, SIGTERM); 2 when any account data file fails
-//! to load (each one named with its path and line; `--allow-partial` serves the rest) or the
-//! address cannot be bound.
+//! to load (each one named with its path and line; `--allow-partial` serves the rest), the
+//! `--message-key` file holds no key, or the address cannot be bound.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -41,6 +41,12 @@ pub(crate) struct Args {
     /// are dropped an hour after their expiry.
     #[arg(long, value_name = "N", default_value_t = iamspect_server::sts::DEFAULT_MAX_SESSIONS)]
     max_sessions: usize,
+    /// The key that seals the encoded authorization messages of gateway denials, so that only
+    /// STS `DecodeAuthorizationMessage` and `iamspect explain --encoded TOKEN --message-key FILE`
+    /// read them: a file of exactly 32 bytes or 64 hexadecimal digits (`openssl rand -hex 32`).
+    /// Without it a key is made at each start, and tokens do not survive a restart.
+    #[arg(long, value_name = "FILE")]
+    message_key: Option<PathBuf>,
     /// Gateway mode: every SigV4-signed AWS request outside the API (and every anonymous S3
     /// request) is authenticated, mapped to its IAM action and resource, and decided against the
     /// account data; denied requests get the service's AccessDenied answer. Needs `--account-data`.
@@ -72,6 +78,7 @@ pub(crate) fn run(args: Args) -> u8 {
         credentials: args.credentials,
         allow_partial: args.allow_partial,
         max_sessions: args.max_sessions,
+        message_key: args.message_key,
         settings: iamspect_server::Settings {
             body_limit: args.body_limit,
             timeout: Duration::from_secs(args.timeout.max(1)),
