@@ -12,7 +12,7 @@
 //! nonce per token and `iamspect2.` and the key id as associated data. The key id is the first 4
 //! bytes of SHA-256 over `iamspect message key id` and the key: it tells a token sealed under
 //! another key (a server restarted without `--message-key` makes a new one) from a damaged one,
-//! and says nothing usable about the key. A token is 54 characters longer than the JSON's base64.
+//! and says nothing usable about the key. Sealing adds 44 bytes, 59 characters of base64url.
 //!
 //! The JSON has AWS's shape (`allowed`, `explicitDeny`, `matchedStatements`, `failures`, `context`
 //! with `principal`, `action`, `resource` and `conditions`; every list `{"items": [...]}`, every
@@ -552,7 +552,7 @@ mod tests {
         let key = MessageKey::generate();
         let token = encode_for(&key, &request, &policies);
         assert!(token.starts_with(PREFIX));
-        // Sealed: the JSON's base64 plus 54 characters, and nothing of the request shows.
+        // Sealed: the JSON and 44 bytes, in base64url; nothing of the request shows.
         assert_eq!(token.len(), PREFIX.len() + (text.len() + OVERHEAD).div_ceil(3) * 4 - pad(text.len() + OVERHEAD));
         assert!(!URL_SAFE_NO_PAD.decode(&token[PREFIX.len()..]).unwrap().windows(6).any(|w| w == b"s3:Get"));
         let opened = decode(&key, &token).unwrap_or_default();
