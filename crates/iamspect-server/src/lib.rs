@@ -7,8 +7,8 @@
 //! | `POST /v1/policies` | `{"policies": [document or string, ...]}` or `{"policy": ...}` | `{"ids": [...]}` (or `{"id"}`): `policy:sha256:<hex>` of each exact text, for cases to name instead of the text; see [`policy_store`] |
 //! | `GET /v1/policies/{id}` | none | the stored text (404 if not stored) |
 //! | `POST /v1/lint` | `{"policy": document or string, "type": "identity", "resourceType"}` | Access Analyzer's `{"findings": [...]}` |
-//! | `POST /v1/reload` | none | reads the account data again and swaps it in |
-//! | `GET /healthz` | none | `{status, version, accountData}` |
+//! | `POST /v1/reload` | none | reads the account data again and swaps it in; if any file fails, 422 `AccountDataInvalid` naming each one, and the old data stays whole (see [`state`]) |
+//! | `GET /healthz` | none | `{status, version, accountData}` (`status` `degraded` while the latest load failed or data is partial; `accountData.lastReload`) |
 //! | `GET /openapi.json` | none | the OpenAPI 3 document |
 //! | `POST /`, `GET /` | AWS STS in the Query protocol, SigV4-signed: `GetCallerIdentity`, `AssumeRole`, `GetSessionToken`, `DecodeAuthorizationMessage` | STS's XML (errors as AWS's Query XML); see [`sts`]. `GET /` unsigned without `Action=`: 303 to `/ui/` |
 //! | any other path (and `/` for other services), with `--gateway` | any SigV4-signed AWS request, or an unsigned S3 request | the service's AccessDenied shape, or the request forwarded unchanged to the loopback upstream; see [`gateway`] |
