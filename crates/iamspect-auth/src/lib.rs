@@ -44,5 +44,5 @@ pub use sigv4::{
     ALGORITHM, Authenticated, EMPTY_SHA256, Expected, MAX_CLOCK_SKEW, MAX_PRESIGNED_EXPIRES, SignatureLocation,
     UNSIGNED_PAYLOAD, signing_key, verify, verify_with,
 };
-pub use store::{Credential, CredentialStore, Session, StoreError};
+pub use store::{Credential, CredentialStore, DEFAULT_EXPIRED_RETENTION, DEFAULT_MAX_TEMPORARY, Session, StoreError};
 pub use streaming::{StreamingMode, StreamingPayload, TRAILER_SIGNATURE};

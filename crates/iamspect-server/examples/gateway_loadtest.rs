@@ -203,7 +203,7 @@ fn check(deny: bool, status: u16, head: &str, body: &[u8]) -> bool {
     if deny {
         status == 403
             && body.contains("<Code>AccessDenied</Code>")
-            && head.to_ascii_lowercase().contains("x-iamspect-authorization-message: iamspect1.")
+            && head.to_ascii_lowercase().contains("x-iamspect-authorization-message: iamspect2.")
     } else {
         status == 200 && body.contains("\"allowed\":true")
     }

@@ -7,8 +7,8 @@
 //! | `POST /v1/policies` | `{"policies": [document or string, ...]}` or `{"policy": ...}` | `{"ids": [...]}` (or `{"id"}`): `policy:sha256:<hex>` of each exact text, for cases to name instead of the text; see [`policy_store`] |
 //! | `GET /v1/policies/{id}` | none | the stored text (404 if not stored) |
 //! | `POST /v1/lint` | `{"policy": document or string, "type": "identity", "resourceType"}` | Access Analyzer's `{"findings": [...]}` |
-//! | `POST /v1/reload` | none | reads the account data again and swaps it in |
-//! | `GET /healthz` | none | `{status, version, accountData}` |
+//! | `POST /v1/reload` | none | reads the account data again and swaps it in; if any file fails, 422 `AccountDataInvalid` naming each one, and the old data stays whole (see [`state`]) |
+//! | `GET /healthz` | none | `{status, version, accountData}` (`status` `degraded` while the latest load failed or data is partial; `accountData.lastReload`) |
 //! | `GET /openapi.json` | none | the OpenAPI 3 document |
 //! | `POST /`, `GET /` | AWS STS in the Query protocol, SigV4-signed: `GetCallerIdentity`, `AssumeRole`, `GetSessionToken`, `DecodeAuthorizationMessage` | STS's XML (errors as AWS's Query XML); see [`sts`]. `GET /` unsigned without `Action=`: 303 to `/ui/` |
 //! | any other path (and `/` for other services), with `--gateway` | any SigV4-signed AWS request, or an unsigned S3 request | the service's AccessDenied shape, or the request forwarded unchanged to the loopback upstream; see [`gateway`] |
@@ -131,7 +131,9 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down: finishing the requests under way");
 }
 
-/// On Unix, reloads the account data on every SIGHUP (a failed reload keeps the old data).
+/// On Unix, reloads the account data on every SIGHUP. As for `POST /v1/reload`, a reload in which
+/// any file fails keeps the previous data whole (unless `--allow-partial`): each failed file is
+/// logged at ERROR with its path and line, and `/healthz` shows it under `lastReload`.
 pub fn reload_on_sighup(state: AppState) {
     #[cfg(unix)]
     tokio::spawn(async move {
@@ -145,10 +147,16 @@ pub fn reload_on_sighup(state: AppState) {
         while hup.recv().await.is_some() {
             let worker = state.clone();
             match tokio::task::spawn_blocking(move || worker.reload()).await {
-                Ok(Ok(s)) => tracing::info!(generation = s.generation, files = s.files.len(), "account data reloaded"),
-                Ok(Err(e)) => {
-                    tracing::warn!(error = %e, "reload failed; the old account data stays")
+                Ok(Ok(s)) if s.partial => tracing::error!(
+                    generation = s.generation,
+                    files = s.files.len(),
+                    left_out = s.errors.len(),
+                    "SIGHUP: account data reloaded PARTIALLY (--allow-partial)"
+                ),
+                Ok(Ok(s)) => {
+                    tracing::info!(generation = s.generation, files = s.files.len(), "SIGHUP: account data reloaded")
                 }
+                Ok(Err(e)) => tracing::error!(error = %e, "SIGHUP: reload refused"),
                 Err(e) => tracing::error!(error = %e, "reload task failed"),
             }
         }
@@ -184,23 +192,56 @@ pub struct Config {
     pub credentials: Option<PathBuf>,
     /// Gateway mode (see [`gateway`]): `None` keeps it off.
     pub gateway: Option<gateway::Gateway>,
+    /// Serve the account data files that loaded when some fail (see [`state`]; the default
+    /// refuses to start).
+    pub allow_partial: bool,
+    /// The most temporary credentials the STS endpoint keeps live at once (see [`sts`]).
+    pub max_sessions: usize,
+    /// The file of the key that seals the gateway's encoded authorization messages (see
+    /// [`iamspect_explain::encoded::MessageKey::parse`]); none: a key is made for this run.
+    pub message_key: Option<PathBuf>,
 }
 
 /// Loads the account data, binds, and serves until Ctrl-C or SIGTERM. Blocking.
 pub fn run(config: Config) -> Result<(), String> {
     init_tracing();
-    let state = if config.account_data.is_empty() {
-        AppState::new(config.settings)
-    } else {
-        let state = AppState::with_account_data(config.settings, config.account_data)?;
-        if let Some(s) = state.account() {
-            for e in &s.errors {
-                tracing::warn!(error = %e, "skipped account data");
+    let message_key = match &config.message_key {
+        Some(path) => {
+            let key = iamspect_explain::encoded::MessageKey::from_file(path).map_err(|e| e.to_string())?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt as _;
+                if std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o077 != 0) {
+                    tracing::warn!(path = %path.display(), "the message key file is readable by other users: `chmod 600` it");
+                }
             }
+            tracing::info!(key_id = key.id(), "message key loaded: encoded authorization messages are sealed with it");
+            Some(std::sync::Arc::new(key))
+        }
+        None => None,
+    };
+    let options =
+        state::Options { account_data: config.account_data.clone(), allow_partial: config.allow_partial, message_key };
+    // Fail closed: a file that does not load stops the start (each one was logged at ERROR).
+    let state = AppState::with_options(config.settings, options).map_err(|e| e.to_string())?;
+    if let Some(s) = state.account() {
+        if s.partial {
+            tracing::error!(
+                files = s.files.len(),
+                left_out = s.errors.len(),
+                accounts = s.data.accounts.len(),
+                "account data loaded PARTIALLY (--allow-partial): decisions lack whatever the files left out held"
+            );
+        } else {
             tracing::info!(files = s.files.len(), accounts = s.data.accounts.len(), "account data loaded");
         }
-        state
-    };
+    }
+    if config.message_key.is_none() {
+        tracing::warn!(
+            key_id = state.message_key().id(),
+            "no --message-key: encoded authorization messages are sealed with a key made for this run; they will not decode after a restart"
+        );
+    }
     if let Some(gateway) = config.gateway.clone() {
         if state.account().is_none() {
             return Err("--gateway needs --account-data: the gateway decides every request with it".to_string());
@@ -216,6 +257,7 @@ pub fn run(config: Config) -> Result<(), String> {
         tracing::info!(keys = keys.len(), "credentials loaded");
         state.sts().add_credentials(keys)?;
     }
+    state.sts().store().set_max_temporary(config.max_sessions);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -232,6 +274,19 @@ pub fn run(config: Config) -> Result<(), String> {
         if !state.account_paths().is_empty() {
             reload_on_sighup(state.clone());
         }
+        // Expired temporary credentials go even when no new ones are issued (D36).
+        let sweeper = state.clone();
+        tokio::spawn(async move {
+            let mut every_minute = tokio::time::interval(std::time::Duration::from_secs(60));
+            every_minute.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            loop {
+                every_minute.tick().await;
+                let dropped = sweeper.sts().sweep();
+                if dropped > 0 {
+                    tracing::debug!(dropped, "expired temporary credentials dropped");
+                }
+            }
+        });
         serve(listener, state, shutdown_signal()).await.map_err(|e| format!("server error: {e}"))
     })
 }

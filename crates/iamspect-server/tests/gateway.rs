@@ -37,7 +37,7 @@ async fn s3_get_put_and_list_are_decided() {
     );
     assert_eq!(r.tag("RequestId").len(), 36);
     assert!(!r.tag("HostId").is_empty());
-    assert!(r.header(MESSAGE_HEADER).unwrap().starts_with("iamspect1."));
+    assert!(r.header(MESSAGE_HEADER).unwrap().starts_with("iamspect2."));
     assert!(r.header("x-amz-request-id").is_some());
 
     // An explicit deny names the policy type.
@@ -237,7 +237,7 @@ async fn unmappable_requests_fail_closed() {
         r.tag("Message"),
         "User: arn:aws:iam::111122223333:user/carol is not authorized to perform: s3:GetObject on resource: &quot;arn:aws:s3:::data/public/a.txt&quot;"
     );
-    assert!(r.header(MESSAGE_HEADER).unwrap().starts_with("iamspect1."));
+    assert!(r.header(MESSAGE_HEADER).unwrap().starts_with("iamspect2."));
 
     // Unknown key: the service's own authentication error.
     let nobody = Key { id: "AKIANOBODYEXAMPLE001", secret: "x", token: None };
@@ -334,13 +334,13 @@ async fn anonymous_s3_requests_meet_bucket_policies() {
     // A bucket whose name starts with `ui` is still a bucket; a virtual-hosted bucket at `/` too.
     let r = call(&server, None, "s3", Req::new("GET", "/uizard/a")).await;
     assert_eq!(r.status, 403, "{}", r.body);
-    let decoded = iamspect_explain::encoded::decode(r.header(MESSAGE_HEADER).unwrap()).unwrap();
+    let decoded = iamspect_explain::encoded::decode(&server.key, r.header(MESSAGE_HEADER).unwrap()).unwrap();
     assert!(decoded.contains("arn:aws:s3:::uizard/a"), "{decoded}");
     let host = format!("public-site.s3.localhost.localstack.cloud:{}", server.addr.port());
     let r = call(&server, None, "s3", Req::new("GET", "/").header("host", &host)).await;
     assert_eq!(r.status, 403, "anonymous ListBucket: {}", r.body);
     let token = r.header(MESSAGE_HEADER).unwrap();
-    let decoded = iamspect_explain::encoded::decode(token).unwrap();
+    let decoded = iamspect_explain::encoded::decode(&server.key, token).unwrap();
     assert!(decoded.contains("\"action\":\"s3:ListBucket\""), "{decoded}");
     assert!(decoded.contains("\"resource\":\"arn:aws:s3:::public-site\""), "{decoded}");
 
@@ -444,6 +444,10 @@ async fn sts_decodes_the_encoded_message() {
     let r = call(&server, Some(BOB), "s3", Req::new("GET", "/data/public/a.txt")).await;
     assert_eq!(r.status, 403);
     let token = r.header(MESSAGE_HEADER).unwrap().to_string();
+    // Sealed: the header itself tells nothing of the request.
+    use base64::Engine as _;
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(&token["iamspect2.".len()..]).unwrap();
+    assert!(!String::from_utf8_lossy(&raw).contains("data/public"), "{token}");
     let body = format!("Action=DecodeAuthorizationMessage&Version=2011-06-15&EncodedMessage={token}");
     let r = call(&server, Some(ALICE), "sts", form(&body)).await;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -468,7 +472,18 @@ async fn sts_decodes_the_encoded_message() {
     let r = call(&server, Some(BOB), "sts", form(&body)).await;
     assert_eq!((r.status, r.tag("Code")), (403, "AccessDenied"));
     let r =
-        call(&server, Some(ALICE), "sts", form("Action=DecodeAuthorizationMessage&EncodedMessage=iamspect1.%21%21"))
+        call(&server, Some(ALICE), "sts", form("Action=DecodeAuthorizationMessage&EncodedMessage=iamspect2.%21%21"))
             .await;
     assert_eq!((r.status, r.tag("Code")), (400, "InvalidAuthorizationMessageException"));
+    // An unsealed token of an earlier release, and one sealed with another server's key, are refused by name.
+    let r =
+        call(&server, Some(ALICE), "sts", form("Action=DecodeAuthorizationMessage&EncodedMessage=iamspect1.e30")).await;
+    assert_eq!((r.status, r.tag("Code")), (400, "InvalidAuthorizationMessageException"));
+    assert!(r.tag("Message").contains("no longer accepted"), "{}", r.body);
+    let other = iamspect_explain::encoded::encode_text(&iamspect_explain::encoded::MessageKey::generate(), "{}");
+    let r =
+        call(&server, Some(ALICE), "sts", form(&format!("Action=DecodeAuthorizationMessage&EncodedMessage={other}")))
+            .await;
+    assert_eq!((r.status, r.tag("Code")), (400, "InvalidAuthorizationMessageException"));
+    assert!(r.tag("Message").contains("sealed with another key"), "{}", r.body);
 }

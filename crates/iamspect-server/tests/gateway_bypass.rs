@@ -127,7 +127,7 @@ async fn delete_objects_bodies_are_read_as_xml() {
     ] {
         let r = s.refused(s.alice("s3", &Req::new("POST", "/data?delete").body(body)), 403, "AccessDenied").await;
         let token = r.header(MESSAGE_HEADER).unwrap();
-        let decoded = iamspect_explain::encoded::decode(token).unwrap();
+        let decoded = iamspect_explain::encoded::decode(&s.server.key, token).unwrap();
         assert!(decoded.contains(&format!("arn:aws:s3:::data/{key}")), "{body}: {decoded}");
     }
     // What an XML reader may read another way, or S3 would not accept, is refused.
@@ -301,7 +301,7 @@ async fn copy_sources_have_one_reading() {
     // The plain copy of a private object is denied on the source.
     let req = Req::new("PUT", "/data/uploads/copy").header("x-amz-copy-source", "/data/private/secret.txt");
     let r = s.refused(s.alice("s3", &req), 403, "AccessDenied").await;
-    let decoded = iamspect_explain::encoded::decode(r.header(MESSAGE_HEADER).unwrap()).unwrap();
+    let decoded = iamspect_explain::encoded::decode(&s.server.key, r.header(MESSAGE_HEADER).unwrap()).unwrap();
     assert!(decoded.contains("arn:aws:s3:::data/private/secret.txt"), "{decoded}");
     // Settings with an upload that need their own authorization.
     for (name, value) in [

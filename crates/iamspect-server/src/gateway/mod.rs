@@ -342,7 +342,7 @@ pub(crate) fn decide(
                 let message = legacy_message(&principal, &check.action, &check.resource, &shape);
                 let json =
                     iamspect_explain::encoded::unresolved_json(&principal, &check.action, &check.resource, &e.message);
-                let encoded = iamspect_explain::encoded::encode(&json);
+                let encoded = iamspect_explain::encoded::encode(state.message_key(), &json);
                 return Err(respond::denied(&shape, &message, Some(&encoded), request_id));
             }
         };
@@ -360,10 +360,10 @@ pub(crate) fn decide(
                     .map(|m| m.render())
                     .unwrap_or_else(|| legacy_message(&principal, &check.action, &check.resource, &shape))
             };
-            let encoded = iamspect_explain::encoded::encode_text(&iamspect_explain::encoded::response_text(
-                &built.request,
-                &response,
-            ));
+            let encoded = iamspect_explain::encoded::encode_text(
+                state.message_key(),
+                &iamspect_explain::encoded::response_text(&built.request, &response),
+            );
             tracing::info!(
                 principal,
                 action = check.action,

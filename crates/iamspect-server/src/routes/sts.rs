@@ -66,6 +66,7 @@ fn handle(state: &AppState, parts: &Parts, body: &[u8], request_id: &str) -> Res
         caller: &caller,
         data: account.as_deref().map(|a| &a.data),
         store: sts_state.store(),
+        message_key: state.message_key(),
         now,
         request_id,
     };

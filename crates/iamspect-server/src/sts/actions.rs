@@ -45,6 +45,8 @@ pub(crate) struct Call<'a> {
     pub(crate) caller: &'a Authenticated,
     pub(crate) data: Option<&'a AccountData>,
     pub(crate) store: &'a CredentialStore,
+    /// The key that opens iamspect's encoded authorization messages.
+    pub(crate) message_key: &'a iamspect_explain::encoded::MessageKey,
     pub(crate) now: Timestamp,
     pub(crate) request_id: &'a str,
 }
@@ -181,10 +183,24 @@ fn expiry(now: Timestamp, seconds: i64) -> Result<Timestamp, AwsError> {
         .map_err(|_| error("InternalFailure", 500, "An internal error occurred."))
 }
 
-fn store(store: &CredentialStore, credential: Credential) -> Result<(), AwsError> {
-    store.add(credential).map(drop).map_err(|e| {
-        tracing::error!(error = %e, "issued credentials refused by the store");
-        error("InternalFailure", 500, "An internal error occurred.")
+/// Adds issued credentials to the store (which first drops long-expired ones). A store full of
+/// live credentials refuses them (decision D36): `ServiceUnavailable`, 503, which SDKs retry.
+fn store(store: &CredentialStore, credential: Credential, now: Timestamp) -> Result<(), AwsError> {
+    store.add_at(credential, now).map(drop).map_err(|e| match e {
+        iamspect_auth::StoreError::Full(max) => {
+            tracing::error!(max, "STS: the credential store is full of live sessions; issuance refused");
+            error(
+                "ServiceUnavailable",
+                503,
+                format!(
+                    "iamspect's STS holds its maximum of {max} live temporary credentials (iamspect serve --max-sessions); new ones are issued as these expire"
+                ),
+            )
+        }
+        e => {
+            tracing::error!(error = %e, "issued credentials refused by the store");
+            error("InternalFailure", 500, "An internal error occurred.")
+        }
     })
 }
 
@@ -218,7 +234,7 @@ fn get_session_token(call: &Call<'_>) -> Result<String, AwsError> {
     session.issued_at = Some(call.now);
     session.issuer_arn = Some(arn.to_string());
     session.mfa_authenticated = mfa;
-    store(call.store, Credential::temporary(key.clone(), secret.clone(), arn, session))?;
+    store(call.store, Credential::temporary(key.clone(), secret.clone(), arn, session), call.now)?;
     Ok(format!(
         "<GetSessionTokenResponse xmlns=\"{XMLNS}\"><GetSessionTokenResult>{}</GetSessionTokenResult><ResponseMetadata><RequestId>{}</RequestId></ResponseMetadata></GetSessionTokenResponse>",
         credentials_xml(&key, &secret, &token, expiration),
@@ -537,7 +553,7 @@ fn assume_role(call: &Call<'_>) -> Result<String, AwsError> {
     session.transitive_tag_keys = transitive;
     session.mfa_authenticated = input.mfa;
     session.source_identity = caller_session.and_then(|s| s.source_identity.clone());
-    store(call.store, Credential::temporary(key.clone(), secret.clone(), session_arn.clone(), session))?;
+    store(call.store, Credential::temporary(key.clone(), secret.clone(), session_arn.clone(), session), call.now)?;
 
     let mut out = format!("<AssumeRoleResponse xmlns=\"{XMLNS}\"><AssumeRoleResult>");
     out.push_str(&credentials_xml(&key, &secret, &token, expiration));
@@ -558,9 +574,11 @@ fn assume_role(call: &Call<'_>) -> Result<String, AwsError> {
     Ok(out)
 }
 
-/// `DecodeAuthorizationMessage`: the JSON inside an iamspect encoded authorization message (the
-/// token the gateway puts in its deny answers). The caller needs `sts:DecodeAuthorizationMessage`
-/// from its identity policies (and session policies), as in AWS.
+/// `DecodeAuthorizationMessage`: the JSON sealed in an iamspect encoded authorization message
+/// (the token the gateway puts in its deny answers), opened with the server's key. The caller
+/// needs `sts:DecodeAuthorizationMessage` from its identity policies (and session policies), as in
+/// AWS; the token is opened only after that decision, so a caller without it learns nothing, not
+/// even whether the token is sound.
 fn decode_authorization_message(call: &Call<'_>) -> Result<String, AwsError> {
     let token = call.params.required("EncodedMessage")?;
     let Some(data) = call.data else {
@@ -576,7 +594,7 @@ fn decode_authorization_message(call: &Call<'_>) -> Result<String, AwsError> {
     let mut compiler = Compiler::new();
     let context = caller_context(call.caller, call.now);
     decide(call, data, "sts:DecodeAuthorizationMessage", "*", &context, &mut compiler)?;
-    let decoded = iamspect_explain::encoded::decode(token)
+    let decoded = iamspect_explain::encoded::decode(call.message_key, token)
         .map_err(|e| error("InvalidAuthorizationMessageException", 400, e.to_string()))?;
     Ok(format!(
         "<DecodeAuthorizationMessageResponse xmlns=\"{XMLNS}\"><DecodeAuthorizationMessageResult><DecodedMessage>{}</DecodedMessage></DecodeAuthorizationMessageResult><ResponseMetadata><RequestId>{}</RequestId></ResponseMetadata></DecodeAuthorizationMessageResponse>",

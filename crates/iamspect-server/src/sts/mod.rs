@@ -4,7 +4,11 @@
 //! issue added to the same store (spec §9.2).
 //!
 //! The store starts with the operator's long-term keys (`iamspect serve --credentials FILE`);
-//! the clock is injectable so tests can move past an expiry.
+//! the clock is injectable so tests can move past an expiry. Issued credentials are bounded
+//! (decision D36): at most [`CredentialStore::max_temporary`] live at once (`--max-sessions`,
+//! 100,000 by default; past it issuance is refused with `ServiceUnavailable`, never by dropping a
+//! live session), and expired ones are dropped an hour after their expiry (until then a request
+//! signed with one gets `ExpiredToken`), when credentials are issued and by [`StsState::sweep`].
 
 mod actions;
 mod random;
@@ -18,6 +22,9 @@ use serde::Deserialize;
 
 pub(crate) use actions::{Call, Params, caller_session_policies as session_policies, credential_context, dispatch};
 pub use random::request_id;
+
+/// The most temporary credentials live at once unless `--max-sessions` says otherwise.
+pub const DEFAULT_MAX_SESSIONS: usize = iamspect_auth::DEFAULT_MAX_TEMPORARY;
 
 /// The STS API version of the Query protocol.
 pub const VERSION: &str = "2011-06-15";
@@ -55,6 +62,12 @@ impl StsState {
     /// Replaces the clock (tests).
     pub fn set_clock(&self, clock: impl Fn() -> Timestamp + Send + Sync + 'static) {
         *self.clock.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(clock));
+    }
+
+    /// Drops the temporary credentials expired longer ago than the store's retention, by the
+    /// clock; how many. `iamspect serve` calls it every minute (issuing credentials drops them too).
+    pub fn sweep(&self) -> usize {
+        self.store.sweep(self.now())
     }
 
     /// Adds long-term keys to the store.

@@ -46,6 +46,8 @@ pub const BOB: Key<'static> = Key { id: BOB_KEY, secret: BOB_SECRET, token: None
 pub struct Server {
     pub addr: SocketAddr,
     pub clock: Arc<AtomicI64>,
+    /// The key that opens the server's encoded authorization messages.
+    pub key: Arc<iamspect_explain::encoded::MessageKey>,
     pub stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -89,10 +91,11 @@ pub async fn start_gateway(state: AppState, gateway: Gateway) -> Server {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let key = Arc::clone(state.message_key());
     tokio::spawn(serve(listener, state, async {
         let _ = stopped.await;
     }));
-    Server { addr, clock, stop: Some(stop) }
+    Server { addr, clock, key, stop: Some(stop) }
 }
 
 /// A request to be signed: method, path with query, headers, body.

@@ -1,7 +1,8 @@
 //! `iamspect explain`: why a request is allowed or denied, in AWS's words, with counterfactuals
 //! and a fix proved by re-evaluation. The request comes from a case file, from flags, from an
 //! AccessDenied message (`--message`), from `decode-authorization-message` output (`--decoded`), or
-//! from iamspect's own encoded authorization message (`--encoded`, or one inside `--message`).
+//! from iamspect's own encoded authorization message (`--encoded`, or one inside `--message`),
+//! opened with the server's key (`--message-key`).
 
 use std::path::PathBuf;
 
@@ -29,13 +30,18 @@ pub(crate) struct Args {
     /// evaluate against the policy files given by the other flags.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["case", "principal"])]
     decoded: Option<PathBuf>,
-    /// An encoded authorization message from iamspect's gateway (`iamspect1.…`, from an EC2-style
-    /// message or the `x-iamspect-authorization-message` header): decoded and shown, or with
-    /// `--account-data` or policy files, evaluated again. `--message` decodes one found in a message.
+    /// An encoded authorization message from iamspect's gateway (`iamspect2.…`, from an EC2-style
+    /// message or the `x-iamspect-authorization-message` header), opened with `--message-key`:
+    /// shown, or with `--account-data` or policy files, evaluated again. `--message` opens one
+    /// found in a message.
     #[arg(long, value_name = "TOKEN", conflicts_with_all = ["case", "principal", "decoded", "message"])]
     encoded: Option<String>,
     #[command(flatten)]
     request: RequestArgs,
+    /// The key file the server seals its encoded messages with (`iamspect serve --message-key`):
+    /// 32 bytes, or 64 hexadecimal digits. Needed to read a token.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["case", "decoded"])]
+    message_key: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
@@ -79,7 +85,7 @@ pub(crate) fn run(args: Args) -> u8 {
             eprintln!("error: {e}");
             return BAD_INPUT;
         }
-        return show_encoded(token, args.format);
+        return show_encoded(&args, token);
     }
     let loaded = match load(&args) {
         Ok(x) => x,
@@ -169,10 +175,7 @@ fn decoded_text(args: &Args) -> Result<Option<(String, String)>, String> {
         .as_deref()
         .or_else(|| args.message.as_deref().and_then(iamspect_explain::encoded::find_in_message));
     match token {
-        Some(t) => {
-            let text = iamspect_explain::encoded::decode(t).map_err(|e| e.to_string())?;
-            Ok(Some(("encoded message".to_string(), text)))
-        }
+        Some(t) => Ok(Some(("encoded message".to_string(), open_token(args, t)?))),
         None => Ok(None),
     }
 }
@@ -187,9 +190,21 @@ fn has_policy_flags(args: &Args) -> bool {
     !args.request.policy_flags().is_empty()
 }
 
+/// Opens an iamspect token with the key of `--message-key`; without it, a one-line error
+/// saying the key is needed.
+fn open_token(args: &Args, token: &str) -> Result<String, String> {
+    iamspect_explain::encoded::check(token).map_err(|e| e.to_string())?;
+    let Some(path) = &args.message_key else {
+        return Err("the encoded message is sealed with the server's key: give its key file with `--message-key FILE` (as given to `iamspect serve --message-key`), or decode it with the server's STS `DecodeAuthorizationMessage`".to_string());
+    };
+    let key = iamspect_explain::encoded::MessageKey::from_file(path).map_err(|e| e.to_string())?;
+    iamspect_explain::encoded::decode(&key, token).map_err(|e| e.to_string())
+}
+
 /// An iamspect encoded message with nothing to evaluate it against: what it says.
-fn show_encoded(token: &str, format: Format) -> u8 {
-    let text = match iamspect_explain::encoded::decode(token) {
+fn show_encoded(args: &Args, token: &str) -> u8 {
+    let format = args.format;
+    let text = match open_token(args, token) {
         Ok(t) => t,
         Err(e) => {
             eprintln!("error: {e}");

@@ -1,8 +1,9 @@
 //! `iamspect serve`: the JSON decision API over HTTP (`crates/iamspect-server`), STS, and with
 //! `--gateway` an IAM gateway in front of a loopback emulator.
 //!
-//! Exit codes: 0 after a graceful shutdown (Ctrl-C, SIGTERM); 2 when the account data cannot be
-//! loaded or the address cannot be bound.
+//! Exit codes: 0 after a graceful shutdown (Ctrl-C, SIGTERM); 2 when any account data file fails
+//! to load (each one named with its path and line; `--allow-partial` serves the rest), the
+//! `--message-key` file holds no key, or the address cannot be bound.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -20,6 +21,11 @@ pub(crate) struct Args {
     /// without policies. Reloaded on SIGHUP and `POST /v1/reload`.
     #[arg(long = "account-data", value_name = "PATH", value_delimiter = ',')]
     account_data: Vec<PathBuf>,
+    /// Serve the account data files that load when some fail, instead of refusing (at start) or
+    /// keeping the previous data (on reload). Decisions then lack whatever the failed files held,
+    /// Denies included: every file left out is logged at ERROR and `/healthz` says `partial`.
+    #[arg(long, requires = "account_data")]
+    allow_partial: bool,
     /// The largest request body accepted, in bytes.
     #[arg(long, default_value_t = 1 << 20)]
     body_limit: usize,
@@ -30,6 +36,17 @@ pub(crate) struct Args {
     /// `{"accessKeyId", "secretAccessKey", "principal"}` (an IAM user or root ARN).
     #[arg(long, value_name = "FILE")]
     credentials: Option<PathBuf>,
+    /// The most temporary credentials (from STS `AssumeRole` and `GetSessionToken`) live at once.
+    /// Past it, STS refuses to issue more (`ServiceUnavailable`) until some expire; expired ones
+    /// are dropped an hour after their expiry.
+    #[arg(long, value_name = "N", default_value_t = iamspect_server::sts::DEFAULT_MAX_SESSIONS)]
+    max_sessions: usize,
+    /// The key that seals the encoded authorization messages of gateway denials, so that only
+    /// STS `DecodeAuthorizationMessage` and `iamspect explain --encoded TOKEN --message-key FILE`
+    /// read them: a file of exactly 32 bytes or 64 hexadecimal digits (`openssl rand -hex 32`).
+    /// Without it a key is made at each start, and tokens do not survive a restart.
+    #[arg(long, value_name = "FILE")]
+    message_key: Option<PathBuf>,
     /// Gateway mode: every SigV4-signed AWS request outside the API (and every anonymous S3
     /// request) is authenticated, mapped to its IAM action and resource, and decided against the
     /// account data; denied requests get the service's AccessDenied answer. Needs `--account-data`.
@@ -91,6 +108,9 @@ pub(crate) fn run(args: Args) -> u8 {
         bind: args.bind,
         account_data: args.account_data,
         credentials: args.credentials,
+        allow_partial: args.allow_partial,
+        max_sessions: args.max_sessions,
+        message_key: args.message_key,
         settings: iamspect_server::Settings {
             body_limit: args.body_limit,
             timeout: Duration::from_secs(args.timeout.max(1)),
