@@ -487,3 +487,92 @@ async fn sts_decodes_the_encoded_message() {
     assert_eq!((r.status, r.tag("Code")), (400, "InvalidAuthorizationMessageException"));
     assert!(r.tag("Message").contains("sealed with another key"), "{}", r.body);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn composite_operations_are_checked_as_aws_checks_them() {
+    let server = start(None).await;
+    let json = |target: &'static str, body: &str| {
+        Req::new("POST", "/")
+            .header("content-type", "application/x-amz-json-1.0")
+            .header("x-amz-target", target)
+            .body(body)
+    };
+    let actions = |r: &Reply| -> Vec<(String, String)> {
+        let j = r.json();
+        let a = j["actions"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string());
+        let res = j["resources"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string());
+        a.zip(res).collect()
+    };
+    // SQS batches are their single operation on the queue.
+    let body = "Action=SendMessageBatch&QueueUrl=http%3A%2F%2Flocalhost%2F111122223333%2Fjobs&SendMessageBatchRequestEntry.1.Id=a&SendMessageBatchRequestEntry.1.MessageBody=x";
+    let r = call(&server, Some(ALICE), "sqs", form(body)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(actions(&r), [("sqs:SendMessage".to_string(), "arn:aws:sqs:us-east-1:111122223333:jobs".to_string())]);
+    let body = "Action=DeleteMessageBatch&QueueUrl=http%3A%2F%2Flocalhost%2F111122223333%2Fjobs&DeleteMessageBatchRequestEntry.1.Id=a&DeleteMessageBatchRequestEntry.1.ReceiptHandle=h";
+    let r = call(&server, Some(ALICE), "sqs", form(body)).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.body.contains("sqs:DeleteMessage"), "{}", r.body);
+    // DynamoDB transactions: each item as its own operation on its table.
+    let r = call(
+        &server,
+        Some(ALICE),
+        "dynamodb",
+        json(
+            "DynamoDB_20120810.TransactGetItems",
+            r#"{"TransactItems": [{"Get": {"TableName": "Orders", "Key": {}}}]}"#,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        actions(&r),
+        [("dynamodb:GetItem".to_string(), "arn:aws:dynamodb:us-east-1:111122223333:table/Orders".to_string())]
+    );
+    let r = call(
+        &server,
+        Some(ALICE),
+        "dynamodb",
+        json(
+            "DynamoDB_20120810.TransactWriteItems",
+            r#"{"TransactItems": [{"ConditionCheck": {"TableName": "Orders", "Key": {}}}, {"Put": {"TableName": "Orders", "Item": {}}}]}"#,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("dynamodb:ConditionCheckItem"), "{}", r.body);
+    // PartiQL: the statement's verb on its table.
+    let r = call(
+        &server,
+        Some(ALICE),
+        "dynamodb",
+        json("DynamoDB_20120810.ExecuteStatement", r#"{"Statement": "SELECT * FROM \"Orders\" WHERE id = 'FROM'"}"#),
+    )
+    .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("dynamodb:PartiQLSelect"), "{}", r.body);
+    let r = call(
+        &server,
+        Some(ALICE),
+        "dynamodb",
+        json(
+            "DynamoDB_20120810.ExecuteStatement",
+            r#"{"Statement": "SELECT * FROM \"Orders\"; DELETE FROM \"Secrets\""}"#,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.body.contains("IamspectUnknownResource"), "{}", r.body);
+    // KMS Decrypt without KeyId: the key the ciphertext was made under.
+    use base64::Engine;
+    let blob = base64::engine::general_purpose::STANDARD
+        .encode([b"1234abcd-12ab-34cd-56ef-1234567890ab".as_slice(), &[7u8; 40]].concat());
+    let r =
+        call(&server, Some(ALICE), "kms", json("TrentService.Decrypt", &format!(r#"{{"CiphertextBlob": "{blob}"}}"#)))
+            .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(
+        r.body.contains("arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
+        "{}",
+        r.body
+    );
+}

@@ -9,6 +9,7 @@
 //! of Query and JSON requests, `context` builds the request context, `respond` writes the
 //! answers in each protocol's shape, `proxy` forwards allowed requests.
 
+pub(crate) mod composite;
 pub(crate) mod context;
 #[doc(hidden)]
 pub mod differential;
@@ -415,6 +416,10 @@ fn map_named(
             message: format!("the {prefix} request names no operation"),
         });
     }
+    let scope = resource::Scope { region, caller_account, data };
+    if let Some(checks) = composite::checks(prefix, operation, params, &scope) {
+        return Ok(Mapped::new(operation, checks?));
+    }
     let Some(action) = names::action(prefix, operation) else {
         let why = if names::known_service(prefix) {
             format!("AWS's catalogue has no action {prefix}:{operation}")
@@ -426,7 +431,6 @@ fn map_named(
             message: format!("cannot tell which IAM action operation `{operation}` needs: {why}"),
         });
     };
-    let scope = resource::Scope { region, caller_account, data };
     let resources = resource::resources(&action, params, &scope)?;
     Ok(Mapped::new(operation, resources.into_iter().map(|r| Check::new(action.clone(), r)).collect()))
 }

@@ -71,7 +71,7 @@ impl Scope<'_> {
         })
     }
 
-    fn arn(&self, service: &str, resource: &str) -> Result<String, Unmapped> {
+    pub(crate) fn arn(&self, service: &str, resource: &str) -> Result<String, Unmapped> {
         let account = self.account_of(service, resource)?;
         Ok(format!("arn:aws:{service}:{}:{account}:{resource}", self.region))
     }
@@ -93,7 +93,7 @@ impl Scope<'_> {
     }
 }
 
-fn is_arn_of(value: &str, service: &str) -> bool {
+pub(crate) fn is_arn_of(value: &str, service: &str) -> bool {
     Arn::parse(value).is_some_and(|a| a.service == service)
 }
 
@@ -307,16 +307,6 @@ fn dynamodb(action: &str, params: &Params, scope: &Scope<'_>) -> Result<Vec<Stri
                 _ => Ok(Vec::new()),
             }
         }
-        "dynamodb:TransactGetItems" | "dynamodb:TransactWriteItems" => {
-            // Each item is authorized as its own operation on its table; the gateway does not
-            // split a transaction into its operations.
-            Err(Unmapped {
-                code: "IamspectUnmappedOperation",
-                message: format!(
-                    "{action}: each item of a transaction is authorized as its own operation, which the gateway does not map"
-                ),
-            })
-        }
         _ => {
             if request_items.is_some() || transact_items.is_some() {
                 return Err(conflict("`TableName` and `RequestItems`/`TransactItems`"));
@@ -359,7 +349,7 @@ fn kms(action: &str, params: &Params, scope: &Scope<'_>) -> Result<Vec<String>, 
 }
 
 /// A KMS key named by ARN, key id or alias.
-fn kms_key(id: &str, scope: &Scope<'_>) -> Result<String, Unmapped> {
+pub(crate) fn kms_key(id: &str, scope: &Scope<'_>) -> Result<String, Unmapped> {
     if is_arn_of(id, "kms") {
         Ok(id.to_string())
     } else if id.starts_with("alias/") {
