@@ -4,6 +4,7 @@
 //! boundary, tags and SCPs, and a resource ARN its resource policy and RCPs.
 
 mod gaad;
+mod listings;
 mod load;
 mod model;
 mod org;

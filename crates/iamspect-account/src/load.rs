@@ -155,6 +155,22 @@ pub fn load_paths(paths: &[PathBuf]) -> (AccountData, LoadReport) {
             report.loaded.push(path);
         } else if is_listed_policy_document(&path, &v) {
             // A document listed by an `index.json` beside it: read through the index.
+        } else if let Some(aliases) = v.get("Aliases").and_then(Value::as_array) {
+            match crate::listings::kms_aliases(aliases) {
+                Ok(list) => {
+                    data.kms_aliases.extend(list);
+                    report.loaded.push(path);
+                }
+                Err(message) => report.errors.push(LoadError { path, message }),
+            }
+        } else if let Some(secrets) = v.get("SecretList").and_then(Value::as_array) {
+            match crate::listings::secrets(secrets) {
+                Ok(list) => {
+                    data.secrets.extend(list);
+                    report.loaded.push(path);
+                }
+                Err(message) => report.errors.push(LoadError { path, message }),
+            }
         } else if let Some(r) = v.get("resourcePolicies") {
             match resources::parse_native(r, &path.display().to_string()) {
                 Ok(list) => {

@@ -133,4 +133,8 @@ pub struct AccountData {
     pub organization: Option<Organization>,
     /// Resource policies by resource ARN.
     pub resource_policies: BTreeMap<String, ResourcePolicy>,
+    /// KMS aliases by alias ARN, to the ARN of the key each points to (`aws kms list-aliases`).
+    pub kms_aliases: BTreeMap<String, String>,
+    /// Secrets Manager secrets: their full ARNs (`aws secretsmanager list-secrets`).
+    pub secrets: std::collections::BTreeSet<String>,
 }

@@ -432,7 +432,11 @@ fn map_named(
         });
     };
     let resources = resource::resources(&action, params, &scope)?;
-    Ok(Mapped::new(operation, resources.into_iter().map(|r| Check::new(action.clone(), r)).collect()))
+    let mut mapped = Mapped::new(operation, resources.into_iter().map(|r| Check::new(action.clone(), r)).collect());
+    if prefix == "kms" {
+        mapped.context = resource::kms_alias_context(params, &scope);
+    }
+    Ok(mapped)
 }
 
 /// Lambda's REST routes (`/2015-03-31/functions/...`).

@@ -117,7 +117,7 @@ pub(crate) fn resources(action: &str, params: &Params, scope: &Scope<'_>) -> Res
         "sns" => sns(params, scope)?,
         "dynamodb" => dynamodb(action, params, scope)?,
         "kms" => kms(action, params, scope)?,
-        "secretsmanager" => secretsmanager(params, scope)?,
+        "secretsmanager" => secretsmanager(action, params, scope)?,
         "iam" => iam(params, scope)?,
         "logs" => logs(params, scope)?,
         "lambda" => match params.get("FunctionName") {
@@ -323,61 +323,148 @@ fn dynamodb(action: &str, params: &Params, scope: &Scope<'_>) -> Result<Vec<Stri
 }
 
 fn kms(action: &str, params: &Params, scope: &Scope<'_>) -> Result<Vec<String>, Unmapped> {
-    // Alias operations are authorized on the alias and on the key it names.
+    // Alias operations are authorized on the alias and on the key(s) it points to (KMS's
+    // "Controlling access to aliases"): CreateAlias on the new key, UpdateAlias on the current
+    // and the new key, DeleteAlias on the current key.
+    let alias_arn = |alias: &str| -> Result<String, Unmapped> {
+        if is_arn_of(alias, "kms") { Ok(alias.to_string()) } else { scope.arn("kms", alias) }
+    };
     match action {
-        "kms:CreateAlias" | "kms:UpdateAlias" => {
-            let (Some(alias), Some(key)) = (params.get("AliasName"), params.get("TargetKeyId")) else {
-                return Ok(Vec::new());
-            };
-            return Ok(vec![scope.arn("kms", &alias)?, kms_key(&key, scope)?]);
-        }
-        "kms:DeleteAlias" => {
-            return Err(Unmapped {
-                code: "IamspectUnknownResource",
-                message: "kms:DeleteAlias is authorized on the alias and on the key it points to; the request names only the alias, and iamspect does not know the key".to_string(),
-            });
+        "kms:CreateAlias" | "kms:UpdateAlias" | "kms:DeleteAlias" => {
+            let Some(alias) = params.get("AliasName") else { return Ok(Vec::new()) };
+            let alias = alias_arn(&alias)?;
+            let mut out = vec![alias.clone()];
+            if action != "kms:CreateAlias" {
+                out.push(alias_target(&alias, scope)?);
+            }
+            if action != "kms:DeleteAlias" {
+                let Some(key) = params.get("TargetKeyId") else { return Ok(Vec::new()) };
+                let key = kms_key(&key, scope)?;
+                if !out.contains(&key) {
+                    out.push(key);
+                }
+            }
+            return Ok(out);
         }
         _ => {}
     }
     let Some(id) = params.get("KeyId").or_else(|| params.get("TargetKeyId")) else {
         if let Some(alias) = params.get("AliasName") {
-            return scope.arn("kms", &alias).map(|a| vec![a]);
+            return alias_arn(&alias).map(|a| vec![a]);
         }
         return Ok(Vec::new());
     };
     kms_key(&id, scope).map(|a| vec![a])
 }
 
-/// A KMS key named by ARN, key id or alias.
+/// The key an alias ARN points to, from the account data's `aws kms list-aliases` output.
+fn alias_target(alias_arn: &str, scope: &Scope<'_>) -> Result<String, Unmapped> {
+    scope.data.kms_aliases.get(alias_arn).cloned().ok_or_else(|| Unmapped {
+        code: "IamspectUnknownResource",
+        message: format!(
+            "AWS authorizes a request made through KMS alias `{alias_arn}` on the key the alias points to, and the account data does not say which key that is: add the output of `aws kms list-aliases` to --account-data"
+        ),
+    })
+}
+
+/// A KMS key named by ARN, key id, alias or alias ARN: the key's ARN (an alias is resolved to
+/// its key, which is what AWS authorizes).
 pub(crate) fn kms_key(id: &str, scope: &Scope<'_>) -> Result<String, Unmapped> {
     if is_arn_of(id, "kms") {
-        Ok(id.to_string())
+        if id.contains(":alias/") { alias_target(id, scope) } else { Ok(id.to_string()) }
     } else if id.starts_with("alias/") {
-        scope.arn("kms", id)
+        alias_target(&scope.arn("kms", id)?, scope)
     } else {
         scope.arn("kms", &format!("key/{id}"))
     }
 }
 
-fn secretsmanager(params: &Params, scope: &Scope<'_>) -> Result<Vec<String>, Unmapped> {
+/// The aliases the request used and the key's aliases, as KMS's condition keys
+/// (`kms:RequestAlias`, `kms:ResourceAliases`).
+pub(crate) fn kms_alias_context(params: &Params, scope: &Scope<'_>) -> Vec<(String, Vec<String>)> {
+    let mut ctx = Vec::new();
+    let Some(id) = params.get("KeyId") else { return ctx };
+    let alias = if id.starts_with("alias/") {
+        Some(id.clone())
+    } else {
+        id.split_once(":alias/").map(|(_, a)| format!("alias/{a}"))
+    };
+    if let Some(alias) = &alias {
+        ctx.push(("kms:RequestAlias".to_string(), vec![alias.clone()]));
+    }
+    if let Ok(key) = kms_key(&id, scope) {
+        let aliases: Vec<String> = scope
+            .data
+            .kms_aliases
+            .iter()
+            .filter(|(_, k)| **k == key)
+            .filter_map(|(a, _)| a.split_once(":alias/").map(|(_, n)| format!("alias/{n}")))
+            .collect();
+        if !aliases.is_empty() {
+            ctx.push(("kms:ResourceAliases".to_string(), aliases));
+        }
+    }
+    ctx
+}
+
+fn secretsmanager(action: &str, params: &Params, scope: &Scope<'_>) -> Result<Vec<String>, Unmapped> {
+    if action == "secretsmanager:CreateSecret" {
+        // A new secret's ARN ends in `-` and six random characters that AWS picks; a grant on
+        // the full ARN of another secret of the same name does not match it, a `-??????` pattern
+        // does.
+        let Some(name) = params.get("Name") else { return Ok(Vec::new()) };
+        return scope.arn("secretsmanager", &format!("secret:{name}-{}", random_suffix())).map(|a| vec![a]);
+    }
     let Some(id) = params.get("SecretId").or_else(|| params.get("Name")) else { return Ok(Vec::new()) };
-    if is_arn_of(&id, "secretsmanager") {
-        return Ok(vec![id]);
-    }
-    // A secret's ARN ends in `-` and six random characters; take the full ARN of a loaded secret
-    // of that name when there is one.
-    let prefix = format!("secret:{id}-");
-    let known = scope.data.resource_policies.keys().find(|arn| {
-        Arn::parse(arn).is_some_and(|a| {
-            a.service == "secretsmanager"
-                && a.region == scope.region
-                && a.resource.strip_prefix(&prefix).is_some_and(|rest| rest.len() == 6)
-        })
+    // A secret's ARN ends in `-` and six random characters; a name or a partial ARN is resolved
+    // to the full ARN of a secret the account data lists (`aws secretsmanager list-secrets`, or
+    // a resource policy).
+    let known = scope.data.secrets.iter().chain(scope.data.resource_policies.keys()).filter(|arn| {
+        Arn::parse(arn).is_some_and(|a| a.service == "secretsmanager" && a.resource.starts_with("secret:"))
     });
-    match known {
-        Some(arn) => Ok(vec![arn.clone()]),
-        None => scope.arn("secretsmanager", &format!("secret:{id}")).map(|a| vec![a]),
+    let mut matches: Vec<&String> = Vec::new();
+    for arn in known {
+        let full = *arn == id;
+        let partial = arn.strip_prefix(id.as_str()).is_some_and(|rest| rest.len() == 7 && rest.starts_with('-'));
+        let by_name = !is_arn_of(&id, "secretsmanager")
+            && Arn::parse(arn).is_some_and(|a| {
+                a.region == scope.region
+                    && Some(a.account) == scope.caller_account
+                    && a.resource
+                        .strip_prefix("secret:")
+                        .and_then(|r| r.strip_prefix(id.as_str()))
+                        .is_some_and(|rest| rest.len() == 7 && rest.starts_with('-'))
+            });
+        if (full || partial || by_name) && !matches.contains(&arn) {
+            matches.push(arn);
+        }
     }
+    match matches.as_slice() {
+        [one] => Ok(vec![(*one).clone()]),
+        [] => Err(Unmapped {
+            code: "IamspectUnknownResource",
+            message: format!(
+                "AWS authorizes a request for secret `{id}` on the secret's full ARN (its name, `-` and six random characters), and the account data lists no such secret: add the output of `aws secretsmanager list-secrets` to --account-data"
+            ),
+        }),
+        many => Err(Unmapped {
+            code: "IamspectUnknownResource",
+            message: format!(
+                "secret `{id}` matches {} secrets of the account data; name it by its full ARN",
+                many.len()
+            ),
+        }),
+    }
+}
+
+/// Six characters as Secrets Manager adds to a new secret's name.
+fn random_suffix() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut bytes = [0u8; 6];
+    if getrandom::fill(&mut bytes).is_err() {
+        bytes = [0; 6];
+    }
+    bytes.iter().map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char).collect()
 }
 
 fn iam(params: &Params, scope: &Scope<'_>) -> Result<Vec<String>, Unmapped> {
@@ -477,7 +564,12 @@ mod tests {
 
     #[test]
     fn per_service() {
-        let data = AccountData::default();
+        let mut data = AccountData::default();
+        data.kms_aliases.insert(
+            "arn:aws:kms:eu-west-1:111122223333:alias/app".to_string(),
+            "arn:aws:kms:eu-west-1:111122223333:key/k-app".to_string(),
+        );
+        data.secrets.insert("arn:aws:secretsmanager:eu-west-1:111122223333:secret:app/db-AbCdEf".to_string());
         let scope = Scope { region: "eu-west-1", caller_account: Some("111122223333"), data: &data };
         let r = |action: &str, p: Params| resources(action, &p, &scope).map_err(|e| e.message);
         assert_eq!(
@@ -490,9 +582,53 @@ mod tests {
             r("dynamodb:GetItem", json(serde_json::json!({"TableName": "Orders"}))),
             Ok(vec!["arn:aws:dynamodb:eu-west-1:111122223333:table/Orders".to_string()])
         );
+        // Through an alias: the key it points to (D61).
         assert_eq!(
             r("kms:Decrypt", json(serde_json::json!({"KeyId": "alias/app"}))),
-            Ok(vec!["arn:aws:kms:eu-west-1:111122223333:alias/app".to_string()])
+            Ok(vec!["arn:aws:kms:eu-west-1:111122223333:key/k-app".to_string()])
+        );
+        assert_eq!(
+            r("kms:Encrypt", json(serde_json::json!({"KeyId": "arn:aws:kms:eu-west-1:111122223333:alias/app"}))),
+            Ok(vec!["arn:aws:kms:eu-west-1:111122223333:key/k-app".to_string()])
+        );
+        assert!(
+            r("kms:Encrypt", json(serde_json::json!({"KeyId": "alias/other"}))).unwrap_err().contains("list-aliases")
+        );
+        assert_eq!(
+            r("kms:DeleteAlias", json(serde_json::json!({"AliasName": "alias/app"}))),
+            Ok(vec![
+                "arn:aws:kms:eu-west-1:111122223333:alias/app".to_string(),
+                "arn:aws:kms:eu-west-1:111122223333:key/k-app".to_string()
+            ])
+        );
+        assert_eq!(
+            r("kms:UpdateAlias", json(serde_json::json!({"AliasName": "alias/app", "TargetKeyId": "k2"}))),
+            Ok(vec![
+                "arn:aws:kms:eu-west-1:111122223333:alias/app".to_string(),
+                "arn:aws:kms:eu-west-1:111122223333:key/k-app".to_string(),
+                "arn:aws:kms:eu-west-1:111122223333:key/k2".to_string()
+            ])
+        );
+        // Secrets: the full ARN, from the name or a partial ARN; a new secret gets a suffix.
+        let full = Ok(vec!["arn:aws:secretsmanager:eu-west-1:111122223333:secret:app/db-AbCdEf".to_string()]);
+        assert_eq!(r("secretsmanager:GetSecretValue", json(serde_json::json!({"SecretId": "app/db"}))), full);
+        assert_eq!(
+            r(
+                "secretsmanager:GetSecretValue",
+                json(serde_json::json!({"SecretId": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:app/db"}))
+            ),
+            full
+        );
+        assert!(
+            r("secretsmanager:GetSecretValue", json(serde_json::json!({"SecretId": "app/other"})))
+                .unwrap_err()
+                .contains("list-secrets")
+        );
+        let created = r("secretsmanager:CreateSecret", json(serde_json::json!({"Name": "app/new"}))).unwrap();
+        assert!(
+            created[0].starts_with("arn:aws:secretsmanager:eu-west-1:111122223333:secret:app/new-")
+                && created[0].len() == "arn:aws:secretsmanager:eu-west-1:111122223333:secret:app/new-".len() + 6,
+            "{created:?}"
         );
         assert_eq!(
             r("kms:Encrypt", json(serde_json::json!({"KeyId": "1234abcd-12ab-34cd-56ef-1234567890ab"}))),
@@ -518,7 +654,7 @@ mod tests {
                 "arn:aws:kms:eu-west-1:111122223333:key/k1".to_string()
             ])
         );
-        assert!(r("kms:DeleteAlias", json(serde_json::json!({"AliasName": "alias/app"}))).is_err());
+        assert!(r("kms:DeleteAlias", json(serde_json::json!({"AliasName": "alias/unlisted"}))).is_err());
         let run = r(
             "ec2:RunInstances",
             pairs(&[("ImageId", "ami-1"), ("SubnetId", "subnet-1"), ("SecurityGroupId.1", "sg-1"), ("KeyName", "k")]),
