@@ -382,3 +382,11 @@ async fn signature_version_2_is_not_implemented() {
     let r = s.refused(signed(s.server.addr, None, "s3", &Req::new("GET", target), T0), 501, "NotImplemented").await;
     assert!(r.body.contains("Signature Version 2"), "{}", r.body);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsigned_paths_that_emulators_route_elsewhere() {
+    let s = setup().await;
+    let host = format!("public-site.s3.localhost.localstack.cloud:{}", s.server.addr.port());
+    let req = Req::new("GET", "/sqs_us-east-1/x").header("host", &host);
+    s.refused(signed(s.server.addr, None, "s3", &req, T0), 400, NON_CANONICAL).await;
+}

@@ -95,8 +95,11 @@ pub fn emulator(parts: &Parts, body: &[u8]) -> Reading {
                 "sts".to_string()
             } else if raw_path.trim_end_matches('/').ends_with("/.well-known/jwks.json") {
                 "cognito-idp".to_string()
-            } else if let Some((s, _)) = first.and_then(|f| f.split_once('_')) {
-                s.to_string()
+            } else if let Some(s) = first.map(|f| f.split('_').collect::<Vec<_>>()).and_then(|p| match p.as_slice() {
+                [s, _] if !s.is_empty() => Some((*s).to_string()),
+                _ => None,
+            }) {
+                s
             } else {
                 "s3".to_string()
             }

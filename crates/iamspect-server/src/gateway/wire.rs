@@ -659,6 +659,12 @@ fn unsigned_routing(
     if query.iter().any(|(k, _)| k == "Action" || k == "Version") {
         return Err(refuse("an unsigned S3 request with `Action` or `Version` parameters"));
     }
+    let first_segment = raw_path.get(1..).and_then(|p| p.split_once('/')).map(|(s, _)| s);
+    if first_segment.is_some_and(|s| s.contains('_')) {
+        return Err(refuse(
+            "an unsigned request whose path starts with a segment holding `_`, which emulators route as `/service_region/`",
+        ));
+    }
     if decode_lossy(raw_path).trim_end_matches('/').ends_with("/.well-known/jwks.json") {
         return Err(refuse("an unsigned request for `…/.well-known/jwks.json`, which emulators route to Cognito"));
     }
