@@ -21,7 +21,7 @@ pub enum Protocol {
 #[non_exhaustive]
 pub enum AuthErrorKind {
     /// Neither an `Authorization` header nor presigned query parameters.
-    /// Query `MissingAuthenticationToken` (403); JSON `MissingAuthenticationTokenException` (403);
+    /// Query `MissingAuthenticationToken` (403); JSON `MissingAuthenticationTokenException` (400);
     /// S3 treats the request as anonymous, rendered as `AccessDenied` (403) if refused.
     MissingAuthentication,
     /// The `Authorization` header or the presigned query parameters are malformed or incomplete.
@@ -32,17 +32,17 @@ pub enum AuthErrorKind {
     /// S3 `InvalidArgument` (400); elsewhere `IncompleteSignature` (400).
     MultipleAuthMechanisms,
     /// The access key id is not in the store. Query `InvalidClientTokenId` (403);
-    /// JSON `UnrecognizedClientException` (403); S3 `InvalidAccessKeyId` (403).
+    /// JSON `UnrecognizedClientException` (400); S3 `InvalidAccessKeyId` (403).
     UnknownAccessKey,
     /// Temporary credentials without their session token, with the wrong one, or a session token
     /// sent with a long-term key. Query `InvalidClientTokenId` (403); JSON
-    /// `UnrecognizedClientException` (403); S3 `InvalidToken` (400).
+    /// `UnrecognizedClientException` (400); S3 `InvalidToken` (400).
     InvalidSessionToken,
     /// The signature does not match. Query `SignatureDoesNotMatch` (403); JSON
-    /// `InvalidSignatureException` (403); S3 `SignatureDoesNotMatch` (403).
+    /// `InvalidSignatureException` (400); S3 `SignatureDoesNotMatch` (403).
     SignatureDoesNotMatch,
     /// The credential scope names the wrong region, service, date or terminator.
-    /// Query `SignatureDoesNotMatch` (403); JSON `InvalidSignatureException` (403);
+    /// Query `SignatureDoesNotMatch` (403); JSON `InvalidSignatureException` (400);
     /// S3 `AuthorizationHeaderMalformed` / `AuthorizationQueryParametersError` (400) for region
     /// and service, `SignatureDoesNotMatch` (403) otherwise.
     CredentialScope(ScopeError),
@@ -55,7 +55,7 @@ pub enum AuthErrorKind {
     /// S3 `AccessDenied` (403) "Request has expired".
     PresignedUrlExpired,
     /// Temporary credentials used at or after their expiry. Query `ExpiredToken` (403);
-    /// JSON `ExpiredTokenException` (403); S3 `ExpiredToken` (400).
+    /// JSON `ExpiredTokenException` (400); S3 `ExpiredToken` (400).
     ExpiredToken,
     /// `x-amz-content-sha256` names a hash that is not the body's.
     /// S3 `XAmzContentSHA256Mismatch` (400); elsewhere as [`SignatureDoesNotMatch`](Self::SignatureDoesNotMatch).
@@ -285,6 +285,10 @@ impl AuthError {
                 ("MissingContentLength", 411, "You must provide the Content-Length HTTP header.".into())
             }
         };
+        // The AWS JSON protocol answers every client error with HTTP 400, authentication errors
+        // included (DynamoDB's "Error handling": `MissingAuthenticationTokenException`,
+        // `UnrecognizedClientException`, `InvalidSignatureException` are 400 errors).
+        let status = if protocol == Protocol::Json && status == 403 { 400 } else { status };
         let mut extra = Vec::new();
         if protocol == Protocol::S3 {
             if let Some(key) = &self.0.access_key_id
@@ -295,6 +299,22 @@ impl AuthError {
             extra.extend(self.0.extra.iter().cloned());
         }
         AwsError { code, status, message, extra }
+    }
+
+    /// [`to_aws`](Self::to_aws) for a Query-protocol service whose signing name is `service`: STS
+    /// and IAM answer a request signed outside the allowed clock skew with
+    /// `SignatureDoesNotMatch` (403, "Signature expired: …") where EC2, SQS and the other Query
+    /// services answer `RequestExpired` (400).
+    pub fn to_aws_for(&self, protocol: Protocol, service: &str) -> AwsError {
+        let mut aws = self.to_aws(protocol);
+        if protocol == Protocol::Query
+            && matches!(self.0.kind, AuthErrorKind::RequestTimeTooSkewed)
+            && matches!(service, "sts" | "iam")
+        {
+            aws.code = "SignatureDoesNotMatch";
+            aws.status = 403;
+        }
+        aws
     }
 
     /// Whether the failure came from presigned query parameters (S3 names those errors

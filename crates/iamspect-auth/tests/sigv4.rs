@@ -320,7 +320,7 @@ fn tampered_body_is_signature_does_not_match() {
         error.to_aws(Protocol::Query).message,
         "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
     );
-    expect_error(signed.check(T0), Protocol::Json, "InvalidSignatureException", 403);
+    expect_error(signed.check(T0), Protocol::Json, "InvalidSignatureException", 400);
     let s3 = expect_error(signed.check(T0), Protocol::S3, "SignatureDoesNotMatch", 403);
     let extra = s3.to_aws(Protocol::S3).extra;
     assert!(extra.iter().any(|(k, v)| *k == "AWSAccessKeyId" && v == USER_KEY));
@@ -421,7 +421,7 @@ fn temporary_credentials_after_expiry_are_expired_token() {
     let signed = Spec { time: T0 + 3600, ..signed }.sign();
     signed.check(T0 + 3599).unwrap();
     expect_error(signed.check(T0 + 3600), Protocol::Query, "ExpiredToken", 403);
-    expect_error(signed.check(T0 + 3600), Protocol::Json, "ExpiredTokenException", 403);
+    expect_error(signed.check(T0 + 3600), Protocol::Json, "ExpiredTokenException", 400);
     expect_error(signed.check(T0 + 3600), Protocol::S3, "ExpiredToken", 400);
 }
 
@@ -433,7 +433,7 @@ fn wrong_region_in_scope() {
     let expected = Expected::exactly("us-east-1", "sts");
     let error = expect_error(signed.check_with(T0, &expected), Protocol::Query, "SignatureDoesNotMatch", 403);
     assert_eq!(error.message(), "Credential should be scoped to a valid region, not 'eu-west-1'.");
-    expect_error(signed.check_with(T0, &expected), Protocol::Json, "InvalidSignatureException", 403);
+    expect_error(signed.check_with(T0, &expected), Protocol::Json, "InvalidSignatureException", 400);
     let s3 = expect_error(signed.check_with(T0, &expected), Protocol::S3, "AuthorizationHeaderMalformed", 400);
     assert_eq!(
         s3.to_aws(Protocol::S3).message,
@@ -470,7 +470,7 @@ fn unknown_access_key() {
     let error = expect_error(signed.check(T0), Protocol::Query, "InvalidClientTokenId", 403);
     assert_eq!(error.to_aws(Protocol::Query).message, "The security token included in the request is invalid.");
     assert_eq!(error.access_key_id(), Some("AKIAUNKNOWNKEY000000"));
-    expect_error(signed.check(T0), Protocol::Json, "UnrecognizedClientException", 403);
+    expect_error(signed.check(T0), Protocol::Json, "UnrecognizedClientException", 400);
     expect_error(signed.check(T0), Protocol::S3, "InvalidAccessKeyId", 403);
 }
 
@@ -509,7 +509,7 @@ fn missing_authorization() {
         ("MissingAuthenticationToken", 403, "Missing Authentication Token")
     );
     let json = error.to_aws(Protocol::Json);
-    assert_eq!((json.code, json.status), ("MissingAuthenticationTokenException", 403));
+    assert_eq!((json.code, json.status), ("MissingAuthenticationTokenException", 400));
     let s3 = error.to_aws(Protocol::S3);
     assert_eq!((s3.code, s3.status), ("AccessDenied", 403));
 }

@@ -239,7 +239,13 @@ pub fn error_code(service: &str) -> ErrorCode {
         ErrorCode { code: "UnauthorizedOperation", status: 403, protocol: Protocol::Ec2 }
     } else if QUERY_SERVICES.contains(&s.as_str()) {
         ErrorCode { code: "AccessDenied", status: 403, protocol: Protocol::Query }
-    } else {
+    } else if REST_JSON_SERVICES.contains(&s.as_str()) {
         ErrorCode { code: "AccessDeniedException", status: 403, protocol: Protocol::Json }
+    } else {
+        // The AWS JSON protocol (`X-Amz-Target`) answers client errors with 400 (D28).
+        ErrorCode { code: "AccessDeniedException", status: 400, protocol: Protocol::Json }
     }
 }
+
+/// Services whose APIs are REST with JSON bodies: their AccessDenied is a 403 (D28).
+const REST_JSON_SERVICES: &[&str] = &["lambda", "apigateway", "execute-api", "appsync", "eks"];

@@ -225,7 +225,7 @@ async fn unmappable_requests_fail_closed() {
     let r = call(&server, None, "dynamodb", json("DynamoDB_20120810.GetItem", r#"{"TableName": "Orders"}"#)).await;
     assert_eq!(
         (r.status, r.header("x-amzn-errortype")),
-        (403, Some("MissingAuthenticationTokenException")),
+        (400, Some("MissingAuthenticationTokenException")),
         "{}",
         r.body
     );

@@ -236,7 +236,10 @@ pub(crate) fn decide(
         let expected = Expected::exactly(&gateway.region, &wire.service);
         match iamspect_auth::verify_with(&request, sts.store(), now, &expected) {
             Ok(c) => Some(c),
-            Err(e) => return Err(respond::error(&shape, &e.to_aws(shape.auth_protocol()), request_id, None)),
+            Err(e) => {
+                let aws = e.to_aws_for(shape.auth_protocol(), &wire.service);
+                return Err(respond::error(&shape, &aws, request_id, None));
+            }
         }
     } else {
         None

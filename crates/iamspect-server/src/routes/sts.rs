@@ -49,7 +49,7 @@ fn handle(state: &AppState, parts: &Parts, body: &[u8], request_id: &str) -> Res
     let request = HttpRequestParts::from_http(parts, body);
     let expected = Expected { service: Some("sts"), region: None };
     let caller = iamspect_auth::verify_with(&request, sts_state.store(), now, &expected)
-        .map_err(|e| fail(e.to_aws(Protocol::Query)))?;
+        .map_err(|e| fail(e.to_aws_for(Protocol::Query, "sts")))?;
     let form = parts
         .headers
         .get(header::CONTENT_TYPE)
