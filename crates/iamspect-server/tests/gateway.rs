@@ -576,3 +576,30 @@ async fn composite_operations_are_checked_as_aws_checks_them() {
         r.body
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upstream_that_closes_does_not_close_the_client() {
+    use http_body_util::{BodyExt, Full};
+    // An upstream that closes its connection after every answer.
+    let app = axum::Router::new().fallback(|| async { ([("connection", "close"), ("x-upstream", "yes")], "ok") });
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let up = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let server = start(Some(Upstream::parse(&format!("http://{up}")).unwrap())).await;
+    let stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await.unwrap();
+    tokio::spawn(conn);
+    for _ in 0..3 {
+        let (parts, body) =
+            signed(server.addr, Some(ALICE), "s3", &Req::new("GET", "/data/public/a.txt"), T0).into_parts();
+        sender.ready().await.unwrap();
+        let response = sender
+            .send_request(http::Request::from_parts(parts, Full::new(axum::body::Bytes::from(body))))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers().get("x-upstream").unwrap(), "yes");
+        assert!(response.headers().get("connection").is_none());
+        let _ = response.into_body().collect().await.unwrap();
+    }
+}

@@ -390,3 +390,32 @@ async fn unsigned_paths_that_emulators_route_elsewhere() {
     let req = Req::new("GET", "/sqs_us-east-1/x").header("host", &host);
     s.refused(signed(s.server.addr, None, "s3", &req, T0), 400, NON_CANONICAL).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwarded_proto_only_from_a_trusted_front() {
+    let s = setup().await;
+    let req = Req::new("GET", "/data/private/secret.txt").header("x-forwarded-proto", "https");
+    s.refused(s.alice("s3", &req), 400, NON_CANONICAL).await;
+    // Trusted: `https` makes aws:SecureTransport true (seen in the deny's decoded context).
+    let (up, _seen) = upstream().await;
+    let dir = data_dir();
+    let state =
+        AppState::with_account_data(Settings::default(), vec![dir.join("gaad.json"), dir.join("resources.json")])
+            .unwrap();
+    let gateway = Gateway {
+        trust_forwarded_proto: true,
+        ..Gateway::new(Some(Upstream::parse(&format!("http://{up}")).unwrap()))
+    };
+    let server = start_gateway(state, gateway).await;
+    for (proto, secure) in [("https", "true"), ("http", "false")] {
+        let req = Req::new("GET", "/data/private/secret.txt").header("x-forwarded-proto", proto);
+        let r = send(server.addr, signed(server.addr, Some(ALICE), "s3", &req, T0)).await;
+        assert_eq!(r.status, 403, "{}", r.body);
+        let decoded = iamspect_explain::encoded::decode(&server.key, r.header(MESSAGE_HEADER).unwrap()).unwrap();
+        let expected = format!(r#"{{"key":"aws:SecureTransport","values":{{"items":[{{"value":"{secure}"}}]}}}}"#);
+        assert!(decoded.contains(&expected), "{decoded}");
+    }
+    let req = Req::new("GET", "/data/private/secret.txt").header("x-forwarded-proto", "gopher");
+    let r = send(server.addr, signed(server.addr, Some(ALICE), "s3", &req, T0)).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+}

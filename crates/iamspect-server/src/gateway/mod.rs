@@ -45,6 +45,9 @@ pub struct Gateway {
     /// Forward emulator control paths (`/moto-api/`, `/_localstack/`, ...) without
     /// authorization (`--allow-emulator-control`); refused otherwise.
     pub allow_emulator_control: bool,
+    /// Trust `X-Forwarded-Proto` from a TLS front (`--trust-forwarded-proto`): `https` makes
+    /// `aws:SecureTransport` true. Off, the header is refused.
+    pub trust_forwarded_proto: bool,
 }
 
 impl Default for Gateway {
@@ -54,6 +57,7 @@ impl Default for Gateway {
             region: "us-east-1".to_string(),
             endpoint_hosts: Vec::new(),
             allow_emulator_control: false,
+            trust_forwarded_proto: false,
         }
     }
 }
@@ -304,6 +308,13 @@ pub(crate) fn decide(
     // The decision: every check must be allowed.
     let mut ctx = context::build(caller.as_ref(), peer, now, &request);
     ctx.extend(mapped.context.iter().cloned());
+    if gateway.trust_forwarded_proto && request.header_str("x-forwarded-proto") == Some("https") {
+        for (k, v) in &mut ctx {
+            if k == "aws:SecureTransport" {
+                *v = vec!["true".to_string()];
+            }
+        }
+    }
     if !ctx.iter().any(|(k, _)| k == "aws:RequestedRegion") {
         ctx.push(("aws:RequestedRegion".to_string(), vec![region.clone()]));
     }

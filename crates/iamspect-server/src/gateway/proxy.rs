@@ -10,7 +10,7 @@ use std::sync::{Mutex, PoisonError};
 
 use axum::body::{Body, Bytes};
 use axum::http::request::Parts;
-use axum::http::{Request, Uri};
+use axum::http::{Request, Response as HttpResponse, Uri};
 use axum::response::Response;
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
@@ -88,7 +88,7 @@ pub(crate) async fn forward(upstream: &Upstream, mut parts: Parts, body: Bytes) 
         match sender.try_send_request(request).await {
             Ok(response) => {
                 upstream.pool.give(sender);
-                return Ok(response.map(Body::new));
+                return Ok(relayed(response));
             }
             Err(mut e) => {
                 if e.take_message().is_none() {
@@ -103,5 +103,33 @@ pub(crate) async fn forward(upstream: &Upstream, mut parts: Parts, body: Bytes) 
     let request = Request::from_parts(parts, Body::from(body));
     let response = sender.send_request(request).await.map_err(|e| format!("upstream {}: {e}", upstream.authority))?;
     upstream.pool.give(sender);
-    Ok(response.map(Body::new))
+    Ok(relayed(response))
+}
+
+/// The upstream's answer as the client gets it: its hop-by-hop headers (RFC 9110 §7.6.1:
+/// `Connection`, the headers it names, `Keep-Alive`, `Proxy-Connection`, `Upgrade`, `TE`,
+/// `Trailer`) describe the gateway's connection to the upstream, not the client's, so an upstream
+/// that closes its connection does not close the client's.
+fn relayed(response: HttpResponse<hyper::body::Incoming>) -> Response {
+    let mut response = response.map(Body::new);
+    let headers = response.headers_mut();
+    let named: Vec<String> = headers
+        .get_all(axum::http::header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim().to_ascii_lowercase())
+        .filter(|t| !t.is_empty())
+        .collect();
+    for name in named.iter().map(String::as_str).chain([
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "upgrade",
+        "te",
+        "trailer",
+    ]) {
+        headers.remove(name);
+    }
+    response
 }

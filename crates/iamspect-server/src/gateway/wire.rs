@@ -294,6 +294,12 @@ pub(crate) fn read(parts: &Parts, body: &[u8], gateway: &Gateway) -> Result<Wire
     // Headers by protocol.
     let s3 = service == "s3";
     for (name, _) in &headers {
+        if *name == "x-forwarded-proto" && gateway.trust_forwarded_proto {
+            if !matches!(header("x-forwarded-proto"), Some("http" | "https")) {
+                return Err(refuse("`X-Forwarded-Proto` is neither `http` nor `https`"));
+            }
+            continue;
+        }
         let known = GENERAL_HEADERS.contains(name)
             || (s3
                 && (S3_HEADERS.contains(name)

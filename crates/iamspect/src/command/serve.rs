@@ -70,6 +70,11 @@ pub(crate) struct Args {
     /// refused with `IamspectEmulatorControlPath`.
     #[arg(long, requires = "gateway")]
     allow_emulator_control: bool,
+    /// Trust the `X-Forwarded-Proto` header of a TLS proxy in front of the gateway: `https` makes
+    /// a request's `aws:SecureTransport` true. Without it the gateway listens on plain HTTP,
+    /// `aws:SecureTransport` is false, and the header is refused.
+    #[arg(long, requires = "gateway")]
+    trust_forwarded_proto: bool,
 }
 
 pub(crate) fn run(args: Args) -> u8 {
@@ -99,6 +104,7 @@ pub(crate) fn run(args: Args) -> u8 {
             region: args.region,
             endpoint_hosts: args.endpoint_hosts,
             allow_emulator_control: args.allow_emulator_control,
+            trust_forwarded_proto: args.trust_forwarded_proto,
         })
     } else {
         None
