@@ -11,6 +11,7 @@
 
 pub(crate) mod composite;
 pub(crate) mod context;
+pub(crate) mod delete;
 #[doc(hidden)]
 pub mod differential;
 pub(crate) mod names;
@@ -142,11 +143,13 @@ pub(crate) struct Mapped {
     pub(crate) checks: Vec<Check>,
     /// Service-specific context keys.
     pub(crate) context: Vec<(String, Vec<String>)>,
+    /// S3 `DeleteObjects`: decided key by key (see [`delete`]).
+    pub(crate) delete: Option<delete::DeleteObjects>,
 }
 
 impl Mapped {
     pub(crate) fn new(operation: &str, checks: Vec<Check>) -> Mapped {
-        Mapped { operation: operation.to_string(), checks, context: Vec::new() }
+        Mapped { operation: operation.to_string(), checks, context: Vec::new(), delete: None }
     }
 }
 
@@ -163,6 +166,9 @@ pub(crate) struct Allowed {
     pub(crate) operation: String,
     pub(crate) checks: Vec<Check>,
     pub(crate) principal: String,
+    /// S3 `DeleteObjects` with keys the caller may not delete: the allowed keys go upstream one
+    /// by one and the answer lists the others as `AccessDenied`.
+    pub(crate) partial_delete: Option<delete::DeleteObjects>,
 }
 
 /// The protocol's shape for answers given before the request could be read (a refusal of the
@@ -329,7 +335,12 @@ pub(crate) fn decide(
         }
         caller_account.clone()
     };
+    // DeleteObjects is decided key by key, as S3 answers it (D63).
+    let mut denied_resources: Vec<String> = Vec::new();
     for check in &mapped.checks {
+        if mapped.delete.is_some() && denied_resources.contains(&check.resource) {
+            continue;
+        }
         let account = resource_account(check);
         let outcome = state.compilers().with(|compiler| {
             let mut built = iamspect_case::from_account_data(
@@ -352,6 +363,11 @@ pub(crate) fn decide(
         });
         let built = match outcome {
             Ok(b) => b,
+            Err(e) if mapped.delete.is_some() => {
+                tracing::info!(error = %e, principal, action = check.action, "gateway: cannot decide a DeleteObjects key, denied");
+                denied_resources.push(check.resource.clone());
+                continue;
+            }
             Err(e) => {
                 tracing::info!(error = %e, principal, action = check.action, "gateway: cannot decide, denied");
                 let message = legacy_message(&principal, &check.action, &check.resource, &shape);
@@ -362,6 +378,16 @@ pub(crate) fn decide(
             }
         };
         let decision = iamspect_core::authorize(&built.request, &built.policies);
+        if decision.decision != Decision::Allowed && mapped.delete.is_some() {
+            tracing::info!(
+                principal,
+                action = check.action,
+                resource = check.resource,
+                "gateway: DeleteObjects key denied"
+            );
+            denied_resources.push(check.resource.clone());
+            continue;
+        }
         if decision.decision != Decision::Allowed {
             // Denied: decided again with the trace, once, for the message and the token.
             let response = iamspect_core::authorize_traced(&built.request, &built.policies);
@@ -397,8 +423,12 @@ pub(crate) fn decide(
             return Err(response);
         }
     }
+    let partial_delete = mapped.delete.filter(|_| !denied_resources.is_empty()).map(|mut d| {
+        d.deny(&denied_resources);
+        d
+    });
     tracing::info!(principal, operation = mapped.operation, checks = mapped.checks.len(), "gateway: allowed");
-    Ok(Allowed { operation: mapped.operation, checks: mapped.checks, principal })
+    Ok(Allowed { operation: mapped.operation, checks: mapped.checks, principal, partial_delete })
 }
 
 /// Whether S3 gives the enhanced message (spec §8.3): only when the caller is in the bucket's

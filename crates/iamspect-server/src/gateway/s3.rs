@@ -247,14 +247,16 @@ pub(crate) fn map(req: &S3Request<'_>) -> Result<Mapped, Unmapped> {
             ("PUT", None, _) => "CreateBucket",
             ("DELETE", None, _) => "DeleteBucket",
             ("POST", Some("delete"), _) => {
-                let mut checks = delete_objects(&bucket, req.body)?;
+                let (mut checks, plan) = delete_objects(&bucket, req.body)?;
                 if (req.header)("x-amz-bypass-governance-retention").is_some() {
                     let objects: Vec<String> = checks.iter().map(|c| c.resource.clone()).collect();
                     for resource in objects {
                         checks.push(Check::new("s3:BypassGovernanceRetention".to_string(), resource));
                     }
                 }
-                return Ok(Mapped::new("DeleteObjects", checks));
+                let mut mapped = Mapped::new("DeleteObjects", checks);
+                mapped.delete = Some(plan);
+                return Ok(mapped);
             }
             ("GET", Some(_), Some(e)) if !e.1.is_empty() => e.1,
             ("PUT", Some(_), Some(e)) if !e.2.is_empty() => e.2,
@@ -375,7 +377,7 @@ pub(crate) fn map(req: &S3Request<'_>) -> Result<Mapped, Unmapped> {
 /// character and predefined entity references are decoded as any XML reader decodes them.
 /// Anything else (a DOCTYPE, a processing instruction, a comment, an unknown element or attribute,
 /// a namespace prefix, text outside the value elements, a key twice in one object) is refused.
-fn delete_objects(bucket: &str, body: &[u8]) -> Result<Vec<Check>, Unmapped> {
+fn delete_objects(bucket: &str, body: &[u8]) -> Result<(Vec<Check>, super::delete::DeleteObjects), Unmapped> {
     use quick_xml::events::{BytesStart, Event};
     let bad = |why: String| {
         unmapped(format!(
@@ -389,6 +391,7 @@ fn delete_objects(bucket: &str, body: &[u8]) -> Result<Vec<Check>, Unmapped> {
     let mut objects: Vec<(Option<String>, Option<String>)> = Vec::new();
     let mut value: Option<String> = None;
     let mut seen_root = false;
+    let mut quiet = false;
     let open = |e: &BytesStart<'_>, stack: &[String], seen_root: bool| -> Result<String, Unmapped> {
         let name = e.name().as_ref().to_string();
         for attribute in e.attributes() {
@@ -446,7 +449,17 @@ fn delete_objects(bucket: &str, body: &[u8]) -> Result<Vec<Check>, Unmapped> {
             }
             Event::End(_) => {
                 let name = stack.pop().unwrap_or_default();
-                close(&name, value.take(), &mut objects)?;
+                let text = value.take();
+                if name == "Quiet" {
+                    quiet = match text.as_deref().map(str::trim) {
+                        Some("true") => true,
+                        Some("false") => false,
+                        other => {
+                            return Err(bad(format!("`<Quiet>` is `{}`, not true or false", other.unwrap_or_default())));
+                        }
+                    };
+                }
+                close(&name, text, &mut objects)?;
             }
             Event::Text(t) => match value.as_mut() {
                 Some(v) => v.push_str(&t.xml10_content()),
@@ -483,6 +496,7 @@ fn delete_objects(bucket: &str, body: &[u8]) -> Result<Vec<Check>, Unmapped> {
         return Err(bad("no complete <Delete> element".to_string()));
     }
     let mut checks = Vec::new();
+    let mut plan = super::delete::DeleteObjects { bucket: bucket.to_string(), quiet, objects: Vec::new() };
     for (key, version) in objects {
         let key = key.ok_or_else(|| bad("an <Object> without <Key>".to_string()))?;
         if key.is_empty() || key.chars().any(char::is_control) {
@@ -490,11 +504,12 @@ fn delete_objects(bucket: &str, body: &[u8]) -> Result<Vec<Check>, Unmapped> {
         }
         let action = if version.is_some() { "DeleteObjectVersion" } else { "DeleteObject" };
         checks.push(Check::new(format!("s3:{action}"), format!("arn:aws:s3:::{bucket}/{key}")));
+        plan.objects.push(super::delete::Object { key, version, denied: false });
     }
     if checks.is_empty() {
         return Err(unmapped("S3 DeleteObjects body names no <Object>: nothing to authorize".into()));
     }
-    Ok(checks)
+    Ok((checks, plan))
 }
 
 /// The `s3:` condition keys the request carries.

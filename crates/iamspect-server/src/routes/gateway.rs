@@ -148,6 +148,9 @@ async fn handle(state: AppState, parts: Parts, body: Result<Bytes, (StatusCode, 
         Ok(a) => a,
         Err(response) => return response,
     };
+    if let (Some(plan), Some(upstream)) = (&allowed.partial_delete, &upstream) {
+        return gateway::delete::answer(upstream, &parts, plan, &request_id).await;
+    }
     match upstream {
         Some(upstream) => match gateway::proxy::forward(&upstream, parts, body).await {
             Ok(response) => response,
@@ -165,6 +168,11 @@ async fn handle(state: AppState, parts: Parts, body: Result<Bytes, (StatusCode, 
                 "actions": allowed.checks.iter().map(|c| c.action.as_str()).collect::<Vec<_>>(),
                 "resources": allowed.checks.iter().map(|c| c.resource.as_str()).collect::<Vec<_>>(),
             });
+            let mut body = body;
+            if let Some(plan) = &allowed.partial_delete {
+                let denied: Vec<&str> = plan.objects.iter().filter(|o| o.denied).map(|o| o.key.as_str()).collect();
+                body["deniedKeys"] = json!(denied);
+            }
             let mut response = axum::Json(body).into_response();
             if let Ok(v) = HeaderValue::from_str(&request_id) {
                 response.headers_mut().insert("x-amzn-requestid", v);
