@@ -409,9 +409,25 @@ async fn an_unreachable_upstream_is_a_502() {
     // A port that was free a moment ago.
     let port = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap().port();
     let server = start(Some(Upstream::parse(&format!("http://127.0.0.1:{port}")).unwrap())).await;
+    // In each protocol's own shape, so that the SDK parses it.
     let r = call(&server, Some(ALICE), "s3", Req::new("GET", "/data/public/a.txt")).await;
+    assert_eq!((r.status, r.tag("Code")), (502, "IamspectUpstreamUnavailable"), "{}", r.body);
+    let body = "Action=SendMessage&QueueUrl=http%3A%2F%2Flocalhost%2F111122223333%2Fjobs&MessageBody=x";
+    let r = call(&server, Some(ALICE), "sqs", form(body)).await;
     assert_eq!(r.status, 502, "{}", r.body);
-    assert_eq!(r.json()["__type"], "IamspectUpstreamUnavailable");
+    assert!(r.body.starts_with("<ErrorResponse"), "{}", r.body);
+    assert_eq!(r.tag("Code"), "IamspectUpstreamUnavailable");
+    let r = call(
+        &server,
+        Some(ALICE),
+        "dynamodb",
+        Req::new("POST", "/")
+            .header("content-type", "application/x-amz-json-1.0")
+            .header("x-amz-target", "DynamoDB_20120810.GetItem")
+            .body(r#"{"TableName": "Orders"}"#),
+    )
+    .await;
+    assert_eq!((r.status, r.json()["__type"].as_str()), (502, Some("IamspectUpstreamUnavailable")), "{}", r.body);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

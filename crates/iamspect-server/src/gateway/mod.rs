@@ -173,7 +173,7 @@ pub(crate) struct Allowed {
 
 /// The protocol's shape for answers given before the request could be read (a refusal of the
 /// request itself): guessed from the headers, never used to decide.
-fn shape_before_reading(request: &HttpRequestParts<'_>) -> Shape {
+pub(crate) fn shape_before_reading(request: &HttpRequestParts<'_>) -> Shape {
     let service = scope::claimed(request).service.map(|s| s.to_ascii_lowercase());
     if request.header_values("x-amz-target").next().is_some() {
         Shape::Json {

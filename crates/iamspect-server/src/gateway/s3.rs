@@ -455,7 +455,10 @@ fn delete_objects(bucket: &str, body: &[u8]) -> Result<(Vec<Check>, super::delet
                         Some("true") => true,
                         Some("false") => false,
                         other => {
-                            return Err(bad(format!("`<Quiet>` is `{}`, not true or false", other.unwrap_or_default())));
+                            return Err(bad(format!(
+                                "`<Quiet>` is `{}`, not true or false",
+                                other.unwrap_or_default()
+                            )));
                         }
                     };
                 }

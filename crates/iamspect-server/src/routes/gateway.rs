@@ -107,6 +107,9 @@ async fn handle(state: AppState, parts: Parts, body: Result<Bytes, (StatusCode, 
         }
     };
     let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    // The protocol's shape for the gateway's own errors (502, control paths): S3 clients read
+    // S3's XML, Query clients Query's XML, JSON clients JSON.
+    let shape = gateway::shape_before_reading(&HttpRequestParts::from_http(&parts, &body));
     let upstream = state.gateway().and_then(|g| g.upstream.clone());
     if gateway::wire::is_control_path(parts.uri.path()) {
         // An emulator's own paths are no AWS call: refused unless the operator opted in (D50).
@@ -126,7 +129,7 @@ async fn handle(state: AppState, parts: Parts, body: Result<Bytes, (StatusCode, 
                             message: e,
                             extra: Vec::new(),
                         };
-                        respond::error(&Shape::Other { query: false }, &e, &request_id, None)
+                        respond::error(&shape, &e, &request_id, None)
                     }
                 }
             }
@@ -140,7 +143,7 @@ async fn handle(state: AppState, parts: Parts, body: Result<Bytes, (StatusCode, 
                     ),
                     extra: Vec::new(),
                 };
-                respond::error(&Shape::Other { query: false }, &e, &request_id, None)
+                respond::error(&shape, &e, &request_id, None)
             }
         };
     }
@@ -157,7 +160,7 @@ async fn handle(state: AppState, parts: Parts, body: Result<Bytes, (StatusCode, 
             Err(e) => {
                 tracing::warn!(error = %e, "gateway: upstream failed");
                 let e = AwsError { code: "IamspectUpstreamUnavailable", status: 502, message: e, extra: Vec::new() };
-                respond::error(&Shape::Other { query: false }, &e, &request_id, None)
+                respond::error(&shape, &e, &request_id, None)
             }
         },
         None => {
