@@ -449,3 +449,50 @@ fn who_can_names_the_bucket_account_and_everyone() {
     let text = stdout(&out);
     assert!(text.contains("everyone:") && text.contains("aws:PrincipalOrgID"), "{text}");
 }
+
+/// Account data that fails to load decides nothing (D35): a bucket policy with a Deny in a
+/// damaged file must not turn a deny into an allow.
+#[test]
+fn account_data_that_fails_to_load_decides_nothing() {
+    let f = Fixture::new("partial-data");
+    f.write("data/resources.json", r#"{"resourcePolicies": {"arn:aws:s3:::acme-reports": "#);
+    for args in [
+        vec![
+            "eval",
+            "--account-data",
+            "data",
+            "--principal",
+            CHARLIE,
+            "--action",
+            "s3:GetObject",
+            "--resource",
+            OBJECT,
+        ],
+        vec![
+            "explain",
+            "--account-data",
+            "data",
+            "--principal",
+            CHARLIE,
+            "--action",
+            "s3:GetObject",
+            "--resource",
+            OBJECT,
+        ],
+        vec![
+            "who-can",
+            "--account-data",
+            "data",
+            "--action",
+            "s3:GetObject",
+            "--resource",
+            OBJECT,
+            "--resource-account",
+            "123456789012",
+        ],
+        vec!["what-can", "--account-data", "data", "--principal", CHARLIE],
+    ] {
+        let o = f.run(&args);
+        refused(&o, "resources.json");
+    }
+}

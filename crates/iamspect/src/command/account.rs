@@ -21,11 +21,17 @@ pub(crate) fn context_flags(flags: &[String]) -> Result<Vec<(String, Vec<String>
     Ok(out)
 }
 
-/// Loads the account data, reporting files that failed on standard error.
+/// Loads the account data. A file that fails to load could have held the Deny that decides a
+/// request, so any failure refuses the whole load (D35), naming every failed file.
 pub(crate) fn load(paths: &[PathBuf]) -> Result<iamspect_account::AccountData, String> {
     let (data, report) = iamspect_account::load_paths(paths);
-    for e in &report.errors {
-        eprintln!("warning: skipped {e}");
+    if !report.errors.is_empty() {
+        let files: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
+        return Err(format!(
+            "account data: {} file(s) did not load, and a file that does not load could hold a Deny, so nothing is decided: {}",
+            files.len(),
+            files.join("; ")
+        ));
     }
     if report.loaded.is_empty() {
         return Err("no account data could be loaded from the given paths".to_string());
