@@ -57,6 +57,9 @@ pub struct DecodedRequest {
     pub matched_statements: Vec<MatchedStatement>,
     /// `failures` (meaning undocumented), as given.
     pub failures: Vec<Value>,
+    /// `iamspect.sessionPolicies` of an iamspect encoded message: the policy documents of the
+    /// issued session that made the request (empty for AWS's messages).
+    pub session_policies: Vec<String>,
 }
 
 impl DecodedRequest {
@@ -178,6 +181,12 @@ pub fn parse_decoded(text: &str) -> Result<DecodedRequest, ParseError> {
         context: request_context,
         matched_statements,
         failures: items(msg.get("failures")).to_vec(),
+        session_policies: msg
+            .get("iamspect")
+            .and_then(|i| i.get("sessionPolicies"))
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .unwrap_or_default(),
     })
 }
 

@@ -311,6 +311,13 @@ pub fn authorization_text(request: &Request, policies: &Policies) -> String {
 /// The decoded-message JSON text for `request` and its traced decision, written directly (a deny
 /// answer builds one on every request).
 pub fn response_text(request: &Request, response: &Response) -> String {
+    response_text_with_sessions(request, response, &[])
+}
+
+/// [`response_text`], carrying the policy documents of the issued session that made the request
+/// (`iamspect.sessionPolicies`), so that `iamspect explain --encoded` can weigh them: no account
+/// data holds an issued session's own policies.
+pub fn response_text_with_sessions(request: &Request, response: &Response, session_policies: &[&str]) -> String {
     let outcome = &response.outcome;
     let allowed = outcome.decision == Decision::Allowed;
     let explicit = outcome.decision == Decision::ExplicitDeny;
@@ -384,6 +391,16 @@ pub fn response_text(request: &Request, response: &Response) -> String {
     match request.resource_account() {
         Some(a) => push_string(&mut out, a),
         None => out.push_str("null"),
+    }
+    if !session_policies.is_empty() {
+        out.push_str(",\"sessionPolicies\":[");
+        for (i, p) in session_policies.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            push_string(&mut out, p);
+        }
+        out.push(']');
     }
     out.push_str("}}");
     out

@@ -269,6 +269,12 @@ async fn session_credentials_carry_their_policies_and_expire() {
         r.tag("Message"),
         "User: arn:aws:sts::111122223333:assumed-role/Reader/ci is not authorized to perform: s3:GetObject on resource: &quot;arn:aws:s3:::data/private/a.txt&quot; because no session policy allows the s3:GetObject action"
     );
+    // The sealed token carries the session's own policy, for `explain --encoded` to weigh.
+    let decoded = iamspect_explain::encoded::decode(&server.key, r.header(MESSAGE_HEADER).unwrap()).unwrap();
+    let decoded: serde_json::Value = serde_json::from_str(&decoded).unwrap();
+    let sessions = decoded["iamspect"]["sessionPolicies"].as_array().unwrap();
+    assert_eq!(sessions.len(), 1);
+    assert!(sessions[0].as_str().unwrap().contains("arn:aws:s3:::data/public/*"), "{decoded}");
 
     // After the expiry: S3's ExpiredToken.
     server.clock.store(T0 + 900, Ordering::SeqCst);

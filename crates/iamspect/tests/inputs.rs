@@ -496,3 +496,40 @@ fn account_data_that_fails_to_load_decides_nothing() {
         refused(&o, "resources.json");
     }
 }
+
+/// An iamspect encoded message carries the issued session's own policies; explaining it with
+/// account data weighs them, and `--session-policy` cannot be added to them.
+#[test]
+fn encoded_session_policies_are_weighed() {
+    let f = Fixture::new("token-sessions");
+    let role = format!(
+        r#"{{"UserDetailList": [], "GroupDetailList": [], "Policies": [], "RoleDetailList": [{{"Path": "/", "RoleName": "App",
+            "RoleId": "AROAEXAMPLEAPP", "Arn": "arn:aws:iam::123456789012:role/App",
+            "AssumeRolePolicyDocument": {{"Version": "2012-10-17", "Statement": []}},
+            "RolePolicyList": [{{"PolicyName": "admin", "PolicyDocument": {ADMIN}}}], "AttachedManagedPolicies": []}}]}}"#
+    );
+    f.write("roles/gaad.json", &role);
+    let session =
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}"#;
+    let decoded = serde_json::json!({
+        "allowed": false, "explicitDeny": false, "matchedStatements": {"items": []}, "failures": {"items": []},
+        "context": {"principal": {"id": "AROAEXAMPLEAPP:s1", "arn": "arn:aws:sts::123456789012:assumed-role/App/s1"},
+            "action": "s3:GetObject", "resource": OBJECT, "conditions": {"items": []}},
+        "iamspect": {"version": 1, "decision": "implicitDeny", "deniedBy": ["session"], "message": null,
+            "resourceAccount": "123456789012", "sessionPolicies": [session]}
+    });
+    f.write("decoded.json", &decoded.to_string());
+    let o = f.run(&["explain", "--decoded", "decoded.json", "--account-data", "roles", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("\"session\""), "{}", stdout(&o));
+    let o = f.run(&[
+        "explain",
+        "--decoded",
+        "decoded.json",
+        "--account-data",
+        "roles",
+        "--session-policy",
+        "fullaccess.json",
+    ]);
+    refused(&o, "session's own policies");
+}

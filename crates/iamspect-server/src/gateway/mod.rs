@@ -401,9 +401,12 @@ pub(crate) fn decide(
                     .map(|m| m.render())
                     .unwrap_or_else(|| legacy_message(&principal, &check.action, &check.resource, &shape))
             };
+            // The issued session's own policies travel in the sealed token: no account data holds
+            // them, and `explain --encoded` needs them to decide again.
+            let sessions: Vec<&str> = built.policies.session.iter().map(|p| p.source()).collect();
             let encoded = iamspect_explain::encoded::encode_text(
                 state.message_key(),
-                &iamspect_explain::encoded::response_text(&built.request, &response),
+                &iamspect_explain::encoded::response_text_with_sessions(&built.request, &response, &sessions),
             );
             tracing::info!(
                 principal,

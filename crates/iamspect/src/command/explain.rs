@@ -151,13 +151,14 @@ fn load(args: &Args) -> Result<request::Loaded, String> {
     let context: Vec<(String, Vec<String>)> = decoded.context.iter().map(|(k, vs)| (k.clone(), vs.clone())).collect();
     let resource_account = args.request.resource_account.clone().or_else(|| encoded_resource_account(&text));
     let mut compiler = Compiler::new();
-    let item = request::from_request(
+    let item = request::from_request_with_sessions(
         &decoded.principal_arn,
         &decoded.action,
         &decoded.resource,
         resource_account.as_deref(),
         context,
         &args.request,
+        &decoded.session_policies,
         &mut compiler,
     )?;
     Ok(request::Loaded { label, items: vec![item] })

@@ -238,8 +238,25 @@ pub(crate) fn from_request(
     action: &str,
     resource: &str,
     resource_account: Option<&str>,
+    context: Vec<(String, Vec<String>)>,
+    args: &RequestArgs,
+    compiler: &mut Compiler,
+) -> Result<Item, String> {
+    from_request_with_sessions(principal, action, resource, resource_account, context, args, &[], compiler)
+}
+
+/// [`from_request`], with the session policies an iamspect encoded message carries (the issued
+/// session's own, which no account data holds): they are the request's session policies, and
+/// `--session-policy` cannot be given with them.
+#[allow(clippy::too_many_arguments, reason = "the request's parts, each named")]
+pub(crate) fn from_request_with_sessions(
+    principal: &str,
+    action: &str,
+    resource: &str,
+    resource_account: Option<&str>,
     mut context: Vec<(String, Vec<String>)>,
     args: &RequestArgs,
+    sessions: &[String],
     compiler: &mut Compiler,
 ) -> Result<Item, String> {
     check_values(Some(resource), resource_account, &context)?;
@@ -258,6 +275,21 @@ pub(crate) fn from_request(
     }
     case.insert("context".into(), Value::Object(ctx));
     policy_fields(args, &mut case)?;
+    if !sessions.is_empty() {
+        if !args.session_policies.is_empty() {
+            return Err(
+                "the encoded message carries the session's own policies; `--session-policy` cannot be added to them"
+                    .to_string(),
+            );
+        }
+        let docs = sessions
+            .iter()
+            .map(|t| {
+                serde_json::from_str::<Value>(t).map_err(|e| format!("a session policy in the encoded message: {e}"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        case.insert("sessionPolicies".into(), json!(docs));
+    }
     let text = serde_json::to_string(&Value::Object(case)).map_err(|e| e.to_string())?;
     let given_built =
         iamspect_case::case_from_str(0, &text, Path::new("."), compiler)?.built.map_err(|e| e.to_string())?;
