@@ -1,9 +1,11 @@
 //! Everything `explain` says about one request, shared by the command line and the HTTP service.
 
+use std::sync::atomic::AtomicBool;
+
 use iamspect_core::{Policies, Request};
 use serde_json::{Value, json};
 
-use crate::{counterfactual, fix, message};
+use crate::{Cancelled, counterfactual, fix, message};
 
 /// Everything `explain` says about one request: the traced decision, AWS's message and error
 /// code, counterfactuals, and the proved fix.
@@ -13,6 +15,8 @@ pub struct Report {
     pub error_code: message::ErrorCode,
     pub without_denies: Vec<counterfactual::WithoutStatement>,
     pub context_changes: Vec<counterfactual::ContextChange>,
+    /// Candidate context changes not tried (past [`counterfactual::MAX_CONTEXT_TRIALS`]).
+    pub context_changes_untried: usize,
     pub fix: Option<fix::Fix>,
 }
 
@@ -23,9 +27,43 @@ impl Report {
         let message = message::for_response(request, &response);
         let error_code = message::error_code(request.service());
         let without_denies = counterfactual::without_each_deny(request, policies, &response.trace);
-        let context_changes = counterfactual::context_changes(request, policies, &response.trace);
+        let never = AtomicBool::new(false);
+        let changes =
+            counterfactual::context_changes_cancellable(request, policies, &response.trace, &never).unwrap_or_default();
         let fix = fix::suggest(request, policies);
-        Report { response, message, error_code, without_denies, context_changes, fix }
+        Report {
+            response,
+            message,
+            error_code,
+            without_denies,
+            context_changes: changes.changes,
+            context_changes_untried: changes.untried,
+            fix,
+        }
+    }
+
+    /// [`Report::new`], given up when `cancel` is set (checked between statements, so a large
+    /// explanation stops soon after).
+    ///
+    /// # Errors
+    /// [`Cancelled`] when `cancel` is set.
+    pub fn new_cancellable(request: &Request, policies: &Policies, cancel: &AtomicBool) -> Result<Report, Cancelled> {
+        let response = iamspect_core::authorize_traced(request, policies);
+        crate::check(cancel)?;
+        let message = message::for_response(request, &response);
+        let error_code = message::error_code(request.service());
+        let without_denies = counterfactual::without_each_deny_cancellable(request, policies, &response.trace, cancel)?;
+        let changes = counterfactual::context_changes_cancellable(request, policies, &response.trace, cancel)?;
+        let fix = fix::suggest_cancellable(request, policies, cancel)?;
+        Ok(Report {
+            response,
+            message,
+            error_code,
+            without_denies,
+            context_changes: changes.changes,
+            context_changes_untried: changes.untried,
+            fix,
+        })
     }
 
     /// The JSON of `iamspect explain --format json`: AWS's `EvaluationResult` with iamspect's extras.
@@ -63,6 +101,10 @@ impl Report {
                 "notes": f.notes,
             })),
         });
+        let mut extra = extra;
+        if let (true, Some(obj)) = (self.context_changes_untried > 0, extra.as_object_mut()) {
+            obj.insert("contextChangesUntried".into(), json!(self.context_changes_untried));
+        }
         crate::wire::evaluation_result(request, &self.response, extra)
     }
 }

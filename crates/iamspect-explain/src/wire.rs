@@ -2,11 +2,59 @@
 //! `SimulatePrincipalPolicy` `EvaluationResult` with the trace under its own key
 //! (`iamspect explain --format json`). This module is the schema; see `docs/output-format.md`.
 
+use std::collections::HashMap;
+
 use iamspect_core::{
-    Decision, Effect, Layer, LayerVerdict, Policy, PolicyType, PrincipalKind, Request, Response, StatementOutcome,
-    StatementTrace,
+    Decision, Effect, Layer, LayerVerdict, LineColumn, LineIndex, Policy, PolicyType, PrincipalKind, Request, Response,
+    Statement, StatementOutcome, StatementTrace,
 };
 use serde_json::{Value, json};
+
+/// Lines and columns in one policy's text, read once: asking [`Policy::position`] for every
+/// statement of a large policy would read the text again each time.
+pub struct PolicyPositions<'p> {
+    lines: LineIndex<'p>,
+    origin: LineColumn,
+}
+
+impl<'p> PolicyPositions<'p> {
+    /// Reads `policy`'s text once.
+    pub fn new(policy: &'p Policy) -> PolicyPositions<'p> {
+        PolicyPositions { lines: LineIndex::new(policy.source()), origin: policy.position(0) }
+    }
+
+    /// What [`Policy::position`] gives for `offset`.
+    pub fn position(&self, offset: usize) -> LineColumn {
+        self.lines.line_column(offset).shifted(self.origin)
+    }
+
+    /// `{"line", "column"}` of `offset`.
+    fn json(&self, offset: usize) -> Value {
+        let at = self.position(offset);
+        json!({"line": at.line, "column": at.column})
+    }
+}
+
+/// One [`PolicyPositions`] per policy of a response, made on first use.
+#[derive(Default)]
+struct Positions<'p> {
+    by_policy: HashMap<*const Policy, PolicyPositions<'p>>,
+}
+
+impl<'p> Positions<'p> {
+    fn of(&mut self, policy: &'p Policy) -> &PolicyPositions<'p> {
+        self.by_policy.entry(std::ptr::from_ref(policy)).or_insert_with(|| PolicyPositions::new(policy))
+    }
+}
+
+/// The statement of `policy` with this index (statements are kept in index order).
+pub fn statement(policy: &Policy, index: usize) -> Option<&Statement> {
+    let statements = policy.statements();
+    match statements.get(index) {
+        Some(s) if s.index() == index => Some(s),
+        _ => statements.binary_search_by_key(&index, Statement::index).ok().and_then(|i| statements.get(i)),
+    }
+}
 
 /// A layer verdict's name.
 pub fn verdict_name(v: LayerVerdict) -> &'static str {
@@ -69,6 +117,7 @@ fn effect_name(e: Effect) -> &'static str {
 
 /// The trace as JSON.
 pub fn trace(req: &Request, res: &Response) -> Value {
+    let mut positions = Positions::default();
     let layers: Vec<Value> = res
         .trace
         .layers
@@ -78,12 +127,11 @@ pub fn trace(req: &Request, res: &Response) -> Value {
                 .policies
                 .iter()
                 .map(|p| {
+                    let at = positions.of(&p.policy);
                     let statements: Vec<Value> = p
                         .statements
                         .iter()
                         .map(|s| {
-                            let start = p.policy.position(s.span.start);
-                            let end = p.policy.position(s.span.end);
                             json!({
                                 "index": s.index,
                                 "sid": s.sid,
@@ -96,9 +144,9 @@ pub fn trace(req: &Request, res: &Response) -> Value {
                                     "policyValues": c.policy_values,
                                     "requestValues": c.request_values,
                                 })),
-                                "start": {"line": start.line, "column": start.column},
-                                "end": {"line": end.line, "column": end.column},
-                                "parts": parts(&p.policy, s),
+                                "start": at.json(s.span.start),
+                                "end": at.json(s.span.end),
+                                "parts": parts_at(&p.policy, at, s),
                             })
                         })
                         .collect();
@@ -125,7 +173,12 @@ pub fn trace(req: &Request, res: &Response) -> Value {
 /// whose request value the operator cannot read, decision D8) or `unchecked` (an earlier element
 /// stopped the statement first).
 pub fn parts(policy: &Policy, trace: &StatementTrace) -> Value {
-    let Some(stmt) = policy.statements().iter().find(|s| s.index() == trace.index) else {
+    parts_at(policy, &PolicyPositions::new(policy), trace)
+}
+
+/// [`parts`], with the policy's positions read already.
+fn parts_at(policy: &Policy, positions: &PolicyPositions<'_>, trace: &StatementTrace) -> Value {
+    let Some(stmt) = statement(policy, trace.index) else {
         return json!([]);
     };
     // How far evaluation got: elements before `stop` matched, `stop` failed, after it unchecked.
@@ -142,10 +195,7 @@ pub fn parts(policy: &Policy, trace: &StatementTrace) -> Value {
         std::cmp::Ordering::Equal => "failed",
         std::cmp::Ordering::Greater => "unchecked",
     };
-    let at = |span: iamspect_core::Span| {
-        let (start, end) = (policy.position(span.start), policy.position(span.end));
-        (json!({"line": start.line, "column": start.column}), json!({"line": end.line, "column": end.column}))
-    };
+    let at = |span: iamspect_core::Span| (positions.json(span.start), positions.json(span.end));
     let mut out = Vec::new();
     let (not, span, _) = stmt.action_entries();
     let (start, end) = at(span);
@@ -207,13 +257,14 @@ pub fn evaluation_result(req: &Request, res: &Response, extra: Value) -> Value {
     // AWS lists the deny statements for a denial and the allow statements otherwise, and never
     // SCP statements.
     let want = if decision == Decision::Allowed { Effect::Allow } else { Effect::Deny };
+    let mut positions = Positions::default();
     let matched: Vec<Value> = res
         .trace
         .applied(want)
         .filter(|(l, _, _)| !matches!(l.layer, Layer::Scp(_) | Layer::Rcp(_)))
         .map(|(l, p, s)| {
-            let start = p.policy.position(s.span.start);
-            let end = p.policy.position(s.span.end);
+            let at = positions.of(&p.policy);
+            let (start, end) = (at.position(s.span.start), at.position(s.span.end));
             json!({
                 "SourcePolicyId": p.policy.name(),
                 "SourcePolicyType": source_policy_type(req, l.layer, p.policy.name()),
@@ -283,13 +334,13 @@ pub fn deciding_statements(res: &Response) -> Value {
         Decision::Allowed => (Effect::Allow, true),
         Decision::ImplicitDeny => return json!([]),
     };
+    let mut positions = Positions::default();
     let list: Vec<Value> = res
         .trace
         .applied(effect)
         .filter(|(l, _, _)| !grant_only || matches!(l.layer, Layer::Identity | Layer::Resource))
         .map(|(l, p, s)| {
-            let start = p.policy.position(s.span.start);
-            let end = p.policy.position(s.span.end);
+            let at = positions.of(&p.policy);
             json!({
                 "layer": l.layer.name(),
                 "policyType": layer_policy_type(l.layer),
@@ -297,8 +348,8 @@ pub fn deciding_statements(res: &Response) -> Value {
                 "statement": s.index,
                 "sid": s.sid,
                 "effect": effect_name(s.effect),
-                "start": {"line": start.line, "column": start.column},
-                "end": {"line": end.line, "column": end.column},
+                "start": at.json(s.span.start),
+                "end": at.json(s.span.end),
             })
         })
         .collect();
