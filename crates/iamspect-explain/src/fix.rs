@@ -340,6 +340,10 @@ fn allow_exactly(req: &Request, policy: Option<&Policy>, slot: Slot, trust: bool
     finish(doc, &name, t).map(|p| (p, what))
 }
 
+/// The policy with the caller exempted and what was done, if any statement could be edited;
+/// and a note for each that could not.
+type Exempted = (Option<(Policy, String)>, Vec<String>);
+
 /// Adds `ArnNotEquals aws:PrincipalArn <caller>` to each denying statement of `policy` (by
 /// index), so that none applies to this caller any more (conditions are ANDed; a negated
 /// operator's values are NORed). The document is edited once and parsed once, however many
@@ -351,7 +355,7 @@ fn exempt_caller(
     indexes: &[usize],
     t: PolicyType,
     cancel: &AtomicBool,
-) -> Result<(Option<(Policy, String)>, Vec<String>), Cancelled> {
+) -> Result<Exempted, Cancelled> {
     let Some(principal_arn) =
         req.context().iter().find(|(k, _)| k.eq_ignore_ascii_case("aws:PrincipalArn")).and_then(|(_, v)| v.first())
     else {
