@@ -68,6 +68,15 @@ impl Report {
 
     /// The JSON of `iamspect explain --format json`: AWS's `EvaluationResult` with iamspect's extras.
     pub fn to_json(&self, request: &Request) -> Value {
+        self.to_json_cancellable(request, &AtomicBool::new(false)).unwrap_or_default()
+    }
+
+    /// [`Report::to_json`], given up when `cancel` is set (checked at every statement of the
+    /// trace).
+    ///
+    /// # Errors
+    /// [`Cancelled`] when `cancel` is set.
+    pub fn to_json_cancellable(&self, request: &Request, cancel: &AtomicBool) -> Result<Value, Cancelled> {
         let extra = json!({
             "message": self.message.as_ref().map(|m| m.render()),
             "errorCode": self.message.as_ref().map(|_| json!({"code": self.error_code.code, "httpStatus": self.error_code.status})),
@@ -105,7 +114,7 @@ impl Report {
         if let (true, Some(obj)) = (self.context_changes_untried > 0, extra.as_object_mut()) {
             obj.insert("contextChangesUntried".into(), json!(self.context_changes_untried));
         }
-        crate::wire::evaluation_result(request, &self.response, extra)
+        crate::wire::evaluation_result_cancellable(request, &self.response, extra, cancel)
     }
 }
 

@@ -3,12 +3,15 @@
 //! (`iamspect explain --format json`). This module is the schema; see `docs/output-format.md`.
 
 use std::collections::HashMap;
+use std::sync::atomic::AtomicBool;
 
 use iamspect_core::{
     Decision, Effect, Layer, LayerVerdict, LineColumn, LineIndex, Policy, PolicyType, PrincipalKind, Request, Response,
     Statement, StatementOutcome, StatementTrace,
 };
 use serde_json::{Value, json};
+
+use crate::Cancelled;
 
 /// Lines and columns in one policy's text, read once: asking [`Policy::position`] for every
 /// statement of a large policy would read the text again each time.
@@ -117,46 +120,45 @@ fn effect_name(e: Effect) -> &'static str {
 
 /// The trace as JSON.
 pub fn trace(req: &Request, res: &Response) -> Value {
+    trace_cancellable(req, res, &AtomicBool::new(false)).unwrap_or_default()
+}
+
+/// [`trace`], given up when `cancel` is set (checked at every statement).
+///
+/// # Errors
+/// [`Cancelled`] when `cancel` is set.
+pub fn trace_cancellable(req: &Request, res: &Response, cancel: &AtomicBool) -> Result<Value, Cancelled> {
     let mut positions = Positions::default();
-    let layers: Vec<Value> = res
-        .trace
-        .layers
-        .iter()
-        .map(|layer| {
-            let policies: Vec<Value> = layer
-                .policies
-                .iter()
-                .map(|p| {
-                    let at = positions.of(&p.policy);
-                    let statements: Vec<Value> = p
-                        .statements
-                        .iter()
-                        .map(|s| {
-                            json!({
-                                "index": s.index,
-                                "sid": s.sid,
-                                "effect": effect_name(s.effect),
-                                "outcome": outcome_name(s.outcome),
-                                "applied": s.applied,
-                                "condition": s.condition.as_ref().map(|c| json!({
-                                    "operator": c.operator.to_string(),
-                                    "key": c.key,
-                                    "policyValues": c.policy_values,
-                                    "requestValues": c.request_values,
-                                })),
-                                "start": at.json(s.span.start),
-                                "end": at.json(s.span.end),
-                                "parts": parts_at(&p.policy, at, s),
-                            })
-                        })
-                        .collect();
-                    json!({"name": p.policy.name(), "statements": statements})
-                })
-                .collect();
-            json!({"layer": layer.layer.name(), "verdict": verdict_name(layer.verdict), "policies": policies})
-        })
-        .collect();
-    json!({
+    let mut layers = Vec::with_capacity(res.trace.layers.len());
+    for layer in &res.trace.layers {
+        let mut policies = Vec::with_capacity(layer.policies.len());
+        for p in &layer.policies {
+            let at = positions.of(&p.policy);
+            let mut statements = Vec::with_capacity(p.statements.len());
+            for s in &p.statements {
+                crate::check(cancel)?;
+                statements.push(json!({
+                    "index": s.index,
+                    "sid": s.sid,
+                    "effect": effect_name(s.effect),
+                    "outcome": outcome_name(s.outcome),
+                    "applied": s.applied,
+                    "condition": s.condition.as_ref().map(|c| json!({
+                        "operator": c.operator.to_string(),
+                        "key": c.key,
+                        "policyValues": c.policy_values,
+                        "requestValues": c.request_values,
+                    })),
+                    "start": at.json(s.span.start),
+                    "end": at.json(s.span.end),
+                    "parts": parts_at(&p.policy, at, s),
+                }));
+            }
+            policies.push(json!({"name": p.policy.name(), "statements": statements}));
+        }
+        layers.push(json!({"layer": layer.layer.name(), "verdict": verdict_name(layer.verdict), "policies": policies}));
+    }
+    Ok(json!({
         "principal": req.principal().arn(),
         "action": req.action(),
         "resource": req.resource(),
@@ -164,7 +166,7 @@ pub fn trace(req: &Request, res: &Response) -> Value {
         "deniedBy": res.outcome.denied_by.iter().map(|d| d.as_str()).collect::<Vec<_>>(),
         "layers": layers,
         "missingContextKeys": res.trace.missing_context_keys,
-    })
+    }))
 }
 
 /// The elements of a traced statement in the order the engine checks them (`Action`,
@@ -253,6 +255,20 @@ fn layer_decision(res: &Response, layer: Layer) -> Option<&'static str> {
 /// `SimulatePrincipalPolicy`'s response for one request, with iamspect's trace and extras under
 /// `iamspect`.
 pub fn evaluation_result(req: &Request, res: &Response, extra: Value) -> Value {
+    evaluation_result_cancellable(req, res, extra, &AtomicBool::new(false)).unwrap_or_default()
+}
+
+/// [`evaluation_result`], given up when `cancel` is set (checked at every statement of the
+/// trace).
+///
+/// # Errors
+/// [`Cancelled`] when `cancel` is set.
+pub fn evaluation_result_cancellable(
+    req: &Request,
+    res: &Response,
+    extra: Value,
+    cancel: &AtomicBool,
+) -> Result<Value, Cancelled> {
     let decision = res.outcome.decision;
     // AWS lists the deny statements for a denial and the allow statements otherwise, and never
     // SCP statements.
@@ -319,9 +335,9 @@ pub fn evaluation_result(req: &Request, res: &Response, extra: Value) -> Value {
     };
     iamspect.insert("deniedBy".into(), json!(res.outcome.denied_by.iter().map(|d| d.as_str()).collect::<Vec<_>>()));
     iamspect.insert("decidingStatements".into(), deciding_statements(res));
-    iamspect.insert("trace".into(), trace(req, res));
+    iamspect.insert("trace".into(), trace_cancellable(req, res, cancel)?);
     result.insert("iamspect".into(), Value::Object(iamspect));
-    json!({"EvaluationResults": [Value::Object(result)], "IsTruncated": false})
+    Ok(json!({"EvaluationResults": [Value::Object(result)], "IsTruncated": false}))
 }
 
 /// The statements that decided: for an explicit deny every `Deny` that applied, in every layer
