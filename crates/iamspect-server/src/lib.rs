@@ -124,7 +124,7 @@ pub fn app_with(state: AppState, options: &ServeOptions) -> Router {
         .route("/openapi.json", get(routes::health::openapi))
         .route("/", any(routes::root))
         .merge(ui::routes())
-        .fallback(routes::gateway::fallback)
+        .fallback(routes::fallback)
         .method_not_allowed_fallback(routes::health::method_not_allowed)
         .layer(
             ServiceBuilder::new()
@@ -149,7 +149,7 @@ struct Checks {
 
 /// The paths that answer in the API's `{code, message}` shape whatever the mode (the others are
 /// STS's and, in gateway mode, the gateway's, which answer in AWS's shapes).
-fn is_api_path(path: &str) -> bool {
+pub(crate) fn is_api_path(path: &str) -> bool {
     path == "/v1"
         || path.starts_with("/v1/")
         || path == "/healthz"

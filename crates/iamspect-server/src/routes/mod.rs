@@ -15,6 +15,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::extract::State;
+use axum::http::Method;
+use axum::response::IntoResponse;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
@@ -328,17 +330,38 @@ pub(crate) fn json_response(value: &Value) -> Result<axum::response::Response, A
     Ok(([(axum::http::header::CONTENT_TYPE, content_type)], bytes).into_response())
 }
 
+/// The methods the gateway takes: those of AWS's REST, Query and JSON protocols (S3 uses all
+/// five). Any other method on a path of the gateway's is a 405, not a guess.
+const GATEWAY_METHODS: [Method; 5] = [Method::GET, Method::HEAD, Method::POST, Method::PUT, Method::DELETE];
+
 /// `/`: STS, and in gateway mode the gateway too (see [`gateway::root`]). Without the gateway,
-/// `/` takes only what STS and the redirect to the web page take: `GET` (and `HEAD`) and `POST`;
-/// any other method is a 405 in the API's shape. In gateway mode every method reaches the
-/// gateway, which maps what S3 takes there (`PUT /` with a bucket host is `CreateBucket`) and
-/// refuses the rest in AWS's shape.
+/// `/` takes what STS and the redirect to the web page take: `GET` (and `HEAD`) and `POST`; with
+/// it, also `PUT` and `DELETE` (S3's bucket operations on a virtual-hosted bucket). Any other
+/// method is a 405 in the API's shape, as the OpenAPI document says.
 pub(crate) async fn root(State(state): State<AppState>, request: axum::extract::Request) -> axum::response::Response {
-    use axum::http::Method;
-    use axum::response::IntoResponse;
     let method = request.method();
-    if state.gateway().is_none() && !(method == Method::GET || method == Method::HEAD || method == Method::POST) {
+    let allowed = if state.gateway().is_some() {
+        GATEWAY_METHODS.contains(method)
+    } else {
+        method == Method::GET || method == Method::HEAD || method == Method::POST
+    };
+    if !allowed {
         return AppError::MethodNotAllowed.into_response();
     }
     gateway::root(State(state), request).await
+}
+
+/// Every path no route has: 404, or in gateway mode outside the API's paths the gateway (see
+/// [`gateway::fallback`]) for the methods it takes, 405 for the others.
+pub(crate) async fn fallback(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+) -> axum::response::Response {
+    if state.gateway().is_some()
+        && !crate::is_api_path(request.uri().path())
+        && !GATEWAY_METHODS.contains(request.method())
+    {
+        return AppError::MethodNotAllowed.into_response();
+    }
+    gateway::fallback(State(state), request).await
 }
