@@ -60,9 +60,9 @@ pub(crate) struct Budget {
 
 impl Budget {
     /// Units for any policy.
-    const BASE: u64 = 4_000_000;
+    const BASE: u64 = 1_000_000;
     /// Units per byte of policy text.
-    const PER_BYTE: u64 = 8;
+    const PER_BYTE: u64 = 4;
 
     /// Catalogue entries looked at, for any policy, when resolving action entries.
     const CATALOG_BASE: u64 = 20_000_000;
