@@ -249,6 +249,19 @@ impl Work {
     /// once when too many already wait), gets `Deadline` when the deadline passes first, and
     /// `f`'s flag is set then (or when this future is dropped), so that long loops stop soon
     /// after. A job holds its worker until it returns, even after its request gave up on it.
+    ///
+    /// A handler that answers in its own shape (the gateway, STS) maps [`Refused`] itself:
+    ///
+    /// ```ignore
+    /// let work = Work::of(&parts.extensions, &state);
+    /// let decided = work.run(move |_cancel| { /* the decision, with owned inputs */ }).await;
+    /// match decided {
+    ///     Ok(answer) => answer,
+    ///     Err(Refused::Deadline) => /* 408-like, in the protocol's shape */,
+    ///     Err(Refused::Busy) => /* 503 (S3: SlowDown), in the protocol's shape */,
+    ///     Err(Refused::Failed(e)) => /* 500, logged */,
+    /// }
+    /// ```
     pub(crate) async fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce(&AtomicBool) -> T + Send + 'static,
