@@ -38,4 +38,4 @@ pub use eval::{
 pub use json::MAX_DEPTH;
 pub use policy::{Effect, Policy, PolicyError, PolicyErrors, PolicyType, Statement, Version};
 pub use request::{Context, Principal, PrincipalKind, Request, RequestError};
-pub use span::{LineColumn, Span};
+pub use span::{LineColumn, LineIndex, Span};

@@ -8,6 +8,7 @@
 //! a neighbouring resource) check that the edits change no other decision.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use iamspect_core::{
     Decision, Denier, Effect, Layer, Outcome, Policies, Policy, PolicyType, PrincipalKind, Request, authorize,
@@ -15,7 +16,11 @@ use iamspect_core::{
 };
 use serde_json::{Map, Value, json};
 
+use crate::Cancelled;
 use crate::slots::{self, Slot, layer_type};
+
+/// How long [`Edit::diff`] may look for a minimal diff.
+pub const DIFF_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// One policy changed or added.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,8 +39,14 @@ pub struct Edit {
 
 impl Edit {
     /// A unified diff of the policy.
+    ///
+    /// The diff gets at most [`DIFF_TIMEOUT`]: past it, it is still a correct diff, only a
+    /// coarser one (whole runs of lines replaced), since a minimal diff of two long policies that
+    /// differ in many places costs the product of their lengths.
     pub fn diff(&self) -> String {
-        similar::TextDiff::from_lines(&self.before, &self.after)
+        similar::TextDiff::configure()
+            .timeout(DIFF_TIMEOUT)
+            .diff_lines(&self.before, &self.after)
             .unified_diff()
             .context_radius(3)
             .header(&format!("a/{}", self.policy), &format!("b/{}", self.policy))
@@ -78,9 +89,17 @@ impl Fix {
 
 /// Suggests the smallest edits that allow `req`; `None` when it is already allowed.
 pub fn suggest(req: &Request, policies: &Policies) -> Option<Fix> {
+    suggest_cancellable(req, policies, &AtomicBool::new(false)).unwrap_or_default()
+}
+
+/// [`suggest`], given up when `cancel` is set.
+///
+/// # Errors
+/// [`Cancelled`] when `cancel` is set.
+pub fn suggest_cancellable(req: &Request, policies: &Policies, cancel: &AtomicBool) -> Result<Option<Fix>, Cancelled> {
     let original = authorize(req, policies);
     if original.decision == Decision::Allowed {
-        return None;
+        return Ok(None);
     }
     let trust = crate::message::is_trust_action(req.action());
     let mut working = policies.clone();
@@ -124,14 +143,19 @@ pub fn suggest(req: &Request, policies: &Policies) -> Option<Fix> {
         let traced = authorize_traced(req, &working);
         for layer in &traced.trace.layers {
             for (index, p) in layer.policies.iter().enumerate() {
-                for s in p.statements.iter().filter(|s| s.applied && s.effect == Effect::Deny) {
-                    let slot = Slot { layer: layer.layer, index };
-                    let current = slots::get(&working, slot).cloned().unwrap_or_else(|| p.policy.clone());
-                    match exempt_caller(req, &current, s.index, layer_type(layer.layer, trust)) {
-                        Ok((policy, summary)) => record(&mut working, &mut edits, slot, &current, policy, summary),
-                        Err(note) => notes.push(note),
-                    }
+                let denying: Vec<usize> =
+                    p.statements.iter().filter(|s| s.applied && s.effect == Effect::Deny).map(|s| s.index).collect();
+                if denying.is_empty() {
+                    continue;
                 }
+                crate::check(cancel)?;
+                let slot = Slot { layer: layer.layer, index };
+                let current = slots::get(&working, slot).cloned().unwrap_or_else(|| p.policy.clone());
+                let (edited, refused) = exempt_caller(req, &current, &denying, layer_type(layer.layer, trust), cancel)?;
+                if let Some((policy, summary)) = edited {
+                    record(&mut working, &mut edits, slot, &current, policy, summary);
+                }
+                notes.extend(refused);
             }
         }
         if original.denied_by.contains(Denier::S3BlockPublicAccess) {
@@ -141,6 +165,7 @@ pub fn suggest(req: &Request, policies: &Policies) -> Option<Fix> {
 
     // Implicit gaps: give each layer that lacks an allow exactly this action on this resource.
     for _round in 0..3 {
+        crate::check(cancel)?;
         let now = authorize(req, &working);
         if now.decision != Decision::ImplicitDeny {
             break;
@@ -164,9 +189,10 @@ pub fn suggest(req: &Request, policies: &Policies) -> Option<Fix> {
         }
     }
 
+    crate::check(cancel)?;
     let outcome = authorize(req, &working);
     let probes = probes(req, &baseline, &working);
-    Some(Fix { edits, outcome, probes, notes })
+    Ok(Some(Fix { edits, outcome, probes, notes }))
 }
 
 /// Applies an edit, merging it with an earlier edit of the same policy.
@@ -346,31 +372,74 @@ fn allow_exactly(req: &Request, policy: Option<&Policy>, slot: Slot, trust: bool
     finish(doc, &name, t).map(|p| (p, what))
 }
 
-/// Adds `ArnNotEquals aws:PrincipalArn <caller>` to a denying statement, so it no longer applies
-/// to this caller (conditions are ANDed; a negated operator's values are NORed).
-fn exempt_caller(req: &Request, policy: &Policy, index: usize, t: PolicyType) -> Result<(Policy, String), String> {
+/// The policy with the caller exempted and what was done, if any statement could be edited;
+/// and a note for each that could not.
+type Exempted = (Option<(Policy, String)>, Vec<String>);
+
+/// Adds `ArnNotEquals aws:PrincipalArn <caller>` to each denying statement of `policy` (by
+/// index), so that none applies to this caller any more (conditions are ANDed; a negated
+/// operator's values are NORed). The document is edited once and parsed once, however many
+/// statements deny: the edited policy with the summaries, and a note for each statement that
+/// could not be edited.
+fn exempt_caller(
+    req: &Request,
+    policy: &Policy,
+    indexes: &[usize],
+    t: PolicyType,
+    cancel: &AtomicBool,
+) -> Result<Exempted, Cancelled> {
     let Some(principal_arn) =
         req.context().iter().find(|(k, _)| k.eq_ignore_ascii_case("aws:PrincipalArn")).and_then(|(_, v)| v.first())
     else {
-        return Err(format!(
+        let notes = indexes.iter().map(|index| format!(
             "statement {index} of `{}` denies a caller without `aws:PrincipalArn` ({}); remove or narrow the statement",
             policy.name(),
             req.principal().arn()
         ));
+        return Ok((None, notes.collect()));
     };
     let principal_arn = principal_arn.to_string();
-    let mut doc = document(Some(policy))?;
-    let list = statements(&mut doc)?;
+    let mut doc = match document(Some(policy)) {
+        Ok(doc) => doc,
+        Err(note) => return Ok((None, vec![note; indexes.len()])),
+    };
+    let mut summaries = Vec::new();
+    let mut notes = Vec::new();
+    for &index in indexes {
+        crate::check(cancel)?;
+        match exempt_in(&mut doc, index, &principal_arn, policy.name()) {
+            Ok(summary) => summaries.push(summary),
+            Err(note) => notes.push(note),
+        }
+    }
+    if summaries.is_empty() {
+        return Ok((None, notes));
+    }
+    match finish(doc, policy.name(), t) {
+        Ok(edited) => Ok((Some((edited, summaries.join("; "))), notes)),
+        // Every exemption of this policy is refused with the reason (the caller stays denied,
+        // so the fix is not proved): trying them one at a time would parse the policy once per
+        // statement.
+        Err(note) => {
+            notes.extend(std::iter::repeat_n(note, summaries.len()));
+            Ok((None, notes))
+        }
+    }
+}
+
+/// The exemption of one statement, in the document.
+fn exempt_in(doc: &mut Map<String, Value>, index: usize, principal_arn: &str, name: &str) -> Result<String, String> {
+    let list = statements(doc)?;
     let Some(Value::Object(stmt)) = list.get_mut(index) else {
-        return Err(format!("statement {index} of `{}` could not be found for editing", policy.name()));
+        return Err(format!("statement {index} of `{name}` could not be found for editing"));
     };
     let condition = stmt.entry("Condition").or_insert_with(|| json!({}));
     let Value::Object(condition) = condition else {
-        return Err(format!("statement {index} of `{}` has a malformed `Condition`", policy.name()));
+        return Err(format!("statement {index} of `{name}` has a malformed `Condition`"));
     };
     let operator = condition.entry("ArnNotEquals").or_insert_with(|| json!({}));
     let Value::Object(keys) = operator else {
-        return Err(format!("statement {index} of `{}` has a malformed `ArnNotEquals`", policy.name()));
+        return Err(format!("statement {index} of `{name}` has a malformed `ArnNotEquals`"));
     };
     match keys.get_mut("aws:PrincipalArn") {
         Some(Value::Array(values)) => values.push(json!(principal_arn)),
@@ -379,8 +448,7 @@ fn exempt_caller(req: &Request, policy: &Policy, index: usize, t: PolicyType) ->
             keys.insert("aws:PrincipalArn".into(), json!(principal_arn));
         }
     }
-    let summary = format!("exempt {principal_arn} from the deny of statement {index}");
-    finish(doc, policy.name(), t).map(|p| (p, summary))
+    Ok(format!("exempt {principal_arn} from the deny of statement {index}"))
 }
 
 /// Requests next to the denied one; their decisions must not change.

@@ -1,9 +1,11 @@
 //! Everything `explain` says about one request, shared by the command line and the HTTP service.
 
+use std::sync::atomic::AtomicBool;
+
 use iamspect_core::{Policies, Request};
 use serde_json::{Value, json};
 
-use crate::{counterfactual, fix, message};
+use crate::{Cancelled, counterfactual, fix, message};
 
 /// Everything `explain` says about one request: the traced decision, AWS's message and error
 /// code, counterfactuals, and the proved fix.
@@ -13,6 +15,8 @@ pub struct Report {
     pub error_code: message::ErrorCode,
     pub without_denies: Vec<counterfactual::WithoutStatement>,
     pub context_changes: Vec<counterfactual::ContextChange>,
+    /// Candidate context changes not tried (past [`counterfactual::MAX_CONTEXT_TRIALS`]).
+    pub context_changes_untried: usize,
     pub fix: Option<fix::Fix>,
     /// SCP and RCP levels that deny because they hold no Allow statement at all (decision D46).
     pub levels_without_allow: Vec<crate::levels::LevelWithoutAllow>,
@@ -25,21 +29,60 @@ impl Report {
         let message = message::for_response(request, &response);
         let error_code = message::error_code(request.service());
         let without_denies = counterfactual::without_each_deny(request, policies, &response.trace);
-        let context_changes = counterfactual::context_changes(request, policies, &response.trace);
+        let never = AtomicBool::new(false);
+        let changes =
+            counterfactual::context_changes_cancellable(request, policies, &response.trace, &never).unwrap_or_default();
         let fix = fix::suggest(request, policies);
-        let denied_by = response.outcome.denied_by;
-        let levels_without_allow = crate::levels::without_allow(policies)
-            .into_iter()
-            .filter(|l| match l.layer {
-                iamspect_core::Layer::Rcp(_) => denied_by.contains(iamspect_core::Denier::Rcp),
-                _ => denied_by.contains(iamspect_core::Denier::Scp),
-            })
-            .collect();
-        Report { response, message, error_code, without_denies, context_changes, fix, levels_without_allow }
+        let levels_without_allow = levels_without_allow(&response, policies);
+        Report {
+            response,
+            message,
+            error_code,
+            without_denies,
+            context_changes: changes.changes,
+            context_changes_untried: changes.untried,
+            fix,
+            levels_without_allow,
+        }
+    }
+
+    /// [`Report::new`], given up when `cancel` is set (checked between statements, so a large
+    /// explanation stops soon after).
+    ///
+    /// # Errors
+    /// [`Cancelled`] when `cancel` is set.
+    pub fn new_cancellable(request: &Request, policies: &Policies, cancel: &AtomicBool) -> Result<Report, Cancelled> {
+        let response = iamspect_core::authorize_traced(request, policies);
+        crate::check(cancel)?;
+        let message = message::for_response(request, &response);
+        let error_code = message::error_code(request.service());
+        let without_denies = counterfactual::without_each_deny_cancellable(request, policies, &response.trace, cancel)?;
+        let changes = counterfactual::context_changes_cancellable(request, policies, &response.trace, cancel)?;
+        let fix = fix::suggest_cancellable(request, policies, cancel)?;
+        let levels_without_allow = levels_without_allow(&response, policies);
+        Ok(Report {
+            response,
+            message,
+            error_code,
+            without_denies,
+            context_changes: changes.changes,
+            context_changes_untried: changes.untried,
+            fix,
+            levels_without_allow,
+        })
     }
 
     /// The JSON of `iamspect explain --format json`: AWS's `EvaluationResult` with iamspect's extras.
     pub fn to_json(&self, request: &Request) -> Value {
+        self.to_json_cancellable(request, &AtomicBool::new(false)).unwrap_or_default()
+    }
+
+    /// [`Report::to_json`], given up when `cancel` is set (checked at every statement of the
+    /// trace).
+    ///
+    /// # Errors
+    /// [`Cancelled`] when `cancel` is set.
+    pub fn to_json_cancellable(&self, request: &Request, cancel: &AtomicBool) -> Result<Value, Cancelled> {
         let extra = json!({
             "message": self.message.as_ref().map(|m| m.render()),
             "errorCode": self.message.as_ref().map(|_| json!({"code": self.error_code.code, "httpStatus": self.error_code.status})),
@@ -89,7 +132,10 @@ impl Report {
                 .collect();
             obj.insert("levelsWithoutAllow".to_string(), Value::Array(levels));
         }
-        crate::wire::evaluation_result(request, &self.response, extra)
+        if let (true, Some(obj)) = (self.context_changes_untried > 0, extra.as_object_mut()) {
+            obj.insert("contextChangesUntried".into(), json!(self.context_changes_untried));
+        }
+        crate::wire::evaluation_result_cancellable(request, &self.response, extra, cancel)
     }
 }
 
@@ -135,4 +181,20 @@ fn distance(a: &str, b: &str) -> usize {
         }
     }
     row.last().copied().unwrap_or(0)
+}
+
+/// The SCP and RCP levels that deny because they hold no Allow at all (D46), among the layers
+/// that denied.
+fn levels_without_allow(
+    response: &iamspect_core::Response,
+    policies: &Policies,
+) -> Vec<crate::levels::LevelWithoutAllow> {
+    let denied_by = response.outcome.denied_by;
+    crate::levels::without_allow(policies)
+        .into_iter()
+        .filter(|l| match l.layer {
+            iamspect_core::Layer::Rcp(_) => denied_by.contains(iamspect_core::Denier::Rcp),
+            _ => denied_by.contains(iamspect_core::Denier::Scp),
+        })
+        .collect()
 }

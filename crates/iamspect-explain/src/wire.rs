@@ -2,11 +2,62 @@
 //! `SimulatePrincipalPolicy` `EvaluationResult` with the trace under its own key
 //! (`iamspect explain --format json`). This module is the schema; see `docs/output-format.md`.
 
+use std::collections::HashMap;
+use std::sync::atomic::AtomicBool;
+
 use iamspect_core::{
-    Decision, Effect, Layer, LayerVerdict, Policy, PolicyType, PrincipalKind, Request, Response, StatementOutcome,
-    StatementTrace,
+    Decision, Effect, Layer, LayerVerdict, LineColumn, LineIndex, Policy, PolicyType, PrincipalKind, Request, Response,
+    Statement, StatementOutcome, StatementTrace,
 };
 use serde_json::{Value, json};
+
+use crate::Cancelled;
+
+/// Lines and columns in one policy's text, read once: asking [`Policy::position`] for every
+/// statement of a large policy would read the text again each time.
+pub struct PolicyPositions<'p> {
+    lines: LineIndex<'p>,
+    origin: LineColumn,
+}
+
+impl<'p> PolicyPositions<'p> {
+    /// Reads `policy`'s text once.
+    pub fn new(policy: &'p Policy) -> PolicyPositions<'p> {
+        PolicyPositions { lines: LineIndex::new(policy.source()), origin: policy.position(0) }
+    }
+
+    /// What [`Policy::position`] gives for `offset`.
+    pub fn position(&self, offset: usize) -> LineColumn {
+        self.lines.line_column(offset).shifted(self.origin)
+    }
+
+    /// `{"line", "column"}` of `offset`.
+    fn json(&self, offset: usize) -> Value {
+        let at = self.position(offset);
+        json!({"line": at.line, "column": at.column})
+    }
+}
+
+/// One [`PolicyPositions`] per policy of a response, made on first use.
+#[derive(Default)]
+struct Positions<'p> {
+    by_policy: HashMap<*const Policy, PolicyPositions<'p>>,
+}
+
+impl<'p> Positions<'p> {
+    fn of(&mut self, policy: &'p Policy) -> &PolicyPositions<'p> {
+        self.by_policy.entry(std::ptr::from_ref(policy)).or_insert_with(|| PolicyPositions::new(policy))
+    }
+}
+
+/// The statement of `policy` with this index (statements are kept in index order).
+pub fn statement(policy: &Policy, index: usize) -> Option<&Statement> {
+    let statements = policy.statements();
+    match statements.get(index) {
+        Some(s) if s.index() == index => Some(s),
+        _ => statements.binary_search_by_key(&index, Statement::index).ok().and_then(|i| statements.get(i)),
+    }
+}
 
 /// A layer verdict's name.
 pub fn verdict_name(v: LayerVerdict) -> &'static str {
@@ -69,46 +120,45 @@ fn effect_name(e: Effect) -> &'static str {
 
 /// The trace as JSON.
 pub fn trace(req: &Request, res: &Response) -> Value {
-    let layers: Vec<Value> = res
-        .trace
-        .layers
-        .iter()
-        .map(|layer| {
-            let policies: Vec<Value> = layer
-                .policies
-                .iter()
-                .map(|p| {
-                    let statements: Vec<Value> = p
-                        .statements
-                        .iter()
-                        .map(|s| {
-                            let start = p.policy.position(s.span.start);
-                            let end = p.policy.position(s.span.end);
-                            json!({
-                                "index": s.index,
-                                "sid": s.sid,
-                                "effect": effect_name(s.effect),
-                                "outcome": outcome_name(s.outcome),
-                                "applied": s.applied,
-                                "condition": s.condition.as_ref().map(|c| json!({
-                                    "operator": c.operator.to_string(),
-                                    "key": c.key,
-                                    "policyValues": c.policy_values,
-                                    "requestValues": c.request_values,
-                                })),
-                                "start": {"line": start.line, "column": start.column},
-                                "end": {"line": end.line, "column": end.column},
-                                "parts": parts(&p.policy, s),
-                            })
-                        })
-                        .collect();
-                    json!({"name": p.policy.name(), "statements": statements})
-                })
-                .collect();
-            json!({"layer": layer.layer.name(), "verdict": verdict_name(layer.verdict), "policies": policies})
-        })
-        .collect();
-    json!({
+    trace_cancellable(req, res, &AtomicBool::new(false)).unwrap_or_default()
+}
+
+/// [`trace`], given up when `cancel` is set (checked at every statement).
+///
+/// # Errors
+/// [`Cancelled`] when `cancel` is set.
+pub fn trace_cancellable(req: &Request, res: &Response, cancel: &AtomicBool) -> Result<Value, Cancelled> {
+    let mut positions = Positions::default();
+    let mut layers = Vec::with_capacity(res.trace.layers.len());
+    for layer in &res.trace.layers {
+        let mut policies = Vec::with_capacity(layer.policies.len());
+        for p in &layer.policies {
+            let at = positions.of(&p.policy);
+            let mut statements = Vec::with_capacity(p.statements.len());
+            for s in &p.statements {
+                crate::check(cancel)?;
+                statements.push(json!({
+                    "index": s.index,
+                    "sid": s.sid,
+                    "effect": effect_name(s.effect),
+                    "outcome": outcome_name(s.outcome),
+                    "applied": s.applied,
+                    "condition": s.condition.as_ref().map(|c| json!({
+                        "operator": c.operator.to_string(),
+                        "key": c.key,
+                        "policyValues": c.policy_values,
+                        "requestValues": c.request_values,
+                    })),
+                    "start": at.json(s.span.start),
+                    "end": at.json(s.span.end),
+                    "parts": parts_at(&p.policy, at, s),
+                }));
+            }
+            policies.push(json!({"name": p.policy.name(), "statements": statements}));
+        }
+        layers.push(json!({"layer": layer.layer.name(), "verdict": verdict_name(layer.verdict), "policies": policies}));
+    }
+    Ok(json!({
         "principal": req.principal().arn(),
         "action": req.action(),
         "resource": req.resource(),
@@ -116,7 +166,7 @@ pub fn trace(req: &Request, res: &Response) -> Value {
         "deniedBy": res.outcome.denied_by.iter().map(|d| d.as_str()).collect::<Vec<_>>(),
         "layers": layers,
         "missingContextKeys": res.trace.missing_context_keys,
-    })
+    }))
 }
 
 /// The elements of a traced statement in the order the engine checks them (`Action`,
@@ -125,7 +175,12 @@ pub fn trace(req: &Request, res: &Response) -> Value {
 /// whose request value the operator cannot read, decision D8) or `unchecked` (an earlier element
 /// stopped the statement first).
 pub fn parts(policy: &Policy, trace: &StatementTrace) -> Value {
-    let Some(stmt) = policy.statements().iter().find(|s| s.index() == trace.index) else {
+    parts_at(policy, &PolicyPositions::new(policy), trace)
+}
+
+/// [`parts`], with the policy's positions read already.
+fn parts_at(policy: &Policy, positions: &PolicyPositions<'_>, trace: &StatementTrace) -> Value {
+    let Some(stmt) = statement(policy, trace.index) else {
         return json!([]);
     };
     // How far evaluation got: elements before `stop` matched, `stop` failed, after it unchecked.
@@ -142,10 +197,7 @@ pub fn parts(policy: &Policy, trace: &StatementTrace) -> Value {
         std::cmp::Ordering::Equal => "failed",
         std::cmp::Ordering::Greater => "unchecked",
     };
-    let at = |span: iamspect_core::Span| {
-        let (start, end) = (policy.position(span.start), policy.position(span.end));
-        (json!({"line": start.line, "column": start.column}), json!({"line": end.line, "column": end.column}))
-    };
+    let at = |span: iamspect_core::Span| (positions.json(span.start), positions.json(span.end));
     let mut out = Vec::new();
     let (not, span, _) = stmt.action_entries();
     let (start, end) = at(span);
@@ -203,17 +255,32 @@ fn layer_decision(res: &Response, layer: Layer) -> Option<&'static str> {
 /// `SimulatePrincipalPolicy`'s response for one request, with iamspect's trace and extras under
 /// `iamspect`.
 pub fn evaluation_result(req: &Request, res: &Response, extra: Value) -> Value {
+    evaluation_result_cancellable(req, res, extra, &AtomicBool::new(false)).unwrap_or_default()
+}
+
+/// [`evaluation_result`], given up when `cancel` is set (checked at every statement of the
+/// trace).
+///
+/// # Errors
+/// [`Cancelled`] when `cancel` is set.
+pub fn evaluation_result_cancellable(
+    req: &Request,
+    res: &Response,
+    extra: Value,
+    cancel: &AtomicBool,
+) -> Result<Value, Cancelled> {
     let decision = res.outcome.decision;
     // AWS lists the deny statements for a denial and the allow statements otherwise, and never
     // SCP statements.
     let want = if decision == Decision::Allowed { Effect::Allow } else { Effect::Deny };
+    let mut positions = Positions::default();
     let matched: Vec<Value> = res
         .trace
         .applied(want)
         .filter(|(l, _, _)| !matches!(l.layer, Layer::Scp(_) | Layer::Rcp(_)))
         .map(|(l, p, s)| {
-            let start = p.policy.position(s.span.start);
-            let end = p.policy.position(s.span.end);
+            let at = positions.of(&p.policy);
+            let (start, end) = (at.position(s.span.start), at.position(s.span.end));
             json!({
                 "SourcePolicyId": p.policy.name(),
                 "SourcePolicyType": source_policy_type(req, l.layer, p.policy.name()),
@@ -268,9 +335,9 @@ pub fn evaluation_result(req: &Request, res: &Response, extra: Value) -> Value {
     };
     iamspect.insert("deniedBy".into(), json!(res.outcome.denied_by.iter().map(|d| d.as_str()).collect::<Vec<_>>()));
     iamspect.insert("decidingStatements".into(), deciding_statements(res));
-    iamspect.insert("trace".into(), trace(req, res));
+    iamspect.insert("trace".into(), trace_cancellable(req, res, cancel)?);
     result.insert("iamspect".into(), Value::Object(iamspect));
-    json!({"EvaluationResults": [Value::Object(result)], "IsTruncated": false})
+    Ok(json!({"EvaluationResults": [Value::Object(result)], "IsTruncated": false}))
 }
 
 /// The statements that decided: for an explicit deny every `Deny` that applied, in every layer
@@ -283,13 +350,13 @@ pub fn deciding_statements(res: &Response) -> Value {
         Decision::Allowed => (Effect::Allow, true),
         Decision::ImplicitDeny => return json!([]),
     };
+    let mut positions = Positions::default();
     let list: Vec<Value> = res
         .trace
         .applied(effect)
         .filter(|(l, _, _)| !grant_only || matches!(l.layer, Layer::Identity | Layer::Resource))
         .map(|(l, p, s)| {
-            let start = p.policy.position(s.span.start);
-            let end = p.policy.position(s.span.end);
+            let at = positions.of(&p.policy);
             json!({
                 "layer": l.layer.name(),
                 "policyType": layer_policy_type(l.layer),
@@ -297,8 +364,8 @@ pub fn deciding_statements(res: &Response) -> Value {
                 "statement": s.index,
                 "sid": s.sid,
                 "effect": effect_name(s.effect),
-                "start": {"line": start.line, "column": start.column},
-                "end": {"line": end.line, "column": end.column},
+                "start": at.json(s.span.start),
+                "end": at.json(s.span.end),
             })
         })
         .collect();

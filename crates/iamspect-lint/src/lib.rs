@@ -10,6 +10,8 @@ mod finding;
 mod path;
 pub mod rules;
 
+use std::sync::atomic::AtomicBool;
+
 pub use finding::{Finding, Severity};
 use iamspect_core::PolicyType;
 pub use path::PolicyPaths;
@@ -26,5 +28,26 @@ pub struct Target<'a> {
 
 /// Lints one policy document. Findings are sorted by position.
 pub fn lint(text: &str, target: Target<'_>) -> Vec<Finding> {
-    rules::run(text, target)
+    rules::run(text, target, &AtomicBool::new(false)).unwrap_or_default()
 }
+
+/// [`lint`], given up once `cancel` is set (the server sets it at a request's deadline, so that
+/// an abandoned lint stops using a core soon after).
+///
+/// # Errors
+/// [`Cancelled`] when `cancel` was set before lint finished.
+pub fn lint_cancellable(text: &str, target: Target<'_>, cancel: &AtomicBool) -> Result<Vec<Finding>, Cancelled> {
+    rules::run(text, target, cancel)
+}
+
+/// Lint given up because its caller set the cancellation flag.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cancelled;
+
+impl std::fmt::Display for Cancelled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("lint was cancelled")
+    }
+}
+
+impl std::error::Error for Cancelled {}

@@ -33,33 +33,34 @@ impl<'t> PolicyPaths<'t> {
     }
 }
 
+/// Members and elements are in document order and do not overlap, so the only one that can hold
+/// `span` is the first that ends at or after it: found by binary search, so that locating every
+/// finding of a policy with many statements stays linear.
 fn walk(value: &J<'_>, span: Span, path: &mut Vec<Value>) {
     let within = |r: jsonc_parser::common::Range| r.start <= span.start && span.end <= r.end;
     match value {
         J::Object(o) => {
-            for p in &o.properties {
+            let first = o.properties.partition_point(|p| p.range().end < span.end);
+            if let Some(p) = o.properties.get(first) {
                 let name_range = match &p.name {
                     ObjectPropName::String(s) => s.range(),
                     ObjectPropName::Word(w) => w.range(),
                 };
                 if within(name_range) {
                     path.push(json!({"key": p.name.as_str()}));
-                    return;
-                }
-                if within(p.value.range()) {
+                } else if within(p.value.range()) {
                     path.push(json!({"value": p.name.as_str()}));
                     walk(&p.value, span, path);
-                    return;
                 }
             }
         }
         J::Array(a) => {
-            for (i, el) in a.elements.iter().enumerate() {
-                if within(el.range()) {
-                    path.push(json!({"index": i}));
-                    walk(el, span, path);
-                    return;
-                }
+            let i = a.elements.partition_point(|el| el.range().end < span.end);
+            if let Some(el) = a.elements.get(i)
+                && within(el.range())
+            {
+                path.push(json!({"index": i}));
+                walk(el, span, path);
             }
         }
         J::StringLit(s) => {

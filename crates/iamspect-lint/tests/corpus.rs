@@ -166,6 +166,10 @@ fn every_current_managed_policy_lints_without_error() {
         let withdrawn = path.parent().is_some_and(|d| d.ends_with(WITHDRAWN_DIR));
         for f in lint(&text, target) {
             *counts.entry(f.code).or_default() += 1;
+            // The work budgets of the pairwise and catalogue checks fit every real policy.
+            if f.span.is_none() && f.message.starts_with("not every") {
+                failures.push(format!("{name}: {} stopped early: {}", f.code, f.message));
+            }
             if f.severity != Severity::Error {
                 continue;
             }

@@ -30,6 +30,13 @@ pub enum AppError {
     Conflict(String),
     /// The request took longer than the timeout (408, `RequestTimeout`).
     Timeout,
+    /// The request's target is longer than the server reads (414, `URITooLong`).
+    UriTooLong(String),
+    /// The request's header fields are more or larger than the server reads (431,
+    /// `RequestHeaderFieldsTooLarge`).
+    HeadersTooLarge(String),
+    /// Too many requests already wait for a worker (503, `ServiceUnavailable`); try again.
+    Busy,
     /// A bug or a failed task: logged, and hidden from the client (500, `InternalError`).
     Internal(String),
 }
@@ -45,6 +52,9 @@ impl AppError {
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Timeout => StatusCode::REQUEST_TIMEOUT,
+            AppError::UriTooLong(_) => StatusCode::URI_TOO_LONG,
+            AppError::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -61,6 +71,9 @@ impl AppError {
             AppError::MethodNotAllowed => "MethodNotAllowed",
             AppError::Conflict(_) => "Conflict",
             AppError::Timeout => "RequestTimeout",
+            AppError::UriTooLong(_) => "URITooLong",
+            AppError::HeadersTooLarge(_) => "RequestHeaderFieldsTooLarge",
+            AppError::Busy => "ServiceUnavailable",
             AppError::Internal(_) => "InternalError",
         }
     }
@@ -73,10 +86,13 @@ impl AppError {
             | AppError::PayloadTooLarge(m)
             | AppError::UnsupportedMediaType(m)
             | AppError::NotFound(m)
+            | AppError::UriTooLong(m)
+            | AppError::HeadersTooLarge(m)
             | AppError::Conflict(m) => m.clone(),
             AppError::Case(e) => e.message.clone(),
             AppError::MethodNotAllowed => "the route does not take this method".to_string(),
             AppError::Timeout => "the request took longer than the server's timeout".to_string(),
+            AppError::Busy => "the server has too many requests waiting for a worker; try again shortly".to_string(),
             AppError::Internal(_) => "internal error; see the server's log".to_string(),
         }
     }
@@ -94,7 +110,11 @@ impl IntoResponse for AppError {
             tracing::error!(detail = %detail, "internal error");
         }
         let body = json!({"code": self.code(), "message": self.message()});
-        (self.status(), axum::Json(body)).into_response()
+        let mut response = (self.status(), axum::Json(body)).into_response();
+        if matches!(self, AppError::Busy) {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("1"));
+        }
+        response
     }
 }
 

@@ -43,20 +43,61 @@ pub mod ui;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::error_handling::HandleErrorLayer;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Request};
 use axum::routing::{any, get, post};
 use tower::ServiceBuilder;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 pub use error::{AppError, AppJson};
+pub use routes::PoolLimits;
 pub use state::{AccountSnapshot, AppState, Settings};
 
-/// The router, with its layers: tracing, the timeout and the body limit.
+/// How the server reads requests: limits on what arrives before the body, and the pool that
+/// CPU-heavy work runs on. [`serve`] and [`app`] use the defaults.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServeOptions {
+    /// How long a client may take to send a request's line and header fields, and how long a
+    /// kept-alive connection may stay idle, before the connection is closed (default 10 s).
+    pub header_read_timeout: Duration,
+    /// The longest request target (path and query) answered; longer ones get 414 (default
+    /// 16 KiB; hyper itself refuses targets of 64 KiB and more, without a body).
+    pub max_uri_bytes: usize,
+    /// The most header fields a request may have; more get 431 (default 100).
+    pub max_header_fields: usize,
+    /// The most bytes of header names and values a request may have; more get 431 (default
+    /// 32 KiB).
+    pub max_header_bytes: usize,
+    /// The bounded pool for CPU-heavy work (see [`PoolLimits`]).
+    pub pool: PoolLimits,
+}
+
+impl Default for ServeOptions {
+    fn default() -> ServeOptions {
+        ServeOptions {
+            header_read_timeout: Duration::from_secs(10),
+            max_uri_bytes: 16 * 1024,
+            max_header_fields: 100,
+            max_header_bytes: 32 * 1024,
+            pool: PoolLimits::default(),
+        }
+    }
+}
+
+/// The router, with its layers: tracing, the request checks (target and header sizes, a
+/// declared body over the limit, the request's deadline and the pool), the timeout and the body
+/// limit.
 pub fn app(state: AppState) -> Router {
+    app_with(state, &ServeOptions::default())
+}
+
+/// [`app`] with other [`ServeOptions`].
+pub fn app_with(state: AppState, options: &ServeOptions) -> Router {
     let settings = state.settings();
     let trace = TraceLayer::new_for_http()
         .make_span_with(|req: &Request| {
@@ -64,6 +105,14 @@ pub fn app(state: AppState) -> Router {
             tracing::info_span!("request", method = %req.method(), uri = %req.uri(), route)
         })
         .on_response(DefaultOnResponse::new().level(Level::INFO));
+    let checks = Arc::new(Checks {
+        pool: Arc::new(routes::Pool::new(options.pool)),
+        timeout: settings.timeout,
+        body_limit: settings.body_limit,
+        max_uri_bytes: options.max_uri_bytes,
+        max_header_fields: options.max_header_fields,
+        max_header_bytes: options.max_header_bytes,
+    });
     Router::new()
         .route("/v1/authorize", post(routes::authorize::authorize))
         .route("/v1/explain", post(routes::explain::explain))
@@ -73,18 +122,75 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/reload", post(routes::health::reload))
         .route("/healthz", get(routes::health::healthz))
         .route("/openapi.json", get(routes::health::openapi))
-        .route("/", any(routes::gateway::root))
+        .route("/", any(routes::root))
         .merge(ui::routes())
-        .fallback(routes::gateway::fallback)
+        .fallback(routes::fallback)
         .method_not_allowed_fallback(routes::health::method_not_allowed)
         .layer(
             ServiceBuilder::new()
                 .layer(trace)
+                .layer(axum::middleware::from_fn_with_state(checks, check_request))
                 .layer(HandleErrorLayer::new(timeout_error))
                 .timeout(settings.timeout)
                 .layer(DefaultBodyLimit::max(settings.body_limit)),
         )
         .with_state(state)
+}
+
+/// What [`check_request`] checks every request against.
+struct Checks {
+    pool: Arc<routes::Pool>,
+    timeout: Duration,
+    body_limit: usize,
+    max_uri_bytes: usize,
+    max_header_fields: usize,
+    max_header_bytes: usize,
+}
+
+/// The paths that answer in the API's `{code, message}` shape whatever the mode (the others are
+/// STS's and, in gateway mode, the gateway's, which answer in AWS's shapes).
+pub(crate) fn is_api_path(path: &str) -> bool {
+    path == "/v1"
+        || path.starts_with("/v1/")
+        || path == "/healthz"
+        || path == "/openapi.json"
+        || path == "/ui"
+        || path.starts_with("/ui/")
+}
+
+/// Refuses at once what is too large to read (a target or header fields over the limits: 414,
+/// 431; on the API's paths, a declared body over the limit: 413, before the body is read), and
+/// gives every other request its deadline, counted from now, and the pool.
+async fn check_request(
+    axum::extract::State(checks): axum::extract::State<Arc<Checks>>,
+    mut req: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let target = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    if target > checks.max_uri_bytes {
+        let message =
+            format!("the request target is {target} bytes; the server reads at most {}", checks.max_uri_bytes);
+        return AppError::UriTooLong(message).into_response();
+    }
+    let fields = req.headers().len();
+    let bytes: usize = req.headers().iter().map(|(k, v)| k.as_str().len() + v.len()).sum();
+    if fields > checks.max_header_fields || bytes > checks.max_header_bytes {
+        let message = format!(
+            "the request has {fields} header fields of {bytes} bytes; the server reads at most {} fields of {} bytes",
+            checks.max_header_fields, checks.max_header_bytes
+        );
+        return AppError::HeadersTooLarge(message).into_response();
+    }
+    if is_api_path(req.uri().path())
+        && let Some(declared) = routes::declared_over(req.headers(), checks.body_limit)
+    {
+        let message =
+            format!("the body is {declared} bytes (Content-Length); the server's limit is {} bytes", checks.body_limit);
+        return AppError::PayloadTooLarge(message).into_response();
+    }
+    req.extensions_mut().insert(routes::Work::new(Arc::clone(&checks.pool), checks.timeout));
+    next.run(req).await
 }
 
 async fn timeout_error(err: tower::BoxError) -> AppError {
@@ -97,9 +203,68 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_with(listener, state, ServeOptions::default(), shutdown).await
+}
+
+/// [`serve`] with other [`ServeOptions`]: each connection is served by hyper's HTTP/1 server with
+/// a header read timeout (a client that sends its header fields slowly is cut off), and
+/// header limits above the app's own, so that it is the app that answers oversized requests,
+/// with a `{code, message}` body. What hyper still answers itself, without a body, is a request
+/// it cannot parse (400), a target of 64 KiB or more (414), and a head larger than its buffer
+/// (431).
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    options: ServeOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let router = app_with(state, &options);
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(options.header_read_timeout)
+        // Room for the app's own checks to see (and answer) requests over its limits.
+        .max_headers(options.max_header_fields.saturating_mul(2).max(100))
+        .max_buf_size(options.max_uri_bytes.saturating_add(options.max_header_bytes).saturating_mul(2).max(400 * 1024));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    accept_error(e).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let router = router.clone();
+        let service = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(ConnectInfo(remote));
+            let mut router = router.clone();
+            async move { tower::Service::call(&mut router, req).await }
+        });
+        let connection = graceful.watch(http.serve_connection(hyper_util::rt::TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, %remote, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
+}
+
+/// After a failed accept: connection-level errors are the client's; others (too many open files)
+/// get a pause before the next accept, as axum's `serve` does.
+async fn accept_error(e: std::io::Error) {
+    use std::io::ErrorKind;
+    if matches!(e.kind(), ErrorKind::ConnectionRefused | ErrorKind::ConnectionAborted | ErrorKind::ConnectionReset) {
+        return;
+    }
+    tracing::error!(error = %e, "accept failed; pausing for a second");
+    tokio::time::sleep(Duration::from_secs(1)).await;
 }
 
 /// Completes on Ctrl-C or, on Unix, SIGTERM.

@@ -5,7 +5,7 @@
 //! The authorizer reports only small `Copy` outcomes to a [`Tracer`]; the details are rebuilt here
 //! afterwards, so the untraced path pays nothing.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use super::Policies;
@@ -187,6 +187,13 @@ impl Recorder {
         layer_list.push((Layer::PermissionsBoundary, policies.permissions_boundary.iter().cloned().collect()));
         layer_list.push((Layer::Session, policies.session.clone()));
 
+        // Each statement's outcome, found by key: a scan of the outcomes per statement would cost
+        // the square of the number of statements.
+        let mut recorded: HashMap<(Layer, usize, usize), StatementOutcome> =
+            HashMap::with_capacity(self.outcomes.len());
+        for &(layer, policy_idx, stmt_idx, outcome) in &self.outcomes {
+            recorded.entry((layer, policy_idx, stmt_idx)).or_insert(outcome);
+        }
         let mut missing = BTreeSet::new();
         for (layer, list) in layer_list {
             let applicable = self.applicable.iter().rev().find(|(l, _)| *l == layer).is_some_and(|(_, a)| *a);
@@ -198,9 +205,7 @@ impl Recorder {
             for (pi, policy) in list.iter().enumerate() {
                 let mut statements = Vec::new();
                 for stmt in &policy.statements {
-                    let Some(&(_, _, _, outcome)) =
-                        self.outcomes.iter().find(|(l, p, s, _)| *l == layer && *p == pi && *s == stmt.index)
-                    else {
+                    let Some(&outcome) = recorded.get(&(layer, pi, stmt.index)) else {
                         continue;
                     };
                     let applied = outcome.applies(stmt.effect);

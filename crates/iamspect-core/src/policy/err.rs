@@ -16,6 +16,11 @@ impl PolicyError {
         PolicyError { message, span, start: span.start_in(text) }
     }
 
+    /// An error whose start was found in a [`crate::LineIndex`] of the text.
+    pub(crate) fn at(span: Span, start: LineColumn, message: String) -> PolicyError {
+        PolicyError { message, span, start }
+    }
+
     pub(crate) fn shift(mut self, origin: LineColumn) -> PolicyError {
         self.start = self.start.shifted(origin);
         self

@@ -16,7 +16,7 @@ use crate::arn::ArnPattern;
 use crate::condition::{Condition, Operator, OperatorError, RawValue, is_placeholder};
 use crate::json::{self, span_of};
 use crate::pattern::{Pattern, Syntax};
-use crate::span::{LineColumn, Span};
+use crate::span::{LineColumn, LineIndex, Span};
 
 struct Parser<'t> {
     text: &'t str,
@@ -24,6 +24,9 @@ struct Parser<'t> {
     variables: bool,
     errors: Vec<PolicyError>,
     warnings: Vec<PolicyError>,
+    /// Built at the first error or warning, so that a document with thousands of them is read
+    /// once, not once per problem.
+    lines: Option<LineIndex<'t>>,
 }
 
 pub(super) fn parse_policy(
@@ -47,7 +50,7 @@ pub(super) fn parse_policy(
         Ok(v) => v,
         Err(e) => return Err(fail(vec![PolicyError::new(text, e.span, e.message)])),
     };
-    let mut p = Parser { text, policy_type, variables: false, errors: Vec::new(), warnings: Vec::new() };
+    let mut p = Parser { text, policy_type, variables: false, errors: Vec::new(), warnings: Vec::new(), lines: None };
     let Value::Object(obj) = &root else {
         p.error(span_of(&root), "a policy must be a JSON object".to_string());
         return Err(fail(p.errors));
@@ -124,12 +127,20 @@ pub(super) fn parse_policy(
 }
 
 impl<'t> Parser<'t> {
+    fn problem(&mut self, span: Span, message: String) -> PolicyError {
+        let text = self.text;
+        let start = self.lines.get_or_insert_with(|| LineIndex::new(text)).line_column(span.start);
+        PolicyError::at(span, start, message)
+    }
+
     fn error(&mut self, span: Span, message: String) {
-        self.errors.push(PolicyError::new(self.text, span, message));
+        let e = self.problem(span, message);
+        self.errors.push(e);
     }
 
     fn warning(&mut self, span: Span, message: String) {
-        self.warnings.push(PolicyError::new(self.text, span, message));
+        let w = self.problem(span, message);
+        self.warnings.push(w);
     }
 
     /// The properties of an object, reporting duplicates (which JSON parsers would silently merge).

@@ -5,7 +5,7 @@ use iamspect_core::Effect;
 use super::redundant_resource::arn_covers;
 use super::{RuleInfo, Sink};
 use crate::Severity;
-use crate::context::{Ctx, Stmt, glob_match, has_wildcard};
+use crate::context::{Budget, Ctx, Stmt, glob_match, has_wildcard};
 
 /// The rule.
 pub(crate) const INFO: RuleInfo = RuleInfo {
@@ -30,7 +30,7 @@ in the `Deny`.
 "#,
 };
 
-fn denies_all(d: &Stmt<'_>, a: &Stmt<'_>) -> bool {
+fn denies_all(d: &Stmt<'_>, a: &Stmt<'_>, budget: &Budget) -> bool {
     if d.has_conditions() || a.not_action {
         return false;
     }
@@ -43,28 +43,39 @@ fn denies_all(d: &Stmt<'_>, a: &Stmt<'_>) -> bool {
         return false;
     }
     let actions = if d.not_action {
-        a.actions.iter().all(|x| !has_wildcard(x.text) && !d.actions.iter().any(|y| glob_match(y.text, x.text)))
+        a.actions.iter().all(|x| {
+            !has_wildcard(x.text)
+                && !d.actions.iter().any(|y| !budget.compare(y.text, x.text) || glob_match(y.text, x.text))
+        })
     } else {
-        a.actions.iter().all(|x| d.action_set.covers(x.text))
+        a.actions.iter().all(|x| d.action_set.covers_within(x.text, budget))
     };
     if !actions {
         return false;
     }
     match (&d.resources, &a.resources) {
         (None, None) => true,
-        (Some((false, _, dr)), Some((false, _, ar))) => {
-            ar.iter().all(|(x, _)| dr.iter().any(|(y, _)| arn_covers(y, x)))
-        }
+        (Some((false, _, _)), Some((false, _, _))) => a
+            .arns
+            .iter()
+            .all(|x| d.arns.iter().any(|y| budget.compare_arns(y.text, x.text) && arn_covers(y, x, budget))),
         _ => false,
     }
 }
 
 pub(crate) fn check(cx: &Ctx<'_>, out: &mut Sink) {
-    if cx.statements.len() > 500 {
-        return;
-    }
+    let budget = cx.budget();
+    let denies: Vec<&Stmt<'_>> = cx.statements.iter().filter(|s| s.effect() == Effect::Deny).collect();
     for a in cx.statements.iter().filter(|s| s.effect() == Effect::Allow) {
-        if let Some(d) = cx.statements.iter().find(|d| d.effect() == Effect::Deny && denies_all(d, a)) {
+        if cx.cancelled() {
+            return;
+        }
+        let found = denies.iter().find(|d| budget.spend(1) && denies_all(d, a, &budget));
+        if budget.is_spent() {
+            out.incomplete(&INFO, cx.statements.len());
+            return;
+        }
+        if let Some(d) = found {
             let name = |x: &Stmt<'_>| match x.statement.sid() {
                 Some(sid) => format!("statement `{sid}`"),
                 None => format!("statement {}", x.statement.index() + 1),

@@ -26,9 +26,10 @@ require them to be unique.
 };
 
 pub(crate) fn check(cx: &Ctx<'_>, out: &mut Sink) {
-    for (j, s) in cx.statements.iter().enumerate() {
+    let mut seen = std::collections::HashSet::new();
+    for s in &cx.statements {
         let Some(sid) = s.statement.sid().filter(|x| !x.is_empty()) else { continue };
-        if cx.statements[..j].iter().any(|t| t.statement.sid() == Some(sid)) {
+        if !seen.insert(sid) {
             out.push(&INFO, Some(s.statement.span()), format!("`Sid` `{sid}` is used by an earlier statement"));
         }
     }

@@ -5,10 +5,12 @@
 //! warns about), `IAM2xx` the catalogue (services, actions, condition keys, resources, ARNs and
 //! key types), `IAM3xx` security, `IAM4xx` redundancy and style, `IAM5xx` size.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use iamspect_core::{Policy, PolicyError, Span};
 
 use crate::context::Ctx;
-use crate::{Finding, Target};
+use crate::{Cancelled, Finding, Target};
 
 mod allow_with_not_action;
 mod allow_with_not_principal;
@@ -143,6 +145,19 @@ pub(crate) struct Sink {
 }
 
 impl Sink {
+    /// Says that `rule` ran out of its [`crate::context::Budget`] and stopped, having compared
+    /// only some of the pairs it looks at: it may have missed what it reports.
+    pub(crate) fn incomplete(&mut self, rule: &'static RuleInfo, statements: usize) {
+        self.push(
+            rule,
+            None,
+            format!(
+                "not every pair was compared: the policy ({statements} statements) is too large for this check to \
+                 finish in the work lint allows it, so it may have missed some; split the policy to check it fully"
+            ),
+        );
+    }
+
     /// A finding of `rule` with its default issue code and severity.
     pub(crate) fn push(&mut self, rule: &'static RuleInfo, span: Option<Span>, message: String) {
         self.push_as(rule, rule.issue_code, span, message);
@@ -218,8 +233,10 @@ fn classify_error(message: &str, target: Target<'_>) -> (&'static RuleInfo, &'st
     (&invalid_grammar::INFO, invalid_grammar::issue_code(m))
 }
 
-/// Runs every rule.
-pub(crate) fn run(text: &str, target: Target<'_>) -> Vec<Finding> {
+/// Runs every rule; `Err` when `cancel` was set (checked between rules, and by the rules that
+/// compare pairs between statements).
+pub(crate) fn run(text: &str, target: Target<'_>, cancel: &AtomicBool) -> Result<Vec<Finding>, Cancelled> {
+    let is_cancelled = || cancel.load(Ordering::Relaxed);
     let mut sink = Sink { findings: Vec::new() };
     match Policy::parse("policy", text, target.policy_type) {
         Err(errors) => {
@@ -237,8 +254,24 @@ pub(crate) fn run(text: &str, target: Target<'_>) -> Vec<Finding> {
                     sink.push_as(&policy_size_warning::INFO, issue, error_span(w), w.message().to_string());
                 }
             }
-            let cx = Ctx::new(&policy, target);
+            if is_cancelled() {
+                return Err(Cancelled);
+            }
+            let cx = Ctx::new(&policy, target, cancel);
+            if cx.catalog_incomplete {
+                sink.push(
+                    &unknown_action::INFO,
+                    None,
+                    "not every action entry was matched against AWS's catalogue: the policy has more wildcard \
+                     entries than lint expands in the work it allows, so findings about the others' actions may be \
+                     missing; split the policy to check it fully"
+                        .to_string(),
+                );
+            }
             for check in CHECKS.iter().flatten() {
+                if is_cancelled() {
+                    return Err(Cancelled);
+                }
                 check(&cx, &mut sink);
             }
         }
@@ -249,7 +282,7 @@ pub(crate) fn run(text: &str, target: Target<'_>) -> Vec<Finding> {
         key(a).cmp(&key(b)).then(a.code.cmp(b.code))
     });
     findings.dedup();
-    findings
+    if is_cancelled() { Err(Cancelled) } else { Ok(findings) }
 }
 
 #[cfg(test)]
@@ -277,5 +310,29 @@ mod tests {
                 assert!(r.doc.contains(section), "{} lacks {section}", r.code);
             }
         }
+    }
+
+    /// A policy far past any budget: the pairwise checks stop and say so, and lint stays fast;
+    /// a set cancellation flag stops it.
+    #[test]
+    fn budgets_and_cancellation() {
+        let target = Target { policy_type: iamspect_core::PolicyType::Identity, resource_type: None };
+        // Nothing covers anything else, so every pair is compared.
+        let entries: Vec<String> = (0..6000).map(|i| format!("\"arn:aws:s3:::b{i}/*\"")).collect();
+        let actions: Vec<String> = (0..6000).map(|i| format!("\"s3:{i}Get*\"")).collect();
+        let text = format!(
+            r#"{{"Version": "2012-10-17", "Statement": [{{"Effect": "Allow", "Action": [{}], "Resource": [{}]}}]}}"#,
+            actions.join(","),
+            entries.join(",")
+        );
+        let findings = crate::lint(&text, target);
+        let incomplete: Vec<_> = findings
+            .iter()
+            .filter(|f| f.span.is_none() && f.message.starts_with("not every pair"))
+            .map(|f| f.code)
+            .collect();
+        assert_eq!(incomplete, ["IAM403", "IAM404"], "{} findings", findings.len());
+        let cancel = AtomicBool::new(true);
+        assert_eq!(crate::lint_cancellable(&text, target, &cancel), Err(Cancelled));
     }
 }

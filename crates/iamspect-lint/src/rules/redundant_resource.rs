@@ -2,7 +2,9 @@
 
 use super::{RuleInfo, Sink};
 use crate::Severity;
-use crate::context::{Ctx, arn_segments, glob_covers, glob_covers_case};
+use iamspect_core::Span;
+
+use crate::context::{ArnParts, Budget, Ctx, glob_covers_within};
 
 /// The rule.
 pub(crate) const INFO: RuleInfo = RuleInfo {
@@ -27,22 +29,59 @@ It changes nothing and makes the policy longer and harder to review.
 
 /// True if resource pattern `a` matches everything `b` does (the resource segment is
 /// case-sensitive).
-pub(crate) fn arn_covers(a: &str, b: &str) -> bool {
-    if a == "*" {
+///
+/// Comparing long patterns in full is paid from `budget` (false when it is spent).
+pub(crate) fn arn_covers(a: &ArnParts<'_>, b: &ArnParts<'_>, budget: &Budget) -> bool {
+    if a.text == "*" {
         return true;
     }
-    match (arn_segments(a), arn_segments(b)) {
+    match (&a.segments, &b.segments) {
         (Some(x), Some(y)) => {
-            x[..4].iter().zip(y[..4].iter()).all(|(p, q)| glob_covers(p, q)) && glob_covers_case(x[4], y[4], false)
+            x[..4].iter().zip(y[..4].iter()).all(|(p, q)| glob_covers_within(p, q, true, Some(budget)))
+                && glob_covers_within(x[4], y[4], false, Some(budget))
         }
-        _ => a == b,
+        _ => a.text == b.text,
     }
 }
 
 pub(crate) fn check(cx: &Ctx<'_>, out: &mut Sink) {
+    let budget = cx.budget();
     for s in &cx.statements {
-        if let Some((_, _, resources)) = &s.resources {
-            super::redundant_action::report_with(resources, "resource", out, &INFO, arn_covers);
+        if cx.cancelled() {
+            return;
+        }
+        let Some((_, _, resources)) = &s.resources else { continue };
+        if !report(resources, &s.arns, out, &budget) {
+            out.incomplete(&INFO, cx.statements.len());
+            return;
         }
     }
+}
+
+/// Reports each entry covered by another (the later of two equal ones); `false` when `budget`
+/// ran out first.
+fn report(entries: &[(&str, Span)], arns: &[ArnParts<'_>], out: &mut Sink, budget: &Budget) -> bool {
+    if entries.len() < 2 {
+        return true;
+    }
+    for (j, ((b, bspan), barn)) in entries.iter().zip(arns).enumerate() {
+        for (i, (a, aarn)) in entries.iter().map(|(a, _)| a).zip(arns).enumerate() {
+            let covered = budget.compare_arns(a, b) && i != j && arn_covers(aarn, barn, budget);
+            let same = covered && budget.compare_arns(b, a) && arn_covers(barn, aarn, budget);
+            if budget.is_spent() {
+                return false;
+            }
+            if !covered || (same && i > j) {
+                continue;
+            }
+            let message = if same {
+                format!("resource `{b}` is listed twice")
+            } else {
+                format!("resource `{b}` is already covered by `{a}`")
+            };
+            out.push(&INFO, Some(*bspan), message);
+            break;
+        }
+    }
+    true
 }

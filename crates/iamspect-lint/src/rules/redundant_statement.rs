@@ -3,7 +3,7 @@
 use super::redundant_resource::arn_covers;
 use super::{RuleInfo, Sink};
 use crate::Severity;
-use crate::context::{Ctx, Stmt};
+use crate::context::{Budget, Ctx, Stmt};
 
 /// The rule.
 pub(crate) const INFO: RuleInfo = RuleInfo {
@@ -28,7 +28,10 @@ It changes nothing and makes the policy longer and harder to review.
 };
 
 /// True if `t` applies wherever `s` does, for the same effect (conditions of `s` aside).
-pub(crate) fn covers(t: &Stmt<'_>, s: &Stmt<'_>) -> bool {
+///
+/// Each comparison is paid from `budget`; once it is spent the answer is false, and the caller
+/// must not report it.
+pub(crate) fn covers(t: &Stmt<'_>, s: &Stmt<'_>, budget: &Budget) -> bool {
     if t.has_conditions() || t.not_action || s.not_action {
         return false;
     }
@@ -41,31 +44,36 @@ pub(crate) fn covers(t: &Stmt<'_>, s: &Stmt<'_>) -> bool {
     if !principal_ok {
         return false;
     }
-    let actions = s.actions.iter().all(|a| t.action_set.covers(a.text));
+    let actions = s.actions.iter().all(|a| t.action_set.covers_within(a.text, budget));
     if !actions {
         return false;
     }
     match (&t.resources, &s.resources) {
         (None, None) => true,
-        (Some((false, _, tr)), Some((false, _, sr))) => {
-            sr.iter().all(|(a, _)| tr.iter().any(|(b, _)| arn_covers(b, a)))
-        }
+        (Some((false, _, _)), Some((false, _, _))) => s
+            .arns
+            .iter()
+            .all(|a| t.arns.iter().any(|b| budget.compare_arns(b.text, a.text) && arn_covers(b, a, budget))),
         _ => false,
     }
 }
 
 pub(crate) fn check(cx: &Ctx<'_>, out: &mut Sink) {
     let n = cx.statements.len();
-    if !(2..=500).contains(&n) {
-        return;
-    }
+    let budget = cx.budget();
     for (j, s) in cx.statements.iter().enumerate() {
+        if cx.cancelled() {
+            return;
+        }
         for (i, t) in cx.statements.iter().enumerate() {
-            if i == j || t.effect() != s.effect() || !covers(t, s) {
-                continue;
-            }
+            let covered = budget.spend(1) && i != j && t.effect() == s.effect() && covers(t, s, &budget);
             // Of two equivalent statements, report the later one only.
-            if i > j && !s.has_conditions() && covers(s, t) {
+            let equivalent = covered && i > j && !s.has_conditions() && covers(s, t, &budget);
+            if budget.is_spent() {
+                out.incomplete(&INFO, n);
+                return;
+            }
+            if !covered || equivalent {
                 continue;
             }
             let name = |x: &Stmt<'_>| match x.statement.sid() {

@@ -70,6 +70,7 @@ fn unlisted(action: &str) -> bool {
 }
 
 pub(crate) fn check(cx: &Ctx<'_>, out: &mut Sink) {
+    let budget = cx.budget();
     for s in &cx.statements {
         for a in &s.actions {
             let Resolved::UnknownAction(service) = &a.resolved else { continue };
@@ -83,7 +84,7 @@ pub(crate) fn check(cx: &Ctx<'_>, out: &mut Sink) {
                 format!("`{}` is not an action of `{}` ({})", a.text, service.prefix(), service.name())
             };
             if !has_wildcard(name)
-                && let Some(m) = did_you_mean(name, service.actions().map(|a| a.name()))
+                && let Some(m) = did_you_mean(name, service.actions().map(|a| a.name()), &budget)
             {
                 message.push_str(&format!("; did you mean `{}:{m}`?", service.prefix()));
             }

@@ -29,6 +29,7 @@ Keys ignore case, so this one is fine; `aws:PrincipalOrganization` is not a key 
 };
 
 pub(crate) fn check(cx: &Ctx<'_>, out: &mut Sink) {
+    let budget = cx.budget();
     for s in &cx.statements {
         for c in s.statement.conditions() {
             let key = c.key();
@@ -41,7 +42,7 @@ pub(crate) fn check(cx: &Ctx<'_>, out: &mut Sink) {
             }
             let mut message = format!("`{key}` is not an AWS global condition key");
             let globals = cx.catalog.condition_keys().filter(|k| k.is_global() && !k.is_pattern()).map(|k| k.name());
-            if let Some(m) = did_you_mean(key, globals) {
+            if let Some(m) = did_you_mean(key, globals, &budget) {
                 message.push_str(&format!("; did you mean `{m}`?"));
             }
             out.push(&INFO, Some(c.spans().1), message);

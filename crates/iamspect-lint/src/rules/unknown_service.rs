@@ -54,6 +54,7 @@ fn unlisted(prefix: &str) -> bool {
 }
 
 pub(crate) fn check(cx: &Ctx<'_>, out: &mut Sink) {
+    let budget = cx.budget();
     for s in &cx.statements {
         for a in &s.actions {
             if !matches!(a.resolved, Resolved::UnknownService) {
@@ -64,7 +65,7 @@ pub(crate) fn check(cx: &Ctx<'_>, out: &mut Sink) {
                 continue;
             }
             let mut message = format!("`{prefix}` in `{}` is not the prefix of an AWS service", a.text);
-            if let Some(m) = did_you_mean(prefix, cx.catalog.services().map(|s| s.prefix())) {
+            if let Some(m) = did_you_mean(prefix, cx.catalog.services().map(|s| s.prefix()), &budget) {
                 message.push_str(&format!("; did you mean `{m}`?"));
             }
             out.push(&INFO, Some(a.span), message);

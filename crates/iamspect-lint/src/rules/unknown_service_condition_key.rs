@@ -31,6 +31,7 @@ Did you mean `s3:x-amz-acl`?
 };
 
 pub(crate) fn check(cx: &Ctx<'_>, out: &mut Sink) {
+    let budget = cx.budget();
     for s in &cx.statements {
         for c in s.statement.conditions() {
             let key = c.key();
@@ -44,7 +45,7 @@ pub(crate) fn check(cx: &Ctx<'_>, out: &mut Sink) {
             }
             let mut message = format!("`{key}` is not a condition key of `{}` ({})", service.prefix(), service.name());
             let own = service.condition_keys().filter(|k| !k.is_pattern()).map(|k| k.name());
-            if let Some(m) = did_you_mean(key, own) {
+            if let Some(m) = did_you_mean(key, own, &budget) {
                 message.push_str(&format!("; did you mean `{m}`?"));
             }
             out.push(&INFO, Some(c.spans().1), message);

@@ -2,33 +2,34 @@
 //! AWS's `SimulatePrincipalPolicy` `EvaluationResult` with the trace, AWS's AccessDenied message
 //! and error code, the decision without each denying statement, context changes that would
 //! change it, and a fix proved by re-evaluation.
+//!
+//! Everything past reading the body (the JSON, the case, the explanation and its serialization)
+//! runs on the bounded pool under the request's deadline, and stops when it passes.
 
-use axum::Json;
-use axum::extract::State;
-use iamspect_case::{Built, Compiler};
+use axum::extract::{Request, State};
+use axum::response::Response;
+use iamspect_case::Compiler;
 use iamspect_explain::report::{Report, known_action};
-use serde_json::Value;
 use serde_json::value::RawValue;
 
-use crate::error::{AppError, AppJson};
+use super::Work;
+use crate::error::AppError;
 use crate::state::AppState;
 
-pub(crate) async fn explain(
-    State(state): State<AppState>,
-    AppJson(body): AppJson<Box<RawValue>>,
-) -> Result<Json<Value>, AppError> {
-    super::blocking(move || {
+pub(crate) async fn explain(State(state): State<AppState>, req: Request) -> Result<Response, AppError> {
+    let work = Work::of(req.extensions(), &state);
+    let bytes = super::json_bytes(req, &state).await?;
+    super::offload(&work, move |cancel| {
+        let axum::Json(body) = axum::Json::<Box<RawValue>>::from_bytes(&bytes)?;
         let mut compiler = Compiler::new();
         let refs = state.policies().lookup();
         let case = super::case(body.get(), &state, &mut compiler, &refs)?;
         let built = case.built?;
         known_action(built.request.action()).map_err(AppError::InvalidInput)?;
-        Ok(Json(report(&built)))
+        // Cancelled means the request's deadline passed (or its client left): nobody reads this.
+        let report = Report::new_cancellable(&built.request, &built.policies, cancel).map_err(|_| AppError::Timeout)?;
+        let json = report.to_json_cancellable(&built.request, cancel).map_err(|_| AppError::Timeout)?;
+        super::json_response(&json)
     })
     .await
-}
-
-/// The same JSON as `iamspect explain --format json` for one request.
-pub(crate) fn report(built: &Built) -> Value {
-    Report::new(&built.request, &built.policies).to_json(&built.request)
 }

@@ -1,16 +1,16 @@
 //! `POST /v1/policies` and `GET /v1/policies/{id}`: policies sent once and then named in cases
 //! by their content-derived id (see [`crate::policy_store`]).
 
-use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::HeaderValue;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use serde_json::json;
 use serde_json::value::RawValue;
-use serde_json::{Value, json};
 
-use crate::error::{AppError, AppJson};
+use super::Work;
+use crate::error::AppError;
 use crate::policy_store::{StoreError, check_text};
 use crate::state::AppState;
 
@@ -24,12 +24,20 @@ struct Register<'a> {
 }
 
 /// Stores each policy and answers its id: `{"ids": [...]}` for `policies`, `{"id"}` for `policy`.
-pub(crate) async fn register(
-    State(state): State<AppState>,
-    AppJson(body): AppJson<Box<RawValue>>,
-) -> Result<Json<Value>, AppError> {
+/// Checking the texts runs on the bounded pool, under the request's deadline.
+pub(crate) async fn register(State(state): State<AppState>, req: Request) -> Result<Response, AppError> {
+    let work = Work::of(req.extensions(), &state);
+    let bytes = super::json_bytes(req, &state).await?;
+    super::offload(&work, move |_| {
+        let axum::Json(body) = axum::Json::<Box<RawValue>>::from_bytes(&bytes)?;
+        register_body(&state, body.get())
+    })
+    .await
+}
+
+fn register_body(state: &AppState, body: &str) -> Result<Response, AppError> {
     let req: Register<'_> =
-        serde_json::from_str(body.get()).map_err(|e| AppError::InvalidInput(format!("the request: {e}")))?;
+        serde_json::from_str(body).map_err(|e| AppError::InvalidInput(format!("the request: {e}")))?;
     let (raws, one) = match (req.policies, req.policy) {
         (Some(list), None) => (list, false),
         (None, Some(policy)) => (vec![policy], true),
@@ -60,13 +68,14 @@ pub(crate) async fn register(
         state.cases().clear();
     }
     let mut ids = registered.ids;
-    Ok(Json(match (one, ids.pop()) {
+    let answer = match (one, ids.pop()) {
         (true, Some(id)) => json!({"id": id}),
         (_, last) => {
             ids.extend(last);
             json!({"ids": ids})
         }
-    }))
+    };
+    super::json_response(&answer)
 }
 
 /// The exact text of a stored policy.
