@@ -82,6 +82,15 @@ pub fn suggest(req: &Request, policies: &Policies) -> Option<Fix> {
     if original.decision == Decision::Allowed {
         return None;
     }
+    // Decision D51: no policy change can allow a change to a resource AWS owns.
+    if let Some(rule) = iamspect_core::authorize_traced(req, policies).trace.protected {
+        return Some(Fix {
+            edits: Vec::new(),
+            outcome: original,
+            probes: Vec::new(),
+            notes: vec![format!("no policy can allow this request: {}", crate::report::protected_explanation(req, rule))],
+        });
+    }
     let trust = crate::message::is_trust_action(req.action());
     let mut working = policies.clone();
     let mut edits: Vec<Edit> = Vec::new();

@@ -74,6 +74,12 @@ impl Report {
             })),
         });
         let mut extra = extra;
+        if let (Some(rule), Some(obj)) = (self.response.trace.protected, extra.as_object_mut()) {
+            obj.insert(
+                "protected".to_string(),
+                json!({"rule": rule.name(), "explanation": protected_explanation(request, rule)}),
+            );
+        }
         if let (false, Some(obj)) = (self.levels_without_allow.is_empty(), extra.as_object_mut()) {
             let levels: Vec<Value> = self
                 .levels_without_allow
@@ -90,6 +96,20 @@ impl Report {
             obj.insert("levelsWithoutAllow".to_string(), Value::Array(levels));
         }
         crate::wire::evaluation_result(request, &self.response, extra)
+    }
+}
+
+/// Why AWS refuses a request to a resource it owns (decision D51), in AWS's words; for the roles
+/// that only AWS modifies, with the `UnmodifiableEntity` message IAM answers.
+pub fn protected_explanation(request: &Request, rule: iamspect_core::Protected) -> String {
+    use iamspect_core::Protected;
+    let role = request.resource().rsplit('/').next().unwrap_or_default();
+    match rule {
+        Protected::ReservedRole | Protected::ServiceLinkedRole => format!(
+            "{}; IAM answers UnmodifiableEntity (HTTP 400): \"Cannot perform the operation on the protected role '{role}' - this role is only modifiable by AWS\"",
+            rule.explanation()
+        ),
+        _ => rule.explanation().to_string(),
     }
 }
 

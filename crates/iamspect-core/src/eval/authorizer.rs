@@ -275,7 +275,12 @@ pub(super) fn decide(req: &Request, policies: &Policies, tracer: &mut impl Trace
         // Decision D17: the root user cannot assume roles.
         grant_failing.insert(Denier::Identity);
     }
-    if restricted.is_some() && !grant_failing.is_empty() && failing.is_empty() {
+    // Decision D51: resources AWS owns refuse changes whatever the policies say.
+    let protected = super::protected::protected(req, policies.kms_aws_managed_key).is_some();
+    if protected {
+        grant_failing.insert(Denier::Resource);
+    }
+    if restricted.is_some() && !grant_failing.is_empty() && failing.is_empty() && !protected {
         // Decision D20: allowed only through a public bucket policy that Block Public Access restricts.
         let unrestricted = grant_gaps(req, &GrantFacts { grant, ..facts });
         if unrestricted.is_empty() && !(is_trust_action && is_root) {

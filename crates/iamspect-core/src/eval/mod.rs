@@ -5,6 +5,7 @@
 
 mod authorizer;
 mod decision;
+mod protected;
 mod s3;
 mod statement;
 mod trace;
@@ -15,6 +16,7 @@ use crate::policy::Policy;
 use crate::request::Request;
 
 pub use decision::{Decision, DeniedBy, Denier};
+pub use protected::Protected;
 pub use s3::{S3Acl, S3AclGrant, S3Settings};
 pub use statement::{GrantKind, StatementOutcome};
 pub use trace::{ConditionDetail, Layer, LayerTrace, LayerVerdict, PolicyTrace, StatementTrace, Trace};

@@ -126,6 +126,8 @@ pub struct Trace {
     /// Condition keys referenced by the applicable policies (in conditions or variables) that the
     /// request does not carry, as first written.
     pub missing_context_keys: Vec<String>,
+    /// The rule that refuses the request whatever the policies say (decision D51), if one does.
+    pub protected: Option<super::Protected>,
 }
 
 impl Trace {
@@ -261,6 +263,7 @@ impl Recorder {
         let mut seen = BTreeSet::new();
         let missing_context_keys =
             missing.into_iter().filter(|(lower, _)| seen.insert(lower.clone())).map(|(_, key)| key).collect();
-        Trace { layers, missing_context_keys }
+        let protected = super::protected::protected(req, policies.kms_aws_managed_key);
+        Trace { layers, missing_context_keys, protected }
     }
 }
