@@ -752,6 +752,9 @@ fn case_policies(raw: &RawCase<'_>, resolver: &Resolver<'_>, compiler: &mut Comp
     if let Some(p) = &raw.vpc_endpoint_policy {
         policies.vpc_endpoint = Some(one(p, "vpcEndpointPolicy", PolicyType::VpcEndpoint)?);
     }
+    if raw.kms.as_ref().is_some_and(|k| k.default_key_policy) {
+        policies.resource = Some(default_key_policy_for(raw, compiler)?);
+    }
     if let Some(s3) = &raw.s3 {
         policies.s3 = Some(S3Settings {
             block_public_acls: s3.block_public_access.block_public_acls,
@@ -765,6 +768,39 @@ fn case_policies(raw: &RawCase<'_>, resolver: &Resolver<'_>, compiler: &mut Comp
     }
     policies.kms_aws_managed_key = raw.kms.as_ref().is_some_and(|k| k.aws_managed_key);
     Ok(policies)
+}
+
+/// The name AWS's default key policy is given when a case asks for it (decision D52).
+pub const DEFAULT_KEY_POLICY_NAME: &str = "AWS default key policy";
+
+/// AWS's default key policy for a key of `account`: the one statement `Enable IAM User
+/// Permissions`, which allows `kms:*` to the account and so lets IAM policies grant access.
+pub fn default_key_policy(account: &str) -> String {
+    format!(
+        r#"{{"Version": "2012-10-17", "Id": "key-default-1", "Statement": [{{"Sid": "Enable IAM User Permissions", "Effect": "Allow", "Principal": {{"AWS": "arn:aws:iam::{account}:root"}}, "Action": "kms:*", "Resource": "*"}}]}}"#
+    )
+}
+
+/// The default key policy a case asks for with `"kms": {"defaultKeyPolicy": true}`: only for a
+/// request on a KMS key, and not together with `resourcePolicy` (decision D52).
+fn default_key_policy_for(raw: &RawCase<'_>, compiler: &mut Compiler) -> Result<Arc<Policy>, CaseError> {
+    if raw.resource_policy.is_some() {
+        return Err(invalid(
+            "`kms.defaultKeyPolicy` and `resourcePolicy` both give the key policy; a key has one (give one of them)"
+                .to_string(),
+        ));
+    }
+    let account = iamspect_core::Arn::parse(&raw.resource)
+        .filter(|_| iamspect_core::is_kms_key_request(&raw.action, &raw.resource))
+        .map(|a| a.account.to_string())
+        .ok_or_else(|| {
+            invalid(format!(
+                "`kms.defaultKeyPolicy` is the key policy of a KMS key, and `{}` on `{}` is not a request on a key",
+                raw.action, raw.resource
+            ))
+        })?;
+    check::account_id("the key's account", &account)?;
+    compiler.compile(DEFAULT_KEY_POLICY_NAME, &default_key_policy(&account), PolicyType::Resource)
 }
 
 /// An identity policy or boundary of a case within IAM's quota for a customer managed policy

@@ -91,6 +91,10 @@ pub fn suggest(req: &Request, policies: &Policies) -> Option<Fix> {
             notes: vec![format!("no policy can allow this request: {}", crate::report::protected_explanation(req, rule))],
         });
     }
+    // Decision D52: a KMS key always has a key policy; a fix cannot invent it.
+    if let Some(note) = crate::report::missing_key_policy(req, policies) {
+        return Some(Fix { edits: Vec::new(), outcome: original, probes: Vec::new(), notes: vec![note] });
+    }
     let trust = crate::message::is_trust_action(req.action());
     let mut working = policies.clone();
     let mut edits: Vec<Edit> = Vec::new();

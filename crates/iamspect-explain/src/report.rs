@@ -16,6 +16,8 @@ pub struct Report {
     pub fix: Option<fix::Fix>,
     /// SCP and RCP levels that deny because they hold no Allow statement at all (decision D46).
     pub levels_without_allow: Vec<crate::levels::LevelWithoutAllow>,
+    /// The policies the request was decided with.
+    pub policies: Policies,
 }
 
 impl Report {
@@ -35,7 +37,16 @@ impl Report {
                 _ => denied_by.contains(iamspect_core::Denier::Scp),
             })
             .collect();
-        Report { response, message, error_code, without_denies, context_changes, fix, levels_without_allow }
+        Report {
+            response,
+            message,
+            error_code,
+            without_denies,
+            context_changes,
+            fix,
+            levels_without_allow,
+            policies: policies.clone(),
+        }
     }
 
     /// The JSON of `iamspect explain --format json`: AWS's `EvaluationResult` with iamspect's extras.
@@ -80,6 +91,9 @@ impl Report {
                 json!({"rule": rule.name(), "explanation": protected_explanation(request, rule)}),
             );
         }
+        if let (Some(note), Some(obj)) = (missing_key_policy(request, &self.policies), extra.as_object_mut()) {
+            obj.insert("missingKeyPolicy".to_string(), json!(note));
+        }
         if let (false, Some(obj)) = (self.levels_without_allow.is_empty(), extra.as_object_mut()) {
             let levels: Vec<Value> = self
                 .levels_without_allow
@@ -97,6 +111,22 @@ impl Report {
         }
         crate::wire::evaluation_result(request, &self.response, extra)
     }
+}
+
+/// When a request on a KMS key is denied because no key policy was given (decision D52): what is
+/// missing and how to get it.
+pub fn missing_key_policy(request: &Request, policies: &Policies) -> Option<String> {
+    if !iamspect_core::is_kms_key_request(request.action(), request.resource()) || policies.resource.is_some() {
+        return None;
+    }
+    let outcome = iamspect_core::authorize(request, policies);
+    if !outcome.denied_by.contains(iamspect_core::Denier::Resource) {
+        return None;
+    }
+    Some(format!(
+        "no key policy was given, and every KMS key has one that must allow the request (IAM policies alone never give access to a key): get it with `aws kms get-key-policy --key-id {} --policy-name default --query Policy --output text` and give it as the resource-based policy (`--resource-policy FILE`, or `resourcePolicy` in a case), or, for a key that has AWS's default key policy, say so (`--default-key-policy`, or `\"kms\": {{\"defaultKeyPolicy\": true}}` in a case)",
+        request.resource()
+    ))
 }
 
 /// Why AWS refuses a request to a resource it owns (decision D51), in AWS's words; for the roles

@@ -74,6 +74,12 @@ pub fn is_role_trust_request(action: &str, resource: &str) -> bool {
     authorizer::is_role_trust_request(action, resource)
 }
 
+/// True when the request's resource policy is a KMS key policy, which must allow (decision D52):
+/// a `kms:` action on a key ARN.
+pub fn is_kms_key_request(action: &str, resource: &str) -> bool {
+    authorizer::is_kms_key_request(action, resource)
+}
+
 /// The service prefixes whose resources RCPs restrict (decision D26).
 pub fn rcp_supported_services() -> &'static [&'static str] {
     authorizer::RCP_SERVICES

@@ -8,7 +8,7 @@
 //!
 //! Scope: identity, resource, boundary, session, SCP, RCP and VPC endpoint policies; principals that
 //! are IAM users, role sessions (or role ARNs), federated users, root users, service principals and
-//! `anonymous`; the trust-policy and KMS key-policy rules (D15, D16, D17) and `GetCallerIdentity`
+//! `anonymous`; the trust-policy and KMS key-policy rules (D52, D16, D17) and `GetCallerIdentity`
 //! (D18). Not modelled: S3 Block Public Access and ACLs, unique-id principals, `federatedBy`,
 //! management accounts, AWS managed KMS keys, identity-provider callers, template placeholders.
 
@@ -882,10 +882,8 @@ pub(crate) fn decide(req: &RefRequest, pols: &RefPolicies) -> RefOutcome {
     }
 
     // Steps 6-9: the grant and the policies that limit it.
-    let mut grant = rbp.grant;
-    if is_kms_key && pols.resource.is_none() && same_account {
-        grant = Some(Grant::Account); // D15: the default key policy names the account.
-    }
+    // D52: a KMS key without a key policy allows no one, as a role without a trust policy (D16).
+    let grant = rbp.grant;
     let identity_ok = is_root || id.allow;
     let boundary_ok = !has_boundary || pb.allow;
     // D1: a role session without session policies passes; a federated user without one does not.

@@ -59,6 +59,11 @@ pub(crate) struct RequestArgs {
     /// The VPC endpoint policy file.
     #[arg(long, value_name = "FILE")]
     pub(crate) vpc_endpoint_policy: Option<PathBuf>,
+    /// The KMS key has AWS's default key policy (it allows `kms:*` to the key's account, so IAM
+    /// policies grant). Without it or `--resource-policy`, a request on a key is denied: every key
+    /// has a key policy, and iamspect does not guess it (`aws kms get-key-policy` prints it).
+    #[arg(long)]
+    pub(crate) default_key_policy: bool,
 }
 
 /// The clock keys of a request that is not a case file: the time used, and whether it was given.
@@ -126,6 +131,9 @@ impl RequestArgs {
         }
         if self.vpc_endpoint_policy.is_some() {
             out.push("--vpc-endpoint-policy");
+        }
+        if self.default_key_policy {
+            out.push("--default-key-policy");
         }
         out
     }
@@ -325,6 +333,9 @@ fn policy_fields(args: &RequestArgs, case: &mut serde_json::Map<String, Value>) 
     if !args.rcps.is_empty() {
         let levels = args.rcps.iter().map(|l| level("--rcp", l)).collect::<Result<Vec<_>, _>>()?;
         case.insert("rcps".into(), json!(levels));
+    }
+    if args.default_key_policy {
+        case.insert("kms".into(), json!({"defaultKeyPolicy": true}));
     }
     Ok(())
 }
