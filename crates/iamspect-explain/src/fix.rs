@@ -204,7 +204,7 @@ fn record(working: &mut Policies, edits: &mut Vec<Edit>, slot: Slot, before: &Po
 const FIX_NAME: &str = "iamspect-fix";
 
 fn empty_like(policy: &Policy) -> Policy {
-    Policy::parse(FIX_NAME, r#"{"Version": "2012-10-17", "Statement": []}"#, PolicyType::Identity)
+    Policy::parse(FIX_NAME, r#"{"Version": "2012-10-17", "Statement": []}"#, PolicyType::Resource)
         .unwrap_or_else(|_| policy.clone())
 }
 

@@ -36,8 +36,12 @@ pub(crate) fn issue_code(message: &str) -> &'static str {
         "MISSING_ACTION"
     } else if message.contains("has no `Resource`") {
         "MISSING_RESOURCE"
-    } else if message.contains("has no `Statement`") {
+    } else if message.contains("has no `Statement`") || message.contains("`Statement` is an empty list") {
         "MISSING_STATEMENT"
+    } else if message.contains("is an empty list; IAM rejects a statement without actions") {
+        "EMPTY_ARRAY_ACTION"
+    } else if message.contains("is an empty list; IAM rejects a statement without resources") {
+        "EMPTY_ARRAY_RESOURCE"
     } else if message.starts_with("action `") {
         "INVALID_ACTION"
     } else if message.starts_with("resource `") || message.starts_with("in resource `") {
