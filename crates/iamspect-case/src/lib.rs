@@ -138,6 +138,9 @@ pub struct Built {
     pub policies: Policies,
     /// With account data, where each layer's policies came from ([`combine`]); empty otherwise.
     pub sources: Vec<Source>,
+    /// What the checks against AWS's catalogue did to the request (context keys dropped), or that
+    /// they were turned off (decision D54).
+    pub notes: Vec<String>,
 }
 
 /// One case of a file.
@@ -178,6 +181,9 @@ pub struct Compiler {
     /// [`inline_case`] finds known policies in a body without reading them.
     by_prefix: ByHash<Known>,
     compiled: usize,
+    /// Whether requests are checked against AWS's catalogue (decision D54); on unless turned off
+    /// for emulator and research use.
+    pub catalog_check: bool,
     /// The number of entries of `texts`.
     text_count: usize,
     /// Tests: every text gets the same hash, so that every lookup is a collision.
@@ -222,6 +228,7 @@ impl Default for Compiler {
             texts: HashMap::default(),
             by_prefix: HashMap::default(),
             compiled: 0,
+            catalog_check: true,
             text_count: 0,
             #[cfg(test)]
             collide: false,
@@ -620,10 +627,15 @@ fn build(mut raw: RawCase<'_>, resolver: &Resolver<'_>, compiler: &mut Compiler)
     if let Some(account) = &raw.resource_account {
         check::resource_account("resourceAccount", &raw.resource, account)?;
     }
-    let mut context = Context::new();
+    let mut pairs = Vec::with_capacity(raw.context.0.len());
     for (key, value) in std::mem::take(&mut raw.context.0) {
         let values = context_values(&key, value)?;
         check::context(&key, &values)?;
+        pairs.push((key, values));
+    }
+    let notes = catalog_notes(&raw.action, &raw.resource, &mut pairs, compiler)?;
+    let mut context = Context::new();
+    for (key, values) in pairs {
         context.insert(&key, values);
     }
     let request = Request::new(principal, &raw.action, &raw.resource, raw.resource_account.as_deref(), context)
@@ -634,7 +646,25 @@ fn build(mut raw: RawCase<'_>, resolver: &Resolver<'_>, compiler: &mut Compiler)
     }
     let policies = case_policies(&raw, resolver, compiler)?;
     principal_takes(request.principal(), &policies)?;
-    Ok(Built { request, policies, sources: Vec::new() })
+    Ok(Built { request, policies, sources: Vec::new(), notes })
+}
+
+/// The note said when the catalogue check is off.
+pub const CATALOG_CHECK_OFF: &str =
+    "catalogue check off (--no-catalog-check): the action, the resource and the context keys were not checked against AWS's catalogue";
+
+/// Runs [`check::catalog`] on a request unless the compiler has it turned off; the notes say what
+/// it dropped, or that it was off (decision D54).
+pub(crate) fn catalog_notes(
+    action: &str,
+    resource: &str,
+    context: &mut Vec<(String, Vec<String>)>,
+    compiler: &Compiler,
+) -> Result<Vec<String>, CaseError> {
+    if !compiler.catalog_check {
+        return Ok(vec![CATALOG_CHECK_OFF.to_string()]);
+    }
+    check::catalog(action, resource, context)
 }
 
 /// Refuses the caller's own policies where the caller cannot have them, since AWS would weigh

@@ -290,6 +290,13 @@ impl<'a> ResourceType<'a> {
     pub fn condition_keys(&self) -> impl ExactSizeIterator<Item = ConditionKey<'a>> + use<'a> {
         keys(self.catalog, self.rec.keys)
     }
+
+    /// Whether `arn` (a request's resource) is of this type: it fits one of the ARN formats, each
+    /// `${...}` standing for one or more characters of its segment (in the resource segment, no
+    /// `/` but in the last placeholder).
+    pub fn matches_arn(&self, arn: &str) -> bool {
+        self.arn_formats().iter().any(|f| crate::wildcard::arn_format_match(f, arn))
+    }
 }
 
 impl fmt::Debug for ResourceType<'_> {
