@@ -283,7 +283,13 @@ pub fn catalog(action: &str, resource: &str, context: &mut Vec<(String, Vec<Stri
         if prefix.eq_ignore_ascii_case("aws") || catalog.service(prefix).is_none() {
             return true;
         }
-        let carried = catalog.condition_key(key).is_some_and(|k| k.is_global() || a.supports_condition_key(k));
+        // Keys of the action, of its resource types for this action, or of the resource types
+        // themselves (`s3:BucketTag/...` on buckets and objects).
+        let carried = catalog.condition_key(key).is_some_and(|k| {
+            k.is_global()
+                || a.supports_condition_key(k)
+                || a.resource_types().any(|t| t.resource_type().condition_keys().any(|r| r.name() == k.name()))
+        });
         if !carried {
             warnings.push(format!(
                 "context key `{key}` dropped: `{full}` never carries it (AWS's catalogue does not list it for this action), so AWS would never send it"
