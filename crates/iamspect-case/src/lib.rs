@@ -681,7 +681,20 @@ pub(crate) fn principal_takes(principal: &Principal, policies: &Policies) -> Res
     let is_session = matches!(principal.kind, PrincipalKind::RoleSession { .. } | PrincipalKind::FederatedUser { .. });
     if !is_session && !policies.session.is_empty() {
         return Err(invalid(format!(
-            "`{who}` is not a role session or a federated user, so it has no session policies for AWS to weigh; remove them"
+            "`{who}` is not a role session or a federated user, so it has no session policies for AWS to weigh (only `AssumeRole*` and `GetFederationToken` take them); remove them"
+        )));
+    }
+    // Decision D55: AWS never attaches these.
+    if matches!(principal.kind, PrincipalKind::Root { .. })
+        && (!policies.identity.is_empty() || policies.permissions_boundary.is_some())
+    {
+        return Err(invalid(format!(
+            "`{who}` is the root user, which has no identity-based policies or permissions boundary (IAM attaches them to users, groups and roles only); remove them"
+        )));
+    }
+    if principal.service_linked_role && policies.permissions_boundary.is_some() {
+        return Err(invalid(format!(
+            "`{who}` is a service-linked role, which has no permissions boundary (\"You cannot set the boundary for a service-linked role\"); remove it"
         )));
     }
     Ok(())
