@@ -94,7 +94,24 @@ fn principal_match(block: &PrincipalBlock, req: &Request, has_boundary: bool) ->
         }
         return if not_principal_exempts(block, req) { None } else { Some(GrantKind::Direct) };
     }
-    block.entries.iter().filter_map(|(entry, _)| entry_match(entry, req)).max()
+    block
+        .entries
+        .iter()
+        .filter_map(|(entry, _)| {
+            let kind = entry_match(entry, req)?;
+            // Decision D56: a role trust policy that names an IAM user (by ARN or unique id)
+            // leaves the user's permissions boundary in force: it must allow the trust action.
+            let names_user = matches!(
+                (entry, &principal.kind),
+                (PrincipalEntry::Aws(AwsPrincipal::User(_) | AwsPrincipal::UniqueId(_)), PrincipalKind::User { .. })
+            );
+            if names_user && kind == GrantKind::Direct && super::authorizer::is_role_trust_request(&req.action, &req.resource)
+            {
+                return Some(GrantKind::RoleOrParent);
+            }
+            Some(kind)
+        })
+        .max()
 }
 
 fn entry_match(entry: &PrincipalEntry, req: &Request) -> Option<GrantKind> {

@@ -768,7 +768,21 @@ impl Eval<'_> {
         }
         // Principal / NotPrincipal.
         let grant = if let Some(p) = stmt.get("Principal") {
-            Some(principal_entries(p).iter().filter_map(|(k, v)| entry_grant(k, v, &self.who)).max()?)
+            // D56: a role trust policy naming an IAM user leaves the user's boundary in force.
+            let trust = TRUST_ACTIONS.contains(&self.req.action.to_lowercase().as_str())
+                && matches!(split_arn(&self.req.resource), Some([_, "iam", _, _, r]) if r.starts_with("role/"));
+            let user_arn = |k: &str, v: &str| {
+                k == "AWS" && matches!(&self.who, Who::User { arn, .. } if arn == v)
+            };
+            Some(
+                principal_entries(p)
+                    .iter()
+                    .filter_map(|(k, v)| {
+                        let g = entry_grant(k, v, &self.who)?;
+                        Some(if trust && user_arn(k, v) { Grant::RoleOrParent } else { g })
+                    })
+                    .max()?,
+            )
         } else if let Some(p) = stmt.get("NotPrincipal") {
             // D13: a caller with a permissions boundary is never exempted.
             if !self.has_boundary && not_principal_exempts(&principal_entries(p), &self.who) {
