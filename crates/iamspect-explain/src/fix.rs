@@ -140,6 +140,27 @@ pub fn suggest(req: &Request, policies: &Policies) -> Option<Fix> {
                 for s in p.statements.iter().filter(|s| s.applied && s.effect == Effect::Deny) {
                     let slot = Slot { layer: layer.layer, index };
                     let current = slots::get(&working, slot).cloned().unwrap_or_else(|| p.policy.clone());
+                    // Decision D57: a NotPrincipal deny is lifted by naming what it misses.
+                    if let Some(d) = &s.not_principal
+                        && (d.boundary || d.missing.is_empty())
+                    {
+                        // With a boundary the list cannot exempt the caller; a condition can.
+                        notes.push(format!(
+                            "statement {} of `{}`: {}",
+                            s.index,
+                            p.policy.name(),
+                            crate::wire::not_principal_explanation(d)
+                        ));
+                    } else if let Some(d) = &s.not_principal {
+                        match add_to_not_principal(&current, s.index, &d.missing, layer_type(layer.layer, trust)) {
+                            Ok((policy, summary)) => {
+                                let summary = format!("{summary} ({})", crate::wire::not_principal_explanation(d));
+                                record(&mut working, &mut edits, slot, &current, policy, summary)
+                            }
+                            Err(note) => notes.push(note),
+                        }
+                        continue;
+                    }
                     match exempt_caller(req, &current, s.index, layer_type(layer.layer, trust)) {
                         Ok((policy, summary)) => record(&mut working, &mut edits, slot, &current, policy, summary),
                         Err(note) => notes.push(note),
@@ -393,6 +414,31 @@ fn exempt_caller(req: &Request, policy: &Policy, index: usize, t: PolicyType) ->
         }
     }
     let summary = format!("exempt {principal_arn} from the deny of statement {index}");
+    finish(doc, policy.name(), t).map(|p| (p, summary))
+}
+
+/// Adds the ARNs a `NotPrincipal` deny does not name to its `AWS` list, so AWS finds every identity
+/// it checks for the caller listed (decisions D13, D57).
+fn add_to_not_principal(policy: &Policy, index: usize, missing: &[String], t: PolicyType) -> Result<(Policy, String), String> {
+    let mut doc = document(Some(policy))?;
+    let list = statements(&mut doc)?;
+    let Some(Value::Object(stmt)) = list.get_mut(index) else {
+        return Err(format!("statement {index} of `{}` could not be found for editing", policy.name()));
+    };
+    let Some(Value::Object(not_principal)) = stmt.get_mut("NotPrincipal") else {
+        return Err(format!("statement {index} of `{}`: `NotPrincipal` is not an object", policy.name()));
+    };
+    let aws = not_principal.entry("AWS").or_insert_with(|| json!([]));
+    if !aws.is_array() {
+        let one = aws.take();
+        *aws = json!([one]);
+    }
+    if let Value::Array(values) = aws {
+        for arn in missing {
+            values.push(json!(arn));
+        }
+    }
+    let summary = format!("add {} to `NotPrincipal` of statement {index}", missing.join(", "));
     finish(doc, policy.name(), t).map(|p| (p, summary))
 }
 

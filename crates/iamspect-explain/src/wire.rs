@@ -30,10 +30,28 @@ pub fn outcome_name(o: StatementOutcome) -> &'static str {
     }
 }
 
+/// Why a `NotPrincipal` deny applies to the caller (decision D57), in a sentence.
+pub fn not_principal_explanation(d: &iamspect_core::NotPrincipalDetail) -> String {
+    if d.boundary {
+        return "the caller has a permissions boundary, and AWS applies a NotPrincipal Deny to such a caller whatever NotPrincipal lists; write the exception as `\"Principal\": \"*\"` with a condition on `aws:PrincipalArn` instead".to_string();
+    }
+    let missing = d.missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ");
+    if d.caller_listed {
+        format!(
+            "NotPrincipal lists the caller but not {missing}: AWS may check the account first (then the role), finds it unlisted, and so the statement applies; add {missing} to NotPrincipal to exempt the caller"
+        )
+    } else {
+        format!("NotPrincipal does not list {missing}, so the statement applies to the caller")
+    }
+}
+
 /// One line saying what a statement did.
 pub fn describe(s: &StatementTrace) -> String {
     match (s.outcome, &s.condition) {
-        (StatementOutcome::Matched(_), _) => "matches".to_string(),
+        (StatementOutcome::Matched(_), _) => match &s.not_principal {
+            Some(d) => format!("matches: {}", not_principal_explanation(d)),
+            None => "matches".to_string(),
+        },
         (StatementOutcome::ActionNotMatched, _) => "action does not match".to_string(),
         (StatementOutcome::ResourceNotMatched, _) => "resource does not match".to_string(),
         (StatementOutcome::PrincipalNotMatched, _) => "principal does not match".to_string(),
@@ -95,6 +113,12 @@ pub fn trace(req: &Request, res: &Response) -> Value {
                                     "key": c.key,
                                     "policyValues": c.policy_values,
                                     "requestValues": c.request_values,
+                                })),
+                                "notPrincipal": s.not_principal.as_ref().map(|d| json!({
+                                    "callerListed": d.caller_listed,
+                                    "missing": d.missing,
+                                    "permissionsBoundary": d.boundary,
+                                    "explanation": not_principal_explanation(d),
                                 })),
                                 "start": {"line": start.line, "column": start.column},
                                 "end": {"line": end.line, "column": end.column},

@@ -18,7 +18,7 @@ use crate::request::Request;
 pub use decision::{Decision, DeniedBy, Denier};
 pub use protected::Protected;
 pub use s3::{S3Acl, S3AclGrant, S3Settings};
-pub use statement::{GrantKind, StatementOutcome};
+pub use statement::{GrantKind, NotPrincipalDetail, StatementOutcome};
 pub use trace::{ConditionDetail, Layer, LayerTrace, LayerVerdict, PolicyTrace, StatementTrace, Trace};
 
 /// Every policy AWS weighs for one request, by type.

@@ -94,6 +94,8 @@ pub struct StatementTrace {
     pub applied: bool,
     /// For a failed condition, the details.
     pub condition: Option<ConditionDetail>,
+    /// For a `NotPrincipal` deny that applies, why it reaches the caller (decision D57).
+    pub not_principal: Option<super::statement::NotPrincipalDetail>,
     /// The statement's bytes in the policy source.
     pub span: Span,
 }
@@ -237,7 +239,17 @@ impl Recorder {
                             }
                         }
                     }
+                    let not_principal = match &stmt.principal {
+                        Some(block) if block.not && applied && stmt.effect == Effect::Deny => {
+                            let has_boundary = req.principal.is_iam()
+                                && !matches!(req.principal.kind, crate::request::PrincipalKind::Root { .. })
+                                && policies.permissions_boundary.is_some();
+                            Some(super::statement::not_principal_detail(block, req, has_boundary))
+                        }
+                        _ => None,
+                    };
                     statements.push(StatementTrace {
+                        not_principal,
                         index: stmt.index,
                         sid: stmt.sid.clone(),
                         effect: stmt.effect,
