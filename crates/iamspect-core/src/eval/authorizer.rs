@@ -207,9 +207,8 @@ pub(super) fn decide(req: &Request, policies: &Policies, tracer: &mut impl Trace
             if s.deny {
                 explicit.insert(Denier::Rcp);
             }
-            if !s.allow {
-                failing.insert(Denier::Rcp);
-            }
+            // Decision D58: AWS attaches RCPFullAWSAccess to every root, OU and account, and it
+            // cannot be detached, so every level allows; only its denies decide.
         }
     }
     if policies.vpc_endpoint.is_some() {

@@ -265,7 +265,8 @@ impl Recorder {
                 LayerVerdict::NotApplicable
             } else if any_deny {
                 LayerVerdict::Denies
-            } else if any_allow {
+            } else if any_allow || matches!(layer, Layer::Rcp(_)) {
+                // Decision D58: every RCP level holds RCPFullAWSAccess, written out or not.
                 LayerVerdict::Allows
             } else {
                 LayerVerdict::NoAllow

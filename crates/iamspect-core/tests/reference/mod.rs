@@ -860,14 +860,16 @@ pub(crate) fn decide(req: &RefRequest, pols: &RefPolicies) -> RefOutcome {
 
     let mut explicit = BTreeSet::new();
     let mut failing = BTreeSet::new();
-    // SCP and RCP levels: a Deny at any level denies; every level needs an Allow (D2).
+    // SCP and RCP levels: a Deny at any level denies; every SCP level needs an Allow (D2), every
+    // RCP level has one (D58).
     for (name, levels, applies) in [("scp", &pols.scps, scp_applies), ("rcp", &pols.rcps, rcp_applies)] {
         for level in levels.iter().flatten().filter(|_| applies) {
             let s = ev.scan(level);
             if s.deny {
                 explicit.insert(name);
             }
-            if !s.allow {
+            // D58: every RCP level has RCPFullAWSAccess, which cannot be detached.
+            if !s.allow && name == "scp" {
                 failing.insert(name);
             }
         }
