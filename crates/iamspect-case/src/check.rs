@@ -240,7 +240,11 @@ pub fn known_action(action: &str) -> Result<iamspect_catalog::Action<'static>, C
 /// (`s3:max-keys` on `s3:GetObject`) are removed from `context`, since AWS would never send them;
 /// the warnings say which. Global keys (`aws:...`) and keys of no known service (identity
 /// providers' `accounts.google.com:aud`, `saml:sub`) are kept.
-pub fn catalog(action: &str, resource: &str, context: &mut Vec<(String, Vec<String>)>) -> Result<Vec<String>, CaseError> {
+pub fn catalog(
+    action: &str,
+    resource: &str,
+    context: &mut Vec<(String, Vec<String>)>,
+) -> Result<Vec<String>, CaseError> {
     let catalog = iamspect_catalog::Catalog::get();
     let a = known_action(action)?;
     let full = format!("{}:{}", a.service().prefix(), a.name());
@@ -272,10 +276,7 @@ pub fn catalog(action: &str, resource: &str, context: &mut Vec<(String, Vec<Stri
         && !aws_policy
         && !types.iter().any(|t| t.resource_type().matches_arn(resource))
     {
-        return Err(invalid(format!(
-            "`{full}` does not act on `{resource}`: it acts on {}",
-            describe(&types)
-        )));
+        return Err(invalid(format!("`{full}` does not act on `{resource}`: it acts on {}", describe(&types))));
     }
     let mut warnings = Vec::new();
     if !a.is_current() {

@@ -650,8 +650,7 @@ fn build(mut raw: RawCase<'_>, resolver: &Resolver<'_>, compiler: &mut Compiler)
 }
 
 /// The note said when the catalogue check is off.
-pub const CATALOG_CHECK_OFF: &str =
-    "catalogue check off (--no-catalog-check): the action, the resource and the context keys were not checked against AWS's catalogue";
+pub const CATALOG_CHECK_OFF: &str = "catalogue check off (--no-catalog-check): the action, the resource and the context keys were not checked against AWS's catalogue";
 
 /// Runs [`check::catalog`] on a request unless the compiler has it turned off; the notes say what
 /// it dropped, or that it was off (decision D54).

@@ -88,7 +88,10 @@ pub fn suggest(req: &Request, policies: &Policies) -> Option<Fix> {
             edits: Vec::new(),
             outcome: original,
             probes: Vec::new(),
-            notes: vec![format!("no policy can allow this request: {}", crate::report::protected_explanation(req, rule))],
+            notes: vec![format!(
+                "no policy can allow this request: {}",
+                crate::report::protected_explanation(req, rule)
+            )],
         });
     }
     // Decision D52: a KMS key always has a key policy; a fix cannot invent it.
@@ -419,7 +422,12 @@ fn exempt_caller(req: &Request, policy: &Policy, index: usize, t: PolicyType) ->
 
 /// Adds the ARNs a `NotPrincipal` deny does not name to its `AWS` list, so AWS finds every identity
 /// it checks for the caller listed (decisions D13, D57).
-fn add_to_not_principal(policy: &Policy, index: usize, missing: &[String], t: PolicyType) -> Result<(Policy, String), String> {
+fn add_to_not_principal(
+    policy: &Policy,
+    index: usize,
+    missing: &[String],
+    t: PolicyType,
+) -> Result<(Policy, String), String> {
     let mut doc = document(Some(policy))?;
     let list = statements(&mut doc)?;
     let Some(Value::Object(stmt)) = list.get_mut(index) else {

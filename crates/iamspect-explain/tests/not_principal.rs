@@ -7,7 +7,8 @@ use std::sync::Arc;
 use iamspect_core::{Context, Decision, Policies, Policy, PolicyType, Principal, Request, authorize, authorize_traced};
 use iamspect_explain::{fix, wire};
 
-const ALLOW: &str = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}"#;
+const ALLOW: &str =
+    r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}"#;
 
 fn case(not_principal: &str, boundary: bool) -> (Request, Policies) {
     let bucket = format!(
@@ -33,13 +34,22 @@ fn case(not_principal: &str, boundary: bool) -> (Request, Policies) {
 
 fn detail(req: &Request, policies: &Policies) -> iamspect_core::NotPrincipalDetail {
     let traced = authorize_traced(req, policies);
-    traced.trace.layers.iter().flat_map(|l| &l.policies).flat_map(|p| &p.statements).find_map(|s| s.not_principal.clone()).unwrap()
+    traced
+        .trace
+        .layers
+        .iter()
+        .flat_map(|l| &l.policies)
+        .flat_map(|p| &p.statements)
+        .find_map(|s| s.not_principal.clone())
+        .unwrap()
 }
 
 #[test]
 fn the_account_checked_first_is_named_and_added() {
-    let (req, policies) =
-        case(r#"["arn:aws:iam::111122223333:role/Admin", "arn:aws:sts::111122223333:assumed-role/Admin/alice"]"#, false);
+    let (req, policies) = case(
+        r#"["arn:aws:iam::111122223333:role/Admin", "arn:aws:sts::111122223333:assumed-role/Admin/alice"]"#,
+        false,
+    );
     assert_eq!(authorize(&req, &policies).decision, Decision::ExplicitDeny);
     let d = detail(&req, &policies);
     assert!(d.caller_listed && !d.boundary);

@@ -105,7 +105,9 @@ fn principal_match(block: &PrincipalBlock, req: &Request, has_boundary: bool) ->
                 (entry, &principal.kind),
                 (PrincipalEntry::Aws(AwsPrincipal::User(_) | AwsPrincipal::UniqueId(_)), PrincipalKind::User { .. })
             );
-            if names_user && kind == GrantKind::Direct && super::authorizer::is_role_trust_request(&req.action, &req.resource)
+            if names_user
+                && kind == GrantKind::Direct
+                && super::authorizer::is_role_trust_request(&req.action, &req.resource)
             {
                 return Some(GrantKind::RoleOrParent);
             }
@@ -242,8 +244,7 @@ pub(crate) fn not_principal_detail(block: &PrincipalBlock, req: &Request, has_bo
             }
             _ => "aws".to_string(),
         };
-        let account_listed =
-            listed(&|e| matches!(e, PrincipalEntry::Aws(AwsPrincipal::Account(a)) if a == account));
+        let account_listed = listed(&|e| matches!(e, PrincipalEntry::Aws(AwsPrincipal::Account(a)) if a == account));
         checks.push((format!("arn:{partition}:iam::{account}:root"), account_listed));
     }
     let caller = match &principal.kind {

@@ -19,7 +19,8 @@ use crate::pattern::{Pattern, Syntax};
 use crate::span::{LineColumn, Span};
 
 /// What IAM's `CreatePolicy` says of a managed policy without `Version` "2012-10-17" (D53).
-const MANAGED_VERSION: &str = "IAM rejects a managed policy (CreatePolicy, CreatePolicyVersion) whose `Version` is not \"2012-10-17\"";
+const MANAGED_VERSION: &str =
+    "IAM rejects a managed policy (CreatePolicy, CreatePolicyVersion) whose `Version` is not \"2012-10-17\"";
 
 struct Parser<'t> {
     text: &'t str,
@@ -408,7 +409,9 @@ impl<'t> Parser<'t> {
                                 }
                                 let well_formed = text.contains('.')
                                     && !text.starts_with(['.', '-'])
-                                    && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
+                                    && text.bytes().all(|b| {
+                                        b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-'
+                                    });
                                 if !well_formed {
                                     self.error(vspan, format!("service principal `{text}` is not a service principal name (lower case, such as `ec2.amazonaws.com`); IAM rejects it (\"Invalid principal in policy\")"));
                                     continue;
@@ -450,7 +453,10 @@ impl<'t> Parser<'t> {
         let span = Span::new(key_span.start, value.range().end);
         let values = self.strings(element, value)?;
         if values.is_empty() {
-            self.error(span_of(value), format!("`{element}` is an empty list; IAM rejects a statement without actions"));
+            self.error(
+                span_of(value),
+                format!("`{element}` is an empty list; IAM rejects a statement without actions"),
+            );
             return None;
         }
         let mut items = Vec::with_capacity(values.len());
@@ -476,7 +482,10 @@ impl<'t> Parser<'t> {
         let span = Span::new(key_span.start, value.range().end);
         let values = self.strings(element, value)?;
         if values.is_empty() {
-            self.error(span_of(value), format!("`{element}` is an empty list; IAM rejects a statement without resources"));
+            self.error(
+                span_of(value),
+                format!("`{element}` is an empty list; IAM rejects a statement without resources"),
+            );
             return None;
         }
         let mut items = Vec::with_capacity(values.len());
@@ -601,7 +610,8 @@ impl<'t> Parser<'t> {
 }
 
 /// AWS's partitions: a literal partition in a resource ARN must be one of them.
-const PARTITIONS: &[&str] = &["aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"];
+const PARTITIONS: &[&str] =
+    &["aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"];
 
 /// The S3 resource types whose ARNs carry a region or an account (access points, Multi-Region
 /// Access Points, Batch Operations jobs, Storage Lens, Access Grants); buckets and objects do not.

@@ -771,9 +771,7 @@ impl Eval<'_> {
             // D56: a role trust policy naming an IAM user leaves the user's boundary in force.
             let trust = TRUST_ACTIONS.contains(&self.req.action.to_lowercase().as_str())
                 && matches!(split_arn(&self.req.resource), Some([_, "iam", _, _, r]) if r.starts_with("role/"));
-            let user_arn = |k: &str, v: &str| {
-                k == "AWS" && matches!(&self.who, Who::User { arn, .. } if arn == v)
-            };
+            let user_arn = |k: &str, v: &str| k == "AWS" && matches!(&self.who, Who::User { arn, .. } if arn == v);
             Some(
                 principal_entries(p)
                     .iter()
