@@ -234,9 +234,9 @@ pub fn known_action(action: &str) -> Result<iamspect_catalog::Action<'static>, C
     Err(invalid(format!("unknown action `{action}`: {} has no action `{name}` in AWS's catalogue{hint}", svc.name())))
 }
 
-/// Checks a request against AWS's catalogue (decision D54): the action exists; the resource is
-/// `*` exactly when the action takes no resource type or only optional ones, and otherwise of
-/// one of the types the action acts on. Context keys of a service that the action never carries
+/// Checks a request against AWS's catalogue (decision D54): the action exists; an action that
+/// takes no resource type is asked about `*`, and a resource ARN is of one of the types the action
+/// acts on (`*` stays a question about every resource, matched only by `"*"`, decision D3). Context keys of a service that the action never carries
 /// (`s3:max-keys` on `s3:GetObject`) are removed from `context`, since AWS would never send them;
 /// the warnings say which. Global keys (`aws:...`) and keys of no known service (identity
 /// providers' `accounts.google.com:aud`, `saml:sub`) are kept.
@@ -259,12 +259,6 @@ pub fn catalog(
     if types.is_empty() && resource != "*" {
         return Err(invalid(format!(
             "`{full}` supports only `*` as its resource (AWS's catalogue lists no resource type for it), so AWS never authorizes it on `{resource}`; give `\"resource\": \"*\"`"
-        )));
-    }
-    if resource == "*" && types.iter().any(|t| t.required()) {
-        return Err(invalid(format!(
-            "`{full}` acts on {}; AWS never authorizes it on `*`: give the resource's ARN",
-            describe(&types)
         )));
     }
     // Organizations' AWS managed policies (`FullAWSAccess`, ...) are of the type `awspolicy`,

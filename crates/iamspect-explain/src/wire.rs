@@ -102,7 +102,7 @@ pub fn trace(req: &Request, res: &Response) -> Value {
                         .map(|s| {
                             let start = p.policy.position(s.span.start);
                             let end = p.policy.position(s.span.end);
-                            json!({
+                            let mut v = json!({
                                 "index": s.index,
                                 "sid": s.sid,
                                 "effect": effect_name(s.effect),
@@ -114,16 +114,23 @@ pub fn trace(req: &Request, res: &Response) -> Value {
                                     "policyValues": c.policy_values,
                                     "requestValues": c.request_values,
                                 })),
-                                "notPrincipal": s.not_principal.as_ref().map(|d| json!({
-                                    "callerListed": d.caller_listed,
-                                    "missing": d.missing,
-                                    "permissionsBoundary": d.boundary,
-                                    "explanation": not_principal_explanation(d),
-                                })),
                                 "start": {"line": start.line, "column": start.column},
                                 "end": {"line": end.line, "column": end.column},
                                 "parts": parts(&p.policy, s),
-                            })
+                            });
+                            // Decision D57: only for a NotPrincipal deny that applies.
+                            if let (Some(d), Some(obj)) = (&s.not_principal, v.as_object_mut()) {
+                                obj.insert(
+                                    "notPrincipal".to_string(),
+                                    json!({
+                                        "callerListed": d.caller_listed,
+                                        "missing": d.missing,
+                                        "permissionsBoundary": d.boundary,
+                                        "explanation": not_principal_explanation(d),
+                                    }),
+                                );
+                            }
+                            v
                         })
                         .collect();
                     json!({"name": p.policy.name(), "statements": statements})
