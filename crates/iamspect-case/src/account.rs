@@ -26,6 +26,8 @@ pub fn from_account_data(
     for (k, vs) in context {
         crate::check::context(k, vs)?;
     }
+    let mut context = context.to_vec();
+    let notes = crate::catalog_notes(action, resource, &mut context, compiler)?;
     let resolved = data.resolve_principal(principal).map_err(|e| invalid(e.to_string()))?;
     let resource_account = resource_account.map(str::to_string).or_else(|| {
         // An S3 ARN names no account; a bucket whose policy was loaded with a dump belongs to it.
@@ -38,7 +40,7 @@ pub fn from_account_data(
     for (k, vs) in resolved.context.iter().chain(side.context.iter()) {
         ctx.insert(k, vs.clone());
     }
-    for (k, vs) in context {
+    for (k, vs) in &context {
         ctx.insert(k, vs.clone());
     }
     let request = Request::new(resolved.principal.clone(), action, resource, resource_account.as_deref(), ctx)
@@ -68,7 +70,7 @@ pub fn from_account_data(
     };
     policies.scps = levels(&resolved.scps, PolicyType::Scp)?;
     policies.rcps = levels(&side.rcps, PolicyType::Rcp)?;
-    Ok(Built { request, policies, sources: Vec::new() })
+    Ok(Built { request, policies, sources: Vec::new(), notes })
 }
 
 /// The clock keys AWS sets on every request, `aws:CurrentTime` and `aws:EpochTime`, for requests
@@ -149,7 +151,7 @@ pub struct Source {
 /// since a principal has one boundary, a resource one policy, and an account one place in its
 /// organization. Returns the request and where each layer came from.
 pub fn combine(data: Built, given: Policies, given_by: &str) -> Result<(Built, Vec<Source>), CaseError> {
-    let Built { request, policies: mut from_data, .. } = data;
+    let Built { request, policies: mut from_data, notes, .. } = data;
     let names = |ps: &[Arc<Policy>]| ps.iter().map(|p| p.name().to_string()).collect::<Vec<_>>();
     let level_names = |ls: &[Vec<Arc<Policy>>]| {
         ls.iter()
@@ -221,5 +223,5 @@ pub fn combine(data: Built, given: Policies, given_by: &str) -> Result<(Built, V
         from_data.s3 = given.s3;
     }
     from_data.kms_aws_managed_key |= given.kms_aws_managed_key;
-    Ok((Built { request, policies: from_data, sources: Vec::new() }, sources))
+    Ok((Built { request, policies: from_data, sources: Vec::new(), notes }, sources))
 }

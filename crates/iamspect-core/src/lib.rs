@@ -31,9 +31,10 @@ mod span;
 
 pub use arn::Arn;
 pub use eval::{
-    ConditionDetail, Decision, DeniedBy, Denier, GrantKind, Layer, LayerTrace, LayerVerdict, Outcome, Policies,
-    PolicyTrace, Response, S3Acl, S3AclGrant, S3Settings, StatementOutcome, StatementTrace, Trace, authorize,
-    authorize_traced, is_role_trust_action, is_role_trust_request, rcp_supported_services,
+    ConditionDetail, Decision, DeniedBy, Denier, GrantKind, Layer, LayerTrace, LayerVerdict, NotPrincipalDetail,
+    Outcome, Policies, PolicyTrace, Protected, Response, S3Acl, S3AclGrant, S3Settings, StatementOutcome,
+    StatementTrace, Trace, authorize, authorize_traced, is_kms_key_request, is_role_trust_action,
+    is_role_trust_request, rcp_supported_services,
 };
 pub use json::MAX_DEPTH;
 pub use policy::{Effect, Policy, PolicyError, PolicyErrors, PolicyType, Statement, Version};

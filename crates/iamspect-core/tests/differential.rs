@@ -101,7 +101,6 @@ const RESOURCE_PATTERNS: &[&str] = &[
     "arn:aws:s3:::b/home/${aws:username}/*",
     "arn:aws:s3:::b/${aws:PrincipalTag/team, 'dev'}*",
     "arn:aws:s3:::b/${*}",
-    "arn:aws:s3",
     "arn:aws:s3:*:*:b/*",
     "arn:aws:ec2:*:111111111111:instance/*",
     "arn:aws:ec2:*:*:*",
@@ -527,6 +526,8 @@ fn statement(kind: Kind, variables: bool) -> BoxedStrategy<Value> {
 fn policy(kind: Kind) -> BoxedStrategy<String> {
     let versions: Vec<Option<&'static str>> = match kind {
         Kind::Scp | Kind::Rcp => vec![Some("2012-10-17"), Some("2012-10-17"), None],
+        // D53: a boundary is a managed policy, which IAM takes only with 2012-10-17.
+        Kind::Boundary => vec![Some("2012-10-17")],
         _ => vec![Some("2012-10-17"), Some("2012-10-17"), Some("2012-10-17"), Some("2008-10-17"), None],
     };
     select(versions)

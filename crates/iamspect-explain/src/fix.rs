@@ -101,6 +101,22 @@ pub fn suggest_cancellable(req: &Request, policies: &Policies, cancel: &AtomicBo
     if original.decision == Decision::Allowed {
         return Ok(None);
     }
+    // Decision D51: no policy change can allow a change to a resource AWS owns.
+    if let Some(rule) = iamspect_core::authorize_traced(req, policies).trace.protected {
+        return Ok(Some(Fix {
+            edits: Vec::new(),
+            outcome: original,
+            probes: Vec::new(),
+            notes: vec![format!(
+                "no policy can allow this request: {}",
+                crate::report::protected_explanation(req, rule)
+            )],
+        }));
+    }
+    // Decision D52: a KMS key always has a key policy; a fix cannot invent it.
+    if let Some(note) = crate::report::missing_key_policy(req, policies) {
+        return Ok(Some(Fix { edits: Vec::new(), outcome: original, probes: Vec::new(), notes: vec![note] }));
+    }
     let trust = crate::message::is_trust_action(req.action());
     let mut working = policies.clone();
     let mut edits: Vec<Edit> = Vec::new();
@@ -143,13 +159,41 @@ pub fn suggest_cancellable(req: &Request, policies: &Policies, cancel: &AtomicBo
         let traced = authorize_traced(req, &working);
         for layer in &traced.trace.layers {
             for (index, p) in layer.policies.iter().enumerate() {
-                let denying: Vec<usize> =
-                    p.statements.iter().filter(|s| s.applied && s.effect == Effect::Deny).map(|s| s.index).collect();
+                let slot = Slot { layer: layer.layer, index };
+                // Decision D57: a NotPrincipal deny is lifted by naming what it misses.
+                for s in p.statements.iter().filter(|s| s.applied && s.effect == Effect::Deny) {
+                    let Some(d) = &s.not_principal else { continue };
+                    let current = slots::get(&working, slot).cloned().unwrap_or_else(|| p.policy.clone());
+                    if d.boundary || d.missing.is_empty() {
+                        // With a boundary the list cannot exempt the caller; a condition can.
+                        notes.push(format!(
+                            "statement {} of `{}`: {}",
+                            s.index,
+                            p.policy.name(),
+                            crate::wire::not_principal_explanation(d)
+                        ));
+                        continue;
+                    }
+                    match add_to_not_principal(&current, s.index, &d.missing, layer_type(layer.layer, trust)) {
+                        Ok((policy, summary)) => {
+                            let summary = format!("{summary} ({})", crate::wire::not_principal_explanation(d));
+                            record(&mut working, &mut edits, slot, &current, policy, summary);
+                        }
+                        Err(note) => notes.push(note),
+                    }
+                }
+                // The other denying statements: the caller exempted from all of them in one edit.
+                let denying: Vec<usize> = p
+                    .statements
+                    .iter()
+                    .filter(|s| s.applied && s.effect == Effect::Deny)
+                    .filter(|s| s.not_principal.as_ref().is_none_or(|d| d.boundary || d.missing.is_empty()))
+                    .map(|s| s.index)
+                    .collect();
                 if denying.is_empty() {
                     continue;
                 }
                 crate::check(cancel)?;
-                let slot = Slot { layer: layer.layer, index };
                 let current = slots::get(&working, slot).cloned().unwrap_or_else(|| p.policy.clone());
                 let (edited, refused) = exempt_caller(req, &current, &denying, layer_type(layer.layer, trust), cancel)?;
                 if let Some((policy, summary)) = edited {
@@ -217,7 +261,7 @@ fn record(working: &mut Policies, edits: &mut Vec<Edit>, slot: Slot, before: &Po
 const FIX_NAME: &str = "iamspect-fix";
 
 fn empty_like(policy: &Policy) -> Policy {
-    Policy::parse(FIX_NAME, r#"{"Version": "2012-10-17", "Statement": []}"#, PolicyType::Identity)
+    Policy::parse(FIX_NAME, r#"{"Version": "2012-10-17", "Statement": []}"#, PolicyType::Resource)
         .unwrap_or_else(|_| policy.clone())
 }
 
@@ -449,6 +493,36 @@ fn exempt_in(doc: &mut Map<String, Value>, index: usize, principal_arn: &str, na
         }
     }
     Ok(format!("exempt {principal_arn} from the deny of statement {index}"))
+}
+
+/// Adds the ARNs a `NotPrincipal` deny does not name to its `AWS` list, so AWS finds every identity
+/// it checks for the caller listed (decisions D13, D57).
+fn add_to_not_principal(
+    policy: &Policy,
+    index: usize,
+    missing: &[String],
+    t: PolicyType,
+) -> Result<(Policy, String), String> {
+    let mut doc = document(Some(policy))?;
+    let list = statements(&mut doc)?;
+    let Some(Value::Object(stmt)) = list.get_mut(index) else {
+        return Err(format!("statement {index} of `{}` could not be found for editing", policy.name()));
+    };
+    let Some(Value::Object(not_principal)) = stmt.get_mut("NotPrincipal") else {
+        return Err(format!("statement {index} of `{}`: `NotPrincipal` is not an object", policy.name()));
+    };
+    let aws = not_principal.entry("AWS").or_insert_with(|| json!([]));
+    if !aws.is_array() {
+        let one = aws.take();
+        *aws = json!([one]);
+    }
+    if let Value::Array(values) = aws {
+        for arn in missing {
+            values.push(json!(arn));
+        }
+    }
+    let summary = format!("add {} to `NotPrincipal` of statement {index}", missing.join(", "));
+    finish(doc, policy.name(), t).map(|p| (p, summary))
 }
 
 /// Requests next to the denied one; their decisions must not change.

@@ -20,6 +20,8 @@ pub struct Report {
     pub fix: Option<fix::Fix>,
     /// SCP and RCP levels that deny because they hold no Allow statement at all (decision D46).
     pub levels_without_allow: Vec<crate::levels::LevelWithoutAllow>,
+    /// The policies the request was decided with.
+    pub policies: Policies,
 }
 
 impl Report {
@@ -43,6 +45,7 @@ impl Report {
             context_changes_untried: changes.untried,
             fix,
             levels_without_allow,
+            policies: policies.clone(),
         }
     }
 
@@ -69,6 +72,7 @@ impl Report {
             context_changes_untried: changes.untried,
             fix,
             levels_without_allow,
+            policies: policies.clone(),
         })
     }
 
@@ -117,6 +121,15 @@ impl Report {
             })),
         });
         let mut extra = extra;
+        if let (Some(rule), Some(obj)) = (self.response.trace.protected, extra.as_object_mut()) {
+            obj.insert(
+                "protected".to_string(),
+                json!({"rule": rule.name(), "explanation": protected_explanation(request, rule)}),
+            );
+        }
+        if let (Some(note), Some(obj)) = (missing_key_policy(request, &self.policies), extra.as_object_mut()) {
+            obj.insert("missingKeyPolicy".to_string(), json!(note));
+        }
         if let (false, Some(obj)) = (self.levels_without_allow.is_empty(), extra.as_object_mut()) {
             let levels: Vec<Value> = self
                 .levels_without_allow
@@ -136,6 +149,36 @@ impl Report {
             obj.insert("contextChangesUntried".into(), json!(self.context_changes_untried));
         }
         crate::wire::evaluation_result_cancellable(request, &self.response, extra, cancel)
+    }
+}
+
+/// When a request on a KMS key is denied because no key policy was given (decision D52): what is
+/// missing and how to get it.
+pub fn missing_key_policy(request: &Request, policies: &Policies) -> Option<String> {
+    if !iamspect_core::is_kms_key_request(request.action(), request.resource()) || policies.resource.is_some() {
+        return None;
+    }
+    let outcome = iamspect_core::authorize(request, policies);
+    if !outcome.denied_by.contains(iamspect_core::Denier::Resource) {
+        return None;
+    }
+    Some(format!(
+        "no key policy was given, and every KMS key has one that must allow the request (IAM policies alone never give access to a key): get it with `aws kms get-key-policy --key-id {} --policy-name default --query Policy --output text` and give it as the resource-based policy (`--resource-policy FILE`, or `resourcePolicy` in a case), or, for a key that has AWS's default key policy, say so (`--default-key-policy`, or `\"kms\": {{\"defaultKeyPolicy\": true}}` in a case)",
+        request.resource()
+    ))
+}
+
+/// Why AWS refuses a request to a resource it owns (decision D51), in AWS's words; for the roles
+/// that only AWS modifies, with the `UnmodifiableEntity` message IAM answers.
+pub fn protected_explanation(request: &Request, rule: iamspect_core::Protected) -> String {
+    use iamspect_core::Protected;
+    let role = request.resource().rsplit('/').next().unwrap_or_default();
+    match rule {
+        Protected::ReservedRole | Protected::ServiceLinkedRole => format!(
+            "{}; IAM answers UnmodifiableEntity (HTTP 400): \"Cannot perform the operation on the protected role '{role}' - this role is only modifiable by AWS\"",
+            rule.explanation()
+        ),
+        _ => rule.explanation().to_string(),
     }
 }
 

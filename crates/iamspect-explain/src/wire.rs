@@ -81,10 +81,28 @@ pub fn outcome_name(o: StatementOutcome) -> &'static str {
     }
 }
 
+/// Why a `NotPrincipal` deny applies to the caller (decision D57), in a sentence.
+pub fn not_principal_explanation(d: &iamspect_core::NotPrincipalDetail) -> String {
+    if d.boundary {
+        return "the caller has a permissions boundary, and AWS applies a NotPrincipal Deny to such a caller whatever NotPrincipal lists; write the exception as `\"Principal\": \"*\"` with a condition on `aws:PrincipalArn` instead".to_string();
+    }
+    let missing = d.missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ");
+    if d.caller_listed {
+        format!(
+            "NotPrincipal lists the caller but not {missing}: AWS may check the account first (then the role), finds it unlisted, and so the statement applies; add {missing} to NotPrincipal to exempt the caller"
+        )
+    } else {
+        format!("NotPrincipal does not list {missing}, so the statement applies to the caller")
+    }
+}
+
 /// One line saying what a statement did.
 pub fn describe(s: &StatementTrace) -> String {
     match (s.outcome, &s.condition) {
-        (StatementOutcome::Matched(_), _) => "matches".to_string(),
+        (StatementOutcome::Matched(_), _) => match &s.not_principal {
+            Some(d) => format!("matches: {}", not_principal_explanation(d)),
+            None => "matches".to_string(),
+        },
         (StatementOutcome::ActionNotMatched, _) => "action does not match".to_string(),
         (StatementOutcome::ResourceNotMatched, _) => "resource does not match".to_string(),
         (StatementOutcome::PrincipalNotMatched, _) => "principal does not match".to_string(),
@@ -137,7 +155,7 @@ pub fn trace_cancellable(req: &Request, res: &Response, cancel: &AtomicBool) -> 
             let mut statements = Vec::with_capacity(p.statements.len());
             for s in &p.statements {
                 crate::check(cancel)?;
-                statements.push(json!({
+                let mut v = json!({
                     "index": s.index,
                     "sid": s.sid,
                     "effect": effect_name(s.effect),
@@ -152,7 +170,20 @@ pub fn trace_cancellable(req: &Request, res: &Response, cancel: &AtomicBool) -> 
                     "start": at.json(s.span.start),
                     "end": at.json(s.span.end),
                     "parts": parts_at(&p.policy, at, s),
-                }));
+                });
+                // Decision D57: only for a NotPrincipal deny that applies.
+                if let (Some(d), Some(obj)) = (&s.not_principal, v.as_object_mut()) {
+                    obj.insert(
+                        "notPrincipal".to_string(),
+                        json!({
+                            "callerListed": d.caller_listed,
+                            "missing": d.missing,
+                            "permissionsBoundary": d.boundary,
+                            "explanation": not_principal_explanation(d),
+                        }),
+                    );
+                }
+                statements.push(v);
             }
             policies.push(json!({"name": p.policy.name(), "statements": statements}));
         }

@@ -31,7 +31,11 @@ fn every_fix_is_proved_by_re_evaluation() {
             let unfixable = outcome.denied_by.contains(Denier::S3BlockPublicAccess)
                 || (matches!(built.request.principal().kind, PrincipalKind::Root { .. })
                     && built.request.action().to_ascii_lowercase().starts_with("sts:assumerole"))
-                || (outcome.decision == Decision::ExplicitDeny && !built.request.principal().is_iam());
+                || (outcome.decision == Decision::ExplicitDeny && !built.request.principal().is_iam())
+                // Decision D51: resources AWS owns; the fix says so and changes nothing.
+                || iamspect_core::authorize_traced(&built.request, &built.policies).trace.protected.is_some()
+                // Decision D52: a KMS key's missing key policy is given, not invented.
+                || iamspect_explain::report::missing_key_policy(&built.request, &built.policies).is_some();
             if unfixable {
                 assert!(
                     !f.notes.is_empty() || f.outcome.decision != Decision::Allowed,

@@ -89,7 +89,7 @@ fn eval_batch_prints_one_line_per_case() {
             r#"{{"principal":"arn:aws:iam::111122223333:user/a","action":"{action}","resource":"*","identityPolicies":[{allow}]}}"#
         )
     };
-    std::fs::write(&batch, format!("{}\n{}\n", line("s3:GetObject"), line("ec2:RunInstances"))).unwrap();
+    std::fs::write(&batch, format!("{}\n{}\n", line("s3:ListAllMyBuckets"), line("ec2:DescribeInstances"))).unwrap();
     let out = iamspect(&["eval", "--batch", batch.to_str().unwrap()]);
     let lines: Vec<serde_json::Value> = stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines.len(), 2);

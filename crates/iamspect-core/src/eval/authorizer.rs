@@ -127,6 +127,12 @@ pub(crate) fn is_role_trust_action(action: &str) -> bool {
     })
 }
 
+/// True when the request's resource policy is a KMS key policy: a `kms:` action on a key ARN.
+pub(crate) fn is_kms_key_request(action: &str, resource: &str) -> bool {
+    action.split_once(':').is_some_and(|(service, _)| service.eq_ignore_ascii_case("kms"))
+        && Arn::parse(resource).is_some_and(|a| a.service == "kms" && a.resource.starts_with("key/"))
+}
+
 /// True when the request's resource policy is a role trust policy: a trust action on a role ARN.
 pub(crate) fn is_role_trust_request(action: &str, resource: &str) -> bool {
     is_role_trust_action(action)
@@ -146,10 +152,8 @@ pub(super) fn decide(req: &Request, policies: &Policies, tracer: &mut impl Trace
         return Outcome { decision: Decision::Allowed, denied_by: DeniedBy::default() };
     }
 
-    let resource_arn = Arn::parse(&req.resource);
     let is_trust_action = is_role_trust_request(&req.action, &req.resource);
-    let is_kms_key =
-        service.eq_ignore_ascii_case("kms") && resource_arn.is_some_and(|a| a.resource.starts_with("key/"));
+    let is_kms_key = is_kms_key_request(&req.action, &req.resource);
     let is_root = matches!(principal.kind, PrincipalKind::Root { .. });
     let has_identity = principal.is_iam();
     let resource_in_management_account = principal.management_account && req.is_same_account();
@@ -203,9 +207,8 @@ pub(super) fn decide(req: &Request, policies: &Policies, tracer: &mut impl Trace
             if s.deny {
                 explicit.insert(Denier::Rcp);
             }
-            if !s.allow {
-                failing.insert(Denier::Rcp);
-            }
+            // Decision D58: AWS attaches RCPFullAWSAccess to every root, OU and account, and it
+            // cannot be detached, so every level allows; only its denies decide.
         }
     }
     if policies.vpc_endpoint.is_some() {
@@ -250,13 +253,9 @@ pub(super) fn decide(req: &Request, policies: &Policies, tracer: &mut impl Trace
         return Outcome { decision: Decision::ExplicitDeny, denied_by: explicit };
     }
 
-    // The grant. A KMS key without a key policy in the request has AWS's default one, which lets
-    // the key's own account grant through IAM (decision D15); a role without a trust policy trusts
-    // no one (decision D16).
-    let mut grant = rbp.grant.max(super::s3::acl_grant(req, policies));
-    if is_kms_key && policies.resource.is_none() && req.is_same_account() {
-        grant = Some(GrantKind::Account);
-    }
+    // The grant. A KMS key policy and a role trust policy must allow: a key without a key policy
+    // in the request (decision D52) and a role without a trust policy (decision D16) allow no one.
+    let grant = rbp.grant.max(super::s3::acl_grant(req, policies));
     let restricted = super::s3::restrict_public_buckets(req, policies, grant);
     let facts = GrantFacts {
         grant: restricted.unwrap_or(grant),
@@ -275,7 +274,12 @@ pub(super) fn decide(req: &Request, policies: &Policies, tracer: &mut impl Trace
         // Decision D17: the root user cannot assume roles.
         grant_failing.insert(Denier::Identity);
     }
-    if restricted.is_some() && !grant_failing.is_empty() && failing.is_empty() {
+    // Decision D51: resources AWS owns refuse changes whatever the policies say.
+    let protected = super::protected::protected(req, policies.kms_aws_managed_key).is_some();
+    if protected {
+        grant_failing.insert(Denier::Resource);
+    }
+    if restricted.is_some() && !grant_failing.is_empty() && failing.is_empty() && !protected {
         // Decision D20: allowed only through a public bucket policy that Block Public Access restricts.
         let unrestricted = grant_gaps(req, &GrantFacts { grant, ..facts });
         if unrestricted.is_empty() && !(is_trust_action && is_root) {

@@ -5,6 +5,7 @@
 
 mod authorizer;
 mod decision;
+mod protected;
 mod s3;
 mod statement;
 mod trace;
@@ -15,8 +16,9 @@ use crate::policy::Policy;
 use crate::request::Request;
 
 pub use decision::{Decision, DeniedBy, Denier};
+pub use protected::Protected;
 pub use s3::{S3Acl, S3AclGrant, S3Settings};
-pub use statement::{GrantKind, StatementOutcome};
+pub use statement::{GrantKind, NotPrincipalDetail, StatementOutcome};
 pub use trace::{ConditionDetail, Layer, LayerTrace, LayerVerdict, PolicyTrace, StatementTrace, Trace};
 
 /// Every policy AWS weighs for one request, by type.
@@ -70,6 +72,12 @@ pub fn is_role_trust_action(action: &str) -> bool {
 /// True when the request's resource policy is the role's trust policy: a trust action on a role.
 pub fn is_role_trust_request(action: &str, resource: &str) -> bool {
     authorizer::is_role_trust_request(action, resource)
+}
+
+/// True when the request's resource policy is a KMS key policy, which must allow (decision D52):
+/// a `kms:` action on a key ARN.
+pub fn is_kms_key_request(action: &str, resource: &str) -> bool {
+    authorizer::is_kms_key_request(action, resource)
 }
 
 /// The service prefixes whose resources RCPs restrict (decision D26).

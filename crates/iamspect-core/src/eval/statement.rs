@@ -94,7 +94,26 @@ fn principal_match(block: &PrincipalBlock, req: &Request, has_boundary: bool) ->
         }
         return if not_principal_exempts(block, req) { None } else { Some(GrantKind::Direct) };
     }
-    block.entries.iter().filter_map(|(entry, _)| entry_match(entry, req)).max()
+    block
+        .entries
+        .iter()
+        .filter_map(|(entry, _)| {
+            let kind = entry_match(entry, req)?;
+            // Decision D56: a role trust policy that names an IAM user (by ARN or unique id)
+            // leaves the user's permissions boundary in force: it must allow the trust action.
+            let names_user = matches!(
+                (entry, &principal.kind),
+                (PrincipalEntry::Aws(AwsPrincipal::User(_) | AwsPrincipal::UniqueId(_)), PrincipalKind::User { .. })
+            );
+            if names_user
+                && kind == GrantKind::Direct
+                && super::authorizer::is_role_trust_request(&req.action, &req.resource)
+            {
+                return Some(GrantKind::RoleOrParent);
+            }
+            Some(kind)
+        })
+        .max()
 }
 
 fn entry_match(entry: &PrincipalEntry, req: &Request) -> Option<GrantKind> {
@@ -189,5 +208,60 @@ fn not_principal_exempts(block: &PrincipalBlock, req: &Request) -> bool {
             block.entries.iter().any(|(e, _)| entry_match(e, req).is_some())
         }
         PrincipalKind::Anonymous => false,
+    }
+}
+
+/// Why a `NotPrincipal` deny applies to the caller (decision D57): the identities AWS may check
+/// for it that the list does not name, or that the caller has a permissions boundary.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotPrincipalDetail {
+    /// The caller's own ARN (user, session, federated user) is in the list.
+    pub caller_listed: bool,
+    /// The ARNs AWS may check, in the order it may check them (account, role, caller), that the
+    /// list does not name.
+    pub missing: Vec<String>,
+    /// The caller has a permissions boundary: the statement applies whatever the list says.
+    pub boundary: bool,
+}
+
+/// The identities AWS may validate for the caller, account first (decision D13), each with
+/// whether `block` names it.
+pub(crate) fn not_principal_detail(block: &PrincipalBlock, req: &Request, has_boundary: bool) -> NotPrincipalDetail {
+    let principal = &req.principal;
+    let listed = |pred: &dyn Fn(&PrincipalEntry) -> bool| block.entries.iter().any(|(e, _)| pred(e));
+    let kind_listed = |want: GrantKind| {
+        listed(&|e| match e {
+            PrincipalEntry::Aws(aws) => aws_match(aws, req) == Some(want) && !matches!(aws, AwsPrincipal::Account(_)),
+            _ => false,
+        })
+    };
+    let mut checks: Vec<(String, bool)> = Vec::new();
+    if let Some(account) = principal.account() {
+        let partition = match &principal.kind {
+            PrincipalKind::RoleSession { role_arn, .. } => role_arn.split(':').nth(1).unwrap_or("aws").to_string(),
+            PrincipalKind::User { arn, .. } | PrincipalKind::FederatedUser { arn, .. } => {
+                arn.split(':').nth(1).unwrap_or("aws").to_string()
+            }
+            _ => "aws".to_string(),
+        };
+        let account_listed = listed(&|e| matches!(e, PrincipalEntry::Aws(AwsPrincipal::Account(a)) if a == account));
+        checks.push((format!("arn:{partition}:iam::{account}:root"), account_listed));
+    }
+    let caller = match &principal.kind {
+        PrincipalKind::User { arn, .. } | PrincipalKind::FederatedUser { arn, .. } => {
+            Some((arn.clone(), kind_listed(GrantKind::Direct)))
+        }
+        PrincipalKind::RoleSession { role_arn, session_name, .. } => {
+            checks.push((role_arn.clone(), kind_listed(GrantKind::RoleOrParent)));
+            session_name.as_ref().map(|_| (principal.arn(), kind_listed(GrantKind::Direct)))
+        }
+        _ => None,
+    };
+    let caller_listed = caller.as_ref().is_some_and(|(_, l)| *l);
+    checks.extend(caller);
+    NotPrincipalDetail {
+        caller_listed,
+        missing: checks.into_iter().filter(|(_, l)| !l).map(|(arn, _)| arn).collect(),
+        boundary: has_boundary && principal.is_iam(),
     }
 }

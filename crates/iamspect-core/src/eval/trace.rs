@@ -94,6 +94,8 @@ pub struct StatementTrace {
     pub applied: bool,
     /// For a failed condition, the details.
     pub condition: Option<ConditionDetail>,
+    /// For a `NotPrincipal` deny that applies, why it reaches the caller (decision D57).
+    pub not_principal: Option<super::statement::NotPrincipalDetail>,
     /// The statement's bytes in the policy source.
     pub span: Span,
 }
@@ -126,6 +128,8 @@ pub struct Trace {
     /// Condition keys referenced by the applicable policies (in conditions or variables) that the
     /// request does not carry, as first written.
     pub missing_context_keys: Vec<String>,
+    /// The rule that refuses the request whatever the policies say (decision D51), if one does.
+    pub protected: Option<super::Protected>,
 }
 
 impl Trace {
@@ -240,7 +244,17 @@ impl Recorder {
                             }
                         }
                     }
+                    let not_principal = match &stmt.principal {
+                        Some(block) if block.not && applied && stmt.effect == Effect::Deny => {
+                            let has_boundary = req.principal.is_iam()
+                                && !matches!(req.principal.kind, crate::request::PrincipalKind::Root { .. })
+                                && policies.permissions_boundary.is_some();
+                            Some(super::statement::not_principal_detail(block, req, has_boundary))
+                        }
+                        _ => None,
+                    };
                     statements.push(StatementTrace {
+                        not_principal,
                         index: stmt.index,
                         sid: stmt.sid.clone(),
                         effect: stmt.effect,
@@ -256,7 +270,8 @@ impl Recorder {
                 LayerVerdict::NotApplicable
             } else if any_deny {
                 LayerVerdict::Denies
-            } else if any_allow {
+            } else if any_allow || matches!(layer, Layer::Rcp(_)) {
+                // Decision D58: every RCP level holds RCPFullAWSAccess, written out or not.
                 LayerVerdict::Allows
             } else {
                 LayerVerdict::NoAllow
@@ -266,6 +281,7 @@ impl Recorder {
         let mut seen = BTreeSet::new();
         let missing_context_keys =
             missing.into_iter().filter(|(lower, _)| seen.insert(lower.clone())).map(|(_, key)| key).collect();
-        Trace { layers, missing_context_keys }
+        let protected = super::protected::protected(req, policies.kms_aws_managed_key);
+        Trace { layers, missing_context_keys, protected }
     }
 }

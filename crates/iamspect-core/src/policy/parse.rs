@@ -18,6 +18,10 @@ use crate::json::{self, span_of};
 use crate::pattern::{Pattern, Syntax};
 use crate::span::{LineColumn, LineIndex, Span};
 
+/// What IAM's `CreatePolicy` says of a managed policy without `Version` "2012-10-17" (D53).
+const MANAGED_VERSION: &str =
+    "IAM rejects a managed policy (CreatePolicy, CreatePolicyVersion) whose `Version` is not \"2012-10-17\"";
+
 struct Parser<'t> {
     text: &'t str,
     policy_type: PolicyType,
@@ -57,9 +61,13 @@ pub(super) fn parse_policy(
     };
 
     let mut version = None;
+    let mut version_span = None;
     let mut id = None;
     let mut statement_value = None;
     for (key, value, key_span) in p.props(obj) {
+        if key == "Version" {
+            version_span = Some(span_of(value));
+        }
         match key {
             "Version" => match value {
                 Value::StringLit(s) if s.value == "2012-10-17" => version = Some(Version::V2012_10_17),
@@ -80,12 +88,35 @@ pub(super) fn parse_policy(
     if matches!(policy_type, PolicyType::Scp | PolicyType::Rcp) && version == Some(Version::V2008_10_17) {
         p.error(span_of(&root), format!("a {} must use `Version` \"2012-10-17\"", policy_type.description()));
     }
+    // Decision D53: a permissions boundary is a managed policy, and IAM's CreatePolicy rejects a
+    // managed policy without `Version` "2012-10-17"; an identity policy may be inline, where IAM
+    // accepts "2008-10-17" or no `Version`, so it gets a warning (an error in `lint`).
+    if version != Some(Version::V2012_10_17) {
+        let version_span = version_span.unwrap_or(Span::new(obj.range.start, obj.range.start + 1));
+        match policy_type {
+            PolicyType::PermissionsBoundary => p.error(
+                version_span,
+                format!("{MANAGED_VERSION}; a permissions boundary is always a managed policy"),
+            ),
+            PolicyType::Identity => p.warning(
+                version_span,
+                format!("{MANAGED_VERSION}; as an inline policy (PutUserPolicy, PutRolePolicy, PutGroupPolicy) it is accepted"),
+            ),
+            _ => {}
+        }
+    }
     p.variables = version == Some(Version::V2012_10_17);
 
     let mut statements = Vec::new();
     match statement_value {
         None => p.error(Span::new(obj.range.start, obj.range.start + 1), "the policy has no `Statement`".to_string()),
         Some(Value::Object(s)) => statements.extend(p.statement(s, 0)),
+        // Decision D53: IAM, STS and Organizations reject a policy without statements; a
+        // service's resource-based policy is left to that service, and matches nothing.
+        Some(Value::Array(a)) if a.elements.is_empty() && policy_type != PolicyType::Resource => p.error(
+            span_of(statement_value.unwrap_or(&root)),
+            "`Statement` is an empty list; IAM rejects a policy without statements".to_string(),
+        ),
         Some(Value::Array(a)) => {
             for (i, el) in a.elements.iter().enumerate() {
                 match el {
@@ -97,6 +128,19 @@ pub(super) fn parse_policy(
         Some(other) => p.error(span_of(other), "`Statement` must be an object or an array of objects".to_string()),
     }
 
+    if matches!(policy_type, PolicyType::Identity | PolicyType::PermissionsBoundary | PolicyType::Trust) {
+        // Decision D53: IAM rejects two statements with the same `Sid`.
+        for (j, st) in statements.iter().enumerate() {
+            if let Some(sid) = st.sid.as_deref().filter(|s| !s.is_empty())
+                && statements[..j].iter().any(|t| t.sid.as_deref() == Some(sid))
+            {
+                p.error(
+                    Span::new(st.span.start, st.span.start + 1),
+                    format!("`Sid` `{sid}` is used by an earlier statement; IAM rejects it (\"Statement IDs (SID) in a single policy must be unique\")"),
+                );
+            }
+        }
+    }
     let mut warnings = std::mem::take(&mut p.warnings);
     let limit = size_limit(policy_type);
     let size = measured_size(text, &limit);
@@ -199,7 +243,23 @@ impl<'t> Parser<'t> {
         for (key, value, key_span) in self.props(obj) {
             match key {
                 "Sid" => match value {
-                    Value::StringLit(s) => sid = Some(s.value.to_string()),
+                    Value::StringLit(s) => {
+                        // Decision D53: IAM's own policies take only letters and digits.
+                        let iam = matches!(
+                            self.policy_type,
+                            PolicyType::Identity | PolicyType::PermissionsBoundary | PolicyType::Trust
+                        );
+                        if iam && !s.value.chars().all(|c| c.is_ascii_alphanumeric()) {
+                            self.error(
+                                span_of(value),
+                                format!(
+                                    "`Sid` `{}` has a character other than a letter or a digit; IAM rejects it (\"Statement IDs (SID) must be alpha-numeric\", `[0-9A-Za-z]*`)",
+                                    s.value
+                                ),
+                            );
+                        }
+                        sid = Some(s.value.to_string())
+                    }
                     other => self.error(span_of(other), "`Sid` must be a string".to_string()),
                 },
                 "Effect" => {
@@ -358,6 +418,15 @@ impl<'t> Parser<'t> {
                                     self.error(vspan, format!("service principal `{text}` is not valid; `\"Service\": \"*\"` is not allowed"));
                                     continue;
                                 }
+                                let well_formed = text.contains('.')
+                                    && !text.starts_with(['.', '-'])
+                                    && text.bytes().all(|b| {
+                                        b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-'
+                                    });
+                                if !well_formed {
+                                    self.error(vspan, format!("service principal `{text}` is not a service principal name (lower case, such as `ec2.amazonaws.com`); IAM rejects it (\"Invalid principal in policy\")"));
+                                    continue;
+                                }
                                 PrincipalEntry::Service(text)
                             }
                             "Federated" => {
@@ -394,6 +463,13 @@ impl<'t> Parser<'t> {
         let element = if not { "NotAction" } else { "Action" };
         let span = Span::new(key_span.start, value.range().end);
         let values = self.strings(element, value)?;
+        if values.is_empty() {
+            self.error(
+                span_of(value),
+                format!("`{element}` is an empty list; IAM rejects a statement without actions"),
+            );
+            return None;
+        }
         let mut items = Vec::with_capacity(values.len());
         for (text, vspan) in values {
             let well_formed = text == "*"
@@ -416,8 +492,19 @@ impl<'t> Parser<'t> {
         let element = if not { "NotResource" } else { "Resource" };
         let span = Span::new(key_span.start, value.range().end);
         let values = self.strings(element, value)?;
+        if values.is_empty() {
+            self.error(
+                span_of(value),
+                format!("`{element}` is an empty list; IAM rejects a statement without resources"),
+            );
+            return None;
+        }
         let mut items = Vec::with_capacity(values.len());
         for (text, vspan) in values {
+            if let Some(problem) = arn_problem(&text) {
+                self.error(vspan, problem);
+                continue;
+            }
             if text != "*" {
                 let ok = text
                     .strip_prefix("arn:")
@@ -531,4 +618,45 @@ impl<'t> Parser<'t> {
             },
         }
     }
+}
+
+/// AWS's partitions: a literal partition in a resource ARN must be one of them.
+const PARTITIONS: &[&str] =
+    &["aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"];
+
+/// The S3 resource types whose ARNs carry a region or an account (access points, Multi-Region
+/// Access Points, Batch Operations jobs, Storage Lens, Access Grants); buckets and objects do not.
+const S3_REGIONAL_RESOURCES: &[&str] =
+    &["accesspoint/", "job/", "storage-lens/", "storage-lens-group/", "access-grants/", "async-request/"];
+
+/// Why IAM rejects a `Resource`/`NotResource` ARN when the policy is written (decision D53): fewer
+/// than six parts, an unknown partition, or a region or account in an S3 bucket or object ARN.
+/// Segments with wildcards, policy variables or template placeholders are not judged.
+fn arn_problem(text: &str) -> Option<String> {
+    let rest = text.strip_prefix("arn:")?;
+    if is_placeholder(text) {
+        return None;
+    }
+    let literal = |s: &str| !s.is_empty() && !s.contains(['*', '?', '$', '<', '[']);
+    let segments = crate::arn::split_segments(rest);
+    let [partition, service, region, account, resource] = segments.as_slice() else {
+        return Some(format!(
+            "resource `{text}` has {} of the six parts of an ARN (`arn:partition:service:region:account:resource`); IAM rejects it (`Resource ... must be in ARN format or \"*\"`)",
+            segments.len() + 1
+        ));
+    };
+    if literal(partition) && !PARTITIONS.contains(partition) {
+        return Some(format!(
+            "resource `{text}`: `{partition}` is not an AWS partition ({}); IAM rejects it",
+            PARTITIONS.join(", ")
+        ));
+    }
+    let regional = S3_REGIONAL_RESOURCES.iter().any(|p| resource.starts_with(p));
+    let judged = !resource.starts_with(['*', '?', '$', '<', '[']);
+    if *service == "s3" && judged && !regional && (literal(region) || literal(account)) {
+        return Some(format!(
+            "resource `{text}`: S3 bucket and object ARNs have no region and no account (`arn:{partition}:s3:::BUCKET/KEY`); IAM rejects them"
+        ));
+    }
+    None
 }

@@ -8,7 +8,7 @@
 //!
 //! Scope: identity, resource, boundary, session, SCP, RCP and VPC endpoint policies; principals that
 //! are IAM users, role sessions (or role ARNs), federated users, root users, service principals and
-//! `anonymous`; the trust-policy and KMS key-policy rules (D15, D16, D17) and `GetCallerIdentity`
+//! `anonymous`; the trust-policy and KMS key-policy rules (D52, D16, D17) and `GetCallerIdentity`
 //! (D18). Not modelled: S3 Block Public Access and ACLs, unique-id principals, `federatedBy`,
 //! management accounts, AWS managed KMS keys, identity-provider callers, template placeholders.
 
@@ -768,7 +768,19 @@ impl Eval<'_> {
         }
         // Principal / NotPrincipal.
         let grant = if let Some(p) = stmt.get("Principal") {
-            Some(principal_entries(p).iter().filter_map(|(k, v)| entry_grant(k, v, &self.who)).max()?)
+            // D56: a role trust policy naming an IAM user leaves the user's boundary in force.
+            let trust = TRUST_ACTIONS.contains(&self.req.action.to_lowercase().as_str())
+                && matches!(split_arn(&self.req.resource), Some([_, "iam", _, _, r]) if r.starts_with("role/"));
+            let user_arn = |k: &str, v: &str| k == "AWS" && matches!(&self.who, Who::User { arn, .. } if arn == v);
+            Some(
+                principal_entries(p)
+                    .iter()
+                    .filter_map(|(k, v)| {
+                        let g = entry_grant(k, v, &self.who)?;
+                        Some(if trust && user_arn(k, v) { Grant::RoleOrParent } else { g })
+                    })
+                    .max()?,
+            )
         } else if let Some(p) = stmt.get("NotPrincipal") {
             // D13: a caller with a permissions boundary is never exempted.
             if !self.has_boundary && not_principal_exempts(&principal_entries(p), &self.who) {
@@ -846,14 +858,16 @@ pub(crate) fn decide(req: &RefRequest, pols: &RefPolicies) -> RefOutcome {
 
     let mut explicit = BTreeSet::new();
     let mut failing = BTreeSet::new();
-    // SCP and RCP levels: a Deny at any level denies; every level needs an Allow (D2).
+    // SCP and RCP levels: a Deny at any level denies; every SCP level needs an Allow (D2), every
+    // RCP level has one (D58).
     for (name, levels, applies) in [("scp", &pols.scps, scp_applies), ("rcp", &pols.rcps, rcp_applies)] {
         for level in levels.iter().flatten().filter(|_| applies) {
             let s = ev.scan(level);
             if s.deny {
                 explicit.insert(name);
             }
-            if !s.allow {
+            // D58: every RCP level has RCPFullAWSAccess, which cannot be detached.
+            if !s.allow && name == "scp" {
                 failing.insert(name);
             }
         }
@@ -882,10 +896,8 @@ pub(crate) fn decide(req: &RefRequest, pols: &RefPolicies) -> RefOutcome {
     }
 
     // Steps 6-9: the grant and the policies that limit it.
-    let mut grant = rbp.grant;
-    if is_kms_key && pols.resource.is_none() && same_account {
-        grant = Some(Grant::Account); // D15: the default key policy names the account.
-    }
+    // D52: a KMS key without a key policy allows no one, as a role without a trust policy (D16).
+    let grant = rbp.grant;
     let identity_ok = is_root || id.allow;
     let boundary_ok = !has_boundary || pb.allow;
     // D1: a role session without session policies passes; a federated user without one does not.

@@ -11,7 +11,9 @@ pub(crate) const INFO: RuleInfo = RuleInfo {
     issue_code: "UNIQUE_SIDS_RECOMMENDED",
     severity: Severity::Warning,
     doc: r#"## What it does
-Reports a statement whose `Sid` an earlier statement of the same policy already uses.
+Reports a statement whose `Sid` an earlier statement of the same policy already uses, in policies
+that accept it (resource-based policies, SCPs, ...). IAM rejects it in identity policies,
+boundaries and role trust policies, an error there (IAM102, `UNIQUE_SIDS_REQUIRED`, decision D53).
 
 ## Why is this bad?
 `Sid`s identify statements in reviews, traces and AWS's own messages; several services (and SCPs)

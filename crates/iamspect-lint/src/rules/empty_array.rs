@@ -13,11 +13,12 @@ pub(crate) const INFO: RuleInfo = RuleInfo {
     issue_code: "EMPTY_ARRAY",
     severity: Severity::Suggestion,
     doc: r#"## What it does
-Reports an empty array `[]` as the value of `Action` or `NotAction` (`EMPTY_ARRAY_ACTION`),
-`Resource` or `NotResource` (`EMPTY_ARRAY_RESOURCE`), a principal type of `Principal` or
-`NotPrincipal` (`EMPTY_ARRAY_PRINCIPAL`), or a condition key (`EMPTY_ARRAY_CONDITION`, or
+Reports an empty array `[]` as the value of a principal type of `Principal` or `NotPrincipal`
+(`EMPTY_ARRAY_PRINCIPAL`), or of a condition key (`EMPTY_ARRAY_CONDITION`, or
 `EMPTY_ARRAY_CONDITION_FOR_ALL_VALUES`, `EMPTY_ARRAY_CONDITION_FOR_ANY_VALUE` and
-`EMPTY_ARRAY_CONDITION_IF_EXISTS` by the operator).
+`EMPTY_ARRAY_CONDITION_IF_EXISTS` by the operator). An empty `Action`, `NotAction`, `Resource`,
+`NotResource` or `Statement` list is an error instead (IAM102, `EMPTY_ARRAY_ACTION`,
+`EMPTY_ARRAY_RESOURCE`, `MISSING_STATEMENT`): IAM rejects the policy (decision D53).
 
 ## Why is this bad?
 An empty list names nothing: the element matches no action, resource or principal, and a
@@ -26,9 +27,9 @@ does not do what it appears to do.
 
 ## Example
 ```json
-{"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": []}
+{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", "Condition": {"StringEquals": {"aws:PrincipalTag/team": []}}}
 ```
-Name the resources, or remove the statement.
+Give the values, or remove the condition.
 "#,
 };
 
@@ -223,18 +224,6 @@ pub(crate) fn check(cx: &Ctx<'_>, out: &mut Sink) {
         let Some(statement) = read(source, span) else { continue };
         for m in statement.members() {
             match m.key.as_str() {
-                "Action" | "NotAction" if is_empty_array(&m.value) => out.push_as(
-                    &INFO,
-                    "EMPTY_ARRAY_ACTION",
-                    Some(m.value_span),
-                    format!("`{}` is an empty array: the statement matches no action", m.key),
-                ),
-                "Resource" | "NotResource" if is_empty_array(&m.value) => out.push_as(
-                    &INFO,
-                    "EMPTY_ARRAY_RESOURCE",
-                    Some(m.value_span),
-                    format!("`{}` is an empty array: the statement matches no resource", m.key),
-                ),
                 "Principal" | "NotPrincipal" => {
                     for p in m.value.members().iter().filter(|p| is_empty_array(&p.value)) {
                         out.push_as(

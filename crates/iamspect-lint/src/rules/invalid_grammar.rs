@@ -36,12 +36,20 @@ pub(crate) fn issue_code(message: &str) -> &'static str {
         "MISSING_ACTION"
     } else if message.contains("has no `Resource`") {
         "MISSING_RESOURCE"
-    } else if message.contains("has no `Statement`") {
+    } else if message.contains("has no `Statement`") || message.contains("`Statement` is an empty list") {
         "MISSING_STATEMENT"
+    } else if message.contains("is an empty list; IAM rejects a statement without actions") {
+        "EMPTY_ARRAY_ACTION"
+    } else if message.contains("is an empty list; IAM rejects a statement without resources") {
+        "EMPTY_ARRAY_RESOURCE"
     } else if message.starts_with("action `") {
         "INVALID_ACTION"
     } else if message.starts_with("resource `") || message.starts_with("in resource `") {
         "INVALID_ARN_RESOURCE"
+    } else if message.contains("is used by an earlier statement; IAM rejects it") {
+        "UNIQUE_SIDS_REQUIRED"
+    } else if message.contains("Statement IDs (SID) must be alpha-numeric") {
+        "UNSUPPORTED_SID"
     } else if message.contains(", not both") {
         "UNSUPPORTED_ELEMENT_COMBINATION"
     } else {

@@ -12,6 +12,7 @@ use iamspect_core::{Policy, PolicyError, Span};
 use crate::context::Ctx;
 use crate::{Cancelled, Finding, Target};
 
+mod action_not_in_current_catalogue;
 mod allow_with_not_action;
 mod allow_with_not_principal;
 mod allow_with_not_resource;
@@ -118,6 +119,7 @@ rules! {
     private_ip_address: Some(private_ip_address::check),
     mismatched_action_for_principal: Some(mismatched_action_for_principal::check),
     unsupported_action_for_condition_key: Some(unsupported_action_for_condition_key::check),
+    action_not_in_current_catalogue: Some(action_not_in_current_catalogue::check),
     pass_role_with_star_in_resource: Some(pass_role_with_star_in_resource::check),
     allow_with_not_principal: None,
     deny_with_not_principal: Some(deny_with_not_principal::check),
@@ -198,8 +200,17 @@ fn classify_error(message: &str, target: Target<'_>) -> (&'static RuleInfo, &'st
     if has("bytes; iamspect reads at most") || (has(" characters (") && has(", over the ")) {
         return (&policy_size_exceeds_quota::INFO, policy_size_exceeds_quota::issue_code(target.policy_type));
     }
-    if has("`Version` must be") || has("must use `Version`") {
+    if has("`Version` must be") || has("must use `Version`") || m.starts_with("IAM rejects a managed policy") {
         return (&invalid_version::INFO, invalid_version::INFO.issue_code);
+    }
+    if m.starts_with("resource `") && has("of the six parts of an ARN") {
+        return (&invalid_arn::INFO, "MISSING_ARN_FIELD");
+    }
+    if m.starts_with("resource `") && has("is not an AWS partition") {
+        return (&invalid_arn::INFO, "INVALID_PARTITION");
+    }
+    if m.starts_with("resource `") && has("S3 bucket and object ARNs have no region") {
+        return (&invalid_arn::INFO, "ARN_REGION_NOT_ALLOWED");
     }
     if has("unknown condition operator") || has("cannot be added to `Null`") {
         let code = if has("`Null`") { "NULL_WITH_IF_EXISTS" } else { invalid_condition_operator::INFO.issue_code };
@@ -249,6 +260,9 @@ pub(crate) fn run(text: &str, target: Target<'_>, cancel: &AtomicBool) -> Result
             for w in policy.warnings() {
                 if w.message().contains("template placeholder") {
                     sink.push(&template_placeholder::INFO, error_span(w), w.message().to_string());
+                } else if w.message().starts_with("IAM rejects a managed policy") {
+                    // Decision D53: CreatePolicy rejects it, so as a managed policy it is an error.
+                    sink.push(&invalid_version::INFO, error_span(w), w.message().to_string());
                 } else {
                     let issue = policy_size_warning::issue_code(target.policy_type);
                     sink.push_as(&policy_size_warning::INFO, issue, error_span(w), w.message().to_string());

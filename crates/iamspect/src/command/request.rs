@@ -59,6 +59,28 @@ pub(crate) struct RequestArgs {
     /// The VPC endpoint policy file.
     #[arg(long, value_name = "FILE")]
     pub(crate) vpc_endpoint_policy: Option<PathBuf>,
+    /// The KMS key has AWS's default key policy (it allows `kms:*` to the key's account, so IAM
+    /// policies grant). Without it or `--resource-policy`, a request on a key is denied: every key
+    /// has a key policy, and iamspect does not guess it (`aws kms get-key-policy` prints it).
+    #[arg(long)]
+    pub(crate) default_key_policy: bool,
+    /// Do not check the request against AWS's catalogue (for emulators and research): an unknown
+    /// action, a resource of a type the action does not act on, and context keys the action never
+    /// carries are then decided as given. The output says the check was off.
+    #[arg(long)]
+    pub(crate) no_catalog_check: bool,
+}
+
+/// Set when `--no-catalog-check` was given, so that the action checks after loading stand aside
+/// too (decision D54).
+static CATALOG_CHECK_OFF: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Applies `--no-catalog-check` to a compiler (and to [`known_action`]).
+fn catalog_check(args: &RequestArgs, compiler: &mut Compiler) {
+    compiler.catalog_check = !args.no_catalog_check;
+    if args.no_catalog_check {
+        CATALOG_CHECK_OFF.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// The clock keys of a request that is not a case file: the time used, and whether it was given.
@@ -127,6 +149,12 @@ impl RequestArgs {
         if self.vpc_endpoint_policy.is_some() {
             out.push("--vpc-endpoint-policy");
         }
+        if self.default_key_policy {
+            out.push("--default-key-policy");
+        }
+        if self.no_catalog_check {
+            out.push("--no-catalog-check");
+        }
         out
     }
 
@@ -159,6 +187,7 @@ pub(crate) fn refuse(flags: &[&str], why: &str) -> Result<(), String> {
 /// data when `--account-data` is given.
 pub(crate) fn load(case: Option<&Path>, index: Option<usize>, args: &RequestArgs) -> Result<Loaded, String> {
     let mut compiler = Compiler::new();
+    catalog_check(args, &mut compiler);
     if let Some(path) = case {
         refuse(
             &args.request_flags(),
@@ -259,6 +288,7 @@ pub(crate) fn from_request_with_sessions(
     sessions: &[String],
     compiler: &mut Compiler,
 ) -> Result<Item, String> {
+    catalog_check(args, compiler);
     check_values(Some(resource), resource_account, &context)?;
     let (time, given) = iamspect_case::set_clock(&mut context, jiff_now());
     let clock = Some(Clock { time, given });
@@ -358,13 +388,16 @@ fn policy_fields(args: &RequestArgs, case: &mut serde_json::Map<String, Value>) 
         let levels = args.rcps.iter().map(|l| level("--rcp", l)).collect::<Result<Vec<_>, _>>()?;
         case.insert("rcps".into(), json!(levels));
     }
+    if args.default_key_policy {
+        case.insert("kms".into(), json!({"defaultKeyPolicy": true}));
+    }
     Ok(())
 }
 
 /// What the output says about where the inputs came from: one line per layer that account data
 /// and the flags or the case fill, and the time used.
 pub(crate) fn notes(item: &Item) -> Vec<String> {
-    let mut out = Vec::new();
+    let mut out = item.built.notes.clone();
     for s in &item.built.sources {
         out.push(format!("{} from {}: {}", s.layer, s.from, s.policies.join(", ")));
     }
@@ -381,6 +414,9 @@ pub(crate) fn notes(item: &Item) -> Vec<String> {
 /// The same, as JSON: `{"sources": [{"layer", "from", "policies"}], "time": {"value", "given"}}`.
 pub(crate) fn notes_json(item: &Item) -> Value {
     let mut v = serde_json::Map::new();
+    if !item.built.notes.is_empty() {
+        v.insert("notes".into(), json!(item.built.notes));
+    }
     if !item.built.sources.is_empty() {
         v.insert(
             "sources".into(),
@@ -435,6 +471,9 @@ pub(crate) fn known_service(prefix: &str) -> Result<(), String> {
 
 /// Refuses an action AWS's catalogue does not list, with the nearest service or action.
 pub(crate) fn known_action(action: &str) -> Result<(), String> {
+    if CATALOG_CHECK_OFF.load(std::sync::atomic::Ordering::Relaxed) {
+        return Ok(());
+    }
     if let Some((service, _)) = action.split_once(':')
         && iamspect_catalog::Catalog::get().service(service).is_none()
     {

@@ -16,6 +16,11 @@ pub(crate) struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
+    /// Do not check the cases' requests against AWS's catalogue (for emulators and research):
+    /// unknown actions, resources of other types and context keys the action never carries are
+    /// then decided as given. The summary says the check was off.
+    #[arg(long)]
+    no_catalog_check: bool,
 }
 
 pub(crate) fn run(args: Args) -> u8 {
@@ -27,6 +32,10 @@ pub(crate) fn run(args: Args) -> u8 {
         }
     };
     let mut compiler = Compiler::new();
+    compiler.catalog_check = !args.no_catalog_check;
+    if args.no_catalog_check && args.format == Format::Text {
+        eprintln!("note: {}", iamspect_case::CATALOG_CHECK_OFF);
+    }
     let (mut passed, mut failed) = (0usize, 0usize);
     let mut results = Vec::new();
     let mut bad_input = false;
@@ -49,15 +58,28 @@ pub(crate) fn run(args: Args) -> u8 {
                     crate::output::println(&failure_line(file, case, &actual));
                 }
             }
+            let notes: Vec<&String> = match &case.built {
+                Ok(b) if !args.no_catalog_check => b.notes.iter().collect(),
+                _ => Vec::new(),
+            };
+            if args.format == Format::Text {
+                for note in &notes {
+                    eprintln!("warning: {}#{}: {note}", file.display(), case.index);
+                }
+            }
             if args.format == Format::Json {
-                results.push(json!({
+                let mut result = json!({
                     "file": file.display().to_string(),
                     "index": case.index,
                     "description": case.description,
                     "expected": case.expect.as_ref().map(expect_json),
                     "actual": actual_json(&actual),
                     "pass": pass,
-                }));
+                });
+                if let (false, Some(obj)) = (notes.is_empty(), result.as_object_mut()) {
+                    obj.insert("warnings".into(), json!(notes));
+                }
+                results.push(result);
             }
         }
     }
@@ -71,7 +93,11 @@ pub(crate) fn run(args: Args) -> u8 {
     match args.format {
         Format::Text => crate::output::println(&format!("{passed} passed, {failed} failed")),
         Format::Json => {
-            let out = json!({"passed": passed, "failed": failed, "results": results});
+            let mut out = json!({"passed": passed, "failed": failed, "results": results});
+            if let (true, Some(obj)) = (args.no_catalog_check, out.as_object_mut()) {
+                obj.insert("catalogCheck".into(), json!(false));
+                obj.insert("note".into(), json!(iamspect_case::CATALOG_CHECK_OFF));
+            }
             crate::output::println(&serde_json::to_string_pretty(&out).unwrap_or_default());
         }
     }
