@@ -4,7 +4,7 @@ tries requests that an upstream could read differently from the gateway.
 
     python3 scripts/probe-gateway.py --gateway http://127.0.0.1:5002 --upstream http://127.0.0.1:5001
 
-The gateway must run with the account data and credentials of `scripts/probe-data/`; the upstream
+The gateway must run with the account data and credentials of `scripts/probe-data/` and `--default-key-policy` (keys are created through the emulator); the upstream
 is any emulator on loopback (moto was used: `moto_server -H 127.0.0.1 -p 5001`). Prints one line
 per call and a summary; exits 1 when a real client's allowed call was refused or when a bypass
 attempt reached the upstream. Needs boto3 and requests (pip).

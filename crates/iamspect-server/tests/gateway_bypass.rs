@@ -467,3 +467,27 @@ async fn delete_objects_is_decided_key_by_key() {
     assert!(!r.body.contains("<Deleted>"), "{}", r.body);
     assert_eq!(seen.lock().unwrap().len(), 4);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_without_a_key_policy() {
+    let dir = common::temp_dir("default-key-policy");
+    let policy =
+        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kms:Encrypt", "Resource": "*"}]}"#;
+    std::fs::write(dir.join("gaad.json"), common::gaad(policy)).unwrap();
+    let req = || {
+        Req::new("POST", "/")
+            .header("content-type", "application/x-amz-json-1.1")
+            .header("x-amz-target", "TrentService.Encrypt")
+            .body(r#"{"KeyId": "1234abcd-12ab-34cd-56ef-1234567890ab", "Plaintext": "eA=="}"#)
+    };
+    let alice = Key { id: ALICE_KEY, secret: ALICE_SECRET, token: None };
+    for (default_key_policy, status) in [(false, 400), (true, 200)] {
+        let state = AppState::with_account_data(Settings::default(), vec![dir.join("gaad.json")]).unwrap();
+        let server = start_gateway(state, Gateway { default_key_policy, ..Gateway::new(None) }).await;
+        let r = send(server.addr, signed(server.addr, Some(alice), "kms", &req(), T0)).await;
+        assert_eq!(r.status, status, "--default-key-policy {default_key_policy}: {}", r.body);
+        if !default_key_policy {
+            assert!(r.body.contains("resource-based policy"), "{}", r.body);
+        }
+    }
+}

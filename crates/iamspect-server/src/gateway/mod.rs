@@ -49,6 +49,10 @@ pub struct Gateway {
     /// Trust `X-Forwarded-Proto` from a TLS front (`--trust-forwarded-proto`): `https` makes
     /// `aws:SecureTransport` true. Off, the header is refused.
     pub trust_forwarded_proto: bool,
+    /// A KMS key the account data holds no key policy for has AWS's default key policy
+    /// (`--default-key-policy`), as a key created without one does; off, such a request is
+    /// denied by the missing key policy (D52).
+    pub default_key_policy: bool,
 }
 
 impl Default for Gateway {
@@ -59,6 +63,7 @@ impl Default for Gateway {
             endpoint_hosts: Vec::new(),
             allow_emulator_control: false,
             trust_forwarded_proto: false,
+            default_key_policy: false,
         }
     }
 }
@@ -352,6 +357,18 @@ pub(crate) fn decide(
                 &ctx,
                 compiler,
             )?;
+            if gateway.default_key_policy
+                && built.policies.resource.is_none()
+                && check.action.starts_with("kms:")
+                && check.resource.contains(":key/")
+                && let Some(account) = account.as_deref()
+            {
+                built.policies.resource = Some(compiler.compile(
+                    iamspect_case::DEFAULT_KEY_POLICY_NAME,
+                    &iamspect_case::default_key_policy(account),
+                    iamspect_core::PolicyType::Resource,
+                )?);
+            }
             if let Some(session) = caller.as_ref().and_then(|c| c.credential.session.as_ref()) {
                 built.policies.session =
                     crate::sts::session_policies(session, data, compiler).map_err(|e| iamspect_case::CaseError {

@@ -75,6 +75,11 @@ pub(crate) struct Args {
     /// `aws:SecureTransport` is false, and the header is refused.
     #[arg(long, requires = "gateway")]
     trust_forwarded_proto: bool,
+    /// Give a KMS key that the account data holds no key policy for AWS's default key policy (the
+    /// one a key created without a policy gets: IAM policies of the key's account decide). Without
+    /// it, a request on such a key is denied by the missing key policy.
+    #[arg(long, requires = "gateway")]
+    default_key_policy: bool,
 }
 
 pub(crate) fn run(args: Args) -> u8 {
@@ -105,6 +110,7 @@ pub(crate) fn run(args: Args) -> u8 {
             endpoint_hosts: args.endpoint_hosts,
             allow_emulator_control: args.allow_emulator_control,
             trust_forwarded_proto: args.trust_forwarded_proto,
+            default_key_policy: args.default_key_policy,
         })
     } else {
         None
