@@ -147,7 +147,36 @@ async fn handle(state: AppState, parts: Parts, body: Result<Bytes, (StatusCode, 
             }
         };
     }
-    let allowed = match gateway::decide(&state, &parts, &body, peer, &request_id) {
+    // The decision runs on the bounded pool, under the request's deadline (D38).
+    let work = crate::routes::Work::of(&parts.extensions, &state);
+    let worker = state.clone();
+    let decided = work
+        .run(move |_cancel| {
+            let decided = gateway::decide(&worker, &parts, &body, peer, &request_id);
+            (parts, body, request_id, decided)
+        })
+        .await;
+    let (parts, body, request_id, decided) = match decided {
+        Ok(x) => x,
+        Err(refused) => {
+            let (code, status, message) = match refused {
+                crate::routes::Refused::Deadline => {
+                    ("RequestTimeout", 408, "the gateway could not decide the request within the server's --timeout")
+                }
+                crate::routes::Refused::Busy => {
+                    let code = if shape == Shape::S3 { "SlowDown" } else { "ServiceUnavailable" };
+                    (code, 503, "the gateway is busy; retry")
+                }
+                crate::routes::Refused::Failed(e) => {
+                    tracing::error!(error = %e, "gateway: decision failed");
+                    ("InternalError", 500, "the gateway could not decide the request")
+                }
+            };
+            let e = AwsError { code, status, message: message.to_string(), extra: Vec::new() };
+            return respond::error(&shape, &e, &crate::sts::request_id(), None);
+        }
+    };
+    let allowed = match decided {
         Ok(a) => a,
         Err(response) => return response,
     };
