@@ -126,6 +126,8 @@ pub fn app_with(state: AppState, options: &ServeOptions) -> Router {
         .merge(ui::routes())
         .fallback(routes::fallback)
         .method_not_allowed_fallback(routes::health::method_not_allowed)
+        // AWS calls go to the gateway whatever their path (a bucket may be named `healthz`).
+        .layer(axum::middleware::from_fn_with_state(state.clone(), routes::gateway::aws_calls_first))
         .layer(
             ServiceBuilder::new()
                 .layer(trace)

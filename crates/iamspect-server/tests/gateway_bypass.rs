@@ -491,3 +491,19 @@ async fn keys_without_a_key_policy() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_calls_never_reach_the_api() {
+    let s = setup().await;
+    // A bucket named `healthz`: signed S3 calls are the gateway's, decided and denied.
+    for target in ["/healthz", "/healthz/x", "/openapi.json"] {
+        let r = send(s.server.addr, s.alice("s3", &Req::new("GET", target))).await;
+        assert_eq!(r.status, 403, "{target}: {}", r.body);
+        assert!(r.body.contains("<Code>AccessDenied</Code>"), "{target}: {}", r.body);
+    }
+    // Unsigned, the API answers as before.
+    let r = send(s.server.addr, signed(s.server.addr, None, "s3", &Req::new("GET", "/healthz"), T0)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("\"status\""), "{}", r.body);
+    assert_eq!(s.forwarded(), 0);
+}

@@ -70,6 +70,39 @@ pub(crate) async fn root(State(state): State<AppState>, request: Request) -> Res
     crate::routes::sts::sts_with_body(state, parts, body).await
 }
 
+/// In gateway mode, a request for one of the API's paths that is an AWS call (SigV4- or
+/// SigV2-signed, or addressed to an S3 virtual host) belongs to the gateway, never to the API: a
+/// bucket may be named `healthz` (issue 15). Runs before routing.
+pub(crate) async fn aws_calls_first(
+    State(state): State<AppState>,
+    request: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let aws_call = state.gateway().is_some() && is_api_path(request.uri().path()) && {
+        let headers = request.headers();
+        let signed_header = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("AWS4-") || v.starts_with("AWS "));
+        let query = request.uri().query().unwrap_or("");
+        let presigned = query.split('&').any(|p| {
+            let name = p.split('=').next().unwrap_or("");
+            matches!(name, "X-Amz-Credential" | "X-Amz-Signature" | "X-Amz-Algorithm" | "AWSAccessKeyId")
+        });
+        let virtual_host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).is_some_and(|h| {
+            let h = h.rsplit_once(':').map_or(h, |(name, _)| name).to_ascii_lowercase();
+            h.ends_with(".localhost.localstack.cloud") && h.contains(".s3.")
+        });
+        signed_header || presigned || virtual_host || headers.contains_key("x-amz-target")
+    };
+    if !aws_call {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let body = read_body(&state, body).await;
+    handle(state, parts, body).await
+}
+
 /// Every path no route matched: the gateway in gateway mode, else 404.
 pub(crate) async fn fallback(State(state): State<AppState>, request: Request) -> Response {
     let path = request.uri().path().to_string();
