@@ -435,28 +435,6 @@ pub(crate) fn notes_json(item: &Item) -> Value {
     Value::Object(v)
 }
 
-/// Levenshtein distance, for "did you mean".
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = i;
-        if let Some(first) = row.first_mut() {
-            *first = i + 1;
-        }
-        for (j, cb) in b.iter().enumerate() {
-            let above = row.get(j + 1).copied().unwrap_or(usize::MAX);
-            let left = row.get(j).copied().unwrap_or(usize::MAX);
-            let best = (diagonal + usize::from(ca != *cb)).min(above.saturating_add(1)).min(left.saturating_add(1));
-            diagonal = above;
-            if let Some(cell) = row.get_mut(j + 1) {
-                *cell = best;
-            }
-        }
-    }
-    row.last().copied().unwrap_or(0)
-}
-
 /// Refuses a service prefix AWS's catalogue does not list, with the nearest one.
 pub(crate) fn known_service(prefix: &str) -> Result<(), String> {
     let catalog = iamspect_catalog::Catalog::get();
@@ -464,7 +442,7 @@ pub(crate) fn known_service(prefix: &str) -> Result<(), String> {
         return Ok(());
     }
     let lower = prefix.to_ascii_lowercase();
-    let near = catalog.services().map(|s| (distance(&lower, s.prefix()), s.prefix())).min();
+    let near = catalog.services().map(|s| (iamspect_case::check::distance(&lower, s.prefix()), s.prefix())).min();
     let hint = near.filter(|(d, _)| *d <= 3).map(|(_, p)| format!("; did you mean `{p}`?")).unwrap_or_default();
     Err(format!("unknown service `{prefix}`: AWS's catalogue has no service with this prefix{hint}"))
 }
