@@ -336,6 +336,12 @@ pub(crate) fn map(req: &S3Request<'_>) -> Result<Mapped, Unmapped> {
             _ => action.to_string(),
         };
         push(action, object_arn(&key));
+        if method == "GET" && matches!(sub, Some("attributes" | "torrent")) {
+            // GetObjectAttributes and GetObjectTorrent also need read access to the object itself
+            // (S3's API reference: `s3:GetObject` and `s3:GetObjectAttributes`, or the `…Version`
+            // pair for a version; AWS's service reference lists `s3:GetObject`/`GetObjectVersion`).
+            push(if versioned { "GetObjectVersion" } else { "GetObject" }, object_arn(&key));
+        }
         if method == "PUT" && sub.is_none() {
             let acl = (req.header)("x-amz-acl").is_some() || GRANT_HEADERS.iter().any(|h| (req.header)(h).is_some());
             if !has("uploadId") {
@@ -663,6 +669,22 @@ mod tests {
                 ("s3:DeleteObjectVersion".into(), "arn:aws:s3:::b/b&c".into())
             ]
         );
+    }
+
+    #[test]
+    fn attributes_and_torrents_also_read_the_object() {
+        let m = run("GET", None, "/b/k?attributes", &[], "").unwrap();
+        assert_eq!(
+            actions(&m),
+            vec![
+                ("s3:GetObjectAttributes".to_string(), "arn:aws:s3:::b/k".to_string()),
+                ("s3:GetObject".to_string(), "arn:aws:s3:::b/k".to_string())
+            ]
+        );
+        let m = run("GET", None, "/b/k?attributes&versionId=v", &[], "").unwrap();
+        assert_eq!(actions(&m)[1], ("s3:GetObjectVersion".to_string(), "arn:aws:s3:::b/k".to_string()));
+        let m = run("GET", None, "/b/k?torrent", &[], "").unwrap();
+        assert_eq!(actions(&m).len(), 2);
     }
 
     #[test]
