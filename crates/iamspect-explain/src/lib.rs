@@ -9,6 +9,7 @@ pub mod fix;
 pub mod levels;
 pub mod message;
 pub mod parse;
+pub mod patch;
 pub mod report;
 pub mod slots;
 pub mod wire;

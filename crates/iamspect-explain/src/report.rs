@@ -17,7 +17,8 @@ pub struct Report {
     pub context_changes: Vec<counterfactual::ContextChange>,
     /// Candidate context changes not tried (past [`counterfactual::MAX_CONTEXT_TRIALS`]).
     pub context_changes_untried: usize,
-    pub fix: Option<fix::Fix>,
+    /// The ranked fixes (`None` when the request is allowed).
+    pub fixes: Option<fix::Fixes>,
     /// SCP and RCP levels that deny because they hold no Allow statement at all (decision D46).
     pub levels_without_allow: Vec<crate::levels::LevelWithoutAllow>,
     /// The policies the request was decided with.
@@ -34,7 +35,7 @@ impl Report {
         let never = AtomicBool::new(false);
         let changes =
             counterfactual::context_changes_cancellable(request, policies, &response.trace, &never).unwrap_or_default();
-        let fix = fix::suggest(request, policies);
+        let fixes = fix::suggest(request, policies);
         let levels_without_allow = levels_without_allow(&response, policies);
         Report {
             response,
@@ -43,7 +44,7 @@ impl Report {
             without_denies,
             context_changes: changes.changes,
             context_changes_untried: changes.untried,
-            fix,
+            fixes,
             levels_without_allow,
             policies: policies.clone(),
         }
@@ -61,7 +62,7 @@ impl Report {
         let error_code = message::error_code(request.service());
         let without_denies = counterfactual::without_each_deny_cancellable(request, policies, &response.trace, cancel)?;
         let changes = counterfactual::context_changes_cancellable(request, policies, &response.trace, cancel)?;
-        let fix = fix::suggest_cancellable(request, policies, cancel)?;
+        let fixes = fix::suggest_cancellable(request, policies, cancel)?;
         let levels_without_allow = levels_without_allow(&response, policies);
         Ok(Report {
             response,
@@ -70,7 +71,7 @@ impl Report {
             without_denies,
             context_changes: changes.changes,
             context_changes_untried: changes.untried,
-            fix,
+            fixes,
             levels_without_allow,
             policies: policies.clone(),
         })
@@ -103,22 +104,8 @@ impl Report {
                 "value": c.value,
                 "decision": c.outcome.decision.as_str(),
             })).collect::<Vec<_>>(),
-            "fix": self.fix.as_ref().map(|f| json!({
-                "proved": f.is_proved(),
-                "decisionAfter": f.outcome.decision.as_str(),
-                "edits": f.edits.iter().map(|e| json!({
-                    "layer": e.slot.layer.name(),
-                    "policy": e.policy,
-                    "summary": e.summary,
-                    "policyAfter": e.after,
-                    "diff": e.diff(),
-                })).collect::<Vec<_>>(),
-                "probes": f.probes.iter().map(|p| json!({
-                    "action": p.action, "resource": p.resource,
-                    "before": p.before.as_str(), "after": p.after.as_str(),
-                })).collect::<Vec<_>>(),
-                "notes": f.notes,
-            })),
+            "fixes": self.fixes.as_ref().map(|f| f.fixes.iter().map(fix_json).collect::<Vec<_>>()),
+            "fixNotes": self.fixes.as_ref().map(|f| f.notes.clone()),
         });
         let mut extra = extra;
         if let (Some(rule), Some(obj)) = (self.response.trace.protected, extra.as_object_mut()) {
@@ -150,6 +137,53 @@ impl Report {
         }
         crate::wire::evaluation_result_cancellable(request, &self.response, extra, cancel)
     }
+}
+
+/// One fix in the JSON of `explain` (`iamspect.fixes`, docs/output-format.md).
+pub fn fix_json(f: &fix::Fix) -> Value {
+    let mut v = json!({
+        "kind": f.kind.as_str(),
+        "summary": f.summary,
+        "proved": f.is_proved(),
+        "proof": f.proof(),
+        "decisionAfter": f.outcome.map(|o| o.decision.as_str()),
+        "changes": f.changes().map(probe_json).collect::<Vec<_>>(),
+        "unchanged": f.probes.iter().filter(|p| p.before == p.after).map(probe_json).collect::<Vec<_>>(),
+        "notes": f.notes,
+    });
+    let Some(obj) = v.as_object_mut() else { return v };
+    if !f.context.is_empty() {
+        let context: serde_json::Map<String, Value> =
+            f.context.iter().map(|c| (c.key.clone(), json!(c.value))).collect();
+        obj.insert("context".into(), Value::Object(context));
+    }
+    if let Some(p) = &f.principal {
+        obj.insert("principal".into(), json!(p));
+    }
+    if !f.edits.is_empty() {
+        let edits: Vec<Value> = f
+            .edits
+            .iter()
+            .map(|e| {
+                json!({
+                    "layer": e.slot.layer.name(),
+                    "policy": e.policy,
+                    "summary": e.summary,
+                    "policyAfter": e.after,
+                })
+            })
+            .collect();
+        obj.insert("edits".into(), Value::Array(edits));
+        obj.insert("patch".into(), json!(f.edits.iter().map(fix::Edit::diff).collect::<String>()));
+    }
+    if !f.weakens.is_empty() {
+        obj.insert("weakens".into(), json!(f.weakens));
+    }
+    v
+}
+
+fn probe_json(p: &fix::Probe) -> Value {
+    json!({"action": p.action, "resource": p.resource, "before": p.before.as_str(), "after": p.after.as_str()})
 }
 
 /// When a request on a KMS key is denied because no key policy was given (decision D52): what is

@@ -12,6 +12,7 @@ use iamspect_explain::message;
 use iamspect_explain::report::Report;
 use serde_json::{Value, json};
 
+use super::fix_files;
 use super::request::{self, RequestArgs};
 use super::{BAD_INPUT, FAILURE, Format, SUCCESS};
 use crate::output;
@@ -42,6 +43,13 @@ pub(crate) struct Args {
     /// 32 bytes, or 64 hexadecimal digits. Needed to read a token.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["case", "decoded"])]
     message_key: Option<PathBuf>,
+    /// Writes the files a fix edits, patched, under this folder (at the paths the patch names):
+    /// the first grant, or the fix `--fix N` picks (a weakening only when picked by number).
+    #[arg(long, value_name = "DIR")]
+    write_fix: Option<PathBuf>,
+    /// The fix `--write-fix` writes, by its number in the list (1 is the first).
+    #[arg(long, value_name = "N", requires = "write_fix")]
+    fix: Option<usize>,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
@@ -100,12 +108,39 @@ pub(crate) fn run(args: Args) -> u8 {
             return BAD_INPUT;
         }
     }
+    if args.write_fix.is_some() && loaded.items.len() != 1 {
+        eprintln!("error: `--write-fix` writes the fix of one case: pick it with `--index N`");
+        return BAD_INPUT;
+    }
     let mut all_allowed = true;
     let mut json_out = Vec::new();
     for item in &loaded.items {
         let built = &item.built;
         let report = Report::new(&built.request, &built.policies);
         all_allowed &= report.response.outcome.decision == Decision::Allowed;
+        let source = match &args.case {
+            Some(path) => fix_files::Source::Case { path, index: item.index },
+            None => fix_files::Source::Flags,
+        };
+        let located: Vec<fix_files::Located> = report
+            .fixes
+            .iter()
+            .flat_map(|f| &f.fixes)
+            .map(|f| fix_files::locate(f, &report.policies, source))
+            .collect();
+        if let Some(dir) = &args.write_fix {
+            match write_fix(dir, args.fix, &report, &located) {
+                Ok(lines) => {
+                    for l in lines {
+                        eprintln!("{l}");
+                    }
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return BAD_INPUT;
+                }
+            }
+        }
         match args.format {
             Format::Text => {
                 let heading = format!(
@@ -114,10 +149,17 @@ pub(crate) fn run(args: Args) -> u8 {
                     item.index,
                     item.description.as_deref().map(|d| format!(": {d}")).unwrap_or_default()
                 );
-                crate::output::print(&output::explain::render(&heading, built, &report, &request::notes(item)));
+                crate::output::print(&output::explain::render(
+                    &heading,
+                    built,
+                    &report,
+                    &request::notes(item),
+                    &located,
+                ));
             }
             Format::Json => {
                 let mut v = report.to_json(&built.request);
+                file_patches_json(&mut v, &located);
                 if let (Some(obj), Value::Object(notes)) = (v.as_object_mut(), request::notes_json(item)) {
                     for (k, n) in notes {
                         obj.insert(k, n);
@@ -132,6 +174,65 @@ pub(crate) fn run(args: Args) -> u8 {
         crate::output::println(&serde_json::to_string_pretty(&v).unwrap_or_default());
     }
     if all_allowed { SUCCESS } else { FAILURE }
+}
+
+/// `iamspect.fixes[i].patch` as patches of the user's files, with the paths they edit.
+fn file_patches_json(v: &mut Value, located: &[fix_files::Located]) {
+    let Some(Value::Array(fixes)) = v.pointer_mut("/EvaluationResults/0/iamspect/fixes") else { return };
+    for (fix, l) in fixes.iter_mut().zip(located) {
+        let Some(obj) = fix.as_object_mut() else { continue };
+        if l.files.is_empty() && l.unplaced.is_empty() {
+            continue;
+        }
+        let patch: String = l.files.iter().map(fix_files::FilePatch::diff).chain(l.unplaced.iter().map(|e| e.diff())).collect();
+        obj.insert("patch".into(), json!(patch));
+        obj.insert("files".into(), json!(l.files.iter().map(|f| f.path.clone()).collect::<Vec<_>>()));
+        if !l.notes.is_empty() {
+            obj.insert("fileNotes".into(), json!(l.notes));
+        }
+    }
+}
+
+/// Writes the picked fix's patched files under `dir`; what was written, for standard error.
+fn write_fix(
+    dir: &std::path::Path,
+    pick: Option<usize>,
+    report: &Report,
+    located: &[fix_files::Located],
+) -> Result<Vec<String>, String> {
+    use iamspect_explain::fix::FixKind;
+    let fixes = report.fixes.as_ref().map(|f| f.fixes.as_slice()).unwrap_or_default();
+    let index = match pick {
+        Some(0) => return Err("`--fix` counts from 1".to_string()),
+        Some(n) if n > fixes.len() => {
+            return Err(format!("`--fix {n}`: there {} {} fix{}", if fixes.len() == 1 { "is" } else { "are" }, fixes.len(), if fixes.len() == 1 { "" } else { "es" }));
+        }
+        Some(n) => n - 1,
+        None => fixes.iter().position(|f| f.kind == FixKind::Grant && !f.edits.is_empty()).ok_or_else(|| {
+            if fixes.iter().any(|f| f.kind == FixKind::Weakening) {
+                "no grant fixes this request; a weakening is written only when picked by number (`--fix N`), since it removes protection".to_string()
+            } else {
+                "no fix edits a policy (the fixes change the request, or there is none)".to_string()
+            }
+        })?,
+    };
+    let fix = fixes.get(index).ok_or("no such fix")?;
+    let l = located.get(index).ok_or("no such fix")?;
+    if fix.edits.is_empty() {
+        return Err(format!("fix {} changes the request, not a file", index + 1));
+    }
+    if !l.unplaced.is_empty() {
+        return Err(format!(
+            "fix {} edits policies that were not read from files given here (account data or AWS's own): nothing written",
+            index + 1
+        ));
+    }
+    let written = fix_files::write(dir, &l.files)?;
+    let mut lines: Vec<String> = written.iter().map(|p| format!("wrote {}", p.display())).collect();
+    if fix.kind == FixKind::Weakening {
+        lines.push(format!("warning: fix {} is a weakening: {}", index + 1, fix.weakens.join("; ")));
+    }
+    Ok(lines)
 }
 
 /// The requests to explain: a case file or flags ([`request::load`]), or the request of a decoded

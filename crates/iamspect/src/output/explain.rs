@@ -10,6 +10,7 @@ use iamspect_core::{Decision, Effect, Layer, LayerVerdict, Policy, StatementOutc
 use iamspect_explain::message::{AccessDeniedMessage, DenyKind};
 use iamspect_explain::wire::{describe, layer_words, verdict_name};
 
+use iamspect_explain::fix::{FixKind, Fixes};
 use iamspect_explain::report::Report;
 
 const BOLD: Style = Style::new().bold();
@@ -68,7 +69,13 @@ fn statement_name(s: &StatementTrace) -> String {
     }
 }
 
-pub(crate) fn render(heading: &str, built: &Built, report: &Report, notes: &[String]) -> String {
+pub(crate) fn render(
+    heading: &str,
+    built: &Built,
+    report: &Report,
+    notes: &[String],
+    located: &[crate::command::fix_files::Located],
+) -> String {
     let file = heading.split('#').next().unwrap_or(heading);
     let req = &built.request;
     let res = &report.response;
@@ -267,14 +274,69 @@ pub(crate) fn render(heading: &str, built: &Built, report: &Report, notes: &[Str
         }
     }
 
-    if let Some(fix) = &report.fix {
-        let _ = writeln!(out);
-        let proved = if fix.is_proved() { paint(GREEN, "proved") } else { paint(RED, "not proved") };
-        let _ = writeln!(out, "{} ({proved})", paint(BOLD, "Smallest fix:"));
-        for (i, e) in fix.edits.iter().enumerate() {
-            let _ =
-                writeln!(out, "  {}. {}: {} ({})", i + 1, paint(CYAN, &e.policy), e.summary, layer_words(e.slot.layer));
-            for line in e.diff().lines() {
+    if let Some(fixes) = &report.fixes {
+        render_fixes(&mut out, fixes, located);
+    }
+    out.push('\n');
+    out
+}
+
+/// The ranked fixes: request changes, then grants, then weakenings (labelled), each with what
+/// was proved and, for edits, the patch of the user's files.
+fn render_fixes(out: &mut String, fixes: &Fixes, located: &[crate::command::fix_files::Located]) {
+    let _ = writeln!(out);
+    if fixes.fixes.is_empty() {
+        let _ = writeln!(out, "{}", paint(BOLD, "No fix found."));
+    } else {
+        let _ = writeln!(out, "{}", paint(BOLD, "Fixes, the least loss of protection first:"));
+    }
+    for (i, fix) in fixes.fixes.iter().enumerate() {
+        let label = match fix.kind {
+            FixKind::Request => paint(GREEN, "[change the request]"),
+            FixKind::Grant => paint(YELLOW, "[grant]"),
+            FixKind::Weakening => paint(RED, "[weakening: removes protection]"),
+        };
+        let _ = writeln!(out, "  {}. {label} {}", i + 1, fix.summary);
+        let proof = if fix.is_proved() { paint(GREEN, "proved") } else { paint(YELLOW, "not proved") };
+        let detail = fix.proof();
+        let detail = detail.strip_prefix("not proved: ").unwrap_or(&detail);
+        let _ = writeln!(out, "     {proof}: {detail}");
+        if let Some(p) = &fix.principal {
+            let _ = writeln!(out, "     principal: {p}");
+        }
+        for c in &fix.context {
+            let _ = writeln!(out, "     context: {} = {}", c.key, c.value);
+        }
+        for w in &fix.weakens {
+            let _ = writeln!(out, "     weakens: {w}");
+        }
+        for p in fix.changes() {
+            let _ = writeln!(
+                out,
+                "     {} {} on {}: {} before, {} after",
+                paint(RED, "also changes:"),
+                p.action,
+                p.resource,
+                p.before.as_str(),
+                p.after.as_str()
+            );
+        }
+        for p in fix.probes.iter().filter(|p| p.before == p.after) {
+            let _ = writeln!(out, "     unchanged: {} on {}: {}", p.action, p.resource, p.before.as_str());
+        }
+        for note in &fix.notes {
+            let _ = writeln!(out, "     note: {note}");
+        }
+        let here = located.get(i);
+        for e in &fix.edits {
+            let _ = writeln!(out, "     {}: {} ({})", paint(CYAN, &e.policy), e.summary, layer_words(e.slot.layer));
+        }
+        let diffs: Vec<String> = match here {
+            Some(l) => l.files.iter().map(|f| f.diff()).chain(l.unplaced.iter().map(|e| e.diff())).collect(),
+            None => fix.edits.iter().map(|e| e.diff()).collect(),
+        };
+        for diff in diffs {
+            for line in diff.lines() {
                 let styled = if line.starts_with('+') && !line.starts_with("+++") {
                     paint(GREEN, line)
                 } else if line.starts_with('-') && !line.starts_with("---") {
@@ -282,41 +344,26 @@ pub(crate) fn render(heading: &str, built: &Built, report: &Report, notes: &[Str
                 } else {
                     line.to_string()
                 };
-                let _ = writeln!(out, "     {styled}");
+                let _ = writeln!(out, "       {styled}");
             }
         }
-        for note in &fix.notes {
-            let _ = writeln!(out, "  note: {note}");
-        }
-        let _ = writeln!(
-            out,
-            "  check: with the edits the request is {}",
-            paint(decision_style(fix.outcome.decision), fix.outcome.decision.as_str())
-        );
-        if !fix.is_proved() && fix.probes.iter().any(|p| p.before != p.after) {
-            let _ = writeln!(
-                out,
-                "  {}",
-                paint(
-                    YELLOW,
-                    "the edits also change the decisions below: a condition cannot exempt one action on one resource, so review them before applying"
-                )
-            );
-        }
-        for p in &fix.probes {
-            let same = if p.before == p.after { paint(GREEN, "unchanged") } else { paint(RED, "CHANGED") };
-            let _ = writeln!(
-                out,
-                "  check: {} on {}: {} before, {} after: {same}",
-                p.action,
-                p.resource,
-                p.before.as_str(),
-                p.after.as_str()
-            );
+        if let Some(l) = here {
+            for note in &l.notes {
+                let _ = writeln!(out, "     note: {note}");
+            }
+            if !l.unplaced.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "     note: {} edited polic{} came from account data or AWS, not from a file given here: the diff is of the policy document itself",
+                    l.unplaced.len(),
+                    if l.unplaced.len() == 1 { "y" } else { "ies" }
+                );
+            }
         }
     }
-    out.push('\n');
-    out
+    for note in &fixes.notes {
+        let _ = writeln!(out, "  note: {note}");
+    }
 }
 
 pub(crate) fn render_message(m: &AccessDeniedMessage, steps: &[String]) -> String {
