@@ -50,8 +50,9 @@ fn bench(c: &mut Criterion) {
         // The fixture does what it says: every deny applies, and the fix touches each one.
         let report = Report::new(&built.request, &built.policies);
         assert_eq!(report.without_denies.len(), n);
-        let fix = report.fix.as_ref().unwrap();
-        assert!(fix.edits.len() == 1 && fix.notes.is_empty(), "{} edits, notes {:?}", fix.edits.len(), fix.notes);
+        let fixes = report.fixes.as_ref().unwrap();
+        let fix = fixes.fixes.iter().find(|f| f.kind == iamspect_explain::fix::FixKind::Weakening).unwrap();
+        assert!(fix.edits.len() == 1 && fixes.notes.is_empty(), "{} edits, notes {:?}", fix.edits.len(), fixes.notes);
         group.throughput(Throughput::Bytes(text.len() as u64));
         group.bench_function(format!("{n} denies + {n} allows ({} KB)", text.len() / 1000), |b| {
             b.iter(|| {

@@ -697,42 +697,67 @@ fn weakening(
         for (index, p) in layer.policies.iter().enumerate() {
             let slot = Slot { layer: layer.layer, index };
             let t = layer_type(layer.layer, trust);
-            for s in p.statements.iter().filter(|s| s.applied && s.effect == Effect::Deny) {
-                crate::check(cancel)?;
+            let denying: Vec<_> = p.statements.iter().filter(|s| s.applied && s.effect == Effect::Deny).collect();
+            if denying.is_empty() {
+                continue;
+            }
+            crate::check(cancel)?;
+            let name_of = |s: &iamspect_core::StatementTrace| {
                 let sid = s.sid.as_deref().map(|s| format!(" {s:?}")).unwrap_or_default();
-                let name = format!("statement {}{sid} of `{}` ({})", s.index, p.policy.name(), crate::wire::layer_words(layer.layer));
-                let current = slots::get(&w.policies, slot).cloned().unwrap_or_else(|| p.policy.clone());
-                let edited = match &s.not_principal {
-                    // Decision D57: a NotPrincipal deny is lifted by naming what it misses.
-                    Some(d) if !d.boundary && !d.missing.is_empty() => {
-                        patch::add_not_principal(current.source(), s.index, &d.missing).map(|text| {
-                            let words = format!(
-                                "add {} to `NotPrincipal` of statement {} ({})",
-                                d.missing.join(", "),
-                                s.index,
-                                crate::wire::not_principal_explanation(d)
-                            );
-                            (text, words)
-                        })
+                format!("statement {}{sid} of `{}` ({})", s.index, p.policy.name(), crate::wire::layer_words(layer.layer))
+            };
+            let mut text = slots::get(&w.policies, slot).map_or_else(|| p.policy.source().to_string(), |c| c.source().to_string());
+            let mut words = Vec::new();
+            let mut done = Vec::new();
+            // Decision D57: a NotPrincipal deny is lifted by naming what it misses.
+            for s in &denying {
+                let Some(d) = &s.not_principal else { continue };
+                if d.boundary || d.missing.is_empty() {
+                    // With a boundary the list cannot exempt the caller; a condition can.
+                    notes.push(format!("{}: {}", name_of(s), crate::wire::not_principal_explanation(d)));
+                    continue;
+                }
+                match patch::add_not_principal(&text, s.index, &d.missing) {
+                    Ok(edited) => {
+                        text = edited;
+                        words.push(format!(
+                            "add {} to `NotPrincipal` of statement {} ({})",
+                            d.missing.join(", "),
+                            s.index,
+                            crate::wire::not_principal_explanation(d)
+                        ));
+                        done.push(*s);
                     }
-                    _ => exempt_caller(req, &current, s.index),
-                };
-                let parsed = edited.and_then(|(text, words)| {
-                    Policy::parse(current.name(), &text, t)
-                        .map(|p| (p, words))
-                        .map_err(|e| format!("the edited policy does not validate: {e}"))
-                });
-                match parsed {
-                    Ok((policy, words)) => {
-                        let original_text = slots::get(policies, slot).cloned();
-                        w.record(slot, original_text.as_deref(), policy, words);
-                        weakens.push(name);
+                    Err(note) => notes.push(format!("{}: {note}", name_of(s))),
+                }
+            }
+            // The other denying statements: the caller exempted from all of them in one edit.
+            let rest: Vec<_> = denying.iter().filter(|s| !done.iter().any(|d| d.index == s.index)).copied().collect();
+            if !rest.is_empty() {
+                match exempt_caller(req, &text, &rest.iter().map(|s| s.index).collect::<Vec<_>>()) {
+                    Ok((edited, w_)) => {
+                        text = edited;
+                        words.push(w_);
+                        done.extend(rest);
+                    }
+                    Err(note) => notes.push(format!("`{}`: {note}", p.policy.name())),
+                }
+            }
+            if done.is_empty() {
+                continue;
+            }
+            match Policy::parse(p.policy.name(), &text, t) {
+                Ok(policy) => {
+                    let original_text = slots::get(policies, slot).cloned();
+                    w.record(slot, original_text.as_deref(), policy, words.join("; "));
+                    for s in done {
+                        weakens.push(name_of(s));
                         if let Some(stmt) = crate::wire::statement(&p.policy, s.index) {
                             weakened.push(stmt.clone());
                         }
                     }
-                    Err(note) => notes.push(format!("{name}: {note}")),
                 }
+                Err(e) => notes.push(format!("`{}`: the edited policy does not validate: {e}", p.policy.name())),
             }
         }
     }
@@ -757,9 +782,9 @@ fn weakening(
     }))
 }
 
-/// Adds `ArnNotEquals aws:PrincipalArn <caller>` to statement `index`: conditions are ANDed and a
-/// negated operator's values NORed, so the statement no longer applies to this caller.
-fn exempt_caller(req: &Request, policy: &Policy, index: usize) -> Result<(String, String), String> {
+/// Adds `ArnNotEquals aws:PrincipalArn <caller>` to each statement of `indexes`: conditions are
+/// ANDed and a negated operator's values NORed, so the statements no longer apply to this caller.
+fn exempt_caller(req: &Request, text: &str, indexes: &[usize]) -> Result<(String, String), String> {
     let Some(principal_arn) =
         req.context().iter().find(|(k, _)| k.eq_ignore_ascii_case("aws:PrincipalArn")).and_then(|(_, v)| v.first())
     else {
@@ -768,8 +793,12 @@ fn exempt_caller(req: &Request, policy: &Policy, index: usize) -> Result<(String
             req.principal().arn()
         ));
     };
-    let text = patch::add_condition_value(policy.source(), index, "ArnNotEquals", "aws:PrincipalArn", principal_arn)?;
-    Ok((text, format!("exempt {principal_arn} from the deny of statement {index}")))
+    let edits: Vec<(usize, &str, &str, &str)> =
+        indexes.iter().map(|i| (*i, "ArnNotEquals", "aws:PrincipalArn", &**principal_arn)).collect();
+    let edited = patch::add_condition_values(text, &edits)?;
+    let list = indexes.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+    let s = if indexes.len() == 1 { "" } else { "s" };
+    Ok((edited, format!("exempt {principal_arn} from the deny of statement{s} {list}")))
 }
 
 /// Where an allow is missing for a denier: every SCP/RCP level without one, or the one policy of

@@ -245,25 +245,59 @@ fn add_member(text: &str, style: &Style, object: &Object<'_>, name: &str, value:
 /// # Errors
 /// When the statement or its `Condition` cannot be found or is malformed.
 pub fn add_condition_value(text: &str, index: usize, operator: &str, key: &str, value: &str) -> Result<String, String> {
+    add_condition_values(text, &[(index, operator, key, value)])
+}
+
+/// [`add_condition_value`] for several statements at once (each at most once), with the text
+/// read once: a policy with many statements to edit costs one pass, not one per statement.
+///
+/// # Errors
+/// As [`add_condition_value`], and when a statement is named twice.
+pub fn add_condition_values(text: &str, edits: &[(usize, &str, &str, &str)]) -> Result<String, String> {
     let style = Style::of(text);
     let ast = parse(text)?;
-    let stmt = statement(root_object(&ast)?, index)?;
-    let splice = match find(stmt, "Condition", false) {
+    let root = root_object(&ast)?;
+    let mut splices = Vec::with_capacity(edits.len());
+    for (n, &(index, operator, key, value)) in edits.iter().enumerate() {
+        if edits.iter().take(n).any(|e| e.0 == index) {
+            return Err(format!("statement {index} is edited twice"));
+        }
+        let stmt = statement(root, index)?;
+        splices.push(condition_splice(text, &style, stmt, index, operator, key, value)?);
+    }
+    // From the end backwards, so that earlier offsets stay valid.
+    splices.sort_by_key(|s| std::cmp::Reverse(s.start));
+    let mut out = text.to_string();
+    for s in splices {
+        out.replace_range(s.start..s.end, &s.text);
+    }
+    Ok(out)
+}
+
+fn condition_splice(
+    text: &str,
+    style: &Style,
+    stmt: &Object<'_>,
+    index: usize,
+    operator: &str,
+    key: &str,
+    value: &str,
+) -> Result<Splice, String> {
+    Ok(match find(stmt, "Condition", false) {
         None => {
             let block = serde_json::json!({ operator: { key: value } });
-            add_member(text, &style, stmt, "Condition", &block)
+            add_member(text, style, stmt, "Condition", &block)
         }
         Some(ObjectProp { value: Ast::Object(condition), .. }) => match find(condition, operator, false) {
-            None => add_member(text, &style, condition, operator, &serde_json::json!({ key: value })),
+            None => add_member(text, style, condition, operator, &serde_json::json!({ key: value })),
             Some(ObjectProp { value: Ast::Object(keys), .. }) => match find(keys, key, true) {
-                None => add_member(text, &style, keys, key, &Value::String(value.to_string())),
-                Some(existing) => add_value(text, &style, &existing.value, value)?,
+                None => add_member(text, style, keys, key, &Value::String(value.to_string())),
+                Some(existing) => add_value(text, style, &existing.value, value)?,
             },
             Some(_) => return Err(format!("statement {index} has a malformed `{operator}`")),
         },
         Some(_) => return Err(format!("statement {index} has a malformed `Condition`")),
-    };
-    Ok(apply(text, splice))
+    })
 }
 
 /// Adds `value` to a string or a list of strings: a string becomes a list of two.

@@ -26,8 +26,48 @@ fn every_fix_is_proved_by_re_evaluation() {
                 continue;
             }
             denied += 1;
-            let f = suggestion.unwrap();
-            // The proof, done here: apply nothing by hand, re-evaluate what the fix claims.
+            let fixes = suggestion.unwrap();
+            // Ranked: request changes, then grants, then weakenings.
+            let kinds: Vec<_> = fixes.fixes.iter().map(|f| f.kind).collect();
+            assert!(kinds.windows(2).all(|w| w[0] <= w[1]), "{}#{}: {kinds:?}", file.display(), case.index);
+            for f in &fixes.fixes {
+                // The proof, done here: apply the edits and the request change by hand, decide again.
+                let mut policies = built.policies.clone();
+                for e in &f.edits {
+                    let t = match iamspect_explain::slots::get(&built.policies, e.slot) {
+                        Some(p) => p.policy_type(),
+                        None => layer_type(e.slot.layer, &built.request),
+                    };
+                    let p = iamspect_core::Policy::parse(&e.policy, &e.after, t).unwrap();
+                    iamspect_explain::slots::set(&mut policies, e.slot, std::sync::Arc::new(p));
+                    if !e.before.is_empty() {
+                        let original = iamspect_explain::slots::get(&built.policies, e.slot).unwrap();
+                        assert_eq!(e.before, original.source(), "{}#{}: edits start from the text as given", file.display(), case.index);
+                    }
+                }
+                let mut ctx = built.request.context().clone();
+                for c in &f.context {
+                    ctx.insert(&c.key, vec![c.value.clone()]);
+                }
+                let req = iamspect_core::Request::new(
+                    built.request.principal().clone(),
+                    built.request.action(),
+                    built.request.resource(),
+                    built.request.resource_account(),
+                    ctx,
+                )
+                .unwrap();
+                if f.principal.is_none() {
+                    assert_eq!(f.outcome.map(|o| o.decision), Some(authorize(&req, &policies).decision), "{}#{}", file.display(), case.index);
+                }
+                // Never an allow against an explicit deny: a grant only where no deny applies.
+                if f.kind == fix::FixKind::Grant {
+                    assert_ne!(authorize(&req, &built.policies).decision, Decision::ExplicitDeny, "{}#{}", file.display(), case.index);
+                }
+                if f.kind == fix::FixKind::Request && f.principal.is_none() {
+                    assert!(f.edits.is_empty() && !f.context.is_empty());
+                }
+            }
             let unfixable = outcome.denied_by.contains(Denier::S3BlockPublicAccess)
                 || (matches!(built.request.principal().kind, PrincipalKind::Root { .. })
                     && built.request.action().to_ascii_lowercase().starts_with("sts:assumerole"))
@@ -36,44 +76,35 @@ fn every_fix_is_proved_by_re_evaluation() {
                 || iamspect_core::authorize_traced(&built.request, &built.policies).trace.protected.is_some()
                 // Decision D52: a KMS key's missing key policy is given, not invented.
                 || iamspect_explain::report::missing_key_policy(&built.request, &built.policies).is_some();
+            let best = fixes.fixes.iter().find(|f| f.is_proved());
             if unfixable {
-                assert!(
-                    !f.notes.is_empty() || f.outcome.decision != Decision::Allowed,
-                    "{}#{}",
-                    file.display(),
-                    case.index
-                );
+                assert!(!fixes.notes.is_empty() || best.is_none() || best.is_some_and(|f| !f.context.is_empty()), "{}#{}", file.display(), case.index);
                 continue;
             }
-            if f.outcome.decision != Decision::Allowed {
-                failures.push(format!(
-                    "{}#{}: still {} after {:?}",
-                    file.display(),
-                    case.index,
-                    f.outcome.decision.as_str(),
-                    f.notes
-                ));
-                continue;
-            }
-            if f.is_proved() {
-                proved += 1;
-            } else {
-                allowed_only += 1;
-                // Only an exemption from an explicit deny may change other decisions (for this
-                // caller's requests the same statement covered), or restoring RCPFullAWSAccess.
-                assert!(
-                    outcome.decision == Decision::ExplicitDeny || outcome.denied_by.contains(Denier::Rcp),
-                    "{}#{}: {:?}",
-                    file.display(),
-                    case.index,
-                    f.probes
-                );
+            match best {
+                None => failures.push(format!("{}#{}: no proved fix ({:?})", file.display(), case.index, fixes.notes)),
+                Some(f) if f.changes().next().is_none() => proved += 1,
+                Some(_) => allowed_only += 1,
             }
         }
     }
     assert!(failures.is_empty(), "{} of {denied} denied cases not fixed:\n{}", failures.len(), failures.join("\n"));
     assert!(denied > 300, "only {denied} denied cases found");
     eprintln!(
-        "{denied} denied cases: {proved} fixes proved exact, {allowed_only} allow the request but also lift a deny for the caller's other requests"
+        "{denied} denied cases: {proved} best fixes change no neighbouring request, {allowed_only} also change some"
     );
+}
+
+fn layer_type(layer: iamspect_core::Layer, req: &iamspect_core::Request) -> iamspect_core::PolicyType {
+    use iamspect_core::{Layer, PolicyType};
+    match layer {
+        Layer::Rcp(_) => PolicyType::Rcp,
+        Layer::Scp(_) => PolicyType::Scp,
+        Layer::VpcEndpoint => PolicyType::VpcEndpoint,
+        Layer::Resource if req.action().to_ascii_lowercase().starts_with("sts:") => PolicyType::Trust,
+        Layer::Resource => PolicyType::Resource,
+        Layer::Identity => PolicyType::Identity,
+        Layer::PermissionsBoundary => PolicyType::PermissionsBoundary,
+        Layer::Session => PolicyType::Session,
+    }
 }
