@@ -5,6 +5,7 @@
 pub mod counterfactual;
 pub mod decoded;
 pub mod encoded;
+pub mod evidence;
 pub mod fix;
 pub mod levels;
 pub mod message;

@@ -23,6 +23,8 @@ pub struct Report {
     pub levels_without_allow: Vec<crate::levels::LevelWithoutAllow>,
     /// The policies the request was decided with.
     pub policies: Policies,
+    /// AWS's own verdict, when the request came with one (a decoded authorization message).
+    pub aws: Option<crate::evidence::AwsVerdict>,
 }
 
 impl Report {
@@ -47,6 +49,7 @@ impl Report {
             fixes,
             levels_without_allow,
             policies: policies.clone(),
+            aws: None,
         }
     }
 
@@ -74,7 +77,23 @@ impl Report {
             fixes,
             levels_without_allow,
             policies: policies.clone(),
+            aws: None,
         })
+    }
+
+    /// The report weighed against AWS's own verdict (decision D82): fixes that stand against a
+    /// deny AWS saw are left out.
+    #[must_use]
+    pub fn with_aws_verdict(mut self, verdict: crate::evidence::AwsVerdict) -> Report {
+        if let Some(fixes) = &mut self.fixes {
+            verdict.restrict(&self.response.outcome, fixes);
+        } else if verdict.decision != iamspect_core::Decision::Allowed {
+            let mut fixes = fix::Fixes::default();
+            verdict.restrict(&self.response.outcome, &mut fixes);
+            self.fixes = Some(fixes);
+        }
+        self.aws = Some(verdict);
+        self
     }
 
     /// The JSON of `iamspect explain --format json`: AWS's `EvaluationResult` with iamspect's extras.
@@ -131,6 +150,9 @@ impl Report {
                 })
                 .collect();
             obj.insert("levelsWithoutAllow".to_string(), Value::Array(levels));
+        }
+        if let (Some(aws), Some(obj)) = (&self.aws, extra.as_object_mut()) {
+            obj.insert("aws".into(), aws.to_json(&self.response.outcome));
         }
         if let (true, Some(obj)) = (self.context_changes_untried > 0, extra.as_object_mut()) {
             obj.insert("contextChangesUntried".into(), json!(self.context_changes_untried));

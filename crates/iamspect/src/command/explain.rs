@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use iamspect_case::Compiler;
 use iamspect_core::Decision;
+use iamspect_explain::evidence::AwsVerdict;
 use iamspect_explain::message;
 use iamspect_explain::report::Report;
 use serde_json::{Value, json};
@@ -95,7 +96,7 @@ pub(crate) fn run(args: Args) -> u8 {
         }
         return show_encoded(&args, token);
     }
-    let loaded = match load(&args) {
+    let (loaded, aws) = match load(&args) {
         Ok(x) => x,
         Err(e) => {
             eprintln!("error: {e}");
@@ -117,6 +118,10 @@ pub(crate) fn run(args: Args) -> u8 {
     for item in &loaded.items {
         let built = &item.built;
         let report = Report::new(&built.request, &built.policies);
+        let report = match &aws {
+            Some(v) => report.with_aws_verdict(v.clone()),
+            None => report,
+        };
         all_allowed &= report.response.outcome.decision == Decision::Allowed;
         let source = match &args.case {
             Some(path) => fix_files::Source::Case { path, index: item.index },
@@ -237,9 +242,9 @@ fn write_fix(
 
 /// The requests to explain: a case file or flags ([`request::load`]), or the request of a decoded
 /// or encoded authorization message with the policy flags and account data.
-fn load(args: &Args) -> Result<request::Loaded, String> {
+fn load(args: &Args) -> Result<(request::Loaded, Option<AwsVerdict>), String> {
     let Some((label, text)) = decoded_text(args)? else {
-        return request::load(args.case.as_deref(), args.index, &args.request);
+        return Ok((request::load(args.case.as_deref(), args.index, &args.request)?, None));
     };
     let mut given: Vec<&str> =
         args.request.request_flags().into_iter().filter(|f| *f != "--resource-account").collect();
@@ -262,7 +267,9 @@ fn load(args: &Args) -> Result<request::Loaded, String> {
         &decoded.session_policies,
         &mut compiler,
     )?;
-    Ok(request::Loaded { label, items: vec![item] })
+    // AWS's own verdict is ground truth (decision D82).
+    let verdict = AwsVerdict::from_decoded(&decoded);
+    Ok((request::Loaded { label, items: vec![item] }, Some(verdict)))
 }
 
 /// The decoded-message JSON of `--decoded FILE`, `--encoded TOKEN` or a token in `--message`, with

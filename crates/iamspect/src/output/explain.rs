@@ -95,11 +95,13 @@ pub(crate) fn render(
         "{} passed (assumed: iamspect evaluates the request as signed)",
         paint(BOLD, "Gate 1, authentication:")
     );
+    let disagree = report.aws.as_ref().filter(|a| !a.agrees(&res.outcome));
     let _ = writeln!(
         out,
-        "{} {}",
+        "{} {}{}",
         paint(BOLD, "Gate 2, authorization: "),
-        paint(decision_style(decision), decision.as_str())
+        paint(decision_style(decision), decision.as_str()),
+        disagree.map(|a| format!(" with the policies given; AWS saw {}", a.decision.as_str())).unwrap_or_default()
     );
     let by: Vec<_> = res.outcome.denied_by.iter().map(|d| d.as_str()).collect();
     if !by.is_empty() {
@@ -108,9 +110,22 @@ pub(crate) fn render(
 
     if let Some(m) = &report.message {
         let _ = writeln!(out);
-        let _ = writeln!(out, "{}", paint(BOLD, "AWS would answer:"));
+        let heading = if disagree.is_some() { "With only the policies given, AWS would answer:" } else { "AWS would answer:" };
+        let _ = writeln!(out, "{}", paint(BOLD, heading));
         let _ = writeln!(out, "  {} (HTTP {})", report.error_code.code, report.error_code.status);
         let _ = writeln!(out, "  {}", m.render());
+    }
+
+    if let Some(aws) = &report.aws {
+        let _ = writeln!(out);
+        let agrees = aws.agrees(&res.outcome);
+        let mark = if agrees { paint(GREEN, "agrees") } else { paint(RED, "DISAGREES") };
+        let _ = writeln!(out, "{} {} ({mark})", paint(BOLD, "AWS's own verdict, from its"), aws.source);
+        let _ = writeln!(out, "  AWS decided: {}", paint(decision_style(aws.decision), aws.decision.as_str()));
+        for m in &aws.matched {
+            let _ = writeln!(out, "  AWS matched: {m}");
+        }
+        let _ = writeln!(out, "  {}", aws.explanation(&res.outcome));
     }
 
     let _ = writeln!(out);
@@ -286,7 +301,7 @@ pub(crate) fn render(
 fn render_fixes(out: &mut String, fixes: &Fixes, located: &[crate::command::fix_files::Located]) {
     let _ = writeln!(out);
     if fixes.fixes.is_empty() {
-        let _ = writeln!(out, "{}", paint(BOLD, "No fix found."));
+        let _ = writeln!(out, "{}", paint(BOLD, "No fix is proposed."));
     } else {
         let _ = writeln!(out, "{}", paint(BOLD, "Fixes, the least loss of protection first:"));
     }
