@@ -391,11 +391,7 @@ fn values_for(c: &Condition) -> Vec<String> {
                     out.push((n - 1).to_string());
                 }
             }
-            Family::Ip => {
-                // The network's first address; a single address as it is.
-                let addr = v.split('/').next().unwrap_or(v);
-                out.push(addr.to_string());
-            }
+            Family::Ip => out.extend(first_host(v)),
             Family::Null => {}
             _ => out.push(v.clone()),
         }
@@ -409,6 +405,19 @@ fn values_for(c: &Condition) -> Vec<String> {
         }
     }
     out
+}
+
+/// An address inside a CIDR: its first host (the network address for a /31, /32 or IPv6).
+fn first_host(cidr: &str) -> Option<String> {
+    let (addr, prefix) = cidr.split_once('/').unwrap_or((cidr, "32"));
+    let ip: std::net::IpAddr = addr.parse().ok()?;
+    match (ip, prefix.parse::<u8>().ok()?) {
+        (std::net::IpAddr::V4(v4), p) if p <= 30 => {
+            let mask = if p == 0 { 0 } else { u32::MAX << (32 - u32::from(p)) };
+            Some(std::net::Ipv4Addr::from((u32::from(v4) & mask) + 1).to_string())
+        }
+        (ip, _) => Some(ip.to_string()),
+    }
 }
 
 /// What a request change means, in a sentence.
@@ -434,6 +443,7 @@ pub fn describe_change(key: &str, value: &str) -> String {
         "aws:calledvia" | "aws:calledviafirst" | "aws:calledvialast" => {
             format!("make the request through {value}")
         }
+        _ if k.starts_with("s3:x-amz-") => format!("send the header {}: {value}", key.get(3..).unwrap_or(key)),
         _ => format!("send the request with {key} = {value}"),
     }
 }

@@ -54,6 +54,11 @@ fn example_kms_encrypted_object() {
 }
 
 #[test]
+fn guardrails() {
+    snapshot_file("guardrails", "tests/cases/guardrails/fixes.json");
+}
+
+#[test]
 fn example_cross_account_external_id() {
     snapshot_file("org_cross_account_external_id", "examples/org/cross-account-external-id.json");
 }
