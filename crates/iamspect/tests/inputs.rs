@@ -359,11 +359,13 @@ fn scp_level_without_allow_is_explained() {
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     let extra = &v["EvaluationResults"][0]["iamspect"];
     assert_eq!(extra["levelsWithoutAllow"][0]["defaultPolicy"], "FullAWSAccess", "{extra}");
-    let edits = extra["fix"]["edits"].as_array().unwrap();
+    let fix = &extra["fixes"][0];
+    assert_eq!(fix["kind"], "grant", "{extra}");
+    let edits = fix["edits"].as_array().unwrap();
     assert_eq!(edits.len(), 1, "{extra}");
     assert_eq!(edits[0]["policy"], "FullAWSAccess", "{extra}");
     assert!(!edits[0]["policyAfter"].as_str().unwrap().contains("acme-reports"), "no per-object allow: {extra}");
-    assert_eq!(extra["fix"]["proved"], true, "{extra}");
+    assert_eq!(fix["proved"], true, "{extra}");
     // With AWS's default written out, the deny list does what it says.
     let full = format!("FullAWSAccess,{scp}");
     let out = f.run(&[&["explain"], &args[..], &["--scp", &full]].concat());
