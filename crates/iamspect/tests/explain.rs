@@ -132,3 +132,32 @@ fn flags_build_the_request() {
     let v: serde_json::Value = serde_json::from_str(&text(&out)).unwrap();
     assert!(v["EvaluationResults"][0]["EvalDecision"].is_string());
 }
+
+/// The AWS CLI's decoded example says `explicitDeny` and names the denying statement: explain
+/// reports AWS's verdict, says the deny is in a policy it was not given, and proposes no allow
+/// (decision D82).
+#[test]
+fn decoded_explicit_deny_is_honoured() {
+    let path = root().join("../shared/corpora/cloudtrail/awscli-examples/decoded-authorization-message.json");
+    if !path.is_file() {
+        let message = format!("{} is absent: the corpus tests need ../shared/corpora beside the repository", path.display());
+        assert!(std::env::var_os("CI").is_none(), "{message} (CI is set, so this fails)");
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "WARNING: SKIPPED: {message}");
+        return;
+    }
+    let file = path.to_str().unwrap();
+    let out = iamspect(&["explain", "--decoded", file, "--color", "never"]);
+    assert_eq!(out.status.code(), Some(1));
+    let t = text(&out);
+    assert!(t.contains("AWS decided: explicitDeny"), "{t}");
+    assert!(t.contains("AWS matched: DENY statement \"VisualEditor0\""), "{t}");
+    assert!(t.contains("the deny is in a policy iamspect was not given"), "{t}");
+    assert!(!t.contains("[grant]") && !t.contains("IamspectFix"), "no allow against AWS's explicit deny: {t}");
+    let json = iamspect(&["explain", "--decoded", file, "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&text(&json)).unwrap();
+    let extra = &v["EvaluationResults"][0]["iamspect"];
+    assert_eq!(extra["aws"]["decision"], "explicitDeny");
+    assert_eq!(extra["aws"]["agrees"], false);
+    assert_eq!(extra["fixes"], serde_json::json!([]), "{extra}");
+}
