@@ -28,12 +28,21 @@ fn decision_style(d: Decision) -> Style {
     if d == Decision::Allowed { GREEN } else { RED }
 }
 
-/// Where a policy's text is: its own file, or the case file it sits in.
-fn location(file: &str, policy: &Policy, offset: usize) -> String {
+/// Where a policy's text is: its own file, the case file it sits in, or (for a policy read from
+/// account data, whose text is a JSON string inside a dump) its name or ARN and the statement's
+/// index.
+fn location(file: &str, policy: &Policy, offset: usize, from_data: &[String]) -> String {
     let at = policy.position(offset);
     let name = policy.name();
     if name == "FullAWSAccess" || name == "RCPFullAWSAccess" {
         format!("{name} (AWS managed):{}:{}", at.line, at.column)
+    } else if from_data.iter().any(|n| n == name) {
+        // The loader re-formats the policy it decodes, so a line of that text is in no file:
+        // the statement is named by its index instead.
+        match policy.statements().iter().position(|s| s.span().start <= offset && offset < s.span().end) {
+            Some(i) => format!("statement {i} of `{name}` (account data)"),
+            None => format!("`{name}` (account data)"),
+        }
     } else if name.ends_with(".json") || file == "request" {
         format!("{name}:{}:{}", at.line, at.column)
     } else {
@@ -77,6 +86,12 @@ pub(crate) fn render(
     located: &[crate::command::fix_files::Located],
 ) -> String {
     let file = heading.split('#').next().unwrap_or(heading);
+    let from_data: Vec<String> = built
+        .sources
+        .iter()
+        .filter(|s| s.from == "account data")
+        .flat_map(|s| s.policies.iter().cloned())
+        .collect();
     let req = &built.request;
     let res = &report.response;
     let decision = res.outcome.decision;
@@ -192,7 +207,7 @@ pub(crate) fn render(
                 paint(CYAN, p.policy.name()),
                 statement_name(s),
                 layer_words(layer.layer),
-                location(file, &p.policy, s.span.start)
+                location(file, &p.policy, s.span.start, &from_data)
             );
             out.push_str(&excerpt(&p.policy, s));
         }
@@ -225,7 +240,7 @@ pub(crate) fn render(
                 paint(CYAN, p.policy.name()),
                 statement_name(s),
                 describe(s),
-                paint(DIM, &format!("({})", location(file, &p.policy, s.span.start)))
+                paint(DIM, &format!("({})", location(file, &p.policy, s.span.start, &from_data)))
             );
         }
     }
