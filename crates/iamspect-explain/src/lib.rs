@@ -2,6 +2,7 @@
 //! back from a message a user pasted), the error code a service returns, counterfactuals, and
 //! fixes that are proved by re-evaluating the request.
 
+pub mod causes;
 pub mod counterfactual;
 pub mod decoded;
 pub mod encoded;

@@ -23,6 +23,8 @@ pub struct Report {
     pub levels_without_allow: Vec<crate::levels::LevelWithoutAllow>,
     /// The policies the request was decided with.
     pub policies: Policies,
+    /// Common causes named in a sentence (decision D83).
+    pub causes: Vec<String>,
     /// AWS's own verdict, when the request came with one (a decoded authorization message).
     pub aws: Option<crate::evidence::AwsVerdict>,
 }
@@ -39,6 +41,7 @@ impl Report {
             counterfactual::context_changes_cancellable(request, policies, &response.trace, &never).unwrap_or_default();
         let fixes = fix::suggest(request, policies);
         let levels_without_allow = levels_without_allow(&response, policies);
+        let causes = crate::causes::common_causes(request, &response);
         Report {
             response,
             message,
@@ -49,6 +52,7 @@ impl Report {
             fixes,
             levels_without_allow,
             policies: policies.clone(),
+            causes,
             aws: None,
         }
     }
@@ -67,6 +71,7 @@ impl Report {
         let changes = counterfactual::context_changes_cancellable(request, policies, &response.trace, cancel)?;
         let fixes = fix::suggest_cancellable(request, policies, cancel)?;
         let levels_without_allow = levels_without_allow(&response, policies);
+        let causes = crate::causes::common_causes(request, &response);
         Ok(Report {
             response,
             message,
@@ -77,6 +82,7 @@ impl Report {
             fixes,
             levels_without_allow,
             policies: policies.clone(),
+            causes,
             aws: None,
         })
     }
@@ -150,6 +156,9 @@ impl Report {
                 })
                 .collect();
             obj.insert("levelsWithoutAllow".to_string(), Value::Array(levels));
+        }
+        if let (false, Some(obj)) = (self.causes.is_empty(), extra.as_object_mut()) {
+            obj.insert("causes".into(), json!(self.causes));
         }
         if let (Some(aws), Some(obj)) = (&self.aws, extra.as_object_mut()) {
             obj.insert("aws".into(), aws.to_json(&self.response.outcome));

@@ -273,6 +273,14 @@ pub(crate) fn render(
         }
     }
 
+    if !report.causes.is_empty() {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "{}", paint(BOLD, "Common causes:"));
+        for c in &report.causes {
+            let _ = writeln!(out, "  - {c}");
+        }
+    }
+
     if !report.without_denies.is_empty() {
         let _ = writeln!(out);
         let _ = writeln!(out, "{}", paint(BOLD, "Without each deny:"));
