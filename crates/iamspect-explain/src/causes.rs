@@ -19,8 +19,7 @@ fn region_locks(response: &Response, out: &mut Vec<String>) {
     for (layer, p, s) in response.trace.applied(Effect::Deny) {
         let Some(stmt) = crate::wire::statement(&p.policy, s.index) else { continue };
         for c in stmt.conditions() {
-            let negated =
-                matches!(c.operator().base, BaseOperator::StringNotEquals | BaseOperator::StringNotLike);
+            let negated = matches!(c.operator().base, BaseOperator::StringNotEquals | BaseOperator::StringNotLike);
             if negated && c.key().eq_ignore_ascii_case("aws:RequestedRegion") {
                 let sid = s.sid.as_deref().map(|s| format!(" {s:?}")).unwrap_or_default();
                 out.push(format!(

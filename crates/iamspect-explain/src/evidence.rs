@@ -73,7 +73,11 @@ impl AwsVerdict {
                 "AWS's message says the request was allowed, but the given policies deny it ({}): they differ from the ones AWS used",
                 ours.decision.as_str()
             ),
-            (a, o) => format!("AWS says {}, iamspect {}: the given policies differ from the ones AWS used", a.as_str(), o.as_str()),
+            (a, o) => format!(
+                "AWS says {}, iamspect {}: the given policies differ from the ones AWS used",
+                a.as_str(),
+                o.as_str()
+            ),
         }
     }
 

@@ -202,7 +202,11 @@ pub fn suggest(req: &Request, policies: &Policies) -> Option<Fixes> {
 ///
 /// # Errors
 /// [`Cancelled`] when `cancel` is set.
-pub fn suggest_cancellable(req: &Request, policies: &Policies, cancel: &AtomicBool) -> Result<Option<Fixes>, Cancelled> {
+pub fn suggest_cancellable(
+    req: &Request,
+    policies: &Policies,
+    cancel: &AtomicBool,
+) -> Result<Option<Fixes>, Cancelled> {
     let original = authorize(req, policies);
     if original.decision == Decision::Allowed {
         return Ok(None);
@@ -304,6 +308,9 @@ fn with_context(req: &Request, changes: &[ContextEdit]) -> Option<Request> {
     Request::new(req.principal().clone(), req.action(), req.resource(), req.resource_account(), ctx).ok()
 }
 
+/// A change tried in the search: its score, the change, the changed request and its outcome.
+type Candidate = ((usize, u8, usize), ContextEdit, Request, Outcome);
+
 /// Greedy: each round tries the values the failing conditions ask for and keeps the one that
 /// improves the outcome most, until the request is allowed or nothing improves it.
 fn request_search(req: &Request, policies: &Policies, cancel: &AtomicBool) -> Result<Search, Cancelled> {
@@ -316,7 +323,7 @@ fn request_search(req: &Request, policies: &Policies, cancel: &AtomicBool) -> Re
             break;
         }
         let traced = authorize_traced(&current, policies);
-        let mut best: Option<((usize, u8, usize), ContextEdit, Request, Outcome)> = None;
+        let mut best: Option<Candidate> = None;
         for (key, value) in candidates(&traced.trace) {
             crate::check(cancel)?;
             if fixed_key(&key) || changes.iter().any(|c| c.key.eq_ignore_ascii_case(&key)) {
@@ -435,7 +442,9 @@ pub fn describe_change(key: &str, value: &str) -> String {
         "aws:sourcevpce" => format!("send the request through the VPC endpoint {value}"),
         "aws:sourcevpc" => format!("send the request from the VPC {value}"),
         "aws:requestedregion" => format!("make the request in the region {value}"),
-        "aws:multifactorauthpresent" if value == "true" => "sign in with MFA (aws:MultiFactorAuthPresent true)".to_string(),
+        "aws:multifactorauthpresent" if value == "true" => {
+            "sign in with MFA (aws:MultiFactorAuthPresent true)".to_string()
+        }
         "aws:multifactorauthage" => format!("sign in with MFA ({key} {value} seconds)"),
         "aws:sourceip" => format!("send the request from the address {value}"),
         "aws:securetransport" if value == "true" => "send the request over HTTPS".to_string(),
@@ -542,7 +551,13 @@ impl Working {
             return;
         }
         let before_text = before.map(|b| b.source().to_string()).unwrap_or_default();
-        self.edits.push(Edit { slot, policy: after.name().to_string(), summary, before: before_text, after: after_text });
+        self.edits.push(Edit {
+            slot,
+            policy: after.name().to_string(),
+            summary,
+            before: before_text,
+            after: after_text,
+        });
     }
 }
 
@@ -714,9 +729,15 @@ fn weakening(
             crate::check(cancel)?;
             let name_of = |s: &iamspect_core::StatementTrace| {
                 let sid = s.sid.as_deref().map(|s| format!(" {s:?}")).unwrap_or_default();
-                format!("statement {}{sid} of `{}` ({})", s.index, p.policy.name(), crate::wire::layer_words(layer.layer))
+                format!(
+                    "statement {}{sid} of `{}` ({})",
+                    s.index,
+                    p.policy.name(),
+                    crate::wire::layer_words(layer.layer)
+                )
             };
-            let mut text = slots::get(&w.policies, slot).map_or_else(|| p.policy.source().to_string(), |c| c.source().to_string());
+            let mut text =
+                slots::get(&w.policies, slot).map_or_else(|| p.policy.source().to_string(), |c| c.source().to_string());
             let mut words = Vec::new();
             let mut done = Vec::new();
             // Decision D57: a NotPrincipal deny is lifted by naming what it misses.
@@ -931,9 +952,7 @@ fn allow_exactly(req: &Request, policy: Option<&Policy>, slot: Slot, trust: bool
         }
         _ => format!("allow {} on {} in the {}", req.action(), req.resource(), t.description()),
     };
-    Policy::parse(&name, &text, t)
-        .map(|p| (p, what))
-        .map_err(|e| format!("the edited policy does not validate: {e}"))
+    Policy::parse(&name, &text, t).map(|p| (p, what)).map_err(|e| format!("the edited policy does not validate: {e}"))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -961,10 +980,11 @@ fn probes(req: &Request, before: &Policies, after: &Policies, weakened: &[Statem
         try_probe(action, req.resource().to_string());
     }
     // A role's trust policy governs only that role, so other resources are not probes for it.
-    if req.resource() != "*" && !crate::message::is_trust_action(req.action()) {
-        if let Some(sibling) = sibling_resource(req) {
-            try_probe(req.action().to_string(), sibling);
-        }
+    if req.resource() != "*"
+        && !crate::message::is_trust_action(req.action())
+        && let Some(sibling) = sibling_resource(req)
+    {
+        try_probe(req.action().to_string(), sibling);
     }
     out
 }
@@ -976,8 +996,7 @@ fn neighbour_actions(req: &Request, weakened: &[Statement]) -> Vec<String> {
     let catalog = iamspect_catalog::Catalog::get();
     let Some(service) = catalog.service(req.service()) else { return Vec::new() };
     let own = catalog.action(req.action());
-    let own_types: Vec<&str> =
-        own.map(|a| a.resource_types().map(|r| r.name()).collect()).unwrap_or_default();
+    let own_types: Vec<&str> = own.map(|a| a.resource_types().map(|r| r.name()).collect()).unwrap_or_default();
     let full = |a: &iamspect_catalog::Action<'_>| format!("{}:{}", service.prefix(), a.name());
     let same_type = |a: &iamspect_catalog::Action<'_>| {
         own_types.is_empty() || a.resource_types().any(|r| own_types.contains(&r.name()))

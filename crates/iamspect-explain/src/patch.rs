@@ -128,7 +128,10 @@ fn prop_name<'a>(prop: &'a ObjectProp<'_>) -> &'a str {
 }
 
 fn find<'a, 'b>(object: &'a Object<'b>, name: &str, fold_case: bool) -> Option<&'a ObjectProp<'b>> {
-    object.properties.iter().find(|p| if fold_case { prop_name(p).eq_ignore_ascii_case(name) } else { prop_name(p) == name })
+    object
+        .properties
+        .iter()
+        .find(|p| if fold_case { prop_name(p).eq_ignore_ascii_case(name) } else { prop_name(p) == name })
 }
 
 /// The whitespace before `offset` on its line, when nothing else precedes it there.
@@ -147,7 +150,13 @@ fn spans_lines(text: &str, start: usize, end: usize) -> bool {
 /// The splice that appends `item` to a list or an object after its last entry (which ends at
 /// `last_end` and starts at `last_start`), on a new line indented like the last entry when the
 /// container spans lines, inline otherwise.
-fn after_last(text: &str, style: &Style, last_start: usize, last_end: usize, item: impl Fn(&str, bool) -> String) -> Splice {
+fn after_last(
+    text: &str,
+    style: &Style,
+    last_start: usize,
+    last_end: usize,
+    item: impl Fn(&str, bool) -> String,
+) -> Splice {
     let text_out = match indent_at(text, last_start) {
         Some(indent) => format!(",{}{indent}{}", style.newline, item(indent, false)),
         None => {
@@ -231,7 +240,9 @@ pub fn add_statement(text: &str, statement: &Value) -> Result<String, String> {
 
 /// Adds `member` (`name: value`) to `object`.
 fn add_member(text: &str, style: &Style, object: &Object<'_>, name: &str, value: &Value) -> Splice {
-    let render = |indent: &str, inline: bool| format!("{}:{}{}", json_string(name), style.colon, style.render(value, indent, inline));
+    let render = |indent: &str, inline: bool| {
+        format!("{}:{}{}", json_string(name), style.colon, style.render(value, indent, inline))
+    };
     match object.properties.last() {
         Some(last) => after_last(text, style, last.range.start, last.range.end, render),
         None => into_empty(text, style, object.range.start, object.range.end, render),
@@ -388,7 +399,10 @@ mod tests {
         let text = "{\n    \"Version\": \"2012-10-17\",\n    \"Statement\": [\n        {\n            \"Effect\": \"Deny\",\n            \"Action\": \"*\",\n            \"Resource\": \"*\"\n        }\n    ]\n}\n";
         let out = add_statement(text, &stmt()).unwrap();
         assert!(out.starts_with(text.get(..text.find("        }\n").unwrap() + 9).unwrap()), "{out}");
-        assert!(out.contains(",\n        {\n            \"Sid\": \"Fix\",\n            \"Effect\": \"Allow\""), "{out}");
+        assert!(
+            out.contains(",\n        {\n            \"Sid\": \"Fix\",\n            \"Effect\": \"Allow\""),
+            "{out}"
+        );
         let mut v: Value = serde_json::from_str(text).unwrap();
         v["Statement"].as_array_mut().unwrap().push(stmt());
         same_json(&out, v);

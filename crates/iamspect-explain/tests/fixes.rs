@@ -42,7 +42,13 @@ fn every_fix_is_proved_by_re_evaluation() {
                     iamspect_explain::slots::set(&mut policies, e.slot, std::sync::Arc::new(p));
                     if !e.before.is_empty() {
                         let original = iamspect_explain::slots::get(&built.policies, e.slot).unwrap();
-                        assert_eq!(e.before, original.source(), "{}#{}: edits start from the text as given", file.display(), case.index);
+                        assert_eq!(
+                            e.before,
+                            original.source(),
+                            "{}#{}: edits start from the text as given",
+                            file.display(),
+                            case.index
+                        );
                     }
                 }
                 let mut ctx = built.request.context().clone();
@@ -58,11 +64,23 @@ fn every_fix_is_proved_by_re_evaluation() {
                 )
                 .unwrap();
                 if f.principal.is_none() {
-                    assert_eq!(f.outcome.map(|o| o.decision), Some(authorize(&req, &policies).decision), "{}#{}", file.display(), case.index);
+                    assert_eq!(
+                        f.outcome.map(|o| o.decision),
+                        Some(authorize(&req, &policies).decision),
+                        "{}#{}",
+                        file.display(),
+                        case.index
+                    );
                 }
                 // Never an allow against an explicit deny: a grant only where no deny applies.
                 if f.kind == fix::FixKind::Grant {
-                    assert_ne!(authorize(&req, &built.policies).decision, Decision::ExplicitDeny, "{}#{}", file.display(), case.index);
+                    assert_ne!(
+                        authorize(&req, &built.policies).decision,
+                        Decision::ExplicitDeny,
+                        "{}#{}",
+                        file.display(),
+                        case.index
+                    );
                 }
                 if f.kind == fix::FixKind::Request && f.principal.is_none() {
                     assert!(f.edits.is_empty() && !f.context.is_empty());
@@ -78,7 +96,12 @@ fn every_fix_is_proved_by_re_evaluation() {
                 || iamspect_explain::report::missing_key_policy(&built.request, &built.policies).is_some();
             let best = fixes.fixes.iter().find(|f| f.is_proved());
             if unfixable {
-                assert!(!fixes.notes.is_empty() || best.is_none() || best.is_some_and(|f| !f.context.is_empty()), "{}#{}", file.display(), case.index);
+                assert!(
+                    !fixes.notes.is_empty() || best.is_none() || best.is_some_and(|f| !f.context.is_empty()),
+                    "{}#{}",
+                    file.display(),
+                    case.index
+                );
                 continue;
             }
             match best {

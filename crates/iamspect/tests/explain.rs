@@ -140,7 +140,8 @@ fn flags_build_the_request() {
 fn decoded_explicit_deny_is_honoured() {
     let path = root().join("../shared/corpora/cloudtrail/awscli-examples/decoded-authorization-message.json");
     if !path.is_file() {
-        let message = format!("{} is absent: the corpus tests need ../shared/corpora beside the repository", path.display());
+        let message =
+            format!("{} is absent: the corpus tests need ../shared/corpora beside the repository", path.display());
         assert!(std::env::var_os("CI").is_none(), "{message} (CI is set, so this fails)");
         use std::io::Write;
         let _ = writeln!(std::io::stderr(), "WARNING: SKIPPED: {message}");

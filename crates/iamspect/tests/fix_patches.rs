@@ -80,7 +80,12 @@ fn apply(dir: &Path, patch: &str) {
     } else {
         Command::new("git").args(["apply", "fix.diff"]).current_dir(dir).output().unwrap()
     };
-    assert!(o.status.success(), "patch: {}{}\n{patch}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "patch: {}{}\n{patch}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
 }
 
 /// The case file with one case's context changed, written beside it (so that its relative paths
@@ -185,7 +190,16 @@ fn write_fix_writes_grants_and_weakenings_only_by_number() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("weakening is written only when picked by number"));
     let o = iamspect(
         tmp.path(),
-        &["explain", "examples/org/prod-backups.json", "--index", "0", "--write-fix", out_dir.to_str().unwrap(), "--fix", "2"],
+        &[
+            "explain",
+            "examples/org/prod-backups.json",
+            "--index",
+            "0",
+            "--write-fix",
+            out_dir.to_str().unwrap(),
+            "--fix",
+            "2",
+        ],
     );
     assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
     let written = std::fs::read_to_string(out_dir.join("examples/org/policies/backup-bucket-policy.json")).unwrap();

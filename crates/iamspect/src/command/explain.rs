@@ -189,7 +189,8 @@ fn file_patches_json(v: &mut Value, located: &[fix_files::Located]) {
         if l.files.is_empty() && l.unplaced.is_empty() {
             continue;
         }
-        let patch: String = l.files.iter().map(fix_files::FilePatch::diff).chain(l.unplaced.iter().map(|e| e.diff())).collect();
+        let patch: String =
+            l.files.iter().map(fix_files::FilePatch::diff).chain(l.unplaced.iter().map(|e| e.diff())).collect();
         obj.insert("patch".into(), json!(patch));
         obj.insert("files".into(), json!(l.files.iter().map(|f| f.path.clone()).collect::<Vec<_>>()));
         if !l.notes.is_empty() {

@@ -26,6 +26,9 @@ impl FilePatch {
     }
 }
 
+/// Bytes `offset..offset + len` of a file replaced by a text.
+type Splice = (usize, usize, String);
+
 /// Where the request and its policies were read from.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Source<'a> {
@@ -47,7 +50,7 @@ pub(crate) struct Located {
 pub(crate) fn locate(fix: &Fix, policies: &Policies, source: Source<'_>) -> Located {
     let mut located = Located::default();
     // Splices per file: (offset, length of the text replaced, new text).
-    let mut splices: BTreeMap<String, (String, Vec<(usize, usize, String)>)> = BTreeMap::new();
+    let mut splices: BTreeMap<String, (String, Vec<Splice>)> = BTreeMap::new();
     let mut new_fields: Vec<(&'static str, Value)> = Vec::new();
     for edit in &fix.edits {
         if edit.before.is_empty() {
@@ -173,11 +176,7 @@ fn find_text(policy: &iamspect_core::Policy, before: &str, source: Source<'_>) -
 
 /// The byte offset of a 1-based line and character column.
 fn offset_of(text: &str, line: usize, column: usize) -> Option<usize> {
-    let start = if line == 1 {
-        0
-    } else {
-        text.match_indices('\n').nth(line.checked_sub(2)?).map(|(i, _)| i + 1)?
-    };
+    let start = if line == 1 { 0 } else { text.match_indices('\n').nth(line.checked_sub(2)?).map(|(i, _)| i + 1)? };
     let rest = text.get(start..)?;
     let skip = rest.char_indices().nth(column.checked_sub(1)?).map_or(rest.len(), |(i, _)| i);
     Some(start + skip)

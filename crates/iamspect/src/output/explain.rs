@@ -86,12 +86,8 @@ pub(crate) fn render(
     located: &[crate::command::fix_files::Located],
 ) -> String {
     let file = heading.split('#').next().unwrap_or(heading);
-    let from_data: Vec<String> = built
-        .sources
-        .iter()
-        .filter(|s| s.from == "account data")
-        .flat_map(|s| s.policies.iter().cloned())
-        .collect();
+    let from_data: Vec<String> =
+        built.sources.iter().filter(|s| s.from == "account data").flat_map(|s| s.policies.iter().cloned()).collect();
     let req = &built.request;
     let res = &report.response;
     let decision = res.outcome.decision;
@@ -125,7 +121,8 @@ pub(crate) fn render(
 
     if let Some(m) = &report.message {
         let _ = writeln!(out);
-        let heading = if disagree.is_some() { "With only the policies given, AWS would answer:" } else { "AWS would answer:" };
+        let heading =
+            if disagree.is_some() { "With only the policies given, AWS would answer:" } else { "AWS would answer:" };
         let _ = writeln!(out, "{}", paint(BOLD, heading));
         let _ = writeln!(out, "  {} (HTTP {})", report.error_code.code, report.error_code.status);
         let _ = writeln!(out, "  {}", m.render());
