@@ -309,7 +309,7 @@ fn with_context(req: &Request, changes: &[ContextEdit]) -> Option<Request> {
 }
 
 /// A change tried in the search: its score, the change, the changed request and its outcome.
-type Candidate = ((usize, u8, usize), ContextEdit, Request, Outcome);
+type Candidate = ((usize, u8, usize), Vec<ContextEdit>, Request, Outcome);
 
 /// Greedy: each round tries the values the failing conditions ask for and keeps the one that
 /// improves the outcome most, until the request is allowed or nothing improves it.
@@ -324,39 +324,42 @@ fn request_search(req: &Request, policies: &Policies, cancel: &AtomicBool) -> Re
         }
         let traced = authorize_traced(&current, policies);
         let mut best: Option<Candidate> = None;
-        for (key, value) in candidates(&traced.trace) {
+        for set in candidates(&traced.trace) {
             crate::check(cancel)?;
-            if fixed_key(&key) || changes.iter().any(|c| c.key.eq_ignore_ascii_case(&key)) {
+            let taken = |key: &str| fixed_key(key) || changes.iter().any(|c| c.key.eq_ignore_ascii_case(key));
+            if set.iter().any(|(key, _)| taken(key)) {
                 continue;
             }
             if trials >= MAX_REQUEST_TRIALS {
                 break;
             }
             trials += 1;
-            let edit = ContextEdit { key, value };
-            let Some(changed) = with_context(&current, std::slice::from_ref(&edit)) else { continue };
+            let edits: Vec<ContextEdit> = set.into_iter().map(|(key, value)| ContextEdit { key, value }).collect();
+            let Some(changed) = with_context(&current, &edits) else { continue };
             let (d, r, l, o) = score(&changed, policies);
             let better = (d, r, l) < (denies, rank, layers);
             if better && best.as_ref().is_none_or(|(s, ..)| (d, r, l) < *s) {
-                best = Some(((d, r, l), edit, changed, o));
+                best = Some(((d, r, l), edits, changed, o));
             }
         }
-        let Some(((d, r, l), edit, changed, o)) = best else { break };
+        let Some(((d, r, l), edits, changed, o)) = best else { break };
         (denies, rank, layers, outcome) = (d, r, l, o);
-        changes.push(edit);
+        changes.extend(edits);
         current = changed;
     }
     Ok(Search { changes, outcome })
 }
 
-/// Values worth trying: for each condition of an applied `Deny`, and each failed condition of an
-/// `Allow` that otherwise matched, the policy's own literal values (and the values next to them
-/// for numbers, the other truth value for booleans, the first address of a CIDR).
-fn candidates(trace: &iamspect_core::Trace) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = Vec::new();
-    let mut push = |k: &str, v: String| {
-        if !out.iter().any(|(ok, ov)| ok.eq_ignore_ascii_case(k) && *ov == v) {
-            out.push((k.to_string(), v));
+/// Changes worth trying, each a set of key values: for each condition of an applied `Deny`, and
+/// each failed condition of an `Allow` that otherwise matched, the policy's own literal values
+/// (and the values next to them for numbers, the other truth value for booleans, the first
+/// address of a CIDR), one at a time; and for such an `Allow`, all its conditions' first values
+/// at once, since an allow with two conditions is met by no single change.
+fn candidates(trace: &iamspect_core::Trace) -> Vec<Vec<(String, String)>> {
+    let mut out: Vec<Vec<(String, String)>> = Vec::new();
+    let mut push = |set: Vec<(String, String)>| {
+        if !set.is_empty() && !out.contains(&set) {
+            out.push(set);
         }
     };
     for layer in &trace.layers {
@@ -370,7 +373,17 @@ fn candidates(trace: &iamspect_core::Trace) -> Vec<(String, String)> {
                 };
                 for c in conditions {
                     for v in values_for(c) {
-                        push(c.key(), v);
+                        push(vec![(c.key().to_string(), v)]);
+                    }
+                }
+                if let (Effect::Allow, false, Some(_)) = (s.effect, s.applied, &s.condition) {
+                    let joint: Option<Vec<(String, String)>> = stmt
+                        .conditions()
+                        .iter()
+                        .map(|c| values_for(c).into_iter().next().map(|v| (c.key().to_string(), v)))
+                        .collect();
+                    if let Some(joint) = joint.filter(|j| j.len() > 1) {
+                        push(joint);
                     }
                 }
             }
@@ -383,7 +396,21 @@ fn values_for(c: &Condition) -> Vec<String> {
     let base = c.operator().base;
     let mut out = Vec::new();
     for v in c.values() {
-        if v.contains("${") || (v.contains(['*', '?']) && base.family() != Family::Ip) {
+        if v.contains("${") {
+            continue;
+        }
+        if v.contains(['*', '?']) && base.family() != Family::Ip {
+            // A pattern: one value it matches, the wildcards filled in.
+            let like = matches!(
+                base,
+                BaseOperator::StringLike
+                    | BaseOperator::StringNotLike
+                    | BaseOperator::ArnLike
+                    | BaseOperator::ArnNotLike
+            );
+            if like {
+                out.push(v.replace('*', "example").replace('?', "x"));
+            }
             continue;
         }
         match base.family() {
@@ -451,6 +478,13 @@ pub fn describe_change(key: &str, value: &str) -> String {
         "aws:viaawsservice" => format!("make the request through an AWS service ({key} {value})"),
         "aws:calledvia" | "aws:calledviafirst" | "aws:calledvialast" => {
             format!("make the request through {value}")
+        }
+        "kms:viaservice" => format!("make the request through {value} (kms:ViaService)"),
+        _ if k.starts_with("kms:encryptioncontext:") => {
+            format!(
+                "with the encryption context {} = {value}",
+                key.get("kms:EncryptionContext:".len()..).unwrap_or(key)
+            )
         }
         _ if k.starts_with("s3:x-amz-") => format!("send the header {}: {value}", key.get(3..).unwrap_or(key)),
         _ => format!("send the request with {key} = {value}"),
