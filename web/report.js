@@ -207,7 +207,7 @@ function renderFix(fix, i, { primary, onApplyFix, labelOf }) {
       ? h('p', {}, 'After it the request is ', decisionTag(fix.decisionAfter), '.')
       : h('p', { class: 'muted' }, 'After it the decision cannot be told from what was given here.'),
     fix.principal
-      ? h('p', { class: 'fix-principal' }, 'Make the request as ', h('code', {}, fix.principal), '.')
+      ? h('p', { class: 'fix-principal' }, 'Principal: ', h('code', {}, fix.principal))
       : null,
     context.length
       ? h('div', { class: 'fix-context' },
