@@ -1,5 +1,5 @@
 // The playground: request and policy panels, evaluation through POST /v1/explain, the flow, the
-// decision and the fix, lint marks through POST /v1/lint.
+// decision and the ranked fixes, lint marks through POST /v1/lint.
 
 import * as api from './api.js';
 import { h, fill, showError, DECISION_WORDS } from './dom.js';
@@ -7,7 +7,7 @@ import { Editor } from './editor.js';
 import { parseJson, positionOf, offsetOf } from './jsonpos.js';
 import { readCaseFile, caseToModel, principalValue, BUILTIN_NAMES } from './caseio.js';
 import { flowNodes, drawFlow, layerType } from './flow.js';
-import { renderVerdict, renderDetails, snapshotKey } from './report.js';
+import { renderVerdict, renderDetails, snapshotKey, canApply, weakeningWords } from './report.js';
 
 const $ = (id) => document.getElementById(id);
 const banner = () => $('banner');
@@ -698,44 +698,104 @@ function focusPolicy(key) {
   snap.p.ed.focusAt(0);
 }
 
-/** The panel an edit of the fix concerns (a new one for a new policy). */
+/**
+ * The panel an edit of the fix concerns: `{p}` for one the page has, or `{make}` that adds a new
+ * one, called only once the fix is being applied (a cancelled fix leaves the panels as they were).
+ */
 function fixTarget(edit) {
   const layer = edit.layer;
   for (const [key, snap] of app.snapshots) {
-    if (key === edit.policy) return snap.p;
-    if (BUILTIN_NAMES.includes(edit.policy) && key.startsWith(`${layer}#`) && snap.label.includes(edit.policy)) return snap.p;
+    if (key === edit.policy) return { p: snap.p };
+    if (BUILTIN_NAMES.includes(edit.policy) && key.startsWith(`${layer}#`) && snap.label.includes(edit.policy)) return { p: snap.p };
   }
   const t = layerType(layer);
   const level = Number((/\[(\d+)\]/.exec(layer) || [0, 0])[1]);
-  let target = null;
-  if (t === 'identity') app.identity.push((target = policyEditor('identity', '')));
-  else if (t === 'session') app.session.push((target = policyEditor('session', '')));
-  else if (t === 'scp' && app.scps[level]) app.scps[level].push((target = policyEditor('scp', '')));
-  else if (t === 'rcp' && app.rcps[level]) app.rcps[level].push((target = policyEditor('rcp', '')));
-  else if (t === 'resource') target = app.resource;
-  else if (t === 'permissionsBoundary') target = app.boundary;
-  else if (t === 'vpcEndpoint') target = app.vpce;
-  if (!target) throw new Error(`the fix edits ${edit.policy} (${layer}), which has no panel here`);
-  return target;
+  const adder = (list, kind) => ({ make: () => { const p = policyEditor(kind, ''); list.push(p); return p; } });
+  if (t === 'identity') return adder(app.identity, 'identity');
+  if (t === 'session') return adder(app.session, 'session');
+  if (t === 'scp' && app.scps[level]) return adder(app.scps[level], 'scp');
+  if (t === 'rcp' && app.rcps[level]) return adder(app.rcps[level], 'rcp');
+  const single = { resource: app.resource, permissionsBoundary: app.boundary, vpcEndpoint: app.vpce }[t];
+  if (single) return { p: single };
+  throw new Error(`the fix edits ${edit.policy} (${layer}), which has no panel here`);
 }
 
-/** Puts every edit's `policyAfter` into its panel (or a new one) and evaluates again. */
+/**
+ * Applies one of the ranked fixes and evaluates again: a request fix sets its context values in
+ * the context editor, a grant puts each edit's `policyAfter` in its panel (or a new one), a
+ * weakening does the same only after the person has confirmed what it weakens.
+ */
 async function applyFix(fix) {
-  // Find every panel first: the snapshots describe the texts the fix was computed from.
-  const targets = fix.edits.map((e) => [e, fixTarget(e)]);
-  for (const [edit, target] of targets) {
-    target.ed.value = edit.policyAfter.replace(/\n$/, '');
+  if (!canApply(fix)) throw new Error('this fix cannot be applied in the page: it needs the policies of another principal');
+  if (app.stale) throw new Error('the inputs changed since this fix was computed: evaluate again (Ctrl+Enter), then apply the fix of the new result');
+  // Everything is checked before anything changes: a fix is applied whole or not at all.
+  const context = Object.entries(fix.context || {});
+  const ctx = context.length ? contextWith(context) : null;
+  const targets = (fix.edits || []).map((e) => [e, fixTarget(e)]);
+  if (fix.kind === 'weakening' && !(await confirmWeakening(fix))) {
+    fill(banner(), h('div', { class: 'alert alert-ok', role: 'status', 'data-testid': 'weaken-cancelled' }, 'The weakening was not applied: the policies are as they were.'));
+    return;
+  }
+  const done = [];
+  if (ctx !== null) {
+    app.context.value = ctx;
+    checkContext();
+    done.push(`the request now carries ${context.map(([k, v]) => `${k} = ${v}`).join(', ')}`);
+  }
+  for (const pair of targets) {
+    const [edit, t] = pair;
+    const target = t.p || t.make();
+    pair[1] = target;
+    target.ed.value = newPolicyText(edit);
     checkSyntax(target);
     scheduleLint(target, 0);
   }
-  renderPanels();
-  for (const [, target] of targets) {
-    const d = target.ed.el.closest('details');
-    if (d) d.open = true;
+  if (targets.length) {
+    renderPanels();
+    for (const [, target] of targets) {
+      const d = target.ed.el.closest('details');
+      if (d) d.open = true;
+    }
+    done.push(`${fix.kind === 'weakening' ? 'weakened' : 'edited'} ${targets.map(([e, t]) => t.title || e.policy).join(', ')}`);
   }
   await evaluate();
-  const names = targets.map(([e, t]) => t.title || e.policy).join(', ');
-  fill(banner(), h('div', { class: 'alert alert-ok', role: 'status' }, `Applied the fix to ${names} and evaluated again.`));
+  const words = done.join('; ');
+  fill(banner(), h('div', { class: 'alert alert-ok', role: 'status', 'data-testid': 'fix-applied' }, `Applied the fix: ${words}; evaluated again.`));
+}
+
+/** The edit's text for its panel; a new default SCP or RCP is written as AWS's name for it. */
+function newPolicyText(edit) {
+  const after = edit.policyAfter.replace(/\n$/, '');
+  if (BUILTIN_NAMES.includes(edit.policy) && app.builtins[edit.policy] && app.builtins[edit.policy].trim() === after.trim()) return JSON.stringify(edit.policy);
+  return after;
+}
+
+/** The context editor's object with the fix's values set (a key is one key whatever its case). */
+function contextWith(entries) {
+  const text = app.context.value.trim() || '{}';
+  const r = parseJson(text);
+  if (!r.ok || typeof r.value !== 'object' || r.value === null || Array.isArray(r.value)) {
+    checkContext();
+    throw new Error('the context keys are not a JSON object, so the fix cannot set its values: correct them first');
+  }
+  const obj = r.value;
+  for (const [key, value] of entries) {
+    for (const k of Object.keys(obj)) if (k.toLowerCase() === key.toLowerCase()) delete obj[k];
+    obj[key] = value;
+  }
+  return JSON.stringify(obj, null, 2);
+}
+
+/** Asks, in the page's dialog, whether to apply a weakening; resolves true only when confirmed. */
+function confirmWeakening(fix) {
+  const dlg = $('weaken-dialog');
+  fill($('weaken-body'), weakeningWords(fix, (name) => (app.snapshots.get(name) || {}).label || name));
+  dlg.returnValue = '';
+  return new Promise((resolve) => {
+    dlg.addEventListener('close', () => resolve(dlg.returnValue === 'apply'), { once: true });
+    dlg.showModal();
+    $('weaken-cancel').focus();
+  });
 }
 
 // ---------------------------------------------------------------- wiring
@@ -774,6 +834,12 @@ function pasteDialog() {
     dlg.close();
     await evaluate();
   }));
+}
+
+function weakenDialog() {
+  const dlg = $('weaken-dialog');
+  $('weaken-cancel').addEventListener('click', () => dlg.close('cancel'));
+  $('weaken-apply').addEventListener('click', () => dlg.close('apply'));
 }
 
 function fileInput() {
@@ -819,6 +885,7 @@ async function start() {
     if (menu.open && !menu.contains(e.target)) menu.open = false;
   });
   pasteDialog();
+  weakenDialog();
   fileInput();
   renderPanels();
   renderResult();

@@ -1,4 +1,4 @@
-// The words beside the flow: the decision, AWS's error, counterfactuals and the proved fix; and
+// The words beside the flow: the decision, AWS's error, counterfactuals and the ranked fixes; and
 // the details of a selected box: its policies' statements, highlighted in the policy text.
 
 import { h, fill, DECISION_WORDS } from './dom.js';
@@ -125,7 +125,7 @@ export function renderVerdict(el, result, { onApplyFix, onSelectLayer, onAddCont
             : h('code', { class: 'tag' }, k)))),
     );
   }
-  if (ia.fix) parts.push(renderFix(ia.fix, onApplyFix, labelOf));
+  if (Array.isArray(ia.fixes)) parts.push(renderFixes(ia.fixes, ia.fixNotes, onApplyFix, labelOf));
   fill(el, parts);
 }
 
@@ -133,34 +133,163 @@ function decisionTag(d) {
   return h('span', { class: ['tag', d === 'allowed' ? 'tag-ok' : 'tag-deny'] }, DECISION_WORDS[d] || d);
 }
 
-function renderFix(fix, onApplyFix, labelOf) {
-  const edits = fix.edits || [];
+const KIND_WORDS = {
+  request: 'Change the request',
+  grant: 'Grant',
+  weakening: 'Weakening — removes protection',
+};
+
+const KIND_TITLES = {
+  request: 'the policies stay as they are; the request changes',
+  grant: 'an Allow is added where a layer lacks one',
+  weakening: 'a deny or a condition is loosened: other requests may be let through too',
+};
+
+/** True when the page can apply a fix: a change it can make itself, with nothing left to guess. */
+export function canApply(fix) {
+  if (fix.principal) return false; // the other principal's own policies were not given
+  return (fix.edits || []).length > 0 || Object.keys(fix.context || {}).length > 0;
+}
+
+/** Policy names in a server sentence (`identityPolicies[0]`) as the page labels them. */
+function named(text, labelOf) {
+  return text.replace(/`([^`]+)`( \(([^)]*)\))?/g, (m, name, paren, words) => {
+    const l = labelOf(name);
+    if (l === name) return m;
+    // "`resourcePolicy` (resource-based policy)": the label says it already.
+    return words && words.toLowerCase() !== l.toLowerCase() ? `${l} (${words})` : l;
+  });
+}
+
+/** The ranked fixes: request changes, grants, then weakenings, each with what it changes. */
+function renderFixes(fixes, fixNotes, onApplyFix, labelOf) {
+  const first = fixes.findIndex(canApply);
   return h(
     'section',
-    { class: 'card fix', 'aria-labelledby': 'fix-h' },
-    h('h3', { id: 'fix-h' }, 'Fix ', fix.proved
-      ? h('span', { class: 'tag tag-ok', title: 'the request becomes allowed and no neighbouring request changes' }, 'proved')
-      : h('span', { class: 'tag tag-warn', title: 'the request becomes allowed, but some neighbouring requests change too' }, 'not proved: check the probes')),
-    h('p', {}, 'After the fix the request is ', decisionTag(fix.decisionAfter), '.'),
-    edits.length > 1 ? h('p', { class: 'muted' }, `${edits.length} edits, applied together:`) : null,
-    edits.map((e) =>
-      h('div', { class: 'fix-edit' },
-        h('p', { class: 'fix-summary' }, h('strong', {}, e.policy === 'iamspect-fix' ? `A new policy` : labelOf(e.policy)), ` (${layerWords(e.layer)}): ${e.summary}`),
-        diffView(e.diff))),
-    edits.length
-      ? h('button', { type: 'button', class: 'btn btn-primary', 'data-testid': 'apply-fix', onclick: () => onApplyFix(fix) },
-          edits.length > 1 ? `Apply the ${edits.length} edits` : 'Apply fix')
-      : null,
-    (fix.notes || []).length ? h('ul', { class: 'plain notes' }, fix.notes.map((n) => h('li', {}, n))) : null,
-    (fix.probes || []).length
-      ? h('details', { class: 'probes' },
-          h('summary', {}, `Neighbouring requests checked (${fix.probes.length})`),
-          h('table', {},
-            h('thead', {}, h('tr', {}, h('th', {}, 'action'), h('th', {}, 'resource'), h('th', {}, 'before'), h('th', {}, 'after'))),
-            h('tbody', {}, fix.probes.map((p) =>
-              h('tr', { class: p.before !== p.after ? 'changed' : '' }, h('td', {}, p.action), h('td', { class: 'wrap' }, p.resource), h('td', {}, p.before), h('td', {}, p.after))))))
+    { class: 'card fixes', 'aria-labelledby': 'fix-h', 'data-testid': 'fixes' },
+    h('h3', { id: 'fix-h' }, fixes.length ? (fixes.length === 1 ? 'Fix' : `Fixes (${fixes.length}), the least loss of protection first`) : 'No fix found'),
+    fixes.map((fix, i) => renderFix(fix, i, { primary: i === first, onApplyFix, labelOf })),
+    (fixNotes || []).length
+      ? h('div', { class: 'fix-notes', 'data-testid': 'fix-notes' },
+          h('p', { class: 'fix-notes-h' }, 'What no fix changes'),
+          h('ul', { class: 'plain notes' }, fixNotes.map((n) => h('li', {}, named(n, labelOf)))))
       : null,
   );
+}
+
+function renderFix(fix, i, { primary, onApplyFix, labelOf }) {
+  const edits = fix.edits || [];
+  const context = Object.entries(fix.context || {});
+  const weakening = fix.kind === 'weakening';
+  const tagClass = { request: 'tag-ok', grant: 'tag-grant', weakening: 'tag-deny' }[fix.kind] || '';
+  const apply = canApply(fix)
+    ? h('button', {
+        type: 'button',
+        class: ['btn', weakening ? 'btn-warn' : primary ? 'btn-primary' : null],
+        'data-testid': `apply-fix-${i}`,
+        'data-kind': fix.kind,
+        'aria-haspopup': weakening ? 'dialog' : undefined,
+        onclick: () => onApplyFix(fix),
+      }, applyWords(fix))
+    : null;
+  return h(
+    'article',
+    { class: ['fix', `fix-${fix.kind}`], 'data-testid': `fix-${i}`, 'data-kind': fix.kind, 'aria-labelledby': `fix-${i}-h` },
+    h('h4', { id: `fix-${i}-h`, class: 'fix-head' },
+      h('span', { class: 'fix-num' }, `${i + 1}.`),
+      h('span', { class: ['tag', 'fix-kind', tagClass], title: KIND_TITLES[fix.kind] || '' }, KIND_WORDS[fix.kind] || fix.kind),
+      fix.proved
+        ? h('span', { class: 'tag tag-ok' }, 'proved')
+        : h('span', { class: 'tag tag-warn' }, 'not proved')),
+    h('p', { class: 'fix-summary' }, sentence(named(fix.summary, labelOf))),
+    h('p', { class: 'fix-proof muted', 'data-testid': 'fix-proof' }, named(fix.proof || '', labelOf)),
+    fix.decisionAfter
+      ? h('p', {}, 'After it the request is ', decisionTag(fix.decisionAfter), '.')
+      : h('p', { class: 'muted' }, 'After it the decision cannot be told from what was given here.'),
+    fix.principal
+      ? h('p', { class: 'fix-principal' }, 'Principal: ', h('code', {}, fix.principal))
+      : null,
+    context.length
+      ? h('div', { class: 'fix-context' },
+          h('p', {}, context.length === 1 ? 'The request carries this context value:' : 'The request carries these context values:'),
+          h('ul', { class: 'plain kvs' }, context.map(([k, v]) => h('li', {}, h('code', {}, k), ' = ', h('code', {}, v)))))
+      : null,
+    (fix.weakens || []).length
+      ? h('div', { class: 'fix-weakens', 'data-testid': 'fix-weakens' },
+          h('p', {}, h('strong', {}, 'It weakens:')),
+          h('ul', {}, fix.weakens.map((w) => h('li', {}, named(w, labelOf)))))
+      : null,
+    edits.length > 1 ? h('p', { class: 'muted' }, `${edits.length} edits, applied together:`) : null,
+    edits.map((e) =>
+      h('p', { class: 'fix-edit' }, editedPolicy(e, labelOf), `: ${named(e.summary, labelOf)}`)),
+    fix.patch
+      ? h('details', { class: 'fix-patch', open: i === 0 || undefined },
+          h('summary', {}, 'The change, as a patch'),
+          diffView(fix.patch))
+      : null,
+    changesTable(fix.changes || []),
+    (fix.unchanged || []).length
+      ? h('details', { class: 'probes', 'data-testid': 'fix-unchanged' },
+          h('summary', {}, `Neighbouring requests unchanged (${fix.unchanged.length})`),
+          probeTable(fix.unchanged, false))
+      : null,
+    (fix.notes || []).length ? h('ul', { class: 'plain notes' }, fix.notes.map((n) => h('li', {}, named(n, labelOf)))) : null,
+    fix.principal
+      ? h('p', { class: 'fix-no-apply muted', 'data-testid': 'fix-no-apply' }, 'Not applied here: the page has only the policies of the principal the request names.')
+      : null,
+    apply,
+  );
+}
+
+function sentence(text) {
+  return text ? text[0].toUpperCase() + text.slice(1) : text;
+}
+
+/** An edited policy as the page names it, with its layer when the name does not say it. */
+function editedPolicy(e, labelOf, start = true) {
+  const label = e.policy === 'iamspect-fix' ? `${start ? 'A' : 'a'} new policy` : labelOf(e.policy);
+  const words = layerWords(e.layer);
+  return label.toLowerCase() === words.replace(/^the /, '') ? [h('strong', {}, label)] : [h('strong', {}, label), ` (${words})`];
+}
+
+function applyWords(fix) {
+  const edits = (fix.edits || []).length;
+  if (fix.kind === 'weakening') return 'Apply the weakening…';
+  if (fix.kind === 'request' && !edits) return 'Apply: change the request';
+  return edits > 1 ? `Apply the ${edits} edits` : 'Apply fix';
+}
+
+/** The neighbouring requests whose decision a fix changes, shown, not folded away. */
+function changesTable(changes) {
+  if (!changes.length) return null;
+  return h('div', { class: 'probes probes-changed', 'data-testid': 'fix-changes' },
+    h('p', { class: 'changes-h' }, h('strong', {}, changes.length === 1 ? 'It also changes 1 neighbouring request:' : `It also changes ${changes.length} neighbouring requests:`)),
+    probeTable(changes, true));
+}
+
+function probeTable(probes, changed) {
+  return h('ul', { class: ['plain', 'probe-list', changed ? 'changed' : null] }, probes.map((p) =>
+    h('li', {},
+      h('code', {}, p.action), ' on ', h('code', { class: 'wrap' }, p.resource), ': ',
+      p.before === p.after
+        ? DECISION_WORDS[p.after] || p.after
+        : [DECISION_WORDS[p.before] || p.before, ' → ', h('strong', {}, DECISION_WORDS[p.after] || p.after)])));
+}
+
+/** What a weakening removes, for the confirmation asked before applying it. */
+export function weakeningWords(fix, labelOf = (n) => n) {
+  const changes = fix.changes || [];
+  return [
+    h('p', {}, sentence(named(fix.summary, labelOf)), '.'),
+    h('p', {}, h('strong', {}, 'This removes protection. It weakens:')),
+    h('ul', { 'data-testid': 'weaken-list' }, (fix.weakens || []).map((w) => h('li', {}, named(w, labelOf)))),
+    changes.length
+      ? [h('p', {}, h('strong', {}, `And it changes ${changes.length === 1 ? '1 neighbouring request' : `${changes.length} neighbouring requests`} (of those checked):`)), probeTable(changes, true)]
+      : h('p', {}, 'Of the neighbouring requests checked, none changes; others may.'),
+    (fix.notes || []).length ? h('ul', { class: 'plain notes' }, fix.notes.map((n) => h('li', {}, named(n, labelOf)))) : null,
+    (fix.edits || []).map((e) =>
+      h('p', { class: 'fix-edit' }, 'It edits ', editedPolicy(e, labelOf, false), '.')),
+  ];
 }
 
 function diffView(diff) {

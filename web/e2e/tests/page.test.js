@@ -124,16 +124,131 @@ test('clicking a box shows its statements, the failed condition highlighted in t
   await context.close();
 });
 
-test('applying the proved fix puts policyAfter in the panel and the request becomes allowed', async () => {
+/** Clicks a fix's Apply button and waits for the evaluation it starts. */
+async function applyFix(page, i) {
+  const count = Number(await page.getAttribute('body', 'data-evaluations'));
+  await page.click(`[data-testid="apply-fix-${i}"]`);
+  await page.waitForFunction((k) => Number(document.body.dataset.evaluations) > k, count);
+}
+
+test('a request fix applied sets its context value and the request becomes allowed, the policies untouched', async () => {
+  const { page, problems, context } = await open(b.browser);
+  await openExample(page, 'region-lock', 0);
+  assert.equal(await decision(page), 'explicitDeny');
+  // Ranked: the request change first, the weakening of the SCP after it, marked as such.
+  assert.equal(await page.getAttribute('[data-testid="fix-0"]', 'data-kind'), 'request');
+  assert.match(await page.textContent('[data-testid="fix-0"] .fix-kind'), /Change the request/);
+  assert.match(await page.textContent('[data-testid="fix-0"]'), /aws:RequestedRegion = eu-west-1/);
+  assert.match(await page.getAttribute('[data-testid="apply-fix-0"]', 'class'), /btn-primary/, 'the first fix has the primary button');
+  assert.equal(await page.getAttribute('[data-testid="fix-1"]', 'data-kind'), 'weakening');
+  assert.match(await page.textContent('[data-testid="fix-1"] .fix-kind'), /Weakening — removes protection/);
+  assert.match(await page.textContent('[data-testid="fix-1"] [data-testid="fix-weakens"]'), /DenyOutsideEURegions/);
+  assert.doesNotMatch(await page.getAttribute('[data-testid="apply-fix-1"]', 'class'), /btn-primary/, 'a weakening is never the primary button');
+  assert.ok(await page.$('[data-testid="fix-1"] [data-testid="fix-changes"] .probe-list.changed li'), 'the requests it also lets through are shown');
+  const panels = await page.$$eval('[data-panel] textarea', (ts) => ts.map((t) => t.value));
+  // A fix of a result the inputs no longer match is refused, and changes nothing.
+  await page.uncheck('#live');
+  await page.fill('#f-action', 'ec2:StartInstances');
+  await page.click('[data-testid="apply-fix-0"]');
+  assert.match(await page.textContent('#banner'), /the inputs changed since this fix was computed/);
+  assert.equal(JSON.parse(await page.inputValue('#context-editor textarea'))['aws:RequestedRegion'], 'us-east-1');
+  await page.fill('#f-action', 'ec2:RunInstances');
+  let count = Number(await page.getAttribute('body', 'data-evaluations'));
+  await page.keyboard.press('Control+Enter');
+  await page.waitForFunction((k) => Number(document.body.dataset.evaluations) > k, count);
+  await page.check('#live');
+  await applyFix(page, 0);
+  assert.equal(await decision(page), 'allowed');
+  assert.equal(JSON.parse(await page.inputValue('#context-editor textarea'))['aws:RequestedRegion'], 'eu-west-1');
+  assert.deepEqual(await page.$$eval('[data-panel] textarea', (ts) => ts.map((t) => t.value)), panels, 'no policy changed');
+  assert.match(await page.textContent('[data-testid="fix-applied"]'), /aws:RequestedRegion = eu-west-1/);
+  // The VPC endpoint: the value replaces the one the request had, and only it.
+  await openExample(page, 'vpc-endpoint-bucket', 0);
+  assert.equal(await decision(page), 'explicitDeny');
+  await applyFix(page, 0);
+  assert.equal(await decision(page), 'allowed');
+  assert.equal(JSON.parse(await page.inputValue('#context-editor textarea'))['aws:SourceVpce'], 'vpce-0a1b2c3d4e5f67890');
+  // The refused fix is reported (and logged) as an error; nothing else may go wrong.
+  assert.deepEqual(problems.filter((p) => !/inputs changed since this fix/.test(p)), []);
+  await context.close();
+});
+
+test('a weakening asks first, naming what it weakens: Cancel leaves the policies, Weaken applies it', async () => {
   const { page, problems, context } = await open(b.browser);
   await openExample(page, 'prod-backups', 0);
   assert.equal(await decision(page), 'explicitDeny');
-  await page.click('[data-testid="apply-fix"]');
+  // The first fix asks for another principal, whose policies the page does not have: no Apply.
+  assert.equal(await page.getAttribute('[data-testid="fix-0"]', 'data-kind'), 'request');
+  assert.match(await page.textContent('[data-testid="fix-0"]'), /arn:aws:iam::222222222222:role\/BackupAdmin/);
+  assert.match(await page.textContent('[data-testid="fix-0"]'), /own policies were not given/);
+  assert.ok(await page.$('[data-testid="fix-0"] [data-testid="fix-no-apply"]'));
+  assert.equal(await page.$('[data-testid="apply-fix-0"]'), null);
+  // The weakening: its button opens the confirmation.
+  assert.equal(await page.getAttribute('[data-testid="fix-1"]', 'data-kind'), 'weakening');
+  const policy = '[data-panel="resourcePolicy"] textarea';
+  const before = await page.inputValue(policy);
+  const count = Number(await page.getAttribute('body', 'data-evaluations'));
+  await page.click('[data-testid="apply-fix-1"]');
+  await page.waitForSelector('[data-testid="weaken-dialog"][open]');
+  const words = await page.textContent('[data-testid="weaken-dialog"]');
+  assert.match(words, /removes protection/);
+  assert.match(await page.textContent('[data-testid="weaken-list"]'), /statement 0 "DenyDeletingBackups" of Resource-based policy/);
+  assert.match(words, /s3:DeleteObjectVersion/, 'the neighbouring requests it lets through');
+  assert.equal(await page.evaluate(() => document.activeElement.dataset.testid), 'weaken-cancel', 'Cancel has the focus');
+  await shot(page, '06-weakening-confirm');
+  await page.click('[data-testid="weaken-cancel"]');
+  await page.waitForSelector('[data-testid="weaken-dialog"]', { state: 'hidden' });
+  await page.waitForSelector('[data-testid="weaken-cancelled"]');
+  assert.equal(await page.inputValue(policy), before, 'cancelled: the policy is as it was');
+  assert.equal(Number(await page.getAttribute('body', 'data-evaluations')), count, 'cancelled: nothing evaluated');
+  assert.equal(await decision(page), 'explicitDeny');
+  // Escape cancels too.
+  await page.click('[data-testid="apply-fix-1"]');
+  await page.waitForSelector('[data-testid="weaken-dialog"][open]');
+  await page.keyboard.press('Escape');
+  await page.waitForSelector('[data-testid="weaken-dialog"]', { state: 'hidden' });
+  assert.equal(await page.inputValue(policy), before);
+  // Confirmed: the edit is applied and the request is allowed.
+  await page.click('[data-testid="apply-fix-1"]');
+  await page.waitForSelector('[data-testid="weaken-dialog"][open]');
+  await page.click('[data-testid="weaken-confirm"]');
   await page.waitForFunction(() => document.querySelector('.verdict-card')?.dataset.decision === 'allowed');
-  const text = await page.inputValue('[data-panel="resourcePolicy"] textarea');
+  const text = await page.inputValue(policy);
   assert.match(text, /arn:aws:iam::222222222222:role\/Developer/);
   assert.ok((await node(page, 'end:allowed')).reached);
   await shot(page, '06-fix-applied');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('a grant fix applied puts policyAfter in its panel; an SCP level without an Allow gets FullAWSAccess', async () => {
+  const { page, problems, context } = await open(b.browser);
+  await openExample(page, 'boundary', 0);
+  assert.equal(await decision(page), 'implicitDeny');
+  assert.equal(await page.getAttribute('[data-testid="fix-0"]', 'data-kind'), 'grant');
+  assert.match(await page.textContent('[data-testid="fix-0"] .fix-kind'), /Grant/);
+  assert.match(await page.textContent('[data-testid="fix-0"] [data-testid="fix-proof"]'), /allowed after the edit/);
+  await page.click('[data-testid="fix-0"] [data-testid="fix-unchanged"] summary');
+  assert.ok(await page.isVisible('[data-testid="fix-0"] [data-testid="fix-unchanged"] .probe-list'));
+  await applyFix(page, 0);
+  assert.equal(await decision(page), 'allowed');
+  assert.match(await page.inputValue('[data-panel="permissionsBoundary"] textarea'), /s3:PutBucketPolicy/);
+  // An SCP level with no Allow: the grant attaches AWS's default, written as its name.
+  const c = {
+    principal: 'arn:aws:iam::111122223333:user/alice',
+    action: 's3:GetObject',
+    resource: 'arn:aws:s3:::b/k',
+    resourceAccount: '111122223333',
+    identityPolicies: [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }] }],
+    scps: [['FullAWSAccess'], [{ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: 'ec2:*', Resource: '*' }] }]],
+  };
+  const count = await pasteCase(page, c);
+  await page.waitForFunction((k) => Number(document.body.dataset.evaluations) > k, count);
+  assert.equal(await decision(page), 'implicitDeny');
+  assert.match(await page.textContent('[data-testid="fix-notes"]'), /FullAWSAccess attached/);
+  await applyFix(page, 0);
+  assert.equal(await decision(page), 'allowed');
+  assert.equal(await page.inputValue('[data-panel="scps[1][1]"] textarea'), '"FullAWSAccess"');
   assert.deepEqual(problems, []);
   await context.close();
 });
@@ -236,17 +351,34 @@ test('every denied example has a fix that, applied in the page, allows the reque
   const { page, problems, context } = await open(b.browser);
   const list = await (await fetch(`${BASE}/ui/examples`)).json();
   let n = 0;
+  let weakenings = 0;
   for (const ex of list.examples) {
     for (const c of ex.cases.filter((x) => x.expect.decision !== 'allowed')) {
       await openExample(page, ex.name, c.index);
+      const where = `${ex.name} case ${c.index}`;
+      const kinds = await page.$$eval('[data-testid^="fix-"][data-kind]', (els) => els.map((e) => e.dataset.kind));
+      const rank = { request: 0, grant: 1, weakening: 2 };
+      assert.deepEqual([...kinds].sort((a, b) => rank[a] - rank[b]), kinds, `${where}: requests, then grants, then weakenings`);
+      // The first fix the page can apply.
+      const button = await page.$('[data-testid^="apply-fix-"]');
+      assert.ok(button, `${where}: a fix to apply`);
+      const kind = await button.getAttribute('data-kind');
+      if (kinds.some((k) => k !== 'weakening' && k !== 'request')) assert.notEqual(kind, 'weakening', `${where}: a grant comes before a weakening`);
       const count = Number(await page.getAttribute('body', 'data-evaluations'));
-      await page.click('[data-testid="apply-fix"]');
+      await button.click();
+      if (kind === 'weakening') {
+        await page.waitForSelector('[data-testid="weaken-dialog"][open]');
+        assert.match(await page.textContent('[data-testid="weaken-list"]'), /\S/, `${where}: the confirmation names what it weakens`);
+        await page.click('[data-testid="weaken-confirm"]');
+        weakenings++;
+      }
       await page.waitForFunction((k) => Number(document.body.dataset.evaluations) > k, count);
-      assert.equal(await decision(page), 'allowed', `${ex.name} case ${c.index}`);
+      assert.equal(await decision(page), 'allowed', where);
       n++;
     }
   }
   assert.ok(n >= 16, `${n} fixes`);
+  assert.ok(weakenings >= 1, 'some example is fixed only by a weakening, confirmed');
   assert.deepEqual(problems, []);
   await context.close();
 });
@@ -331,10 +463,8 @@ test('a fix of several edits is applied as one; request errors are shown beside 
   assert.equal(await decision(page), 'implicitDeny');
   assert.ok((await node(page, 'layer:identity')).deciding);
   assert.ok((await node(page, 'layer:resource')).deciding);
-  assert.match(await page.textContent('[data-testid="apply-fix"]'), /Apply the 2 edits/);
-  const before = Number(await page.getAttribute('body', 'data-evaluations'));
-  await page.click('[data-testid="apply-fix"]');
-  await page.waitForFunction((k) => Number(document.body.dataset.evaluations) > k, before);
+  assert.match(await page.textContent('[data-testid="apply-fix-0"]'), /Apply the 2 edits/);
+  await applyFix(page, 0);
   assert.equal(await decision(page), 'allowed');
   // A principal the server cannot read: the message sits under the Principal field.
   await page.fill('#f-principal', 'arn:aws:nothing');
