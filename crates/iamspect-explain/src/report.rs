@@ -93,7 +93,7 @@ impl Report {
     pub fn with_aws_verdict(mut self, verdict: crate::evidence::AwsVerdict) -> Report {
         if let Some(fixes) = &mut self.fixes {
             verdict.restrict(&self.response.outcome, fixes);
-        } else if verdict.decision != iamspect_core::Decision::Allowed {
+        } else if verdict.decision != Some(iamspect_core::Decision::Allowed) {
             let mut fixes = fix::Fixes::default();
             verdict.restrict(&self.response.outcome, &mut fixes);
             self.fixes = Some(fixes);

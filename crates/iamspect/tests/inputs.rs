@@ -185,8 +185,29 @@ fn message_refuses_what_it_cannot_use() {
     let msg = "User: arn:aws:iam::123456789012:user/x is not authorized to perform: s3:GetObject on resource: \"arn:aws:s3:::b/k\" because no identity-based policy allows the s3:GetObject action";
     let out = f.run(&["explain", "--message", msg]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    refused(&f.run(&["explain", "--message", msg, "--identity-policy", "denyall.json"]), "`--identity-policy`");
-    refused(&f.run(&["explain", "--message", msg, "--account-data", "data"]), "`--account-data`");
+    // With policies, the request the message names is decided, and the message's own verdict is
+    // AWS's (decision D82): here AWS saw no allow, the given policy denies explicitly.
+    let out = f.run(&["explain", "--message", msg, "--identity-policy", "denyall.json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stdout(&out).contains("AWS decided: implicitDeny: no identity-based policy allows it"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("DISAGREES"), "{}", stdout(&out));
+    // AWS denied, the given policy allows: still denied (exit 1), and the difference said.
+    let out = f.run(&[
+        "explain",
+        "--message",
+        msg,
+        "--identity-policy",
+        "fullaccess.json",
+        "--resource-account",
+        "123456789012",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stdout(&out).contains("a policy AWS weighed is missing from the input"), "{}", stdout(&out));
+    refused(
+        &f.run(&["explain", "--message", msg, "--identity-policy", "denyall.json", "--action", "s3:PutObject"]),
+        "`--action`",
+    );
+    refused(&f.run(&["explain", "--message", msg, "--account-data", "data"]), "user `x` is not in the loaded data");
     // A decoded message is read strictly too: a key given twice is refused, not merged.
     let decoded = f.write("decoded.json", r#"{"allowed": false, "allowed": true, "context": {}}"#);
     refused(

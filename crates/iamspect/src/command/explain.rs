@@ -65,14 +65,15 @@ pub(crate) fn run(args: Args) -> u8 {
         .encoded
         .as_deref()
         .or_else(|| args.message.as_deref().and_then(iamspect_explain::encoded::find_in_message));
-    if let (Some(text), None) = (&args.message, token) {
+    let evaluate_message = !args.request.account_data.is_empty() || has_policy_flags(&args);
+    if let (Some(text), None, false) = (&args.message, token, evaluate_message) {
         let mut given = args.request.all_flags();
         if args.index.is_some() {
             given.push("--index");
         }
         if let Err(e) = request::refuse(
             &given,
-            "`--message` reads an AccessDenied message back into its parts and evaluates nothing (to evaluate the request, give it with `--principal`, `--action` and `--resource`)",
+            "`--message` alone reads an AccessDenied message back into its parts; add `--account-data` or policy files to evaluate the request it names against them",
         ) {
             eprintln!("error: {e}");
             return BAD_INPUT;
@@ -122,7 +123,9 @@ pub(crate) fn run(args: Args) -> u8 {
             Some(v) => report.with_aws_verdict(v.clone()),
             None => report,
         };
-        all_allowed &= report.response.outcome.decision == Decision::Allowed;
+        // With AWS's own verdict, a request AWS denied is denied whatever the policies given say.
+        all_allowed &=
+            report.response.outcome.decision == Decision::Allowed && aws.as_ref().is_none_or(AwsVerdict::allowed);
         let source = match &args.case {
             Some(path) => fix_files::Source::Case { path, index: item.index },
             None => fix_files::Source::Flags,
@@ -244,6 +247,11 @@ fn write_fix(
 /// The requests to explain: a case file or flags ([`request::load`]), or the request of a decoded
 /// or encoded authorization message with the policy flags and account data.
 fn load(args: &Args) -> Result<(request::Loaded, Option<AwsVerdict>), String> {
+    if let Some(text) = &args.message
+        && iamspect_explain::encoded::find_in_message(text).is_none()
+    {
+        return message_request(args, text);
+    }
     let Some((label, text)) = decoded_text(args)? else {
         return Ok((request::load(args.case.as_deref(), args.index, &args.request)?, None));
     };
@@ -271,6 +279,45 @@ fn load(args: &Args) -> Result<(request::Loaded, Option<AwsVerdict>), String> {
     // AWS's own verdict is ground truth (decision D82).
     let verdict = AwsVerdict::from_decoded(&decoded);
     Ok((request::Loaded { label, items: vec![item] }, Some(verdict)))
+}
+
+/// The request an AccessDenied message names, decided with the policy flags and account data;
+/// the message's own verdict (explicit or implicit, the policy type) is AWS's (decision D82).
+fn message_request(args: &Args, text: &str) -> Result<(request::Loaded, Option<AwsVerdict>), String> {
+    let parsed = iamspect_explain::parse::parse(text).map_err(|e| e.to_string())?;
+    let mut given: Vec<&str> = args
+        .request
+        .request_flags()
+        .into_iter()
+        .filter(|f| !matches!(*f, "--resource-account" | "--context" | "--resource"))
+        .collect();
+    if args.index.is_some() {
+        given.push("--index");
+    }
+    request::refuse(
+        &given,
+        "the message gives the request (`--resource` for a message without one, `--resource-account` and `--context` may be added)",
+    )?;
+    let resource = match (&parsed.resource, &args.request.resource) {
+        (Some(_), Some(_)) => return Err("`--resource`: the message names the resource already".to_string()),
+        (Some(r), None) | (None, Some(r)) => r.clone(),
+        (None, None) => {
+            return Err("the message names no resource: give the one the request was on with `--resource ARN` (or `--resource '*'` for an action without resource-level permissions)".to_string());
+        }
+    };
+    let context = args.request.context_pairs()?;
+    let mut compiler = Compiler::new();
+    let item = request::from_request(
+        &parsed.principal,
+        &parsed.action,
+        &resource,
+        args.request.resource_account.as_deref(),
+        context,
+        &args.request,
+        &mut compiler,
+    )?;
+    let verdict = AwsVerdict::from_message(&parsed);
+    Ok((request::Loaded { label: "AccessDenied message".to_string(), items: vec![item] }, Some(verdict)))
 }
 
 /// The decoded-message JSON of `--decoded FILE`, `--encoded TOKEN` or a token in `--message`, with

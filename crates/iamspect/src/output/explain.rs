@@ -112,7 +112,7 @@ pub(crate) fn render(
         "{} {}{}",
         paint(BOLD, "Gate 2, authorization: "),
         paint(decision_style(decision), decision.as_str()),
-        disagree.map(|a| format!(" with the policies given; AWS saw {}", a.decision.as_str())).unwrap_or_default()
+        disagree.map(|a| format!(" with the policies given; AWS saw {}", a.decision_words())).unwrap_or_default()
     );
     let by: Vec<_> = res.outcome.denied_by.iter().map(|d| d.as_str()).collect();
     if !by.is_empty() {
@@ -133,7 +133,8 @@ pub(crate) fn render(
         let agrees = aws.agrees(&res.outcome);
         let mark = if agrees { paint(GREEN, "agrees") } else { paint(RED, "DISAGREES") };
         let _ = writeln!(out, "{} {} ({mark})", paint(BOLD, "AWS's own verdict, from its"), aws.source);
-        let _ = writeln!(out, "  AWS decided: {}", paint(decision_style(aws.decision), aws.decision.as_str()));
+        let style = decision_style(aws.decision.unwrap_or(Decision::ImplicitDeny));
+        let _ = writeln!(out, "  AWS decided: {}", paint(style, &aws.decision_words()));
         for m in &aws.matched {
             let _ = writeln!(out, "  AWS matched: {m}");
         }
