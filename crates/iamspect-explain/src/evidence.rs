@@ -74,6 +74,12 @@ impl AwsVerdict {
         }
     }
 
+    /// A denial recorded without its kind (a CloudTrail `errorCode` whose message says nothing
+    /// more).
+    pub fn denied(source: &'static str, note: String) -> AwsVerdict {
+        AwsVerdict { source, decision: None, denied_by: None, policy_words: None, matched: vec![note] }
+    }
+
     /// AWS's decision in words.
     pub fn decision_words(&self) -> String {
         let kind = self.decision.map_or("denied (the message does not say whether explicitly)", |d| d.as_str());

@@ -162,3 +162,47 @@ fn decoded_explicit_deny_is_honoured() {
     assert_eq!(extra["aws"]["agrees"], false);
     assert_eq!(extra["fixes"], serde_json::json!([]), "{extra}");
 }
+
+/// `--event`: the request of a CloudTrail event, decided with the policies given, and the
+/// event's own AccessDenied message weighed as AWS's verdict (decision D82).
+#[test]
+fn event_verdict_is_weighed() {
+    let dir = std::env::temp_dir().join(format!("iamspect-explain-event-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let event = r#"{"Records": [{
+        "eventVersion": "1.08", "eventTime": "2026-03-01T10:00:00Z", "eventSource": "s3.amazonaws.com",
+        "eventName": "GetObject", "awsRegion": "eu-west-1", "sourceIPAddress": "198.51.100.7",
+        "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/alice", "accountId": "111122223333", "principalId": "AIDAEXAMPLE", "userName": "alice"},
+        "requestParameters": {"bucketName": "reports", "key": "q1.csv"},
+        "errorCode": "AccessDenied",
+        "errorMessage": "User: arn:aws:iam::111122223333:user/alice is not authorized to perform: s3:GetObject on resource: \"arn:aws:s3:::reports/q1.csv\" with an explicit deny in a service control policy",
+        "resources": [{"type": "AWS::S3::Object", "ARN": "arn:aws:s3:::reports/q1.csv"}, {"accountId": "111122223333", "type": "AWS::S3::Bucket", "ARN": "arn:aws:s3:::reports"}]
+    }]}"#;
+    std::fs::write(dir.join("events.json"), event).unwrap();
+    std::fs::write(
+        dir.join("allow.json"),
+        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}"#,
+    )
+    .unwrap();
+    let events = dir.join("events.json");
+    let allow = dir.join("allow.json");
+    let out = iamspect(&[
+        "explain",
+        "--event",
+        events.to_str().unwrap(),
+        "--identity-policy",
+        allow.to_str().unwrap(),
+        "--color",
+        "never",
+    ]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(t.contains("AWS decided: explicitDeny in a service control policy"), "{t}");
+    assert!(t.contains("the deny is in a service control policy iamspect was not given"), "{t}");
+    assert!(!t.contains("[grant]"), "{t}");
+    let out = iamspect(&["explain", "--event", events.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("give `--account-data` or policy files"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

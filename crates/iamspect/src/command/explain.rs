@@ -38,6 +38,18 @@ pub(crate) struct Args {
     /// found in a message.
     #[arg(long, value_name = "TOKEN", conflicts_with_all = ["case", "principal", "decoded", "message"])]
     encoded: Option<String>,
+    /// A CloudTrail event file (`Records`, `lookup-events` output, or one event): the request of
+    /// its denied event, rebuilt as `replay` does, decided with `--account-data` or policy files,
+    /// and AWS's verdict in the event weighed as ground truth.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["case", "principal", "decoded", "message", "encoded"])]
+    event: Option<PathBuf>,
+    /// Which event of `--event` (0 is the first; by default its only denied event).
+    #[arg(long, value_name = "N", requires = "event")]
+    event_index: Option<usize>,
+    /// AWS's service reference (a folder of per-service JSON), to map an event's operation to its
+    /// actions; as `replay --service-reference`.
+    #[arg(long, value_name = "DIR", requires = "event")]
+    service_reference: Option<PathBuf>,
     #[command(flatten)]
     request: RequestArgs,
     /// The key file the server seals its encoded messages with (`iamspect serve --message-key`):
@@ -247,6 +259,12 @@ fn write_fix(
 /// The requests to explain: a case file or flags ([`request::load`]), or the request of a decoded
 /// or encoded authorization message with the policy flags and account data.
 fn load(args: &Args) -> Result<(request::Loaded, Option<AwsVerdict>), String> {
+    if let Some(path) = &args.event {
+        if args.index.is_some() {
+            return Err("`--index`: an event is picked with `--event-index`".to_string());
+        }
+        return super::explain_event::load(path, args.event_index, args.service_reference.as_deref(), &args.request);
+    }
     if let Some(text) = &args.message
         && iamspect_explain::encoded::find_in_message(text).is_none()
     {

@@ -3,6 +3,7 @@
 pub(crate) mod account;
 pub(crate) mod eval;
 pub(crate) mod explain;
+pub(crate) mod explain_event;
 pub(crate) mod fix_files;
 pub(crate) mod lint;
 pub(crate) mod replay;

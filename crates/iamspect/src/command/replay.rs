@@ -52,7 +52,7 @@ fn paint(style: Style, text: &str) -> String {
 }
 
 /// The service reference to use, and a note on where it came from (or why there is none).
-fn service_reference(flag: Option<&Path>) -> Result<(Option<ServiceReference>, String), String> {
+pub(crate) fn service_reference(flag: Option<&Path>) -> Result<(Option<ServiceReference>, String), String> {
     let (dir, origin) = match (flag, std::env::var_os(SERVICE_REFERENCE_VAR)) {
         (Some(d), _) => (d.to_path_buf(), "--service-reference"),
         (None, Some(v)) if !v.is_empty() => (PathBuf::from(v), SERVICE_REFERENCE_VAR),

@@ -253,7 +253,7 @@ pub(crate) fn load(case: Option<&Path>, index: Option<usize>, args: &RequestArgs
 }
 
 /// The account data of `--account-data`, loaded, if given.
-fn account_data(args: &RequestArgs) -> Result<Option<iamspect_account::AccountData>, String> {
+pub(crate) fn account_data(args: &RequestArgs) -> Result<Option<iamspect_account::AccountData>, String> {
     if args.account_data.is_empty() {
         return Ok(None);
     }
