@@ -314,6 +314,24 @@ type Candidate = ((usize, u8, usize), Vec<ContextEdit>, Request, Outcome);
 /// Greedy: each round tries the values the failing conditions ask for and keeps the one that
 /// improves the outcome most, until the request is allowed or nothing improves it.
 fn request_search(req: &Request, policies: &Policies, cancel: &AtomicBool) -> Result<Search, Cancelled> {
+    search_with(req, policies, cancel, &|key: &str| !fixed_key(key))
+}
+
+/// Context values that make `req` allowed with `policies`, found by deciding it again with the
+/// values its failing conditions name (decision D81's search): `None` when none was found. Only
+/// keys for which `may_vary` says yes are changed. Every answer is a concrete request the engine
+/// allowed, never a guess; `None` does not prove that no context allows it.
+pub fn context_that_allows(req: &Request, policies: &Policies, may_vary: &dyn Fn(&str) -> bool) -> Option<Vec<ContextEdit>> {
+    let search = search_with(req, policies, &AtomicBool::new(false), may_vary).ok()?;
+    (search.outcome.decision == Decision::Allowed).then_some(search.changes)
+}
+
+fn search_with(
+    req: &Request,
+    policies: &Policies,
+    cancel: &AtomicBool,
+    may_vary: &dyn Fn(&str) -> bool,
+) -> Result<Search, Cancelled> {
     let mut changes: Vec<ContextEdit> = Vec::new();
     let mut current = req.clone();
     let (mut denies, mut rank, mut layers, mut outcome) = score(&current, policies);
@@ -326,7 +344,7 @@ fn request_search(req: &Request, policies: &Policies, cancel: &AtomicBool) -> Re
         let mut best: Option<Candidate> = None;
         for set in candidates(&traced.trace) {
             crate::check(cancel)?;
-            let taken = |key: &str| fixed_key(key) || changes.iter().any(|c| c.key.eq_ignore_ascii_case(key));
+            let taken = |key: &str| !may_vary(key) || changes.iter().any(|c| c.key.eq_ignore_ascii_case(key));
             if set.iter().any(|(key, _)| taken(key)) {
                 continue;
             }
@@ -427,6 +445,14 @@ fn values_for(c: &Condition) -> Vec<String> {
             }
             Family::Ip => out.extend(first_host(v)),
             Family::Null => {}
+            Family::Date => {
+                // The date, and a second either side (epoch seconds) for strict comparisons.
+                out.push(v.clone());
+                if let Some(n) = iamspect_core::condition::date_seconds(v) {
+                    out.push((n + 1).to_string());
+                    out.push((n - 1).to_string());
+                }
+            }
             _ => out.push(v.clone()),
         }
     }

@@ -195,6 +195,20 @@ impl IndexedPrincipal {
         for (k, vs) in self.context.iter().chain(side.context.iter()).chain(context.iter()) {
             ctx.insert(k, vs.clone());
         }
+        // A role session always carries `aws:TokenIssueTime` (decision D84): a session issued at
+        // the time of the question, unless the question gives another.
+        let now = ctx
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("aws:CurrentTime"))
+            .and_then(|(_, v)| v.first())
+            .map(|v| v.to_string());
+        if let (true, Some(now)) = (
+            matches!(self.principal.kind, iamspect_core::PrincipalKind::RoleSession { .. })
+                && !ctx.contains("aws:TokenIssueTime"),
+            now,
+        ) {
+            ctx.insert("aws:TokenIssueTime", vec![now]);
+        }
         // S3 ARNs name no account: the resource is taken to be in the principal's.
         let account = resource_account.map(str::to_string).or_else(|| {
             iamspect_core::Arn::parse(resource)

@@ -7,4 +7,4 @@ mod who_can;
 
 pub use index::{Index, IndexedPrincipal};
 pub use what_can::{ActionAccess, Grant, what_can};
-pub use who_can::{Access, who_can};
+pub use who_can::{Access, Conditional, kind_word, who_can, who_can_with};

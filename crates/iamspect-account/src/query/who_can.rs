@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use iamspect_core::{Decision, Effect, Policy, PrincipalKind, authorize, authorize_traced};
+use iamspect_core::{Decision, Effect, Policies, Policy, PrincipalKind, Request, authorize, authorize_traced};
 
 use super::index::{CompiledSide, Index};
 use crate::model::AccountData;
@@ -21,8 +21,15 @@ use crate::model::AccountData;
 pub struct Access {
     /// The principal's ARN.
     pub principal: String,
+    /// What kind of principal: `user`, `role`, `root`, ...
+    pub kind: &'static str,
     /// The decision.
     pub decision: Decision,
+    /// True when the request is allowed only with context values the question did not fix
+    /// (`witness` gives one such set); false when allowed as asked.
+    pub conditional: bool,
+    /// For a conditional grant, context values with which the engine allowed the request.
+    pub witness: Vec<(String, String)>,
     /// The conditions of the `Allow` statements that grant it (`operator key values`), which the
     /// access depends on.
     pub conditions: Vec<String>,
@@ -42,6 +49,31 @@ fn may_allow(policy: &Policy, action: &str, resource: &str) -> bool {
         .any(|s| s.effect() == Effect::Allow && s.covers_action(action) && s.may_cover_resource(resource))
 }
 
+/// Looks for context values that allow a denied request (`iamspect_explain::fix::context_that_allows`
+/// in the binary); each answer must be a set of values with which the engine allowed it.
+pub type Conditional<'a> = &'a dyn Fn(&Request, &Policies) -> Option<Vec<(String, String)>>;
+
+/// Could the policy allow the action under a condition? (An `Allow` covering it with conditions.)
+fn conditional_allow(policy: &Policy, action: &str) -> bool {
+    policy
+        .statements()
+        .iter()
+        .any(|s| s.effect() == Effect::Allow && s.covers_action(action) && !s.conditions().is_empty())
+}
+
+/// The word for a principal's kind.
+pub fn kind_word(kind: &PrincipalKind) -> &'static str {
+    match kind {
+        PrincipalKind::User { .. } => "user",
+        PrincipalKind::RoleSession { .. } => "role",
+        PrincipalKind::Root { .. } => "root",
+        PrincipalKind::FederatedUser { .. } => "federated user",
+        PrincipalKind::Service { .. } => "service",
+        PrincipalKind::Federated { .. } => "identity provider",
+        PrincipalKind::Anonymous => "anonymous",
+    }
+}
+
 /// Who may perform `action` on `resource` (whose account is `resource_account`, for ARNs without
 /// one). Returns the allowed principals, sorted by ARN, and the number evaluated.
 pub fn who_can(
@@ -52,10 +84,27 @@ pub fn who_can(
     resource_account: Option<&str>,
     context: &[(String, Vec<String>)],
 ) -> Result<(Vec<Access>, usize), String> {
+    who_can_with(data, index, action, resource, resource_account, context, None)
+}
+
+/// [`who_can`], and with `conditional`, the principals allowed only under context values the
+/// question left open (decision D84): a denied principal one of whose policies allows the action
+/// under a condition is asked again with the values `conditional` finds, and listed as
+/// conditional when the engine allows it with them.
+pub fn who_can_with(
+    data: &AccountData,
+    index: &Index,
+    action: &str,
+    resource: &str,
+    resource_account: Option<&str>,
+    context: &[(String, Vec<String>)],
+    conditional: Option<Conditional<'_>>,
+) -> Result<(Vec<Access>, usize), String> {
     let side = data.resource_side(action, resource, resource_account).map_err(|e| e.to_string())?;
     let side = CompiledSide::compile(side, iamspect_core::is_role_trust_request(action, resource))?;
     let resource_grants = side.policy.as_ref().is_some_and(|p| allows_action(p, action));
     let mut relevant: HashMap<*const Policy, bool> = HashMap::new();
+    let mut conditional_cache: HashMap<*const Policy, bool> = HashMap::new();
     let mut out = Vec::new();
     let mut evaluated = 0;
     for p in &index.principals {
@@ -71,8 +120,30 @@ pub fn who_can(
         let Some((request, policies)) = p.request(action, resource, resource_account, &side, context) else {
             return Err(format!("`{action}` on `{resource}` is not a valid request"));
         };
+        let mut witness = Vec::new();
+        let mut request = request;
         if authorize(&request, &policies).decision != Decision::Allowed {
-            continue;
+            let mut may = |pol: &Arc<Policy>| {
+                *conditional_cache.entry(Arc::as_ptr(pol)).or_insert_with(|| conditional_allow(pol, action))
+            };
+            let worth = p.identity.iter().any(&mut may) || side.policy.as_ref().is_some_and(&mut may);
+            let Some(find) = conditional.filter(|_| worth) else { continue };
+            let Some(values) = find(&request, &policies) else { continue };
+            let mut ctx = request.context().clone();
+            for (k, v) in &values {
+                ctx.insert(k, vec![v.clone()]);
+            }
+            let Ok(changed) =
+                Request::new(request.principal().clone(), action, resource, request.resource_account(), ctx)
+            else {
+                continue;
+            };
+            // The witness is only believed once the engine allows the request with it.
+            if authorize(&changed, &policies).decision != Decision::Allowed {
+                continue;
+            }
+            request = changed;
+            witness = values;
         }
         // Allowed: say which statements grant it and what they depend on.
         let traced = authorize_traced(&request, &policies);
@@ -91,7 +162,15 @@ pub fn who_can(
         }
         conditions.sort();
         conditions.dedup();
-        out.push(Access { principal: p.principal.arn(), decision: Decision::Allowed, conditions, granted_by });
+        out.push(Access {
+            principal: p.principal.arn(),
+            kind: kind_word(&p.principal.kind),
+            decision: Decision::Allowed,
+            conditional: !witness.is_empty(),
+            witness,
+            conditions,
+            granted_by,
+        });
     }
     out.sort_by(|a, b| a.principal.cmp(&b.principal));
     Ok((out, evaluated))

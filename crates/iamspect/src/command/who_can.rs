@@ -79,13 +79,52 @@ pub(crate) fn run(args: Args) -> u8 {
     for s in &index.skipped {
         eprintln!("warning: left out {s}");
     }
-    let (access, evaluated) = match iamspect_account::query::who_can(
+    // A principal whose policies allow the action under a condition is asked again with the
+    // values the conditions name (decision D84): keys the question or the principal fixes stay.
+    let find = |req: &iamspect_core::Request, policies: &iamspect_core::Policies| {
+        let fixed = |key: &str| {
+            let k = key.to_ascii_lowercase();
+            req.context().contains(key)
+                || k.starts_with("aws:principal")
+                || k.starts_with("aws:resource")
+                || matches!(k.as_str(), "aws:userid" | "aws:username" | "aws:currenttime" | "aws:epochtime")
+        };
+        let as_pairs = |edits: Vec<iamspect_explain::fix::ContextEdit>| -> Vec<(String, String)> {
+            edits.into_iter().map(|e| (e.key, e.value)).collect()
+        };
+        // `aws:TokenIssueTime` is never searched for: a session issued long ago has expired.
+        // Temporary credentials issued now carry it (a role's sessions always do; a user's only
+        // with temporary credentials), so that is the one value tried.
+        let no_token_time = |key: &str| !fixed(key) && !key.eq_ignore_ascii_case("aws:TokenIssueTime");
+        if let Some(edits) = iamspect_explain::fix::context_that_allows(req, policies, &no_token_time) {
+            return Some(as_pairs(edits));
+        }
+        if req.context().contains("aws:TokenIssueTime") {
+            return None;
+        }
+        let now = req.context().iter().find(|(k, _)| k.eq_ignore_ascii_case("aws:CurrentTime"))?.1.first()?.to_string();
+        let mut ctx = req.context().clone();
+        ctx.insert("aws:TokenIssueTime", vec![now.clone()]);
+        let fresh =
+            iamspect_core::Request::new(req.principal().clone(), req.action(), req.resource(), req.resource_account(), ctx)
+                .ok()?;
+        let edits = if iamspect_core::authorize(&fresh, policies).decision == iamspect_core::Decision::Allowed {
+            Vec::new()
+        } else {
+            iamspect_explain::fix::context_that_allows(&fresh, policies, &no_token_time)?
+        };
+        let mut out = vec![("aws:TokenIssueTime".to_string(), now)];
+        out.extend(as_pairs(edits));
+        Some(out)
+    };
+    let (access, evaluated) = match iamspect_account::query::who_can_with(
         &data,
         &index,
         &args.action,
         &args.resource,
         resource_account.as_deref(),
         &context,
+        Some(&find),
     ) {
         Ok(r) => r,
         Err(e) => {
@@ -126,13 +165,26 @@ pub(crate) fn run(args: Args) -> u8 {
                     }
                 }
             }
-            for a in &access {
-                out.push_str(&format!("  {}\n", a.principal));
-                for g in &a.granted_by {
-                    out.push_str(&format!("      granted by {g}\n"));
+            for (conditional, heading) in [(false, "as asked"), (true, "only with other context values (conditional)")] {
+                let group: Vec<_> = access.iter().filter(|a| a.conditional == conditional).collect();
+                if group.is_empty() {
+                    continue;
                 }
-                for c in &a.conditions {
-                    out.push_str(&format!("      if {c}\n"));
+                out.push_str(&format!("  {heading}:\n"));
+                for a in group {
+                    out.push_str(&format!("    {} ({})\n", a.principal, a.kind));
+                    for (k, v) in &a.witness {
+                        out.push_str(&format!("        allowed with {k} = {v}\n"));
+                    }
+                    if a.kind == "user" && a.witness.iter().any(|(k, _)| k.eq_ignore_ascii_case("aws:TokenIssueTime")) {
+                        out.push_str("        (with temporary credentials only: a user's long-term keys never carry aws:TokenIssueTime)\n");
+                    }
+                    for g in &a.granted_by {
+                        out.push_str(&format!("        granted by {g}\n"));
+                    }
+                    for c in &a.conditions {
+                        out.push_str(&format!("        if {c}\n"));
+                    }
                 }
             }
             crate::output::print(&out);
@@ -143,11 +195,21 @@ pub(crate) fn run(args: Args) -> u8 {
                 "resource": args.resource,
                 "principals": index.principals.len(),
                 "evaluated": evaluated,
-                "allowed": access.iter().map(|a| json!({
-                    "principal": a.principal,
-                    "grantedBy": a.granted_by,
-                    "conditions": a.conditions,
-                })).collect::<Vec<_>>(),
+                "allowed": access.iter().map(|a| {
+                    let mut v = json!({
+                        "principal": a.principal,
+                        "kind": a.kind,
+                        "conditional": a.conditional,
+                        "grantedBy": a.granted_by,
+                        "conditions": a.conditions,
+                    });
+                    if let (true, Some(obj)) = (a.conditional, v.as_object_mut()) {
+                        let witness: serde_json::Map<String, serde_json::Value> =
+                            a.witness.iter().map(|(k, val)| (k.clone(), json!(val))).collect();
+                        obj.insert("allowedWith".into(), serde_json::Value::Object(witness));
+                    }
+                    v
+                }).collect::<Vec<_>>(),
                 "leftOut": index.skipped,
                 "time": {"value": time, "given": time_given},
                 "resourceAccount": resource_account,
