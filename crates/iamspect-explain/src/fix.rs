@@ -321,7 +321,11 @@ fn request_search(req: &Request, policies: &Policies, cancel: &AtomicBool) -> Re
 /// values its failing conditions name (decision D81's search): `None` when none was found. Only
 /// keys for which `may_vary` says yes are changed. Every answer is a concrete request the engine
 /// allowed, never a guess; `None` does not prove that no context allows it.
-pub fn context_that_allows(req: &Request, policies: &Policies, may_vary: &dyn Fn(&str) -> bool) -> Option<Vec<ContextEdit>> {
+pub fn context_that_allows(
+    req: &Request,
+    policies: &Policies,
+    may_vary: &dyn Fn(&str) -> bool,
+) -> Option<Vec<ContextEdit>> {
     let search = search_with(req, policies, &AtomicBool::new(false), may_vary).ok()?;
     (search.outcome.decision == Decision::Allowed).then_some(search.changes)
 }

@@ -105,9 +105,14 @@ pub(crate) fn run(args: Args) -> u8 {
         let now = req.context().iter().find(|(k, _)| k.eq_ignore_ascii_case("aws:CurrentTime"))?.1.first()?.to_string();
         let mut ctx = req.context().clone();
         ctx.insert("aws:TokenIssueTime", vec![now.clone()]);
-        let fresh =
-            iamspect_core::Request::new(req.principal().clone(), req.action(), req.resource(), req.resource_account(), ctx)
-                .ok()?;
+        let fresh = iamspect_core::Request::new(
+            req.principal().clone(),
+            req.action(),
+            req.resource(),
+            req.resource_account(),
+            ctx,
+        )
+        .ok()?;
         let edits = if iamspect_core::authorize(&fresh, policies).decision == iamspect_core::Decision::Allowed {
             Vec::new()
         } else {
@@ -165,7 +170,8 @@ pub(crate) fn run(args: Args) -> u8 {
                     }
                 }
             }
-            for (conditional, heading) in [(false, "as asked"), (true, "only with other context values (conditional)")] {
+            for (conditional, heading) in [(false, "as asked"), (true, "only with other context values (conditional)")]
+            {
                 let group: Vec<_> = access.iter().filter(|a| a.conditional == conditional).collect();
                 if group.is_empty() {
                     continue;

@@ -1,0 +1,112 @@
+//! `who-can` over a real dump (cloudsplaining's example): conditional grants are listed with the
+//! context values the engine allowed them with, and each of those is confirmed by `iamspect eval`
+//! (decision D84).
+#![allow(clippy::unwrap_used, clippy::panic, reason = "test code")]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn dump() -> Option<PathBuf> {
+    let path = root().join("../shared/corpora/gaad/cloudsplaining/examples_files_example.json");
+    if path.is_file() {
+        return Some(path);
+    }
+    let message =
+        format!("{} is absent: the corpus tests need ../shared/corpora beside the repository", path.display());
+    assert!(std::env::var_os("CI").is_none(), "{message} (CI is set, so this fails)");
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "WARNING: SKIPPED: {message}");
+    None
+}
+
+fn iamspect(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_iamspect")).args(args).current_dir(root()).output().unwrap()
+}
+
+fn who_can(data: &Path, action: &str, resource: &str) -> Value {
+    let out = iamspect(&[
+        "who-can",
+        "--account-data",
+        data.to_str().unwrap(),
+        "--action",
+        action,
+        "--resource",
+        resource,
+        "--context",
+        "aws:CurrentTime=2026-06-01T12:00:00Z",
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.code().is_some_and(|c| c < 2), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn entry<'a>(v: &'a Value, principal: &str) -> Option<&'a Value> {
+    v["allowed"].as_array().unwrap().iter().find(|a| a["principal"] == principal)
+}
+
+/// Every conditional entry, decided again by `eval` with its context values: allowed.
+fn confirm(data: &Path, v: &Value, action: &str, resource: &str) -> usize {
+    let mut n = 0;
+    for a in v["allowed"].as_array().unwrap().iter().filter(|a| a["conditional"] == true) {
+        let mut args = vec![
+            "eval".to_string(),
+            "--account-data".to_string(),
+            data.to_str().unwrap().to_string(),
+            "--principal".to_string(),
+            a["principal"].as_str().unwrap().to_string(),
+            "--action".to_string(),
+            action.to_string(),
+            "--resource".to_string(),
+            resource.to_string(),
+            "--context".to_string(),
+            "aws:CurrentTime=2026-06-01T12:00:00Z".to_string(),
+        ];
+        for (k, val) in a["allowedWith"].as_object().unwrap() {
+            args.push("--context".to_string());
+            args.push(format!("{k}={}", val.as_str().unwrap()));
+        }
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = iamspect(&refs);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{a}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        n += 1;
+    }
+    n
+}
+
+#[test]
+fn conditional_grants_are_listed_and_confirmed() {
+    let Some(data) = dump() else { return };
+    let role = "arn:aws:iam::200611803367:role/AWS-QuickSetup-EnableCRecording-1clff_ap-northeast-1";
+    let v = who_can(&data, "iam:PassRole", role);
+    let ssm = entry(&v, "arn:aws:iam::200611803367:role/aws-service-role/ssm.amazonaws.com/AWSServiceRoleForAmazonSSM")
+        .expect("the SSM service role may pass roles to SSM");
+    assert_eq!(ssm["conditional"], true, "{ssm}");
+    assert_eq!(ssm["allowedWith"]["iam:PassedToService"], "ssm.amazonaws.com", "{ssm}");
+    assert!(confirm(&data, &v, "iam:PassRole", role) >= 1);
+
+    // `DateGreaterThan aws:TokenIssueTime 2020`: a role's sessions always carry a recent issue
+    // time, a user only with temporary credentials; `DateLessThan ... 2020` no live session meets.
+    let policy = "arn:aws:iam::200611803367:policy/x";
+    let v = who_can(&data, "iam:CreatePolicyVersion", policy);
+    let role = entry(&v, "arn:aws:iam::200611803367:role/fn3-exploitableConditionConstraint-role").unwrap();
+    assert_eq!(role["conditional"], false, "{role}");
+    let user = entry(&v, "arn:aws:iam::200611803367:user/fn3-exploitableConditionConstraint-user").unwrap();
+    assert_eq!(user["conditional"], true, "{user}");
+    assert!(user["allowedWith"]["aws:TokenIssueTime"].is_string(), "{user}");
+    assert!(entry(&v, "arn:aws:iam::200611803367:role/fp5-nonExploitableConditionConstraint-role").is_none());
+    assert!(entry(&v, "arn:aws:iam::200611803367:user/fp5-nonExploitableConditionConstraint-user").is_none());
+    confirm(&data, &v, "iam:CreatePolicyVersion", policy);
+}
