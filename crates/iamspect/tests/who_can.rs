@@ -110,3 +110,25 @@ fn conditional_grants_are_listed_and_confirmed() {
     assert!(entry(&v, "arn:aws:iam::200611803367:user/fp5-nonExploitableConditionConstraint-user").is_none());
     confirm(&data, &v, "iam:CreatePolicyVersion", policy);
 }
+
+/// Principals a trust policy names that are not loaded principals: an IAM Identity Center session
+/// of a loaded role, and service principals (decision D85).
+#[test]
+fn named_sessions_and_services_are_listed() {
+    let Some(data) = dump() else { return };
+    let v = who_can(&data, "sts:AssumeRole", "arn:aws:iam::200611803367:role/fn1-privesc3-partial-role");
+    let session =
+        "arn:aws:sts::200611803367:assumed-role/AWSReservedSSO_AdministratorAccess_dc6414f7f2ab04fc/elad@codsec.io";
+    let e = entry(&v, session).unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(e["kind"], "role session");
+    let v = who_can(&data, "sts:AssumeRole", "arn:aws:iam::200611803367:role/privesc-high-priv-service-role");
+    let services: Vec<&str> = v["allowed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["kind"] == "service")
+        .map(|a| a["principal"].as_str().unwrap())
+        .collect();
+    assert_eq!(services.len(), 10, "{services:?}");
+    assert!(services.contains(&"lambda.amazonaws.com"));
+}

@@ -11,9 +11,11 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use iamspect_core::{Decision, Effect, Policies, Policy, PrincipalKind, Request, authorize, authorize_traced};
+use iamspect_core::{
+    Decision, Effect, Policies, Policy, Principal, PrincipalKind, Request, authorize, authorize_traced,
+};
 
-use super::index::{CompiledSide, Index};
+use super::index::{CompiledSide, Index, IndexedPrincipal};
 use crate::model::AccountData;
 
 /// One principal's access.
@@ -74,6 +76,149 @@ pub fn kind_word(kind: &PrincipalKind) -> &'static str {
     }
 }
 
+/// One who-can question.
+struct Question<'a> {
+    action: &'a str,
+    resource: &'a str,
+    resource_account: Option<&'a str>,
+    context: &'a [(String, Vec<String>)],
+    side: &'a CompiledSide,
+    conditional: Option<Conditional<'a>>,
+}
+
+impl Question<'_> {
+    /// The principal's access, if it has any: as asked, or (with `conditional`) under context
+    /// values the engine allowed it with.
+    fn decide(
+        &self,
+        p: &IndexedPrincipal,
+        kind: Option<&'static str>,
+        conditional_cache: &mut HashMap<*const Policy, bool>,
+    ) -> Result<Option<Access>, String> {
+        let (action, resource) = (self.action, self.resource);
+        let Some((request, policies)) = p.request(action, resource, self.resource_account, self.side, self.context)
+        else {
+            return Err(format!("`{action}` on `{resource}` is not a valid request"));
+        };
+        let mut witness = Vec::new();
+        let mut request = request;
+        if authorize(&request, &policies).decision != Decision::Allowed {
+            let mut may = |pol: &Arc<Policy>| {
+                *conditional_cache.entry(Arc::as_ptr(pol)).or_insert_with(|| conditional_allow(pol, action))
+            };
+            let worth = p.identity.iter().any(&mut may) || self.side.policy.as_ref().is_some_and(&mut may);
+            let Some(find) = self.conditional.filter(|_| worth) else { return Ok(None) };
+            let Some(values) = find(&request, &policies) else { return Ok(None) };
+            let mut ctx = request.context().clone();
+            for (k, v) in &values {
+                ctx.insert(k, vec![v.clone()]);
+            }
+            let Ok(changed) =
+                Request::new(request.principal().clone(), action, resource, request.resource_account(), ctx)
+            else {
+                return Ok(None);
+            };
+            // The witness is only believed once the engine allows the request with it.
+            if authorize(&changed, &policies).decision != Decision::Allowed {
+                return Ok(None);
+            }
+            request = changed;
+            witness = values;
+        }
+        // Allowed: say which statements grant it and what they depend on.
+        let traced = authorize_traced(&request, &policies);
+        let mut conditions = Vec::new();
+        let mut granted_by = Vec::new();
+        for (layer, pt, st) in traced.trace.applied(Effect::Allow) {
+            if !matches!(layer.layer, iamspect_core::Layer::Identity | iamspect_core::Layer::Resource) {
+                continue;
+            }
+            granted_by.push(format!("{} statement {}", pt.policy.name(), st.index));
+            if let Some(stmt) = pt.policy.statements().iter().find(|s| s.index() == st.index) {
+                for c in stmt.conditions() {
+                    conditions.push(format!("{} {} {:?}", c.operator(), c.key(), c.values()));
+                }
+            }
+        }
+        conditions.sort();
+        conditions.dedup();
+        Ok(Some(Access {
+            principal: p.principal.arn(),
+            kind: kind.unwrap_or_else(|| kind_word(&p.principal.kind)),
+            decision: Decision::Allowed,
+            conditional: !witness.is_empty(),
+            witness,
+            conditions,
+            granted_by,
+        }))
+    }
+}
+
+/// The principals the `Allow` statements of `policy` that cover `action` name, as
+/// `(element, value)`: `("AWS", ARN or account)`, `("Service", name)`, `("Federated", provider)`.
+fn named_principals(policy: &Policy, action: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for s in policy.statements().iter().filter(|s| s.effect() == Effect::Allow && s.covers_action(action)) {
+        let Some((false, span)) = s.principal_element() else { continue };
+        let Some(text) = policy.source().get(span.start..span.end) else { continue };
+        let Ok(serde_json::Value::Object(element)) = serde_json::from_str::<serde_json::Value>(&format!("{{{text}}}"))
+        else {
+            continue;
+        };
+        let Some(serde_json::Value::Object(map)) = element.values().next() else { continue };
+        for (key, value) in map {
+            let values = match value {
+                serde_json::Value::String(v) => vec![v.clone()],
+                serde_json::Value::Array(vs) => vs.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
+                _ => Vec::new(),
+            };
+            for v in values {
+                if v != "*" && !out.iter().any(|(k, x)| k == key && *x == v) {
+                    out.push((key.clone(), v));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A principal a policy names, as who-can asks about it, and its kind: a session of a loaded role
+/// (with the role's policies), a service, an identity provider, or the root of an account that is
+/// not loaded (standing for whichever of its principals its own policies allow). A user or role of
+/// an account that is not loaded is left out: its own policies are unknown.
+fn named_principal(data: &AccountData, element: &str, value: &str) -> Option<(IndexedPrincipal, &'static str)> {
+    let bare = |principal: Principal| IndexedPrincipal {
+        principal,
+        identity: Vec::new(),
+        boundary: None,
+        scps: None,
+        context: Vec::new(),
+    };
+    match element {
+        "Service" => Some((bare(Principal::new(PrincipalKind::Service { name: value.to_string() })), "service")),
+        "Federated" => {
+            Some((bare(Principal::new(PrincipalKind::Federated { provider: value.to_string() })), "identity provider"))
+        }
+        "AWS" => {
+            let text = if value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit()) {
+                format!("arn:aws:iam::{value}:root")
+            } else {
+                value.to_string()
+            };
+            let principal = Principal::parse(&text).ok()?;
+            let loaded = principal.account().is_some_and(|a| data.accounts.contains_key(a));
+            match principal.kind {
+                PrincipalKind::RoleSession { .. } if loaded && text.contains(":assumed-role/") => {
+                    IndexedPrincipal::resolve(data, &text).ok().map(|p| (p, "role session"))
+                }
+                PrincipalKind::Root { .. } if !loaded => Some((bare(principal), "account not loaded")),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
 /// Who may perform `action` on `resource` (whose account is `resource_account`, for ARNs without
 /// one). Returns the allowed principals, sorted by ARN, and the number evaluated.
 pub fn who_can(
@@ -107,6 +252,7 @@ pub fn who_can_with(
     let mut conditional_cache: HashMap<*const Policy, bool> = HashMap::new();
     let mut out = Vec::new();
     let mut evaluated = 0;
+    let q = Question { action, resource, resource_account, context, side: &side, conditional };
     for p in &index.principals {
         let is_root = matches!(p.principal.kind, PrincipalKind::Root { .. });
         let identity_may = p
@@ -117,60 +263,29 @@ pub fn who_can_with(
             continue;
         }
         evaluated += 1;
-        let Some((request, policies)) = p.request(action, resource, resource_account, &side, context) else {
-            return Err(format!("`{action}` on `{resource}` is not a valid request"));
-        };
-        let mut witness = Vec::new();
-        let mut request = request;
-        if authorize(&request, &policies).decision != Decision::Allowed {
-            let mut may = |pol: &Arc<Policy>| {
-                *conditional_cache.entry(Arc::as_ptr(pol)).or_insert_with(|| conditional_allow(pol, action))
-            };
-            let worth = p.identity.iter().any(&mut may) || side.policy.as_ref().is_some_and(&mut may);
-            let Some(find) = conditional.filter(|_| worth) else { continue };
-            let Some(values) = find(&request, &policies) else { continue };
-            let mut ctx = request.context().clone();
-            for (k, v) in &values {
-                ctx.insert(k, vec![v.clone()]);
-            }
-            let Ok(changed) =
-                Request::new(request.principal().clone(), action, resource, request.resource_account(), ctx)
-            else {
-                continue;
-            };
-            // The witness is only believed once the engine allows the request with it.
-            if authorize(&changed, &policies).decision != Decision::Allowed {
-                continue;
-            }
-            request = changed;
-            witness = values;
+        if let Some(access) = q.decide(p, None, &mut conditional_cache)? {
+            out.push(access);
         }
-        // Allowed: say which statements grant it and what they depend on.
-        let traced = authorize_traced(&request, &policies);
-        let mut conditions = Vec::new();
-        let mut granted_by = Vec::new();
-        for (layer, pt, st) in traced.trace.applied(Effect::Allow) {
-            if !matches!(layer.layer, iamspect_core::Layer::Identity | iamspect_core::Layer::Resource) {
+    }
+    // Principals the resource's policy names that are not loaded principals (decision D85):
+    // sessions of loaded roles, service principals, identity providers, accounts not loaded.
+    if let Some(policy) = side.policy.as_ref().filter(|_| resource_grants) {
+        let loaded: std::collections::HashSet<String> = index.principals.iter().map(|p| p.principal.arn()).collect();
+        for (element, name) in named_principals(policy, action) {
+            let (principal, kind) = match named_principal(data, &element, &name) {
+                Some(x) => x,
+                None => continue,
+            };
+            if loaded.contains(&principal.principal.arn())
+                || out.iter().any(|a: &Access| a.principal == principal.principal.arn())
+            {
                 continue;
             }
-            granted_by.push(format!("{} statement {}", pt.policy.name(), st.index));
-            if let Some(stmt) = pt.policy.statements().iter().find(|s| s.index() == st.index) {
-                for c in stmt.conditions() {
-                    conditions.push(format!("{} {} {:?}", c.operator(), c.key(), c.values()));
-                }
+            evaluated += 1;
+            if let Some(access) = q.decide(&principal, Some(kind), &mut conditional_cache)? {
+                out.push(access);
             }
         }
-        conditions.sort();
-        conditions.dedup();
-        out.push(Access {
-            principal: p.principal.arn(),
-            kind: kind_word(&p.principal.kind),
-            decision: Decision::Allowed,
-            conditional: !witness.is_empty(),
-            witness,
-            conditions,
-            granted_by,
-        });
     }
     out.sort_by(|a, b| a.principal.cmp(&b.principal));
     Ok((out, evaluated))

@@ -147,11 +147,12 @@ pub(crate) fn run(args: Args) -> u8 {
     match args.format {
         Format::Text => {
             let mut out = format!(
-                "{} of {} principals may perform {} on {} ({} evaluated)\n",
+                "{} principal{} may perform {} on {} ({} loaded, {} evaluated, principals the resource's policy names included)\n",
                 access.len(),
-                index.principals.len(),
+                if access.len() == 1 { "" } else { "s" },
                 args.action,
                 args.resource,
+                index.principals.len(),
                 evaluated
             );
             out.push_str(&format!(
