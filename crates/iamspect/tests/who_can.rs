@@ -132,3 +132,52 @@ fn named_sessions_and_services_are_listed() {
     assert_eq!(services.len(), 10, "{services:?}");
     assert!(services.contains(&"lambda.amazonaws.com"));
 }
+
+/// what-can lists the roles a principal can assume, decided with each role's trust policy, not
+/// `sts:AssumeRole` on `*` from identity policies alone (decision D86); `--summary` counts.
+#[test]
+fn what_can_lists_the_roles_a_principal_can_assume() {
+    let Some(data) = dump() else { return };
+    let session =
+        "arn:aws:sts::200611803367:assumed-role/AWSReservedSSO_AdministratorAccess_dc6414f7f2ab04fc/elad@codsec.io";
+    let out = iamspect(&[
+        "what-can",
+        "--account-data",
+        data.to_str().unwrap(),
+        "--principal",
+        session,
+        "--service",
+        "sts",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let assume: Vec<&str> = v["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|g| g["actions"].as_array().unwrap())
+        .filter(|a| a["action"] == "sts:AssumeRole")
+        .map(|a| a["resource"].as_str().unwrap())
+        .collect();
+    assert!(assume.contains(&"arn:aws:iam::200611803367:role/fn1-privesc3-partial-role"), "{assume:?}");
+    assert!(!assume.contains(&"*"), "{assume:?}");
+    // A role the session is not trusted by is not listed: the SSM service-linked role trusts
+    // only ssm.amazonaws.com.
+    assert!(!assume.iter().any(|r| r.contains("AWSServiceRoleForAmazonSSM")), "{assume:?}");
+    let out = iamspect(&[
+        "what-can",
+        "--account-data",
+        data.to_str().unwrap(),
+        "--principal",
+        session,
+        "--summary",
+        "--format",
+        "json",
+    ]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sts =
+        v["summary"].as_array().unwrap().iter().find(|r| r["service"] == "sts" && r["accessLevel"] == "Write").unwrap();
+    assert!(sts["allowed"].as_u64().unwrap() >= assume.len() as u64, "{sts}");
+}

@@ -97,6 +97,36 @@ pub fn what_can(
                     .identity
                     .iter()
                     .any(|p| p.statements().iter().any(|s| s.effect() == Effect::Allow && s.covers_action(&name)));
+            // Role trust actions (`sts:AssumeRole`, ...) are decided on every loaded role, trust
+            // policy included, and each role the principal may assume is listed (decision D86):
+            // deciding them on `*` from identity policies alone over-reports a principal no role
+            // trusts and misses one that only a trust policy names.
+            if resource.is_none() && iamspect_core::is_role_trust_request(&name, "arn:aws:iam::111122223333:role/x") {
+                let access_level = action.access_level().as_str();
+                for role in data.accounts.values().flat_map(|a| a.roles.values()) {
+                    let Some((request, policies)) =
+                        request_for(data, &mut sides, principal, &name, &role.arn, None, context)?
+                    else {
+                        continue;
+                    };
+                    if authorize(&request, &policies).decision == Decision::Allowed {
+                        out.push(ActionAccess {
+                            action: name.clone(),
+                            access_level,
+                            resource: role.arn.clone(),
+                            grant: Grant::Allowed,
+                        });
+                    } else if let Some(conds) = failed_allow_conditions(&request, &policies) {
+                        out.push(ActionAccess {
+                            action: name.clone(),
+                            access_level,
+                            resource: role.arn.clone(),
+                            grant: Grant::IfConditions(conds),
+                        });
+                    }
+                }
+                continue;
+            }
             let resources: Vec<String> = match resource {
                 Some(r) => vec![r.to_string()],
                 None if !covered => continue,
@@ -127,25 +157,10 @@ pub fn what_can(
                     allowed_on = Some(r.clone());
                     break;
                 }
-                if conditional.is_none() {
-                    let traced = authorize_traced(&request, &policies);
-                    let mut conds = Vec::new();
-                    for layer in
-                        traced.trace.layers.iter().filter(|l| matches!(l.layer, Layer::Identity | Layer::Resource))
-                    {
-                        for p in &layer.policies {
-                            for s in p.statements.iter().filter(|s| s.effect == Effect::Allow) {
-                                if let (StatementOutcome::ConditionFailed(_), Some(c)) = (s.outcome, &s.condition) {
-                                    conds.push(format!("{} {} {:?}", c.operator, c.key, c.policy_values));
-                                }
-                            }
-                        }
-                    }
-                    if !conds.is_empty() {
-                        conds.sort();
-                        conds.dedup();
-                        conditional = Some((r.clone(), conds));
-                    }
+                if conditional.is_none()
+                    && let Some(conds) = failed_allow_conditions(&request, &policies)
+                {
+                    conditional = Some((r.clone(), conds));
                 }
             }
             let access_level = action.access_level().as_str();
@@ -164,6 +179,25 @@ pub fn what_can(
         }
     }
     Ok(out)
+}
+
+/// The conditions of the identity and resource `Allow` statements that match the request but for
+/// a condition: what the grant would need (`None` when there is none).
+fn failed_allow_conditions(request: &Request, policies: &Policies) -> Option<Vec<String>> {
+    let traced = authorize_traced(request, policies);
+    let mut conds = Vec::new();
+    for layer in traced.trace.layers.iter().filter(|l| matches!(l.layer, Layer::Identity | Layer::Resource)) {
+        for p in &layer.policies {
+            for s in p.statements.iter().filter(|s| s.effect == Effect::Allow) {
+                if let (StatementOutcome::ConditionFailed(_), Some(c)) = (s.outcome, &s.condition) {
+                    conds.push(format!("{} {} {:?}", c.operator, c.key, c.policy_values));
+                }
+            }
+        }
+    }
+    conds.sort();
+    conds.dedup();
+    (!conds.is_empty()).then_some(conds)
 }
 
 type Built = Option<(Request, Policies)>;

@@ -30,6 +30,9 @@ pub(crate) struct Args {
     /// A context key and value, `key=value`.
     #[arg(long = "context", value_name = "KEY=VALUE")]
     context: Vec<String>,
+    /// Counts by service and access level instead of every action.
+    #[arg(long)]
+    summary: bool,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
@@ -60,6 +63,40 @@ pub(crate) fn run(args: Args) -> u8 {
     for a in &access {
         let service = a.action.split(':').next().unwrap_or("").to_string();
         grouped.entry((service, a.access_level)).or_default().push(a);
+    }
+    if args.summary {
+        let count = |list: &[&iamspect_account::query::ActionAccess], conditional: bool| {
+            list.iter().filter(|a| matches!(a.grant, Grant::IfConditions(_)) == conditional).count()
+        };
+        match args.format {
+            Format::Text => {
+                let mut out = format!(
+                    "{}: actions by service and access level (allowed, and if conditions hold)\n",
+                    args.principal
+                );
+                for ((service, level), list) in &grouped {
+                    out.push_str(&format!(
+                        "  {service:<24} {level:<24} {:>5} {:>5}\n",
+                        count(list, false),
+                        count(list, true)
+                    ));
+                }
+                crate::output::print(&out);
+            }
+            Format::Json => {
+                let rows: Vec<_> = grouped
+                    .iter()
+                    .map(|((service, level), list)| {
+                        json!({"service": service, "accessLevel": level, "allowed": count(list, false), "conditional": count(list, true)})
+                    })
+                    .collect();
+                crate::output::println(
+                    &serde_json::to_string_pretty(&json!({"principal": args.principal, "summary": rows, "time": {"value": clock.0, "given": clock.1}}))
+                        .unwrap_or_default(),
+                );
+            }
+        }
+        return if access.is_empty() { FAILURE } else { SUCCESS };
     }
     match args.format {
         Format::Text => {
