@@ -62,6 +62,28 @@ pub(crate) fn parse_cli_output(file_name: &str, v: &Value, account: &str, region
 
 type Parsed = (String, Result<Option<String>, String>);
 
+/// An ECR repository policy as AWS applies it: ECR writes its statements without `Resource`,
+/// since the policy applies to the repository it is set on (decision D87); each such statement
+/// gets that repository as its `Resource`, so the policy reads as the resource policy it is.
+/// Text that is not a policy object is returned as it is (and refused when compiled).
+fn with_own_resource(text: &str, arn: &str) -> String {
+    let Ok(Value::Object(mut doc)) = serde_json::from_str::<Value>(text) else { return text.to_string() };
+    let add = |stmt: &mut Value| {
+        if let Value::Object(m) = stmt
+            && !m.contains_key("Resource")
+            && !m.contains_key("NotResource")
+        {
+            m.insert("Resource".to_string(), Value::String(arn.to_string()));
+        }
+    };
+    match doc.get_mut("Statement") {
+        Some(Value::Array(list)) => list.iter_mut().for_each(add),
+        Some(one @ Value::Object(_)) => add(one),
+        _ => return text.to_string(),
+    }
+    serde_json::to_string_pretty(&Value::Object(doc)).unwrap_or_else(|_| text.to_string())
+}
+
 fn parse_cli_output_inner(file_name: &str, v: &Value, account: &str, region: &str) -> Option<Parsed> {
     let (kind, rest) = file_name.split_once('_')?;
     let rest = unescape(rest.trim_end_matches(".json"));
@@ -75,7 +97,13 @@ fn parse_cli_output_inner(file_name: &str, v: &Value, account: &str, region: &st
         "s3-get-bucket-policy" => (format!("arn:aws:s3:::{rest}"), policy_field("Policy")),
         "lambda-get-policy" => (format!("arn:aws:lambda:{region}:{account}:function:{rest}"), policy_field("Policy")),
         "ecr-get-repository-policy" => {
-            (format!("arn:aws:ecr:{region}:{account}:repository/{rest}"), policy_field("policyText"))
+            // The repository's own account is the registry's (decision D87), not the dump's
+            // beside it, which differs when several accounts are loaded.
+            let registry = v.get("registryId").and_then(Value::as_str).unwrap_or(account);
+            let name = v.get("repositoryName").and_then(Value::as_str).map_or(rest.clone(), str::to_string);
+            let arn = format!("arn:aws:ecr:{region}:{registry}:repository/{name}");
+            let doc = policy_field("policyText").map(|d| d.map(|text| with_own_resource(&text, &arn)));
+            (arn, doc)
         }
         "secretsmanager-get-resource-policy" => {
             let arn = v

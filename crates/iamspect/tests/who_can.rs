@@ -181,3 +181,28 @@ fn what_can_lists_the_roles_a_principal_can_assume() {
         v["summary"].as_array().unwrap().iter().find(|r| r["service"] == "sts" && r["accessLevel"] == "Write").unwrap();
     assert!(sts["allowed"].as_u64().unwrap() >= assume.len() as u64, "{sts}");
 }
+
+/// ECR writes repository policies without `Resource`: the policy applies to its repository, in
+/// the registry's account (decision D87).
+#[test]
+fn ecr_repository_policies_apply_to_their_repository() {
+    let data = root().join("../shared/corpora/gaad/cloudmapper-demo");
+    if !data.is_dir() {
+        let _ = dump();
+        return;
+    }
+    let out = iamspect(&[
+        "who-can",
+        "--account-data",
+        data.to_str().unwrap(),
+        "--action",
+        "ecr:BatchGetImage",
+        "--resource",
+        "arn:aws:ecr:us-east-1:123456789012:repository/cloudmapper",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["everyone"]["anonymousDecision"], "allowed", "{v}");
+}
