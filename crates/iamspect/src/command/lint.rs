@@ -139,6 +139,10 @@ pub(crate) fn run(args: Args) -> u8 {
     if let Some(code) = &args.explain {
         return explain(code);
     }
+    // The catalogue checks are only as new as the catalogue: say when it is stale.
+    if let Some(warning) = super::catalog::staleness_warning() {
+        eprintln!("warning: {warning}");
+    }
     for entry in args.select.iter().chain(&args.ignore) {
         if !RULES.is_empty() && !RULES.iter().any(|r| matches(entry, r.code, r.name)) {
             eprintln!(

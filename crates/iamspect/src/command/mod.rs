@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub(crate) mod account;
+pub(crate) mod catalog;
 pub(crate) mod eval;
 pub(crate) mod explain;
 pub(crate) mod explain_event;
@@ -9,6 +10,7 @@ pub(crate) mod lint;
 pub(crate) mod replay;
 pub(crate) mod request;
 pub(crate) mod serve;
+pub(crate) mod shell;
 pub(crate) mod test;
 pub(crate) mod validate;
 pub(crate) mod what_can;
