@@ -20,6 +20,7 @@ pub(crate) mod resource;
 pub(crate) mod respond;
 pub(crate) mod s3;
 pub(crate) mod scope;
+pub(crate) mod sse;
 pub(crate) mod wire;
 
 use std::net::IpAddr;
@@ -174,6 +175,8 @@ pub(crate) struct Allowed {
     /// S3 `DeleteObjects` with keys the caller may not delete: the allowed keys go upstream one
     /// by one and the answer lists the others as `AccessDenied`.
     pub(crate) partial_delete: Option<delete::DeleteObjects>,
+    /// A check that waits for the upstream's answer (D70).
+    pub(crate) after: Option<sse::Pending>,
 }
 
 /// The protocol's shape for answers given before the request could be read (a refusal of the
@@ -302,6 +305,14 @@ pub(crate) fn decide(
             rest_json(&prefix, parts.method.as_str(), &wire.path, &wire.query, &region, caller_account.as_deref(), data)
         }
     };
+    // An SSE-KMS upload also needs the KMS key (D70).
+    let mapped = mapped.and_then(|mut m| {
+        if wire.protocol == wire::Protocol::S3 {
+            let scope = resource::Scope { region: &region, caller_account: caller_account.as_deref(), data };
+            sse::upload_checks(&mut m, &header, &wire.bucket, &wire.key, &scope)?;
+        }
+        Ok(m)
+    });
     let mapped = match mapped {
         Ok(m) => m,
         Err(u) => {
@@ -329,35 +340,108 @@ pub(crate) fn decide(
     if !ctx.iter().any(|(k, _)| k == "aws:RequestedRegion") {
         ctx.push(("aws:RequestedRegion".to_string(), vec![region.clone()]));
     }
-    let resource_account = |check: &Check| -> Option<String> {
-        // S3 ARNs carry no account: a bucket belongs to the only loaded account, else the caller's.
-        let arn = iamspect_core::Arn::parse(&check.resource)?;
-        if !arn.account.is_empty() {
-            return Some(arn.account.to_string());
-        }
-        if data.accounts.len() == 1 {
-            return data.accounts.keys().next().cloned();
-        }
-        caller_account.clone()
-    };
     // DeleteObjects is decided key by key, as S3 answers it (D63).
+    let judge = Judge {
+        state,
+        data,
+        default_key_policy: gateway.default_key_policy,
+        caller: caller.as_ref(),
+        principal: &principal,
+        caller_account: caller_account.as_deref(),
+        ctx: &ctx,
+        shape: &shape,
+        prefix: &prefix,
+        request_id,
+    };
     let mut denied_resources: Vec<String> = Vec::new();
     for check in &mapped.checks {
         if mapped.delete.is_some() && denied_resources.contains(&check.resource) {
             continue;
         }
-        let account = resource_account(check);
-        let outcome = state.compilers().with(|compiler| {
+        match judge.judge(check) {
+            Verdict::Allowed => {}
+            Verdict::Denied(_) | Verdict::Unresolved(_) if mapped.delete.is_some() => {
+                tracing::info!(
+                    principal,
+                    action = check.action,
+                    resource = check.resource,
+                    "gateway: DeleteObjects key denied"
+                );
+                denied_resources.push(check.resource.clone());
+            }
+            verdict => return Err(judge.refusal(check, verdict, &mapped.operation)),
+        }
+    }
+    // A GetObject of an SSE-KMS object also needs kms:Decrypt on the object's key, which only the
+    // upstream's answer names (D70): kept to decide once the answer's headers are in.
+    let after = sse::needs_decrypt_check(&mapped.operation).then(|| sse::Pending {
+        principal: principal.clone(),
+        caller: caller.clone(),
+        caller_account: caller_account.clone(),
+        ctx: ctx.clone(),
+        shape: shape.clone(),
+        region: region.clone(),
+        object: mapped.checks.first().map(|c| c.resource.clone()).unwrap_or_default(),
+    });
+    let partial_delete = mapped.delete.filter(|_| !denied_resources.is_empty()).map(|mut d| {
+        d.deny(&denied_resources);
+        d
+    });
+    tracing::info!(principal, operation = mapped.operation, checks = mapped.checks.len(), "gateway: allowed");
+    Ok(Allowed { operation: mapped.operation, checks: mapped.checks, principal, partial_delete, after })
+}
+
+/// What one check came to.
+pub(crate) enum Verdict {
+    Allowed,
+    /// Denied by the policies: the request and policies, to explain the denial.
+    Denied(Box<iamspect_case::Built>),
+    /// The account data cannot decide it (the reason).
+    Unresolved(String),
+}
+
+/// Everything a check is decided with, besides the check.
+pub(crate) struct Judge<'a> {
+    pub(crate) state: &'a AppState,
+    pub(crate) data: &'a iamspect_account::AccountData,
+    pub(crate) default_key_policy: bool,
+    pub(crate) caller: Option<&'a Authenticated>,
+    pub(crate) principal: &'a str,
+    pub(crate) caller_account: Option<&'a str>,
+    pub(crate) ctx: &'a [(String, Vec<String>)],
+    pub(crate) shape: &'a Shape,
+    pub(crate) prefix: &'a str,
+    pub(crate) request_id: &'a str,
+}
+
+impl Judge<'_> {
+    /// The account a check's resource is in: S3 ARNs carry none, so a bucket belongs to the only
+    /// loaded account, else the caller's.
+    fn resource_account(&self, check: &Check) -> Option<String> {
+        let arn = iamspect_core::Arn::parse(&check.resource)?;
+        if !arn.account.is_empty() {
+            return Some(arn.account.to_string());
+        }
+        if self.data.accounts.len() == 1 {
+            return self.data.accounts.keys().next().cloned();
+        }
+        self.caller_account.map(str::to_string)
+    }
+
+    /// Decides one check against the account data.
+    pub(crate) fn judge(&self, check: &Check) -> Verdict {
+        let account = self.resource_account(check);
+        let outcome = self.state.compilers().with(|compiler| {
             let mut built = iamspect_case::from_account_data(
-                data,
-                &principal,
+                self.data,
+                self.principal,
                 &check.action,
                 &check.resource,
                 account.as_deref(),
-                &ctx,
+                self.ctx,
                 compiler,
             )?;
-            if gateway.default_key_policy
+            if self.default_key_policy
                 && built.policies.resource.is_none()
                 && check.action.starts_with("kms:")
                 && check.resource.contains(":key/")
@@ -369,86 +453,100 @@ pub(crate) fn decide(
                     iamspect_core::PolicyType::Resource,
                 )?);
             }
-            if let Some(session) = caller.as_ref().and_then(|c| c.credential.session.as_ref()) {
-                built.policies.session =
-                    crate::sts::session_policies(session, data, compiler).map_err(|e| iamspect_case::CaseError {
+            if let Some(session) = self.caller.and_then(|c| c.credential.session.as_ref()) {
+                built.policies.session = crate::sts::session_policies(session, self.data, compiler).map_err(|e| {
+                    iamspect_case::CaseError {
                         code: "InvalidInput",
                         message: format!("the session's policies: {}", e.message),
-                    })?;
+                    }
+                })?;
             }
             Ok::<_, iamspect_case::CaseError>(built)
         });
-        let built = match outcome {
-            Ok(b) => b,
-            Err(e) if mapped.delete.is_some() => {
-                tracing::info!(error = %e, principal, action = check.action, "gateway: cannot decide a DeleteObjects key, denied");
-                denied_resources.push(check.resource.clone());
-                continue;
+        match outcome {
+            Err(e) => Verdict::Unresolved(e.message),
+            Ok(built) => {
+                if iamspect_core::authorize(&built.request, &built.policies).decision == Decision::Allowed {
+                    Verdict::Allowed
+                } else {
+                    Verdict::Denied(Box::new(built))
+                }
             }
-            Err(e) => {
-                tracing::info!(error = %e, principal, action = check.action, "gateway: cannot decide, denied");
-                let message = legacy_message(&principal, &check.action, &check.resource, &shape);
-                let json =
-                    iamspect_explain::encoded::unresolved_json(&principal, &check.action, &check.resource, &e.message);
-                let encoded = iamspect_explain::encoded::encode(state.message_key(), &json);
-                return Err(respond::denied(&shape, &message, Some(&encoded), request_id));
-            }
-        };
-        let decision = iamspect_core::authorize(&built.request, &built.policies);
-        if decision.decision != Decision::Allowed && mapped.delete.is_some() {
-            tracing::info!(
-                principal,
-                action = check.action,
-                resource = check.resource,
-                "gateway: DeleteObjects key denied"
-            );
-            denied_resources.push(check.resource.clone());
-            continue;
-        }
-        if decision.decision != Decision::Allowed {
-            // Denied: decided again with the trace, once, for the message and the token.
-            let response = iamspect_core::authorize_traced(&built.request, &built.policies);
-            let message = if shape == Shape::S3
-                && !s3_enhanced(data, caller_account.as_deref(), built.request.resource_account())
-            {
-                // S3 words its denials only for callers of the bucket's account or organization.
-                "Access Denied".to_string()
-            } else {
-                iamspect_explain::message::for_response(&built.request, &response)
-                    .map(|m| m.render())
-                    .unwrap_or_else(|| legacy_message(&principal, &check.action, &check.resource, &shape))
-            };
-            // The issued session's own policies travel in the sealed token: no account data holds
-            // them, and `explain --encoded` needs them to decide again.
-            let sessions: Vec<&str> = built.policies.session.iter().map(|p| p.source()).collect();
-            let encoded = iamspect_explain::encoded::encode_text(
-                state.message_key(),
-                &iamspect_explain::encoded::response_text_with_sessions(&built.request, &response, &sessions),
-            );
-            tracing::info!(
-                principal,
-                action = check.action,
-                resource = check.resource,
-                decision = decision.decision.as_str(),
-                operation = mapped.operation,
-                "gateway: denied"
-            );
-            let mut response = respond::denied(&shape, &message, Some(&encoded), request_id);
-            if prefix == "sqs" && matches!(shape, Shape::Json { .. }) {
-                // SQS's JSON protocol is query-compatible: SDKs take the Query code from this header.
-                response
-                    .headers_mut()
-                    .insert("x-amzn-query-error", axum::http::HeaderValue::from_static("AccessDenied;Sender"));
-            }
-            return Err(response);
         }
     }
-    let partial_delete = mapped.delete.filter(|_| !denied_resources.is_empty()).map(|mut d| {
-        d.deny(&denied_resources);
-        d
-    });
-    tracing::info!(principal, operation = mapped.operation, checks = mapped.checks.len(), "gateway: allowed");
-    Ok(Allowed { operation: mapped.operation, checks: mapped.checks, principal, partial_delete })
+
+    /// The answer to a check that was not allowed.
+    pub(crate) fn refusal(&self, check: &Check, verdict: Verdict, operation: &str) -> Response {
+        let (principal, shape) = (self.principal, self.shape);
+        let built = match verdict {
+            Verdict::Allowed | Verdict::Unresolved(_) => {
+                let reason = match verdict {
+                    Verdict::Unresolved(r) => r,
+                    _ => String::new(),
+                };
+                tracing::info!(error = %reason, principal, action = check.action, "gateway: cannot decide, denied");
+                let message = legacy_message(principal, &check.action, &check.resource, shape);
+                let json =
+                    iamspect_explain::encoded::unresolved_json(principal, &check.action, &check.resource, &reason);
+                let encoded = iamspect_explain::encoded::encode(self.state.message_key(), &json);
+                return respond::denied(shape, &message, Some(&encoded), self.request_id);
+            }
+            Verdict::Denied(built) => built,
+        };
+        // Denied: decided again with the trace, once, for the message and the token.
+        let response = iamspect_core::authorize_traced(&built.request, &built.policies);
+        let message = if *shape == Shape::S3
+            && !s3_enhanced(self.data, self.caller_account, built.request.resource_account())
+        {
+            // S3 words its denials only for callers of the bucket's account or organization.
+            "Access Denied".to_string()
+        } else {
+            iamspect_explain::message::for_response(&built.request, &response)
+                .map(|m| m.render())
+                .unwrap_or_else(|| legacy_message(principal, &check.action, &check.resource, shape))
+        };
+        // The issued session's own policies travel in the sealed token: no account data holds
+        // them, and `explain --encoded` needs them to decide again.
+        let sessions: Vec<&str> = built.policies.session.iter().map(|p| p.source()).collect();
+        let encoded = iamspect_explain::encoded::encode_text(
+            self.state.message_key(),
+            &iamspect_explain::encoded::response_text_with_sessions(&built.request, &response, &sessions),
+        );
+        tracing::info!(
+            principal,
+            action = check.action,
+            resource = check.resource,
+            decision = response.outcome.decision.as_str(),
+            operation,
+            "gateway: denied"
+        );
+        let mut response = respond::denied(shape, &message, Some(&encoded), self.request_id);
+        if self.prefix == "sqs" && matches!(shape, Shape::Json { .. }) {
+            // SQS's JSON protocol is query-compatible: SDKs take the Query code from this header.
+            response.headers_mut().insert("x-amzn-query-error", axum::http::HeaderValue::from_static("AccessDenied;Sender"));
+        }
+        response
+    }
+}
+
+/// Forwards an allowed request and returns the upstream's answer, after the checks only that
+/// answer can tell (D70: `kms:Decrypt` for an SSE-KMS object a `GetObject` returns).
+///
+/// # Errors
+/// When the upstream cannot be reached or fails mid-request.
+pub(crate) async fn forward_allowed(
+    state: &AppState,
+    upstream: &Upstream,
+    parts: Parts,
+    body: axum::body::Bytes,
+    allowed: &Allowed,
+    request_id: &str,
+) -> Result<Response, String> {
+    let answer = proxy::forward(upstream, parts, body).await?;
+    Ok(match &allowed.after {
+        Some(pending) => sse::after_get(state, pending, answer, request_id),
+        None => answer,
+    })
 }
 
 /// Whether S3 gives the enhanced message (spec §8.3): only when the caller is in the bucket's

@@ -217,7 +217,7 @@ async fn handle(state: AppState, parts: Parts, body: Result<Bytes, (StatusCode, 
         return gateway::delete::answer(upstream, &parts, plan, &request_id).await;
     }
     match upstream {
-        Some(upstream) => match gateway::proxy::forward(&upstream, parts, body).await {
+        Some(upstream) => match gateway::forward_allowed(&state, &upstream, parts, body, &allowed, &request_id).await {
             Ok(response) => response,
             Err(e) => {
                 tracing::warn!(error = %e, "gateway: upstream failed");
