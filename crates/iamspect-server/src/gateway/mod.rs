@@ -9,6 +9,7 @@
 //! of Query and JSON requests, `context` builds the request context, `respond` writes the
 //! answers in each protocol's shape, `proxy` forwards allowed requests.
 
+pub(crate) mod companions;
 pub(crate) mod composite;
 pub(crate) mod context;
 pub(crate) mod delete;
@@ -302,14 +303,19 @@ pub(crate) fn decide(
             map_named(&prefix, operation, &params, &region, caller_account.as_deref(), data)
         }
         wire::Protocol::RestJson => {
-            rest_json(&prefix, parts.method.as_str(), &wire.path, &wire.query, &region, caller_account.as_deref(), data)
+            rest_json(&prefix, parts.method.as_str(), &wire.path, &wire.query, body, &region, caller_account.as_deref(), data)
         }
     };
-    // An SSE-KMS upload also needs the KMS key (D70).
+    // An SSE-KMS upload also needs the KMS key (D70); a replication configuration passes its role (D71).
     let mapped = mapped.and_then(|mut m| {
         if wire.protocol == wire::Protocol::S3 {
             let scope = resource::Scope { region: &region, caller_account: caller_account.as_deref(), data };
             sse::upload_checks(&mut m, &header, &wire.bucket, &wire.key, &scope)?;
+            if m.operation == "PutReplicationConfiguration" {
+                let role = companions::replication_role(body)?;
+                m.checks.push(Check::new("iam:PassRole".to_string(), role));
+                m.context.push(("iam:PassedToService".to_string(), vec!["s3.amazonaws.com".to_string()]));
+            }
         }
         Ok(m)
     });
@@ -580,9 +586,24 @@ fn map_named(
     }
     let scope = resource::Scope { region, caller_account, data };
     if let Some(checks) = composite::checks(prefix, operation, params, &scope) {
-        return Ok(Mapped::new(operation, checks?));
+        let mut mapped = Mapped::new(operation, checks?);
+        companions::extend(prefix, operation, params, &scope, &mut mapped)?;
+        return Ok(mapped);
     }
     let Some(action) = names::action(prefix, operation) else {
+        // An operation authorized as actions of other names (`PublishBatch` is `sns:Publish`).
+        let actions = companions::actions_of(prefix, operation);
+        if !actions.is_empty() {
+            let mut checks = Vec::new();
+            for action in actions {
+                for r in resource::resources(action, params, &scope)? {
+                    checks.push(Check::new(action.to_string(), r));
+                }
+            }
+            let mut mapped = Mapped::new(operation, checks);
+            companions::extend(prefix, operation, params, &scope, &mut mapped)?;
+            return Ok(mapped);
+        }
         let why = if names::known_service(prefix) {
             format!("AWS's catalogue has no action {prefix}:{operation}")
         } else {
@@ -598,6 +619,8 @@ fn map_named(
     if prefix == "kms" {
         mapped.context = resource::kms_alias_context(params, &scope);
     }
+    // The other actions AWS's service reference lists for the operation (D71).
+    companions::extend(prefix, operation, params, &scope, &mut mapped)?;
     Ok(mapped)
 }
 
@@ -607,6 +630,7 @@ fn rest_json(
     method: &str,
     path: &str,
     query: &[(String, String)],
+    body: &[u8],
     region: &str,
     caller_account: Option<&str>,
     data: &iamspect_account::AccountData,
@@ -635,12 +659,33 @@ fn rest_json(
     };
     let action = names::action(prefix, operation).ok_or_else(unknown)?;
     let scope = resource::Scope { region, caller_account, data };
+    // The body's roles, layers and tags need their own actions (D71); read once, strictly.
+    // Invocations carry the function's own payload, which is not the request's parameters.
+    let json = if matches!(method, "POST" | "PUT") && !body.is_empty() && !operation.starts_with("Invoke") {
+        Some(wire::strict_json(body)?)
+    } else {
+        None
+    };
+    let params = resource::Params { pairs: Vec::new(), json };
     let resource = match function {
+        // CreateFunction names the new function in its body.
+        None if operation == "CreateFunction" => match params.get("FunctionName") {
+            Some(f) => resource::lambda_function(&f, None, &scope)?,
+            None => {
+                return Err(Unmapped {
+                    code: "IamspectUnknownResource",
+                    message: "CreateFunction without `FunctionName` in its body".to_string(),
+                });
+            }
+        },
         None => "*".to_string(),
         Some(f) => {
             let qualifier = query.iter().find(|(k, _)| k == "Qualifier").map(|(_, v)| v.as_str());
             resource::lambda_function(f, qualifier, &scope)?
         }
     };
-    Ok(Mapped::new(operation, vec![Check::new(action, resource)]))
+    let mut mapped = Mapped::new(operation, vec![Check::new(action, resource)]);
+    let listed_as = if operation == "InvokeFunction" { "Invoke" } else { operation };
+    companions::extend(prefix, listed_as, &params, &scope, &mut mapped)?;
+    Ok(mapped)
 }

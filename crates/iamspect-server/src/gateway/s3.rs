@@ -365,6 +365,15 @@ pub(crate) fn map(req: &S3Request<'_>) -> Result<Mapped, Unmapped> {
             }
         }
         if method == "POST" && sub == Some("uploads") {
+            // CreateMultipartUpload takes the same ACL, tagging and Object Lock settings as
+            // PutObject, and AWS's service reference lists the same actions for them.
+            let acl = (req.header)("x-amz-acl").is_some() || GRANT_HEADERS.iter().any(|h| (req.header)(h).is_some());
+            if acl {
+                push("PutObjectAcl", object_arn(&key));
+            }
+            if (req.header)("x-amz-tagging").is_some() {
+                push("PutObjectTagging", object_arn(&key));
+            }
             object_lock_checks(req, &mut push, &object_arn(&key));
         }
         if (req.header)("x-amz-bypass-governance-retention").is_some() {
