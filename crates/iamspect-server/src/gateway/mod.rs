@@ -197,6 +197,20 @@ pub(crate) fn shape_before_reading(request: &HttpRequestParts<'_>) -> Shape {
     }
 }
 
+/// Bodies up to this size are decided on the async worker that read them (D72): the same bound
+/// as `/v1/authorize`'s inline bodies.
+pub(crate) const INLINE_BODY: usize = 16 * 1024;
+
+/// Whether a request is cheap enough to decide where it arrived: a body of at most
+/// [`INLINE_BODY`] bytes that is not an S3 `DeleteObjects` (one decision per key, up to 1,000).
+/// Its checks are few (one to a handful per request), each microseconds once the account data's
+/// policies are compiled, less than the trip to the pool; the others go to the pool (D38).
+pub(crate) fn decides_inline(parts: &Parts, body: &[u8]) -> bool {
+    let delete_objects = parts.method == axum::http::Method::POST
+        && parts.uri.query().is_some_and(|q| q.split('&').any(|p| p == "delete" || p.starts_with("delete=")));
+    body.len() <= INLINE_BODY && !delete_objects
+}
+
 /// Decides a gateway request: `Ok` when every check is allowed, else the answer to send.
 #[allow(clippy::result_large_err, reason = "the answer is sent at once, never propagated further")]
 pub(crate) fn decide(
@@ -688,4 +702,24 @@ fn rest_json(
     let listed_as = if operation == "InvokeFunction" { "Invoke" } else { operation };
     companions::extend(prefix, listed_as, &params, &scope, &mut mapped)?;
     Ok(mapped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(method: &str, uri: &str) -> Parts {
+        axum::http::Request::builder().method(method).uri(uri).body(()).unwrap_or_default().into_parts().0
+    }
+
+    #[test]
+    fn cheap_requests_are_decided_inline() {
+        assert!(decides_inline(&parts("GET", "/data/k"), b""));
+        assert!(decides_inline(&parts("POST", "/"), &[b'x'; INLINE_BODY]));
+        assert!(!decides_inline(&parts("POST", "/"), &[b'x'; INLINE_BODY + 1]));
+        // DeleteObjects decides a check per key.
+        assert!(!decides_inline(&parts("POST", "/data?delete"), b"<Delete/>"));
+        assert!(!decides_inline(&parts("POST", "/data?delete="), b"<Delete/>"));
+        assert!(decides_inline(&parts("POST", "/data?deleted"), b""));
+    }
 }

@@ -180,15 +180,20 @@ async fn handle(state: AppState, parts: Parts, body: Result<Bytes, (StatusCode, 
             }
         };
     }
-    // The decision runs on the bounded pool, under the request's deadline (D38).
-    let work = crate::routes::Work::of(&parts.extensions, &state);
-    let worker = state.clone();
-    let decided = work
-        .run(move |_cancel| {
+    // A cheap request is decided where it arrived, as /v1/authorize decides small bodies (D38,
+    // D72); the others run on the bounded pool, under the request's deadline.
+    let decided = if gateway::decides_inline(&parts, &body) {
+        let decided = gateway::decide(&state, &parts, &body, peer, &request_id);
+        Ok((parts, body, request_id, decided))
+    } else {
+        let work = crate::routes::Work::of(&parts.extensions, &state);
+        let worker = state.clone();
+        work.run(move |_cancel| {
             let decided = gateway::decide(&worker, &parts, &body, peer, &request_id);
             (parts, body, request_id, decided)
         })
-        .await;
+        .await
+    };
     let (parts, body, request_id, decided) = match decided {
         Ok(x) => x,
         Err(refused) => {
