@@ -203,6 +203,10 @@ fn ssm(params: &Params, scope: &Scope<'_>) -> Result<Vec<String>, Unmapped> {
     if let Some(name) = params.get("Name") {
         return parameter(&name).map(|a| vec![a]);
     }
+    // GetParametersByPath is authorized on the path's own parameter ARN (`parameter/app/db`).
+    if let Some(path) = params.get("Path").filter(|p| p.starts_with('/')) {
+        return scope.arn("ssm", &format!("parameter{}", path.trim_end_matches('/'))).map(|a| vec![a]);
+    }
     strings(params, "Names").iter().map(|n| parameter(n)).collect()
 }
 
@@ -480,6 +484,12 @@ fn iam(params: &Params, scope: &Scope<'_>) -> Result<Vec<String>, Unmapped> {
     if let Some(arn) = params.get("PolicyArn") {
         return Ok(vec![arn]);
     }
+    // CreatePolicy names the new policy by name and path.
+    if let Some(name) = params.get("PolicyName") {
+        let account = scope.caller_account.unwrap_or_default();
+        let path = params.get("Path").unwrap_or_else(|| "/".to_string());
+        return Ok(vec![format!("arn:aws:iam::{account}:policy{path}{name}")]);
+    }
     Ok(Vec::new())
 }
 
@@ -551,7 +561,41 @@ fn ec2(params: &Params, scope: &Scope<'_>) -> Result<Vec<String>, Unmapped> {
     if let Some(image) = params.get("ImageId") {
         return Ok(vec![format!("arn:aws:ec2:{}::image/{image}", scope.region)]);
     }
-    Ok(Vec::new())
+    // CreateTags and DeleteTags name resources by id (`ResourceId.N`): the id's prefix is its type.
+    params.list("ResourceId").iter().map(|id| ec2_by_id(id, scope)).collect()
+}
+
+/// An EC2 resource's ARN from its id, whose prefix names its type; other prefixes are refused.
+fn ec2_by_id(id: &str, scope: &Scope<'_>) -> Result<String, Unmapped> {
+    const TYPES: &[(&str, &str)] = &[
+        ("i-", "instance"),
+        ("vol-", "volume"),
+        ("vpc-", "vpc"),
+        ("subnet-", "subnet"),
+        ("sg-", "security-group"),
+        ("eni-", "network-interface"),
+        ("igw-", "internet-gateway"),
+        ("rtb-", "route-table"),
+        ("acl-", "network-acl"),
+        ("nat-", "natgateway"),
+        ("eipalloc-", "elastic-ip"),
+        ("lt-", "launch-template"),
+        ("dopt-", "dhcp-options"),
+        ("key-", "key-pair"),
+    ];
+    if let Some(rest) = id.strip_prefix("ami-") {
+        return Ok(format!("arn:aws:ec2:{}::image/ami-{rest}", scope.region));
+    }
+    if let Some(rest) = id.strip_prefix("snap-") {
+        return Ok(format!("arn:aws:ec2:{}::snapshot/snap-{rest}", scope.region));
+    }
+    match TYPES.iter().find(|(prefix, _)| id.starts_with(prefix)) {
+        Some((_, kind)) => scope.arn("ec2", &format!("{kind}/{id}")),
+        None => Err(Unmapped {
+            code: "IamspectUnknownResource",
+            message: format!("EC2 resource id `{id}`: the gateway does not know the resource type of its prefix"),
+        }),
+    }
 }
 
 #[cfg(test)]
@@ -577,6 +621,22 @@ mod tests {
             Ok(vec!["arn:aws:sqs:eu-west-1:444455556666:jobs".to_string()])
         );
         assert_eq!(r("sqs:ListQueues", pairs(&[])), Ok(vec!["*".to_string()]));
+        assert_eq!(
+            r("ec2:CreateTags", pairs(&[("ResourceId.1", "vpc-1"), ("ResourceId.2", "ami-2")])),
+            Ok(vec![
+                "arn:aws:ec2:eu-west-1:111122223333:vpc/vpc-1".to_string(),
+                "arn:aws:ec2:eu-west-1::image/ami-2".to_string()
+            ])
+        );
+        assert!(r("ec2:CreateTags", pairs(&[("ResourceId.1", "zzz-1")])).is_err());
+        assert_eq!(
+            r("ssm:GetParametersByPath", pairs(&[("Path", "/app/")])),
+            Ok(vec!["arn:aws:ssm:eu-west-1:111122223333:parameter/app".to_string()])
+        );
+        assert_eq!(
+            r("iam:CreatePolicy", pairs(&[("PolicyName", "p"), ("Path", "/team/")])),
+            Ok(vec!["arn:aws:iam::111122223333:policy/team/p".to_string()])
+        );
         let json = |v: Value| Params { pairs: Vec::new(), json: Some(v) };
         assert_eq!(
             r("dynamodb:GetItem", json(serde_json::json!({"TableName": "Orders"}))),
