@@ -19,8 +19,8 @@ const POLICY: &str = r#"{"Version": "2012-10-17", "Statement": [
      "Condition": {"StringEquals": {"ec2:CreateAction": "AuthorizeSecurityGroupIngress"}}}
 ]}"#;
 
-async fn server() -> Server {
-    let dir = common::temp_dir("gateway-companions");
+async fn server(name: &str) -> Server {
+    let dir = common::temp_dir(name);
     std::fs::write(dir.join("gaad.json"), common::gaad(POLICY)).unwrap();
     let state = AppState::with_account_data(Settings::default(), vec![dir.join("gaad.json")]).unwrap();
     start_with(state, None).await
@@ -43,7 +43,7 @@ fn json<'a>(target: &'a str, body: &str) -> Req<'a> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn listed_actions_are_checked_when_the_request_needs_them() {
-    let server = server().await;
+    let server = server("companions-checked").await;
     // Tags on a new queue: sqs:TagQueue on it, only when tags are given.
     let r = call(&server, Some(ALICE), "sqs", form("Action=CreateQueue&QueueName=tagged-1&Tag.1.Key=team&Tag.1.Value=a"))
         .await;
@@ -119,7 +119,7 @@ async fn listed_actions_are_checked_when_the_request_needs_them() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn operations_named_otherwise_and_underivable_ones() {
-    let server = server().await;
+    let server = server("companions-refused").await;
     // PublishBatch has no action of its name: it is sns:Publish on the topic.
     let r = call(
         &server,

@@ -26,7 +26,7 @@ fn state(name: &str) -> AppState {
     let dir = common::temp_dir(name);
     let inline = format!(
         r#"{{"Version": "2012-10-17", "Statement": [
-        {{"Effect": "Allow", "Action": "s3:*", "Resource": ["arn:aws:s3:::data", "arn:aws:s3:::data/*"]}},
+        {{"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::*"}},
         {{"Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": "{}",
           "Condition": {{"StringEquals": {{"kms:ViaService": "s3.us-east-1.amazonaws.com"}}}}}},
         {{"Effect": "Allow", "Action": "kms:GenerateDataKey", "Resource": "{}"}}]}}"#,
@@ -143,6 +143,24 @@ async fn sse_kms_uploads_need_the_key() {
 async fn encrypted_upstream() -> SocketAddr {
     let app = axum::Router::new().fallback(|request: axum::extract::Request| async move {
         let path = request.uri().path().to_string();
+        if request.uri().query() == Some("encryption") {
+            // Buckets' default encryption.
+            let rule = |key: Option<&str>| {
+                format!(
+                    "<ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>aws:kms</SSEAlgorithm>{}</ApplyServerSideEncryptionByDefault></Rule></ServerSideEncryptionConfiguration>",
+                    key.map(|k| format!("<KMSMasterKeyID>{}</KMSMasterKeyID>", key_arn(k))).unwrap_or_default()
+                )
+            };
+            let (status, body) = match path.as_str() {
+                "/kmsbucket" => (200, rule(Some(K_NO))),
+                "/okbucket" => (200, rule(Some(K_OK))),
+                "/managedbucket" => (200, rule(None)),
+                _ => (404, "<Error><Code>ServerSideEncryptionConfigurationNotFoundError</Code></Error>".to_string()),
+            };
+            let mut response = axum::response::Response::new(axum::body::Body::from(body));
+            *response.status_mut() = http::StatusCode::from_u16(status).unwrap();
+            return response;
+        }
         let mut headers = vec![("etag", "\"e\"".to_string())];
         let key = |id: &str| ("x-amz-server-side-encryption-aws-kms-key-id", key_arn(id));
         match path.as_str() {
@@ -188,4 +206,35 @@ async fn reading_an_sse_kms_object_needs_kms_decrypt() {
     // HeadObject reads metadata only: S3 does not call KMS for it.
     let r = call(&server, Some(ALICE), "s3", Req::new("HEAD", "/data/no")).await;
     assert_eq!(r.status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copies_and_default_encryption_are_asked_of_the_upstream() {
+    let up = encrypted_upstream().await;
+    let server = server("sse-preflight", Some(Upstream::parse(&format!("http://{up}")).unwrap())).await;
+    // A copy of an SSE-KMS object needs kms:Decrypt on the source's key.
+    let copy = |source: &str| Req::new("PUT", "/data/copy").header("x-amz-copy-source", source);
+    let r = call(&server, Some(ALICE), "s3", copy("/data/ok")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = call(&server, Some(ALICE), "s3", copy("/data/no")).await;
+    assert_eq!((r.status, r.tag("Code")), (403, "AccessDenied"), "{}", r.body);
+    assert!(r.tag("Message").contains(&format!("kms:Decrypt on resource: {}", key_arn(K_NO))), "{}", r.body);
+    // An upload without encryption headers takes the bucket's default key.
+    let put = |path: &'static str| Req::new("PUT", path).body("x");
+    let r = call(&server, Some(ALICE), "s3", put("/okbucket/a")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = call(&server, Some(ALICE), "s3", put("/plainbucket/a")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = call(&server, Some(ALICE), "s3", put("/kmsbucket/a")).await;
+    assert_eq!((r.status, r.tag("Code")), (403, "AccessDenied"), "{}", r.body);
+    assert!(r.tag("Message").contains("kms:GenerateDataKey"), "{}", r.body);
+    // The AWS managed key, which the account data does not list: refused.
+    let r = call(&server, Some(ALICE), "s3", put("/managedbucket/a")).await;
+    assert_eq!((r.status, r.tag("Code")), (403, "IamspectUnknownResource"), "{}", r.body);
+    // Explicit SSE-S3 overrides the bucket's default: nothing to ask.
+    let r = call(&server, Some(ALICE), "s3", put("/kmsbucket/b").header("x-amz-server-side-encryption", "AES256")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // A multipart upload into the default key of K_GENERATE_ONLY's kind would need kms:Decrypt too.
+    let r = call(&server, Some(ALICE), "s3", Req::new("POST", "/kmsbucket/big?uploads")).await;
+    assert_eq!(r.status, 403, "{}", r.body);
 }

@@ -178,6 +178,8 @@ pub(crate) struct Allowed {
     pub(crate) partial_delete: Option<delete::DeleteObjects>,
     /// A check that waits for the upstream's answer (D70).
     pub(crate) after: Option<sse::Pending>,
+    /// What to ask the upstream before forwarding (D70).
+    pub(crate) preflight: Option<sse::Preflight>,
 }
 
 /// The protocol's shape for answers given before the request could be read (a refusal of the
@@ -394,7 +396,7 @@ pub(crate) fn decide(
     }
     // A GetObject of an SSE-KMS object also needs kms:Decrypt on the object's key, which only the
     // upstream's answer names (D70): kept to decide once the answer's headers are in.
-    let after = sse::needs_decrypt_check(&mapped.operation).then(|| sse::Pending {
+    let pending = || sse::Pending {
         principal: principal.clone(),
         caller: caller.clone(),
         caller_account: caller_account.clone(),
@@ -402,13 +404,17 @@ pub(crate) fn decide(
         shape: shape.clone(),
         region: region.clone(),
         object: mapped.checks.first().map(|c| c.resource.clone()).unwrap_or_default(),
-    });
+    };
+    let s3_upstream = shape == Shape::S3 && gateway.upstream.is_some();
+    let after = (s3_upstream && sse::needs_decrypt_check(&mapped.operation)).then(pending);
+    // A copy's source and a bucket's default encryption are asked of the upstream first (D70).
+    let preflight = if s3_upstream { sse::preflight_for(&mapped.operation, &header, &wire.bucket, pending) } else { None };
     let partial_delete = mapped.delete.filter(|_| !denied_resources.is_empty()).map(|mut d| {
         d.deny(&denied_resources);
         d
     });
     tracing::info!(principal, operation = mapped.operation, checks = mapped.checks.len(), "gateway: allowed");
-    Ok(Allowed { operation: mapped.operation, checks: mapped.checks, principal, partial_delete, after })
+    Ok(Allowed { operation: mapped.operation, checks: mapped.checks, principal, partial_delete, after, preflight })
 }
 
 /// What one check came to.
@@ -562,6 +568,11 @@ pub(crate) async fn forward_allowed(
     allowed: &Allowed,
     request_id: &str,
 ) -> Result<Response, String> {
+    if let Some(pre) = &allowed.preflight
+        && let Some(refusal) = sse::preflight(state, upstream, &parts, pre, request_id).await
+    {
+        return Ok(refusal);
+    }
     let answer = proxy::forward(upstream, parts, body).await?;
     Ok(match &allowed.after {
         Some(pending) => sse::after_get(state, pending, answer, request_id),

@@ -133,7 +133,7 @@ fn object_lock_checks(req: &S3Request<'_>, push: &mut dyn FnMut(&str, String), o
 /// `x-amz-copy-source`: `[/]bucket/key[?versionId=ID]`, the key URL-encoded. Anything else (an
 /// absolute URL, `//`, `;` parameters or a fragment that URL parsers split off, an access point
 /// ARN, an invalid bucket name) is refused: the source is read exactly one way or not at all.
-fn copy_source(value: &str) -> Result<(String, String, Option<String>), Unmapped> {
+pub(crate) fn copy_source(value: &str) -> Result<(String, String, Option<String>), Unmapped> {
     let bad = |why: &str| {
         unmapped(format!(
             "S3 copy with `x-amz-copy-source: {value}`: {why}; the source must be `bucket/key[?versionId=ID]`"

@@ -166,11 +166,6 @@ pub(crate) fn after_get(
         let e = AwsError { code, status: 403, message, extra: Vec::new() };
         super::respond::error(&pending.shape, &e, request_id, None)
     };
-    let Some(snapshot) = state.account() else {
-        return fail("IamspectNoAccountData", "the gateway has no account data to decide with".to_string());
-    };
-    let data = &snapshot.data;
-    let scope = Scope { region: &pending.region, caller_account: pending.caller_account.as_deref(), data };
     let Some(named) = header_text(&answer, SSE_KEY) else {
         return fail(
             "IamspectUnknownResource",
@@ -179,34 +174,11 @@ pub(crate) fn after_get(
             ),
         );
     };
-    let key = match resource::kms_key(&named, &scope) {
-        Ok(k) => k,
-        Err(e) => return fail(e.code, format!("the object is encrypted under KMS key `{named}`: {}", e.message)),
-    };
-    let mut ctx = pending.ctx.clone();
-    ctx.extend(kms_context(&pending.region, pending.caller_account.as_deref(), &[(
-        "aws:s3:arn".to_string(),
-        pending.object.clone(),
-    )]));
-    let prefix = "s3";
-    let judge = super::Judge {
-        state,
-        data,
-        default_key_policy: state.gateway().is_some_and(|g| g.default_key_policy),
-        caller: pending.caller.as_ref(),
-        principal: &pending.principal,
-        caller_account: pending.caller_account.as_deref(),
-        ctx: &ctx,
-        shape: &pending.shape,
-        prefix,
-        request_id,
-    };
-    let check = Check::new("kms:Decrypt".to_string(), key);
-    match judge.judge(&check) {
-        super::Verdict::Allowed => answer,
-        verdict => {
+    match decide_kms(state, pending, &named, &["kms:Decrypt"], &pending.object, request_id) {
+        None => answer,
+        Some(refusal) => {
             drop(answer);
-            judge.refusal(&check, verdict, "GetObject")
+            refusal
         }
     }
 }
@@ -232,4 +204,192 @@ mod tests {
         assert!(!needs_decrypt_check("HeadObject"));
         assert!(!needs_decrypt_check("PutObject"));
     }
+}
+
+/// What the gateway asks the upstream before forwarding an allowed upload, because only the
+/// upstream knows it (D70): the encryption of a copy's source object (`kms:Decrypt` on its key)
+/// and the default encryption of the bucket an upload without encryption headers goes to
+/// (`kms:GenerateDataKey`, and `kms:Decrypt` for a multipart upload, on its key).
+#[derive(Clone, Debug)]
+pub(crate) struct Preflight {
+    /// The copy source: bucket, key, version.
+    pub(crate) source: Option<(String, String, Option<String>)>,
+    /// The bucket whose default encryption the upload takes.
+    pub(crate) default_of: Option<String>,
+    pub(crate) multipart: bool,
+    pub(crate) pending: Pending,
+}
+
+/// The preflight an allowed S3 request needs, if any.
+pub(crate) fn preflight_for(
+    operation: &str,
+    header: &dyn Fn(&str) -> Option<String>,
+    bucket: &str,
+    pending: impl FnOnce() -> Pending,
+) -> Option<Preflight> {
+    if !matches!(operation, "PutObject" | "CreateMultipartUpload" | "UploadPart") {
+        return None;
+    }
+    let source = header("x-amz-copy-source").and_then(|v| super::s3::copy_source(&v).ok());
+    let default_of =
+        (operation != "UploadPart" && header(SSE).is_none()).then(|| bucket.to_string());
+    if source.is_none() && default_of.is_none() {
+        return None;
+    }
+    Some(Preflight { source, default_of, multipart: operation == "CreateMultipartUpload", pending: pending() })
+}
+
+/// The headers of the client's request that the gateway's own questions carry (an emulator
+/// takes the account from the credential).
+const CARRIED: &[&str] = &["authorization", "x-amz-date", "x-amz-security-token", "user-agent"];
+const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+async fn ask(
+    upstream: &super::Upstream,
+    original: &axum::http::request::Parts,
+    method: axum::http::Method,
+    target: &str,
+) -> Result<(axum::http::StatusCode, axum::http::HeaderMap, String), String> {
+    let mut parts = original.clone();
+    parts.method = method;
+    parts.uri = target.parse().map_err(|e| format!("`{target}`: {e}"))?;
+    let mut headers = axum::http::HeaderMap::new();
+    for name in CARRIED {
+        if let Some(v) = original.headers.get(*name) {
+            headers.insert(*name, v.clone());
+        }
+    }
+    // Path-style to the upstream itself, whatever style the client used.
+    if let Ok(host) = axum::http::HeaderValue::from_str(&upstream.authority) {
+        headers.insert("host", host);
+    }
+    headers.insert("x-amz-content-sha256", axum::http::HeaderValue::from_static(EMPTY_SHA256));
+    headers.insert("content-length", axum::http::HeaderValue::from_static("0"));
+    parts.headers = headers;
+    let response = super::proxy::forward(upstream, parts, axum::body::Bytes::new()).await?;
+    let (head, body) = response.into_parts();
+    let body = axum::body::to_bytes(body, 1 << 16).await.unwrap_or_default();
+    Ok((head.status, head.headers, String::from_utf8_lossy(&body).into_owned()))
+}
+
+fn tag<'a>(text: &'a str, name: &str) -> Option<&'a str> {
+    let open = format!("<{name}>");
+    let start = text.find(&open)? + open.len();
+    let end = text[start..].find(&format!("</{name}>"))? + start;
+    Some(text[start..end].trim())
+}
+
+/// Runs the preflight: `None` when the upload may go on, else the answer that refuses it.
+pub(crate) async fn preflight(
+    state: &crate::state::AppState,
+    upstream: &super::Upstream,
+    original: &axum::http::request::Parts,
+    pre: &Preflight,
+    request_id: &str,
+) -> Option<Response> {
+    let pending = &pre.pending;
+    let fail = |code: &'static str, message: String| {
+        let e = AwsError { code, status: 403, message, extra: Vec::new() };
+        Some(super::respond::error(&pending.shape, &e, request_id, None))
+    };
+    if let Some((bucket, key, version)) = &pre.source {
+        let mut target = format!("/{bucket}/{}", super::delete::encode_key(key));
+        if let Some(v) = version {
+            target.push_str(&format!("?versionId={}", super::delete::encode_query(v)));
+        }
+        match ask(upstream, original, axum::http::Method::HEAD, &target).await {
+            Ok((status, headers, _)) if status.is_success() => {
+                let text = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).map(str::to_string);
+                if text(SSE).is_some_and(|a| a.starts_with("aws:kms")) {
+                    let Some(named) = text(SSE_KEY) else {
+                        return fail("IamspectUnknownResource", format!("the copy source `{bucket}/{key}` is SSE-KMS encrypted and the upstream does not say under which key; AWS authorizes kms:Decrypt on it"));
+                    };
+                    let source = format!("arn:aws:s3:::{bucket}/{key}");
+                    if let Some(refusal) = decide_kms(state, pending, &named, &["kms:Decrypt"], &source, request_id) {
+                        return Some(refusal);
+                    }
+                }
+            }
+            // No such source: the copy fails upstream as it would in AWS.
+            Ok((status, _, _)) if status == axum::http::StatusCode::NOT_FOUND => {}
+            Ok((status, _, _)) => {
+                return fail("IamspectUnknownResource", format!("the upstream answered {status} when the gateway asked for the encryption of the copy source `{bucket}/{key}`, on whose KMS key AWS authorizes kms:Decrypt"));
+            }
+            Err(e) => return fail("IamspectUpstreamUnavailable", e),
+        }
+    }
+    if let Some(bucket) = &pre.default_of {
+        match ask(upstream, original, axum::http::Method::GET, &format!("/{bucket}?encryption")).await {
+            Ok((status, _, body)) if status.is_success() => {
+                let algorithm = tag(&body, "SSEAlgorithm").unwrap_or_default();
+                if algorithm.starts_with("aws:kms") {
+                    let named = tag(&body, "KMSMasterKeyID").filter(|k| !k.is_empty()).unwrap_or(AWS_MANAGED);
+                    let bucket_key = tag(&body, "BucketKeyEnabled") == Some("true");
+                    let arn = if bucket_key { format!("arn:aws:s3:::{bucket}") } else { pending.object.clone() };
+                    let actions: &[&str] =
+                        if pre.multipart { &["kms:GenerateDataKey", "kms:Decrypt"] } else { &["kms:GenerateDataKey"] };
+                    if let Some(refusal) = decide_kms(state, pending, named, actions, &arn, request_id) {
+                        return Some(refusal);
+                    }
+                }
+            }
+            // No default encryption, or no such bucket (the upload then fails upstream).
+            Ok((status, _, _)) if status == axum::http::StatusCode::NOT_FOUND => {}
+            Ok((status, _, _)) => {
+                return fail("IamspectUnknownResource", format!("the upstream answered {status} when the gateway asked for bucket `{bucket}`'s default encryption, on whose KMS key AWS authorizes kms:GenerateDataKey"));
+            }
+            Err(e) => return fail("IamspectUpstreamUnavailable", e),
+        }
+    }
+    None
+}
+
+/// Decides `actions` on the KMS key `named` for a call S3 makes for the caller, with `arn` as S3's
+/// encryption context: `None` when all are allowed, else the refusal.
+fn decide_kms(
+    state: &crate::state::AppState,
+    pending: &Pending,
+    named: &str,
+    actions: &[&str],
+    arn: &str,
+    request_id: &str,
+) -> Option<Response> {
+    let fail = |code: &'static str, message: String| {
+        let e = AwsError { code, status: 403, message, extra: Vec::new() };
+        Some(super::respond::error(&pending.shape, &e, request_id, None))
+    };
+    let Some(snapshot) = state.account() else {
+        return fail("IamspectNoAccountData", "the gateway has no account data to decide with".to_string());
+    };
+    let data = &snapshot.data;
+    let scope = Scope { region: &pending.region, caller_account: pending.caller_account.as_deref(), data };
+    let key = match resource::kms_key(named, &scope) {
+        Ok(k) => k,
+        Err(e) => return fail(e.code, format!("the object is encrypted under KMS key `{named}`: {}", e.message)),
+    };
+    let mut ctx = pending.ctx.clone();
+    ctx.extend(kms_context(&pending.region, pending.caller_account.as_deref(), &[(
+        "aws:s3:arn".to_string(),
+        arn.to_string(),
+    )]));
+    let judge = super::Judge {
+        state,
+        data,
+        default_key_policy: state.gateway().is_some_and(|g| g.default_key_policy),
+        caller: pending.caller.as_ref(),
+        principal: &pending.principal,
+        caller_account: pending.caller_account.as_deref(),
+        ctx: &ctx,
+        shape: &pending.shape,
+        prefix: "s3",
+        request_id,
+    };
+    for action in actions {
+        let check = Check::new((*action).to_string(), key.clone());
+        match judge.judge(&check) {
+            super::Verdict::Allowed => {}
+            verdict => return Some(judge.refusal(&check, verdict, "PutObject")),
+        }
+    }
+    None
 }
