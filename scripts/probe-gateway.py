@@ -243,6 +243,17 @@ def sweep(gw, up):
     swept("kms", "TagResource", lambda: kms.tag_resource(KeyId=kid, Tags=[{"TagKey": "a", "TagValue": "b"}]))
     swept("s3", "PutObject SSE-KMS (key ARN)", lambda: s3.put_object(Bucket="sweep", Key="enc", Body=b"e", ServerSideEncryption="aws:kms", SSEKMSKeyId=key.get("Arn", "")))
     swept("s3", "GetObject SSE-KMS", lambda: s3.get_object(Bucket="sweep", Key="enc")["Body"].read())
+    swept("s3", "CopyObject of an SSE-KMS object", lambda: s3.copy_object(Bucket="sweep", Key="enc-copy", CopySource={"Bucket": "sweep", "Key": "enc"}))
+    def default_kms():
+        s3.create_bucket(Bucket="sweep-kms")
+        s3.put_bucket_encryption(Bucket="sweep-kms", ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key.get("Arn", "")}}]})
+    swept("s3", "CreateBucket, PutBucketEncryption with a KMS key", default_kms)
+    swept("s3", "PutObject into a bucket whose default is SSE-KMS", lambda: s3.put_object(Bucket="sweep-kms", Key="k", Body=b"v"))
+    # The policy denies the KMS actions S3 would make for these objects (kms:EncryptionContext).
+    swept("s3", "PutObject into a default SSE-KMS bucket, kms:GenerateDataKey denied", lambda: s3.put_object(Bucket="sweep-kms", Key="denied", Body=b"v"), "denied")
+    client("s3", up).put_object(Bucket="sweep", Key="enc-secret", Body=b"s", ServerSideEncryption="aws:kms", SSEKMSKeyId=key.get("Arn", ""))
+    swept("s3", "GetObject SSE-KMS, kms:Decrypt denied", lambda: s3.get_object(Bucket="sweep", Key="enc-secret")["Body"].read(), "denied")
+    swept("s3", "CopyObject of an SSE-KMS object, kms:Decrypt denied", lambda: s3.copy_object(Bucket="sweep", Key="enc-copy2", CopySource={"Bucket": "sweep", "Key": "enc-secret"}), "denied")
     swept("kms", "ScheduleKeyDeletion", lambda: kms.schedule_key_deletion(KeyId=kid, PendingWindowInDays=7))
 
     sqs = client("sqs", gw)
