@@ -130,6 +130,7 @@ pub(crate) fn resources(action: &str, params: &Params, scope: &Scope<'_>) -> Res
         "ecr" => named(params, scope, "ecr", &["repositoryName"], "repository/")?,
         "events" => events(action, params, scope)?,
         "ec2" if action == "ec2:RunInstances" => run_instances(params, scope)?,
+        "ec2" if EC2_CREATES.iter().any(|(a, _, _)| *a == action) => ec2_create(action, params, scope)?,
         "ec2" => ec2(params, scope)?,
         _ => Vec::new(),
     };
@@ -544,6 +545,53 @@ fn run_instances(params: &Params, scope: &Scope<'_>) -> Result<Vec<String>, Unma
     Ok(out)
 }
 
+/// EC2 operations that make a resource: (action, the new resource's type, the parameters naming
+/// the existing resources AWS also authorizes the action on, with their types). The new
+/// resource's id is not known before it exists, so it is checked as `TYPE/*`, as for
+/// RunInstances (AWS's service reference lists these types for each action).
+const EC2_CREATES: &[(&str, &str, &[(&str, &str)])] = &[
+    ("ec2:CreateVpc", "vpc", &[]),
+    ("ec2:CreateSubnet", "subnet", &[("VpcId", "vpc")]),
+    ("ec2:CreateSecurityGroup", "security-group", &[("VpcId", "vpc")]),
+    ("ec2:CreateVolume", "volume", &[("SnapshotId", "snapshot")]),
+    ("ec2:CreateInternetGateway", "internet-gateway", &[]),
+    ("ec2:CreateRouteTable", "route-table", &[("VpcId", "vpc")]),
+    ("ec2:CreateNatGateway", "natgateway", &[("SubnetId", "subnet"), ("AllocationId", "elastic-ip")]),
+    ("ec2:AllocateAddress", "elastic-ip", &[]),
+    ("ec2:CreateLaunchTemplate", "launch-template", &[]),
+    ("ec2:CreateNetworkInterface", "network-interface", &[("SubnetId", "subnet"), ("SecurityGroupId", "security-group")]),
+    ("ec2:CreateSnapshot", "snapshot", &[("VolumeId", "volume")]),
+    ("ec2:CreateImage", "image", &[("InstanceId", "instance")]),
+];
+
+/// Parameters that name IPAM or address pools, whose ARNs the gateway does not derive.
+const EC2_POOLS: &[&str] = &["Ipv4IpamPoolId", "Ipv6IpamPoolId", "Ipv6Pool", "PublicIpv4Pool", "IpamPoolId"];
+
+fn ec2_create(action: &str, params: &Params, scope: &Scope<'_>) -> Result<Vec<String>, Unmapped> {
+    let Some((_, new, named)) = EC2_CREATES.iter().find(|(a, _, _)| *a == action) else { return Ok(Vec::new()) };
+    if let Some(pool) = EC2_POOLS.iter().find(|p| params.get(p).is_some()) {
+        return Err(Unmapped {
+            code: "IamspectUnknownResource",
+            message: format!("{action} with `{pool}`: AWS also authorizes it on the pool, whose ARN the gateway does not derive"),
+        });
+    }
+    // Images and snapshots have no account in their ARN.
+    let arn = |kind: &str, id: &str| -> Result<String, Unmapped> {
+        if matches!(kind, "image" | "snapshot") {
+            Ok(format!("arn:aws:ec2:{}::{kind}/{id}", scope.region))
+        } else {
+            scope.arn("ec2", &format!("{kind}/{id}"))
+        }
+    };
+    let mut out = vec![arn(new, "*")?];
+    for (param, kind) in *named {
+        for id in params.list(param) {
+            out.push(arn(kind, &id)?);
+        }
+    }
+    Ok(out)
+}
+
 fn ec2(params: &Params, scope: &Scope<'_>) -> Result<Vec<String>, Unmapped> {
     for (key, kind) in [
         ("InstanceId", "instance"),
@@ -629,6 +677,22 @@ mod tests {
             ])
         );
         assert!(r("ec2:CreateTags", pairs(&[("ResourceId.1", "zzz-1")])).is_err());
+        // A new resource is `TYPE/*`, with the existing ones the request names.
+        assert_eq!(
+            r("ec2:CreateSubnet", pairs(&[("VpcId", "vpc-1"), ("CidrBlock", "10.0.0.0/24")])),
+            Ok(vec![
+                "arn:aws:ec2:eu-west-1:111122223333:subnet/*".to_string(),
+                "arn:aws:ec2:eu-west-1:111122223333:vpc/vpc-1".to_string()
+            ])
+        );
+        assert_eq!(
+            r("ec2:CreateSnapshot", pairs(&[("VolumeId", "vol-1")])),
+            Ok(vec![
+                "arn:aws:ec2:eu-west-1::snapshot/*".to_string(),
+                "arn:aws:ec2:eu-west-1:111122223333:volume/vol-1".to_string()
+            ])
+        );
+        assert!(r("ec2:CreateVpc", pairs(&[("Ipv4IpamPoolId", "ipam-pool-1")])).is_err());
         assert_eq!(
             r("ssm:GetParametersByPath", pairs(&[("Path", "/app/")])),
             Ok(vec!["arn:aws:ssm:eu-west-1:111122223333:parameter/app".to_string()])
