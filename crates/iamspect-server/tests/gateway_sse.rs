@@ -27,6 +27,7 @@ fn state(name: &str) -> AppState {
     let inline = format!(
         r#"{{"Version": "2012-10-17", "Statement": [
         {{"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::*"}},
+        {{"Effect": "Deny", "Action": "s3:GetObjectRetention", "Resource": "arn:aws:s3:::data/locked"}},
         {{"Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": "{}",
           "Condition": {{"StringEquals": {{"kms:ViaService": "s3.us-east-1.amazonaws.com"}}}}}},
         {{"Effect": "Allow", "Action": "kms:GenerateDataKey", "Resource": "{}"}}]}}"#,
@@ -170,6 +171,12 @@ async fn encrypted_upstream() -> SocketAddr {
                 headers.extend([("x-amz-server-side-encryption", "aws:kms:dsse".to_string()), key(K_GENERATE_ONLY)]);
             }
             "/data/nokey" => headers.push(("x-amz-server-side-encryption", "aws:kms".to_string())),
+            "/data/locked" => headers.extend([
+                ("x-amz-tagging-count", "2".to_string()),
+                ("x-amz-object-lock-mode", "GOVERNANCE".to_string()),
+                ("x-amz-object-lock-retain-until-date", "2030-01-01T00:00:00Z".to_string()),
+                ("x-amz-object-lock-legal-hold", "ON".to_string()),
+            ]),
             _ => headers.push(("x-amz-server-side-encryption", "AES256".to_string())),
         }
         let mut response = axum::response::Response::new(axum::body::Body::from("secret object bytes"));
@@ -237,4 +244,19 @@ async fn copies_and_default_encryption_are_asked_of_the_upstream() {
     // A multipart upload into the default key of K_GENERATE_ONLY's kind would need kms:Decrypt too.
     let r = call(&server, Some(ALICE), "s3", Req::new("POST", "/kmsbucket/big?uploads")).await;
     assert_eq!(r.status, 403, "{}", r.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_keep_only_the_headers_the_caller_may_read() {
+    let up = encrypted_upstream().await;
+    let server = server("sse-shaping", Some(Upstream::parse(&format!("http://{up}")).unwrap())).await;
+    // Alice may read the object's tags and legal hold, not its retention (D74).
+    for method in ["GET", "HEAD"] {
+        let r = call(&server, Some(ALICE), "s3", Req::new(method, "/data/locked")).await;
+        assert_eq!(r.status, 200, "{method}: {}", r.body);
+        assert_eq!(r.header("x-amz-tagging-count"), Some("2"), "{method}");
+        assert_eq!(r.header("x-amz-object-lock-legal-hold"), Some("ON"), "{method}");
+        assert_eq!(r.header("x-amz-object-lock-mode"), None, "{method}");
+        assert_eq!(r.header("x-amz-object-lock-retain-until-date"), None, "{method}");
+    }
 }

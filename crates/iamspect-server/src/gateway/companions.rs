@@ -180,8 +180,9 @@ fn s3_kind(operation: &str, action: &str) -> Kind {
         return Kind::NotForCaller(S3_CONTROL);
     }
     match (operation, name) {
+        // Checked on the answer: the headers they reveal are removed without them (D74).
         ("GetObject" | "HeadObject", "GetObjectLegalHold" | "GetObjectRetention" | "GetObjectTagging") => {
-            Kind::Shaping
+            Kind::Mapped
         }
         ("ListObjects" | "ListObjectsV2", "GetObjectAcl") => Kind::Shaping,
         ("CreateStorageLensGroup", _) => Kind::NotForCaller(S3_CONTROL),

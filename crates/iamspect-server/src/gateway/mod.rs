@@ -21,6 +21,7 @@ pub(crate) mod resource;
 pub(crate) mod respond;
 pub(crate) mod s3;
 pub(crate) mod scope;
+pub(crate) mod shaping;
 pub(crate) mod sse;
 pub(crate) mod wire;
 
@@ -176,7 +177,7 @@ pub(crate) struct Allowed {
     /// S3 `DeleteObjects` with keys the caller may not delete: the allowed keys go upstream one
     /// by one and the answer lists the others as `AccessDenied`.
     pub(crate) partial_delete: Option<delete::DeleteObjects>,
-    /// A check that waits for the upstream's answer (D70).
+    /// Checks that wait for the upstream's answer (D70, D74).
     pub(crate) after: Option<sse::Pending>,
     /// What to ask the upstream before forwarding (D70).
     pub(crate) preflight: Option<sse::Preflight>,
@@ -406,7 +407,7 @@ pub(crate) fn decide(
         object: mapped.checks.first().map(|c| c.resource.clone()).unwrap_or_default(),
     };
     let s3_upstream = shape == Shape::S3 && gateway.upstream.is_some();
-    let after = (s3_upstream && sse::needs_decrypt_check(&mapped.operation)).then(pending);
+    let after = (s3_upstream && shaping::shapes(&mapped.operation)).then(pending);
     // A copy's source and a bucket's default encryption are asked of the upstream first (D70).
     let preflight = if s3_upstream { sse::preflight_for(&mapped.operation, &header, &wire.bucket, pending) } else { None };
     let partial_delete = mapped.delete.filter(|_| !denied_resources.is_empty()).map(|mut d| {
@@ -573,11 +574,17 @@ pub(crate) async fn forward_allowed(
     {
         return Ok(refusal);
     }
+    let versioned = parts.uri.query().is_some_and(|q| q.split('&').any(|p| p.starts_with("versionId=")));
     let answer = proxy::forward(upstream, parts, body).await?;
-    Ok(match &allowed.after {
-        Some(pending) => sse::after_get(state, pending, answer, request_id),
-        None => answer,
-    })
+    let Some(pending) = &allowed.after else { return Ok(answer) };
+    // D70: reading an SSE-KMS object needs kms:Decrypt on its key.
+    let answer = if sse::needs_decrypt_check(&allowed.operation) {
+        sse::after_get(state, pending, answer, request_id)
+    } else {
+        answer
+    };
+    // D74: headers the caller may not read are removed.
+    Ok(if answer.status().is_success() { shaping::strip(state, pending, answer, versioned, request_id) } else { answer })
 }
 
 /// Whether S3 gives the enhanced message (spec §8.3): only when the caller is in the bucket's
