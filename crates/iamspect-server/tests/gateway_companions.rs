@@ -45,13 +45,15 @@ fn json<'a>(target: &'a str, body: &str) -> Req<'a> {
 async fn listed_actions_are_checked_when_the_request_needs_them() {
     let server = server("companions-checked").await;
     // Tags on a new queue: sqs:TagQueue on it, only when tags are given.
-    let r = call(&server, Some(ALICE), "sqs", form("Action=CreateQueue&QueueName=tagged-1&Tag.1.Key=team&Tag.1.Value=a"))
-        .await;
+    let r =
+        call(&server, Some(ALICE), "sqs", form("Action=CreateQueue&QueueName=tagged-1&Tag.1.Key=team&Tag.1.Value=a"))
+            .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let queue = "arn:aws:sqs:us-east-1:111122223333:tagged-1";
     assert_eq!(checks(&r), [pair("sqs:CreateQueue", queue), pair("sqs:TagQueue", queue)]);
     let r =
-        call(&server, Some(ALICE), "sqs", form("Action=CreateQueue&QueueName=plain-1&Tag.1.Key=team&Tag.1.Value=a")).await;
+        call(&server, Some(ALICE), "sqs", form("Action=CreateQueue&QueueName=plain-1&Tag.1.Key=team&Tag.1.Value=a"))
+            .await;
     assert_eq!(r.status, 403, "{}", r.body);
     assert!(r.tag("Message").contains("sqs:TagQueue"), "{}", r.body);
     let r = call(&server, Some(ALICE), "sqs", form("Action=CreateQueue&QueueName=plain-1")).await;
@@ -59,19 +61,35 @@ async fn listed_actions_are_checked_when_the_request_needs_them() {
 
     // A role passed anywhere in the body: iam:PassRole on it.
     let targets = |role: &str| {
-        format!(r#"{{"Rule": "r", "Targets": [{{"Id": "1", "Arn": "arn:aws:sqs:us-east-1:111122223333:q", "RoleArn": "{role}"}}]}}"#)
+        format!(
+            r#"{{"Rule": "r", "Targets": [{{"Id": "1", "Arn": "arn:aws:sqs:us-east-1:111122223333:q", "RoleArn": "{role}"}}]}}"#
+        )
     };
-    let r = call(&server, Some(ALICE), "events", json("AWSEvents.PutTargets", &targets("arn:aws:iam::111122223333:role/ok-events")))
-        .await;
+    let r = call(
+        &server,
+        Some(ALICE),
+        "events",
+        json("AWSEvents.PutTargets", &targets("arn:aws:iam::111122223333:role/ok-events")),
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(checks(&r).contains(&pair("iam:PassRole", "arn:aws:iam::111122223333:role/ok-events")), "{}", r.body);
-    let r = call(&server, Some(ALICE), "events", json("AWSEvents.PutTargets", &targets("arn:aws:iam::111122223333:role/admin")))
-        .await;
+    let r = call(
+        &server,
+        Some(ALICE),
+        "events",
+        json("AWSEvents.PutTargets", &targets("arn:aws:iam::111122223333:role/admin")),
+    )
+    .await;
     assert_eq!(r.status, 400, "{}", r.body);
     assert!(r.body.contains("iam:PassRole"), "{}", r.body);
 
     // Tags reach the context as aws:RequestTag/*.
-    let role = |team: &str| format!("Action=CreateRole&RoleName=r1&AssumeRolePolicyDocument=%7B%7D&Tags.member.1.Key=team&Tags.member.1.Value={team}");
+    let role = |team: &str| {
+        format!(
+            "Action=CreateRole&RoleName=r1&AssumeRolePolicyDocument=%7B%7D&Tags.member.1.Key=team&Tags.member.1.Value={team}"
+        )
+    };
     let r = call(&server, Some(ALICE), "iam", form(&role("a"))).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(checks(&r)[1], pair("iam:TagRole", "arn:aws:iam::111122223333:role/r1"));
@@ -95,15 +113,32 @@ async fn listed_actions_are_checked_when_the_request_needs_them() {
 
     // S3 replication passes its role; Lambda's CreateFunction its execution role.
     let replication = |role: &str| {
-        format!("<ReplicationConfiguration><Role>{role}</Role><Rule><Status>Enabled</Status></Rule></ReplicationConfiguration>")
+        format!(
+            "<ReplicationConfiguration><Role>{role}</Role><Rule><Status>Enabled</Status></Rule></ReplicationConfiguration>"
+        )
     };
-    let r = call(&server, Some(ALICE), "s3", Req::new("PUT", "/data?replication").body(&replication("arn:aws:iam::111122223333:role/ok-repl"))).await;
+    let r = call(
+        &server,
+        Some(ALICE),
+        "s3",
+        Req::new("PUT", "/data?replication").body(&replication("arn:aws:iam::111122223333:role/ok-repl")),
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(checks(&r)[1], pair("iam:PassRole", "arn:aws:iam::111122223333:role/ok-repl"));
-    let r = call(&server, Some(ALICE), "s3", Req::new("PUT", "/data?replication").body(&replication("arn:aws:iam::111122223333:role/admin"))).await;
+    let r = call(
+        &server,
+        Some(ALICE),
+        "s3",
+        Req::new("PUT", "/data?replication").body(&replication("arn:aws:iam::111122223333:role/admin")),
+    )
+    .await;
     assert_eq!(r.status, 403, "{}", r.body);
-    let function = |role: &str| format!(r#"{{"FunctionName": "f", "Role": "{role}", "Runtime": "python3.12", "Handler": "h", "Code": {{}}}}"#);
-    let create = |body: &str| Req::new("POST", "/2015-03-31/functions").header("content-type", "application/json").body(body);
+    let function = |role: &str| {
+        format!(r#"{{"FunctionName": "f", "Role": "{role}", "Runtime": "python3.12", "Handler": "h", "Code": {{}}}}"#)
+    };
+    let create =
+        |body: &str| Req::new("POST", "/2015-03-31/functions").header("content-type", "application/json").body(body);
     let r = call(&server, Some(ALICE), "lambda", create(&function("arn:aws:iam::111122223333:role/ok-fn"))).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(
@@ -135,12 +170,17 @@ async fn operations_named_otherwise_and_underivable_ones() {
         &server,
         Some(ALICE),
         "logs",
-        json("Logs_20140328.StartQuery", r#"{"logGroupName": "app", "queryString": "fields @message", "startTime": 0, "endTime": 1}"#),
+        json(
+            "Logs_20140328.StartQuery",
+            r#"{"logGroupName": "app", "queryString": "fields @message", "startTime": 0, "endTime": 1}"#,
+        ),
     )
     .await;
     assert_eq!((r.status, r.json()["__type"].as_str()), (403, Some("IamspectUnmappedOperation")), "{}", r.body);
     assert!(r.body.contains("for StartQuery"), "{}", r.body);
     // Tags in a shape the gateway does not read are refused, not dropped.
-    let r = call(&server, Some(ALICE), "events", json("AWSEvents.CreateEventBus", r#"{"Name": "b", "Tags": "team=a"}"#)).await;
+    let r =
+        call(&server, Some(ALICE), "events", json("AWSEvents.CreateEventBus", r#"{"Name": "b", "Tags": "team=a"}"#))
+            .await;
     assert_eq!((r.status, r.json()["__type"].as_str()), (403, Some("IamspectUnmappedOperation")), "{}", r.body);
 }

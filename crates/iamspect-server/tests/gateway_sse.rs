@@ -110,10 +110,10 @@ async fn sse_kms_uploads_need_the_key() {
     };
     let r = call(&server, Some(ALICE), "s3", create(&key_arn(K_OK))).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(checks(&r)[1..], [
-        ("kms:GenerateDataKey".to_string(), key_arn(K_OK)),
-        ("kms:Decrypt".to_string(), key_arn(K_OK))
-    ]);
+    assert_eq!(
+        checks(&r)[1..],
+        [("kms:GenerateDataKey".to_string(), key_arn(K_OK)), ("kms:Decrypt".to_string(), key_arn(K_OK))]
+    );
     let r = call(&server, Some(ALICE), "s3", create(&key_arn(K_GENERATE_ONLY))).await;
     assert_eq!(r.status, 403, "{}", r.body);
     assert!(r.tag("Message").contains("kms:Decrypt"), "{}", r.body);
@@ -239,7 +239,8 @@ async fn copies_and_default_encryption_are_asked_of_the_upstream() {
     let r = call(&server, Some(ALICE), "s3", put("/managedbucket/a")).await;
     assert_eq!((r.status, r.tag("Code")), (403, "IamspectUnknownResource"), "{}", r.body);
     // Explicit SSE-S3 overrides the bucket's default: nothing to ask.
-    let r = call(&server, Some(ALICE), "s3", put("/kmsbucket/b").header("x-amz-server-side-encryption", "AES256")).await;
+    let r =
+        call(&server, Some(ALICE), "s3", put("/kmsbucket/b").header("x-amz-server-side-encryption", "AES256")).await;
     assert_eq!(r.status, 200, "{}", r.body);
     // A multipart upload into the default key of K_GENERATE_ONLY's kind would need kms:Decrypt too.
     let r = call(&server, Some(ALICE), "s3", Req::new("POST", "/kmsbucket/big?uploads")).await;

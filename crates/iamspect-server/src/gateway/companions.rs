@@ -51,7 +51,8 @@ const OBJECT_LAMBDA: &str =
     "only requests to an S3 Object Lambda access point need it; the gateway serves S3's own endpoint";
 const STS: &str = "served by iamspect's STS, which decides AssumeRole and its session tags itself";
 const S3_CONTROL: &str = "an S3 Control operation the gateway does not map (refused as unmapped)";
-const INSIGHTS: &str = "CloudWatch Logs Insights checks it on the log groups of a query, which the request names only by query id";
+const INSIGHTS: &str =
+    "CloudWatch Logs Insights checks it on the log groups of a query, which the request names only by query id";
 
 /// The kind of `action` listed for `service`'s `operation`.
 pub(crate) fn kind(service: &str, operation: &str, action: &str) -> Kind {
@@ -69,7 +70,9 @@ pub(crate) fn kind(service: &str, operation: &str, action: &str) -> Kind {
             ("ec2", "AssociateIamInstanceProfile" | "ReplaceIamInstanceProfileAssociation") => {
                 Kind::Refused("the role is inside the instance profile, which the account data does not list")
             }
-            ("logs", "PutAccountPolicy") => Kind::Refused("an account policy's actions depend on its policyType and apply to every log group"),
+            ("logs", "PutAccountPolicy") => {
+                Kind::Refused("an account policy's actions depend on its policyType and apply to every log group")
+            }
             _ => Kind::PassRole,
         };
     }
@@ -106,7 +109,10 @@ pub(crate) fn kind(service: &str, operation: &str, action: &str) -> Kind {
         }
         (
             "dynamodb",
-            "TransactWriteItems" | "TransactGetItems" | "ExecuteStatement" | "BatchExecuteStatement"
+            "TransactWriteItems"
+            | "TransactGetItems"
+            | "ExecuteStatement"
+            | "BatchExecuteStatement"
             | "ExecuteTransaction",
         ) => Kind::Mapped,
         ("dynamodb", "RestoreTableFromBackup" | "RestoreTableToPointInTime")
@@ -123,12 +129,12 @@ pub(crate) fn kind(service: &str, operation: &str, action: &str) -> Kind {
         ("kms", "CreateKey") if name == "PutKeyPolicy" => Kind::Specific,
         ("secretsmanager", "BatchGetSecretValue" | "ValidateResourcePolicy") => Kind::Specific,
         ("secretsmanager", "CreateSecret") if name == "ReplicateSecretToRegions" => Kind::Specific,
-        ("iam", "CreateServiceLinkedRole") => Kind::Refused(
-            "AWS checks it on the new service-linked role, whose name the service picks",
-        ),
-        ("iam", "DeleteRole") => Kind::NotForCaller(
-            "only for a service-linked role, which DeleteRole cannot delete (D51)",
-        ),
+        ("iam", "CreateServiceLinkedRole") => {
+            Kind::Refused("AWS checks it on the new service-linked role, whose name the service picks")
+        }
+        ("iam", "DeleteRole") => {
+            Kind::NotForCaller("only for a service-linked role, which DeleteRole cannot delete (D51)")
+        }
         ("iam", "GetRole") => Kind::NotForCaller(
             "for the deletion status of a service-linked role; reading a role needs iam:GetRole only",
         ),
@@ -139,21 +145,21 @@ pub(crate) fn kind(service: &str, operation: &str, action: &str) -> Kind {
             Kind::Refused(INSIGHTS)
         }
         ("logs", "FilterLogEvents" | "GetLogEvents" | "GetLogGroupFields" | "ListLogGroups") => Kind::Specific,
-        ("lambda", "CreateFunction" | "UpdateFunctionConfiguration") if name == "GetLayerVersion" => {
-            Kind::Specific
-        }
+        ("lambda", "CreateFunction" | "UpdateFunctionConfiguration") if name == "GetLayerVersion" => Kind::Specific,
         ("lambda", _) if name == "PassCapacityProvider" => Kind::Specific,
         ("lambda", "GetFunction") => Kind::Shaping,
-        ("ecr", "BatchGetImage" | "GetDownloadUrlForLayer") => Kind::Gap(
-            "only when the repository belongs to a pull-through cache rule and the image is not cached yet",
-        ),
-        ("ecr", "CreateRepositoryCreationTemplate" | "UpdateRepositoryCreationTemplate") => {
-            Kind::Refused("AWS checks it for the repositories the template will create, which the request does not name")
+        ("ecr", "BatchGetImage" | "GetDownloadUrlForLayer") => {
+            Kind::Gap("only when the repository belongs to a pull-through cache rule and the image is not cached yet")
         }
+        ("ecr", "CreateRepositoryCreationTemplate" | "UpdateRepositoryCreationTemplate") => Kind::Refused(
+            "AWS checks it for the repositories the template will create, which the request does not name",
+        ),
         ("ssm", "CreateAssociation" | "CreateAssociationBatch" | "UpdateAssociation")
             if matches!(name, "SendCommand" | "StartAutomationExecution" | "CreateAssociation") =>
         {
-            Kind::Refused("which of them applies depends on the type of the document, which the account data does not hold")
+            Kind::Refused(
+                "which of them applies depends on the type of the document, which the account data does not hold",
+            )
         }
         ("ssm", "CreateDocument" | "UpdateDocument") if name == "GetDocument" => {
             Kind::Refused("AWS checks it on the documents the new document refers to, which the gateway does not read")
@@ -181,9 +187,7 @@ fn s3_kind(operation: &str, action: &str) -> Kind {
     }
     match (operation, name) {
         // Checked on the answer: the headers they reveal are removed without them (D74).
-        ("GetObject" | "HeadObject", "GetObjectLegalHold" | "GetObjectRetention" | "GetObjectTagging") => {
-            Kind::Mapped
-        }
+        ("GetObject" | "HeadObject", "GetObjectLegalHold" | "GetObjectRetention" | "GetObjectTagging") => Kind::Mapped,
         ("ListObjects" | "ListObjectsV2", "GetObjectAcl") => Kind::Shaping,
         ("CreateStorageLensGroup", _) => Kind::NotForCaller(S3_CONTROL),
         _ => Kind::Mapped,
@@ -239,8 +243,7 @@ fn deep_values(params: &Params) -> Vec<(String, String)> {
             _ => {}
         }
     }
-    let mut out: Vec<(String, String)> =
-        params.pairs.iter().filter(|(k, _)| !k.starts_with("Tag")).cloned().collect();
+    let mut out: Vec<(String, String)> = params.pairs.iter().filter(|(k, _)| !k.starts_with("Tag")).cloned().collect();
     if let Some(json) = &params.json {
         walk("", json, &mut out);
     }
@@ -401,7 +404,11 @@ pub(crate) fn extend(
                         .collect()
                 };
                 if resources.is_empty() {
-                    return Err(unknown(operation, action, "the request tags a new resource whose ARN it does not name"));
+                    return Err(unknown(
+                        operation,
+                        action,
+                        "the request tags a new resource whose ARN it does not name",
+                    ));
                 }
                 for r in resources {
                     added.push(Check::new((*action).to_string(), r));
@@ -452,26 +459,36 @@ fn specific(
     let json_has = |name: &str| params.json.as_ref().and_then(|j| j.get(name)).is_some_and(|v| !v.is_null());
     Ok(match (prefix, operation, action) {
         ("sqs", "ListMessageMoveTasks", _) | ("sqs", "StartMessageMoveTask", _) if action != "sqs:SendMessage" => {
-            let source = queue("SourceArn")?
-                .ok_or_else(|| unknown(operation, action, "the request has no `SourceArn`"))?;
+            let source =
+                queue("SourceArn")?.ok_or_else(|| unknown(operation, action, "the request has no `SourceArn`"))?;
             on(vec![source])
         }
         ("sqs", "StartMessageMoveTask", _) => {
             // Without DestinationArn the messages go back to their original queues, which the
             // dead-letter queue's messages name and the request does not.
             let destination = queue("DestinationArn")?.ok_or_else(|| {
-                unknown(operation, action, "without `DestinationArn` the messages return to queues the request does not name")
+                unknown(
+                    operation,
+                    action,
+                    "without `DestinationArn` the messages return to queues the request does not name",
+                )
             })?;
             on(vec![destination])
         }
         ("dynamodb", "CreateTable", "dynamodb:PutResourcePolicy") => {
-            if json_has("ResourcePolicy") { on(own()) } else { Vec::new() }
+            if json_has("ResourcePolicy") {
+                on(own())
+            } else {
+                Vec::new()
+            }
         }
         ("dynamodb", "CreateTable" | "UpdateTable" | "RestoreTableToPointInTime", _)
             if !matches!(operation, "RestoreTableToPointInTime")
                 || matches!(action, "dynamodb:AssociateTableReplica" | "dynamodb:CreateTableReplica") =>
         {
-            if ["ReplicaUpdates", "GlobalTableWitnessUpdates", "Replicas", "ReplicationGroup"].iter().any(|p| json_has(p))
+            if ["ReplicaUpdates", "GlobalTableWitnessUpdates", "Replicas", "ReplicationGroup"]
+                .iter()
+                .any(|p| json_has(p))
             {
                 return Err(refuse(
                     operation,
@@ -489,7 +506,11 @@ fn specific(
             on(vec![scope.arn("dynamodb", &format!("table/{target}"))?])
         }
         ("kms", "CreateKey", _) => {
-            if json_has("Policy") { on(vec![scope.arn("kms", "key/*")?]) } else { Vec::new() }
+            if json_has("Policy") {
+                on(vec![scope.arn("kms", "key/*")?])
+            } else {
+                Vec::new()
+            }
         }
         ("secretsmanager", "BatchGetSecretValue", "secretsmanager:GetSecretValue") => {
             let ids: Vec<String> = match params.json.as_ref().and_then(|j| j.get("SecretIdList")) {
@@ -511,17 +532,34 @@ fn specific(
             on(out)
         }
         ("secretsmanager", "BatchGetSecretValue", _) => {
-            if json_has("Filters") { on(vec!["*".to_string()]) } else { Vec::new() }
+            if json_has("Filters") {
+                on(vec!["*".to_string()])
+            } else {
+                Vec::new()
+            }
         }
         ("secretsmanager", "ValidateResourcePolicy", _) => {
-            if params.get("SecretId").is_some() { on(resource::resources(action, params, scope)?) } else { Vec::new() }
+            if params.get("SecretId").is_some() {
+                on(resource::resources(action, params, scope)?)
+            } else {
+                Vec::new()
+            }
         }
         ("secretsmanager", "CreateSecret", _) => {
-            if json_has("AddReplicaRegions") { on(own()) } else { Vec::new() }
+            if json_has("AddReplicaRegions") {
+                on(own())
+            } else {
+                Vec::new()
+            }
         }
         ("iam", "AddRoleToInstanceProfile", _) => {
-            let role = params.get("RoleName").ok_or_else(|| unknown(operation, action, "the request has no `RoleName`"))?;
-            let arn = resource::resources("iam:GetRole", &Params { pairs: vec![("RoleName".to_string(), role)], json: None }, scope)?;
+            let role =
+                params.get("RoleName").ok_or_else(|| unknown(operation, action, "the request has no `RoleName`"))?;
+            let arn = resource::resources(
+                "iam:GetRole",
+                &Params { pairs: vec![("RoleName".to_string(), role)], json: None },
+                scope,
+            )?;
             on(arn)
         }
         ("logs", "FilterLogEvents" | "GetLogEvents", _) => {
@@ -588,7 +626,9 @@ pub(crate) fn replication_role(body: &[u8]) -> Result<String, Unmapped> {
         }
     }
     match roles.as_slice() {
-        [one] if iamspect_core::Arn::parse(one.trim()).is_some_and(|a| a.service == "iam") => Ok(one.trim().to_string()),
+        [one] if iamspect_core::Arn::parse(one.trim()).is_some_and(|a| a.service == "iam") => {
+            Ok(one.trim().to_string())
+        }
         _ => Err(bad("the body does not have exactly one `Role` that is an IAM role ARN")),
     }
 }
@@ -605,7 +645,10 @@ mod tests {
             json: None,
         };
         let t = |k: &str, v: &str| (k.to_string(), v.to_string());
-        assert_eq!(tags(&json(serde_json::json!({"Tags": [{"Key": "a", "Value": "1"}]}))).unwrap(), Some(vec![t("a", "1")]));
+        assert_eq!(
+            tags(&json(serde_json::json!({"Tags": [{"Key": "a", "Value": "1"}]}))).unwrap(),
+            Some(vec![t("a", "1")])
+        );
         assert_eq!(tags(&json(serde_json::json!({"tags": {"a": "1"}}))).unwrap(), Some(vec![t("a", "1")]));
         assert_eq!(tags(&json(serde_json::json!({"Name": "x"}))).unwrap(), None);
         assert_eq!(
@@ -613,7 +656,12 @@ mod tests {
             Some(vec![t("a", "1")])
         );
         assert_eq!(
-            tags(&pairs(&[("TagSpecification.1.ResourceType", "vpc"), ("TagSpecification.1.Tag.1.Key", "a"), ("TagSpecification.1.Tag.1.Value", "1")])).unwrap(),
+            tags(&pairs(&[
+                ("TagSpecification.1.ResourceType", "vpc"),
+                ("TagSpecification.1.Tag.1.Key", "a"),
+                ("TagSpecification.1.Tag.1.Value", "1")
+            ]))
+            .unwrap(),
             Some(vec![t("a", "1")])
         );
         assert!(tags(&json(serde_json::json!({"Tags": "a=1"}))).is_err());
@@ -636,6 +684,9 @@ mod tests {
         let body = b"<ReplicationConfiguration><Role>arn:aws:iam::111122223333:role/r</Role><Rule><Status>Enabled</Status></Rule></ReplicationConfiguration>";
         assert_eq!(replication_role(body).unwrap(), "arn:aws:iam::111122223333:role/r");
         assert!(replication_role(b"<ReplicationConfiguration><Rule/></ReplicationConfiguration>").is_err());
-        assert!(replication_role(b"<ReplicationConfiguration><Role>a</Role><Role>b</Role></ReplicationConfiguration>").is_err());
+        assert!(
+            replication_role(b"<ReplicationConfiguration><Role>a</Role><Role>b</Role></ReplicationConfiguration>")
+                .is_err()
+        );
     }
 }

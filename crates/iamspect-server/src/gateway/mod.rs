@@ -320,7 +320,8 @@ pub(crate) fn decide(
             map_named(&prefix, operation, &params, &region, caller_account.as_deref(), data)
         }
         wire::Protocol::RestJson => {
-            rest_json(&prefix, parts.method.as_str(), &wire.path, &wire.query, body, &region, caller_account.as_deref(), data)
+            let scope = resource::Scope { region: &region, caller_account: caller_account.as_deref(), data };
+            rest_json(&prefix, parts.method.as_str(), &wire.path, &wire.query, body, &scope)
         }
     };
     // An SSE-KMS upload also needs the KMS key (D70); a replication configuration passes its role (D71).
@@ -409,7 +410,8 @@ pub(crate) fn decide(
     let s3_upstream = shape == Shape::S3 && gateway.upstream.is_some();
     let after = (s3_upstream && shaping::shapes(&mapped.operation)).then(pending);
     // A copy's source and a bucket's default encryption are asked of the upstream first (D70).
-    let preflight = if s3_upstream { sse::preflight_for(&mapped.operation, &header, &wire.bucket, pending) } else { None };
+    let preflight =
+        if s3_upstream { sse::preflight_for(&mapped.operation, &header, &wire.bucket, pending) } else { None };
     let partial_delete = mapped.delete.filter(|_| !denied_resources.is_empty()).map(|mut d| {
         d.deny(&denied_resources);
         d
@@ -522,16 +524,15 @@ impl Judge<'_> {
         };
         // Denied: decided again with the trace, once, for the message and the token.
         let response = iamspect_core::authorize_traced(&built.request, &built.policies);
-        let message = if *shape == Shape::S3
-            && !s3_enhanced(self.data, self.caller_account, built.request.resource_account())
-        {
-            // S3 words its denials only for callers of the bucket's account or organization.
-            "Access Denied".to_string()
-        } else {
-            iamspect_explain::message::for_response(&built.request, &response)
-                .map(|m| m.render())
-                .unwrap_or_else(|| legacy_message(principal, &check.action, &check.resource, shape))
-        };
+        let message =
+            if *shape == Shape::S3 && !s3_enhanced(self.data, self.caller_account, built.request.resource_account()) {
+                // S3 words its denials only for callers of the bucket's account or organization.
+                "Access Denied".to_string()
+            } else {
+                iamspect_explain::message::for_response(&built.request, &response)
+                    .map(|m| m.render())
+                    .unwrap_or_else(|| legacy_message(principal, &check.action, &check.resource, shape))
+            };
         // The issued session's own policies travel in the sealed token: no account data holds
         // them, and `explain --encoded` needs them to decide again.
         let sessions: Vec<&str> = built.policies.session.iter().map(|p| p.source()).collect();
@@ -550,7 +551,9 @@ impl Judge<'_> {
         let mut response = respond::denied(shape, &message, Some(&encoded), self.request_id);
         if self.prefix == "sqs" && matches!(shape, Shape::Json { .. }) {
             // SQS's JSON protocol is query-compatible: SDKs take the Query code from this header.
-            response.headers_mut().insert("x-amzn-query-error", axum::http::HeaderValue::from_static("AccessDenied;Sender"));
+            response
+                .headers_mut()
+                .insert("x-amzn-query-error", axum::http::HeaderValue::from_static("AccessDenied;Sender"));
         }
         response
     }
@@ -584,7 +587,11 @@ pub(crate) async fn forward_allowed(
         answer
     };
     // D74: headers the caller may not read are removed.
-    Ok(if answer.status().is_success() { shaping::strip(state, pending, answer, versioned, request_id) } else { answer })
+    Ok(if answer.status().is_success() {
+        shaping::strip(state, pending, answer, versioned, request_id)
+    } else {
+        answer
+    })
 }
 
 /// Whether S3 gives the enhanced message (spec §8.3): only when the caller is in the bucket's
@@ -663,9 +670,7 @@ fn rest_json(
     path: &str,
     query: &[(String, String)],
     body: &[u8],
-    region: &str,
-    caller_account: Option<&str>,
-    data: &iamspect_account::AccountData,
+    scope: &resource::Scope<'_>,
 ) -> Result<Mapped, Unmapped> {
     let unknown = || Unmapped {
         code: "IamspectUnmappedOperation",
@@ -690,7 +695,6 @@ fn rest_json(
         _ => return Err(unknown()),
     };
     let action = names::action(prefix, operation).ok_or_else(unknown)?;
-    let scope = resource::Scope { region, caller_account, data };
     // The body's roles, layers and tags need their own actions (D71); read once, strictly.
     // Invocations carry the function's own payload, which is not the request's parameters.
     let json = if matches!(method, "POST" | "PUT") && !body.is_empty() && !operation.starts_with("Invoke") {
@@ -702,7 +706,7 @@ fn rest_json(
     let resource = match function {
         // CreateFunction names the new function in its body.
         None if operation == "CreateFunction" => match params.get("FunctionName") {
-            Some(f) => resource::lambda_function(&f, None, &scope)?,
+            Some(f) => resource::lambda_function(&f, None, scope)?,
             None => {
                 return Err(Unmapped {
                     code: "IamspectUnknownResource",
@@ -713,12 +717,12 @@ fn rest_json(
         None => "*".to_string(),
         Some(f) => {
             let qualifier = query.iter().find(|(k, _)| k == "Qualifier").map(|(_, v)| v.as_str());
-            resource::lambda_function(f, qualifier, &scope)?
+            resource::lambda_function(f, qualifier, scope)?
         }
     };
     let mut mapped = Mapped::new(operation, vec![Check::new(action, resource)]);
     let listed_as = if operation == "InvokeFunction" { "Invoke" } else { operation };
-    companions::extend(prefix, listed_as, &params, &scope, &mut mapped)?;
+    companions::extend(prefix, listed_as, &params, scope, &mut mapped)?;
     Ok(mapped)
 }
 

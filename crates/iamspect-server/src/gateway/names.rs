@@ -158,7 +158,9 @@ mod coverage {
                     .as_array()
                     .map(|a| {
                         a.iter()
-                            .map(|x| format!("{}:{}", x["Service"].as_str().unwrap_or(""), x["Name"].as_str().unwrap_or("")))
+                            .map(|x| {
+                                format!("{}:{}", x["Service"].as_str().unwrap_or(""), x["Name"].as_str().unwrap_or(""))
+                            })
                             .filter(|a| a.to_ascii_lowercase() != own)
                             .collect()
                     })
@@ -212,7 +214,9 @@ mod coverage {
                 *counts.entry(label).or_default() += 1;
             }
         }
-        eprintln!("other actions: {operations} operations list {pairs} (operation, action) pairs besides their own action");
+        eprintln!(
+            "other actions: {operations} operations list {pairs} (operation, action) pairs besides their own action"
+        );
         for (label, n) in &counts {
             eprintln!("  {label}: {n}");
         }

@@ -549,7 +549,9 @@ fn run_instances(params: &Params, scope: &Scope<'_>) -> Result<Vec<String>, Unma
 /// the existing resources AWS also authorizes the action on, with their types). The new
 /// resource's id is not known before it exists, so it is checked as `TYPE/*`, as for
 /// RunInstances (AWS's service reference lists these types for each action).
-const EC2_CREATES: &[(&str, &str, &[(&str, &str)])] = &[
+type Ec2Create = (&'static str, &'static str, &'static [(&'static str, &'static str)]);
+
+const EC2_CREATES: &[Ec2Create] = &[
     ("ec2:CreateVpc", "vpc", &[]),
     ("ec2:CreateSubnet", "subnet", &[("VpcId", "vpc")]),
     ("ec2:CreateSecurityGroup", "security-group", &[("VpcId", "vpc")]),
@@ -559,7 +561,11 @@ const EC2_CREATES: &[(&str, &str, &[(&str, &str)])] = &[
     ("ec2:CreateNatGateway", "natgateway", &[("SubnetId", "subnet"), ("AllocationId", "elastic-ip")]),
     ("ec2:AllocateAddress", "elastic-ip", &[]),
     ("ec2:CreateLaunchTemplate", "launch-template", &[]),
-    ("ec2:CreateNetworkInterface", "network-interface", &[("SubnetId", "subnet"), ("SecurityGroupId", "security-group")]),
+    (
+        "ec2:CreateNetworkInterface",
+        "network-interface",
+        &[("SubnetId", "subnet"), ("SecurityGroupId", "security-group")],
+    ),
     ("ec2:CreateSnapshot", "snapshot", &[("VolumeId", "volume")]),
     ("ec2:CreateImage", "image", &[("InstanceId", "instance")]),
 ];
@@ -572,7 +578,9 @@ fn ec2_create(action: &str, params: &Params, scope: &Scope<'_>) -> Result<Vec<St
     if let Some(pool) = EC2_POOLS.iter().find(|p| params.get(p).is_some()) {
         return Err(Unmapped {
             code: "IamspectUnknownResource",
-            message: format!("{action} with `{pool}`: AWS also authorizes it on the pool, whose ARN the gateway does not derive"),
+            message: format!(
+                "{action} with `{pool}`: AWS also authorizes it on the pool, whose ARN the gateway does not derive"
+            ),
         });
     }
     // Images and snapshots have no account in their ARN.

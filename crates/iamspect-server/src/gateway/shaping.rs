@@ -13,7 +13,11 @@ use super::{Check, Judge, Verdict};
 /// The headers and the action that reveals each.
 const GUARDED: &[(&[&str], &str, &str)] = &[
     (&["x-amz-tagging-count"], "s3:GetObjectTagging", "s3:GetObjectVersionTagging"),
-    (&["x-amz-object-lock-mode", "x-amz-object-lock-retain-until-date"], "s3:GetObjectRetention", "s3:GetObjectRetention"),
+    (
+        &["x-amz-object-lock-mode", "x-amz-object-lock-retain-until-date"],
+        "s3:GetObjectRetention",
+        "s3:GetObjectRetention",
+    ),
     (&["x-amz-object-lock-legal-hold"], "s3:GetObjectLegalHold", "s3:GetObjectLegalHold"),
 ];
 
@@ -59,7 +63,11 @@ pub(crate) fn strip(
         let action = if versioned { versioned_action } else { action };
         let check = Check::new((*action).to_string(), pending.object.clone());
         if !matches!(judge.judge(&check), Verdict::Allowed) {
-            tracing::info!(principal = pending.principal, action, "gateway: answer header removed: not allowed to read it");
+            tracing::info!(
+                principal = pending.principal,
+                action,
+                "gateway: answer header removed: not allowed to read it"
+            );
             for h in *headers {
                 answer.headers_mut().remove(*h);
             }

@@ -9,7 +9,7 @@
 //! the check fails.
 
 use axum::response::Response;
-use iamspect_auth::{AwsError, Authenticated};
+use iamspect_auth::{Authenticated, AwsError};
 
 use super::resource::{self, Scope};
 use super::{Check, Mapped, Shape, Unmapped};
@@ -47,17 +47,15 @@ fn kms_context(
     for (k, v) in encryption_context {
         ctx.push((format!("kms:EncryptionContext:{k}"), vec![v.clone()]));
     }
-    ctx.push((
-        "kms:EncryptionContextKeys".to_string(),
-        encryption_context.iter().map(|(k, _)| k.clone()).collect(),
-    ));
+    ctx.push(("kms:EncryptionContextKeys".to_string(), encryption_context.iter().map(|(k, _)| k.clone()).collect()));
     ctx
 }
 
 /// `x-amz-server-side-encryption-context`: base64 of a JSON object of strings, else refused.
 fn encryption_context(value: &str) -> Result<Vec<(String, String)>, Unmapped> {
     use base64::Engine;
-    let bad = || refuse(format!("`{SSE_CONTEXT}` is not base64 of a JSON object of strings; S3 answers InvalidArgument"));
+    let bad =
+        || refuse(format!("`{SSE_CONTEXT}` is not base64 of a JSON object of strings; S3 answers InvalidArgument"));
     let bytes = base64::engine::general_purpose::STANDARD.decode(value.trim()).map_err(|_| bad())?;
     let json: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| bad())?;
     let object = json.as_object().ok_or_else(bad)?;
@@ -112,7 +110,10 @@ pub(crate) fn upload_checks(
     let named = key_id.unwrap_or_else(|| AWS_MANAGED.to_string());
     let key_arn = resource::kms_key(&named, scope).map_err(|e| Unmapped {
         code: e.code,
-        message: format!("the upload is encrypted under KMS key `{named}`, which AWS authorizes kms:GenerateDataKey on: {}", e.message),
+        message: format!(
+            "the upload is encrypted under KMS key `{named}`, which AWS authorizes kms:GenerateDataKey on: {}",
+            e.message
+        ),
     })?;
     let bucket_key = header(BUCKET_KEY).is_some_and(|v| v.eq_ignore_ascii_case("true"));
     let arn = if bucket_key { format!("arn:aws:s3:::{bucket}") } else { format!("arn:aws:s3:::{bucket}/{key}") };
@@ -231,8 +232,7 @@ pub(crate) fn preflight_for(
         return None;
     }
     let source = header("x-amz-copy-source").and_then(|v| super::s3::copy_source(&v).ok());
-    let default_of =
-        (operation != "UploadPart" && header(SSE).is_none()).then(|| bucket.to_string());
+    let default_of = (operation != "UploadPart" && header(SSE).is_none()).then(|| bucket.to_string());
     if source.is_none() && default_of.is_none() {
         return None;
     }
@@ -302,7 +302,12 @@ pub(crate) async fn preflight(
                 let text = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).map(str::to_string);
                 if text(SSE).is_some_and(|a| a.starts_with("aws:kms")) {
                     let Some(named) = text(SSE_KEY) else {
-                        return fail("IamspectUnknownResource", format!("the copy source `{bucket}/{key}` is SSE-KMS encrypted and the upstream does not say under which key; AWS authorizes kms:Decrypt on it"));
+                        return fail(
+                            "IamspectUnknownResource",
+                            format!(
+                                "the copy source `{bucket}/{key}` is SSE-KMS encrypted and the upstream does not say under which key; AWS authorizes kms:Decrypt on it"
+                            ),
+                        );
                     };
                     let source = format!("arn:aws:s3:::{bucket}/{key}");
                     if let Some(refusal) = decide_kms(state, pending, &named, &["kms:Decrypt"], &source, request_id) {
@@ -313,7 +318,12 @@ pub(crate) async fn preflight(
             // No such source: the copy fails upstream as it would in AWS.
             Ok((status, _, _)) if status == axum::http::StatusCode::NOT_FOUND => {}
             Ok((status, _, _)) => {
-                return fail("IamspectUnknownResource", format!("the upstream answered {status} when the gateway asked for the encryption of the copy source `{bucket}/{key}`, on whose KMS key AWS authorizes kms:Decrypt"));
+                return fail(
+                    "IamspectUnknownResource",
+                    format!(
+                        "the upstream answered {status} when the gateway asked for the encryption of the copy source `{bucket}/{key}`, on whose KMS key AWS authorizes kms:Decrypt"
+                    ),
+                );
             }
             Err(e) => return fail("IamspectUpstreamUnavailable", e),
         }
@@ -336,7 +346,12 @@ pub(crate) async fn preflight(
             // No default encryption, or no such bucket (the upload then fails upstream).
             Ok((status, _, _)) if status == axum::http::StatusCode::NOT_FOUND => {}
             Ok((status, _, _)) => {
-                return fail("IamspectUnknownResource", format!("the upstream answered {status} when the gateway asked for bucket `{bucket}`'s default encryption, on whose KMS key AWS authorizes kms:GenerateDataKey"));
+                return fail(
+                    "IamspectUnknownResource",
+                    format!(
+                        "the upstream answered {status} when the gateway asked for bucket `{bucket}`'s default encryption, on whose KMS key AWS authorizes kms:GenerateDataKey"
+                    ),
+                );
             }
             Err(e) => return fail("IamspectUpstreamUnavailable", e),
         }
@@ -368,10 +383,11 @@ fn decide_kms(
         Err(e) => return fail(e.code, format!("the object is encrypted under KMS key `{named}`: {}", e.message)),
     };
     let mut ctx = pending.ctx.clone();
-    ctx.extend(kms_context(&pending.region, pending.caller_account.as_deref(), &[(
-        "aws:s3:arn".to_string(),
-        arn.to_string(),
-    )]));
+    ctx.extend(kms_context(
+        &pending.region,
+        pending.caller_account.as_deref(),
+        &[("aws:s3:arn".to_string(), arn.to_string())],
+    ));
     let judge = super::Judge {
         state,
         data,
