@@ -178,6 +178,16 @@ async fn operations_named_otherwise_and_underivable_ones() {
     .await;
     assert_eq!((r.status, r.json()["__type"].as_str()), (403, Some("IamspectUnmappedOperation")), "{}", r.body);
     assert!(r.body.contains("for StartQuery"), "{}", r.body);
+    // RunInstances with an instance profile passes the role inside it, which the data does not name.
+    let r = call(
+        &server,
+        Some(ALICE),
+        "ec2",
+        form("Action=RunInstances&ImageId=ami-1&MinCount=1&MaxCount=1&IamInstanceProfile.Name=web"),
+    )
+    .await;
+    assert_eq!((r.status, r.tag("Code")), (403, "IamspectUnmappedOperation"), "{}", r.body);
+    assert!(r.tag("Message").contains("instance profile"), "{}", r.body);
     // Tags in a shape the gateway does not read are refused, not dropped.
     let r =
         call(&server, Some(ALICE), "events", json("AWSEvents.CreateEventBus", r#"{"Name": "b", "Tags": "team=a"}"#))

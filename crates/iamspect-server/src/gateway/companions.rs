@@ -51,6 +51,7 @@ const OBJECT_LAMBDA: &str =
     "only requests to an S3 Object Lambda access point need it; the gateway serves S3's own endpoint";
 const STS: &str = "served by iamspect's STS, which decides AssumeRole and its session tags itself";
 const S3_CONTROL: &str = "an S3 Control operation the gateway does not map (refused as unmapped)";
+const INSTANCE_PROFILE: &str = "the role is inside the instance profile, which the account data does not list";
 const INSIGHTS: &str =
     "CloudWatch Logs Insights checks it on the log groups of a query, which the request names only by query id";
 
@@ -68,8 +69,11 @@ pub(crate) fn kind(service: &str, operation: &str, action: &str) -> Kind {
             ("iam", "AddRoleToInstanceProfile") | ("s3", "PutBucketReplication") => Kind::Specific,
             ("s3", _) => Kind::NotForCaller(S3_CONTROL),
             ("ec2", "AssociateIamInstanceProfile" | "ReplaceIamInstanceProfileAssociation") => {
-                Kind::Refused("the role is inside the instance profile, which the account data does not list")
+                Kind::Refused(INSTANCE_PROFILE)
             }
+            // A role ARN is passed as is; an instance profile (RunInstances, launch templates,
+            // spot requests) holds a role the account data does not name: refused by `extend`.
+            ("ec2", _) => Kind::PassRole,
             ("logs", "PutAccountPolicy") => {
                 Kind::Refused("an account policy's actions depend on its policyType and apply to every log group")
             }
@@ -371,6 +375,11 @@ pub(crate) fn extend(
             Kind::Mapped | Kind::ActionOfOperation | Kind::NotForCaller(_) | Kind::Shaping | Kind::Gap(_) => {}
             Kind::Refused(why) => return Err(refuse(operation, action, why)),
             Kind::PassRole => {
+                let profile = params.pairs.iter().any(|(k, _)| k.contains("IamInstanceProfile."))
+                    || params.json.as_ref().is_some_and(|j| j.to_string().contains("\"IamInstanceProfile\""));
+                if prefix == "ec2" && profile {
+                    return Err(refuse(operation, action, INSTANCE_PROFILE));
+                }
                 for role in passed_roles(params) {
                     added.push(Check::new((*action).to_string(), role));
                     passes_role = true;
