@@ -228,7 +228,7 @@ def sweep(gw, up):
 
     kms = client("kms", gw)
     key = {}
-    swept("kms", "CreateKey", lambda: key.update(kms.create_key(Description="sweep")["KeyMetadata"]))
+    swept("kms", "CreateKey", lambda: key.update(kms.create_key(Description="sweep", Tags=[{"TagKey": "team", "TagValue": "a"}])["KeyMetadata"]))
     kid = key.get("KeyId", "00000000-0000-0000-0000-000000000000")
     swept("kms", "DescribeKey", lambda: kms.describe_key(KeyId=kid))
     swept("kms", "ListKeys", lambda: kms.list_keys())

@@ -294,8 +294,10 @@ fn tags(params: &Params) -> Result<Option<Vec<(String, String)>>, String> {
                 _ => return Err(format!("`{k}` is neither a list nor a map")),
             };
             for t in list {
-                let key = t.get("Key").or_else(|| t.get("key")).and_then(Value::as_str);
-                let value = t.get("Value").or_else(|| t.get("value")).and_then(Value::as_str).unwrap_or("");
+                // KMS writes `TagKey`/`TagValue`, the others `Key`/`Value` (or lower case).
+                let key = ["Key", "key", "TagKey"].iter().find_map(|n| t.get(*n)).and_then(Value::as_str);
+                let value =
+                    ["Value", "value", "TagValue"].iter().find_map(|n| t.get(*n)).and_then(Value::as_str).unwrap_or("");
                 let key = key.ok_or(format!("a tag of `{k}` has no `Key`"))?;
                 out.push((key.to_string(), value.to_string()));
             }
@@ -659,6 +661,10 @@ mod tests {
             Some(vec![t("a", "1")])
         );
         assert_eq!(tags(&json(serde_json::json!({"tags": {"a": "1"}}))).unwrap(), Some(vec![t("a", "1")]));
+        assert_eq!(
+            tags(&json(serde_json::json!({"Tags": [{"TagKey": "a", "TagValue": "1"}]}))).unwrap(),
+            Some(vec![t("a", "1")])
+        );
         assert_eq!(tags(&json(serde_json::json!({"Name": "x"}))).unwrap(), None);
         assert_eq!(
             tags(&pairs(&[("Tags.member.1.Key", "a"), ("Tags.member.1.Value", "1")])).unwrap(),
