@@ -377,8 +377,10 @@ async fn allowed_requests_reach_the_upstream_unchanged() {
     assert_eq!(r.header("etag"), Some("\"abc\""));
     {
         let seen = seen.lock().unwrap();
-        assert_eq!(seen.len(), 1);
-        let (method, uri, headers, body, _) = &seen[0];
+        // First the gateway's own question: the bucket's default encryption (D70).
+        assert_eq!(seen.len(), 2);
+        assert_eq!((seen[0].0.as_str(), seen[0].1.as_str()), ("GET", "/data?encryption"));
+        let (method, uri, headers, body, _) = &seen[1];
         assert_eq!((method.as_str(), uri.as_str()), ("PUT", "/data/uploads/a%20b.bin?x-id=PutObject"));
         assert_eq!(body, b"payload bytes");
         for name in ["authorization", "x-amz-date", "x-amz-content-sha256", "x-amz-meta-colour", "host", "content-type"]
@@ -391,7 +393,7 @@ async fn allowed_requests_reach_the_upstream_unchanged() {
     assert_eq!(r.status, 403);
     let r = call(&server, Some(BOB), "sqs", form("Action=ListQueues")).await;
     assert_eq!(r.status, 403);
-    assert_eq!(seen.lock().unwrap().len(), 1);
+    assert_eq!(seen.lock().unwrap().len(), 2);
     // Connections to the upstream are kept alive and reused.
     for _ in 0..3 {
         let r = call(&server, Some(ALICE), "s3", Req::new("GET", "/data/public/a.txt")).await;
@@ -400,14 +402,14 @@ async fn allowed_requests_reach_the_upstream_unchanged() {
     {
         let seen = seen.lock().unwrap();
         let ports: std::collections::BTreeSet<u16> = seen.iter().map(|s| s.4).collect();
-        assert_eq!((seen.len(), ports.len()), (4, 1), "{ports:?}");
+        assert_eq!((seen.len(), ports.len()), (5, 1), "{ports:?}");
     }
 
     // STS stays with iamspect.
     let r = call(&server, Some(ALICE), "sts", form("Action=GetCallerIdentity&Version=2011-06-15")).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.tag("Arn"), "arn:aws:iam::111122223333:user/alice");
-    assert_eq!(seen.lock().unwrap().len(), 4);
+    assert_eq!(seen.lock().unwrap().len(), 5);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

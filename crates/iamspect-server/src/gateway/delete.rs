@@ -60,7 +60,7 @@ const CARRIED: &[&str] = &[
 const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 /// S3's percent-encoding of a key in a path (`/` kept).
-fn encode_key(key: &str) -> String {
+pub(crate) fn encode_key(key: &str) -> String {
     let mut out = String::with_capacity(key.len());
     for b in key.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
@@ -72,7 +72,7 @@ fn encode_key(key: &str) -> String {
     out
 }
 
-fn encode_query(value: &str) -> String {
+pub(crate) fn encode_query(value: &str) -> String {
     form_urlencoded::byte_serialize(value.as_bytes()).collect::<String>().replace('+', "%20")
 }
 

@@ -9,6 +9,7 @@
 //! of Query and JSON requests, `context` builds the request context, `respond` writes the
 //! answers in each protocol's shape, `proxy` forwards allowed requests.
 
+pub(crate) mod companions;
 pub(crate) mod composite;
 pub(crate) mod context;
 pub(crate) mod delete;
@@ -20,6 +21,8 @@ pub(crate) mod resource;
 pub(crate) mod respond;
 pub(crate) mod s3;
 pub(crate) mod scope;
+pub(crate) mod shaping;
+pub(crate) mod sse;
 pub(crate) mod wire;
 
 use std::net::IpAddr;
@@ -174,6 +177,10 @@ pub(crate) struct Allowed {
     /// S3 `DeleteObjects` with keys the caller may not delete: the allowed keys go upstream one
     /// by one and the answer lists the others as `AccessDenied`.
     pub(crate) partial_delete: Option<delete::DeleteObjects>,
+    /// Checks that wait for the upstream's answer (D70, D74).
+    pub(crate) after: Option<sse::Pending>,
+    /// What to ask the upstream before forwarding (D70).
+    pub(crate) preflight: Option<sse::Preflight>,
 }
 
 /// The protocol's shape for answers given before the request could be read (a refusal of the
@@ -191,6 +198,20 @@ pub(crate) fn shape_before_reading(request: &HttpRequestParts<'_>) -> Shape {
     } else {
         Shape::Query
     }
+}
+
+/// Bodies up to this size are decided on the async worker that read them (D72): the same bound
+/// as `/v1/authorize`'s inline bodies.
+pub(crate) const INLINE_BODY: usize = 16 * 1024;
+
+/// Whether a request is cheap enough to decide where it arrived: a body of at most
+/// [`INLINE_BODY`] bytes that is not an S3 `DeleteObjects` (one decision per key, up to 1,000).
+/// Its checks are few (one to a handful per request), each microseconds once the account data's
+/// policies are compiled, less than the trip to the pool; the others go to the pool (D38).
+pub(crate) fn decides_inline(parts: &Parts, body: &[u8]) -> bool {
+    let delete_objects = parts.method == axum::http::Method::POST
+        && parts.uri.query().is_some_and(|q| q.split('&').any(|p| p == "delete" || p.starts_with("delete=")));
+    body.len() <= INLINE_BODY && !delete_objects
 }
 
 /// Decides a gateway request: `Ok` when every check is allowed, else the answer to send.
@@ -299,9 +320,23 @@ pub(crate) fn decide(
             map_named(&prefix, operation, &params, &region, caller_account.as_deref(), data)
         }
         wire::Protocol::RestJson => {
-            rest_json(&prefix, parts.method.as_str(), &wire.path, &wire.query, &region, caller_account.as_deref(), data)
+            let scope = resource::Scope { region: &region, caller_account: caller_account.as_deref(), data };
+            rest_json(&prefix, parts.method.as_str(), &wire.path, &wire.query, body, &scope)
         }
     };
+    // An SSE-KMS upload also needs the KMS key (D70); a replication configuration passes its role (D71).
+    let mapped = mapped.and_then(|mut m| {
+        if wire.protocol == wire::Protocol::S3 {
+            let scope = resource::Scope { region: &region, caller_account: caller_account.as_deref(), data };
+            sse::upload_checks(&mut m, &header, &wire.bucket, &wire.key, &scope)?;
+            if m.operation == "PutReplicationConfiguration" {
+                let role = companions::replication_role(body)?;
+                m.checks.push(Check::new("iam:PassRole".to_string(), role));
+                m.context.push(("iam:PassedToService".to_string(), vec!["s3.amazonaws.com".to_string()]));
+            }
+        }
+        Ok(m)
+    });
     let mapped = match mapped {
         Ok(m) => m,
         Err(u) => {
@@ -329,35 +364,113 @@ pub(crate) fn decide(
     if !ctx.iter().any(|(k, _)| k == "aws:RequestedRegion") {
         ctx.push(("aws:RequestedRegion".to_string(), vec![region.clone()]));
     }
-    let resource_account = |check: &Check| -> Option<String> {
-        // S3 ARNs carry no account: a bucket belongs to the only loaded account, else the caller's.
-        let arn = iamspect_core::Arn::parse(&check.resource)?;
-        if !arn.account.is_empty() {
-            return Some(arn.account.to_string());
-        }
-        if data.accounts.len() == 1 {
-            return data.accounts.keys().next().cloned();
-        }
-        caller_account.clone()
-    };
     // DeleteObjects is decided key by key, as S3 answers it (D63).
+    let judge = Judge {
+        state,
+        data,
+        default_key_policy: gateway.default_key_policy,
+        caller: caller.as_ref(),
+        principal: &principal,
+        caller_account: caller_account.as_deref(),
+        ctx: &ctx,
+        shape: &shape,
+        prefix: &prefix,
+        request_id,
+    };
     let mut denied_resources: Vec<String> = Vec::new();
     for check in &mapped.checks {
         if mapped.delete.is_some() && denied_resources.contains(&check.resource) {
             continue;
         }
-        let account = resource_account(check);
-        let outcome = state.compilers().with(|compiler| {
+        match judge.judge(check) {
+            Verdict::Allowed => {}
+            Verdict::Denied(_) | Verdict::Unresolved(_) if mapped.delete.is_some() => {
+                tracing::info!(
+                    principal,
+                    action = check.action,
+                    resource = check.resource,
+                    "gateway: DeleteObjects key denied"
+                );
+                denied_resources.push(check.resource.clone());
+            }
+            verdict => return Err(judge.refusal(check, verdict, &mapped.operation)),
+        }
+    }
+    // A GetObject of an SSE-KMS object also needs kms:Decrypt on the object's key, which only the
+    // upstream's answer names (D70): kept to decide once the answer's headers are in.
+    let pending = || sse::Pending {
+        principal: principal.clone(),
+        caller: caller.clone(),
+        caller_account: caller_account.clone(),
+        ctx: ctx.clone(),
+        shape: shape.clone(),
+        region: region.clone(),
+        object: mapped.checks.first().map(|c| c.resource.clone()).unwrap_or_default(),
+    };
+    let s3_upstream = shape == Shape::S3 && gateway.upstream.is_some();
+    let after = (s3_upstream && shaping::shapes(&mapped.operation)).then(pending);
+    // A copy's source and a bucket's default encryption are asked of the upstream first (D70).
+    let preflight =
+        if s3_upstream { sse::preflight_for(&mapped.operation, &header, &wire.bucket, pending) } else { None };
+    let partial_delete = mapped.delete.filter(|_| !denied_resources.is_empty()).map(|mut d| {
+        d.deny(&denied_resources);
+        d
+    });
+    tracing::info!(principal, operation = mapped.operation, checks = mapped.checks.len(), "gateway: allowed");
+    Ok(Allowed { operation: mapped.operation, checks: mapped.checks, principal, partial_delete, after, preflight })
+}
+
+/// What one check came to.
+pub(crate) enum Verdict {
+    Allowed,
+    /// Denied by the policies: the request and policies, to explain the denial.
+    Denied(Box<iamspect_case::Built>),
+    /// The account data cannot decide it (the reason).
+    Unresolved(String),
+}
+
+/// Everything a check is decided with, besides the check.
+pub(crate) struct Judge<'a> {
+    pub(crate) state: &'a AppState,
+    pub(crate) data: &'a iamspect_account::AccountData,
+    pub(crate) default_key_policy: bool,
+    pub(crate) caller: Option<&'a Authenticated>,
+    pub(crate) principal: &'a str,
+    pub(crate) caller_account: Option<&'a str>,
+    pub(crate) ctx: &'a [(String, Vec<String>)],
+    pub(crate) shape: &'a Shape,
+    pub(crate) prefix: &'a str,
+    pub(crate) request_id: &'a str,
+}
+
+impl Judge<'_> {
+    /// The account a check's resource is in: S3 ARNs carry none, so a bucket belongs to the only
+    /// loaded account, else the caller's.
+    fn resource_account(&self, check: &Check) -> Option<String> {
+        let arn = iamspect_core::Arn::parse(&check.resource)?;
+        if !arn.account.is_empty() {
+            return Some(arn.account.to_string());
+        }
+        if self.data.accounts.len() == 1 {
+            return self.data.accounts.keys().next().cloned();
+        }
+        self.caller_account.map(str::to_string)
+    }
+
+    /// Decides one check against the account data.
+    pub(crate) fn judge(&self, check: &Check) -> Verdict {
+        let account = self.resource_account(check);
+        let outcome = self.state.compilers().with(|compiler| {
             let mut built = iamspect_case::from_account_data(
-                data,
-                &principal,
+                self.data,
+                self.principal,
                 &check.action,
                 &check.resource,
                 account.as_deref(),
-                &ctx,
+                self.ctx,
                 compiler,
             )?;
-            if gateway.default_key_policy
+            if self.default_key_policy
                 && built.policies.resource.is_none()
                 && check.action.starts_with("kms:")
                 && check.resource.contains(":key/")
@@ -369,86 +482,116 @@ pub(crate) fn decide(
                     iamspect_core::PolicyType::Resource,
                 )?);
             }
-            if let Some(session) = caller.as_ref().and_then(|c| c.credential.session.as_ref()) {
-                built.policies.session =
-                    crate::sts::session_policies(session, data, compiler).map_err(|e| iamspect_case::CaseError {
+            if let Some(session) = self.caller.and_then(|c| c.credential.session.as_ref()) {
+                built.policies.session = crate::sts::session_policies(session, self.data, compiler).map_err(|e| {
+                    iamspect_case::CaseError {
                         code: "InvalidInput",
                         message: format!("the session's policies: {}", e.message),
-                    })?;
+                    }
+                })?;
             }
             Ok::<_, iamspect_case::CaseError>(built)
         });
-        let built = match outcome {
-            Ok(b) => b,
-            Err(e) if mapped.delete.is_some() => {
-                tracing::info!(error = %e, principal, action = check.action, "gateway: cannot decide a DeleteObjects key, denied");
-                denied_resources.push(check.resource.clone());
-                continue;
+        match outcome {
+            Err(e) => Verdict::Unresolved(e.message),
+            Ok(built) => {
+                if iamspect_core::authorize(&built.request, &built.policies).decision == Decision::Allowed {
+                    Verdict::Allowed
+                } else {
+                    Verdict::Denied(Box::new(built))
+                }
             }
-            Err(e) => {
-                tracing::info!(error = %e, principal, action = check.action, "gateway: cannot decide, denied");
-                let message = legacy_message(&principal, &check.action, &check.resource, &shape);
-                let json =
-                    iamspect_explain::encoded::unresolved_json(&principal, &check.action, &check.resource, &e.message);
-                let encoded = iamspect_explain::encoded::encode(state.message_key(), &json);
-                return Err(respond::denied(&shape, &message, Some(&encoded), request_id));
-            }
-        };
-        let decision = iamspect_core::authorize(&built.request, &built.policies);
-        if decision.decision != Decision::Allowed && mapped.delete.is_some() {
-            tracing::info!(
-                principal,
-                action = check.action,
-                resource = check.resource,
-                "gateway: DeleteObjects key denied"
-            );
-            denied_resources.push(check.resource.clone());
-            continue;
         }
-        if decision.decision != Decision::Allowed {
-            // Denied: decided again with the trace, once, for the message and the token.
-            let response = iamspect_core::authorize_traced(&built.request, &built.policies);
-            let message = if shape == Shape::S3
-                && !s3_enhanced(data, caller_account.as_deref(), built.request.resource_account())
-            {
+    }
+
+    /// The answer to a check that was not allowed.
+    pub(crate) fn refusal(&self, check: &Check, verdict: Verdict, operation: &str) -> Response {
+        let (principal, shape) = (self.principal, self.shape);
+        let built = match verdict {
+            Verdict::Allowed | Verdict::Unresolved(_) => {
+                let reason = match verdict {
+                    Verdict::Unresolved(r) => r,
+                    _ => String::new(),
+                };
+                tracing::info!(error = %reason, principal, action = check.action, "gateway: cannot decide, denied");
+                let message = legacy_message(principal, &check.action, &check.resource, shape);
+                let json =
+                    iamspect_explain::encoded::unresolved_json(principal, &check.action, &check.resource, &reason);
+                let encoded = iamspect_explain::encoded::encode(self.state.message_key(), &json);
+                return respond::denied(shape, &message, Some(&encoded), self.request_id);
+            }
+            Verdict::Denied(built) => built,
+        };
+        // Denied: decided again with the trace, once, for the message and the token.
+        let response = iamspect_core::authorize_traced(&built.request, &built.policies);
+        let message =
+            if *shape == Shape::S3 && !s3_enhanced(self.data, self.caller_account, built.request.resource_account()) {
                 // S3 words its denials only for callers of the bucket's account or organization.
                 "Access Denied".to_string()
             } else {
                 iamspect_explain::message::for_response(&built.request, &response)
                     .map(|m| m.render())
-                    .unwrap_or_else(|| legacy_message(&principal, &check.action, &check.resource, &shape))
+                    .unwrap_or_else(|| legacy_message(principal, &check.action, &check.resource, shape))
             };
-            // The issued session's own policies travel in the sealed token: no account data holds
-            // them, and `explain --encoded` needs them to decide again.
-            let sessions: Vec<&str> = built.policies.session.iter().map(|p| p.source()).collect();
-            let encoded = iamspect_explain::encoded::encode_text(
-                state.message_key(),
-                &iamspect_explain::encoded::response_text_with_sessions(&built.request, &response, &sessions),
-            );
-            tracing::info!(
-                principal,
-                action = check.action,
-                resource = check.resource,
-                decision = decision.decision.as_str(),
-                operation = mapped.operation,
-                "gateway: denied"
-            );
-            let mut response = respond::denied(&shape, &message, Some(&encoded), request_id);
-            if prefix == "sqs" && matches!(shape, Shape::Json { .. }) {
-                // SQS's JSON protocol is query-compatible: SDKs take the Query code from this header.
-                response
-                    .headers_mut()
-                    .insert("x-amzn-query-error", axum::http::HeaderValue::from_static("AccessDenied;Sender"));
-            }
-            return Err(response);
+        // The issued session's own policies travel in the sealed token: no account data holds
+        // them, and `explain --encoded` needs them to decide again.
+        let sessions: Vec<&str> = built.policies.session.iter().map(|p| p.source()).collect();
+        let encoded = iamspect_explain::encoded::encode_text(
+            self.state.message_key(),
+            &iamspect_explain::encoded::response_text_with_sessions(&built.request, &response, &sessions),
+        );
+        tracing::info!(
+            principal,
+            action = check.action,
+            resource = check.resource,
+            decision = response.outcome.decision.as_str(),
+            operation,
+            "gateway: denied"
+        );
+        let mut response = respond::denied(shape, &message, Some(&encoded), self.request_id);
+        if self.prefix == "sqs" && matches!(shape, Shape::Json { .. }) {
+            // SQS's JSON protocol is query-compatible: SDKs take the Query code from this header.
+            response
+                .headers_mut()
+                .insert("x-amzn-query-error", axum::http::HeaderValue::from_static("AccessDenied;Sender"));
         }
+        response
     }
-    let partial_delete = mapped.delete.filter(|_| !denied_resources.is_empty()).map(|mut d| {
-        d.deny(&denied_resources);
-        d
-    });
-    tracing::info!(principal, operation = mapped.operation, checks = mapped.checks.len(), "gateway: allowed");
-    Ok(Allowed { operation: mapped.operation, checks: mapped.checks, principal, partial_delete })
+}
+
+/// Forwards an allowed request and returns the upstream's answer, after the checks only that
+/// answer can tell (D70: `kms:Decrypt` for an SSE-KMS object a `GetObject` returns).
+///
+/// # Errors
+/// When the upstream cannot be reached or fails mid-request.
+pub(crate) async fn forward_allowed(
+    state: &AppState,
+    upstream: &Upstream,
+    parts: Parts,
+    body: axum::body::Bytes,
+    allowed: &Allowed,
+    request_id: &str,
+) -> Result<Response, String> {
+    if let Some(pre) = &allowed.preflight
+        && let Some(refusal) = sse::preflight(state, upstream, &parts, pre, request_id).await
+    {
+        return Ok(refusal);
+    }
+    let versioned = parts.uri.query().is_some_and(|q| q.split('&').any(|p| p.starts_with("versionId=")));
+    let answer = proxy::forward(upstream, parts, body).await?;
+    let Some(pending) = &allowed.after else { return Ok(answer) };
+    // D70: reading an SSE-KMS object needs kms:Decrypt on its key.
+    let answer = if sse::needs_decrypt_check(&allowed.operation) {
+        sse::after_get(state, pending, answer, request_id)
+    } else {
+        answer
+    };
+    // D74: headers the caller may not read are removed.
+    Ok(if answer.status().is_success() {
+        shaping::strip(state, pending, answer, versioned, request_id)
+    } else {
+        answer
+    })
 }
 
 /// Whether S3 gives the enhanced message (spec §8.3): only when the caller is in the bucket's
@@ -482,9 +625,24 @@ fn map_named(
     }
     let scope = resource::Scope { region, caller_account, data };
     if let Some(checks) = composite::checks(prefix, operation, params, &scope) {
-        return Ok(Mapped::new(operation, checks?));
+        let mut mapped = Mapped::new(operation, checks?);
+        companions::extend(prefix, operation, params, &scope, &mut mapped)?;
+        return Ok(mapped);
     }
     let Some(action) = names::action(prefix, operation) else {
+        // An operation authorized as actions of other names (`PublishBatch` is `sns:Publish`).
+        let actions = companions::actions_of(prefix, operation);
+        if !actions.is_empty() {
+            let mut checks = Vec::new();
+            for action in actions {
+                for r in resource::resources(action, params, &scope)? {
+                    checks.push(Check::new(action.to_string(), r));
+                }
+            }
+            let mut mapped = Mapped::new(operation, checks);
+            companions::extend(prefix, operation, params, &scope, &mut mapped)?;
+            return Ok(mapped);
+        }
         let why = if names::known_service(prefix) {
             format!("AWS's catalogue has no action {prefix}:{operation}")
         } else {
@@ -500,6 +658,8 @@ fn map_named(
     if prefix == "kms" {
         mapped.context = resource::kms_alias_context(params, &scope);
     }
+    // The other actions AWS's service reference lists for the operation (D71).
+    companions::extend(prefix, operation, params, &scope, &mut mapped)?;
     Ok(mapped)
 }
 
@@ -509,9 +669,8 @@ fn rest_json(
     method: &str,
     path: &str,
     query: &[(String, String)],
-    region: &str,
-    caller_account: Option<&str>,
-    data: &iamspect_account::AccountData,
+    body: &[u8],
+    scope: &resource::Scope<'_>,
 ) -> Result<Mapped, Unmapped> {
     let unknown = || Unmapped {
         code: "IamspectUnmappedOperation",
@@ -536,13 +695,53 @@ fn rest_json(
         _ => return Err(unknown()),
     };
     let action = names::action(prefix, operation).ok_or_else(unknown)?;
-    let scope = resource::Scope { region, caller_account, data };
+    // The body's roles, layers and tags need their own actions (D71); read once, strictly.
+    // Invocations carry the function's own payload, which is not the request's parameters.
+    let json = if matches!(method, "POST" | "PUT") && !body.is_empty() && !operation.starts_with("Invoke") {
+        Some(wire::strict_json(body)?)
+    } else {
+        None
+    };
+    let params = resource::Params { pairs: Vec::new(), json };
     let resource = match function {
+        // CreateFunction names the new function in its body.
+        None if operation == "CreateFunction" => match params.get("FunctionName") {
+            Some(f) => resource::lambda_function(&f, None, scope)?,
+            None => {
+                return Err(Unmapped {
+                    code: "IamspectUnknownResource",
+                    message: "CreateFunction without `FunctionName` in its body".to_string(),
+                });
+            }
+        },
         None => "*".to_string(),
         Some(f) => {
             let qualifier = query.iter().find(|(k, _)| k == "Qualifier").map(|(_, v)| v.as_str());
-            resource::lambda_function(f, qualifier, &scope)?
+            resource::lambda_function(f, qualifier, scope)?
         }
     };
-    Ok(Mapped::new(operation, vec![Check::new(action, resource)]))
+    let mut mapped = Mapped::new(operation, vec![Check::new(action, resource)]);
+    let listed_as = if operation == "InvokeFunction" { "Invoke" } else { operation };
+    companions::extend(prefix, listed_as, &params, scope, &mut mapped)?;
+    Ok(mapped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(method: &str, uri: &str) -> Parts {
+        axum::http::Request::builder().method(method).uri(uri).body(()).unwrap_or_default().into_parts().0
+    }
+
+    #[test]
+    fn cheap_requests_are_decided_inline() {
+        assert!(decides_inline(&parts("GET", "/data/k"), b""));
+        assert!(decides_inline(&parts("POST", "/"), &[b'x'; INLINE_BODY]));
+        assert!(!decides_inline(&parts("POST", "/"), &[b'x'; INLINE_BODY + 1]));
+        // DeleteObjects decides a check per key.
+        assert!(!decides_inline(&parts("POST", "/data?delete"), b"<Delete/>"));
+        assert!(!decides_inline(&parts("POST", "/data?delete="), b"<Delete/>"));
+        assert!(decides_inline(&parts("POST", "/data?deleted"), b""));
+    }
 }

@@ -144,6 +144,84 @@ mod coverage {
             agree += listed;
         }
         eprintln!("total: {all} operations, {by_name} map by name, {agree} agree with the service reference");
+
+        // The other actions each operation lists (D71): the embedded table is the reference's,
+        // and every action in it has a kind.
+        let mut table = String::new();
+        for service in SERVICES {
+            let text = std::fs::read_to_string(dir.join(format!("{service}.json"))).unwrap();
+            let v: Value = serde_json::from_str(&text).unwrap();
+            for op in v["Operations"].as_array().cloned().unwrap_or_default() {
+                let name = op["Name"].as_str().unwrap_or_default();
+                let own = format!("{service}:{name}").to_ascii_lowercase();
+                let extra: Vec<String> = op["AuthorizedActions"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .map(|x| {
+                                format!("{}:{}", x["Service"].as_str().unwrap_or(""), x["Name"].as_str().unwrap_or(""))
+                            })
+                            .filter(|a| a.to_ascii_lowercase() != own)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if !extra.is_empty() {
+                    table.push_str(&format!("{service}\t{name}\t{}\n", extra.join(" ")));
+                }
+            }
+        }
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/gateway/authorized_actions.tsv");
+        if std::env::var_os("IAMSPECT_REGENERATE").is_some() {
+            std::fs::write(&path, &table).unwrap();
+        }
+        assert_eq!(
+            table,
+            super::super::companions::TABLE,
+            "src/gateway/authorized_actions.tsv differs from the service reference: regenerate with IAMSPECT_REGENERATE=1"
+        );
+        use super::super::companions::{Kind, UNCLASSIFIED, kind};
+        let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+        let (mut operations, mut pairs) = (0usize, 0usize);
+        let mut unclassified: Vec<String> = Vec::new();
+        let mut refused_ops: Vec<String> = Vec::new();
+        for line in table.lines() {
+            let mut cols = line.split('\t');
+            let (service, op, actions) = (cols.next().unwrap(), cols.next().unwrap(), cols.next().unwrap());
+            operations += 1;
+            for action in actions.split(' ') {
+                pairs += 1;
+                let k = kind(service, op, action);
+                if k == Kind::Refused(UNCLASSIFIED) {
+                    unclassified.push(format!("{service} {op} {action}"));
+                }
+                let label = match k {
+                    Kind::PassRole => "checked: iam:PassRole on the roles passed",
+                    Kind::TagOnCreate => "checked: tagging the new resource, with tags",
+                    Kind::Specific => "checked: the operation's own rule",
+                    Kind::Mapped => "checked: composite or S3 table",
+                    Kind::ActionOfOperation => "checked: the operation's action under another name",
+                    Kind::NotForCaller(_) => "not the caller's permission",
+                    Kind::Shaping => "shapes the answer, not checked",
+                    Kind::Gap(_) => "not checked: setting not in the account data",
+                    Kind::Refused(_) => {
+                        let o = format!("{service}:{op}");
+                        if !refused_ops.contains(&o) {
+                            refused_ops.push(o);
+                        }
+                        "refused"
+                    }
+                };
+                *counts.entry(label).or_default() += 1;
+            }
+        }
+        eprintln!(
+            "other actions: {operations} operations list {pairs} (operation, action) pairs besides their own action"
+        );
+        for (label, n) in &counts {
+            eprintln!("  {label}: {n}");
+        }
+        eprintln!("  operations refused for one: {} {refused_ops:?}", refused_ops.len());
+        assert!(unclassified.is_empty(), "actions without a kind: {unclassified:#?}");
         assert!(all > 1000, "{all}");
         // Pinned by the 2026-02-13 mirror: most operations map by name, and the by-name action
         // is the one the service reference authorizes.

@@ -130,6 +130,7 @@ pub(crate) fn resources(action: &str, params: &Params, scope: &Scope<'_>) -> Res
         "ecr" => named(params, scope, "ecr", &["repositoryName"], "repository/")?,
         "events" => events(action, params, scope)?,
         "ec2" if action == "ec2:RunInstances" => run_instances(params, scope)?,
+        "ec2" if EC2_CREATES.iter().any(|(a, _, _)| *a == action) => ec2_create(action, params, scope)?,
         "ec2" => ec2(params, scope)?,
         _ => Vec::new(),
     };
@@ -202,6 +203,10 @@ fn ssm(params: &Params, scope: &Scope<'_>) -> Result<Vec<String>, Unmapped> {
     };
     if let Some(name) = params.get("Name") {
         return parameter(&name).map(|a| vec![a]);
+    }
+    // GetParametersByPath is authorized on the path's own parameter ARN (`parameter/app/db`).
+    if let Some(path) = params.get("Path").filter(|p| p.starts_with('/')) {
+        return scope.arn("ssm", &format!("parameter{}", path.trim_end_matches('/'))).map(|a| vec![a]);
     }
     strings(params, "Names").iter().map(|n| parameter(n)).collect()
 }
@@ -480,6 +485,12 @@ fn iam(params: &Params, scope: &Scope<'_>) -> Result<Vec<String>, Unmapped> {
     if let Some(arn) = params.get("PolicyArn") {
         return Ok(vec![arn]);
     }
+    // CreatePolicy names the new policy by name and path.
+    if let Some(name) = params.get("PolicyName") {
+        let account = scope.caller_account.unwrap_or_default();
+        let path = params.get("Path").unwrap_or_else(|| "/".to_string());
+        return Ok(vec![format!("arn:aws:iam::{account}:policy{path}{name}")]);
+    }
     Ok(Vec::new())
 }
 
@@ -534,6 +545,61 @@ fn run_instances(params: &Params, scope: &Scope<'_>) -> Result<Vec<String>, Unma
     Ok(out)
 }
 
+/// EC2 operations that make a resource: (action, the new resource's type, the parameters naming
+/// the existing resources AWS also authorizes the action on, with their types). The new
+/// resource's id is not known before it exists, so it is checked as `TYPE/*`, as for
+/// RunInstances (AWS's service reference lists these types for each action).
+type Ec2Create = (&'static str, &'static str, &'static [(&'static str, &'static str)]);
+
+const EC2_CREATES: &[Ec2Create] = &[
+    ("ec2:CreateVpc", "vpc", &[]),
+    ("ec2:CreateSubnet", "subnet", &[("VpcId", "vpc")]),
+    ("ec2:CreateSecurityGroup", "security-group", &[("VpcId", "vpc")]),
+    ("ec2:CreateVolume", "volume", &[("SnapshotId", "snapshot")]),
+    ("ec2:CreateInternetGateway", "internet-gateway", &[]),
+    ("ec2:CreateRouteTable", "route-table", &[("VpcId", "vpc")]),
+    ("ec2:CreateNatGateway", "natgateway", &[("SubnetId", "subnet"), ("AllocationId", "elastic-ip")]),
+    ("ec2:AllocateAddress", "elastic-ip", &[]),
+    ("ec2:CreateLaunchTemplate", "launch-template", &[]),
+    (
+        "ec2:CreateNetworkInterface",
+        "network-interface",
+        &[("SubnetId", "subnet"), ("SecurityGroupId", "security-group")],
+    ),
+    ("ec2:CreateSnapshot", "snapshot", &[("VolumeId", "volume")]),
+    ("ec2:CreateImage", "image", &[("InstanceId", "instance")]),
+];
+
+/// Parameters that name IPAM or address pools, whose ARNs the gateway does not derive.
+const EC2_POOLS: &[&str] = &["Ipv4IpamPoolId", "Ipv6IpamPoolId", "Ipv6Pool", "PublicIpv4Pool", "IpamPoolId"];
+
+fn ec2_create(action: &str, params: &Params, scope: &Scope<'_>) -> Result<Vec<String>, Unmapped> {
+    let Some((_, new, named)) = EC2_CREATES.iter().find(|(a, _, _)| *a == action) else { return Ok(Vec::new()) };
+    if let Some(pool) = EC2_POOLS.iter().find(|p| params.get(p).is_some()) {
+        return Err(Unmapped {
+            code: "IamspectUnknownResource",
+            message: format!(
+                "{action} with `{pool}`: AWS also authorizes it on the pool, whose ARN the gateway does not derive"
+            ),
+        });
+    }
+    // Images and snapshots have no account in their ARN.
+    let arn = |kind: &str, id: &str| -> Result<String, Unmapped> {
+        if matches!(kind, "image" | "snapshot") {
+            Ok(format!("arn:aws:ec2:{}::{kind}/{id}", scope.region))
+        } else {
+            scope.arn("ec2", &format!("{kind}/{id}"))
+        }
+    };
+    let mut out = vec![arn(new, "*")?];
+    for (param, kind) in *named {
+        for id in params.list(param) {
+            out.push(arn(kind, &id)?);
+        }
+    }
+    Ok(out)
+}
+
 fn ec2(params: &Params, scope: &Scope<'_>) -> Result<Vec<String>, Unmapped> {
     for (key, kind) in [
         ("InstanceId", "instance"),
@@ -551,7 +617,41 @@ fn ec2(params: &Params, scope: &Scope<'_>) -> Result<Vec<String>, Unmapped> {
     if let Some(image) = params.get("ImageId") {
         return Ok(vec![format!("arn:aws:ec2:{}::image/{image}", scope.region)]);
     }
-    Ok(Vec::new())
+    // CreateTags and DeleteTags name resources by id (`ResourceId.N`): the id's prefix is its type.
+    params.list("ResourceId").iter().map(|id| ec2_by_id(id, scope)).collect()
+}
+
+/// An EC2 resource's ARN from its id, whose prefix names its type; other prefixes are refused.
+fn ec2_by_id(id: &str, scope: &Scope<'_>) -> Result<String, Unmapped> {
+    const TYPES: &[(&str, &str)] = &[
+        ("i-", "instance"),
+        ("vol-", "volume"),
+        ("vpc-", "vpc"),
+        ("subnet-", "subnet"),
+        ("sg-", "security-group"),
+        ("eni-", "network-interface"),
+        ("igw-", "internet-gateway"),
+        ("rtb-", "route-table"),
+        ("acl-", "network-acl"),
+        ("nat-", "natgateway"),
+        ("eipalloc-", "elastic-ip"),
+        ("lt-", "launch-template"),
+        ("dopt-", "dhcp-options"),
+        ("key-", "key-pair"),
+    ];
+    if let Some(rest) = id.strip_prefix("ami-") {
+        return Ok(format!("arn:aws:ec2:{}::image/ami-{rest}", scope.region));
+    }
+    if let Some(rest) = id.strip_prefix("snap-") {
+        return Ok(format!("arn:aws:ec2:{}::snapshot/snap-{rest}", scope.region));
+    }
+    match TYPES.iter().find(|(prefix, _)| id.starts_with(prefix)) {
+        Some((_, kind)) => scope.arn("ec2", &format!("{kind}/{id}")),
+        None => Err(Unmapped {
+            code: "IamspectUnknownResource",
+            message: format!("EC2 resource id `{id}`: the gateway does not know the resource type of its prefix"),
+        }),
+    }
 }
 
 #[cfg(test)]
@@ -577,6 +677,38 @@ mod tests {
             Ok(vec!["arn:aws:sqs:eu-west-1:444455556666:jobs".to_string()])
         );
         assert_eq!(r("sqs:ListQueues", pairs(&[])), Ok(vec!["*".to_string()]));
+        assert_eq!(
+            r("ec2:CreateTags", pairs(&[("ResourceId.1", "vpc-1"), ("ResourceId.2", "ami-2")])),
+            Ok(vec![
+                "arn:aws:ec2:eu-west-1:111122223333:vpc/vpc-1".to_string(),
+                "arn:aws:ec2:eu-west-1::image/ami-2".to_string()
+            ])
+        );
+        assert!(r("ec2:CreateTags", pairs(&[("ResourceId.1", "zzz-1")])).is_err());
+        // A new resource is `TYPE/*`, with the existing ones the request names.
+        assert_eq!(
+            r("ec2:CreateSubnet", pairs(&[("VpcId", "vpc-1"), ("CidrBlock", "10.0.0.0/24")])),
+            Ok(vec![
+                "arn:aws:ec2:eu-west-1:111122223333:subnet/*".to_string(),
+                "arn:aws:ec2:eu-west-1:111122223333:vpc/vpc-1".to_string()
+            ])
+        );
+        assert_eq!(
+            r("ec2:CreateSnapshot", pairs(&[("VolumeId", "vol-1")])),
+            Ok(vec![
+                "arn:aws:ec2:eu-west-1::snapshot/*".to_string(),
+                "arn:aws:ec2:eu-west-1:111122223333:volume/vol-1".to_string()
+            ])
+        );
+        assert!(r("ec2:CreateVpc", pairs(&[("Ipv4IpamPoolId", "ipam-pool-1")])).is_err());
+        assert_eq!(
+            r("ssm:GetParametersByPath", pairs(&[("Path", "/app/")])),
+            Ok(vec!["arn:aws:ssm:eu-west-1:111122223333:parameter/app".to_string()])
+        );
+        assert_eq!(
+            r("iam:CreatePolicy", pairs(&[("PolicyName", "p"), ("Path", "/team/")])),
+            Ok(vec!["arn:aws:iam::111122223333:policy/team/p".to_string()])
+        );
         let json = |v: Value| Params { pairs: Vec::new(), json: Some(v) };
         assert_eq!(
             r("dynamodb:GetItem", json(serde_json::json!({"TableName": "Orders"}))),

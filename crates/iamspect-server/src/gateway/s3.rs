@@ -133,7 +133,7 @@ fn object_lock_checks(req: &S3Request<'_>, push: &mut dyn FnMut(&str, String), o
 /// `x-amz-copy-source`: `[/]bucket/key[?versionId=ID]`, the key URL-encoded. Anything else (an
 /// absolute URL, `//`, `;` parameters or a fragment that URL parsers split off, an access point
 /// ARN, an invalid bucket name) is refused: the source is read exactly one way or not at all.
-fn copy_source(value: &str) -> Result<(String, String, Option<String>), Unmapped> {
+pub(crate) fn copy_source(value: &str) -> Result<(String, String, Option<String>), Unmapped> {
     let bad = |why: &str| {
         unmapped(format!(
             "S3 copy with `x-amz-copy-source: {value}`: {why}; the source must be `bucket/key[?versionId=ID]`"
@@ -365,6 +365,15 @@ pub(crate) fn map(req: &S3Request<'_>) -> Result<Mapped, Unmapped> {
             }
         }
         if method == "POST" && sub == Some("uploads") {
+            // CreateMultipartUpload takes the same ACL, tagging and Object Lock settings as
+            // PutObject, and AWS's service reference lists the same actions for them.
+            let acl = (req.header)("x-amz-acl").is_some() || GRANT_HEADERS.iter().any(|h| (req.header)(h).is_some());
+            if acl {
+                push("PutObjectAcl", object_arn(&key));
+            }
+            if (req.header)("x-amz-tagging").is_some() {
+                push("PutObjectTagging", object_arn(&key));
+            }
             object_lock_checks(req, &mut push, &object_arn(&key));
         }
         if (req.header)("x-amz-bypass-governance-retention").is_some() {

@@ -180,15 +180,20 @@ async fn handle(state: AppState, parts: Parts, body: Result<Bytes, (StatusCode, 
             }
         };
     }
-    // The decision runs on the bounded pool, under the request's deadline (D38).
-    let work = crate::routes::Work::of(&parts.extensions, &state);
-    let worker = state.clone();
-    let decided = work
-        .run(move |_cancel| {
+    // A cheap request is decided where it arrived, as /v1/authorize decides small bodies (D38,
+    // D72); the others run on the bounded pool, under the request's deadline.
+    let decided = if gateway::decides_inline(&parts, &body) {
+        let decided = gateway::decide(&state, &parts, &body, peer, &request_id);
+        Ok((parts, body, request_id, decided))
+    } else {
+        let work = crate::routes::Work::of(&parts.extensions, &state);
+        let worker = state.clone();
+        work.run(move |_cancel| {
             let decided = gateway::decide(&worker, &parts, &body, peer, &request_id);
             (parts, body, request_id, decided)
         })
-        .await;
+        .await
+    };
     let (parts, body, request_id, decided) = match decided {
         Ok(x) => x,
         Err(refused) => {
@@ -217,7 +222,7 @@ async fn handle(state: AppState, parts: Parts, body: Result<Bytes, (StatusCode, 
         return gateway::delete::answer(upstream, &parts, plan, &request_id).await;
     }
     match upstream {
-        Some(upstream) => match gateway::proxy::forward(&upstream, parts, body).await {
+        Some(upstream) => match gateway::forward_allowed(&state, &upstream, parts, body, &allowed, &request_id).await {
             Ok(response) => response,
             Err(e) => {
                 tracing::warn!(error = %e, "gateway: upstream failed");
