@@ -1,0 +1,119 @@
+//! Every JSON output of the example organization validates against its schema in
+//! `docs/schemas/`, so a change to an output is a visible change to its schema.
+#![allow(clippy::unwrap_used, clippy::panic, reason = "test code")]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn output(args: &[&str]) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_iamspect")).args(args).current_dir(root()).output().unwrap();
+    assert!(out.status.code().is_some_and(|c| c < 2), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{args:?}: {e}"))
+}
+
+fn check(schema: &str, value: &Value, what: &str) {
+    let text = std::fs::read_to_string(root().join("docs/schemas").join(schema)).unwrap();
+    let schema: Value = serde_json::from_str(&text).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("{what}: the schema: {e}"));
+    let errors: Vec<String> = validator.iter_errors(value).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    assert!(errors.is_empty(), "{what} does not match {}:\n{}", schema["title"], errors.join("\n"));
+}
+
+fn example_files() -> Vec<String> {
+    let mut files: Vec<String> = std::fs::read_dir(root().join("examples/org"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .map(|p| format!("examples/org/{}", p.file_name().unwrap().to_string_lossy()))
+        .collect();
+    files.sort();
+    files.push("tests/cases/guardrails/fixes.json".to_string());
+    files
+}
+
+#[test]
+fn explain_and_eval_outputs_match_their_schemas() {
+    for file in example_files() {
+        check("explain.schema.json", &output(&["explain", &file, "--format", "json"]), &format!("explain {file}"));
+        check("eval.schema.json", &output(&["eval", &file, "--format", "json"]), &format!("eval {file}"));
+        check(
+            "explain.schema.json",
+            &output(&["explain", &file, "--index", "0", "--format", "json"]),
+            &format!("explain {file} --index 0"),
+        );
+        check(
+            "eval.schema.json",
+            &output(&["eval", &file, "--index", "0", "--format", "json"]),
+            &format!("eval {file}"),
+        );
+    }
+}
+
+#[test]
+fn test_lint_and_catalog_outputs_match_their_schemas() {
+    check("test.schema.json", &output(&["test", "examples", "--format", "json"]), "test examples");
+    check(
+        "lint.schema.json",
+        &output(&["lint", "examples/org/policies", "--format", "json"]),
+        "lint examples/org/policies",
+    );
+    check(
+        "lint.schema.json",
+        &output(&["lint", "crates/iamspect/tests/lint_data", "--format", "json"]),
+        "lint crates/iamspect/tests/lint_data",
+    );
+    check("catalog.schema.json", &output(&["catalog", "--format", "json"]), "catalog");
+}
+
+#[test]
+fn account_outputs_match_their_schemas() {
+    let data = root().join("../shared/corpora/gaad/cloudsplaining/examples_files_example.json");
+    if !data.is_file() {
+        assert!(std::env::var_os("CI").is_none(), "{} is absent (CI is set, so this fails)", data.display());
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "WARNING: SKIPPED: {} is absent", data.display());
+        return;
+    }
+    let d = data.to_str().unwrap();
+    let role = "arn:aws:iam::200611803367:role/AWS-QuickSetup-EnableCRecording-1clff_ap-northeast-1";
+    for (action, resource) in
+        [("iam:PassRole", role), ("sts:AssumeRole", "arn:aws:iam::200611803367:role/privesc-high-priv-service-role")]
+    {
+        let v =
+            output(&["who-can", "--account-data", d, "--action", action, "--resource", resource, "--format", "json"]);
+        check("who-can.schema.json", &v, &format!("who-can {action}"));
+    }
+    let admin = "arn:aws:iam::200611803367:role/OrganizationAccountAccessRole";
+    let v = output(&["what-can", "--account-data", d, "--principal", admin, "--service", "s3,sts", "--format", "json"]);
+    check("what-can.schema.json", &v, "what-can");
+    let v = output(&["what-can", "--account-data", d, "--principal", admin, "--summary", "--format", "json"]);
+    check("what-can.schema.json", &v, "what-can --summary");
+}
+
+/// The schemas bite: outputs with a field missing or a wrong value are refused.
+#[test]
+fn schemas_refuse_what_they_do_not_describe() {
+    let refuses = |schema: &str, value: Value| {
+        let text = std::fs::read_to_string(root().join("docs/schemas").join(schema)).unwrap();
+        let validator = jsonschema::validator_for(&serde_json::from_str(&text).unwrap()).unwrap();
+        assert!(!validator.is_valid(&value), "{schema} accepted {value}");
+    };
+    refuses("lint.schema.json", serde_json::json!({"findings": [{}]}));
+    refuses(
+        "who-can.schema.json",
+        serde_json::json!({"action": "a", "resource": "r", "principals": 1, "evaluated": 1, "leftOut": [], "time": {"value": "t", "given": false},
+        "allowed": [{"principal": "p", "kind": "user", "conditional": true, "grantedBy": [], "conditions": []}]}),
+    );
+    let mut explain = output(&["explain", "examples/org/prod-backups.json", "--index", "0", "--format", "json"]);
+    explain["EvaluationResults"][0]["iamspect"]["fixes"][1]["kind"] = Value::from("shortcut");
+    refuses("explain.schema.json", explain.clone());
+    explain["EvaluationResults"][0]["iamspect"]["fixes"][1]["kind"] = Value::from("weakening");
+    explain["EvaluationResults"][0]["iamspect"]["fixes"][1].as_object_mut().unwrap().remove("weakens");
+    refuses("explain.schema.json", explain);
+}
