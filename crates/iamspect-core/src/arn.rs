@@ -111,11 +111,13 @@ impl ArnPattern {
                     return false;
                 };
                 let [partition, service, region, account, resource] = segs.as_ref();
-                partition.matches(arn.partition, false, vars)
-                    && service.matches(arn.service, false, vars)
-                    && region.matches(arn.region, false, vars)
-                    && account.matches(arn.account, false, vars)
+                // Every segment must match, so the order is free: the segments that differ most
+                // between resources first, the partition (nearly always `aws`) last.
+                service.matches(arn.service, false, vars)
                     && resource.matches(arn.resource, false, vars)
+                    && account.matches(arn.account, false, vars)
+                    && region.matches(arn.region, false, vars)
+                    && partition.matches(arn.partition, false, vars)
             }
         }
     }

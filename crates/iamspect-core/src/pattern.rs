@@ -51,6 +51,8 @@ enum Fast {
 pub(crate) struct Pattern {
     pieces: Box<[Piece]>,
     fast: Fast,
+    /// Some piece is a policy variable: matching substitutes first.
+    has_variables: bool,
 }
 
 /// Where variable values come from at match time.
@@ -92,7 +94,7 @@ impl std::fmt::Display for PatternError {
 impl Pattern {
     /// The pattern that matches everything.
     pub(crate) fn any() -> Pattern {
-        Pattern { pieces: Box::new([Piece::Star]), fast: Fast::Any }
+        Pattern { pieces: Box::new([Piece::Star]), fast: Fast::Any, has_variables: false }
     }
 
     pub(crate) fn parse(text: &str, syntax: Syntax) -> Result<Pattern, PatternError> {
@@ -143,7 +145,8 @@ impl Pattern {
             [Piece::Lit(s), Piece::Star] => Fast::Prefix(s.clone()),
             _ => Fast::General,
         };
-        Pattern { pieces: pieces.into_boxed_slice(), fast }
+        let has_variables = pieces.iter().any(|p| matches!(p, Piece::Var(_)));
+        Pattern { pieces: pieces.into_boxed_slice(), fast, has_variables }
     }
 
     /// Lower-cases literal text, for patterns matched case-insensitively (actions).
@@ -157,6 +160,14 @@ impl Pattern {
             })
             .collect();
         Pattern::from_pieces(pieces)
+    }
+
+    /// The literal text before the first wildcard or variable ("" when the pattern starts with one).
+    pub(crate) fn literal_prefix(&self) -> &str {
+        match self.pieces.first() {
+            Some(Piece::Lit(s)) => s,
+            _ => "",
+        }
     }
 
     /// The policy variables the pattern refers to.
@@ -177,6 +188,17 @@ impl Pattern {
             Fast::Prefix(s) => return text.len() >= s.len() && starts_with(text, s, ignore_case),
             Fast::General => {}
         }
+        if !self.has_variables {
+            // Nothing to substitute: match the pieces as they are, without copying them.
+            let elem = |i: usize| {
+                self.pieces.get(i).map(|p| match p {
+                    Piece::Lit(s) => Elem::Lit(s),
+                    Piece::Star => Elem::Star,
+                    Piece::Quest | Piece::Var(_) => Elem::Quest,
+                })
+            };
+            return glob(elem, self.pieces.len(), text, ignore_case);
+        }
         let mut elems: SmallVec<[Elem<'_>; 16]> = SmallVec::new();
         for piece in self.pieces.iter() {
             elems.push(match piece {
@@ -189,7 +211,7 @@ impl Pattern {
                 },
             });
         }
-        glob(&elems, text, ignore_case)
+        glob(|i| elems.get(i).copied(), elems.len(), text, ignore_case)
     }
 
     /// The text with variables substituted, for showing and for equality operators.
@@ -256,16 +278,16 @@ fn starts_with(text: &str, lit: &str, ignore_case: bool) -> bool {
 
 /// Greedy glob: on a mismatch, retry from the last `*` one character further on. This is exact for
 /// `*`/`?` patterns because a later `*` can always absorb what an earlier one would have.
-fn glob(elems: &[Elem<'_>], text: &str, ignore_case: bool) -> bool {
+fn glob<'a>(elem: impl Fn(usize) -> Option<Elem<'a>>, len: usize, text: &str, ignore_case: bool) -> bool {
     let mut ei = 0;
     let mut ti = 0;
     let mut backtrack: Option<(usize, usize)> = None;
     loop {
         let rest = text.get(ti..).unwrap_or("");
-        let advanced = match elems.get(ei) {
+        let advanced = match elem(ei) {
             Some(Elem::Star) => {
                 // A trailing `*` matches whatever is left.
-                if ei + 1 == elems.len() {
+                if ei + 1 == len {
                     return true;
                 }
                 backtrack = Some((ei + 1, ti));
@@ -304,7 +326,7 @@ fn glob(elems: &[Elem<'_>], text: &str, ignore_case: bool) -> bool {
                 let mut next = star_ti + c.len_utf8();
                 // When a literal follows the `*`, only the places where it occurs can match: jump
                 // to the next one instead of trying every character.
-                if let (Some(Elem::Lit(lit)), false) = (elems.get(star_ei), ignore_case) {
+                if let (Some(Elem::Lit(lit)), false) = (elem(star_ei), ignore_case) {
                     match text.get(next..).and_then(|r| r.find(lit)) {
                         Some(offset) => next += offset,
                         None => return false,

@@ -14,7 +14,6 @@
 //! - Organizations: AWS managed policies (`FullAWSAccess`, `RCPFullAWSAccess`) cannot be edited
 //!   or deleted, and `RCPFullAWSAccess` cannot be detached.
 
-use crate::arn::Arn;
 use crate::request::{PrincipalKind, Request};
 
 /// Why AWS refuses a request whatever the policies say (decision D51).
@@ -151,7 +150,7 @@ pub(crate) fn protected(req: &Request, aws_managed_key: bool) -> Option<Protecte
         return None;
     }
     let (service, name) = req.action.split_once(':')?;
-    let arn = Arn::parse(&req.resource)?;
+    let arn = req.resource_arn()?;
     if service.eq_ignore_ascii_case("iam") && arn.service == "iam" {
         if arn.account == "aws" && arn.resource.starts_with("policy/") && listed(AWS_MANAGED_POLICY_ACTIONS, name) {
             return Some(Protected::AwsManagedPolicy);
