@@ -162,6 +162,14 @@ impl Pattern {
         Pattern::from_pieces(pieces)
     }
 
+    /// The whole text, when the pattern has no wildcard and no variable.
+    pub(crate) fn as_literal(&self) -> Option<&str> {
+        match &self.fast {
+            Fast::Exact(s) => Some(s),
+            _ => None,
+        }
+    }
+
     /// The literal text before the first wildcard or variable ("" when the pattern starts with one).
     pub(crate) fn literal_prefix(&self) -> &str {
         match self.pieces.first() {
@@ -276,6 +284,23 @@ fn starts_with(text: &str, lit: &str, ignore_case: bool) -> bool {
     }
 }
 
+/// `str::find` for the short texts of a request: the first byte located, then the rest compared,
+/// without building a two-way searcher on every call. A match starts on a character boundary,
+/// since it starts with the first byte of `lit`'s first character.
+fn find(haystack: &str, lit: &str) -> Option<usize> {
+    let bytes = haystack.as_bytes();
+    let Some(&first) = lit.as_bytes().first() else { return Some(0) };
+    let mut from = 0;
+    while let Some(i) = bytes.get(from..)?.iter().position(|&b| b == first) {
+        let at = from + i;
+        if bytes.get(at..)?.starts_with(lit.as_bytes()) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
+}
+
 /// Greedy glob: on a mismatch, retry from the last `*` one character further on. This is exact for
 /// `*`/`?` patterns because a later `*` can always absorb what an earlier one would have.
 fn glob<'a>(elem: impl Fn(usize) -> Option<Elem<'a>>, len: usize, text: &str, ignore_case: bool) -> bool {
@@ -327,7 +352,7 @@ fn glob<'a>(elem: impl Fn(usize) -> Option<Elem<'a>>, len: usize, text: &str, ig
                 // When a literal follows the `*`, only the places where it occurs can match: jump
                 // to the next one instead of trying every character.
                 if let (Some(Elem::Lit(lit)), false) = (elem(star_ei), ignore_case) {
-                    match text.get(next..).and_then(|r| r.find(lit)) {
+                    match text.get(next..).and_then(|r| find(r, lit)) {
                         Some(offset) => next += offset,
                         None => return false,
                     }
@@ -357,6 +382,15 @@ mod tests {
     fn check(pattern: &str, text: &str, expect: bool) {
         let p = Pattern::parse(pattern, GLOB).unwrap();
         assert_eq!(p.matches(text, false, &NoVariables), expect, "{pattern} vs {text}");
+    }
+
+    #[test]
+    fn find_is_str_find() {
+        for hay in ["", "a", "abcabc", "ééaé", "b/1/test/x/test/", "aaab"] {
+            for lit in ["", "a", "bc", "é", "aé", "test/", "aab", "zz"] {
+                assert_eq!(find(hay, lit), hay.find(lit), "{hay:?} {lit:?}");
+            }
+        }
     }
 
     #[test]
