@@ -23,6 +23,8 @@ pub(crate) struct Variable {
     /// The key name in lower case (key names are case-insensitive).
     pub(crate) key: Box<str>,
     pub(crate) default: Option<Box<str>>,
+    /// The key's hash for the context lookup, computed once.
+    hash: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -59,6 +61,11 @@ pub(crate) struct Pattern {
 pub(crate) trait Variables {
     /// The single value of a context key given in lower case, if the request has exactly one.
     fn single_value(&self, key_lower: &str) -> Option<&str>;
+
+    /// [`Variables::single_value`] with the key's hash ([`crate::request::key_hash`]) at hand.
+    fn single_value_hashed(&self, _hash: u64, key_lower: &str) -> Option<&str> {
+        self.single_value(key_lower)
+    }
 }
 
 /// No variables at all.
@@ -213,7 +220,7 @@ impl Pattern {
                 Piece::Lit(s) => Elem::Lit(s),
                 Piece::Star => Elem::Star,
                 Piece::Quest => Elem::Quest,
-                Piece::Var(v) => match vars.single_value(&v.key).or(v.default.as_deref()) {
+                Piece::Var(v) => match vars.single_value_hashed(v.hash, &v.key).or(v.default.as_deref()) {
                     Some(value) => Elem::Lit(value),
                     None => return false,
                 },
@@ -262,7 +269,8 @@ fn parse_variable(inner: &str) -> Result<Variable, PatternError> {
     if key.chars().any(|c| c.is_whitespace() || c == '$' || c == '{') {
         return Err(PatternError::Malformed(inner.to_string()));
     }
-    Ok(Variable { key: key.to_ascii_lowercase().into(), default })
+    let key = key.to_ascii_lowercase();
+    Ok(Variable { hash: crate::request::key_hash(&key), key: key.into(), default })
 }
 
 #[derive(Clone, Copy)]

@@ -295,6 +295,13 @@ impl Variables for Context {
             _ => None,
         }
     }
+
+    fn single_value_hashed(&self, hash: u64, key_lower: &str) -> Option<&str> {
+        match self.get_hashed(hash, key_lower) {
+            Some([one]) => Some(one),
+            _ => None,
+        }
+    }
 }
 
 /// One authorization request.

@@ -96,12 +96,11 @@ fn scan<T: Tracer>(
     layer: Layer,
     policies: &[Arc<Policy>],
     req: &Request,
-    service: &str,
+    (service, arn): (&str, Option<Arn<'_>>),
     has_boundary: bool,
     tracer: &mut T,
 ) -> Scan {
     let mut res = Scan::default();
-    let arn = req.resource_arn();
     for (policy_idx, policy) in policies.iter().enumerate() {
         let candidates = if T::FULL_SCAN { None } else { policy.action_index.candidates(service) };
         let Some(candidates) = candidates else {
@@ -220,9 +219,14 @@ pub(super) fn decide<T: Tracer>(req: &Request, policies: &Policies, tracer: &mut
         return Outcome { decision: Decision::Allowed, denied_by: DeniedBy::default() };
     }
 
-    let is_trust_action = is_trust_request(req);
+    // The service in lower case for the action index, and the resource split, once for the
+    // whole decision.
+    let service_lower = req.action_lower.split_once(':').map_or("", |(s, _)| s);
+    let arn = req.resource_arn();
+    let is_trust_action =
+        is_role_trust_action(&req.action) && arn.is_some_and(|a| a.service == "iam" && a.resource.starts_with("role/"));
     let is_kms_key = service.eq_ignore_ascii_case("kms")
-        && req.resource_arn().is_some_and(|a| a.service == "kms" && a.resource.starts_with("key/"));
+        && arn.is_some_and(|a| a.service == "kms" && a.resource.starts_with("key/"));
     let is_root = matches!(principal.kind, PrincipalKind::Root { .. });
     let has_identity = principal.is_iam();
     let resource_in_management_account = principal.management_account && req.is_same_account();
@@ -257,7 +261,7 @@ pub(super) fn decide<T: Tracer>(req: &Request, policies: &Policies, tracer: &mut
             if !scp_applies {
                 continue;
             }
-            let s = scan(Layer::Scp(i), level, req, service, has_boundary, tracer);
+            let s = scan(Layer::Scp(i), level, req, (service_lower, arn), has_boundary, tracer);
             if s.deny {
                 explicit.insert(Denier::Scp);
             }
@@ -272,7 +276,7 @@ pub(super) fn decide<T: Tracer>(req: &Request, policies: &Policies, tracer: &mut
             if !rcp_applies {
                 continue;
             }
-            let s = scan(Layer::Rcp(i), level, req, service, has_boundary, tracer);
+            let s = scan(Layer::Rcp(i), level, req, (service_lower, arn), has_boundary, tracer);
             if s.deny {
                 explicit.insert(Denier::Rcp);
             }
@@ -281,7 +285,7 @@ pub(super) fn decide<T: Tracer>(req: &Request, policies: &Policies, tracer: &mut
         }
     }
     if policies.vpc_endpoint.is_some() {
-        let s = scan(Layer::VpcEndpoint, one(&policies.vpc_endpoint), req, service, has_boundary, tracer);
+        let s = scan(Layer::VpcEndpoint, one(&policies.vpc_endpoint), req, (service_lower, arn), has_boundary, tracer);
         if s.deny {
             explicit.insert(Denier::VpcEndpoint);
         }
@@ -289,12 +293,12 @@ pub(super) fn decide<T: Tracer>(req: &Request, policies: &Policies, tracer: &mut
             failing.insert(Denier::VpcEndpoint);
         }
     }
-    let rbp = scan(Layer::Resource, one(&policies.resource), req, service, has_boundary, tracer);
+    let rbp = scan(Layer::Resource, one(&policies.resource), req, (service_lower, arn), has_boundary, tracer);
     if rbp.deny {
         explicit.insert(Denier::Resource);
     }
     let id = if identity_applies {
-        scan(Layer::Identity, &policies.identity, req, service, has_boundary, tracer)
+        scan(Layer::Identity, &policies.identity, req, (service_lower, arn), has_boundary, tracer)
     } else {
         Scan::default()
     };
@@ -302,7 +306,14 @@ pub(super) fn decide<T: Tracer>(req: &Request, policies: &Policies, tracer: &mut
         explicit.insert(Denier::Identity);
     }
     let pb = if has_boundary {
-        scan(Layer::PermissionsBoundary, one(&policies.permissions_boundary), req, service, has_boundary, tracer)
+        scan(
+            Layer::PermissionsBoundary,
+            one(&policies.permissions_boundary),
+            req,
+            (service_lower, arn),
+            has_boundary,
+            tracer,
+        )
     } else {
         Scan::default()
     };
@@ -310,7 +321,7 @@ pub(super) fn decide<T: Tracer>(req: &Request, policies: &Policies, tracer: &mut
         explicit.insert(Denier::PermissionsBoundary);
     }
     let sp = if is_session && !policies.session.is_empty() {
-        scan(Layer::Session, &policies.session, req, service, has_boundary, tracer)
+        scan(Layer::Session, &policies.session, req, (service_lower, arn), has_boundary, tracer)
     } else {
         Scan::default()
     };
@@ -344,7 +355,7 @@ pub(super) fn decide<T: Tracer>(req: &Request, policies: &Policies, tracer: &mut
         grant_failing.insert(Denier::Identity);
     }
     // Decision D51: resources AWS owns refuse changes whatever the policies say.
-    let protected = super::protected::protected(req, policies.kms_aws_managed_key).is_some();
+    let protected = super::protected::protected_split(req, arn, policies.kms_aws_managed_key).is_some();
     if protected {
         grant_failing.insert(Denier::Resource);
     }

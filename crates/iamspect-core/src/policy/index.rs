@@ -95,18 +95,14 @@ impl ActionIndex {
         ActionIndex { services: by_service.into_boxed_slice(), other, entries: entries.into_boxed_slice(), full: false }
     }
 
-    /// The statements that may match an action of `service` (compared ignoring ASCII case), in
+    /// The statements that may match an action of `service` (given with ASCII letters in lower
+    /// case, as the entries are compiled), in
     /// document order; `None` when the index was not built and every statement may match.
     pub(crate) fn candidates(&self, service: &str) -> Option<&[Candidate]> {
         if self.full {
             return None;
         }
-        // The keys are lower case: compare them with the request's service folded to lower case.
-        let found = self
-            .services
-            .binary_search_by(|(s, _)| s.bytes().cmp(service.bytes().map(|b| b.to_ascii_lowercase())))
-            .ok()
-            .and_then(|i| self.services.get(i));
+        let found = self.services.binary_search_by(|(s, _)| (**s).cmp(service)).ok().and_then(|i| self.services.get(i));
         Some(found.map_or(&self.other, |(_, c)| c))
     }
 
