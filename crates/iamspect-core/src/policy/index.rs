@@ -111,3 +111,45 @@ impl ActionIndex {
         self.entries.get(c.start as usize..c.end as usize).unwrap_or(&[])
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::{Policy, PolicyType};
+
+    fn positions(policy: &Policy, service: &str) -> Option<Vec<(u32, Vec<u32>)>> {
+        let index = &policy.action_index;
+        let c = index.candidates(service)?;
+        Some(c.iter().map(|c| (c.position, index.entries(c).to_vec())).collect())
+    }
+
+    #[test]
+    fn statements_by_service() {
+        let text = r#"{"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["s3:Get*", "ec2:Describe*"], "Resource": "*"},
+            {"Effect": "Allow", "Action": "ec2:RunInstances", "Resource": "*"},
+            {"Effect": "Deny", "NotAction": ["iam:*", "S3:PutObject"], "Resource": "*"},
+            {"Effect": "Allow", "Action": ["*:List*", "kms:Decrypt"], "Resource": "*"},
+            {"Effect": "Allow", "Action": "s3*:Get*", "Resource": "*"}
+        ]}"#;
+        let p = Policy::parse("p", text, PolicyType::Identity).unwrap();
+        // s3: its entries, the NotAction (with its s3 entry), the wildcard services.
+        assert_eq!(positions(&p, "s3"), Some(vec![(0, vec![0]), (2, vec![1]), (3, vec![0]), (4, vec![0])]));
+        assert_eq!(
+            positions(&p, "ec2"),
+            Some(vec![(0, vec![1]), (1, vec![0]), (2, vec![]), (3, vec![0]), (4, vec![0])])
+        );
+        // A service no entry names: the NotAction and the wildcard services only.
+        assert_eq!(positions(&p, "sqs"), Some(vec![(2, vec![]), (3, vec![0]), (4, vec![0])]));
+        assert_eq!(positions(&p, "iam"), Some(vec![(2, vec![0]), (3, vec![0]), (4, vec![0])]));
+    }
+
+    #[test]
+    fn too_large_an_index_is_not_built() {
+        let statements: Vec<String> =
+            (0..200).map(|i| format!(r#"{{"Effect": "Deny", "NotAction": "svc{i}:X", "Resource": "*"}}"#)).collect();
+        let text = format!(r#"{{"Version": "2012-10-17", "Statement": [{}]}}"#, statements.join(","));
+        let p = Policy::parse("p", &text, PolicyType::Identity).unwrap();
+        assert_eq!(positions(&p, "svc1"), None);
+    }
+}
