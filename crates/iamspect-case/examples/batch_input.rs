@@ -63,7 +63,7 @@ fn doc(text: &str) -> Value {
 fn case(n: usize) -> Value {
     let (action, resource) = REQUESTS[n % REQUESTS.len()];
     let region = REGIONS[(n / 8) % REGIONS.len()];
-    let (time, epoch) = TIMES[usize::from(n % 7 == 0)];
+    let (time, epoch) = TIMES[usize::from(n.is_multiple_of(7))];
     json!({
         "principal": {
             "arn": format!("arn:aws:sts::111122223333:assumed-role/Dev/user-{n}"),

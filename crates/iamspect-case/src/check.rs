@@ -276,7 +276,7 @@ pub fn known_action(action: &str) -> Result<iamspect_catalog::Action<'static>, C
 /// thread's memory of earlier answers or from `ask`; at most [`CARRIED_PAIRS`] pairs are kept.
 fn carried_cached(full: &str, key: &str, ask: impl FnOnce() -> bool) -> bool {
     thread_local! {
-        static CARRIED: std::cell::RefCell<Vec<(Box<str>, Box<str>, bool)>> = const { std::cell::RefCell::new(Vec::new()) };
+        static CARRIED: std::cell::RefCell<Vec<Carried>> = const { std::cell::RefCell::new(Vec::new()) };
     }
     CARRIED.with(|cell| {
         let Ok(mut known) = cell.try_borrow_mut() else { return ask() };
@@ -292,6 +292,9 @@ fn carried_cached(full: &str, key: &str, ask: impl FnOnce() -> bool) -> bool {
         carried
     })
 }
+
+/// An action (its catalogue name), a context key, and whether the action carries the key.
+type Carried = (Box<str>, Box<str>, bool);
 
 /// How many action and key pairs [`carried_cached`] keeps per thread.
 const CARRIED_PAIRS: usize = 256;

@@ -32,11 +32,14 @@ pub(crate) struct Candidate {
 /// services would otherwise list each of them once per service.
 const MAX_CANDIDATES: usize = 16_384;
 
+/// A service prefix (lower case) and the statements that may match its actions.
+type ServiceEntry = (Box<str>, Box<[Candidate]>);
+
 /// See the module documentation.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct ActionIndex {
     /// Sorted by service (lower case); each list in document order.
-    services: Box<[(Box<str>, Box<[Candidate]>)]>,
+    services: Box<[ServiceEntry]>,
     /// For a service no entry names: the statements with a wildcard service or `NotAction`.
     other: Box<[Candidate]>,
     /// The relevant entries of each candidate, as indices into the statement's entries.
@@ -89,7 +92,7 @@ impl ActionIndex {
             return ActionIndex { full: true, ..ActionIndex::default() };
         }
         let mut entries = Vec::new();
-        let by_service: Vec<(Box<str>, Box<[Candidate]>)> =
+        let by_service: Vec<ServiceEntry> =
             services.iter().map(|s| (Box::<str>::from(*s), list(statements, Some(s), &mut entries))).collect();
         let other = list(statements, None, &mut entries);
         ActionIndex { services: by_service.into_boxed_slice(), other, entries: entries.into_boxed_slice(), full: false }
@@ -114,7 +117,6 @@ impl ActionIndex {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::policy::{Policy, PolicyType};
 
     fn positions(policy: &Policy, service: &str) -> Option<Vec<(u32, Vec<u32>)>> {
