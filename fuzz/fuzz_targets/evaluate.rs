@@ -9,7 +9,7 @@ use arbitrary::{Result, Unstructured};
 use iamspect_core::policy::{FULL_AWS_ACCESS, RCP_FULL_AWS_ACCESS};
 use iamspect_core::{
     Context, Decision, Denier, Effect, Layer, Policies, Policy, PolicyType, Principal, PrincipalKind, Request, S3Acl,
-    S3AclGrant, S3Settings, authorize, authorize_traced,
+    S3AclGrant, S3Settings, authorize, authorize_full_scan, authorize_traced,
 };
 use iamspect_fuzz::{json_string, json_strings};
 use libfuzzer_sys::fuzz_target;
@@ -546,6 +546,12 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
     let outcome = authorize(&request, &policies);
     let response = authorize_traced(&request, &policies);
     assert_eq!(outcome, response.outcome, "authorize and authorize_traced disagree\n{request:#?}\n{policies:#?}");
+    // Decision D75: the action index gives the decision of a scan of every statement.
+    assert_eq!(
+        outcome,
+        authorize_full_scan(&request, &policies),
+        "the action index changed the decision\n{request:#?}\n{policies:#?}"
+    );
     assert_eq!(
         outcome.denied_by.is_empty(),
         outcome.decision == Decision::Allowed,

@@ -137,9 +137,45 @@ pub fn identity_provider(text: &str) -> Result<(), CaseError> {
 
 /// The type a context key's values must read as, by AWS's catalogue (global and service keys),
 /// and whether the key takes several values; `None` for keys of type `String` or unknown keys.
-fn key_type(key: &str) -> (Option<(ValueKind, &'static str)>, bool) {
+/// What the catalogue says of a context key, as the checks use it.
+#[derive(Clone, Copy)]
+struct KeyFacts {
+    /// The type the key's values must read as, and whether it takes several values.
+    typed: (Option<(ValueKind, &'static str)>, bool),
+    /// The key's values are ARNs.
+    arn_typed: bool,
+}
+
+/// [`KeyFacts`] of `key`, from this thread's memory of the keys asked before (a batch asks the
+/// catalogue once per key; the answer depends on nothing else), at most 1,024 keys.
+fn key_facts(key: &str) -> KeyFacts {
+    thread_local! {
+        static KEYS: std::cell::RefCell<std::collections::HashMap<Box<str>, KeyFacts>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
+    }
+    KEYS.with(|cell| {
+        let Ok(mut known) = cell.try_borrow_mut() else { return ask_key_facts(key) };
+        if let Some(facts) = known.get(key) {
+            return *facts;
+        }
+        let facts = ask_key_facts(key);
+        if known.len() >= 1_024 {
+            known.clear();
+        }
+        known.insert(key.into(), facts);
+        facts
+    })
+}
+
+fn ask_key_facts(key: &str) -> KeyFacts {
+    let found = iamspect_catalog::Catalog::get().condition_key(key);
+    let arn_typed = found.is_some_and(|k| matches!(k.value_type().element(), iamspect_catalog::ConditionKeyType::Arn));
+    KeyFacts { typed: catalog_key_type(found), arn_typed }
+}
+
+fn catalog_key_type(found: Option<iamspect_catalog::ConditionKey<'_>>) -> (Option<(ValueKind, &'static str)>, bool) {
     use iamspect_catalog::ConditionKeyType as T;
-    let Some(found) = iamspect_catalog::Catalog::get().condition_key(key) else {
+    let Some(found) = found else {
         return (None, true);
     };
     let t = found.value_type();
@@ -161,11 +197,7 @@ pub fn context(key: &str, values: &[String]) -> Result<(), CaseError> {
         return Err(invalid("a context key is empty".to_string()));
     }
     no_control("context key", key)?;
-    let catalog = iamspect_catalog::Catalog::get();
-    let arn_typed = catalog
-        .condition_key(key)
-        .is_some_and(|k| matches!(k.value_type().element(), iamspect_catalog::ConditionKeyType::Arn));
-    let (kind, multivalued) = key_type(key);
+    let KeyFacts { typed: (kind, multivalued), arn_typed } = key_facts(key);
     for v in values {
         if arn_typed {
             no_control(&format!("context `{key}`"), v)?;
@@ -240,6 +272,33 @@ pub fn known_action(action: &str) -> Result<iamspect_catalog::Action<'static>, C
 /// (`s3:max-keys` on `s3:GetObject`) are removed from `context`, since AWS would never send them;
 /// the warnings say which. Global keys (`aws:...`) and keys of no known service (identity
 /// providers' `accounts.google.com:aud`, `saml:sub`) are kept.
+/// Whether the action `full` (its catalogue name) carries the context key `key`, from this
+/// thread's memory of earlier answers or from `ask`; at most [`CARRIED_PAIRS`] pairs are kept.
+fn carried_cached(full: &str, key: &str, ask: impl FnOnce() -> bool) -> bool {
+    thread_local! {
+        static CARRIED: std::cell::RefCell<Vec<Carried>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    CARRIED.with(|cell| {
+        let Ok(mut known) = cell.try_borrow_mut() else { return ask() };
+        // A few pairs per batch: a scan, comparing the texts, without copying them.
+        if let Some(&(_, _, carried)) = known.iter().find(|(f, k, _)| **k == *key && **f == *full) {
+            return carried;
+        }
+        let carried = ask();
+        if known.len() >= CARRIED_PAIRS {
+            known.clear();
+        }
+        known.push((full.into(), key.into(), carried));
+        carried
+    })
+}
+
+/// An action (its catalogue name), a context key, and whether the action carries the key.
+type Carried = (Box<str>, Box<str>, bool);
+
+/// How many action and key pairs [`carried_cached`] keeps per thread.
+const CARRIED_PAIRS: usize = 256;
+
 pub fn catalog(
     action: &str,
     resource: &str,
@@ -286,11 +345,14 @@ pub fn catalog(
             return true;
         }
         // Keys of the action, of its resource types for this action, or of the resource types
-        // themselves (`s3:BucketTag/...` on buckets and objects).
-        let carried = catalog.condition_key(key).is_some_and(|k| {
-            k.is_global()
-                || a.supports_condition_key(k)
-                || a.resource_types().any(|t| t.resource_type().condition_keys().any(|r| r.name() == k.name()))
+        // themselves (`s3:BucketTag/...` on buckets and objects). The answer depends only on the
+        // action and the key, so a batch asks the catalogue once per pair.
+        let carried = carried_cached(&full, key, || {
+            catalog.condition_key(key).is_some_and(|k| {
+                k.is_global()
+                    || a.supports_condition_key(k)
+                    || a.resource_types().any(|t| t.resource_type().condition_keys().any(|r| r.name() == k.name()))
+            })
         });
         if !carried {
             warnings.push(format!(

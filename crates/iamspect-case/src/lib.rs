@@ -465,6 +465,16 @@ pub fn case_from_str(index: usize, text: &str, base: &Path, compiler: &mut Compi
     )
 }
 
+/// [`case_from_str`] for a line of a batch: read in one pass by [`inline_case`] when it can (every
+/// policy inline or built in, its known policies not read again), else the exact way. Both build
+/// the same case (`tests/inline.rs`), so the answer and every error are the same.
+pub fn batch_case(index: usize, text: &str, base: &Path, compiler: &mut Compiler) -> Result<Case, String> {
+    match inline_case(text, compiler) {
+        Some(read) => Ok(Case { index, ..read.case }),
+        None => case_from_str(index, text, base, compiler),
+    }
+}
+
 /// [`case_from_str`], where a policy may also be the id of a policy in `refs`
 /// (`"policy:sha256:<hex>"`, see [`PolicyRefs`]): such a policy is named by its id, and an id
 /// that `refs` does not hold makes the case invalid (`InvalidInput`, naming the field and the id).

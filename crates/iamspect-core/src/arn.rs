@@ -68,7 +68,11 @@ pub(crate) enum ArnPattern {
     /// `"*"`.
     Any,
     /// An ARN pattern: five segment patterns after `arn:`; missing trailing segments are `*`.
-    Segments(Box<[Pattern; 5]>),
+    /// `head` is `arn:partition:service:region:account:` when those four segments are plain
+    /// text: a request ARN matches them exactly when it starts with that text (the segments hold
+    /// no colon, so the request's first five colons fall in the same places), and then only the
+    /// resource segment is left to match.
+    Segments { segs: Box<[Pattern; 5]>, head: Option<Box<str>> },
     /// Text that does not start with `arn:`, matched as one glob against the whole value.
     Other(Pattern),
 }
@@ -93,7 +97,17 @@ impl ArnPattern {
             Ok(arr) => arr,
             Err(_) => return Err(PatternError::Malformed(text.to_string())),
         };
-        Ok(ArnPattern::Segments(Box::new(arr)))
+        let head = match &arr {
+            [p, s, r, a, _] => match (p.as_literal(), s.as_literal(), r.as_literal(), a.as_literal()) {
+                // A colon inside a segment (in `${...}` text a 2008-10-17 policy keeps literally)
+                // would move the request's colons: no head then.
+                (Some(p), Some(s), Some(r), Some(a)) if ![p, s, r, a].iter().any(|x| x.contains(':')) => {
+                    Some(format!("arn:{p}:{s}:{r}:{a}:").into_boxed_str())
+                }
+                _ => None,
+            },
+        };
+        Ok(ArnPattern::Segments { segs: Box::new(arr), head })
     }
 
     /// Case-sensitive match of a request resource (an ARN or `"*"`).
@@ -106,16 +120,25 @@ impl ArnPattern {
         match self {
             ArnPattern::Any => true,
             ArnPattern::Other(p) => p.matches(text, false, vars),
-            ArnPattern::Segments(segs) => {
+            ArnPattern::Segments { segs, head: Some(head) } => {
+                let [.., resource] = segs.as_ref();
+                match (text.strip_prefix(&**head), arn) {
+                    (Some(_), Some(arn)) => resource.matches(arn.resource, false, vars),
+                    _ => false,
+                }
+            }
+            ArnPattern::Segments { segs, head: None } => {
                 let Some(arn) = arn else {
                     return false;
                 };
                 let [partition, service, region, account, resource] = segs.as_ref();
-                partition.matches(arn.partition, false, vars)
-                    && service.matches(arn.service, false, vars)
-                    && region.matches(arn.region, false, vars)
-                    && account.matches(arn.account, false, vars)
+                // Every segment must match, so the order is free: the segments that differ most
+                // between resources first, the partition (nearly always `aws`) last.
+                service.matches(arn.service, false, vars)
                     && resource.matches(arn.resource, false, vars)
+                    && account.matches(arn.account, false, vars)
+                    && region.matches(arn.region, false, vars)
+                    && partition.matches(arn.partition, false, vars)
             }
         }
     }
@@ -124,7 +147,7 @@ impl ArnPattern {
         match self {
             ArnPattern::Any => Vec::new(),
             ArnPattern::Other(p) => vec![p],
-            ArnPattern::Segments(segs) => segs.iter().collect(),
+            ArnPattern::Segments { segs, .. } => segs.iter().collect(),
         }
     }
 }
@@ -136,6 +159,44 @@ mod tests {
 
     fn m(pattern: &str, arn: &str) -> bool {
         ArnPattern::parse(pattern, Syntax { wildcards: true, variables: true }).unwrap().matches(arn, &NoVariables)
+    }
+
+    #[test]
+    fn the_head_shortcut_is_the_segment_match() {
+        let patterns = [
+            "arn:aws:s3:::b/*",
+            "arn:aws:s3:::b",
+            "arn:aws:s3:::",
+            "arn:aws:s3",
+            "arn:aws:iam::111122223333:role/*",
+            "arn:aws:lambda:us-east-1:1:function:f*",
+            "arn:aws:s3:${a:b}::x",
+            "arn:aws:s3:::${aws:username}/*",
+            "arn::s3:::b/*",
+        ];
+        let texts = [
+            "arn:aws:s3:::b/k:with:colons",
+            "arn:aws:s3:::b",
+            "arn:aws:s3:::",
+            "arn:aws:s3:::bb",
+            "arn:aws:s3:${a:b}::x",
+            "arn:aws:s3:${a:b::x",
+            "arn:aws:iam::111122223333:role/r",
+            "arn:aws:iam::111122223333",
+            "arn:aws:lambda:us-east-1:1:function:f:alias",
+            "arn::s3:::b/1",
+            "*",
+        ];
+        for variables in [true, false] {
+            for p in patterns {
+                let with_head = ArnPattern::parse(p, Syntax { wildcards: true, variables }).unwrap();
+                let ArnPattern::Segments { segs, .. } = with_head.clone() else { continue };
+                let without = ArnPattern::Segments { segs, head: None };
+                for t in texts {
+                    assert_eq!(with_head.matches(t, &NoVariables), without.matches(t, &NoVariables), "{p} {t}");
+                }
+            }
+        }
     }
 
     #[test]

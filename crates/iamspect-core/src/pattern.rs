@@ -23,6 +23,8 @@ pub(crate) struct Variable {
     /// The key name in lower case (key names are case-insensitive).
     pub(crate) key: Box<str>,
     pub(crate) default: Option<Box<str>>,
+    /// The key's hash for the context lookup, computed once.
+    hash: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,12 +53,19 @@ enum Fast {
 pub(crate) struct Pattern {
     pieces: Box<[Piece]>,
     fast: Fast,
+    /// Some piece is a policy variable: matching substitutes first.
+    has_variables: bool,
 }
 
 /// Where variable values come from at match time.
 pub(crate) trait Variables {
     /// The single value of a context key given in lower case, if the request has exactly one.
     fn single_value(&self, key_lower: &str) -> Option<&str>;
+
+    /// [`Variables::single_value`] with the key's hash ([`crate::request::key_hash`]) at hand.
+    fn single_value_hashed(&self, _hash: u64, key_lower: &str) -> Option<&str> {
+        self.single_value(key_lower)
+    }
 }
 
 /// No variables at all.
@@ -92,7 +101,7 @@ impl std::fmt::Display for PatternError {
 impl Pattern {
     /// The pattern that matches everything.
     pub(crate) fn any() -> Pattern {
-        Pattern { pieces: Box::new([Piece::Star]), fast: Fast::Any }
+        Pattern { pieces: Box::new([Piece::Star]), fast: Fast::Any, has_variables: false }
     }
 
     pub(crate) fn parse(text: &str, syntax: Syntax) -> Result<Pattern, PatternError> {
@@ -143,7 +152,8 @@ impl Pattern {
             [Piece::Lit(s), Piece::Star] => Fast::Prefix(s.clone()),
             _ => Fast::General,
         };
-        Pattern { pieces: pieces.into_boxed_slice(), fast }
+        let has_variables = pieces.iter().any(|p| matches!(p, Piece::Var(_)));
+        Pattern { pieces: pieces.into_boxed_slice(), fast, has_variables }
     }
 
     /// Lower-cases literal text, for patterns matched case-insensitively (actions).
@@ -157,6 +167,22 @@ impl Pattern {
             })
             .collect();
         Pattern::from_pieces(pieces)
+    }
+
+    /// The whole text, when the pattern has no wildcard and no variable.
+    pub(crate) fn as_literal(&self) -> Option<&str> {
+        match &self.fast {
+            Fast::Exact(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The literal text before the first wildcard or variable ("" when the pattern starts with one).
+    pub(crate) fn literal_prefix(&self) -> &str {
+        match self.pieces.first() {
+            Some(Piece::Lit(s)) => s,
+            _ => "",
+        }
     }
 
     /// The policy variables the pattern refers to.
@@ -177,19 +203,30 @@ impl Pattern {
             Fast::Prefix(s) => return text.len() >= s.len() && starts_with(text, s, ignore_case),
             Fast::General => {}
         }
+        if !self.has_variables {
+            // Nothing to substitute: match the pieces as they are, without copying them.
+            let elem = |i: usize| {
+                self.pieces.get(i).map(|p| match p {
+                    Piece::Lit(s) => Elem::Lit(s),
+                    Piece::Star => Elem::Star,
+                    Piece::Quest | Piece::Var(_) => Elem::Quest,
+                })
+            };
+            return glob(elem, self.pieces.len(), text, ignore_case);
+        }
         let mut elems: SmallVec<[Elem<'_>; 16]> = SmallVec::new();
         for piece in self.pieces.iter() {
             elems.push(match piece {
                 Piece::Lit(s) => Elem::Lit(s),
                 Piece::Star => Elem::Star,
                 Piece::Quest => Elem::Quest,
-                Piece::Var(v) => match vars.single_value(&v.key).or(v.default.as_deref()) {
+                Piece::Var(v) => match vars.single_value_hashed(v.hash, &v.key).or(v.default.as_deref()) {
                     Some(value) => Elem::Lit(value),
                     None => return false,
                 },
             });
         }
-        glob(&elems, text, ignore_case)
+        glob(|i| elems.get(i).copied(), elems.len(), text, ignore_case)
     }
 
     /// The text with variables substituted, for showing and for equality operators.
@@ -232,7 +269,8 @@ fn parse_variable(inner: &str) -> Result<Variable, PatternError> {
     if key.chars().any(|c| c.is_whitespace() || c == '$' || c == '{') {
         return Err(PatternError::Malformed(inner.to_string()));
     }
-    Ok(Variable { key: key.to_ascii_lowercase().into(), default })
+    let key = key.to_ascii_lowercase();
+    Ok(Variable { hash: crate::request::key_hash(&key), key: key.into(), default })
 }
 
 #[derive(Clone, Copy)]
@@ -254,18 +292,35 @@ fn starts_with(text: &str, lit: &str, ignore_case: bool) -> bool {
     }
 }
 
+/// `str::find` for the short texts of a request: the first byte located, then the rest compared,
+/// without building a two-way searcher on every call. A match starts on a character boundary,
+/// since it starts with the first byte of `lit`'s first character.
+fn find(haystack: &str, lit: &str) -> Option<usize> {
+    let bytes = haystack.as_bytes();
+    let Some(&first) = lit.as_bytes().first() else { return Some(0) };
+    let mut from = 0;
+    while let Some(i) = bytes.get(from..)?.iter().position(|&b| b == first) {
+        let at = from + i;
+        if bytes.get(at..)?.starts_with(lit.as_bytes()) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
+}
+
 /// Greedy glob: on a mismatch, retry from the last `*` one character further on. This is exact for
 /// `*`/`?` patterns because a later `*` can always absorb what an earlier one would have.
-fn glob(elems: &[Elem<'_>], text: &str, ignore_case: bool) -> bool {
+fn glob<'a>(elem: impl Fn(usize) -> Option<Elem<'a>>, len: usize, text: &str, ignore_case: bool) -> bool {
     let mut ei = 0;
     let mut ti = 0;
     let mut backtrack: Option<(usize, usize)> = None;
     loop {
         let rest = text.get(ti..).unwrap_or("");
-        let advanced = match elems.get(ei) {
+        let advanced = match elem(ei) {
             Some(Elem::Star) => {
                 // A trailing `*` matches whatever is left.
-                if ei + 1 == elems.len() {
+                if ei + 1 == len {
                     return true;
                 }
                 backtrack = Some((ei + 1, ti));
@@ -304,8 +359,8 @@ fn glob(elems: &[Elem<'_>], text: &str, ignore_case: bool) -> bool {
                 let mut next = star_ti + c.len_utf8();
                 // When a literal follows the `*`, only the places where it occurs can match: jump
                 // to the next one instead of trying every character.
-                if let (Some(Elem::Lit(lit)), false) = (elems.get(star_ei), ignore_case) {
-                    match text.get(next..).and_then(|r| r.find(lit)) {
+                if let (Some(Elem::Lit(lit)), false) = (elem(star_ei), ignore_case) {
+                    match text.get(next..).and_then(|r| find(r, lit)) {
                         Some(offset) => next += offset,
                         None => return false,
                     }
@@ -335,6 +390,15 @@ mod tests {
     fn check(pattern: &str, text: &str, expect: bool) {
         let p = Pattern::parse(pattern, GLOB).unwrap();
         assert_eq!(p.matches(text, false, &NoVariables), expect, "{pattern} vs {text}");
+    }
+
+    #[test]
+    fn find_is_str_find() {
+        for hay in ["", "a", "abcabc", "ééaé", "b/1/test/x/test/", "aaab"] {
+            for lit in ["", "a", "bc", "é", "aé", "test/", "aab", "zz"] {
+                assert_eq!(find(hay, lit), hay.find(lit), "{hay:?} {lit:?}");
+            }
+        }
     }
 
     #[test]

@@ -295,6 +295,13 @@ impl Variables for Context {
             _ => None,
         }
     }
+
+    fn single_value_hashed(&self, hash: u64, key_lower: &str) -> Option<&str> {
+        match self.get_hashed(hash, key_lower) {
+            Some([one]) => Some(one),
+            _ => None,
+        }
+    }
 }
 
 /// One authorization request.
@@ -302,6 +309,9 @@ impl Variables for Context {
 pub struct Request {
     pub(crate) principal: Principal,
     pub(crate) action: String,
+    /// The action with ASCII letters in lower case: action entries are compiled in lower case, so
+    /// they compare with it byte for byte (the same answer as folding case while comparing).
+    pub(crate) action_lower: Box<str>,
     pub(crate) resource: String,
     pub(crate) resource_account: Option<String>,
     pub(crate) context: Context,
@@ -339,6 +349,7 @@ impl Request {
         Ok(Request {
             principal,
             action: action.to_string(),
+            action_lower: action.to_ascii_lowercase().into(),
             resource: resource.to_string(),
             resource_account,
             context,

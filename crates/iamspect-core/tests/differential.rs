@@ -10,7 +10,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use iamspect_core::policy::{FULL_AWS_ACCESS, RCP_FULL_AWS_ACCESS};
-use iamspect_core::{Context, Policies, Policy, PolicyType, Principal, Request, authorize};
+use iamspect_core::{
+    Context, Policies, Policy, PolicyType, Principal, Request, authorize, authorize_full_scan, authorize_traced,
+};
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
 use reference::{RefOutcome, RefPolicies, RefRequest};
@@ -56,6 +58,10 @@ fn engine(req: &RefRequest, pols: &RefPolicies) -> RefOutcome {
         ..Policies::default()
     };
     let out = authorize(&request, &policies);
+    // Decision D75: the action index only skips statements that cannot match, so the decision is
+    // the full scan's, traced or not.
+    assert_eq!(out, authorize_full_scan(&request, &policies), "the action index changed the decision");
+    assert_eq!(out, authorize_traced(&request, &policies).outcome, "authorize and authorize_traced disagree");
     (out.decision.as_str(), out.denied_by.iter().map(|d| d.as_str()).collect())
 }
 
@@ -81,6 +87,8 @@ const ACTION_PATTERNS: &[&str] = &[
     "s3:*Object",
     "s3:List*",
     "*:GetObject",
+    "s?:GetObject",
+    "*3:Get*",
     "ec2:*",
     "ec2:RunInstances",
     "iam:PassRole",

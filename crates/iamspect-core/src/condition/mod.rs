@@ -289,8 +289,12 @@ impl Condition {
             Values::Arn(ps) => ps.iter().any(|p| p.matches(v, vars)),
             Values::Numeric(ns) => {
                 let x = value::parse_number(v)?;
-                let ns: Option<Vec<f64>> = ns.iter().copied().collect();
-                ns?.into_iter().any(|n| match base {
+                // A placeholder among the values makes the comparison unreadable (decision D24);
+                // checked without collecting, so the decision path does not allocate.
+                if ns.iter().any(Option::is_none) {
+                    return None;
+                }
+                ns.iter().flatten().any(|&n| match base {
                     NumericEquals | NumericNotEquals => x == n,
                     NumericLessThan => x < n,
                     NumericLessThanEquals => x <= n,

@@ -34,6 +34,9 @@ pub(crate) fn parse_date(text: &str) -> Option<Timestamp> {
         let secs: i64 = t.parse().ok()?;
         return Timestamp::from_second(secs).ok();
     }
+    if let Some(ts) = utc_seconds(t) {
+        return Some(ts);
+    }
     if let Ok(ts) = t.parse::<Timestamp>() {
         return Some(ts);
     }
@@ -48,6 +51,42 @@ pub(crate) fn parse_date(text: &str) -> Option<Timestamp> {
     let year: i16 = year.parse().ok()?;
     let date = jiff::civil::Date::new(year, month, 1).ok()?;
     date.to_zoned(jiff::tz::TimeZone::UTC).ok().map(|z| z.timestamp())
+}
+
+/// The form AWS writes `aws:CurrentTime` in, `YYYY-MM-DDTHH:MM:SSZ`, read without the general
+/// parser (a date is read on every evaluation of a `Date*` condition). Anything else, including
+/// a day past the month's end or a leap second, is left to jiff, which gives the same answer for
+/// every text this accepts (tested below against jiff).
+fn utc_seconds(t: &str) -> Option<Timestamp> {
+    let b: &[u8; 20] = t.as_bytes().try_into().ok()?;
+    if b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' || b[19] != b'Z' {
+        return None;
+    }
+    let num = |range: std::ops::Range<usize>| -> Option<i64> {
+        b.get(range)?.iter().try_fold(0i64, |n, &c| c.is_ascii_digit().then(|| n * 10 + i64::from(c - b'0')))
+    };
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let month_days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if day < 1 || day > month_days || hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    // Days since 1970-01-01 of a proleptic Gregorian date (the civil-from-days inverse).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Timestamp::from_second(days * 86_400 + hour * 3_600 + minute * 60 + second).ok()
 }
 
 /// A CIDR block, or a bare address meaning `/32` (IPv4) or `/128` (IPv6). Host bits may be set,
@@ -84,6 +123,30 @@ mod tests {
         assert_eq!(parse_date("2020-01-01T01:00:00+01:00"), Some(a));
         assert!(parse_date("2020-01-01T00:00:00.5Z").unwrap() > a);
         assert_eq!(parse_date("yesterday"), None);
+    }
+
+    #[test]
+    fn the_fast_date_reading_is_jiffs() {
+        let years = [0, 1, 4, 99, 100, 400, 1600, 1900, 1969, 1970, 1999, 2000, 2024, 2025, 2100, 2400, 9999];
+        let times = [(0, 0, 0), (23, 59, 59), (24, 0, 0), (12, 60, 0), (12, 0, 60), (9, 5, 7)];
+        let mut checked = 0;
+        for year in years {
+            for month in 0..=13 {
+                for day in 0..=32 {
+                    for (h, m, sec) in times {
+                        let t = format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{sec:02}Z");
+                        if let Some(fast) = utc_seconds(&t) {
+                            assert_eq!(Some(fast), t.parse::<Timestamp>().ok(), "{t}");
+                            checked += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(checked > 10_000);
+        for t in ["2020-01-01t00:00:00z", "2020-01-01T00:00:00.1Z", "2020-1-01T00:00:00Z", "+020-01-01T00:00:00Z"] {
+            assert_eq!(utc_seconds(t), None, "{t}");
+        }
     }
 
     #[test]

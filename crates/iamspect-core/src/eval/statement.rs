@@ -1,6 +1,7 @@
 //! Does one statement apply to the request? Checked cheapest first: action, resource, principal,
 //! then conditions. No allocation.
 
+use crate::arn::Arn;
 use crate::condition::Outcome;
 use crate::policy::{AwsPrincipal, Effect, PrincipalBlock, PrincipalEntry, Statement};
 use crate::request::{PrincipalKind, Request};
@@ -48,12 +49,24 @@ impl StatementOutcome {
 }
 
 pub(crate) fn evaluate(stmt: &Statement, req: &Request, has_boundary: bool) -> StatementOutcome {
-    let action_hit = stmt.action.items.iter().any(|a| a.pattern.matches(&req.action, true, &req.context));
+    let action_hit = stmt.action.items.iter().any(|a| a.pattern.matches(&req.action_lower, false, &req.context));
+    evaluate_after_action(stmt, action_hit, req, req.resource_arn(), has_boundary)
+}
+
+/// [`evaluate`] with the action already tested: `action_hit` is true when an entry of
+/// `Action`/`NotAction` covers the request's action (the action index tests only the entries of
+/// the request's service, decision D75).
+pub(crate) fn evaluate_after_action(
+    stmt: &Statement,
+    action_hit: bool,
+    req: &Request,
+    arn: Option<Arn<'_>>,
+    has_boundary: bool,
+) -> StatementOutcome {
     if action_hit == stmt.action.not {
         return StatementOutcome::ActionNotMatched;
     }
     if let Some(res) = &stmt.resource {
-        let arn = req.resource_arn();
         let hit = res.items.iter().any(|r| r.pattern.matches_split(&req.resource, arn, &req.context));
         if hit == res.not {
             return StatementOutcome::ResourceNotMatched;
@@ -105,10 +118,7 @@ fn principal_match(block: &PrincipalBlock, req: &Request, has_boundary: bool) ->
                 (entry, &principal.kind),
                 (PrincipalEntry::Aws(AwsPrincipal::User(_) | AwsPrincipal::UniqueId(_)), PrincipalKind::User { .. })
             );
-            if names_user
-                && kind == GrantKind::Direct
-                && super::authorizer::is_role_trust_request(&req.action, &req.resource)
-            {
+            if names_user && kind == GrantKind::Direct && super::authorizer::is_trust_request(req) {
                 return Some(GrantKind::RoleOrParent);
             }
             Some(kind)

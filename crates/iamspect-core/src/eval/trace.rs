@@ -145,6 +145,12 @@ impl Trace {
 
 /// Receives every statement outcome and which layers apply.
 pub(crate) trait Tracer {
+    /// True when the tracer wants every statement, including those the action index skips (they
+    /// are reported as [`StatementOutcome::ActionNotMatched`]).
+    const RECORDS: bool;
+    /// True to test every statement instead of the action index's candidates: the reference the
+    /// index is checked against.
+    const FULL_SCAN: bool = false;
     fn statement(&mut self, layer: Layer, policy_idx: usize, stmt_idx: usize, outcome: StatementOutcome);
     fn applicable(&mut self, layer: Layer, applicable: bool);
 }
@@ -153,6 +159,19 @@ pub(crate) trait Tracer {
 pub(crate) struct NoTrace;
 
 impl Tracer for NoTrace {
+    const RECORDS: bool = false;
+    #[inline(always)]
+    fn statement(&mut self, _: Layer, _: usize, _: usize, _: StatementOutcome) {}
+    #[inline(always)]
+    fn applicable(&mut self, _: Layer, _: bool) {}
+}
+
+/// The fast path's tracer, testing every statement (the reference for the action index).
+pub(crate) struct FullScan;
+
+impl Tracer for FullScan {
+    const RECORDS: bool = false;
+    const FULL_SCAN: bool = true;
     #[inline(always)]
     fn statement(&mut self, _: Layer, _: usize, _: usize, _: StatementOutcome) {}
     #[inline(always)]
@@ -167,6 +186,7 @@ pub(crate) struct Recorder {
 }
 
 impl Tracer for Recorder {
+    const RECORDS: bool = true;
     fn statement(&mut self, layer: Layer, policy_idx: usize, stmt_idx: usize, outcome: StatementOutcome) {
         self.outcomes.push((layer, policy_idx, stmt_idx, outcome));
     }

@@ -2,6 +2,7 @@
 //! condition key.
 
 mod err;
+pub(crate) mod index;
 mod limits;
 mod parse;
 mod principal;
@@ -261,6 +262,8 @@ pub struct Policy {
     pub(crate) source: Arc<str>,
     pub(crate) warnings: Vec<PolicyError>,
     pub(crate) origin: LineColumn,
+    /// The statements by the service of the actions they can match (decision D75).
+    pub(crate) action_index: index::ActionIndex,
 }
 
 impl Policy {
@@ -321,6 +324,7 @@ impl Policy {
     pub fn without_statement(&self, index: usize) -> Policy {
         let mut p = self.clone();
         p.statements.retain(|s| s.index != index);
+        p.action_index = index::ActionIndex::build(&p.statements);
         p
     }
 

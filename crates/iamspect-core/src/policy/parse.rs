@@ -167,7 +167,18 @@ pub(super) fn parse_policy(
         return Err(fail(p.errors));
     }
     let warnings = warnings.into_iter().map(|w| w.shift(origin)).collect();
-    Ok(Policy { name: name.to_string(), policy_type, version, id, statements, source: text.into(), warnings, origin })
+    let action_index = super::index::ActionIndex::build(&statements);
+    Ok(Policy {
+        name: name.to_string(),
+        policy_type,
+        version,
+        id,
+        statements,
+        source: text.into(),
+        warnings,
+        origin,
+        action_index,
+    })
 }
 
 impl<'t> Parser<'t> {

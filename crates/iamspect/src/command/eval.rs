@@ -4,7 +4,7 @@
 //! distinct policy once.
 
 use std::io::{BufRead, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use iamspect_case::{Actual, Compiler};
 use iamspect_core::Decision;
@@ -12,6 +12,7 @@ use serde_json::Value;
 use serde_json::json;
 
 use super::request::{self, RequestArgs};
+use super::test::Progress;
 use super::{BAD_INPUT, FAILURE, Format, SUCCESS};
 use crate::output;
 
@@ -104,12 +105,23 @@ pub(crate) fn run(args: Args) -> u8 {
     if all_allowed { SUCCESS } else { FAILURE }
 }
 
+/// Lines read and decided at a time: enough to keep every core busy, few enough that the first
+/// answers come at once and memory stays flat on any input length.
+const CHUNK_LINES: usize = 512;
+
+/// One decided line: its JSON answer and the exit code it asks for (`FAILURE` for a deny,
+/// `BAD_INPUT` for an invalid case).
+type Answer = (Value, Option<u8>);
+
 fn batch(path: &PathBuf) -> u8 {
-    let reader: Box<dyn BufRead> = if path.as_os_str() == "-" {
-        Box::new(std::io::stdin().lock())
+    let (reader, total): (Box<dyn BufRead>, Option<u64>) = if path.as_os_str() == "-" {
+        (Box::new(std::io::stdin().lock()), None)
     } else {
         match std::fs::File::open(path) {
-            Ok(f) => Box::new(std::io::BufReader::new(f)),
+            Ok(f) => {
+                let len = f.metadata().ok().map(|m| m.len());
+                (Box::new(std::io::BufReader::with_capacity(1 << 20, f)), len)
+            }
             Err(e) => {
                 eprintln!("error: {}: {e}", path.display());
                 return BAD_INPUT;
@@ -117,48 +129,112 @@ fn batch(path: &PathBuf) -> u8 {
         }
     };
     let base = path.parent().map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
-    let mut compiler = Compiler::new();
+    // One compiler per worker, kept for the whole batch: each distinct policy is compiled once
+    // per worker, and every later line finds it by its text.
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 64);
+    let mut compilers: Vec<Compiler> = (0..workers).map(|_| Compiler::new()).collect();
+    let mut progress = Progress::new("deciding {bar:40} {bytes}/{total_bytes} ({bytes_per_sec})", total);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut code = SUCCESS;
-    for (index, line) in reader.lines().enumerate() {
-        let line = match line {
-            Ok(l) => l,
-            Err(e) => {
-                eprintln!("error: {}: line {}: {e}", path.display(), index + 1);
-                return BAD_INPUT;
-            }
-        };
-        if line.trim().is_empty() {
-            continue;
-        }
-        let result = match iamspect_case::case_from_str(index, &line, &base, &mut compiler) {
-            Err(e) => {
-                code = BAD_INPUT;
-                json!({"line": index + 1, "error": e})
-            }
-            Ok(case) => {
-                let (actual, pass) = iamspect_case::run(&case);
-                let mut v = crate::command::test::actual_json(&actual);
-                match &actual {
-                    Actual::Decision(o) if o.decision != Decision::Allowed && code == SUCCESS => code = FAILURE,
-                    Actual::Error(_) => code = BAD_INPUT,
-                    _ => {}
-                }
-                if let Some(obj) = v.as_object_mut() {
-                    obj.insert("line".into(), json!(index + 1));
-                    if case.expect.is_some() {
-                        obj.insert("pass".into(), json!(pass));
+    let mut lines = reader.lines().enumerate();
+    let mut chunk: Vec<(usize, String)> = Vec::with_capacity(CHUNK_LINES);
+    loop {
+        chunk.clear();
+        let mut read_error = None;
+        for (index, line) in lines.by_ref() {
+            match line {
+                Ok(l) => {
+                    progress.advance(l.len() as u64 + 1);
+                    if !l.trim().is_empty() {
+                        chunk.push((index, l));
                     }
                 }
-                v
+                Err(e) => {
+                    read_error = Some(format!("error: {}: line {}: {e}", path.display(), index + 1));
+                    break;
+                }
             }
-        };
-        if writeln!(out, "{result}").is_err() {
-            // A closed pipe (`| head`) is not an error.
-            return code;
+            if chunk.len() == CHUNK_LINES {
+                break;
+            }
+        }
+        let end = read_error.is_some() || chunk.len() < CHUNK_LINES;
+        for (value, wants) in decide_chunk(&chunk, &base, &mut compilers) {
+            match wants {
+                Some(BAD_INPUT) => code = BAD_INPUT,
+                Some(FAILURE) if code == SUCCESS => code = FAILURE,
+                _ => {}
+            }
+            if writeln!(out, "{value}").is_err() {
+                // A closed pipe (`| head`) is not an error.
+                progress.finish();
+                return code;
+            }
+        }
+        if let Some(e) = read_error {
+            let _ = out.flush();
+            progress.finish();
+            eprintln!("{e}");
+            return BAD_INPUT;
+        }
+        if end {
+            break;
         }
     }
     let _ = out.flush();
+    progress.finish();
     code
+}
+
+/// Decides the lines of a chunk on every worker, each worker taking a contiguous share with its
+/// own compiler; the answers come back in the order of the lines.
+fn decide_chunk(chunk: &[(usize, String)], base: &Path, compilers: &mut [Compiler]) -> Vec<Answer> {
+    let share = chunk.len().div_ceil(compilers.len().max(1)).max(1);
+    let mut parts: Vec<Vec<Answer>> = Vec::new();
+    std::thread::scope(|scope| {
+        let mut shares = chunk.chunks(share).zip(compilers.iter_mut());
+        let first = shares.next();
+        let handles: Vec<_> = shares
+            .map(|(lines, compiler)| {
+                let handle = scope
+                    .spawn(move || lines.iter().map(|(i, l)| decide_line(*i, l, base, compiler)).collect::<Vec<_>>());
+                (lines, handle)
+            })
+            .collect();
+        if let Some((lines, compiler)) = first {
+            parts.push(lines.iter().map(|(i, l)| decide_line(*i, l, base, compiler)).collect());
+        }
+        for (lines, handle) in handles {
+            // A worker that failed: its lines are answered with an error, never dropped.
+            parts.push(handle.join().unwrap_or_else(|_| {
+                let error = |i: usize| json!({"line": i + 1, "error": "internal error: this line was not decided"});
+                lines.iter().map(|(i, _)| (error(*i), Some(BAD_INPUT))).collect()
+            }));
+        }
+    });
+    parts.into_iter().flatten().collect()
+}
+
+/// One line's answer, as `eval --batch` has always written it.
+fn decide_line(index: usize, line: &str, base: &Path, compiler: &mut Compiler) -> Answer {
+    match iamspect_case::batch_case(index, line, base, compiler) {
+        Err(e) => (json!({"line": index + 1, "error": e}), Some(BAD_INPUT)),
+        Ok(case) => {
+            let (actual, pass) = iamspect_case::run(&case);
+            let mut v = crate::command::test::actual_json(&actual);
+            let wants = match &actual {
+                Actual::Decision(o) if o.decision != Decision::Allowed => Some(FAILURE),
+                Actual::Error(_) => Some(BAD_INPUT),
+                _ => None,
+            };
+            if let Some(obj) = v.as_object_mut() {
+                obj.insert("line".into(), json!(index + 1));
+                if case.expect.is_some() {
+                    obj.insert("pass".into(), json!(pass));
+                }
+            }
+            (v, wants)
+        }
+    }
 }
