@@ -1,0 +1,413 @@
+//! Reasoning over all requests at once: does a policy allow any request another does not, can it
+//! allow any of some actions. A set of policies compiles to a formula over the request (action,
+//! resource, and each context key's presence and values); a purpose-built procedure decides it
+//! (classes of strings from glob automata, regions of numbers, dates and IP addresses, and a DPLL
+//! search over the atoms, decision D65) and gives a witness request. Every witness is decided again
+//! by `iamspect-core` before it is reported ([`harness`]); a construct this crate cannot decide
+//! exactly makes the answer [`Unknown`], naming it, never a guess.
+//!
+//! Like the core, this crate is pure: no file, network, environment or clock.
+#![deny(missing_docs)]
+
+mod compile;
+mod formula;
+mod glob;
+pub mod harness;
+mod solve;
+mod typed;
+
+use std::collections::HashMap;
+
+use iamspect_core::{Policy, PolicyType, Statement};
+
+use compile::{Builder, Domain, Lang, Proto};
+use formula::F;
+use solve::{Atom, AtomKind, Bits, Solver, Var};
+
+/// A construct the symbolic core cannot decide exactly.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unknown {
+    /// What could not be decided, in words.
+    pub construct: String,
+    /// The policy name, statement index and `Sid` where it was met, when known.
+    pub statement: Option<(String, usize, Option<String>)>,
+}
+
+impl Unknown {
+    pub(crate) fn new(construct: String) -> Unknown {
+        Unknown { construct, statement: None }
+    }
+
+    fn at(mut self, stmt: &Statement) -> Unknown {
+        if self.statement.is_none() {
+            self.statement = Some((String::new(), stmt.index(), stmt.sid().map(str::to_string)));
+        }
+        self
+    }
+
+    fn in_policy(mut self, name: &str) -> Unknown {
+        if let Some((p, _, _)) = &mut self.statement
+            && p.is_empty()
+        {
+            *p = name.to_string();
+        }
+        self
+    }
+}
+
+impl std::fmt::Display for Unknown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.construct)?;
+        if let Some((policy, index, sid)) = &self.statement {
+            write!(f, " (policy `{policy}`, statement {index}")?;
+            if let Some(sid) = sid {
+                write!(f, " `{sid}`")?;
+            }
+            f.write_str(")")?;
+        }
+        Ok(())
+    }
+}
+
+/// A request the formula allows: the action, the resource (an ARN or `*`), and the context keys
+/// with their values (absent keys are not listed).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Witness {
+    /// `service:action`, lower case unless a preferred spelling was found.
+    pub action: String,
+    /// An ARN or `*`.
+    pub resource: String,
+    /// Context keys as first written, each with one or more values.
+    pub context: Vec<(String, Vec<String>)>,
+}
+
+/// The policy types whose statements name no principal; the others need reasoning about
+/// principals, which this crate does not do yet.
+fn identity_side(t: PolicyType) -> bool {
+    matches!(t, PolicyType::Identity | PolicyType::PermissionsBoundary | PolicyType::Session | PolicyType::Scp)
+}
+
+/// Context keys AWS puts in every request of an IAM principal (and the engine fills in): they are
+/// never absent, whatever their values.
+const ALWAYS_PRESENT: &[&str] =
+    &["aws:PrincipalArn", "aws:PrincipalAccount", "aws:PrincipalType", "aws:PrincipalIsAWSService", "aws:ResourceAccount"];
+
+/// A question over all requests, compiled and ready to solve.
+#[derive(Clone, Debug)]
+pub struct Query {
+    b: Builder,
+    root: F,
+    policy_type: PolicyType,
+}
+
+/// Options for [`Query::solve`].
+#[derive(Clone, Debug, Default)]
+pub struct SolveOptions<'a> {
+    /// At most this many witnesses, each with a different action where possible.
+    pub max_witnesses: usize,
+    /// Real action names (`s3:GetObject`) to show instead of made-up ones when one fits.
+    pub preferred_actions: &'a [String],
+}
+
+fn allows_as(b: &mut Builder, policy: &Policy, t: PolicyType) -> Result<F, Unknown> {
+    if !identity_side(t) {
+        return Err(Unknown::new(format!(
+            "policies of type {} (their `Principal` elements are not reasoned about yet)",
+            t.cli_name()
+        )));
+    }
+    b.allows(policy).map_err(|e| e.in_policy(policy.name()))
+}
+
+impl Query {
+    /// Requests that `new` allows and `existing` does not, both read as policies of type `t`
+    /// (Access Analyzer's `CheckNoNewAccess`). `sts:GetCallerIdentity` needs no permission
+    /// (decision D18), so it is never new access.
+    pub fn no_new_access(new: &Policy, existing: &Policy, t: PolicyType) -> Result<Query, Unknown> {
+        let mut b = Builder::default();
+        let n = allows_as(&mut b, new, t)?;
+        let o = allows_as(&mut b, existing, t)?;
+        let not_o = b.f.not(o);
+        let gci = b.action_in(&["sts:GetCallerIdentity"])?;
+        let not_gci = b.f.not(gci);
+        let root = b.f.and(vec![n, not_o, not_gci]);
+        Ok(Query { b, root, policy_type: t })
+    }
+
+    /// Requests that `policy` allows for one of `actions` (patterns as in `Action`) and, when given,
+    /// on one of `resources` (patterns as in `Resource`) (Access Analyzer's `CheckAccessNotGranted`).
+    pub fn access_granted(
+        policy: &Policy,
+        actions: &[&str],
+        resources: Option<&[&str]>,
+        t: PolicyType,
+    ) -> Result<Query, Unknown> {
+        let mut b = Builder::default();
+        let allows = allows_as(&mut b, policy, t)?;
+        let a = b.action_in(actions)?;
+        let r = match resources {
+            Some(rs) => b.resource_in(rs, false)?,
+            None => b.f.constant(true),
+        };
+        let root = b.f.and(vec![allows, a, r]);
+        Ok(Query { b, root, policy_type: t })
+    }
+
+    /// The policy type the question reads its policies as.
+    pub fn policy_type(&self) -> PolicyType {
+        self.policy_type
+    }
+
+    /// Witness requests, none when no request satisfies the question. `accept` is asked about each
+    /// witness (the caller confirms it with the engine); a rejected witness is set aside and the
+    /// search goes on elsewhere. Errors when a construct cannot be decided exactly.
+    pub fn solve(
+        &self,
+        opts: &SolveOptions<'_>,
+        mut accept: impl FnMut(&Witness) -> bool,
+    ) -> Result<Solved, Unknown> {
+        let low = Lowered::new(&self.b)?;
+        let mut f = self.b.f.clone();
+        f.remap(&low.map);
+        let mut vars = low.vars.clone();
+        let mut found = Vec::new();
+        let mut rejected = Vec::new();
+        let max = opts.max_witnesses.max(1);
+        let mut attempts = 0;
+        while found.len() < max && attempts < max * 4 + 8 {
+            attempts += 1;
+            let mut s = Solver::new(&f, self.root, &vars, &low.atoms);
+            let mut ok = true;
+            for &a in &low.forced {
+                ok &= s.assume(a, true);
+            }
+            if !ok || !s.search()? {
+                break;
+            }
+            let model = s.model();
+            let w = low.realize(&model, &vars, opts.preferred_actions);
+            let action_class = model.first().cloned().flatten().and_then(|v| v.first().copied());
+            let resource_class = model.get(1).cloned().flatten().and_then(|v| v.first().copied());
+            if accept(&w) {
+                found.push(w);
+                // Vary: the next witness takes another action.
+                if let (Some(c), Some(v)) = (action_class, vars.get_mut(0)) {
+                    clear(&mut v.base, c);
+                }
+            } else {
+                rejected.push(w);
+                if let (Some(c), Some(v)) = (resource_class, vars.get_mut(1)) {
+                    clear(&mut v.base, c);
+                }
+            }
+        }
+        Ok(Solved { witnesses: found, rejected })
+    }
+}
+
+fn clear(b: &mut Bits, i: usize) {
+    if let Some(w) = b.get_mut(i / 64) {
+        *w &= !(1 << (i % 64));
+    }
+}
+
+/// What [`Query::solve`] found.
+#[derive(Clone, Debug, Default)]
+pub struct Solved {
+    /// Witnesses the caller accepted; none (with none rejected) means no request satisfies the question.
+    pub witnesses: Vec<Witness>,
+    /// Witnesses the caller rejected. When some were rejected and none accepted, the answer is not known.
+    pub rejected: Vec<Witness>,
+}
+
+/// The variables with their classes, and the atoms over them.
+struct Lowered {
+    vars: Vec<Var>,
+    atoms: Vec<Atom>,
+    /// Per variable, each class's text (keys: one value).
+    texts: Vec<Vec<String>>,
+    names: Vec<String>,
+    /// Action patterns and the action classes' signatures, to place preferred names.
+    action_globs: Vec<glob::Glob>,
+    action_signatures: Vec<Bits>,
+    /// Atoms that start true (keys AWS always sets).
+    forced: Vec<u32>,
+    /// The formula's atoms are protos: each one's merged atom.
+    map: Vec<u32>,
+}
+
+fn full(n: usize) -> Bits {
+    let mut b = vec![0u64; n.div_ceil(64).max(1)];
+    (0..n).for_each(|i| solve::set_bit(&mut b, i));
+    b
+}
+
+impl Lowered {
+    fn new(b: &Builder) -> Result<Lowered, Unknown> {
+        let action = glob::classes(&b.actions.globs, &[glob::action_shape()], "the action")?;
+        let star: glob::Glob = vec![glob::Piece::Lit('*')];
+        let resource = glob::classes(&b.resources.globs, &[star, glob::arn_shape()], "the resource")?;
+        let mut texts = vec![action.witnesses.clone(), resource.witnesses.clone()];
+        let mut names = vec!["action".to_string(), "resource".to_string()];
+        // Per key: per class, membership of each language is computed on demand below.
+        struct KeyClasses {
+            signatures: Vec<Bits>,
+            junk: Option<usize>,
+        }
+        let mut key_classes = Vec::new();
+        for k in &b.keys {
+            let kc = match k.domain {
+                None | Some(Domain::String) => {
+                    let c = glob::classes(&k.patterns.globs, &[], &format!("condition key `{}`", k.name))?;
+                    let mut w = c.witnesses;
+                    if k.patterns.globs.is_empty() {
+                        w = vec!["example".to_string()];
+                    }
+                    texts.push(w);
+                    KeyClasses { signatures: c.signatures, junk: None }
+                }
+                Some(_) => {
+                    let refs: Vec<&typed::Typed> = k.typed.iter().collect();
+                    let mut reps = typed::representatives(&refs);
+                    let sigs = reps
+                        .iter()
+                        .map(|r| {
+                            let mut s = vec![0u64; k.typed.len().div_ceil(64).max(1)];
+                            for (i, t) in k.typed.iter().enumerate() {
+                                if typed::matches_any(t, r) == Some(true) {
+                                    solve::set_bit(&mut s, i);
+                                }
+                            }
+                            s
+                        })
+                        .collect::<Vec<_>>();
+                    let junk = reps.len();
+                    reps.push("junk".to_string());
+                    let mut sigs = sigs;
+                    sigs.push(vec![0u64; k.typed.len().div_ceil(64).max(1)]);
+                    texts.push(reps);
+                    KeyClasses { signatures: sigs, junk: Some(junk) }
+                }
+            };
+            names.push(k.name.clone());
+            key_classes.push(kc);
+        }
+        let mut vars: Vec<Var> = texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| Var { single: i < 2, base: full(t.len()), atoms: Vec::new() })
+            .collect();
+        let mut atoms: Vec<Atom> = Vec::new();
+        let mut index: HashMap<(u32, Option<Bits>), u32> = HashMap::new();
+        let mut map = Vec::with_capacity(b.protos.len());
+        let any_of = |sigs: &[Bits], ids: &[u32]| -> Bits {
+            let mut out = vec![0u64; sigs.len().div_ceil(64).max(1)];
+            for (c, sig) in sigs.iter().enumerate() {
+                if ids.iter().any(|&i| solve::bit(sig, i as usize)) {
+                    solve::set_bit(&mut out, c);
+                }
+            }
+            out
+        };
+        for p in &b.protos {
+            let (var, kind) = match p {
+                Proto::Action(ids) => (0u32, AtomKind::In(any_of(&action.signatures, ids))),
+                Proto::Resource(ids) => (1, AtomKind::In(any_of(&resource.signatures, ids))),
+                Proto::Present(k) => (2 + k, AtomKind::Present),
+                Proto::Exists(k, lang) => {
+                    let Some(kc) = key_classes.get(*k as usize) else {
+                        return Err(Unknown::new("internal: unknown key".into()));
+                    };
+                    let n = kc.signatures.len();
+                    let mut out = vec![0u64; n.div_ceil(64).max(1)];
+                    for c in 0..n {
+                        if member(lang, c, kc.signatures.get(c).map_or(&[][..], |s| s.as_slice()), kc.junk) {
+                            solve::set_bit(&mut out, c);
+                        }
+                    }
+                    (2 + k, AtomKind::In(out))
+                }
+            };
+            let key = (var, match &kind {
+                AtomKind::Present => None,
+                AtomKind::In(s) => Some(s.clone()),
+            });
+            let id = match index.get(&key) {
+                Some(&id) => id,
+                None => {
+                    let id = atoms.len() as u32;
+                    index.insert(key, id);
+                    atoms.push(Atom { var, kind });
+                    if let Some(v) = vars.get_mut(var as usize) {
+                        v.atoms.push(id);
+                    }
+                    id
+                }
+            };
+            map.push(id);
+        }
+        let mut forced = Vec::new();
+        for name in ALWAYS_PRESENT {
+            let lower = name.to_ascii_lowercase();
+            if let Some(k) = b.keys.iter().position(|k| k.name.to_ascii_lowercase() == lower)
+                && let Some(&id) = index.get(&(2 + k as u32, None))
+            {
+                forced.push(id);
+            }
+        }
+        let mut low = Lowered {
+            vars: Vec::new(),
+            atoms,
+            texts,
+            names,
+            action_globs: b.actions.globs.clone(),
+            action_signatures: action.signatures,
+            forced,
+            map: Vec::new(),
+        };
+        low.vars = std::mem::take(&mut vars);
+        low.map = map;
+        Ok(low)
+    }
+
+    fn realize(&self, model: &solve::Model, vars: &[Var], preferred: &[String]) -> Witness {
+        let text = |var: usize, class: usize| -> String {
+            self.texts.get(var).and_then(|t| t.get(class)).cloned().unwrap_or_default()
+        };
+        let action_class = model.first().cloned().flatten().and_then(|v| v.first().copied()).unwrap_or(0);
+        let mut action = text(0, action_class);
+        // A real action name in the same class reads better than a made-up one.
+        if let Some(sig) = self.action_signatures.get(action_class) {
+            let service = action.split(':').next().unwrap_or("").to_string();
+            if let Some(p) = preferred.iter().find(|p| {
+                let lower = p.to_ascii_lowercase();
+                lower.starts_with(&format!("{service}:"))
+                    && self.action_globs.iter().enumerate().all(|(i, g)| glob::matches(g, &lower) == solve::bit(sig, i))
+            }) {
+                action = p.clone();
+            }
+        }
+        let _ = vars;
+        let resource_class = model.get(1).cloned().flatten().and_then(|v| v.first().copied()).unwrap_or(0);
+        let resource = text(1, resource_class);
+        let mut context = Vec::new();
+        for (i, m) in model.iter().enumerate().skip(2) {
+            if let Some(classes) = m {
+                let values: Vec<String> = classes.iter().map(|&c| text(i, c)).collect();
+                context.push((self.names.get(i).cloned().unwrap_or_default(), values));
+            }
+        }
+        Witness { action, resource, context }
+    }
+}
+
+/// Is class `c` (with signature `sig`) in the language?
+fn member(lang: &Lang, c: usize, sig: &[u64], junk: Option<usize>) -> bool {
+    let sig: Bits = sig.to_vec();
+    match lang {
+        Lang::Junk => junk == Some(c),
+        Lang::Str(ids) => ids.iter().any(|&i| solve::bit(&sig, i as usize)),
+        Lang::Typed(i) => junk != Some(c) && solve::bit(&sig, *i as usize),
+        Lang::Complement(inner) => junk != Some(c) && !member(inner, c, &sig, junk),
+    }
+}

@@ -1,0 +1,98 @@
+//! Questions with known answers, each witness confirmed by the engine.
+
+use std::sync::Arc;
+
+use iamspect_core::{Policy, PolicyType};
+use iamspect_symbolic::{Query, SolveOptions, harness};
+
+fn policy(text: &str) -> Arc<Policy> {
+    Arc::new(Policy::parse("p", text, PolicyType::Identity).unwrap())
+}
+
+fn stmt(s: &str) -> String {
+    format!(r#"{{"Version":"2012-10-17","Statement":[{s}]}}"#)
+}
+
+/// `Some(n)` witnesses (all confirmed), or `None` for unknown.
+fn new_access(new: &str, old: &str) -> Result<usize, String> {
+    let (n, o) = (policy(&stmt(new)), policy(&stmt(old)));
+    let q = Query::no_new_access(&n, &o, PolicyType::Identity).map_err(|e| e.to_string())?;
+    let opts = SolveOptions { max_witnesses: 3, preferred_actions: &[] };
+    let solved = q
+        .solve(&opts, |w| {
+            let ok = harness::confirms(w, &n, Some(&o), PolicyType::Identity);
+            assert!(ok, "unconfirmed witness {w:?}");
+            ok
+        })
+        .map_err(|e| e.to_string())?;
+    Ok(solved.witnesses.len())
+}
+
+const S3_GET: &str = r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}"#;
+
+#[test]
+fn same_policy_is_no_new_access() {
+    assert_eq!(new_access(S3_GET, S3_GET), Ok(0));
+}
+
+#[test]
+fn wider_action_is_new_access() {
+    let wide = r#"{"Effect":"Allow","Action":"s3:Get*","Resource":"arn:aws:s3:::b/*"}"#;
+    assert!(new_access(wide, S3_GET).unwrap() >= 1);
+    assert_eq!(new_access(S3_GET, wide), Ok(0));
+}
+
+#[test]
+fn action_case_does_not_matter() {
+    let upper = r#"{"Effect":"Allow","Action":"S3:GETOBJECT","Resource":"arn:aws:s3:::b/*"}"#;
+    assert_eq!(new_access(upper, S3_GET), Ok(0));
+}
+
+#[test]
+fn resource_case_matters() {
+    let upper = r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::B/*"}"#;
+    assert!(new_access(upper, S3_GET).unwrap() >= 1);
+}
+
+#[test]
+fn a_deny_removes_access() {
+    let all = r#"{"Effect":"Allow","Action":"s3:*","Resource":"*"}"#;
+    let deny = r#"{"Effect":"Deny","NotAction":"s3:GetObject","Resource":"*"}"#;
+    let only_get = r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}"#;
+    assert_eq!(new_access(&format!("{all},{deny}"), only_get), Ok(0));
+    assert!(new_access(all, only_get).unwrap() >= 1);
+}
+
+#[test]
+fn conditions_narrow() {
+    let ip = r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}"#;
+    let ip16 = r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*","Condition":{"IpAddress":{"aws:SourceIp":"10.1.0.0/16"}}}"#;
+    assert_eq!(new_access(ip, S3_GET), Ok(0));
+    assert!(new_access(S3_GET, ip).unwrap() >= 1);
+    assert!(new_access(ip, ip16).unwrap() >= 1);
+    assert_eq!(new_access(ip16, ip), Ok(0));
+    let num = r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"NumericLessThan":{"s3:max-keys":"10"}}}"#;
+    let num2 = r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"NumericLessThanEquals":{"s3:max-keys":"10"}}}"#;
+    assert_eq!(new_access(num, num2), Ok(0));
+    assert!(new_access(num2, num).unwrap() >= 1);
+    let tag = r#"{"Effect":"Allow","Action":"ec2:*","Resource":"*","Condition":{"StringLike":{"aws:ResourceTag/team":"dev-*"}}}"#;
+    let tag2 = r#"{"Effect":"Allow","Action":"ec2:*","Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/team":["dev-a","dev-b"]}}}"#;
+    assert_eq!(new_access(tag2, tag), Ok(0));
+    assert!(new_access(tag, tag2).unwrap() >= 1);
+}
+
+#[test]
+fn deny_with_unreadable_value_applies() {
+    // A Deny whose condition cannot read the request still applies (D8): with a non-numeric
+    // value the old policy denies, so the new one (no Deny) grants something new.
+    let allow = r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}"#;
+    let deny = r#"{"Effect":"Deny","Action":"s3:GetObject","Resource":"*","Condition":{"NumericGreaterThan":{"s3:max-keys":"100"}}}"#;
+    assert!(new_access(allow, &format!("{allow},{deny}")).unwrap() >= 1);
+}
+
+#[test]
+fn variables_are_unknown() {
+    let v = r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/${aws:username}/*"}"#;
+    let e = new_access(v, S3_GET).unwrap_err();
+    assert!(e.contains("policy variable"), "{e}");
+}
