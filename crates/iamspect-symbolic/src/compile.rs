@@ -79,6 +79,8 @@ pub(crate) struct Key {
     pub(crate) typed: Vec<Typed>,
     /// Where the domain was fixed, for the message when another operator disagrees.
     first_operator: String,
+    /// Takes at most one value (only when asking for requests a case file can make).
+    pub(crate) one: bool,
 }
 
 /// The request space and the formula being built over it.
@@ -120,6 +122,7 @@ impl Builder {
             patterns: Patterns::default(),
             typed: Vec::new(),
             first_operator: String::new(),
+            one: false,
         });
         k
     }
@@ -148,6 +151,41 @@ impl Builder {
         ids.sort_unstable();
         ids.dedup();
         Ok(self.proto(Proto::Resource(ids)))
+    }
+
+    /// The resource is `*` (the request names no resource).
+    pub(crate) fn resource_is_star(&mut self) -> F {
+        let id = self.resources.add(vec![glob::Piece::Lit('*')]);
+        self.proto(Proto::Resource(vec![id]))
+    }
+
+    /// The resource is of one of these catalogue ARN formats.
+    pub(crate) fn resource_in_formats(&mut self, formats: &[String], partition: &str, account: &str) -> Result<F, Unknown> {
+        let mut ids = Vec::new();
+        for f in formats {
+            let g = glob::parse_format(f, partition, account)
+                .ok_or_else(|| Unknown::new(format!("catalogue ARN format `{f}`")))?;
+            ids.push(self.resources.add(g));
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(self.proto(Proto::Resource(ids)))
+    }
+
+    /// Every value of the key (if any) matches `g`.
+    pub(crate) fn values_in(&mut self, key: u32, g: Glob) -> F {
+        let Some(k) = self.keys.get_mut(key as usize) else { return self.f.constant(true) };
+        if k.domain.is_some_and(|d| d != Domain::String) {
+            return self.f.constant(true);
+        }
+        let id = k.patterns.add(g);
+        let outside = self.proto(Proto::Exists(key, Lang::Complement(Box::new(Lang::Str(vec![id])))));
+        self.f.not(outside)
+    }
+
+    /// The key has a value no comparison on it can read.
+    pub(crate) fn junk(&mut self, key: u32) -> F {
+        self.proto(Proto::Exists(key, Lang::Junk))
     }
 
     /// `Allow` statements that apply, and `Deny` statements that apply: the policy allows.

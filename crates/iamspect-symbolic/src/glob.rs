@@ -11,6 +11,7 @@ use crate::Unknown;
 /// Characters a wildcard piece must not match.
 pub(crate) const NO_COLON: u8 = 1;
 pub(crate) const NO_WILDCARD_CHARS: u8 = 2;
+pub(crate) const NO_SLASH: u8 = 4;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Piece {
@@ -25,7 +26,9 @@ pub(crate) enum Piece {
 }
 
 fn allowed(c: char, excluded: u8) -> bool {
-    !((excluded & NO_COLON != 0 && c == ':') || (excluded & NO_WILDCARD_CHARS != 0 && (c == '*' || c == '?')))
+    !((excluded & NO_COLON != 0 && c == ':')
+        || (excluded & NO_WILDCARD_CHARS != 0 && (c == '*' || c == '?'))
+        || (excluded & NO_SLASH != 0 && c == '/'))
 }
 
 /// One pattern: a sequence of pieces.
@@ -131,6 +134,40 @@ pub(crate) fn parse_arn(text: &str, variables: bool) -> Result<Glob, Unknown> {
     Ok(out)
 }
 
+/// An ARN format of AWS's catalogue (`arn:${Partition}:s3:::${BucketName}/${ObjectName}`) as a
+/// glob, with the partition and account given: each other `${...}` stands for one or more
+/// characters of its segment (a bucket name without `/`), as the catalogue's `arn_format_match`.
+pub(crate) fn parse_format(text: &str, partition: &str, account: &str) -> Option<Glob> {
+    let text = text.replace("${Partition}", partition).replace("${Account}", account);
+    let rest = text.strip_prefix("arn:")?;
+    let segs: Vec<&str> = rest.splitn(5, ':').collect();
+    if segs.len() != 5 {
+        return None;
+    }
+    let mut out: Glob = "arn:".chars().map(Piece::Lit).collect();
+    for (i, seg) in segs.iter().enumerate() {
+        if i > 0 {
+            out.push(Piece::Lit(':'));
+        }
+        let base = if i < 4 { NO_COLON } else { 0 };
+        let mut s = *seg;
+        while let Some(c) = s.chars().next() {
+            if s.starts_with("${")
+                && let Some(close) = s.find('}')
+            {
+                let x = if s.get(..close + 1) == Some("${BucketName}") { base | NO_SLASH } else { base };
+                out.push(Piece::Any(x));
+                out.push(Piece::Star(x));
+                s = s.get(close + 1..).unwrap_or("");
+                continue;
+            }
+            out.push(Piece::Lit(c));
+            s = s.get(c.len_utf8()..).unwrap_or("");
+        }
+    }
+    Some(out)
+}
+
 /// The shape every request ARN has (`Arn::parse`): `arn:` and four more colons.
 pub(crate) fn arn_shape() -> Glob {
     let mut out: Glob = "arn:".chars().map(Piece::Lit).collect();
@@ -221,7 +258,7 @@ pub(crate) fn classes(patterns: &[Glob], domain: &[Glob], what: &str) -> Result<
             }
         }
     }
-    mentioned.extend([':', '*', '?']);
+    mentioned.extend([':', '*', '?', '/']);
     mentioned.sort_unstable();
     mentioned.dedup();
     let fresh = "abcdefghijklmnopqrstuvwxyz0123456789-_ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -277,12 +314,13 @@ pub(crate) fn classes(patterns: &[Glob], domain: &[Glob], what: &str) -> Result<
                         alphabet.push(*c);
                         alphabet.push(c.to_ascii_uppercase());
                     }
-                    Some(Piece::Any(x) | Piece::Star(x)) if *x != 0 => alphabet.extend([':', '*', '?']),
+                    Some(Piece::Any(x) | Piece::Star(x)) if *x != 0 => alphabet.extend([':', '*', '?', '/']),
                     _ => {}
                 }
             }
         }
-        alphabet.sort_unstable();
+        // Letters before punctuation: a class's first witness reads like a name where it can.
+        alphabet.sort_unstable_by_key(|c| (!c.is_ascii_alphanumeric(), *c));
         alphabet.dedup();
         for c in alphabet {
             let next: State = state

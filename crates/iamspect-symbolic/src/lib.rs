@@ -156,6 +156,53 @@ impl Query {
         Ok(Query { b, root, policy_type: t })
     }
 
+    /// The same question, asked only about requests that AWS's catalogue lets a case file make
+    /// (decision D54), so that a counterexample reads as a case `iamspect eval` accepts.
+    pub fn restricted(&self, shape: &Shape) -> Result<Query, Unknown> {
+        let mut q = self.clone();
+        let b = &mut q.b;
+        let mut parts = vec![q.root, b.action_in(&[shape.action.as_str()])?];
+        parts.push(match &shape.resource_formats {
+            None => b.resource_is_star(),
+            Some(formats) => b.resource_in_formats(formats, &shape.partition, &shape.account)?,
+        });
+        for k in &shape.absent_keys {
+            let key = b.key(k);
+            let p = b.present(key);
+            parts.push(b.f.not(p));
+        }
+        for k in &shape.single_keys {
+            let key = b.key(k);
+            if let Some(kk) = b.keys.get_mut(key as usize) {
+                kk.one = true;
+            }
+        }
+        for k in &shape.arn_keys {
+            let key = b.key(k);
+            let all_arns = b.values_in(key, glob::arn_shape());
+            parts.push(all_arns);
+        }
+        for key in 0..b.keys.len() as u32 {
+            if b.keys.get(key as usize).is_some_and(|k| k.domain.is_some_and(|d| d != Domain::String)) {
+                let junk = b.junk(key);
+                parts.push(b.f.not(junk));
+            }
+        }
+        q.root = q.b.f.and(parts);
+        Ok(q)
+    }
+
+    /// The condition keys the question looks at, as first written.
+    pub fn context_keys(&self) -> Vec<String> {
+        self.b.keys.iter().map(|k| k.name.clone()).collect()
+    }
+
+    /// True when the policies cannot tell the two actions apart (they match the same patterns).
+    pub fn same_action_class(&self, a: &str, b: &str) -> bool {
+        let (a, b) = (a.to_ascii_lowercase(), b.to_ascii_lowercase());
+        self.b.actions.globs.iter().all(|g| glob::matches(g, &a) == glob::matches(g, &b))
+    }
+
     /// The policy type the question reads its policies as.
     pub fn policy_type(&self) -> PolicyType {
         self.policy_type
@@ -212,6 +259,25 @@ fn clear(b: &mut Bits, i: usize) {
     if let Some(w) = b.get_mut(i / 64) {
         *w &= !(1 << (i % 64));
     }
+}
+
+/// The shape of requests a case file can make for one action (see [`Query::restricted`]).
+#[derive(Clone, Debug, Default)]
+pub struct Shape {
+    /// The action, as AWS's catalogue spells it.
+    pub action: String,
+    /// The ARN formats of the resource types it acts on; `None` when it acts only on `*`.
+    pub resource_formats: Option<Vec<String>>,
+    /// The partition and account that `${Partition}` and `${Account}` stand for.
+    pub partition: String,
+    /// See `partition`.
+    pub account: String,
+    /// Keys the action never carries (a case file drops them).
+    pub absent_keys: Vec<String>,
+    /// Keys that take one value.
+    pub single_keys: Vec<String>,
+    /// Keys whose values are ARNs.
+    pub arn_keys: Vec<String>,
 }
 
 /// What [`Query::solve`] found.
@@ -298,7 +364,12 @@ impl Lowered {
         let mut vars: Vec<Var> = texts
             .iter()
             .enumerate()
-            .map(|(i, t)| Var { single: i < 2, base: full(t.len()), atoms: Vec::new() })
+            .map(|(i, t)| Var {
+                single: i < 2,
+                one: i >= 2 && b.keys.get(i - 2).is_some_and(|k| k.one),
+                base: full(t.len()),
+                atoms: Vec::new(),
+            })
             .collect();
         let mut atoms: Vec<Atom> = Vec::new();
         let mut index: HashMap<(u32, Option<Bits>), u32> = HashMap::new();

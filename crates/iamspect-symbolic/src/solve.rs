@@ -47,6 +47,8 @@ pub(crate) fn first(a: &Bits) -> Option<usize> {
 pub(crate) struct Var {
     /// Action and resource: exactly one value.
     pub(crate) single: bool,
+    /// A key that takes at most one value.
+    pub(crate) one: bool,
     /// The classes the variable may take (all, less those excluded to vary witnesses).
     pub(crate) base: Bits,
     pub(crate) atoms: Vec<u32>,
@@ -119,6 +121,7 @@ impl<'a> Solver<'a> {
         let mut open = var.base.clone();
         let mut present = if var.single { Some(true) } else { None };
         let mut must: Vec<&Bits> = Vec::new();
+        let mut some_true = false;
         for &a in &var.atoms {
             let Some(atom) = self.atoms.get(a as usize) else { continue };
             let Some(v) = self.value.get(a as usize).copied().flatten() else { continue };
@@ -131,7 +134,8 @@ impl<'a> Solver<'a> {
                     present.get_or_insert(v);
                 }
                 (AtomKind::In(s), true) => {
-                    if var.single {
+                    some_true = true;
+                    if var.single || var.one {
                         and(&mut open, s);
                     } else {
                         must.push(s);
@@ -140,7 +144,7 @@ impl<'a> Solver<'a> {
                 (AtomKind::In(s), false) => and_not(&mut open, s),
             }
         }
-        if !must.is_empty() {
+        if some_true && !var.single {
             if present == Some(false) {
                 open.iter_mut().for_each(|w| *w = 0);
             }

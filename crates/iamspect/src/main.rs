@@ -47,6 +47,12 @@ enum Command {
     WhoCan(Box<command::who_can::Args>),
     /// List the actions a principal of the loaded accounts may perform, by service and access level.
     WhatCan(Box<command::what_can::Args>),
+    /// Does a new policy allow any request that the existing one does not? (Access Analyzer's
+    /// CheckNoNewAccess, offline; exit 0 PASS, 1 FAIL, 2 bad input, 3 unknown.)
+    CheckNoNewAccess(Box<command::check::NoNewAccessArgs>),
+    /// Can a policy allow any of the listed actions (on the listed resources)? (Access Analyzer's
+    /// CheckAccessNotGranted, offline; exit 0 PASS, 1 FAIL, 2 bad input, 3 unknown.)
+    CheckAccessNotGranted(Box<command::check::AccessNotGrantedArgs>),
     /// Serve the JSON decision API (authorize, explain, lint) over HTTP, on 127.0.0.1 by default.
     Serve(Box<command::serve::Args>),
 }
@@ -63,6 +69,8 @@ fn main() -> ExitCode {
         Command::WhoCan(args) => command::who_can::run(*args),
         Command::WhatCan(args) => command::what_can::run(*args),
         Command::Serve(args) => command::serve::run(*args),
+        Command::CheckNoNewAccess(args) => command::check::run_no_new_access(*args),
+        Command::CheckAccessNotGranted(args) => command::check::run_access_not_granted(*args),
     };
     ExitCode::from(code)
 }

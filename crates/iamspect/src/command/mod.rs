@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub(crate) mod account;
+pub(crate) mod check;
 pub(crate) mod eval;
 pub(crate) mod explain;
 pub(crate) mod lint;

@@ -1,0 +1,495 @@
+//! `iamspect check-no-new-access` and `iamspect check-access-not-granted`: Access Analyzer's custom
+//! policy checks, offline and exact, on `iamspect-symbolic`. Output: Access Analyzer's shape
+//! (`result`, `message`, `reasons`) plus `counterexamples`, each a complete case that `iamspect eval`
+//! decides as claimed. Exit 0 PASS, 1 FAIL, 2 bad input, 3 unknown.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use iamspect_case::{Actual, Compiler};
+use iamspect_core::policy::MAX_POLICY_BYTES;
+use iamspect_core::{Decision, Effect, Policy, PolicyType, authorize_traced};
+use iamspect_symbolic::{Query, Shape, SolveOptions, Unknown, Witness, harness};
+use serde_json::{Map, Value, json};
+
+use super::{BAD_INPUT, FAILURE, Format, SUCCESS};
+
+/// Exit code when the answer could not be decided exactly.
+pub(crate) const UNKNOWN: u8 = 3;
+
+/// The most counterexamples one run may ask for.
+const MAX_COUNTEREXAMPLES: usize = 100;
+
+#[derive(clap::Args)]
+pub(crate) struct Common {
+    /// The policy type the documents are read as: identity, boundary, session or scp (resource,
+    /// trust, rcp and vpc-endpoint are read but answered unknown: their principals are not
+    /// reasoned about yet).
+    #[arg(long = "policy-type", value_parser = parse_type)]
+    policy_type: PolicyType,
+    /// At most this many counterexamples, each with a different action where possible.
+    #[arg(long, default_value_t = 5)]
+    max_counterexamples: usize,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+}
+
+#[derive(clap::Args)]
+pub(crate) struct NoNewAccessArgs {
+    /// The new (modified) policy document.
+    new: PathBuf,
+    /// The existing policy document to compare with.
+    #[arg(long)]
+    existing: PathBuf,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(clap::Args)]
+pub(crate) struct AccessNotGrantedArgs {
+    /// The policy document.
+    policy: PathBuf,
+    /// Actions that must not be allowed, comma-separated (`s3:DeleteObject,iam:PassRole`;
+    /// wildcards as in `Action`).
+    #[arg(long, value_delimiter = ',', required = true)]
+    actions: Vec<String>,
+    /// Only on these resources, comma-separated (ARNs, wildcards as in `Resource`).
+    #[arg(long, value_delimiter = ',')]
+    resources: Vec<String>,
+    #[command(flatten)]
+    common: Common,
+}
+
+fn parse_type(s: &str) -> Result<PolicyType, String> {
+    PolicyType::from_cli_name(s)
+        .ok_or_else(|| "expected identity, resource, trust, boundary, session, scp, rcp or vpc-endpoint".to_string())
+}
+
+fn load(path: &Path, t: PolicyType) -> Result<Arc<Policy>, String> {
+    let name = path.display().to_string();
+    let meta = std::fs::metadata(path).map_err(|e| format!("{name}: {e}"))?;
+    if meta.len() > MAX_POLICY_BYTES as u64 {
+        return Err(format!("{name}: the file is {} bytes; at most {MAX_POLICY_BYTES} are read", meta.len()));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{name}: {e}"))?;
+    Policy::parse(&name, &text, t).map(Arc::new).map_err(|errs| {
+        errs.errors.iter().map(|e| format!("{name}:{e}")).collect::<Vec<_>>().join("\n")
+    })
+}
+
+/// What is asked.
+enum Question {
+    NoNewAccess { new: Arc<Policy>, existing: Arc<Policy> },
+    NotGranted { policy: Arc<Policy>, actions: Vec<String>, resources: Vec<String> },
+}
+
+impl Question {
+    /// The policy whose grants a counterexample shows.
+    fn granting(&self) -> &Arc<Policy> {
+        match self {
+            Question::NoNewAccess { new, .. } => new,
+            Question::NotGranted { policy, .. } => policy,
+        }
+    }
+
+    fn denying(&self) -> Option<&Arc<Policy>> {
+        match self {
+            Question::NoNewAccess { existing, .. } => Some(existing),
+            Question::NotGranted { .. } => None,
+        }
+    }
+}
+
+pub(crate) fn run_no_new_access(args: NoNewAccessArgs) -> u8 {
+    let t = args.common.policy_type;
+    let (new, existing) = match (load(&args.new, t), load(&args.existing, t)) {
+        (Ok(n), Ok(e)) => (n, e),
+        (n, e) => {
+            for err in [n.err(), e.err()].into_iter().flatten() {
+                eprintln!("error: {err}");
+            }
+            return BAD_INPUT;
+        }
+    };
+    check(Question::NoNewAccess { new, existing }, &args.common)
+}
+
+pub(crate) fn run_access_not_granted(args: AccessNotGrantedArgs) -> u8 {
+    let t = args.common.policy_type;
+    let clean = |v: &[String], what: &str| -> Result<Vec<String>, String> {
+        let out: Vec<String> = v.iter().map(|s| s.trim().to_string()).collect();
+        match out.iter().find(|s| s.is_empty()) {
+            Some(_) => Err(format!("--{what} holds an empty entry")),
+            None => Ok(out),
+        }
+    };
+    let actions = match clean(&args.actions, "actions") {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return BAD_INPUT;
+        }
+    };
+    if let Some(bad) = actions.iter().find(|a| a.as_str() != "*" && !a.contains(':')) {
+        eprintln!("error: --actions: `{bad}` is not of the form `service:Action`");
+        return BAD_INPUT;
+    }
+    let resources = match clean(&args.resources, "resources") {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return BAD_INPUT;
+        }
+    };
+    if let Some(bad) = resources.iter().find(|r| r.as_str() != "*" && !r.starts_with("arn:")) {
+        eprintln!("error: --resources: `{bad}` is not an ARN or `*`");
+        return BAD_INPUT;
+    }
+    let policy = match load(&args.policy, t) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return BAD_INPUT;
+        }
+    };
+    check(Question::NotGranted { policy, actions, resources }, &args.common)
+}
+
+fn check(q: Question, common: &Common) -> u8 {
+    let t = common.policy_type;
+    if common.max_counterexamples == 0 || common.max_counterexamples > MAX_COUNTEREXAMPLES {
+        eprintln!("error: --max-counterexamples must be between 1 and {MAX_COUNTEREXAMPLES}");
+        return BAD_INPUT;
+    }
+    let query = match &q {
+        Question::NoNewAccess { new, existing } => Query::no_new_access(new, existing, t),
+        Question::NotGranted { policy, actions, resources } => {
+            let a: Vec<&str> = actions.iter().map(String::as_str).collect();
+            let r: Vec<&str> = resources.iter().map(String::as_str).collect();
+            Query::access_granted(policy, &a, (!r.is_empty()).then_some(r.as_slice()), t)
+        }
+    };
+    let outcome = query.and_then(|query| find(&q, &query, t, common.max_counterexamples));
+    report(&q, t, outcome, common.format)
+}
+
+/// A counterexample: the witness, its case, and whether `iamspect eval` accepts the case as it is
+/// (false when no request AWS's catalogue allows shows the difference).
+struct Found {
+    witness: Witness,
+    case: Value,
+}
+
+enum Answer {
+    Pass,
+    Fail(Vec<Found>),
+    /// Witnesses exist, but the engine confirmed none.
+    Unconfirmed(Vec<Witness>),
+}
+
+fn find(q: &Question, query: &Query, t: PolicyType, max: usize) -> Result<Answer, Unknown> {
+    let catalog = iamspect_catalog::Catalog::get();
+    let names: Vec<String> = catalog.actions().map(|a| format!("{}:{}", a.service().prefix(), a.name())).collect();
+    let opts = SolveOptions { max_witnesses: max, preferred_actions: &names };
+    let core_ok = |w: &Witness| harness::confirms(w, q.granting(), q.denying(), t);
+    let solved = query.solve(&opts, core_ok)?;
+    if solved.witnesses.is_empty() {
+        return Ok(if solved.rejected.is_empty() { Answer::Pass } else { Answer::Unconfirmed(solved.rejected) });
+    }
+    // Each witness again as a request a case file can make: a real action, a resource of a type
+    // it acts on, only the keys it carries (decision D54), confirmed through the case reader.
+    let keys = query.context_keys();
+    let mut found: Vec<Found> = Vec::new();
+    // Spread the counterexamples over the witnesses' classes, and within a class over services.
+    let per_witness = max.div_ceil(solved.witnesses.len());
+    for w in &solved.witnesses {
+        let service = w.action.split(':').next().unwrap_or("").to_ascii_lowercase();
+        let same_service = names.iter().filter(|n| n.split(':').next().is_some_and(|s| s.eq_ignore_ascii_case(&service)));
+        let stride = names.len() / 64 + 1;
+        let elsewhere = names.iter().step_by(stride);
+        let candidates = same_service.chain(elsewhere).filter(|n| query.same_action_class(n, &w.action)).take(32);
+        let mut here = 0;
+        let mut services_used: Vec<String> = Vec::new();
+        for name in candidates {
+            if here >= per_witness || found.len() >= max {
+                break;
+            }
+            let svc = name.split(':').next().unwrap_or("").to_string();
+            if found.iter().any(|f| f.witness.action.eq_ignore_ascii_case(name)) || services_used.contains(&svc) {
+                continue;
+            }
+            let Some(shape) = shape(name, &keys) else { continue };
+            let restricted = query.restricted(&shape)?;
+            let one = SolveOptions { max_witnesses: 1, preferred_actions: &[] };
+            let mut case = None;
+            let r = restricted.solve(&one, |w2| {
+                let mut w2 = w2.clone();
+                w2.action = name.clone();
+                if !harness::confirms(&w2, q.granting(), q.denying(), t) {
+                    return false;
+                }
+                case = case_confirmed(q, &w2, t);
+                case.is_some()
+            })?;
+            if let (Some(mut w2), Some(case)) = (r.witnesses.into_iter().next(), case) {
+                w2.action = name.clone();
+                found.push(Found { witness: w2, case });
+                services_used.push(svc);
+                here += 1;
+            }
+        }
+    }
+    if found.is_empty() {
+        // No request AWS's catalogue allows shows the difference: the engine still confirms these.
+        for w in solved.witnesses {
+            let case = case_json(q, &w, t, q.granting(), "allowed");
+            found.push(Found { witness: w, case });
+        }
+    }
+    Ok(Answer::Fail(found))
+}
+
+/// The request shape AWS's catalogue gives `action` (as `iamspect_case::check::catalog` reads it).
+fn shape(action: &str, keys: &[String]) -> Option<Shape> {
+    use iamspect_catalog::ConditionKeyType as T;
+    let catalog = iamspect_catalog::Catalog::get();
+    let a = catalog.action(action)?;
+    let mut formats: Vec<String> =
+        a.resource_types().flat_map(|t| t.resource_type().arn_formats().iter().map(|f| f.to_string())).collect();
+    formats.sort();
+    formats.dedup();
+    let mut shape = Shape {
+        action: action.to_string(),
+        resource_formats: (!formats.is_empty()).then_some(formats),
+        partition: "aws".to_string(),
+        account: harness::ACCOUNT.to_string(),
+        ..Shape::default()
+    };
+    for key in keys {
+        let entry = catalog.condition_key(key);
+        if let Some((prefix, _)) = key.split_once(':')
+            && !prefix.eq_ignore_ascii_case("aws")
+            && catalog.service(prefix).is_some()
+        {
+            let carried = entry.is_some_and(|k| {
+                k.is_global()
+                    || a.supports_condition_key(k)
+                    || a.resource_types().any(|t| t.resource_type().condition_keys().any(|r| r.name() == k.name()))
+            });
+            if !carried {
+                shape.absent_keys.push(key.clone());
+                continue;
+            }
+        }
+        if let Some(k) = entry {
+            let ty = k.value_type();
+            let typed = matches!(ty.element(), T::Numeric | T::Bool | T::Date | T::IpAddress | T::Binary);
+            if typed && !(ty.is_multivalued() || ty == T::Unknown) {
+                shape.single_keys.push(key.clone());
+            }
+            if ty.element() == T::Arn {
+                shape.arn_keys.push(key.clone());
+            }
+        }
+    }
+    Some(shape)
+}
+
+/// The case of a witness, with `policy` in its place, if the case reader takes it and decides it
+/// as the question says (allowed under the granting policy, not under the other).
+fn case_confirmed(q: &Question, w: &Witness, t: PolicyType) -> Option<Value> {
+    let decide = |policy: &Arc<Policy>| -> Option<Decision> {
+        let case = case_json(q, w, t, policy, "allowed");
+        let mut compiler = Compiler::new();
+        let built = iamspect_case::case_from_str(0, &case.to_string(), Path::new("."), &mut compiler).ok()?;
+        match iamspect_case::run(&built).0 {
+            Actual::Decision(o) => Some(o.decision),
+            Actual::Error(_) => None,
+        }
+    };
+    if decide(q.granting())? != Decision::Allowed {
+        return None;
+    }
+    if let Some(other) = q.denying()
+        && decide(other)? == Decision::Allowed
+    {
+        return None;
+    }
+    Some(case_json(q, w, t, q.granting(), "allowed"))
+}
+
+fn policy_value(p: &Policy) -> Value {
+    serde_json::from_str(p.source()).unwrap_or(Value::Null)
+}
+
+/// A complete case in the case-file format (`shared/spec/case-format.md`).
+fn case_json(q: &Question, w: &Witness, t: PolicyType, policy: &Arc<Policy>, expect: &str) -> Value {
+    let mut case = Map::new();
+    let description = match q {
+        Question::NoNewAccess { new, existing } => format!(
+            "new access: {} allows this request, {} does not (read as {})",
+            new.name(),
+            existing.name(),
+            t.description()
+        ),
+        Question::NotGranted { policy, .. } => {
+            format!("{} allows a listed action (read as {})", policy.name(), t.description())
+        }
+    };
+    case.insert("description".into(), json!(description));
+    case.insert("principal".into(), json!(harness::PRINCIPAL));
+    case.insert("action".into(), json!(w.action));
+    case.insert("resource".into(), json!(w.resource));
+    if iamspect_core::Arn::parse(&w.resource).is_some_and(|a| a.account.is_empty()) || w.resource == "*" {
+        case.insert("resourceAccount".into(), json!(harness::ACCOUNT));
+    }
+    if !w.context.is_empty() {
+        let ctx: Map<String, Value> = w
+            .context
+            .iter()
+            .map(|(k, vs)| (k.clone(), if vs.len() == 1 { json!(vs[0]) } else { json!(vs) }))
+            .collect();
+        case.insert("context".into(), Value::Object(ctx));
+    }
+    let mut identity: Vec<Value> = Vec::new();
+    for (slot, text) in harness::helpers(w, t) {
+        let v: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+        match slot {
+            "identity" => identity.push(v),
+            _ => {
+                case.insert("resourcePolicy".into(), v);
+            }
+        }
+    }
+    let p = policy_value(policy);
+    match t {
+        PolicyType::Identity => identity.push(p),
+        PolicyType::PermissionsBoundary => {
+            case.insert("permissionsBoundary".into(), p);
+        }
+        PolicyType::Session => {
+            case.insert("sessionPolicies".into(), json!([p]));
+        }
+        PolicyType::Scp => {
+            case.insert("scps".into(), json!([[p]]));
+        }
+        _ => {}
+    }
+    if !identity.is_empty() {
+        case.insert("identityPolicies".into(), Value::Array(identity));
+    }
+    case.insert("expect".into(), json!({ "decision": expect }));
+    Value::Object(case)
+}
+
+/// The statements of the granting policy that allow the witness.
+fn reasons(q: &Question, w: &Witness, t: PolicyType) -> Vec<(usize, Option<String>)> {
+    let (Ok(req), Ok(p)) = (harness::request(w), harness::policies(w, q.granting(), t)) else {
+        return Vec::new();
+    };
+    let trace = authorize_traced(&req, &p).trace;
+    let name = q.granting().name();
+    trace
+        .applied(Effect::Allow)
+        .filter(|(_, p, _)| p.policy.name() == name)
+        .map(|(_, _, s)| (s.index, s.sid.clone()))
+        .collect()
+}
+
+fn report(q: &Question, t: PolicyType, outcome: Result<Answer, Unknown>, format: Format) -> u8 {
+    let (result, code) = match &outcome {
+        Ok(Answer::Pass) => ("PASS", SUCCESS),
+        Ok(Answer::Fail(_)) => ("FAIL", FAILURE),
+        _ => ("UNKNOWN", UNKNOWN),
+    };
+    let message = match (q, &outcome) {
+        (Question::NoNewAccess { .. }, Ok(Answer::Pass)) => {
+            "The new policy grants no access that the existing policy does not.".to_string()
+        }
+        (Question::NoNewAccess { .. }, Ok(Answer::Fail(_))) => {
+            "The new policy grants access that the existing policy does not.".to_string()
+        }
+        (Question::NotGranted { .. }, Ok(Answer::Pass)) => {
+            "The policy grants none of the listed actions on the listed resources.".to_string()
+        }
+        (Question::NotGranted { .. }, Ok(Answer::Fail(_))) => {
+            "The policy grants at least one of the listed actions on the listed resources.".to_string()
+        }
+        (_, Ok(Answer::Unconfirmed(ws))) => format!(
+            "Not decided: the symbolic core found {} request(s) that the engine did not confirm, which is a bug in iamspect; please report it.",
+            ws.len()
+        ),
+        (_, Err(u)) => format!("Not decided exactly: {u}."),
+    };
+    let mut reasons_out: Vec<Value> = Vec::new();
+    let mut counterexamples: Vec<Value> = Vec::new();
+    let mut lines: Vec<String> = Vec::new();
+    if let Ok(Answer::Fail(found)) = &outcome {
+        let mut seen: Vec<usize> = Vec::new();
+        for f in found {
+            for (index, sid) in reasons(q, &f.witness, t) {
+                if seen.contains(&index) {
+                    continue;
+                }
+                seen.push(index);
+                let description = format!(
+                    "Statement {index}{} of {} allows `{}` on `{}`{}",
+                    sid.as_deref().map(|s| format!(" (`{s}`)")).unwrap_or_default(),
+                    q.granting().name(),
+                    f.witness.action,
+                    f.witness.resource,
+                    match q {
+                        Question::NoNewAccess { existing, .. } => format!(", which {} does not allow", existing.name()),
+                        Question::NotGranted { .. } => String::new(),
+                    }
+                );
+                lines.push(format!("  reason: {description}"));
+                reasons_out.push(json!({"description": description, "statementIndex": index, "statementId": sid}));
+            }
+            let ctx = f
+                .witness
+                .context
+                .iter()
+                .map(|(k, vs)| format!("{k}={}", vs.join("|")))
+                .collect::<Vec<_>>()
+                .join(" ");
+            lines.push(format!(
+                "  counterexample: {} on {}{}",
+                f.witness.action,
+                f.witness.resource,
+                if ctx.is_empty() { String::new() } else { format!(" with {ctx}") }
+            ));
+            counterexamples.push(f.case.clone());
+        }
+    }
+    match format {
+        Format::Json => {
+            let mut out = json!({
+                "result": result,
+                "message": message,
+                "reasons": reasons_out,
+                "counterexamples": counterexamples,
+            });
+            if let (Err(u), Some(obj)) = (&outcome, out.as_object_mut()) {
+                obj.insert(
+                    "unknown".into(),
+                    json!({
+                        "construct": u.construct,
+                        "policy": u.statement.as_ref().map(|s| s.0.clone()),
+                        "statementIndex": u.statement.as_ref().map(|s| s.1),
+                        "statementId": u.statement.as_ref().and_then(|s| s.2.clone()),
+                    }),
+                );
+            }
+            crate::output::println(&serde_json::to_string_pretty(&out).unwrap_or_default());
+        }
+        Format::Text => {
+            crate::output::println(&format!("{result}: {message}"));
+            for l in lines {
+                crate::output::println(&l);
+            }
+        }
+    }
+    code
+}
