@@ -50,6 +50,8 @@ pub(crate) enum Proto {
     Present(u32),
     /// The key has a value in the set.
     Exists(u32, Lang),
+    /// The caller is one of these candidates (a bitset).
+    Principal(Vec<u64>),
 }
 
 #[derive(Clone, Debug, Default)]
@@ -93,6 +95,8 @@ pub(crate) struct Builder {
     pub(crate) resources: Patterns,
     pub(crate) keys: Vec<Key>,
     key_index: HashMap<String, u32>,
+    /// The candidate callers, when the policies name principals.
+    pub(crate) candidates: Option<crate::principal::Candidates>,
 }
 
 impl Builder {
@@ -183,6 +187,23 @@ impl Builder {
         self.f.not(outside)
     }
 
+    /// The caller is one of the candidates `pick` selects.
+    pub(crate) fn principal_in(&mut self, pick: impl Fn(usize) -> bool) -> F {
+        let Some(c) = &self.candidates else { return self.f.constant(true) };
+        let mut bits = vec![0u64; c.requests.len().div_ceil(64).max(1)];
+        for i in 0..c.requests.len() {
+            if pick(i) {
+                crate::solve::set_bit(&mut bits, i);
+            }
+        }
+        self.proto(Proto::Principal(bits))
+    }
+
+    /// The key has a value in the language.
+    pub(crate) fn exists(&mut self, key: u32, lang: Lang) -> F {
+        self.proto(Proto::Exists(key, lang))
+    }
+
     /// The key has a value no comparison on it can read.
     pub(crate) fn junk(&mut self, key: u32) -> F {
         self.proto(Proto::Exists(key, Lang::Junk))
@@ -213,9 +234,21 @@ impl Builder {
     /// The statement applies (for a `Deny`, a condition that cannot read the request counts as true).
     pub(crate) fn statement(&mut self, stmt: &Statement, variables: bool, deny: bool) -> Result<F, Unknown> {
         let at = |e: Unknown| e.at(stmt);
-        if stmt.principal_element().is_some() {
-            return Err(at(Unknown::new("`Principal`/`NotPrincipal` (statements naming principals are not reasoned about yet)".into())));
-        }
+        let principal = match (&self.candidates, stmt.principal_element().is_some()) {
+            (_, false) => None,
+            (None, true) => {
+                return Err(at(Unknown::new("`Principal`/`NotPrincipal` in a policy type read without callers".into())));
+            }
+            (Some(c), true) => {
+                let mut bits = vec![0u64; c.requests.len().div_ceil(64).max(1)];
+                for (i, req) in c.requests.iter().enumerate() {
+                    if stmt.principal_reaches(req) == Some(true) {
+                        crate::solve::set_bit(&mut bits, i);
+                    }
+                }
+                Some(self.proto(Proto::Principal(bits)))
+            }
+        };
         let (not, _, items) = stmt.action_entries();
         let texts: Vec<&str> = items.iter().map(|(t, _)| *t).collect();
         let hit = self.action_in(&texts).map_err(at)?;
@@ -229,6 +262,7 @@ impl Builder {
             }
         };
         let mut parts = vec![action, resource];
+        parts.extend(principal);
         for c in stmt.conditions() {
             let (t, nf) = self.condition(c, variables).map_err(at)?;
             parts.push(if deny { nf } else { t });

@@ -27,9 +27,18 @@ const KEY_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allo
 const TRUST_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":["sts:AssumeRole","sts:AssumeRoleWithSAML","sts:AssumeRoleWithWebIdentity","sts:TagSession","sts:SetSourceIdentity"]}]}"#;
 
 /// The helper policies a witness needs besides the one under test, as (slot, text) pairs:
-/// `"identity"`, `"resource"`.
+/// `"identity"`, `"resource"`. Under a resource-based or trust policy the caller is of another
+/// account (decision D66), whose own identity policy allows everything: the policy under test
+/// alone decides.
 pub fn helpers(w: &Witness, t: PolicyType) -> Vec<(&'static str, &'static str)> {
     let mut out = Vec::new();
+    if matches!(t, PolicyType::Resource | PolicyType::Trust) {
+        let caller = w.principal.as_deref().and_then(|p| Principal::parse(p).ok());
+        if caller.is_some_and(|p| p.is_iam() && !matches!(p.kind, iamspect_core::PrincipalKind::Root { .. })) {
+            out.push(("identity", ALLOW_ALL));
+        }
+        return out;
+    }
     if t != PolicyType::Identity {
         out.push(("identity", ALLOW_ALL));
     }
@@ -43,12 +52,13 @@ pub fn helpers(w: &Witness, t: PolicyType) -> Vec<(&'static str, &'static str)> 
 
 /// The concrete request of a witness.
 pub fn request(w: &Witness) -> Result<Request, String> {
-    let principal = Principal::parse(PRINCIPAL).map_err(|e| e.to_string())?;
+    let principal = Principal::parse(w.principal.as_deref().unwrap_or(PRINCIPAL)).map_err(|e| e.to_string())?;
     let mut ctx = Context::new();
     for (k, vs) in &w.context {
         ctx.insert(k, vs.clone());
     }
-    Request::new(principal, &w.action, &w.resource, Some(ACCOUNT), ctx).map_err(|e| e.to_string())
+    let account = w.resource_account.as_deref().unwrap_or(ACCOUNT);
+    Request::new(principal, &w.action, &w.resource, Some(account), ctx).map_err(|e| e.to_string())
 }
 
 /// The policies of a witness with `policy` (of type `t`) in its place.
@@ -71,6 +81,7 @@ pub fn policies(w: &Witness, policy: &Arc<Policy>, t: PolicyType) -> Result<Poli
         PolicyType::PermissionsBoundary => p.permissions_boundary = Some(policy.clone()),
         PolicyType::Session => p.session.push(policy.clone()),
         PolicyType::Scp => p.scps = Some(vec![vec![policy.clone()]]),
+        PolicyType::Resource | PolicyType::Trust => p.resource = Some(policy.clone()),
         other => return Err(format!("policy type {} has no harness", other.cli_name())),
     }
     Ok(p)

@@ -13,6 +13,7 @@ mod compile;
 mod formula;
 mod glob;
 pub mod harness;
+mod principal;
 mod solve;
 mod typed;
 
@@ -79,6 +80,11 @@ pub struct Witness {
     pub resource: String,
     /// Context keys as first written, each with one or more values.
     pub context: Vec<(String, Vec<String>)>,
+    /// The caller, as the case format writes it, when the policies name principals (otherwise
+    /// the harness's role session).
+    pub principal: Option<String>,
+    /// The resource's account, when the policies name principals.
+    pub resource_account: Option<String>,
 }
 
 /// The policy types whose statements name no principal; the others need reasoning about
@@ -110,13 +116,66 @@ pub struct SolveOptions<'a> {
 }
 
 fn allows_as(b: &mut Builder, policy: &Policy, t: PolicyType) -> Result<F, Unknown> {
-    if !identity_side(t) {
+    let reads_callers = matches!(t, PolicyType::Resource | PolicyType::Trust);
+    if !identity_side(t) && !reads_callers {
         return Err(Unknown::new(format!(
-            "policies of type {} (their `Principal` elements are not reasoned about yet)",
+            "policies of type {} (RCP and VPC endpoint levels are not reasoned about yet)",
             t.cli_name()
         )));
     }
     b.allows(policy).map_err(|e| e.in_policy(policy.name()))
+}
+
+/// For policies that name principals: the callers, and what requests of each kind of caller carry.
+fn with_callers(b: &mut Builder, policies: &[&Policy], t: PolicyType) -> Result<(), Unknown> {
+    if matches!(t, PolicyType::Resource | PolicyType::Trust) {
+        b.candidates = Some(principal::Candidates::new(policies)?);
+    }
+    Ok(())
+}
+
+/// Constraints on requests that follow from the caller (decision D66): principal tags and
+/// organization keys only on IAM callers' requests, `aws:Source*` keys only on services' requests;
+/// a role trust policy decides only the trust actions on the role.
+fn caller_constraints(b: &mut Builder, t: PolicyType) -> Result<Vec<F>, Unknown> {
+    let Some(c) = b.candidates.clone() else { return Ok(Vec::new()) };
+    let mut parts = Vec::new();
+    let names: Vec<(u32, String)> =
+        b.keys.iter().enumerate().map(|(i, k)| (i as u32, k.name.to_ascii_lowercase())).collect();
+    for (k, name) in names {
+        let allowed: Option<Box<dyn Fn(usize) -> bool>> = if principal::IAM_ONLY.iter().any(|p| name.starts_with(p)) {
+            Some(Box::new(|i| c.is_iam(i)))
+        } else if principal::SERVICE_ONLY.contains(&name.as_str()) {
+            Some(Box::new(|i| c.is_service(i)))
+        } else {
+            None
+        };
+        if let Some(allowed) = allowed {
+            let present = b.present(k);
+            let absent = b.f.not(present);
+            let ok = b.principal_in(allowed);
+            parts.push(b.f.or(vec![absent, ok]));
+        }
+    }
+    if t == PolicyType::Trust {
+        let actions = ["sts:AssumeRole", "sts:AssumeRoleWithSAML", "sts:AssumeRoleWithWebIdentity", "sts:TagSession", "sts:SetSourceIdentity"];
+        parts.push(b.action_in(&actions)?);
+        let role = format!("arn:aws:iam::{}:role/*", c.resource_account);
+        parts.push(b.resource_in(&[role.as_str()], false)?);
+    }
+    Ok(parts)
+}
+
+/// What a resource type's policy decides, for `check-no-public-access`: the actions' service
+/// prefixes and the shapes of its resources (`{account}` stands for the resource's account).
+#[derive(Clone, Debug)]
+pub struct ResourceKind {
+    /// The policy type its policy is read as.
+    pub policy_type: PolicyType,
+    /// Action patterns the resource's policy can decide.
+    pub actions: Vec<String>,
+    /// Resource ARN patterns, with `{account}` for the resource's account.
+    pub resources: Vec<String>,
 }
 
 impl Query {
@@ -125,12 +184,15 @@ impl Query {
     /// (decision D18), so it is never new access.
     pub fn no_new_access(new: &Policy, existing: &Policy, t: PolicyType) -> Result<Query, Unknown> {
         let mut b = Builder::default();
+        with_callers(&mut b, &[new, existing], t)?;
         let n = allows_as(&mut b, new, t)?;
         let o = allows_as(&mut b, existing, t)?;
         let not_o = b.f.not(o);
         let gci = b.action_in(&["sts:GetCallerIdentity"])?;
         let not_gci = b.f.not(gci);
-        let root = b.f.and(vec![n, not_o, not_gci]);
+        let mut parts = vec![n, not_o, not_gci];
+        parts.extend(caller_constraints(&mut b, t)?);
+        let root = b.f.and(parts);
         Ok(Query { b, root, policy_type: t })
     }
 
@@ -144,15 +206,58 @@ impl Query {
         t: PolicyType,
     ) -> Result<Query, Unknown> {
         let mut b = Builder::default();
+        with_callers(&mut b, &[policy], t)?;
         let policy_allows = allows_as(&mut b, policy, t)?;
         let gci = b.action_in(&["sts:GetCallerIdentity"])?;
-        let allows = b.f.or(vec![policy_allows, gci]);
+        let allows = if b.candidates.is_some() { policy_allows } else { b.f.or(vec![policy_allows, gci]) };
         let a = b.action_in(actions)?;
         let r = match resources {
             Some(rs) => b.resource_in(rs, false)?,
             None => b.f.constant(true),
         };
-        let root = b.f.and(vec![allows, a, r]);
+        let mut parts = vec![allows, a, r];
+        parts.extend(caller_constraints(&mut b, t)?);
+        let root = b.f.and(parts);
+        Ok(Query { b, root, policy_type: t })
+    }
+
+    /// Requests of a caller outside the resource's account that `policy` allows: anonymous callers,
+    /// identity-provider users, and callers of any account the policy does not name (decision
+    /// D67); with `organization`, only callers whose `aws:PrincipalOrgID` is not it.
+    pub fn public_access(policy: &Policy, kind: &ResourceKind, organization: Option<&str>) -> Result<Query, Unknown> {
+        let t = kind.policy_type;
+        if !matches!(t, PolicyType::Resource | PolicyType::Trust) {
+            return Err(Unknown::new(format!("public access through a {}", t.description())));
+        }
+        let mut b = Builder::default();
+        with_callers(&mut b, &[policy], t)?;
+        let allows = allows_as(&mut b, policy, t)?;
+        let Some(c) = b.candidates.clone() else {
+            return Err(Unknown::new("internal: no callers".into()));
+        };
+        let outside = b.principal_in(|i| c.is_outside(i));
+        let mut parts = vec![allows, outside];
+        if t == PolicyType::Resource {
+            let actions: Vec<&str> = kind.actions.iter().map(String::as_str).collect();
+            parts.push(b.action_in(&actions)?);
+            let resources: Vec<String> =
+                kind.resources.iter().map(|r| r.replace("{account}", &c.resource_account)).collect();
+            let rs: Vec<&str> = resources.iter().map(String::as_str).collect();
+            parts.push(b.resource_in(&rs, false)?);
+        }
+        if let Some(org) = organization {
+            for (key, value) in [("aws:PrincipalOrgID", org.to_string()), ("aws:PrincipalOrgPaths", format!("{org}/*"))] {
+                let k = b.key(key);
+                let g = glob::parse(&value, true, false, false)?;
+                let id = b.keys.get_mut(k as usize).map(|kk| kk.patterns.add(g));
+                if let Some(id) = id {
+                    let inside = b.exists(k, Lang::Str(vec![id]));
+                    parts.push(b.f.not(inside));
+                }
+            }
+        }
+        parts.extend(caller_constraints(&mut b, t)?);
+        let root = b.f.and(parts);
         Ok(Query { b, root, policy_type: t })
     }
 
@@ -303,6 +408,8 @@ struct Lowered {
     forced: Vec<u32>,
     /// The formula's atoms are protos: each one's merged atom.
     map: Vec<u32>,
+    /// The resource's account, when callers are reasoned about.
+    resource_account: Option<String>,
 }
 
 fn full(n: usize) -> Bits {
@@ -316,8 +423,12 @@ impl Lowered {
         let action = glob::classes(&b.actions.globs, &[glob::action_shape()], "the action")?;
         let star: glob::Glob = vec![glob::Piece::Lit('*')];
         let resource = glob::classes(&b.resources.globs, &[star, glob::arn_shape()], "the resource")?;
-        let mut texts = vec![action.witnesses.clone(), resource.witnesses.clone()];
-        let mut names = vec!["action".to_string(), "resource".to_string()];
+        let callers = match &b.candidates {
+            Some(c) => c.texts.clone(),
+            None => vec![String::new()],
+        };
+        let mut texts = vec![action.witnesses.clone(), resource.witnesses.clone(), callers];
+        let mut names = vec!["action".to_string(), "resource".to_string(), "principal".to_string()];
         // Per key: per class, membership of each language is computed on demand below.
         struct KeyClasses {
             signatures: Vec<Bits>,
@@ -365,8 +476,8 @@ impl Lowered {
             .iter()
             .enumerate()
             .map(|(i, t)| Var {
-                single: i < 2,
-                one: i >= 2 && b.keys.get(i - 2).is_some_and(|k| k.one),
+                single: i < 3,
+                one: i >= 3 && b.keys.get(i - 3).is_some_and(|k| k.one),
                 base: full(t.len()),
                 atoms: Vec::new(),
             })
@@ -387,7 +498,26 @@ impl Lowered {
             let (var, kind) = match p {
                 Proto::Action(ids) => (0u32, AtomKind::In(any_of(&action.signatures, ids))),
                 Proto::Resource(ids) => (1, AtomKind::In(any_of(&resource.signatures, ids))),
-                Proto::Present(k) => (2 + k, AtomKind::Present),
+                Proto::Principal(bits) => (2, AtomKind::In(bits.clone())),
+                Proto::Present(k) | Proto::Exists(k, _) if tied(b, *k) => {
+                    let (Some(c), Some(key)) = (&b.candidates, b.keys.get(*k as usize)) else {
+                        return Err(Unknown::new("internal: tied key without callers".into()));
+                    };
+                    let mut bits = vec![0u64; c.requests.len().div_ceil(64).max(1)];
+                    for i in 0..c.requests.len() {
+                        let values = c.derived(i, &key.name);
+                        let holds = match (p, values) {
+                            (Proto::Present(_), v) => v.is_some(),
+                            (Proto::Exists(_, lang), Some(vs)) => vs.iter().any(|v| holds(lang, key, v)),
+                            _ => false,
+                        };
+                        if holds {
+                            solve::set_bit(&mut bits, i);
+                        }
+                    }
+                    (2, AtomKind::In(bits))
+                }
+                Proto::Present(k) => (3 + k, AtomKind::Present),
                 Proto::Exists(k, lang) => {
                     let Some(kc) = key_classes.get(*k as usize) else {
                         return Err(Unknown::new("internal: unknown key".into()));
@@ -399,7 +529,7 @@ impl Lowered {
                             solve::set_bit(&mut out, c);
                         }
                     }
-                    (2 + k, AtomKind::In(out))
+                    (3 + k, AtomKind::In(out))
                 }
             };
             let key = (var, match &kind {
@@ -421,10 +551,10 @@ impl Lowered {
             map.push(id);
         }
         let mut forced = Vec::new();
-        for name in ALWAYS_PRESENT {
+        for name in ALWAYS_PRESENT.iter().filter(|_| b.candidates.is_none()) {
             let lower = name.to_ascii_lowercase();
             if let Some(k) = b.keys.iter().position(|k| k.name.to_ascii_lowercase() == lower)
-                && let Some(&id) = index.get(&(2 + k as u32, None))
+                && let Some(&id) = index.get(&(3 + k as u32, None))
             {
                 forced.push(id);
             }
@@ -438,6 +568,7 @@ impl Lowered {
             action_signatures: action.signatures,
             forced,
             map: Vec::new(),
+            resource_account: b.candidates.as_ref().map(|c| c.resource_account.clone()),
         };
         low.vars = std::mem::take(&mut vars);
         low.map = map;
@@ -464,14 +595,35 @@ impl Lowered {
         let _ = vars;
         let resource_class = model.get(1).cloned().flatten().and_then(|v| v.first().copied()).unwrap_or(0);
         let resource = text(1, resource_class);
+        let principal = match model.get(2).cloned().flatten().and_then(|v| v.first().copied()) {
+            Some(c) => Some(text(2, c)).filter(|t| !t.is_empty()),
+            None => None,
+        };
         let mut context = Vec::new();
-        for (i, m) in model.iter().enumerate().skip(2) {
+        for (i, m) in model.iter().enumerate().skip(3) {
             if let Some(classes) = m {
                 let values: Vec<String> = classes.iter().map(|&c| text(i, c)).collect();
                 context.push((self.names.get(i).cloned().unwrap_or_default(), values));
             }
         }
-        Witness { action, resource, context }
+        Witness { action, resource, context, principal, resource_account: self.resource_account.clone() }
+    }
+}
+
+/// Is the key tied to the caller (the engine fills it in from the caller)?
+fn tied(b: &Builder, k: u32) -> bool {
+    b.candidates.is_some()
+        && b.keys.get(k as usize).is_some_and(|key| principal::DERIVED.contains(&key.name.to_ascii_lowercase().as_str()))
+}
+
+/// Does the concrete value `v` of `key` lie in the language?
+fn holds(lang: &Lang, key: &compile::Key, v: &str) -> bool {
+    let readable = key.typed.first().is_none_or(|t| typed::matches_any(t, v).is_some());
+    match lang {
+        Lang::Junk => !readable,
+        Lang::Str(ids) => ids.iter().any(|&i| key.patterns.globs.get(i as usize).is_some_and(|g| glob::matches(g, v))),
+        Lang::Typed(i) => key.typed.get(*i as usize).is_some_and(|t| typed::matches_any(t, v) == Some(true)),
+        Lang::Complement(inner) => readable && !holds(inner, key, v),
     }
 }
 

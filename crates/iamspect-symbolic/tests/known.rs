@@ -96,3 +96,81 @@ fn variables_are_unknown() {
     let e = new_access(v, S3_GET).unwrap_err();
     assert!(e.contains("policy variable"), "{e}");
 }
+
+fn resource_policy(text: &str, t: PolicyType) -> Arc<Policy> {
+    Arc::new(Policy::parse("p", text, t).unwrap())
+}
+
+/// Witness count for `check-no-public-access`, every witness confirmed.
+fn public(text: &str, kind: &iamspect_symbolic::ResourceKind, org: Option<&str>) -> Result<usize, String> {
+    let p = resource_policy(text, kind.policy_type);
+    let q = Query::public_access(&p, kind, org).map_err(|e| e.to_string())?;
+    let opts = SolveOptions { max_witnesses: 3, preferred_actions: &[] };
+    let solved = q
+        .solve(&opts, |w| {
+            let ok = harness::confirms(w, &p, None, kind.policy_type);
+            assert!(ok, "unconfirmed witness {w:?}");
+            ok
+        })
+        .map_err(|e| e.to_string())?;
+    Ok(solved.witnesses.len())
+}
+
+fn bucket() -> iamspect_symbolic::ResourceKind {
+    iamspect_symbolic::ResourceKind {
+        policy_type: PolicyType::Resource,
+        actions: vec!["s3:*".into()],
+        resources: vec!["arn:aws:s3:::*".into()],
+    }
+}
+
+#[test]
+fn public_buckets() {
+    let star = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}"#;
+    assert!(public(star, &bucket(), None).unwrap() >= 1);
+    let account = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}"#;
+    assert_eq!(public(account, &bucket(), None), Ok(0));
+    let org = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-abc"}}}]}"#;
+    assert!(public(org, &bucket(), None).unwrap() >= 1);
+    assert_eq!(public(org, &bucket(), Some("o-abc")), Ok(0));
+    assert!(public(org, &bucket(), Some("o-other")).unwrap() >= 1);
+    let acct = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*","Condition":{"StringEquals":{"aws:PrincipalAccount":"444455556666"}}}]}"#;
+    assert_eq!(public(acct, &bucket(), None), Ok(0));
+    let src = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*","Condition":{"StringEquals":{"aws:SourceAccount":"444455556666"}}}]}"#;
+    assert_eq!(public(src, &bucket(), None), Ok(0));
+    let deny_others = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"},{"Effect":"Deny","NotPrincipal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"s3:*","Resource":"*"}]}"#;
+    assert_eq!(public(deny_others, &bucket(), None), Ok(0));
+}
+
+#[test]
+fn public_trust_policies() {
+    let kind = iamspect_symbolic::ResourceKind { policy_type: PolicyType::Trust, actions: vec![], resources: vec![] };
+    let star = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}"#;
+    assert!(public(star, &kind, None).unwrap() >= 1);
+    let svc = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    assert_eq!(public(svc, &kind, None), Ok(0));
+    let acct = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:role/Deploy"},"Action":"sts:AssumeRole"}]}"#;
+    assert_eq!(public(acct, &kind, None), Ok(0));
+}
+
+#[test]
+fn resource_policy_new_access() {
+    let t = PolicyType::Resource;
+    let one = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}"#;
+    let two = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::444455556666:root","arn:aws:iam::777788889999:root"]},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}"#;
+    let (p1, p2) = (resource_policy(one, t), resource_policy(two, t));
+    let count = |n: &Arc<Policy>, o: &Arc<Policy>| {
+        let q = Query::no_new_access(n, o, t).unwrap();
+        let opts = SolveOptions { max_witnesses: 3, preferred_actions: &[] };
+        q.solve(&opts, |w| {
+            let ok = harness::confirms(w, n, Some(o), t);
+            assert!(ok, "unconfirmed witness {w:?}");
+            ok
+        })
+        .unwrap()
+        .witnesses
+        .len()
+    };
+    assert!(count(&p2, &p1) >= 1);
+    assert_eq!(count(&p1, &p2), 0);
+}

@@ -190,6 +190,8 @@ fn random_request(rng: &mut Rng) -> Witness {
         action: ACTIONS[rng.next(ACTIONS.len())].to_string(),
         resource: RESOURCES[rng.next(RESOURCES.len())].to_string(),
         context,
+        principal: None,
+        resource_account: None,
     }
 }
 

@@ -85,6 +85,11 @@ pub fn rcp_supported_services() -> &'static [&'static str] {
     authorizer::RCP_SERVICES
 }
 
+/// Whether a `Principal`/`NotPrincipal` block reaches the caller (no permissions boundary).
+pub(crate) fn principal_reaches(block: &crate::policy::PrincipalBlock, request: &Request) -> bool {
+    statement::principal_match(block, request, false).is_some()
+}
+
 /// Decides a request. Never fails and never allocates.
 pub fn authorize(request: &Request, policies: &Policies) -> Outcome {
     authorizer::decide(request, policies, &mut trace::NoTrace)
