@@ -297,6 +297,12 @@ impl Query {
         Ok(q)
     }
 
+    /// The resource's account the question assumes, when it reasons about callers (an account no
+    /// policy names, or the one `aws:ResourceAccount` conditions name).
+    pub fn resource_account(&self) -> Option<&str> {
+        self.b.candidates.as_ref().map(|c| c.resource_account.as_str())
+    }
+
     /// The condition keys the question looks at, as first written.
     pub fn context_keys(&self) -> Vec<String> {
         self.b.keys.iter().map(|k| k.name.clone()).collect()

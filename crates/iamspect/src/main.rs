@@ -53,6 +53,10 @@ enum Command {
     /// Can a policy allow any of the listed actions (on the listed resources)? (Access Analyzer's
     /// CheckAccessNotGranted, offline; exit 0 PASS, 1 FAIL, 2 bad input, 3 unknown.)
     CheckAccessNotGranted(Box<command::check::AccessNotGrantedArgs>),
+    /// Can anyone outside the resource's account (anonymous callers included) be allowed by this
+    /// resource policy? (Access Analyzer's CheckNoPublicAccess, offline; exit 0 PASS, 1 FAIL,
+    /// 2 bad input, 3 unknown.)
+    CheckNoPublicAccess(Box<command::check::NoPublicAccessArgs>),
     /// Serve the JSON decision API (authorize, explain, lint) over HTTP, on 127.0.0.1 by default.
     Serve(Box<command::serve::Args>),
 }
@@ -71,6 +75,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => command::serve::run(*args),
         Command::CheckNoNewAccess(args) => command::check::run_no_new_access(*args),
         Command::CheckAccessNotGranted(args) => command::check::run_access_not_granted(*args),
+        Command::CheckNoPublicAccess(args) => command::check::run_no_public_access(*args),
     };
     ExitCode::from(code)
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use iamspect_case::{Actual, Compiler};
 use iamspect_core::policy::MAX_POLICY_BYTES;
 use iamspect_core::{Decision, Effect, Policy, PolicyType, authorize_traced};
-use iamspect_symbolic::{Query, Shape, SolveOptions, Unknown, Witness, harness};
+use iamspect_symbolic::{Query, ResourceKind, Shape, SolveOptions, Unknown, Witness, harness};
 use serde_json::{Map, Value, json};
 
 use super::{BAD_INPUT, FAILURE, Format, SUCCESS};
@@ -61,6 +61,75 @@ pub(crate) struct AccessNotGrantedArgs {
     common: Common,
 }
 
+#[derive(clap::Args)]
+pub(crate) struct NoPublicAccessArgs {
+    /// The resource's policy document (for a role, its trust policy).
+    policy: PathBuf,
+    /// The resource type, as CloudFormation names it: AWS::S3::Bucket, AWS::KMS::Key,
+    /// AWS::IAM::AssumeRolePolicyDocument, AWS::SQS::Queue, AWS::SNS::Topic, AWS::Lambda::Function,
+    /// AWS::SecretsManager::Secret, AWS::ECR::Repository, AWS::DynamoDB::Table, AWS::Kinesis::Stream,
+    /// AWS::EFS::FileSystem, AWS::Glacier::Vault, AWS::Backup::BackupVault.
+    #[arg(long)]
+    resource_type: String,
+    /// Callers inside this organization (`o-...`) count as inside.
+    #[arg(long)]
+    organization: Option<String>,
+    /// At most this many counterexamples, each with a different action where possible.
+    #[arg(long, default_value_t = 5)]
+    max_counterexamples: usize,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+}
+
+/// Each resource type: its policy's type, the actions its policy decides, and its ARNs
+/// (`{account}`: the resource's account).
+const RESOURCE_TYPES: &[(&str, &str, &str)] = &[
+    ("AWS::S3::Bucket", "s3:*", "arn:aws:s3:::*"),
+    ("AWS::KMS::Key", "kms:*", "arn:aws:kms:*:{account}:key/*"),
+    ("AWS::IAM::AssumeRolePolicyDocument", "", ""),
+    ("AWS::SQS::Queue", "sqs:*", "arn:aws:sqs:*:{account}:*"),
+    ("AWS::SNS::Topic", "sns:*", "arn:aws:sns:*:{account}:*"),
+    ("AWS::Lambda::Function", "lambda:*", "arn:aws:lambda:*:{account}:function:*"),
+    ("AWS::SecretsManager::Secret", "secretsmanager:*", "arn:aws:secretsmanager:*:{account}:secret:*"),
+    ("AWS::ECR::Repository", "ecr:*", "arn:aws:ecr:*:{account}:repository/*"),
+    ("AWS::DynamoDB::Table", "dynamodb:*", "arn:aws:dynamodb:*:{account}:table/*"),
+    ("AWS::Kinesis::Stream", "kinesis:*", "arn:aws:kinesis:*:{account}:stream/*"),
+    ("AWS::EFS::FileSystem", "elasticfilesystem:*", "arn:aws:elasticfilesystem:*:{account}:file-system/*"),
+    ("AWS::Glacier::Vault", "glacier:*", "arn:aws:glacier:*:{account}:vaults/*"),
+    ("AWS::Backup::BackupVault", "backup:*", "arn:aws:backup:*:{account}:backup-vault:*"),
+];
+
+pub(crate) fn run_no_public_access(args: NoPublicAccessArgs) -> u8 {
+    let Some(&(_, action, resource)) = RESOURCE_TYPES.iter().find(|(n, _, _)| n.eq_ignore_ascii_case(&args.resource_type))
+    else {
+        let names: Vec<&str> = RESOURCE_TYPES.iter().map(|(n, _, _)| *n).collect();
+        eprintln!("error: --resource-type `{}` is not one of {}", args.resource_type, names.join(", "));
+        return BAD_INPUT;
+    };
+    if let Some(org) = &args.organization
+        && !(org.starts_with("o-") && org.len() > 2 && org.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+    {
+        eprintln!("error: --organization `{org}` is not an organization id (`o-` and letters and digits)");
+        return BAD_INPUT;
+    }
+    let trust = action.is_empty();
+    let kind = ResourceKind {
+        policy_type: if trust { PolicyType::Trust } else { PolicyType::Resource },
+        actions: if trust { Vec::new() } else { vec![action.to_string()] },
+        resources: if trust { Vec::new() } else { vec![resource.to_string()] },
+    };
+    let policy = match load(&args.policy, kind.policy_type) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return BAD_INPUT;
+        }
+    };
+    let common = Common { policy_type: kind.policy_type, max_counterexamples: args.max_counterexamples, format: args.format };
+    check(Question::Public { policy, kind, organization: args.organization }, &common)
+}
+
 fn parse_type(s: &str) -> Result<PolicyType, String> {
     PolicyType::from_cli_name(s)
         .ok_or_else(|| "expected identity, resource, trust, boundary, session, scp, rcp or vpc-endpoint".to_string())
@@ -82,6 +151,7 @@ fn load(path: &Path, t: PolicyType) -> Result<Arc<Policy>, String> {
 enum Question {
     NoNewAccess { new: Arc<Policy>, existing: Arc<Policy> },
     NotGranted { policy: Arc<Policy>, actions: Vec<String>, resources: Vec<String> },
+    Public { policy: Arc<Policy>, kind: ResourceKind, organization: Option<String> },
 }
 
 impl Question {
@@ -89,14 +159,14 @@ impl Question {
     fn granting(&self) -> &Arc<Policy> {
         match self {
             Question::NoNewAccess { new, .. } => new,
-            Question::NotGranted { policy, .. } => policy,
+            Question::NotGranted { policy, .. } | Question::Public { policy, .. } => policy,
         }
     }
 
     fn denying(&self) -> Option<&Arc<Policy>> {
         match self {
             Question::NoNewAccess { existing, .. } => Some(existing),
-            Question::NotGranted { .. } => None,
+            Question::NotGranted { .. } | Question::Public { .. } => None,
         }
     }
 }
@@ -169,6 +239,7 @@ fn check(q: Question, common: &Common) -> u8 {
             let r: Vec<&str> = resources.iter().map(String::as_str).collect();
             Query::access_granted(policy, &a, (!r.is_empty()).then_some(r.as_slice()), t)
         }
+        Question::Public { policy, kind, organization } => Query::public_access(policy, kind, organization.as_deref()),
     };
     let outcome = query.and_then(|query| find(&q, &query, t, common.max_counterexamples));
     report(&q, t, outcome, common.format)
@@ -219,7 +290,8 @@ fn find(q: &Question, query: &Query, t: PolicyType, max: usize) -> Result<Answer
             if found.iter().any(|f| f.witness.action.eq_ignore_ascii_case(name)) || services_used.contains(&svc) {
                 continue;
             }
-            let Some(shape) = shape(name, &keys) else { continue };
+            let account = query.resource_account().unwrap_or(harness::ACCOUNT);
+            let Some(shape) = shape(name, &keys, account) else { continue };
             let restricted = query.restricted(&shape)?;
             let one = SolveOptions { max_witnesses: 1, preferred_actions: &[] };
             let mut case = None;
@@ -251,7 +323,7 @@ fn find(q: &Question, query: &Query, t: PolicyType, max: usize) -> Result<Answer
 }
 
 /// The request shape AWS's catalogue gives `action` (as `iamspect_case::check::catalog` reads it).
-fn shape(action: &str, keys: &[String]) -> Option<Shape> {
+fn shape(action: &str, keys: &[String], account: &str) -> Option<Shape> {
     use iamspect_catalog::ConditionKeyType as T;
     let catalog = iamspect_catalog::Catalog::get();
     let a = catalog.action(action)?;
@@ -263,7 +335,7 @@ fn shape(action: &str, keys: &[String]) -> Option<Shape> {
         action: action.to_string(),
         resource_formats: (!formats.is_empty()).then_some(formats),
         partition: "aws".to_string(),
-        account: harness::ACCOUNT.to_string(),
+        account: account.to_string(),
         ..Shape::default()
     };
     for key in keys {
@@ -336,13 +408,17 @@ fn case_json(q: &Question, w: &Witness, t: PolicyType, policy: &Arc<Policy>, exp
         Question::NotGranted { policy, .. } => {
             format!("{} allows a listed action (read as {})", policy.name(), t.description())
         }
+        Question::Public { policy, .. } => {
+            format!("{} allows a caller outside the resource's account", policy.name())
+        }
     };
     case.insert("description".into(), json!(description));
-    case.insert("principal".into(), json!(harness::PRINCIPAL));
+    case.insert("principal".into(), json!(w.principal.as_deref().unwrap_or(harness::PRINCIPAL)));
     case.insert("action".into(), json!(w.action));
     case.insert("resource".into(), json!(w.resource));
-    if iamspect_core::Arn::parse(&w.resource).is_some_and(|a| a.account.is_empty()) || w.resource == "*" {
-        case.insert("resourceAccount".into(), json!(harness::ACCOUNT));
+    let account = w.resource_account.as_deref().unwrap_or(harness::ACCOUNT);
+    if iamspect_core::Arn::parse(&w.resource).is_none_or(|a| a.account != account) {
+        case.insert("resourceAccount".into(), json!(account));
     }
     if !w.context.is_empty() {
         let ctx: Map<String, Value> = w
@@ -373,6 +449,9 @@ fn case_json(q: &Question, w: &Witness, t: PolicyType, policy: &Arc<Policy>, exp
         }
         PolicyType::Scp => {
             case.insert("scps".into(), json!([[p]]));
+        }
+        PolicyType::Resource | PolicyType::Trust => {
+            case.insert("resourcePolicy".into(), p);
         }
         _ => {}
     }
@@ -416,6 +495,12 @@ fn report(q: &Question, t: PolicyType, outcome: Result<Answer, Unknown>, format:
         (Question::NotGranted { .. }, Ok(Answer::Fail(_))) => {
             "The policy grants at least one of the listed actions on the listed resources.".to_string()
         }
+        (Question::Public { .. }, Ok(Answer::Pass)) => {
+            "The policy allows no caller outside the resource's account (anonymous callers included).".to_string()
+        }
+        (Question::Public { .. }, Ok(Answer::Fail(_))) => {
+            "The policy allows callers outside the resource's account.".to_string()
+        }
         (_, Ok(Answer::Unconfirmed(ws))) => format!(
             "Not decided: the symbolic core found {} request(s) that the engine did not confirm, which is a bug in iamspect; please report it.",
             ws.len()
@@ -442,6 +527,10 @@ fn report(q: &Question, t: PolicyType, outcome: Result<Answer, Unknown>, format:
                     match q {
                         Question::NoNewAccess { existing, .. } => format!(", which {} does not allow", existing.name()),
                         Question::NotGranted { .. } => String::new(),
+                        Question::Public { .. } => format!(
+                            " to {}",
+                            f.witness.principal.as_deref().unwrap_or("a caller outside the account")
+                        ),
                     }
                 );
                 lines.push(format!("  reason: {description}"));
@@ -455,7 +544,8 @@ fn report(q: &Question, t: PolicyType, outcome: Result<Answer, Unknown>, format:
                 .collect::<Vec<_>>()
                 .join(" ");
             lines.push(format!(
-                "  counterexample: {} on {}{}",
+                "  counterexample: {}{} on {}{}",
+                f.witness.principal.as_deref().map(|p| format!("{p}: ")).unwrap_or_default(),
                 f.witness.action,
                 f.witness.resource,
                 if ctx.is_empty() { String::new() } else { format!(" with {ctx}") }
