@@ -261,3 +261,118 @@ proptest! {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Resource-based policies: callers
+// ---------------------------------------------------------------------------------------------
+
+fn principal_value() -> impl Strategy<Value = Value> {
+    select(vec![
+        json!("*"),
+        json!({"AWS": "*"}),
+        json!({"AWS": "444455556666"}),
+        json!({"AWS": "arn:aws:iam::444455556666:user/alice"}),
+        json!({"AWS": "arn:aws:iam::444455556666:role/R"}),
+        json!({"AWS": ["arn:aws:iam::777788889999:root", "arn:aws:iam::444455556666:user/alice"]}),
+        json!({"Service": "lambda.amazonaws.com"}),
+        json!({"Federated": "accounts.google.com"}),
+        json!({"AWS": "arn:aws:sts::444455556666:assumed-role/R/s"}),
+    ])
+}
+
+/// Callers of random requests (none in the resource's account, which the question leaves out).
+const CALLERS: &[&str] = &[
+    "anonymous",
+    "arn:aws:iam::444455556666:root",
+    "arn:aws:iam::444455556666:user/alice",
+    "arn:aws:iam::444455556666:user/bob",
+    "arn:aws:sts::444455556666:assumed-role/R/s",
+    "arn:aws:sts::444455556666:assumed-role/R/t",
+    "arn:aws:sts::444455556666:assumed-role/Q/s",
+    "arn:aws:iam::222233334444:user/bob",
+    "arn:aws:iam::777788889999:root",
+    "arn:aws:sts::777788889999:federated-user/f",
+    "lambda.amazonaws.com",
+    "s3.amazonaws.com",
+    "accounts.google.com",
+    "cognito-identity.amazonaws.com",
+];
+
+/// Keys the engine fills in from the caller: a request never gives them.
+const DERIVED: &[&str] = &["aws:PrincipalArn", "aws:PrincipalType", "aws:username"];
+
+fn resource_statement() -> impl Strategy<Value = Value> {
+    (statement(), principal_value(), prop::bool::weighted(0.3)).prop_map(|(mut s, p, not)| {
+        if let Value::Object(m) = &mut s {
+            let deny = m.get("Effect") == Some(&json!("Deny"));
+            let key = if deny && not && p != json!("*") { "NotPrincipal" } else { "Principal" };
+            m.insert(key.into(), p);
+        }
+        s
+    })
+}
+
+fn resource_policy_text() -> impl Strategy<Value = String> {
+    prop::collection::vec(resource_statement(), 1..=3)
+        .prop_map(|st| json!({"Version": "2012-10-17", "Statement": st}).to_string())
+}
+
+fn resource_policy_pair() -> impl Strategy<Value = (String, String)> {
+    let doc = |st: &[Value]| json!({"Version": "2012-10-17", "Statement": st}).to_string();
+    prop_oneof![
+        (resource_policy_text(), resource_policy_text()),
+        (prop::collection::vec(resource_statement(), 1..=3), prop::collection::vec(resource_statement(), 1..=2))
+            .prop_map(move |(a, b)| {
+                let both: Vec<Value> = a.iter().chain(b.iter()).cloned().collect();
+                (doc(&a), doc(&both))
+            }),
+    ]
+}
+
+fn random_caller_request(rng: &mut Rng, account: &str) -> Witness {
+    let mut w = random_request(rng);
+    let caller = CALLERS[rng.next(CALLERS.len())];
+    let iam = caller.starts_with("arn:");
+    let service = caller.ends_with(".amazonaws.com") && !caller.starts_with("cognito");
+    w.context.retain(|(k, _)| {
+        !DERIVED.iter().any(|d| d.eq_ignore_ascii_case(k))
+            && (iam || !k.to_ascii_lowercase().starts_with("aws:principaltag/"))
+            && (service || !k.eq_ignore_ascii_case("aws:SourceArn"))
+    });
+    w.principal = Some(caller.to_string());
+    w.resource_account = Some(account.to_string());
+    w
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(150), failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn resource_policies_sound_and_complete((new, old) in resource_policy_pair(), seed in 1..u64::MAX) {
+        let t = PolicyType::Resource;
+        let (Ok(n), Ok(o)) = (Policy::parse("new", &new, t), Policy::parse("old", &old, t)) else { return Ok(()) };
+        let (n, o) = (Arc::new(n), Arc::new(o));
+        let Ok(q) = Query::no_new_access(&n, &o, t) else { return Ok(()) };
+        let opts = SolveOptions { max_witnesses: 3, preferred_actions: &[] };
+        let solved = match q.solve(&opts, |w| harness::confirms(w, &n, Some(&o), t)) {
+            Ok(s) => s,
+            Err(e) => {
+                if std::env::var("SYMBOLIC_STATS").is_ok() { eprintln!("STAT resource unknown {e}"); }
+                return Ok(());
+            }
+        };
+        if std::env::var("SYMBOLIC_STATS").is_ok() { eprintln!("STAT resource {}", if solved.witnesses.is_empty() { "pass" } else { "fail" }); }
+        prop_assert!(solved.rejected.is_empty(), "the engine rejected witnesses {:?}\nnew {new}\nold {old}", solved.rejected);
+        if solved.witnesses.is_empty() {
+            let account = q.resource_account().unwrap().to_string();
+            let mut rng = Rng(seed);
+            for _ in 0..requests() {
+                let r = random_caller_request(&mut rng, &account);
+                prop_assert!(
+                    !(allowed(&r, &n, t) && !allowed(&r, &o, t)),
+                    "PASS contradicted by {r:?}\nnew {new}\nold {old}"
+                );
+            }
+        }
+    }
+}
