@@ -3,7 +3,7 @@
 //! condition hold; a condition the request cannot be read for counts as holding for a `Deny` and
 //! not for an `Allow` (decision D8), which is why each condition compiles to two formulas.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use iamspect_core::condition::{
     BaseOperator, Condition, Family, SetQualifier, bool_value, cidr_value, date_nanos, is_template_placeholder,
@@ -52,6 +52,9 @@ pub(crate) enum Proto {
     Exists(u32, Lang),
     /// The caller is one of these candidates (a bitset).
     Principal(Vec<u64>),
+    /// Something not decided exactly (a policy variable): the search answers unknown, naming
+    /// it, if the answer depends on it.
+    Opaque(Unknown),
 }
 
 #[derive(Clone, Debug, Default)]
@@ -90,13 +93,32 @@ pub(crate) struct Key {
 pub(crate) struct Builder {
     pub(crate) f: Formula,
     pub(crate) protos: Vec<Proto>,
-    proto_index: HashMap<Proto, u32>,
+    proto_index: foldhash::HashMap<Proto, u32>,
     pub(crate) actions: Patterns,
     pub(crate) resources: Patterns,
     pub(crate) keys: Vec<Key>,
     key_index: HashMap<String, u32>,
     /// The candidate callers, when the policies name principals.
     pub(crate) candidates: Option<crate::principal::Candidates>,
+    /// When the question confines the action to some patterns: their literal starts, sorted. An
+    /// action pattern that can share no string with them is left out (its atom could only be
+    /// true outside the question).
+    pub(crate) action_scope: Option<Vec<String>>,
+    /// The service prefixes of `action_scope`, when each of its literal starts holds one.
+    pub(crate) scope_services: Option<foldhash::HashSet<String>>,
+}
+
+/// The literal start of action pattern text (lower case, up to its first wildcard).
+fn literal_start(text: &str) -> &str {
+    text.split(['*', '?']).next().unwrap_or("")
+}
+
+/// Can a string start with both `a` and `b`?
+fn compatible(scope: &[String], p: &str) -> bool {
+    // Some scope prefix that is a prefix of `p`...
+    (0..=p.len()).filter(|&i| p.is_char_boundary(i)).any(|i| scope.binary_search_by(|s| s.as_str().cmp(&p[..i])).is_ok())
+        // ...or `p` a prefix of some scope prefix.
+        || scope.get(scope.partition_point(|s| s.as_str() < p)).is_some_and(|s| s.starts_with(p))
 }
 
 impl Builder {
@@ -111,6 +133,11 @@ impl Builder {
             }
         };
         self.f.atom(id)
+    }
+
+    /// An atom the search may not decide (see [`Proto::Opaque`]).
+    pub(crate) fn opaque(&mut self, u: Unknown) -> F {
+        self.proto(Proto::Opaque(u))
     }
 
     pub(crate) fn key(&mut self, name: &str) -> u32 {
@@ -139,10 +166,30 @@ impl Builder {
     pub(crate) fn action_in(&mut self, texts: &[&str]) -> Result<F, Unknown> {
         let mut ids = Vec::with_capacity(texts.len());
         for t in texts {
-            ids.push(self.actions.add(glob::parse(&t.to_ascii_lowercase(), true, false, false)?));
+            let lower = t.to_ascii_lowercase();
+            if let Some(scope) = &self.action_scope {
+                let start = literal_start(&lower);
+                // Most patterns name another service: one lookup says so.
+                let other_service = match (&self.scope_services, start.split_once(':')) {
+                    (Some(services), Some((service, _))) => !services.contains(service),
+                    _ => false,
+                };
+                if other_service || !compatible(scope, start) {
+                    continue;
+                }
+            }
+            let g = glob::parse(&lower, true, false, false)?;
+            if g == [glob::Piece::Star(0)] {
+                // `*` matches every action.
+                return Ok(self.f.constant(true));
+            }
+            ids.push(self.actions.add(g));
         }
         ids.sort_unstable();
         ids.dedup();
+        if ids.is_empty() {
+            return Ok(self.f.constant(false));
+        }
         Ok(self.proto(Proto::Action(ids)))
     }
 
@@ -150,10 +197,27 @@ impl Builder {
     pub(crate) fn resource_in(&mut self, texts: &[&str], variables: bool) -> Result<F, Unknown> {
         let mut ids = Vec::with_capacity(texts.len());
         for t in texts {
-            ids.push(self.resources.add(glob::parse_arn(t, variables)?));
+            let g = match glob::parse_arn(t, variables) {
+                Ok(g) => g,
+                // A policy variable: the entry's match depends on another key.
+                Err(u) => {
+                    let opaque = self.opaque(u);
+                    let rest: Vec<&str> = texts.iter().copied().filter(|x| x != t).collect();
+                    let others = self.resource_in(&rest, variables)?;
+                    return Ok(self.f.or(vec![opaque, others]));
+                }
+            };
+            if g == [glob::Piece::Star(0)] {
+                // `*` matches every resource.
+                return Ok(self.f.constant(true));
+            }
+            ids.push(self.resources.add(g));
         }
         ids.sort_unstable();
         ids.dedup();
+        if ids.is_empty() {
+            return Ok(self.f.constant(false));
+        }
         Ok(self.proto(Proto::Resource(ids)))
     }
 
@@ -207,6 +271,36 @@ impl Builder {
     /// The key has a value no comparison on it can read.
     pub(crate) fn junk(&mut self, key: u32) -> F {
         self.proto(Proto::Exists(key, Lang::Junk))
+    }
+
+    /// Confines later action patterns to those that can share a string with the actions `f`
+    /// allows at most (see `action_scope`); nothing when `f` does not bound the action.
+    pub(crate) fn scope_actions_to(&mut self, f: F) {
+        let protos = &self.protos;
+        let bound = self.f.bound(f, &|a| match protos.get(a as usize) {
+            Some(Proto::Action(ids)) => Some(ids.clone()),
+            _ => None,
+        });
+        self.action_scope = bound.map(|ids| {
+            let mut v: Vec<String> = ids
+                .iter()
+                .filter_map(|&i| self.actions.globs.get(i as usize))
+                .map(|g| {
+                    g.iter()
+                        .map_while(|p| match p {
+                            glob::Piece::Lit(c) => Some(*c),
+                            _ => None,
+                        })
+                        .collect()
+                })
+                .collect();
+            v.sort();
+            v.dedup();
+            v
+        });
+        self.scope_services = self.action_scope.as_ref().and_then(|v| {
+            v.iter().map(|p| p.split_once(':').map(|(s, _)| s.to_string())).collect::<Option<_>>()
+        });
     }
 
     /// `Allow` statements that apply, and `Deny` statements that apply: the policy allows.
@@ -264,8 +358,17 @@ impl Builder {
         let mut parts = vec![action, resource];
         parts.extend(principal);
         for c in stmt.conditions() {
-            let (t, nf) = self.condition(c, variables).map_err(at)?;
-            parts.push(if deny { nf } else { t });
+            let part = match self.condition(c, variables) {
+                Ok((t, nf)) => {
+                    if deny {
+                        nf
+                    } else {
+                        t
+                    }
+                }
+                Err(u) => self.opaque(at(u)),
+            };
+            parts.push(part);
         }
         Ok(self.f.and(parts))
     }

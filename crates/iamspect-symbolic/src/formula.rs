@@ -90,6 +90,26 @@ impl Formula {
         }
     }
 
+    /// A superset of the values some variable can take wherever `f` holds, as a list of pattern
+    /// ids (`None`: no bound), from `leaf`'s bound for each atom.
+    pub(crate) fn bound(&self, f: F, leaf: &dyn Fn(u32) -> Option<Vec<u32>>) -> Option<Vec<u32>> {
+        match self.nodes.get(f as usize)? {
+            Node::Const(false) => Some(Vec::new()),
+            Node::Const(true) | Node::Not(_) => None,
+            Node::Atom(a) => leaf(*a),
+            Node::And(gs) => gs.iter().filter_map(|g| self.bound(*g, leaf)).min_by_key(Vec::len),
+            Node::Or(gs) => {
+                let mut out = Vec::new();
+                for g in gs {
+                    out.extend(self.bound(*g, leaf)?);
+                }
+                out.sort_unstable();
+                out.dedup();
+                Some(out)
+            }
+        }
+    }
+
     /// Three-valued: `Some(b)` when decided, `None` when it depends on unassigned atoms.
     pub(crate) fn eval(&self, f: F, value: &[Option<bool>]) -> Option<bool> {
         match self.nodes.get(f as usize)? {
@@ -122,15 +142,19 @@ impl Formula {
     }
 
     /// An unassigned atom that can decide `f` (which is undecided), and the value that pushes `f`
-    /// towards true: the first open branch, followed down to an atom.
-    pub(crate) fn pick(&self, f: F, value: &[Option<bool>], want: bool) -> Option<(u32, bool)> {
+    /// towards true: the first open branch, followed down to an atom, passing over atoms `skip`
+    /// names where another open branch has one.
+    pub(crate) fn pick(&self, f: F, value: &[Option<bool>], want: bool, skip: &dyn Fn(u32) -> bool) -> Option<(u32, bool)> {
         match self.nodes.get(f as usize)? {
             Node::Const(_) => None,
-            Node::Atom(a) => value.get(*a as usize).copied().flatten().is_none().then_some((*a, want)),
-            Node::Not(g) => self.pick(*g, value, !want),
-            Node::And(gs) | Node::Or(gs) => {
-                gs.iter().find(|g| self.eval(**g, value).is_none()).and_then(|g| self.pick(*g, value, want))
+            Node::Atom(a) => {
+                (value.get(*a as usize).copied().flatten().is_none() && !skip(*a)).then_some((*a, want))
             }
+            Node::Not(g) => self.pick(*g, value, !want, skip),
+            Node::And(gs) | Node::Or(gs) => gs
+                .iter()
+                .filter(|g| self.eval(**g, value).is_none())
+                .find_map(|g| self.pick(*g, value, want, skip)),
         }
     }
 }

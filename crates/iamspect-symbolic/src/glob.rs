@@ -4,7 +4,9 @@
 //! signature are indistinguishable to every policy element, so the signatures are the finite set
 //! of classes the search chooses from, each with its shortest witness string (decision D65).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+use foldhash::{HashMap, HashMapExt};
 
 use crate::Unknown;
 
@@ -228,6 +230,19 @@ fn step(glob: &Glob, set: &[u32], c: char) -> Vec<u32> {
     closure(glob, out)
 }
 
+/// The literal text a glob starts with (up to its first wildcard or folded letter).
+fn literal_prefix(g: &Glob) -> impl Iterator<Item = char> + '_ {
+    g.iter().map_while(|p| match p {
+        Piece::Lit(c) => Some(*c),
+        _ => None,
+    })
+}
+
+/// Can some string match both globs, as far as their literal starts tell?
+fn prefix_compatible(a: &Glob, b: &Glob) -> bool {
+    literal_prefix(a).zip(literal_prefix(b)).all(|(x, y)| x == y)
+}
+
 /// The classes of one string variable.
 #[derive(Clone, Debug)]
 pub(crate) struct Classes {
@@ -238,11 +253,20 @@ pub(crate) struct Classes {
 }
 
 /// The most product states explored for one variable before answering unknown.
-const MAX_STATES: usize = 400_000;
+const MAX_STATES: usize = 5_000;
 
-/// Explores every string in `domain` (any of its globs) and returns the classes of `patterns`.
-pub(crate) fn classes(patterns: &[Glob], domain: &[Glob], what: &str) -> Result<Classes, Unknown> {
-    let all: Vec<&Glob> = patterns.iter().chain(domain.iter()).collect();
+/// Explores every string that, in each group of `domain`, one glob accepts, and returns the
+/// classes of `patterns` among them. Strings outside that domain are never explored, which is what
+/// keeps a large policy's patterns cheap when the question confines the string.
+pub(crate) fn classes(patterns: &[Glob], domain: &[Vec<Glob>], what: &str) -> Result<Classes, Unknown> {
+    let mut group_of: Vec<usize> = Vec::new();
+    let mut all: Vec<&Glob> = patterns.iter().collect();
+    for (gi, group) in domain.iter().enumerate() {
+        for g in group {
+            all.push(g);
+            group_of.push(gi);
+        }
+    }
     let n = patterns.len();
     // A character no literal mentions stands for every such character.
     let mut mentioned: Vec<char> = Vec::new();
@@ -269,8 +293,18 @@ pub(crate) fn classes(patterns: &[Glob], domain: &[Glob], what: &str) -> Result<
 
     // A product state: for each live glob, its index and positions (sorted by index).
     type State = Vec<(u32, Vec<u32>)>;
-    let start: State =
-        all.iter().enumerate().map(|(i, g)| (i as u32, closure(g, vec![0]))).filter(|(_, s)| !s.is_empty()).collect();
+    // A pattern whose literal start no glob of some domain group can share never accepts inside
+    // the domain: leave it out (its signature bit stays clear, as the search would find).
+    let relevant = |g: &Glob| {
+        domain.iter().all(|group| group.iter().any(|d| prefix_compatible(g, d)))
+    };
+    let start: State = all
+        .iter()
+        .enumerate()
+        .filter(|(i, g)| *i >= n || relevant(g))
+        .map(|(i, g)| (i as u32, closure(g, vec![0])))
+        .filter(|(_, s)| !s.is_empty())
+        .collect();
     let mut seen: HashMap<State, ()> = HashMap::new();
     let mut queue: VecDeque<(State, String)> = VecDeque::new();
     let mut by_signature: HashMap<Vec<u64>, usize> = HashMap::new();
@@ -280,8 +314,8 @@ pub(crate) fn classes(patterns: &[Glob], domain: &[Glob], what: &str) -> Result<
     queue.push_back((start, String::new()));
     while let Some((state, text)) = queue.pop_front() {
         let mut signature = vec![0u64; words];
-        let mut in_domain = domain.is_empty();
-        let mut domain_alive = domain.is_empty();
+        let mut alive = vec![false; domain.len()];
+        let mut accept = vec![false; domain.len()];
         for (i, set) in &state {
             let i = *i as usize;
             let Some(g) = all.get(i) else { continue };
@@ -290,14 +324,19 @@ pub(crate) fn classes(patterns: &[Glob], domain: &[Glob], what: &str) -> Result<
                 if accepts && let Some(w) = signature.get_mut(i / 64) {
                     *w |= 1 << (i % 64);
                 }
-            } else {
-                domain_alive = true;
-                in_domain |= accepts;
+            } else if let Some(&gi) = group_of.get(i - n) {
+                if let Some(a) = alive.get_mut(gi) {
+                    *a = true;
+                }
+                if let Some(a) = accept.get_mut(gi) {
+                    *a |= accepts;
+                }
             }
         }
-        if !domain_alive {
+        if !alive.iter().all(|a| *a) {
             continue;
         }
+        let in_domain = accept.iter().all(|a| *a);
         if in_domain && !by_signature.contains_key(&signature) {
             by_signature.insert(signature.clone(), out.signatures.len());
             out.signatures.push(signature);
@@ -322,15 +361,35 @@ pub(crate) fn classes(patterns: &[Glob], domain: &[Glob], what: &str) -> Result<
         // Letters before punctuation: a class's first witness reads like a name where it can.
         alphabet.sort_unstable_by_key(|c| (!c.is_ascii_alphanumeric(), *c));
         alphabet.dedup();
+        // The domain's globs come last in a state: step them first, and skip a character that
+        // leaves some group of the domain with no live glob.
+        let first_domain = state.partition_point(|(i, _)| (*i as usize) < n);
         for c in alphabet {
-            let next: State = state
+            let mut domain_next: Vec<(u32, Vec<u32>)> = Vec::new();
+            let mut alive = vec![false; domain.len()];
+            for (i, set) in state.iter().skip(first_domain) {
+                let Some(g) = all.get(*i as usize) else { continue };
+                let st = step(g, set, c);
+                if !st.is_empty() {
+                    if let Some(a) = group_of.get(*i as usize - n).and_then(|gi| alive.get_mut(*gi)) {
+                        *a = true;
+                    }
+                    domain_next.push((*i, st));
+                }
+            }
+            if !alive.iter().all(|a| *a) {
+                continue;
+            }
+            let mut next: State = state
                 .iter()
+                .take(first_domain)
                 .filter_map(|(i, set)| {
                     let g = all.get(*i as usize)?;
                     let s = step(g, set, c);
                     (!s.is_empty()).then_some((*i, s))
                 })
                 .collect();
+            next.extend(domain_next);
             if seen.contains_key(&next) {
                 continue;
             }
@@ -372,7 +431,7 @@ mod tests {
             parse("s3:*", true, false, false).unwrap(),
             parse("ec2:*", true, false, false).unwrap(),
         ];
-        let c = classes(&ps, &[action_shape()], "the action").unwrap();
+        let c = classes(&ps, &[vec![action_shape()]], "the action").unwrap();
         // {none}, {s3:*}, {s3:get*, s3:*}, {ec2:*}
         assert_eq!(c.signatures.len(), 4);
         for (sig, w) in c.signatures.iter().zip(&c.witnesses) {
@@ -381,4 +440,97 @@ mod tests {
             }
         }
     }
+}
+
+/// An ARN glob (from [`parse_arn`] or [`parse_format`]) split back into its five segments: the
+/// literal colons after `arn:` that end the first four (segments hold no literal colon).
+fn arn_segments(g: &Glob) -> Option<Vec<Glob>> {
+    let prefix: Glob = "arn:".chars().map(Piece::Lit).collect();
+    let rest = g.strip_prefix(prefix.as_slice())?;
+    let mut segs: Vec<Glob> = vec![Vec::new()];
+    for p in rest {
+        match (p, segs.len()) {
+            (Piece::Lit(':'), n) if n < 5 => segs.push(Vec::new()),
+            _ => segs.last_mut()?.push(*p),
+        }
+    }
+    (segs.len() == 5).then_some(segs)
+}
+
+/// The most combined classes of a resource before answering unknown.
+const MAX_COMBINED: usize = 200_000;
+
+/// The classes of resources (`*` or an ARN) for patterns that are all ARN globs or the literal
+/// `*`, segment by segment: an ARN pattern matches when each of its five segment globs matches
+/// its segment, so the classes of each segment, combined, give the classes of the whole (far
+/// fewer states than one product over whole ARNs, where wildcards in several segments multiply).
+/// `bound`: keep only classes some of these patterns accept. `None` when a pattern is neither.
+pub(crate) fn arn_classes(patterns: &[Glob], bound: Option<&[u32]>) -> Option<Result<Classes, Unknown>> {
+    let star: Glob = vec![Piece::Lit('*')];
+    let mut segs: Vec<Option<Vec<Glob>>> = Vec::with_capacity(patterns.len());
+    for g in patterns {
+        if *g == star {
+            segs.push(None);
+        } else {
+            segs.push(Some(arn_segments(g)?));
+        }
+    }
+    Some(combine(patterns.len(), &segs, bound))
+}
+
+fn combine(n: usize, segs: &[Option<Vec<Glob>>], bound: Option<&[u32]>) -> Result<Classes, Unknown> {
+    let words = n.div_ceil(64).max(1);
+    let set = |b: &mut Vec<u64>, i: usize| {
+        if let Some(w) = b.get_mut(i / 64) {
+            *w |= 1 << (i % 64);
+        }
+    };
+    let mut arn_all = vec![0u64; words];
+    let mut star_sig = vec![0u64; words];
+    for (i, s) in segs.iter().enumerate() {
+        if s.is_some() { set(&mut arn_all, i) } else { set(&mut star_sig, i) }
+    }
+    let mut partial: Vec<(Vec<u64>, String)> = vec![(arn_all, "arn".to_string())];
+    for k in 0..5 {
+        // This segment's distinct globs, and which patterns use each.
+        let mut globs: Vec<Glob> = Vec::new();
+        let mut of: Vec<Option<usize>> = Vec::with_capacity(n);
+        for s in segs {
+            of.push(s.as_ref().and_then(|s| s.get(k)).map(|g| match globs.iter().position(|x| x == g) {
+                Some(j) => j,
+                None => {
+                    globs.push(g.clone());
+                    globs.len() - 1
+                }
+            }));
+        }
+        let domain = if k < 4 { vec![vec![vec![Piece::Star(NO_COLON)]]] } else { Vec::new() };
+        let seg_classes = classes(&globs, &domain, "a resource ARN segment")?;
+        let mut next: HashMap<Vec<u64>, String> = HashMap::new();
+        for (sig, text) in &partial {
+            for (seg_sig, seg_text) in seg_classes.signatures.iter().zip(&seg_classes.witnesses) {
+                let mut s = sig.clone();
+                for (i, j) in of.iter().enumerate() {
+                    let hit = j.is_some_and(|j| seg_sig.get(j / 64).is_some_and(|w| w >> (j % 64) & 1 == 1));
+                    if !hit && let Some(w) = s.get_mut(i / 64) {
+                        *w &= !(1 << (i % 64));
+                    }
+                }
+                next.entry(s).or_insert_with(|| format!("{text}:{seg_text}"));
+                if next.len() > MAX_COMBINED {
+                    return Err(Unknown::new(format!(
+                        "the resource patterns have more than {MAX_COMBINED} distinct classes"
+                    )));
+                }
+            }
+        }
+        partial = next.into_iter().collect();
+        partial.sort_by(|a, b| a.1.len().cmp(&b.1.len()).then_with(|| a.1.cmp(&b.1)));
+    }
+    partial.push((star_sig, "*".to_string()));
+    if let Some(bound) = bound {
+        partial.retain(|(sig, _)| bound.iter().any(|&i| sig.get(i as usize / 64).is_some_and(|w| w >> (i % 64) & 1 == 1)));
+    }
+    let (signatures, witnesses) = partial.into_iter().unzip();
+    Ok(Classes { signatures, witnesses })
 }

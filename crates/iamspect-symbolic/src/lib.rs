@@ -17,7 +17,7 @@ mod principal;
 mod solve;
 mod typed;
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use iamspect_core::{Policy, PolicyType, Statement};
 
@@ -26,7 +26,7 @@ use formula::F;
 use solve::{Atom, AtomKind, Bits, Solver, Var};
 
 /// A construct the symbolic core cannot decide exactly.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Unknown {
     /// What could not be decided, in words.
     pub construct: String,
@@ -166,6 +166,24 @@ fn caller_constraints(b: &mut Builder, t: PolicyType) -> Result<Vec<F>, Unknown>
     Ok(parts)
 }
 
+/// The request is one AWS refuses whatever the policies say (decision D51, the core's
+/// `protected_rules`): never allowed, so never new access and never granted.
+fn protected(b: &mut Builder) -> Result<F, Unknown> {
+    let mut alts = Vec::new();
+    for (actions, resources) in iamspect_core::protected_rules() {
+        let a: Vec<&str> = actions.iter().map(String::as_str).collect();
+        let act = b.action_in(&a)?;
+        let res = b.resource_in(&resources, false)?;
+        let not_service = match b.candidates.clone() {
+            Some(c) => b.principal_in(|i| !c.is_service(i)),
+            None => b.f.constant(true),
+        };
+        alts.push(b.f.and(vec![act, res, not_service]));
+    }
+    let any = b.f.or(alts);
+    Ok(b.f.not(any))
+}
+
 /// What a resource type's policy decides, for `check-no-public-access`: the actions' service
 /// prefixes and the shapes of its resources (`{account}` stands for the resource's account).
 #[derive(Clone, Debug)]
@@ -186,11 +204,16 @@ impl Query {
         let mut b = Builder::default();
         with_callers(&mut b, &[new, existing], t)?;
         let n = allows_as(&mut b, new, t)?;
+        // Only the actions the new policy may allow matter: the existing policy's other action
+        // patterns are left out, which keeps a large existing policy cheap.
+        b.scope_actions_to(n);
         let o = allows_as(&mut b, existing, t)?;
+        b.action_scope = None;
+        b.scope_services = None;
         let not_o = b.f.not(o);
         let gci = b.action_in(&["sts:GetCallerIdentity"])?;
         let not_gci = b.f.not(gci);
-        let mut parts = vec![n, not_o, not_gci];
+        let mut parts = vec![n, not_o, not_gci, protected(&mut b)?];
         parts.extend(caller_constraints(&mut b, t)?);
         let root = b.f.and(parts);
         Ok(Query { b, root, policy_type: t })
@@ -215,7 +238,7 @@ impl Query {
             Some(rs) => b.resource_in(rs, false)?,
             None => b.f.constant(true),
         };
-        let mut parts = vec![allows, a, r];
+        let mut parts = vec![allows, a, r, protected(&mut b)?];
         parts.extend(caller_constraints(&mut b, t)?);
         let root = b.f.and(parts);
         Ok(Query { b, root, policy_type: t })
@@ -236,7 +259,7 @@ impl Query {
             return Err(Unknown::new("internal: no callers".into()));
         };
         let outside = b.principal_in(|i| c.is_outside(i));
-        let mut parts = vec![allows, outside];
+        let mut parts = vec![allows, outside, protected(&mut b)?];
         if t == PolicyType::Resource {
             let actions: Vec<&str> = kind.actions.iter().map(String::as_str).collect();
             parts.push(b.action_in(&actions)?);
@@ -327,7 +350,7 @@ impl Query {
         opts: &SolveOptions<'_>,
         mut accept: impl FnMut(&Witness) -> bool,
     ) -> Result<Solved, Unknown> {
-        let low = Lowered::new(&self.b)?;
+        let low = Lowered::new(&self.b, self.root)?;
         let mut f = self.b.f.clone();
         f.remap(&low.map);
         let mut vars = low.vars.clone();
@@ -425,10 +448,47 @@ fn full(n: usize) -> Bits {
 }
 
 impl Lowered {
-    fn new(b: &Builder) -> Result<Lowered, Unknown> {
-        let action = glob::classes(&b.actions.globs, &[glob::action_shape()], "the action")?;
+    fn new(b: &Builder, root: F) -> Result<Lowered, Unknown> {
+        // Where the question confines the action or the resource (the new policy's `Action`s), only
+        // strings there are explored.
+        let pick = |ids: Option<Vec<u32>>, globs: &[glob::Glob]| -> Vec<glob::Glob> {
+            ids.map(|ids| ids.iter().filter_map(|&i| globs.get(i as usize).cloned()).collect()).unwrap_or_default()
+        };
+        let action_bound = b.f.bound(root, &|a| match b.protos.get(a as usize) {
+            Some(Proto::Action(ids)) => Some(ids.clone()),
+            _ => None,
+        });
+        let resource_bound = b.f.bound(root, &|a| match b.protos.get(a as usize) {
+            Some(Proto::Resource(ids)) => Some(ids.clone()),
+            _ => None,
+        });
+        let empty_action = action_bound.as_ref().is_some_and(Vec::is_empty);
+        let empty_resource = resource_bound.as_ref().is_some_and(Vec::is_empty);
+        let action_any = pick(action_bound, &b.actions.globs);
+        let resource_ids = resource_bound.clone();
+        let resource_any = pick(resource_bound, &b.resources.globs);
+        let empty = || glob::Classes { signatures: Vec::new(), witnesses: Vec::new() };
+        let bounded = |shape: Vec<glob::Glob>, any: Vec<glob::Glob>| {
+            if any.is_empty() { vec![shape] } else { vec![shape, any] }
+        };
+        let action = if empty_action {
+            empty()
+        } else {
+            glob::classes(&b.actions.globs, &bounded(vec![glob::action_shape()], action_any), "the action")?
+        };
         let star: glob::Glob = vec![glob::Piece::Lit('*')];
-        let resource = glob::classes(&b.resources.globs, &[star, glob::arn_shape()], "the resource")?;
+        let resource = if empty_resource {
+            empty()
+        } else {
+            match glob::arn_classes(&b.resources.globs, resource_ids.as_deref()) {
+                Some(r) => r?,
+                None => glob::classes(
+                    &b.resources.globs,
+                    &bounded(vec![star, glob::arn_shape()], resource_any),
+                    "the resource",
+                )?,
+            }
+        };
         let callers = match &b.candidates {
             Some(c) => c.texts.clone(),
             None => vec![String::new()],
@@ -505,6 +565,11 @@ impl Lowered {
                 Proto::Action(ids) => (0u32, AtomKind::In(any_of(&action.signatures, ids))),
                 Proto::Resource(ids) => (1, AtomKind::In(any_of(&resource.signatures, ids))),
                 Proto::Principal(bits) => (2, AtomKind::In(bits.clone())),
+                Proto::Opaque(u) => {
+                    map.push(atoms.len() as u32);
+                    atoms.push(Atom { var: u32::MAX, kind: AtomKind::Opaque(u.clone()) });
+                    continue;
+                }
                 Proto::Present(k) | Proto::Exists(k, _) if tied(b, *k) => {
                     let (Some(c), Some(key)) = (&b.candidates, b.keys.get(*k as usize)) else {
                         return Err(Unknown::new("internal: tied key without callers".into()));
@@ -539,8 +604,8 @@ impl Lowered {
                 }
             };
             let key = (var, match &kind {
-                AtomKind::Present => None,
                 AtomKind::In(s) => Some(s.clone()),
+                _ => None,
             });
             let id = match index.get(&key) {
                 Some(&id) => id,

@@ -58,6 +58,8 @@ pub(crate) struct Var {
 pub(crate) enum AtomKind {
     Present,
     In(Bits),
+    /// Not decided exactly: the search stops with this if it must decide it.
+    Opaque(crate::Unknown),
 }
 
 #[derive(Clone, Debug)]
@@ -142,6 +144,7 @@ impl<'a> Solver<'a> {
                     }
                 }
                 (AtomKind::In(s), false) => and_not(&mut open, s),
+                (AtomKind::Opaque(_), _) => {}
             }
         }
         if some_true && !var.single {
@@ -182,6 +185,7 @@ impl<'a> Solver<'a> {
                             present.filter(|p| *p)
                         }
                     }
+                    AtomKind::Opaque(_) => None,
                     AtomKind::In(s) => {
                         if present == Some(false) || !meets(&open, s) {
                             Some(false)
@@ -215,9 +219,16 @@ impl<'a> Solver<'a> {
             Some(b) => return Ok(b),
             None => {}
         }
-        let Some((atom, want)) = self.f.pick(self.root, &self.value, true) else {
+        let atoms = self.atoms;
+        let opaque = |a: u32| matches!(atoms.get(a as usize), Some(Atom { kind: AtomKind::Opaque(_), .. }));
+        let Some((atom, want)) =
+            self.f.pick(self.root, &self.value, true, &opaque).or_else(|| self.f.pick(self.root, &self.value, true, &|_| false))
+        else {
             return Err(Unknown::new("internal: an open formula with no open atom".into()));
         };
+        if let Some(Atom { kind: AtomKind::Opaque(u), .. }) = self.atoms.get(atom as usize) {
+            return Err(u.clone());
+        }
         for v in [want, !want] {
             let mark = self.trail.len();
             if self.assume(atom, v) && self.search()? {

@@ -16,7 +16,7 @@ use crate::policy::Policy;
 use crate::request::Request;
 
 pub use decision::{Decision, DeniedBy, Denier};
-pub use protected::Protected;
+pub use protected::{Protected, protected_rules};
 pub use s3::{S3Acl, S3AclGrant, S3Settings};
 pub use statement::{GrantKind, NotPrincipalDetail, StatementOutcome};
 pub use trace::{ConditionDetail, Layer, LayerTrace, LayerVerdict, PolicyTrace, StatementTrace, Trace};
