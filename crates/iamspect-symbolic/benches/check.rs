@@ -64,11 +64,15 @@ fn managed(corpora: &Path) -> Vec<Arc<Policy>> {
 fn bench(c: &mut Criterion) {
     let Some(corpora) = corpora() else { return };
     let dir = corpora.join("managed-policies");
-    // Two realistic identity policies of about 6 KB with much in common.
-    let new = load(&dir.join("AWSCodeCommitFullAccess.json"), PolicyType::Identity).unwrap();
-    let old = load(&dir.join("AWSCodeCommitPowerUser.json"), PolicyType::Identity).unwrap();
-    c.bench_function("no_new_access/codecommit_full_vs_power_user", |b| b.iter(|| no_new_access(&new, &old)));
-    c.bench_function("no_new_access/codecommit_power_user_vs_full", |b| b.iter(|| no_new_access(&old, &new)));
+    // Realistic identity policies of 4 to 6 KB: one pair with no new access (PASS), one with (FAIL).
+    for (name, new, old) in [
+        ("cleanrooms_no_querying_vs_full_pass", "AWSCleanRoomsFullAccessNoQuerying", "AWSCleanRoomsFullAccess"),
+        ("docdb_console_vs_neptune_fail", "AmazonDocDBConsoleFullAccess", "NeptuneFullAccess"),
+    ] {
+        let new = load(&dir.join(format!("{new}.json")), PolicyType::Identity).unwrap();
+        let old = load(&dir.join(format!("{old}.json")), PolicyType::Identity).unwrap();
+        c.bench_function(&format!("no_new_access/{name}"), |b| b.iter(|| no_new_access(&new, &old)));
+    }
 
     let all = managed(&corpora);
     let admin = load(&dir.join("AdministratorAccess.json"), PolicyType::Identity).unwrap();
@@ -81,6 +85,36 @@ fn bench(c: &mut Criterion) {
             for p in &all {
                 counts[usize::from(no_new_access(p, &admin))] += 1;
                 counts[usize::from(no_new_access(p, &read_only))] += 1;
+            }
+            counts
+        })
+    });
+    // The perimeter corpus's resource-based policies (kept beside its RCPs).
+    let mut perimeter = Vec::new();
+    json_files(&corpora.join("perimeter"), &mut perimeter);
+    let resource_policies: Vec<Arc<Policy>> = perimeter
+        .iter()
+        .filter(|p| p.to_string_lossy().to_lowercase().contains("resource_control_policies/service_specific_controls"))
+        .filter_map(|p| load(p, PolicyType::Resource))
+        .collect();
+    eprintln!("{} perimeter resource-based policies", resource_policies.len());
+    let any = ResourceKind { policy_type: PolicyType::Resource, actions: vec!["*".into()], resources: vec!["*".into()] };
+    g.bench_function("no_public_access_perimeter_resource_policies", |b| {
+        b.iter(|| {
+            let mut counts = [0usize; 4];
+            for p in &resource_policies {
+                let code = match Query::public_access(p, &any, None) {
+                    Err(_) => 3,
+                    Ok(q) => {
+                        let opts = SolveOptions { max_witnesses: 1, preferred_actions: &[] };
+                        match q.solve(&opts, |w| harness::confirms(w, p, None, PolicyType::Resource)) {
+                            Ok(s) if !s.witnesses.is_empty() => 1,
+                            Ok(s) if s.rejected.is_empty() => 0,
+                            _ => 3,
+                        }
+                    }
+                };
+                counts[code] += 1;
             }
             counts
         })
