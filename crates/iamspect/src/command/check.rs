@@ -250,6 +250,8 @@ fn check(q: Question, common: &Common) -> u8 {
 struct Found {
     witness: Witness,
     case: Value,
+    /// The case's request is one AWS's catalogue knows (`iamspect eval` takes it as it is).
+    catalogued: bool,
 }
 
 enum Answer {
@@ -306,7 +308,7 @@ fn find(q: &Question, query: &Query, t: PolicyType, max: usize) -> Result<Answer
             })?;
             if let (Some(mut w2), Some(case)) = (r.witnesses.into_iter().next(), case) {
                 w2.action = name.clone();
-                found.push(Found { witness: w2, case });
+                found.push(Found { witness: w2, case, catalogued: true });
                 services_used.push(svc);
                 here += 1;
             }
@@ -316,7 +318,7 @@ fn find(q: &Question, query: &Query, t: PolicyType, max: usize) -> Result<Answer
         // No request AWS's catalogue allows shows the difference: the engine still confirms these.
         for w in solved.witnesses {
             let case = case_json(q, &w, t, q.granting(), "allowed");
-            found.push(Found { witness: w, case });
+            found.push(Found { witness: w, case, catalogued: false });
         }
     }
     Ok(Answer::Fail(found))
@@ -561,6 +563,11 @@ fn report(q: &Question, t: PolicyType, outcome: Result<Answer, Unknown>, format:
                 "reasons": reasons_out,
                 "counterexamples": counterexamples,
             });
+            if let (Ok(Answer::Fail(found)), Some(obj)) = (&outcome, out.as_object_mut()) {
+                // False when no request AWS's catalogue knows shows the difference (D68): the
+                // engine allows these requests, and `iamspect eval` refuses them as unknown to AWS.
+                obj.insert("counterexamplesCatalogued".into(), json!(found.iter().all(|f| f.catalogued)));
+            }
             if let (Err(u), Some(obj)) = (&outcome, out.as_object_mut()) {
                 obj.insert(
                     "unknown".into(),
@@ -576,6 +583,13 @@ fn report(q: &Question, t: PolicyType, outcome: Result<Answer, Unknown>, format:
         }
         Format::Text => {
             crate::output::println(&format!("{result}: {message}"));
+            if let Ok(Answer::Fail(found)) = &outcome
+                && found.iter().any(|f| !f.catalogued)
+            {
+                crate::output::println(
+                    "  note: no request AWS's catalogue knows shows the difference; these requests use actions or resources outside it (the engine allows them, `iamspect eval` refuses them)",
+                );
+            }
             for l in lines {
                 crate::output::println(&l);
             }
