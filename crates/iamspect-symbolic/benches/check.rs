@@ -98,7 +98,8 @@ fn bench(c: &mut Criterion) {
         .filter_map(|p| load(p, PolicyType::Resource))
         .collect();
     eprintln!("{} perimeter resource-based policies", resource_policies.len());
-    let any = ResourceKind { policy_type: PolicyType::Resource, actions: vec!["*".into()], resources: vec!["*".into()] };
+    let any =
+        ResourceKind { policy_type: PolicyType::Resource, actions: vec!["*".into()], resources: vec!["*".into()] };
     g.bench_function("no_public_access_perimeter_resource_policies", |b| {
         b.iter(|| {
             let mut counts = [0usize; 4];

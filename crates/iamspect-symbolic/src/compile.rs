@@ -228,7 +228,12 @@ impl Builder {
     }
 
     /// The resource is of one of these catalogue ARN formats.
-    pub(crate) fn resource_in_formats(&mut self, formats: &[String], partition: &str, account: &str) -> Result<F, Unknown> {
+    pub(crate) fn resource_in_formats(
+        &mut self,
+        formats: &[String],
+        partition: &str,
+        account: &str,
+    ) -> Result<F, Unknown> {
         let mut ids = Vec::new();
         for f in formats {
             let g = glob::parse_format(f, partition, account)
@@ -298,9 +303,10 @@ impl Builder {
             v.dedup();
             v
         });
-        self.scope_services = self.action_scope.as_ref().and_then(|v| {
-            v.iter().map(|p| p.split_once(':').map(|(s, _)| s.to_string())).collect::<Option<_>>()
-        });
+        self.scope_services = self
+            .action_scope
+            .as_ref()
+            .and_then(|v| v.iter().map(|p| p.split_once(':').map(|(s, _)| s.to_string())).collect::<Option<_>>());
     }
 
     /// `Allow` statements that apply, and `Deny` statements that apply: the policy allows.
@@ -331,7 +337,9 @@ impl Builder {
         let principal = match (&self.candidates, stmt.principal_element().is_some()) {
             (_, false) => None,
             (None, true) => {
-                return Err(at(Unknown::new("`Principal`/`NotPrincipal` in a policy type read without callers".into())));
+                return Err(at(Unknown::new(
+                    "`Principal`/`NotPrincipal` in a policy type read without callers".into(),
+                )));
             }
             (Some(c), true) => {
                 let mut bits = vec![0u64; c.requests.len().div_ceil(64).max(1)];
@@ -415,10 +423,12 @@ impl Builder {
                 self.set_domain(key, Domain::String, &opname)?;
                 let arn = op.base.family() == Family::Arn;
                 let wildcards = matches!(op.base, BaseOperator::StringLike | BaseOperator::StringNotLike);
-                let fold = matches!(op.base, BaseOperator::StringEqualsIgnoreCase | BaseOperator::StringNotEqualsIgnoreCase);
+                let fold =
+                    matches!(op.base, BaseOperator::StringEqualsIgnoreCase | BaseOperator::StringNotEqualsIgnoreCase);
                 let mut ids = Vec::new();
                 for v in values {
-                    let g = if arn { glob::parse_arn(v, variables)? } else { glob::parse(v, wildcards, variables, fold)? };
+                    let g =
+                        if arn { glob::parse_arn(v, variables)? } else { glob::parse(v, wildcards, variables, fold)? };
                     let Some(k) = self.keys.get_mut(key as usize) else { continue };
                     ids.push(k.patterns.add(g));
                 }
@@ -495,7 +505,8 @@ impl Builder {
         } else {
             (lang.clone(), Lang::Complement(Box::new(lang)))
         };
-        let all_values = matches!(op.qualifier, Some(SetQualifier::ForAllValues)) || (op.qualifier.is_none() && negated);
+        let all_values =
+            matches!(op.qualifier, Some(SetQualifier::ForAllValues)) || (op.qualifier.is_none() && negated);
         let q = if all_values {
             let some_fail = self.proto(Proto::Exists(key, fail));
             self.f.not(some_fail)

@@ -144,17 +144,20 @@ impl Formula {
     /// An unassigned atom that can decide `f` (which is undecided), and the value that pushes `f`
     /// towards true: the first open branch, followed down to an atom, passing over atoms `skip`
     /// names where another open branch has one.
-    pub(crate) fn pick(&self, f: F, value: &[Option<bool>], want: bool, skip: &dyn Fn(u32) -> bool) -> Option<(u32, bool)> {
+    pub(crate) fn pick(
+        &self,
+        f: F,
+        value: &[Option<bool>],
+        want: bool,
+        skip: &dyn Fn(u32) -> bool,
+    ) -> Option<(u32, bool)> {
         match self.nodes.get(f as usize)? {
             Node::Const(_) => None,
-            Node::Atom(a) => {
-                (value.get(*a as usize).copied().flatten().is_none() && !skip(*a)).then_some((*a, want))
-            }
+            Node::Atom(a) => (value.get(*a as usize).copied().flatten().is_none() && !skip(*a)).then_some((*a, want)),
             Node::Not(g) => self.pick(*g, value, !want, skip),
-            Node::And(gs) | Node::Or(gs) => gs
-                .iter()
-                .filter(|g| self.eval(**g, value).is_none())
-                .find_map(|g| self.pick(*g, value, want, skip)),
+            Node::And(gs) | Node::Or(gs) => {
+                gs.iter().filter(|g| self.eval(**g, value).is_none()).find_map(|g| self.pick(*g, value, want, skip))
+            }
         }
     }
 }

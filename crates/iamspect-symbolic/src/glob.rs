@@ -295,9 +295,7 @@ pub(crate) fn classes(patterns: &[Glob], domain: &[Vec<Glob>], what: &str) -> Re
     type State = Vec<(u32, Vec<u32>)>;
     // A pattern whose literal start no glob of some domain group can share never accepts inside
     // the domain: leave it out (its signature bit stays clear, as the search would find).
-    let relevant = |g: &Glob| {
-        domain.iter().all(|group| group.iter().any(|d| prefix_compatible(g, d)))
-    };
+    let relevant = |g: &Glob| domain.iter().all(|group| group.iter().any(|d| prefix_compatible(g, d)));
     let start: State = all
         .iter()
         .enumerate()
@@ -407,41 +405,6 @@ pub(crate) fn classes(patterns: &[Glob], domain: &[Vec<Glob>], what: &str) -> Re
     Ok(out)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn arn_patterns_match_segment_wise() {
-        let g = parse_arn("arn:aws:s3:::b/*", true).unwrap();
-        assert!(matches(&g, "arn:aws:s3:::b/k:with:colons"));
-        let q = parse_arn("arn:aws:sqs", true).unwrap();
-        assert!(matches(&q, "arn:aws:sqs:us-east-1:1:q"));
-        assert!(!matches(&q, "arn:aws:sqs:us-east-1:1"));
-        let star = parse_arn("arn:aws:iam::*:role/*", true).unwrap();
-        assert!(!matches(&star, "arn:aws:iam::1:2:role/x"));
-        assert!(matches(&arn_shape(), "arn:::::"));
-        assert!(!matches(&action_shape(), "s3:*"));
-    }
-
-    #[test]
-    fn classes_of_nested_prefixes() {
-        let ps = vec![
-            parse("s3:get*", true, false, false).unwrap(),
-            parse("s3:*", true, false, false).unwrap(),
-            parse("ec2:*", true, false, false).unwrap(),
-        ];
-        let c = classes(&ps, &[vec![action_shape()]], "the action").unwrap();
-        // {none}, {s3:*}, {s3:get*, s3:*}, {ec2:*}
-        assert_eq!(c.signatures.len(), 4);
-        for (sig, w) in c.signatures.iter().zip(&c.witnesses) {
-            for (i, p) in ps.iter().enumerate() {
-                assert_eq!(sig[0] >> i & 1 == 1, matches(p, w), "{w}");
-            }
-        }
-    }
-}
-
 /// An ARN glob (from [`parse_arn`] or [`parse_format`]) split back into its five segments: the
 /// literal colons after `arn:` that end the first four (segments hold no literal colon).
 fn arn_segments(g: &Glob) -> Option<Vec<Glob>> {
@@ -529,8 +492,44 @@ fn combine(n: usize, segs: &[Option<Vec<Glob>>], bound: Option<&[u32]>) -> Resul
     }
     partial.push((star_sig, "*".to_string()));
     if let Some(bound) = bound {
-        partial.retain(|(sig, _)| bound.iter().any(|&i| sig.get(i as usize / 64).is_some_and(|w| w >> (i % 64) & 1 == 1)));
+        partial
+            .retain(|(sig, _)| bound.iter().any(|&i| sig.get(i as usize / 64).is_some_and(|w| w >> (i % 64) & 1 == 1)));
     }
     let (signatures, witnesses) = partial.into_iter().unzip();
     Ok(Classes { signatures, witnesses })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arn_patterns_match_segment_wise() {
+        let g = parse_arn("arn:aws:s3:::b/*", true).unwrap();
+        assert!(matches(&g, "arn:aws:s3:::b/k:with:colons"));
+        let q = parse_arn("arn:aws:sqs", true).unwrap();
+        assert!(matches(&q, "arn:aws:sqs:us-east-1:1:q"));
+        assert!(!matches(&q, "arn:aws:sqs:us-east-1:1"));
+        let star = parse_arn("arn:aws:iam::*:role/*", true).unwrap();
+        assert!(!matches(&star, "arn:aws:iam::1:2:role/x"));
+        assert!(matches(&arn_shape(), "arn:::::"));
+        assert!(!matches(&action_shape(), "s3:*"));
+    }
+
+    #[test]
+    fn classes_of_nested_prefixes() {
+        let ps = vec![
+            parse("s3:get*", true, false, false).unwrap(),
+            parse("s3:*", true, false, false).unwrap(),
+            parse("ec2:*", true, false, false).unwrap(),
+        ];
+        let c = classes(&ps, &[vec![action_shape()]], "the action").unwrap();
+        // {none}, {s3:*}, {s3:get*, s3:*}, {ec2:*}
+        assert_eq!(c.signatures.len(), 4);
+        for (sig, w) in c.signatures.iter().zip(&c.witnesses) {
+            for (i, p) in ps.iter().enumerate() {
+                assert_eq!(sig[0] >> i & 1 == 1, matches(p, w), "{w}");
+            }
+        }
+    }
 }

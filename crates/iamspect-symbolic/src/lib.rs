@@ -95,8 +95,13 @@ fn identity_side(t: PolicyType) -> bool {
 
 /// Context keys AWS puts in every request of an IAM principal (and the engine fills in): they are
 /// never absent, whatever their values.
-const ALWAYS_PRESENT: &[&str] =
-    &["aws:PrincipalArn", "aws:PrincipalAccount", "aws:PrincipalType", "aws:PrincipalIsAWSService", "aws:ResourceAccount"];
+const ALWAYS_PRESENT: &[&str] = &[
+    "aws:PrincipalArn",
+    "aws:PrincipalAccount",
+    "aws:PrincipalType",
+    "aws:PrincipalIsAWSService",
+    "aws:ResourceAccount",
+];
 
 /// A question over all requests, compiled and ready to solve.
 #[derive(Clone, Debug)]
@@ -158,7 +163,13 @@ fn caller_constraints(b: &mut Builder, t: PolicyType) -> Result<Vec<F>, Unknown>
         }
     }
     if t == PolicyType::Trust {
-        let actions = ["sts:AssumeRole", "sts:AssumeRoleWithSAML", "sts:AssumeRoleWithWebIdentity", "sts:TagSession", "sts:SetSourceIdentity"];
+        let actions = [
+            "sts:AssumeRole",
+            "sts:AssumeRoleWithSAML",
+            "sts:AssumeRoleWithWebIdentity",
+            "sts:TagSession",
+            "sts:SetSourceIdentity",
+        ];
         parts.push(b.action_in(&actions)?);
         let role = format!("arn:aws:iam::{}:role/*", c.resource_account);
         parts.push(b.resource_in(&[role.as_str()], false)?);
@@ -269,7 +280,8 @@ impl Query {
             parts.push(b.resource_in(&rs, false)?);
         }
         if let Some(org) = organization {
-            for (key, value) in [("aws:PrincipalOrgID", org.to_string()), ("aws:PrincipalOrgPaths", format!("{org}/*"))] {
+            for (key, value) in [("aws:PrincipalOrgID", org.to_string()), ("aws:PrincipalOrgPaths", format!("{org}/*"))]
+            {
                 let k = b.key(key);
                 let g = glob::parse(&value, true, false, false)?;
                 let id = b.keys.get_mut(k as usize).map(|kk| kk.patterns.add(g));
@@ -345,11 +357,7 @@ impl Query {
     /// Witness requests, none when no request satisfies the question. `accept` is asked about each
     /// witness (the caller confirms it with the engine); a rejected witness is set aside and the
     /// search goes on elsewhere. Errors when a construct cannot be decided exactly.
-    pub fn solve(
-        &self,
-        opts: &SolveOptions<'_>,
-        mut accept: impl FnMut(&Witness) -> bool,
-    ) -> Result<Solved, Unknown> {
+    pub fn solve(&self, opts: &SolveOptions<'_>, mut accept: impl FnMut(&Witness) -> bool) -> Result<Solved, Unknown> {
         let low = Lowered::new(&self.b, self.root)?;
         let mut f = self.b.f.clone();
         f.remap(&low.map);
@@ -603,10 +611,13 @@ impl Lowered {
                     (3 + k, AtomKind::In(out))
                 }
             };
-            let key = (var, match &kind {
-                AtomKind::In(s) => Some(s.clone()),
-                _ => None,
-            });
+            let key = (
+                var,
+                match &kind {
+                    AtomKind::In(s) => Some(s.clone()),
+                    _ => None,
+                },
+            );
             let id = match index.get(&key) {
                 Some(&id) => id,
                 None => {
@@ -684,7 +695,9 @@ impl Lowered {
 /// Is the key tied to the caller (the engine fills it in from the caller)?
 fn tied(b: &Builder, k: u32) -> bool {
     b.candidates.is_some()
-        && b.keys.get(k as usize).is_some_and(|key| principal::DERIVED.contains(&key.name.to_ascii_lowercase().as_str()))
+        && b.keys
+            .get(k as usize)
+            .is_some_and(|key| principal::DERIVED.contains(&key.name.to_ascii_lowercase().as_str()))
 }
 
 /// Does the concrete value `v` of `key` lie in the language?

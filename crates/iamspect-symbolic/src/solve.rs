@@ -215,14 +215,15 @@ impl<'a> Solver<'a> {
             return Err(Unknown::new(format!("the search gave up after {BUDGET} decisions")));
         }
         self.budget -= 1;
-        match self.f.eval(self.root, &self.value) {
-            Some(b) => return Ok(b),
-            None => {}
+        if let Some(b) = self.f.eval(self.root, &self.value) {
+            return Ok(b);
         }
         let atoms = self.atoms;
         let opaque = |a: u32| matches!(atoms.get(a as usize), Some(Atom { kind: AtomKind::Opaque(_), .. }));
-        let Some((atom, want)) =
-            self.f.pick(self.root, &self.value, true, &opaque).or_else(|| self.f.pick(self.root, &self.value, true, &|_| false))
+        let Some((atom, want)) = self
+            .f
+            .pick(self.root, &self.value, true, &opaque)
+            .or_else(|| self.f.pick(self.root, &self.value, true, &|_| false))
         else {
             return Err(Unknown::new("internal: an open formula with no open atom".into()));
         };

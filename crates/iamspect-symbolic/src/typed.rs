@@ -207,7 +207,8 @@ fn avoid(v6: bool, n: u128, len: u8, inner: &[(u128, u8)]) -> Option<u128> {
     if inner.iter().any(|&(m, l)| l <= len && (n & mask(v6, l)) == m) {
         return None;
     }
-    let overlapping: Vec<(u128, u8)> = inner.iter().copied().filter(|&(m, l)| l > len && (m & mask(v6, len)) == n).collect();
+    let overlapping: Vec<(u128, u8)> =
+        inner.iter().copied().filter(|&(m, l)| l > len && (m & mask(v6, len)) == n).collect();
     if overlapping.is_empty() {
         return Some(n);
     }

@@ -43,7 +43,10 @@ fn managed_policies_against_admin_and_read_only() {
     let mut files = Vec::new();
     json_files(&dir, &mut files);
     let load = |p: &Path| {
-        Arc::new(Policy::parse(&p.display().to_string(), &std::fs::read_to_string(p).unwrap(), PolicyType::Identity).unwrap())
+        Arc::new(
+            Policy::parse(&p.display().to_string(), &std::fs::read_to_string(p).unwrap(), PolicyType::Identity)
+                .unwrap(),
+        )
     };
     let admin = load(&dir.join("AdministratorAccess.json"));
     let read_only = load(&dir.join("ReadOnlyAccess.json"));
@@ -70,5 +73,9 @@ fn managed_policies_against_admin_and_read_only() {
     }
     eprintln!("{stats:#?}");
     assert_eq!(files.len(), 1645, "the corpus should hold 1,645 managed policies");
-    assert_eq!(stats.get("admin pass").copied().unwrap_or(0), files.len(), "AdministratorAccess allows everything: {stats:#?}");
+    assert_eq!(
+        stats.get("admin pass").copied().unwrap_or(0),
+        files.len(),
+        "AdministratorAccess allows everything: {stats:#?}"
+    );
 }

@@ -1,5 +1,7 @@
 //! Questions with known answers, each witness confirmed by the engine.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test code may panic")]
+
 use std::sync::Arc;
 
 use iamspect_core::{Policy, PolicyType};

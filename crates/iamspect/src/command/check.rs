@@ -101,7 +101,8 @@ const RESOURCE_TYPES: &[(&str, &str, &str)] = &[
 ];
 
 pub(crate) fn run_no_public_access(args: NoPublicAccessArgs) -> u8 {
-    let Some(&(_, action, resource)) = RESOURCE_TYPES.iter().find(|(n, _, _)| n.eq_ignore_ascii_case(&args.resource_type))
+    let Some(&(_, action, resource)) =
+        RESOURCE_TYPES.iter().find(|(n, _, _)| n.eq_ignore_ascii_case(&args.resource_type))
     else {
         let names: Vec<&str> = RESOURCE_TYPES.iter().map(|(n, _, _)| *n).collect();
         eprintln!("error: --resource-type `{}` is not one of {}", args.resource_type, names.join(", "));
@@ -126,7 +127,8 @@ pub(crate) fn run_no_public_access(args: NoPublicAccessArgs) -> u8 {
             return BAD_INPUT;
         }
     };
-    let common = Common { policy_type: kind.policy_type, max_counterexamples: args.max_counterexamples, format: args.format };
+    let common =
+        Common { policy_type: kind.policy_type, max_counterexamples: args.max_counterexamples, format: args.format };
     check(Question::Public { policy, kind, organization: args.organization }, &common)
 }
 
@@ -142,9 +144,9 @@ fn load(path: &Path, t: PolicyType) -> Result<Arc<Policy>, String> {
         return Err(format!("{name}: the file is {} bytes; at most {MAX_POLICY_BYTES} are read", meta.len()));
     }
     let text = std::fs::read_to_string(path).map_err(|e| format!("{name}: {e}"))?;
-    Policy::parse(&name, &text, t).map(Arc::new).map_err(|errs| {
-        errs.errors.iter().map(|e| format!("{name}:{e}")).collect::<Vec<_>>().join("\n")
-    })
+    Policy::parse(&name, &text, t)
+        .map(Arc::new)
+        .map_err(|errs| errs.errors.iter().map(|e| format!("{name}:{e}")).collect::<Vec<_>>().join("\n"))
 }
 
 /// What is asked.
@@ -278,7 +280,8 @@ fn find(q: &Question, query: &Query, t: PolicyType, max: usize) -> Result<Answer
     let per_witness = max.div_ceil(solved.witnesses.len());
     for w in &solved.witnesses {
         let service = w.action.split(':').next().unwrap_or("").to_ascii_lowercase();
-        let same_service = names.iter().filter(|n| n.split(':').next().is_some_and(|s| s.eq_ignore_ascii_case(&service)));
+        let same_service =
+            names.iter().filter(|n| n.split(':').next().is_some_and(|s| s.eq_ignore_ascii_case(&service)));
         let stride = names.len() / 64 + 1;
         let elsewhere = names.iter().step_by(stride);
         let candidates = same_service.chain(elsewhere).filter(|n| query.same_action_class(n, &w.action)).take(32);
@@ -423,11 +426,8 @@ fn case_json(q: &Question, w: &Witness, t: PolicyType, policy: &Arc<Policy>, exp
         case.insert("resourceAccount".into(), json!(account));
     }
     if !w.context.is_empty() {
-        let ctx: Map<String, Value> = w
-            .context
-            .iter()
-            .map(|(k, vs)| (k.clone(), if vs.len() == 1 { json!(vs[0]) } else { json!(vs) }))
-            .collect();
+        let ctx: Map<String, Value> =
+            w.context.iter().map(|(k, vs)| (k.clone(), if vs.len() == 1 { json!(vs[0]) } else { json!(vs) })).collect();
         case.insert("context".into(), Value::Object(ctx));
     }
     let mut identity: Vec<Value> = Vec::new();
@@ -529,22 +529,15 @@ fn report(q: &Question, t: PolicyType, outcome: Result<Answer, Unknown>, format:
                     match q {
                         Question::NoNewAccess { existing, .. } => format!(", which {} does not allow", existing.name()),
                         Question::NotGranted { .. } => String::new(),
-                        Question::Public { .. } => format!(
-                            " to {}",
-                            f.witness.principal.as_deref().unwrap_or("a caller outside the account")
-                        ),
+                        Question::Public { .. } =>
+                            format!(" to {}", f.witness.principal.as_deref().unwrap_or("a caller outside the account")),
                     }
                 );
                 lines.push(format!("  reason: {description}"));
                 reasons_out.push(json!({"description": description, "statementIndex": index, "statementId": sid}));
             }
-            let ctx = f
-                .witness
-                .context
-                .iter()
-                .map(|(k, vs)| format!("{k}={}", vs.join("|")))
-                .collect::<Vec<_>>()
-                .join(" ");
+            let ctx =
+                f.witness.context.iter().map(|(k, vs)| format!("{k}={}", vs.join("|"))).collect::<Vec<_>>().join(" ");
             lines.push(format!(
                 "  counterexample: {}{} on {}{}",
                 f.witness.principal.as_deref().map(|p| format!("{p}: ")).unwrap_or_default(),
