@@ -254,11 +254,18 @@ pub(crate) struct Classes {
 
 /// The most product states explored for one variable before answering unknown.
 const MAX_STATES: usize = 5_000;
+/// The same for one segment of a resource ARN: a segment's patterns are short, so its states are
+/// cheap, and many resource policies put wildcards in the resource segment.
+const MAX_SEGMENT_STATES: usize = 40_000;
 
 /// Explores every string that, in each group of `domain`, one glob accepts, and returns the
 /// classes of `patterns` among them. Strings outside that domain are never explored, which is what
 /// keeps a large policy's patterns cheap when the question confines the string.
 pub(crate) fn classes(patterns: &[Glob], domain: &[Vec<Glob>], what: &str) -> Result<Classes, Unknown> {
+    classes_capped(patterns, domain, what, MAX_STATES)
+}
+
+fn classes_capped(patterns: &[Glob], domain: &[Vec<Glob>], what: &str, cap: usize) -> Result<Classes, Unknown> {
     let mut group_of: Vec<usize> = Vec::new();
     let mut all: Vec<&Glob> = patterns.iter().collect();
     for (gi, group) in domain.iter().enumerate() {
@@ -391,9 +398,9 @@ pub(crate) fn classes(patterns: &[Glob], domain: &[Vec<Glob>], what: &str) -> Re
             if seen.contains_key(&next) {
                 continue;
             }
-            if seen.len() >= MAX_STATES {
+            if seen.len() >= cap {
                 return Err(Unknown::new(format!(
-                    "the patterns on {what} have more than {MAX_STATES} distinct states to explore"
+                    "the patterns on {what} have more than {cap} distinct states to explore"
                 )));
             }
             seen.insert(next.clone(), ());
@@ -468,13 +475,31 @@ fn combine(n: usize, segs: &[Option<Vec<Glob>>], bound: Option<&[u32]>) -> Resul
             }));
         }
         let domain = if k < 4 { vec![vec![vec![Piece::Star(NO_COLON)]]] } else { Vec::new() };
-        let seg_classes = classes(&globs, &domain, "a resource ARN segment")?;
+        // Only the patterns still matching the earlier segments matter for this one: class the
+        // segment over those alone (one exploration per distinct set of them).
+        let mut cache: HashMap<Vec<usize>, (Vec<usize>, Classes)> = HashMap::new();
         let mut next: HashMap<Vec<u64>, String> = HashMap::new();
         for (sig, text) in &partial {
+            let mut alive: Vec<usize> = of
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| sig.get(i / 64).is_some_and(|w| w >> (i % 64) & 1 == 1))
+                .filter_map(|(_, j)| *j)
+                .collect();
+            alive.sort_unstable();
+            alive.dedup();
+            if !cache.contains_key(&alive) {
+                let sub: Vec<Glob> = alive.iter().filter_map(|&j| globs.get(j).cloned()).collect();
+                let c = classes_capped(&sub, &domain, "a resource ARN segment", MAX_SEGMENT_STATES)?;
+                cache.insert(alive.clone(), (alive.clone(), c));
+            }
+            let Some((alive_globs, seg_classes)) = cache.get(&alive) else { continue };
             for (seg_sig, seg_text) in seg_classes.signatures.iter().zip(&seg_classes.witnesses) {
                 let mut s = sig.clone();
                 for (i, j) in of.iter().enumerate() {
-                    let hit = j.is_some_and(|j| seg_sig.get(j / 64).is_some_and(|w| w >> (j % 64) & 1 == 1));
+                    // The pattern's segment glob, as an index into this exploration's globs.
+                    let local = j.and_then(|j| alive_globs.iter().position(|&a| a == j));
+                    let hit = local.is_some_and(|l| seg_sig.get(l / 64).is_some_and(|w| w >> (l % 64) & 1 == 1));
                     if !hit && let Some(w) = s.get_mut(i / 64) {
                         *w &= !(1 << (i % 64));
                     }
