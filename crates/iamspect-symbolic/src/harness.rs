@@ -24,6 +24,9 @@ pub const PRINCIPAL: &str = "arn:aws:sts::111122223333:assumed-role/WitnessRole/
 
 const ALLOW_ALL: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
 const KEY_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"}]}"#;
+const EVERYONE: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}"#;
+const EVERYONE_TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":["sts:AssumeRole","sts:AssumeRoleWithSAML","sts:AssumeRoleWithWebIdentity","sts:TagSession","sts:SetSourceIdentity"]}]}"#;
 const TRUST_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":["sts:AssumeRole","sts:AssumeRoleWithSAML","sts:AssumeRoleWithWebIdentity","sts:TagSession","sts:SetSourceIdentity"]}]}"#;
 
 /// The helper policies a witness needs besides the one under test, as (slot, text) pairs:
@@ -32,10 +35,15 @@ const TRUST_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Al
 /// alone decides.
 pub fn helpers(w: &Witness, t: PolicyType) -> Vec<(&'static str, &'static str)> {
     let mut out = Vec::new();
-    if matches!(t, PolicyType::Resource | PolicyType::Trust) {
+    if matches!(t, PolicyType::Resource | PolicyType::Trust | PolicyType::Rcp | PolicyType::VpcEndpoint) {
         let caller = w.principal.as_deref().and_then(|p| Principal::parse(p).ok());
         if caller.is_some_and(|p| p.is_iam() && !matches!(p.kind, iamspect_core::PrincipalKind::Root { .. })) {
             out.push(("identity", ALLOW_ALL));
+        }
+        // Under an RCP or a VPC endpoint policy, the resource's own policy lets everyone in.
+        if matches!(t, PolicyType::Rcp | PolicyType::VpcEndpoint) {
+            let trust = is_role_trust_request(&w.action, &w.resource);
+            out.push(("resource", if trust { EVERYONE_TRUST } else { EVERYONE }));
         }
         return out;
     }
@@ -65,7 +73,7 @@ pub fn request(w: &Witness) -> Result<Request, String> {
 pub fn policies(w: &Witness, policy: &Arc<Policy>, t: PolicyType) -> Result<Policies, String> {
     let mut p = Policies::default();
     for (slot, text) in helpers(w, t) {
-        let ty = match (slot, text == TRUST_POLICY) {
+        let ty = match (slot, text == TRUST_POLICY || text == EVERYONE_TRUST) {
             ("identity", _) => PolicyType::Identity,
             (_, true) => PolicyType::Trust,
             _ => PolicyType::Resource,
@@ -82,7 +90,8 @@ pub fn policies(w: &Witness, policy: &Arc<Policy>, t: PolicyType) -> Result<Poli
         PolicyType::Session => p.session.push(policy.clone()),
         PolicyType::Scp => p.scps = Some(vec![vec![policy.clone()]]),
         PolicyType::Resource | PolicyType::Trust => p.resource = Some(policy.clone()),
-        other => return Err(format!("policy type {} has no harness", other.cli_name())),
+        PolicyType::Rcp => p.rcps = Some(vec![vec![policy.clone()]]),
+        PolicyType::VpcEndpoint => p.vpc_endpoint = Some(policy.clone()),
     }
     Ok(p)
 }

@@ -87,10 +87,9 @@ pub struct Witness {
     pub resource_account: Option<String>,
 }
 
-/// The policy types whose statements name no principal; the others need reasoning about
-/// principals, which this crate does not do yet.
-fn identity_side(t: PolicyType) -> bool {
-    matches!(t, PolicyType::Identity | PolicyType::PermissionsBoundary | PolicyType::Session | PolicyType::Scp)
+/// The policy types whose statements name principals: the caller is reasoned about (D66).
+fn reads_callers(t: PolicyType) -> bool {
+    matches!(t, PolicyType::Resource | PolicyType::Trust | PolicyType::Rcp | PolicyType::VpcEndpoint)
 }
 
 /// Context keys AWS puts in every request of an IAM principal (and the engine fills in): they are
@@ -121,19 +120,29 @@ pub struct SolveOptions<'a> {
 }
 
 fn allows_as(b: &mut Builder, policy: &Policy, t: PolicyType) -> Result<F, Unknown> {
-    let reads_callers = matches!(t, PolicyType::Resource | PolicyType::Trust);
-    if !identity_side(t) && !reads_callers {
-        return Err(Unknown::new(format!(
-            "policies of type {} (RCP and VPC endpoint levels are not reasoned about yet)",
-            t.cli_name()
-        )));
+    let at = |e: Unknown| e.in_policy(policy.name());
+    match t {
+        PolicyType::Rcp => {
+            // Decision D58: every level holds `RCPFullAWSAccess`, so only the denies decide; and
+            // an RCP applies only to the services RCPs support, never to `kms:RetireGrant`
+            // (the core's `authorizer`).
+            let (_, deny) = b.allow_deny(policy).map_err(at)?;
+            let services: Vec<String> =
+                iamspect_core::rcp_supported_services().iter().map(|s| format!("{s}:*")).collect();
+            let s: Vec<&str> = services.iter().map(String::as_str).collect();
+            let supported = b.action_in(&s)?;
+            let retire = b.action_in(&["kms:RetireGrant"])?;
+            let not_retire = b.f.not(retire);
+            let applies = b.f.and(vec![supported, not_retire, deny]);
+            Ok(b.f.not(applies))
+        }
+        _ => b.allows(policy).map_err(at),
     }
-    b.allows(policy).map_err(|e| e.in_policy(policy.name()))
 }
 
 /// For policies that name principals: the callers, and what requests of each kind of caller carry.
 fn with_callers(b: &mut Builder, policies: &[&Policy], t: PolicyType) -> Result<(), Unknown> {
-    if matches!(t, PolicyType::Resource | PolicyType::Trust) {
+    if reads_callers(t) {
         b.candidates = Some(principal::Candidates::new(policies)?);
     }
     Ok(())

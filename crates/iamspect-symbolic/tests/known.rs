@@ -176,3 +176,41 @@ fn resource_policy_new_access() {
     assert!(count(&p2, &p1) >= 1);
     assert_eq!(count(&p1, &p2), 0);
 }
+
+fn pair_count(new: &str, old: &str, t: PolicyType) -> Result<usize, String> {
+    let (n, o) = (resource_policy(new, t), resource_policy(old, t));
+    let q = Query::no_new_access(&n, &o, t).map_err(|e| e.to_string())?;
+    let opts = SolveOptions { max_witnesses: 3, preferred_actions: &[] };
+    let s = q
+        .solve(&opts, |w| {
+            let ok = harness::confirms(w, &n, Some(&o), t);
+            assert!(ok, "unconfirmed witness {w:?}");
+            ok
+        })
+        .map_err(|e| e.to_string())?;
+    Ok(s.witnesses.len())
+}
+
+#[test]
+fn rcps_decide_by_their_denies() {
+    let t = PolicyType::Rcp;
+    let org = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"StringNotEqualsIfExists":{"aws:PrincipalOrgID":"o-abc"},"BoolIfExists":{"aws:PrincipalIsAWSService":"false"}}}]}"#;
+    let none = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}"#;
+    // Dropping the organization perimeter lets outsiders in.
+    assert!(pair_count(none, org, t).unwrap() >= 1);
+    // A deny on a service RCPs do not cover changes nothing.
+    let ec2 =
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"ec2:*","Resource":"*"}]}"#;
+    let empty = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"sqs:NoSuchAction","Resource":"*"}]}"#;
+    assert_eq!(pair_count(empty, ec2, t), Ok(0));
+}
+
+#[test]
+fn vpc_endpoint_policies() {
+    let t = PolicyType::VpcEndpoint;
+    let bucket = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}]}"#;
+    let all =
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}"#;
+    assert!(pair_count(all, bucket, t).unwrap() >= 1);
+    assert_eq!(pair_count(bucket, all, t), Ok(0));
+}

@@ -22,9 +22,8 @@ const MAX_COUNTEREXAMPLES: usize = 100;
 
 #[derive(clap::Args)]
 pub(crate) struct Common {
-    /// The policy type the documents are read as: identity, boundary, session or scp (resource,
-    /// trust, rcp and vpc-endpoint are read but answered unknown: their principals are not
-    /// reasoned about yet).
+    /// The policy type the documents are read as: identity, resource, trust, boundary, session,
+    /// scp, rcp or vpc-endpoint.
     #[arg(long = "policy-type", value_parser = parse_type)]
     policy_type: PolicyType,
     /// At most this many counterexamples, each with a different action where possible.
@@ -455,7 +454,12 @@ fn case_json(q: &Question, w: &Witness, t: PolicyType, policy: &Arc<Policy>, exp
         PolicyType::Resource | PolicyType::Trust => {
             case.insert("resourcePolicy".into(), p);
         }
-        _ => {}
+        PolicyType::Rcp => {
+            case.insert("rcps".into(), json!([[p]]));
+        }
+        PolicyType::VpcEndpoint => {
+            case.insert("vpcEndpointPolicy".into(), p);
+        }
     }
     if !identity.is_empty() {
         case.insert("identityPolicies".into(), Value::Array(identity));
