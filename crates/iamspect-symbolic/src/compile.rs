@@ -106,6 +106,10 @@ pub(crate) struct Builder {
     pub(crate) action_scope: Option<Vec<String>>,
     /// The service prefixes of `action_scope`, when each of its literal starts holds one.
     pub(crate) scope_services: Option<foldhash::HashSet<String>>,
+    /// The policy being compiled, to name it where something is not decided exactly.
+    current_policy: String,
+    /// The statement being compiled (index and `Sid`), for the same.
+    current_statement: Option<(usize, Option<String>)>,
 }
 
 /// The literal start of action pattern text (lower case, up to its first wildcard).
@@ -136,7 +140,12 @@ impl Builder {
     }
 
     /// An atom the search may not decide (see [`Proto::Opaque`]).
-    pub(crate) fn opaque(&mut self, u: Unknown) -> F {
+    pub(crate) fn opaque(&mut self, mut u: Unknown) -> F {
+        if u.statement.is_none()
+            && let Some((index, sid)) = &self.current_statement
+        {
+            u.statement = Some((self.current_policy.clone(), *index, sid.clone()));
+        }
         self.proto(Proto::Opaque(u))
     }
 
@@ -319,6 +328,7 @@ impl Builder {
     /// (some `Allow` applies, some `Deny` applies).
     pub(crate) fn allow_deny(&mut self, policy: &Policy) -> Result<(F, F), Unknown> {
         let variables = policy.version() == Some(Version::V2012_10_17);
+        self.current_policy = policy.name().to_string();
         let mut allows = Vec::new();
         let mut denies = Vec::new();
         for stmt in policy.statements() {
@@ -333,7 +343,9 @@ impl Builder {
 
     /// The statement applies (for a `Deny`, a condition that cannot read the request counts as true).
     pub(crate) fn statement(&mut self, stmt: &Statement, variables: bool, deny: bool) -> Result<F, Unknown> {
-        let at = |e: Unknown| e.at(stmt);
+        let policy_name = self.current_policy.clone();
+        let at = |e: Unknown| e.at(stmt).in_policy(&policy_name);
+        self.current_statement = Some((stmt.index(), stmt.sid().map(str::to_string)));
         let principal = match (&self.candidates, stmt.principal_element().is_some()) {
             (_, false) => None,
             (None, true) => {

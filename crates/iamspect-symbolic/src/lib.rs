@@ -39,14 +39,14 @@ impl Unknown {
         Unknown { construct, statement: None }
     }
 
-    fn at(mut self, stmt: &Statement) -> Unknown {
+    pub(crate) fn at(mut self, stmt: &Statement) -> Unknown {
         if self.statement.is_none() {
             self.statement = Some((String::new(), stmt.index(), stmt.sid().map(str::to_string)));
         }
         self
     }
 
-    fn in_policy(mut self, name: &str) -> Unknown {
+    pub(crate) fn in_policy(mut self, name: &str) -> Unknown {
         if let Some((p, _, _)) = &mut self.statement
             && p.is_empty()
         {

@@ -468,18 +468,28 @@ fn case_json(q: &Question, w: &Witness, t: PolicyType, policy: &Arc<Policy>, exp
     Value::Object(case)
 }
 
-/// The statements of the granting policy that allow the witness.
-fn reasons(q: &Question, w: &Witness, t: PolicyType) -> Vec<(usize, Option<String>)> {
-    let (Ok(req), Ok(p)) = (harness::request(w), harness::policies(w, q.granting(), t)) else {
-        return Vec::new();
+/// The statements of the granting policy that allow the witness; for a policy that grants by not
+/// denying (an RCP), the existing policy's statements that deny it, marked `true`.
+fn reasons(q: &Question, w: &Witness, t: PolicyType) -> Vec<(usize, Option<String>, bool)> {
+    let applied = |policy: &Arc<Policy>, effect: Effect| -> Vec<(usize, Option<String>)> {
+        let (Ok(req), Ok(p)) = (harness::request(w), harness::policies(w, policy, t)) else {
+            return Vec::new();
+        };
+        let trace = authorize_traced(&req, &p).trace;
+        trace
+            .applied(effect)
+            .filter(|(_, p, _)| p.policy.name() == policy.name())
+            .map(|(_, _, s)| (s.index, s.sid.clone()))
+            .collect()
     };
-    let trace = authorize_traced(&req, &p).trace;
-    let name = q.granting().name();
-    trace
-        .applied(Effect::Allow)
-        .filter(|(_, p, _)| p.policy.name() == name)
-        .map(|(_, _, s)| (s.index, s.sid.clone()))
-        .collect()
+    let allows = applied(q.granting(), Effect::Allow);
+    if !allows.is_empty() {
+        return allows.into_iter().map(|(i, s)| (i, s, false)).collect();
+    }
+    match q.denying() {
+        Some(existing) => applied(existing, Effect::Deny).into_iter().map(|(i, s)| (i, s, true)).collect(),
+        None => Vec::new(),
+    }
 }
 
 fn report(q: &Question, t: PolicyType, outcome: Result<Answer, Unknown>, format: Format) -> u8 {
@@ -517,26 +527,39 @@ fn report(q: &Question, t: PolicyType, outcome: Result<Answer, Unknown>, format:
     let mut counterexamples: Vec<Value> = Vec::new();
     let mut lines: Vec<String> = Vec::new();
     if let Ok(Answer::Fail(found)) = &outcome {
-        let mut seen: Vec<usize> = Vec::new();
+        let mut seen: Vec<(usize, bool)> = Vec::new();
         for f in found {
-            for (index, sid) in reasons(q, &f.witness, t) {
-                if seen.contains(&index) {
+            for (index, sid, denied) in reasons(q, &f.witness, t) {
+                if seen.contains(&(index, denied)) {
                     continue;
                 }
-                seen.push(index);
-                let description = format!(
-                    "Statement {index}{} of {} allows `{}` on `{}`{}",
-                    sid.as_deref().map(|s| format!(" (`{s}`)")).unwrap_or_default(),
-                    q.granting().name(),
-                    f.witness.action,
-                    f.witness.resource,
-                    match q {
-                        Question::NoNewAccess { existing, .. } => format!(", which {} does not allow", existing.name()),
-                        Question::NotGranted { .. } => String::new(),
-                        Question::Public { .. } =>
-                            format!(" to {}", f.witness.principal.as_deref().unwrap_or("a caller outside the account")),
-                    }
-                );
+                seen.push((index, denied));
+                let sid_text = sid.as_deref().map(|s| format!(" (`{s}`)")).unwrap_or_default();
+                let description = match (q, denied) {
+                    (Question::NoNewAccess { new, existing }, true) => format!(
+                        "Statement {index}{sid_text} of {} denies `{}` on `{}`, which {} does not deny",
+                        existing.name(),
+                        f.witness.action,
+                        f.witness.resource,
+                        new.name()
+                    ),
+                    _ => format!(
+                        "Statement {index}{sid_text} of {} allows `{}` on `{}`{}",
+                        q.granting().name(),
+                        f.witness.action,
+                        f.witness.resource,
+                        match q {
+                            Question::NoNewAccess { existing, .. } => {
+                                format!(", which {} does not allow", existing.name())
+                            }
+                            Question::NotGranted { .. } => String::new(),
+                            Question::Public { .. } => format!(
+                                " to {}",
+                                f.witness.principal.as_deref().unwrap_or("a caller outside the account")
+                            ),
+                        }
+                    ),
+                };
                 lines.push(format!("  reason: {description}"));
                 reasons_out.push(json!({"description": description, "statementIndex": index, "statementId": sid}));
             }
