@@ -39,8 +39,12 @@ pub(crate) struct NoNewAccessArgs {
     /// The new (modified) policy document.
     new: PathBuf,
     /// The existing policy document to compare with.
+    #[arg(long, required_unless_present = "existing_rev", conflicts_with = "existing_rev")]
+    existing: Option<PathBuf>,
+    /// Compare with NEW as it is at this git revision (`origin/main`): a pull request against its
+    /// base in one line. Runs `git show REV:./FILE` in NEW's folder.
     #[arg(long)]
-    existing: PathBuf,
+    existing_rev: Option<String>,
     #[command(flatten)]
     common: Common,
 }
@@ -148,6 +152,37 @@ fn load(path: &Path, t: PolicyType) -> Result<Arc<Policy>, String> {
         .map_err(|errs| errs.errors.iter().map(|e| format!("{name}:{e}")).collect::<Vec<_>>().join("\n"))
 }
 
+/// `path` as it is at the git revision `rev`, read by `git show REV:./NAME` in its folder.
+fn load_at_revision(path: &Path, rev: &str, t: PolicyType) -> Result<Arc<Policy>, String> {
+    if rev.starts_with('-') || rev.contains(':') {
+        return Err(format!("--existing-rev `{rev}` is not a revision"));
+    }
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let file = path.file_name().ok_or_else(|| format!("{}: not a file", path.display()))?;
+    let spec = format!("{rev}:./{}", file.to_string_lossy());
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["show", "--end-of-options", &spec])
+        .output()
+        .map_err(|e| format!("--existing-rev: cannot run git: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "--existing-rev: git show {spec} (in {}): {}",
+            dir.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    if out.stdout.len() > MAX_POLICY_BYTES {
+        return Err(format!("{spec}: {} bytes; at most {MAX_POLICY_BYTES} are read", out.stdout.len()));
+    }
+    let text = String::from_utf8(out.stdout).map_err(|_| format!("{spec}: not UTF-8"))?;
+    let name = format!("{} at {rev}", path.display());
+    Policy::parse(&name, &text, t)
+        .map(Arc::new)
+        .map_err(|errs| errs.errors.iter().map(|e| format!("{name}:{e}")).collect::<Vec<_>>().join("\n"))
+}
+
 /// What is asked.
 enum Question {
     NoNewAccess { new: Arc<Policy>, existing: Arc<Policy> },
@@ -174,7 +209,12 @@ impl Question {
 
 pub(crate) fn run_no_new_access(args: NoNewAccessArgs) -> u8 {
     let t = args.common.policy_type;
-    let (new, existing) = match (load(&args.new, t), load(&args.existing, t)) {
+    let existing = match (&args.existing, &args.existing_rev) {
+        (Some(path), _) => load(path, t),
+        (None, Some(rev)) => load_at_revision(&args.new, rev, t),
+        (None, None) => Err("give --existing FILE or --existing-rev REV".to_string()),
+    };
+    let (new, existing) = match (load(&args.new, t), existing) {
         (Ok(n), Ok(e)) => (n, e),
         (n, e) => {
             for err in [n.err(), e.err()].into_iter().flatten() {
