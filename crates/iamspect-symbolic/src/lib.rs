@@ -172,6 +172,8 @@ fn caller_constraints(b: &mut Builder, t: PolicyType) -> Result<Vec<F>, Unknown>
         }
     }
     if t == PolicyType::Trust {
+        // Decision D17: the root user cannot assume roles.
+        parts.push(b.principal_in(|i| !c.is_root(i)));
         let actions = [
             "sts:AssumeRole",
             "sts:AssumeRoleWithSAML",
@@ -184,6 +186,16 @@ fn caller_constraints(b: &mut Builder, t: PolicyType) -> Result<Vec<F>, Unknown>
         parts.push(b.resource_in(&[role.as_str()], false)?);
     }
     Ok(parts)
+}
+
+/// `sts:GetCallerIdentity` by a signed caller, which needs no permission (decision D18).
+fn free_call(b: &mut Builder) -> Result<F, Unknown> {
+    let gci = b.action_in(&["sts:GetCallerIdentity"])?;
+    let signed = match b.candidates.clone() {
+        Some(c) => b.principal_in(|i| !c.is_anonymous(i)),
+        None => b.f.constant(true),
+    };
+    Ok(b.f.and(vec![gci, signed]))
 }
 
 /// The request is one AWS refuses whatever the policies say (decision D51, the core's
@@ -231,8 +243,8 @@ impl Query {
         b.action_scope = None;
         b.scope_services = None;
         let not_o = b.f.not(o);
-        let gci = b.action_in(&["sts:GetCallerIdentity"])?;
-        let not_gci = b.f.not(gci);
+        let free = free_call(&mut b)?;
+        let not_gci = b.f.not(free);
         let mut parts = vec![n, not_o, not_gci, protected(&mut b)?];
         parts.extend(caller_constraints(&mut b, t)?);
         let root = b.f.and(parts);
@@ -251,8 +263,8 @@ impl Query {
         let mut b = Builder::default();
         with_callers(&mut b, &[policy], t)?;
         let policy_allows = allows_as(&mut b, policy, t)?;
-        let gci = b.action_in(&["sts:GetCallerIdentity"])?;
-        let allows = if b.candidates.is_some() { policy_allows } else { b.f.or(vec![policy_allows, gci]) };
+        let free = free_call(&mut b)?;
+        let allows = b.f.or(vec![policy_allows, free]);
         let a = b.action_in(actions)?;
         let r = match resources {
             Some(rs) => b.resource_in(rs, false)?,

@@ -202,6 +202,14 @@ impl Candidates {
         matches!(self.kinds.get(i), Some(Kind::Iam { .. }))
     }
 
+    pub(crate) fn is_anonymous(&self, i: usize) -> bool {
+        matches!(self.kinds.get(i), Some(Kind::Anonymous))
+    }
+
+    pub(crate) fn is_root(&self, i: usize) -> bool {
+        matches!(self.kinds.get(i), Some(Kind::Iam { root: true, .. }))
+    }
+
     pub(crate) fn is_service(&self, i: usize) -> bool {
         matches!(self.kinds.get(i), Some(Kind::Service))
     }

@@ -435,8 +435,11 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(150), failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
-    fn resource_policies_sound_and_complete((new, old) in resource_policy_pair(), seed in 1..u64::MAX) {
-        let t = PolicyType::Resource;
+    fn resource_policies_sound_and_complete(
+        (new, old) in resource_policy_pair(),
+        seed in 1..u64::MAX,
+        t in select(&[PolicyType::Resource, PolicyType::Resource, PolicyType::Rcp, PolicyType::VpcEndpoint][..]),
+    ) {
         let (Ok(n), Ok(o)) = (Policy::parse("new", &new, t), Policy::parse("old", &old, t)) else { return Ok(()) };
         let (n, o) = (Arc::new(n), Arc::new(o));
         let Ok(q) = Query::no_new_access(&n, &o, t) else { return Ok(()) };
@@ -448,7 +451,7 @@ proptest! {
                 return Ok(());
             }
         };
-        if std::env::var("SYMBOLIC_STATS").is_ok() { eprintln!("STAT resource {}", if solved.witnesses.is_empty() { "pass" } else { "fail" }); }
+        if std::env::var("SYMBOLIC_STATS").is_ok() { eprintln!("STAT {t:?} {}", if solved.witnesses.is_empty() { "pass" } else { "fail" }); }
         prop_assert!(solved.rejected.is_empty(), "the engine rejected witnesses {:?}\nnew {new}\nold {old}", solved.rejected);
         if solved.witnesses.is_empty() {
             let account = q.resource_account().unwrap().to_string();
@@ -457,8 +460,73 @@ proptest! {
                 let r = random_caller_request(&mut rng, &account);
                 prop_assert!(
                     !allowed(&r, &n, t) || allowed(&r, &o, t),
-                    "PASS contradicted by {r:?}\nnew {new}\nold {old}"
+                    "PASS contradicted by {r:?}\nnew {new}\nold {old}\ntype {t:?}"
                 );
+            }
+        }
+    }
+}
+
+fn rcp_statement() -> impl Strategy<Value = Value> {
+    let actions: Vec<&'static str> = ACTION_PATTERNS.iter().copied().filter(|a| *a != "*").collect();
+    (
+        select(vec![json!("*"), json!({"AWS": "*"})]),
+        prop::collection::vec(select(actions), 1..=2),
+        one_or_list(RESOURCE_PATTERNS),
+        prop::collection::vec(condition(), 0..=2),
+    )
+        .prop_map(|(principal, actions, resource, conds)| {
+            let mut s = Map::new();
+            s.insert("Effect".into(), json!("Deny"));
+            s.insert("Principal".into(), principal);
+            s.insert("Action".into(), json!(actions));
+            s.insert("Resource".into(), resource);
+            if !conds.is_empty() {
+                let mut block: Map<String, Value> = Map::new();
+                for (op, key, values) in conds {
+                    if let Value::Object(m) = block.entry(op).or_insert_with(|| json!({})) {
+                        m.insert(key, values);
+                    }
+                }
+                s.insert("Condition".into(), Value::Object(block));
+            }
+            Value::Object(s)
+        })
+}
+
+fn rcp_pair() -> impl Strategy<Value = (String, String)> {
+    let doc = |st: &[Value]| json!({"Version": "2012-10-17", "Statement": st}).to_string();
+    (prop::collection::vec(rcp_statement(), 1..=3), prop::collection::vec(rcp_statement(), 0..=2), prop::bool::ANY)
+        .prop_map(move |(a, b, superset)| {
+            if superset || b.is_empty() {
+                // The existing RCP denies what the new one does and more: no new access.
+                let both: Vec<Value> = a.iter().chain(b.iter()).cloned().collect();
+                (doc(&a), doc(&both))
+            } else {
+                (doc(&a), doc(&b))
+            }
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(150), failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn rcps_sound_and_complete((new, old) in rcp_pair(), seed in 1..u64::MAX) {
+        let t = PolicyType::Rcp;
+        let (Ok(n), Ok(o)) = (Policy::parse("new", &new, t), Policy::parse("old", &old, t)) else { return Ok(()) };
+        let (n, o) = (Arc::new(n), Arc::new(o));
+        let Ok(q) = Query::no_new_access(&n, &o, t) else { return Ok(()) };
+        let opts = SolveOptions { max_witnesses: 3, preferred_actions: &[] };
+        let Ok(solved) = q.solve(&opts, |w| harness::confirms(w, &n, Some(&o), t)) else { return Ok(()) };
+        if std::env::var("SYMBOLIC_STATS").is_ok() { eprintln!("STAT Rcp {}", if solved.witnesses.is_empty() { "pass" } else { "fail" }); }
+        prop_assert!(solved.rejected.is_empty(), "the engine rejected witnesses {:?}\nnew {new}\nold {old}", solved.rejected);
+        if solved.witnesses.is_empty() {
+            let account = q.resource_account().unwrap().to_string();
+            let mut rng = Rng(seed);
+            for _ in 0..requests() {
+                let r = random_caller_request(&mut rng, &account);
+                prop_assert!(!allowed(&r, &n, t) || allowed(&r, &o, t), "PASS contradicted by {r:?}\nnew {new}\nold {old}");
             }
         }
     }
