@@ -300,6 +300,25 @@ impl Query {
             let rs: Vec<&str> = resources.iter().map(String::as_str).collect();
             parts.push(b.resource_in(&rs, false)?);
         }
+        // The VPC endpoints and VPCs a policy names are the resource owner's: an outside caller's
+        // request does not come through them (decision D67).
+        for key in ["aws:SourceVpce", "aws:SourceVpc"] {
+            let lower = key.to_ascii_lowercase();
+            let Some(k) = b.keys.iter().position(|kk| kk.name.to_ascii_lowercase() == lower) else { continue };
+            let literal: Vec<u32> = b.keys.get(k).map_or(Vec::new(), |kk| {
+                kk.patterns
+                    .globs
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, g)| g.iter().all(|p| matches!(p, glob::Piece::Lit(_))))
+                    .map(|(i, _)| i as u32)
+                    .collect()
+            });
+            if !literal.is_empty() {
+                let named = b.exists(k as u32, Lang::Str(literal));
+                parts.push(b.f.not(named));
+            }
+        }
         if let Some(org) = organization {
             for (key, value) in [("aws:PrincipalOrgID", org.to_string()), ("aws:PrincipalOrgPaths", format!("{org}/*"))]
             {
@@ -468,6 +487,8 @@ struct Lowered {
     map: Vec<u32>,
     /// The resource's account, when callers are reasoned about.
     resource_account: Option<String>,
+    /// Keys tied to the caller that the engine does not fill in, with each candidate's values.
+    stated: Vec<(String, Vec<Option<Vec<String>>>)>,
 }
 
 fn full(n: usize) -> Bits {
@@ -672,6 +693,15 @@ impl Lowered {
             forced,
             map: Vec::new(),
             resource_account: b.candidates.as_ref().map(|c| c.resource_account.clone()),
+            stated: match &b.candidates {
+                Some(c) => b
+                    .keys
+                    .iter()
+                    .filter(|k| principal::STATED.contains(&k.name.to_ascii_lowercase().as_str()))
+                    .map(|k| (k.name.clone(), (0..c.requests.len()).map(|i| c.derived(i, &k.name)).collect()))
+                    .collect(),
+                None => Vec::new(),
+            },
         };
         low.vars = std::mem::take(&mut vars);
         low.map = map;
@@ -698,11 +728,14 @@ impl Lowered {
         let _ = vars;
         let resource_class = model.get(1).cloned().flatten().and_then(|v| v.first().copied()).unwrap_or(0);
         let resource = text(1, resource_class);
-        let principal = match model.get(2).cloned().flatten().and_then(|v| v.first().copied()) {
-            Some(c) => Some(text(2, c)).filter(|t| !t.is_empty()),
-            None => None,
-        };
+        let caller = model.get(2).cloned().flatten().and_then(|v| v.first().copied());
+        let principal = caller.map(|c| text(2, c)).filter(|t| !t.is_empty());
         let mut context = Vec::new();
+        for (name, per_caller) in &self.stated {
+            if let Some(values) = caller.and_then(|c| per_caller.get(c).cloned().flatten()) {
+                context.push((name.clone(), values));
+            }
+        }
         for (i, m) in model.iter().enumerate().skip(3) {
             if let Some(classes) = m {
                 let values: Vec<String> = classes.iter().map(|&c| text(i, c)).collect();

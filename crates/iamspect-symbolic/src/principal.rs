@@ -22,7 +22,13 @@ pub(crate) const DERIVED: &[&str] = &[
     "aws:principalservicename",
     "aws:federatedprovider",
     "aws:resourceaccount",
+    // Not filled in by the engine, but AWS sets it to the caller's account: tied all the same,
+    // and written into the witness's context.
+    "kms:calleraccount",
 ];
+
+/// The keys of `DERIVED` the engine does not fill in: a witness states them.
+pub(crate) const STATED: &[&str] = &["kms:calleraccount"];
 
 /// Derived keys whose values name the caller beyond its kind and account: a condition on them
 /// needs callers this set does not hold.
@@ -188,8 +194,15 @@ impl Candidates {
         Ok(Candidates { texts: kept, kinds, requests, resource_account, fresh_accounts: vec![fresh] })
     }
 
-    /// The values the engine fills in for `key` (lower case) for candidate `i`.
+    /// The values the engine fills in for `key` for candidate `i` (for `kms:CallerAccount`, the
+    /// caller's account, as KMS sets it).
     pub(crate) fn derived(&self, i: usize, key: &str) -> Option<Vec<String>> {
+        if key.eq_ignore_ascii_case("kms:CallerAccount") {
+            return match self.kinds.get(i) {
+                Some(Kind::Iam { account, .. }) => Some(vec![account.clone()]),
+                _ => None,
+            };
+        }
         let req = self.requests.get(i)?;
         req.context()
             .iter()

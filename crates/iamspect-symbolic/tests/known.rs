@@ -214,3 +214,18 @@ fn vpc_endpoint_policies() {
     assert!(pair_count(all, bucket, t).unwrap() >= 1);
     assert_eq!(pair_count(bucket, all, t), Ok(0));
 }
+
+#[test]
+fn keys_outsiders_cannot_take() {
+    let kms = iamspect_symbolic::ResourceKind {
+        policy_type: PolicyType::Resource,
+        actions: vec!["kms:*".into()],
+        resources: vec!["arn:aws:kms:*:{account}:key/*".into()],
+    };
+    let caller_account = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"kms:Decrypt","Resource":"*","Condition":{"StringEquals":{"kms:CallerAccount":"444455556666"}}}]}"#;
+    assert_eq!(public(caller_account, &kms, None), Ok(0));
+    let any_account = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"kms:Decrypt","Resource":"*","Condition":{"StringNotEquals":{"kms:CallerAccount":"444455556666"}}}]}"#;
+    assert!(public(any_account, &kms, None).unwrap() >= 1);
+    let vpce = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*","Condition":{"StringEquals":{"aws:SourceVpce":"vpce-1a2b3c4d"}}}]}"#;
+    assert_eq!(public(vpce, &bucket(), None), Ok(0));
+}
