@@ -82,7 +82,7 @@ pub(crate) struct Solver<'a> {
 }
 
 /// Decisions made before the search gives up with `unknown`.
-const BUDGET: u64 = 2_000_000;
+const BUDGET: u64 = 500_000;
 
 impl<'a> Solver<'a> {
     pub(crate) fn new(f: &'a Formula, root: F, vars: &'a [Var], atoms: &'a [Atom]) -> Solver<'a> {
