@@ -34,7 +34,7 @@ pub use eval::{
     ConditionDetail, Decision, DeniedBy, Denier, GrantKind, Layer, LayerTrace, LayerVerdict, NotPrincipalDetail,
     Outcome, Policies, PolicyTrace, Protected, Response, S3Acl, S3AclGrant, S3Settings, StatementOutcome,
     StatementTrace, Trace, authorize, authorize_full_scan, authorize_traced, is_kms_key_request, is_role_trust_action,
-    is_role_trust_request, rcp_supported_services,
+    is_role_trust_request, protected_rules, rcp_supported_services,
 };
 pub use json::MAX_DEPTH;
 pub use policy::{Effect, Policy, PolicyError, PolicyErrors, PolicyType, Statement, Version};

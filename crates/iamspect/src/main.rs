@@ -48,6 +48,16 @@ enum Command {
     WhoCan(Box<command::who_can::Args>),
     /// List the actions a principal of the loaded accounts may perform, by service and access level.
     WhatCan(Box<command::what_can::Args>),
+    /// Does a new policy allow any request that the existing one does not? (Access Analyzer's
+    /// CheckNoNewAccess, offline; exit 0 PASS, 1 FAIL, 2 bad input, 3 unknown.)
+    CheckNoNewAccess(Box<command::check::NoNewAccessArgs>),
+    /// Can a policy allow any of the listed actions (on the listed resources)? (Access Analyzer's
+    /// CheckAccessNotGranted, offline; exit 0 PASS, 1 FAIL, 2 bad input, 3 unknown.)
+    CheckAccessNotGranted(Box<command::check::AccessNotGrantedArgs>),
+    /// Can anyone outside the resource's account (anonymous callers included) be allowed by this
+    /// resource policy? (Access Analyzer's CheckNoPublicAccess, offline; exit 0 PASS, 1 FAIL,
+    /// 2 bad input, 3 unknown.)
+    CheckNoPublicAccess(Box<command::check::NoPublicAccessArgs>),
     /// Serve the JSON decision API (authorize, explain, lint) over HTTP, on 127.0.0.1 by default.
     Serve(Box<command::serve::Args>),
     /// Say where the embedded AWS catalogue of actions, resources and condition keys came from,
@@ -90,6 +100,9 @@ fn main() -> ExitCode {
         Command::Catalog(args) => command::catalog::run(&args),
         Command::Completions(args) => command::shell::completions(&args, cmd),
         Command::Man(args) => command::shell::man(&args, cmd),
+        Command::CheckNoNewAccess(args) => command::check::run_no_new_access(*args),
+        Command::CheckAccessNotGranted(args) => command::check::run_access_not_granted(*args),
+        Command::CheckNoPublicAccess(args) => command::check::run_no_public_access(*args),
     };
     ExitCode::from(code)
 }

@@ -49,6 +49,39 @@ pub fn date_seconds(text: &str) -> Option<i64> {
     value::parse_date(text).map(|t| t.as_second())
 }
 
+/// A number as `Numeric*` conditions read it (policy and request values alike), if it is one.
+/// For reasoning over all requests (`iamspect-symbolic`), which must read values exactly as here.
+pub fn number_value(text: &str) -> Option<f64> {
+    value::parse_number(text)
+}
+
+/// A date as `Date*` conditions read it, in nanoseconds since the epoch, if it is one.
+pub fn date_nanos(text: &str) -> Option<i128> {
+    value::parse_date(text).map(|t| t.as_nanosecond())
+}
+
+/// A boolean as `Bool` and `Null` read it (`true`/`false` in any letter case), if it is one.
+pub fn bool_value(text: &str) -> Option<bool> {
+    value::parse_bool(text)
+}
+
+/// A request value as `IpAddress` reads it, if it is one.
+pub fn ip_value(text: &str) -> Option<IpAddr> {
+    value::parse_ip(text)
+}
+
+/// A policy value as `IpAddress` reads it (a CIDR block or a bare address): the address as
+/// written and the prefix length, if it is one.
+pub fn cidr_value(text: &str) -> Option<(IpAddr, u8)> {
+    value::parse_cidr(text).map(|n| (n.addr(), n.prefix_len()))
+}
+
+/// True for a template placeholder (`<my-org-id>`, `[MAX_AGE]`), which a typed condition keeps as
+/// an unreadable value (decision D24).
+pub fn is_template_placeholder(text: &str) -> bool {
+    is_placeholder(text)
+}
+
 /// A policy value as JSON gave it: AWS accepts numbers and booleans with or without quotes.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum RawValue {

@@ -16,7 +16,7 @@ use crate::policy::Policy;
 use crate::request::Request;
 
 pub use decision::{Decision, DeniedBy, Denier};
-pub use protected::Protected;
+pub use protected::{Protected, protected_rules};
 pub use s3::{S3Acl, S3AclGrant, S3Settings};
 pub use statement::{GrantKind, NotPrincipalDetail, StatementOutcome};
 pub use trace::{ConditionDetail, Layer, LayerTrace, LayerVerdict, PolicyTrace, StatementTrace, Trace};
@@ -83,6 +83,11 @@ pub fn is_kms_key_request(action: &str, resource: &str) -> bool {
 /// The service prefixes whose resources RCPs restrict (decision D26).
 pub fn rcp_supported_services() -> &'static [&'static str] {
     authorizer::RCP_SERVICES
+}
+
+/// Whether a `Principal`/`NotPrincipal` block reaches the caller (no permissions boundary).
+pub(crate) fn principal_reaches(block: &crate::policy::PrincipalBlock, request: &Request) -> bool {
+    statement::principal_match(block, request, false).is_some()
 }
 
 /// Decides a request. Never fails and never allocates.

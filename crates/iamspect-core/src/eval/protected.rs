@@ -139,6 +139,29 @@ const KMS_KEY_EDIT_ACTIONS: &[&str] = &[
 /// Edits of an AWS managed Organizations policy.
 const ORGANIZATIONS_POLICY_ACTIONS: &[&str] = &["UpdatePolicy", "DeletePolicy", "TagResource", "UntagResource"];
 
+/// The rules of [`protected`] as patterns, for reasoning over all requests (`iamspect-symbolic`):
+/// each rule is its actions (`service:Name`) and the resource ARN patterns (as `Resource` entries)
+/// it covers; a request is refused when its action is listed and its resource matches, unless the
+/// caller is a service. The AWS managed KMS key rule needs the case's `kms.awsManagedKey` and is
+/// left out.
+pub fn protected_rules() -> Vec<(Vec<String>, Vec<&'static str>)> {
+    let names = |service: &str, list: &[&str]| list.iter().map(|a| format!("{service}:{a}")).collect::<Vec<_>>();
+    vec![
+        (names("iam", AWS_MANAGED_POLICY_ACTIONS), vec!["arn:*:iam:*:aws:policy/*"]),
+        (names("iam", RESERVED_ROLE_ACTIONS), vec!["arn:*:iam:*:*:role/aws-reserved/*"]),
+        (names("iam", SERVICE_LINKED_ROLE_ACTIONS), vec!["arn:*:iam:*:*:role/aws-service-role/*"]),
+        (names("kms", KMS_ALIAS_ACTIONS), vec!["arn:*:kms:*:*:alias/aws/*"]),
+        (names("organizations", ORGANIZATIONS_POLICY_ACTIONS), vec!["arn:*:organizations:*:aws:policy/*"]),
+        (
+            names("organizations", &["DetachPolicy"]),
+            vec![
+                "arn:*:organizations:*:aws:policy/p-RCPFullAWSAccess",
+                "arn:*:organizations:*:aws:policy/*/p-RCPFullAWSAccess",
+            ],
+        ),
+    ]
+}
+
 fn listed(list: &[&str], name: &str) -> bool {
     list.iter().any(|a| a.eq_ignore_ascii_case(name))
 }

@@ -98,7 +98,7 @@ pub(crate) fn evaluate_after_action(
 }
 
 /// How `Principal` (or `NotPrincipal`) reaches the caller, if it does.
-fn principal_match(block: &PrincipalBlock, req: &Request, has_boundary: bool) -> Option<GrantKind> {
+pub(crate) fn principal_match(block: &PrincipalBlock, req: &Request, has_boundary: bool) -> Option<GrantKind> {
     let principal = &req.principal;
     if block.not {
         // Decision D13: a caller with a permissions boundary is never exempted.

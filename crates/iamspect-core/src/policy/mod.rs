@@ -242,6 +242,45 @@ impl Statement {
         self.principal.as_ref().map(|p| (p.not, p.span))
     }
 
+    /// `Principal` (`false`) or `NotPrincipal` (`true`) and its entries as (kind, value): kind is
+    /// `"*"` (everyone), `"AWS"`, `"Service"`, `"Federated"` or `"CanonicalUser"`; an `"AWS"` value is
+    /// `*`, a 12-digit account id, an ARN or a unique id. `None` when the statement has neither.
+    /// For reasoning over all principals (`iamspect-symbolic`).
+    pub fn principal_entries(&self) -> Option<(bool, Vec<(&'static str, String)>)> {
+        let block = self.principal.as_ref()?;
+        let entries = block
+            .entries
+            .iter()
+            .map(|(e, _)| match e {
+                PrincipalEntry::Everyone => ("*", "*".to_string()),
+                PrincipalEntry::Aws(a) => (
+                    "AWS",
+                    match a {
+                        AwsPrincipal::Any => "*".to_string(),
+                        AwsPrincipal::Account(id) => id.clone(),
+                        AwsPrincipal::User(arn)
+                        | AwsPrincipal::Session(arn)
+                        | AwsPrincipal::FederatedUser(arn)
+                        | AwsPrincipal::Role { arn, .. } => arn.clone(),
+                        AwsPrincipal::UniqueId(id) => id.clone(),
+                    },
+                ),
+                PrincipalEntry::Service(s) => ("Service", s.clone()),
+                PrincipalEntry::Federated(f) => ("Federated", f.clone()),
+                PrincipalEntry::CanonicalUser(c) => ("CanonicalUser", c.clone()),
+            })
+            .collect();
+        Some((block.not, entries))
+    }
+
+    /// Whether `Principal`/`NotPrincipal` reaches the caller of `request` (for `NotPrincipal`: the
+    /// caller is not exempted), exactly as the decision reads it for a caller without a permissions
+    /// boundary; `None` when the statement has neither element.
+    pub fn principal_reaches(&self, request: &crate::request::Request) -> Option<bool> {
+        let block = self.principal.as_ref()?;
+        Some(crate::eval::principal_reaches(block, request))
+    }
+
     /// True if `Action`/`NotAction` covers `action` (resource, principal and conditions aside):
     /// the cheap first test of indexes that pick which statements may matter for an action.
     pub fn covers_action(&self, action: &str) -> bool {

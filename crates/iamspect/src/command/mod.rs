@@ -2,6 +2,7 @@
 
 pub(crate) mod account;
 pub(crate) mod catalog;
+pub(crate) mod check;
 pub(crate) mod eval;
 pub(crate) mod explain;
 pub(crate) mod explain_event;
