@@ -82,7 +82,11 @@ fn long_version() -> String {
 }
 
 fn main() -> ExitCode {
-    let cmd = Cli::command().version(VERSION).long_version(long_version());
+    // The long version reads the catalogue (about 20 ms): only when `--version` is asked for.
+    let mut cmd = Cli::command().version(VERSION);
+    if std::env::args_os().any(|a| a == "--version") {
+        cmd = cmd.long_version(long_version());
+    }
     let cli = match Cli::from_arg_matches(&cmd.clone().get_matches()) {
         Ok(cli) => cli,
         Err(e) => e.exit(),
