@@ -31,6 +31,9 @@ pub(crate) struct Args {
     format: Format,
 }
 
+/// What who-can does with the context keys the question does not give (decision D84).
+const UNKNOWN_CONTEXT: &str = "keys the question gives (and the principal's organization keys, and for roles aws:TokenIssueTime of a session issued now) are as given; every other key is unknown: a principal denied without it is tried with the values its policies' conditions name, and listed as conditional with them; aws:Principal*, aws:Resource*, aws:userid, aws:username and the clock are never varied";
+
 pub(crate) fn run(args: Args) -> u8 {
     let checked = super::request::known_action(&args.action).and_then(|()| {
         let context = super::account::context_flags(&args.context)?;
@@ -162,6 +165,7 @@ pub(crate) fn run(args: Args) -> u8 {
             if let Some(note) = &account_note {
                 out.push_str(&format!("  {note}\n"));
             }
+            out.push_str(&format!("  context: {UNKNOWN_CONTEXT}\n"));
             if let Some(e) = &everyone {
                 out.push_str(&format!("  everyone: {}\n", e.words()));
                 for g in &e.grants {
@@ -219,6 +223,10 @@ pub(crate) fn run(args: Args) -> u8 {
                 }).collect::<Vec<_>>(),
                 "leftOut": index.skipped,
                 "time": {"value": time, "given": time_given},
+                "context": {
+                    "given": context.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>(),
+                    "treatedAsUnknown": UNKNOWN_CONTEXT,
+                },
                 "resourceAccount": resource_account,
                 "everyone": everyone.as_ref().map(|e| json!({
                     "anonymousDecision": e.anonymous.as_str(),
