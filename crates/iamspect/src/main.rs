@@ -60,6 +60,9 @@ enum Command {
     CheckNoPublicAccess(Box<command::check::NoPublicAccessArgs>),
     /// Serve the JSON decision API (authorize, explain, lint) over HTTP, on 127.0.0.1 by default.
     Serve(Box<command::serve::Args>),
+    /// Generate a least-privilege identity policy from a principal's CloudTrail events, proved to
+    /// allow every request they record, to lint clean, and (with account data) to grant nothing new.
+    GeneratePolicy(Box<command::generate_policy::Args>),
     /// Say where the embedded AWS catalogue of actions, resources and condition keys came from,
     /// and how old it is.
     Catalog(command::catalog::Args),
@@ -102,6 +105,7 @@ fn main() -> ExitCode {
         Command::WhatCan(args) => command::what_can::run(*args),
         Command::Serve(args) => command::serve::run(*args),
         Command::Catalog(args) => command::catalog::run(&args),
+        Command::GeneratePolicy(args) => command::generate_policy::run(*args),
         Command::Completions(args) => command::shell::completions(&args, cmd),
         Command::Man(args) => command::shell::man(&args, cmd),
         Command::CheckNoNewAccess(args) => command::check::run_no_new_access(*args),

@@ -7,6 +7,7 @@ pub(crate) mod eval;
 pub(crate) mod explain;
 pub(crate) mod explain_event;
 pub(crate) mod fix_files;
+pub(crate) mod generate_policy;
 pub(crate) mod lint;
 pub(crate) mod replay;
 pub(crate) mod request;

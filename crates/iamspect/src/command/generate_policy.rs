@@ -1,0 +1,365 @@
+//! `iamspect generate-policy --cloudtrail EVENTS... --principal ARN`: a least-privilege identity
+//! policy from what the principal actually did, as CloudTrail recorded it (decision D88), proved
+//! three ways before it is printed: every rebuilt request is allowed by it (the engine), it lints
+//! with no error or security warning, and with `--account-data` it grants nothing the principal's
+//! current identity policies do not (`check-no-new-access`'s core).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use iamspect_core::{Layer, LayerVerdict, Policies, Policy, PolicyType, Request};
+use serde_json::{Value, json};
+
+use super::{BAD_INPUT, FAILURE, Format, SUCCESS};
+
+#[derive(clap::Args)]
+pub(crate) struct Args {
+    /// CloudTrail events: files (`Records`, `lookup-events` output) or folders. One path per flag,
+    /// or several after it.
+    #[arg(long = "cloudtrail", value_name = "PATH", required = true, num_args = 1..)]
+    cloudtrail: Vec<PathBuf>,
+    /// The principal: a role (its sessions' events count), or a user.
+    #[arg(long)]
+    principal: String,
+    /// Account data: with it, the generated policy is checked to grant nothing the principal's
+    /// current identity policies do not.
+    #[arg(long = "account-data", value_name = "PATH", value_delimiter = ',')]
+    account_data: Vec<PathBuf>,
+    /// Only events at or after this time (ISO 8601, `2026-11-01T00:00:00Z`).
+    #[arg(long, value_name = "TIME")]
+    since: Option<String>,
+    /// Also the requests AWS denied (by default only those it allowed).
+    #[arg(long)]
+    include_denied: bool,
+    /// AWS's service reference, to map operations to actions (as `replay --service-reference`).
+    #[arg(long, value_name = "DIR")]
+    service_reference: Option<PathBuf>,
+    /// Output format: the policy alone (text), or the policy with its proofs (json).
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+}
+
+/// What the events gave.
+struct Observed {
+    /// Each action with the resources it was called on (`*` where the event names none).
+    actions: BTreeMap<String, BTreeSet<String>>,
+    /// Actions the operations need besides their own (the service reference's list), on `*`.
+    dependent: BTreeSet<String>,
+    /// The rebuilt requests, for the proof.
+    requests: Vec<Request>,
+    /// Events of the principal that could not be rebuilt, with why.
+    not_rebuilt: Vec<String>,
+    /// Actions whose resource the event does not determine, decided on `*`.
+    on_star: BTreeSet<String>,
+    /// Event names AWS's catalogue has no action for (internal or console calls): left out.
+    not_actions: BTreeSet<String>,
+    /// Actions AWS allows without any policy (`sts:GetCallerIdentity`, D18): left out.
+    free: BTreeSet<String>,
+    /// Events read, and those of the principal.
+    read: usize,
+    mine: usize,
+}
+
+pub(crate) fn run(args: Args) -> u8 {
+    match generate(&args) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            BAD_INPUT
+        }
+    }
+}
+
+/// Whether an event's caller is `principal`: the user itself, or a session of the role.
+fn is_principal(caller: &str, principal: &iamspect_core::Principal) -> bool {
+    use iamspect_core::PrincipalKind;
+    match &principal.kind {
+        PrincipalKind::RoleSession { role_name, account, .. } => {
+            caller.starts_with(&format!("arn:aws:sts::{account}:assumed-role/{role_name}/"))
+        }
+        _ => caller == principal.arn(),
+    }
+}
+
+fn observe(args: &Args) -> Result<Observed, String> {
+    let principal = iamspect_core::Principal::parse(&args.principal).map_err(|e| format!("--principal: {e}"))?;
+    let since = match &args.since {
+        Some(s) => Some(iamspect_replay::parse_time(s).ok_or_else(|| format!("--since `{s}` is not a time"))?),
+        None => None,
+    };
+    let read = iamspect_replay::read_paths(&args.cloudtrail);
+    if let Some(e) = read.errors.first() {
+        return Err(format!("{}: {}", e.path.display(), e.message));
+    }
+    let (sref, _) = super::replay::service_reference(args.service_reference.as_deref())?;
+    let data = if args.account_data.is_empty() { None } else { Some(super::account::load(&args.account_data)?) };
+    let mut o = Observed {
+        actions: BTreeMap::new(),
+        dependent: BTreeSet::new(),
+        requests: Vec::new(),
+        not_rebuilt: Vec::new(),
+        on_star: BTreeSet::new(),
+        not_actions: BTreeSet::new(),
+        free: BTreeSet::new(),
+        read: read.events.len(),
+        mine: 0,
+    };
+    for event in &read.events {
+        let record = &event.record;
+        let denied = record.get("errorCode").is_some_and(|c| !c.is_null());
+        if denied && !args.include_denied {
+            continue;
+        }
+        if let (Some(since), Some(time)) =
+            (since, record.get("eventTime").and_then(Value::as_str).and_then(iamspect_replay::parse_time))
+            && time < since
+        {
+            continue;
+        }
+        let rebuilt = match iamspect_replay::rebuild(record, sref.as_ref(), data.as_ref()) {
+            Ok(r) => r,
+            Err(e) => {
+                // Only this principal's events count; an event whose caller cannot be read is
+                // reported if it could be this principal's.
+                let arn = record.pointer("/userIdentity/arn").and_then(Value::as_str).unwrap_or("");
+                if is_principal(arn, &principal) {
+                    o.mine += 1;
+                    o.not_rebuilt.push(format!("{}: {e}", event.source));
+                }
+                continue;
+            }
+        };
+        if !is_principal(&rebuilt.caller.principal, &principal) {
+            continue;
+        }
+        o.mine += 1;
+        let requests = match rebuilt.requests() {
+            Ok(r) => r,
+            Err(e) => {
+                o.not_rebuilt.push(format!("{}: {e}", event.source));
+                continue;
+            }
+        };
+        for (target, request) in rebuilt.targets.iter().zip(requests) {
+            // A call AWS authorizes as no action of its catalogue (an internal or console call)
+            // cannot be granted by a policy: said, not written into one.
+            if iamspect_catalog::Catalog::get().action(&target.action).is_none() {
+                o.not_actions.insert(target.action.clone());
+                continue;
+            }
+            if iamspect_core::authorize(&request, &Policies::default()).decision == iamspect_core::Decision::Allowed {
+                o.free.insert(target.action.clone());
+                continue;
+            }
+            let resource = if target.resource_determined { target.resource.clone() } else { "*".to_string() };
+            if !target.resource_determined {
+                o.on_star.insert(target.action.clone());
+            }
+            o.actions.entry(target.action.clone()).or_default().insert(resource);
+            o.requests.push(request);
+        }
+        o.dependent.extend(rebuilt.other_actions.iter().cloned());
+    }
+    Ok(o)
+}
+
+/// A resource ARN as a literal pattern: `*` and `?` in it match only themselves.
+fn literal(resource: &str) -> String {
+    if resource == "*" {
+        return resource.to_string();
+    }
+    resource.replace('$', "${$}").replace('*', "${*}").replace('?', "${?}")
+}
+
+fn one_or_list(items: Vec<String>) -> Value {
+    if items.len() == 1 { json!(items[0]) } else { json!(items) }
+}
+
+/// The policy: per service, the actions with the same resources in one statement.
+fn policy_document(o: &Observed) -> Value {
+    let mut statements = Vec::new();
+    let mut by_service: BTreeMap<String, BTreeMap<Vec<String>, Vec<String>>> = BTreeMap::new();
+    for (action, resources) in &o.actions {
+        let service = action.split(':').next().unwrap_or("").to_string();
+        let resources: Vec<String> = resources.iter().map(|r| literal(r)).collect();
+        by_service.entry(service).or_default().entry(resources).or_default().push(action.clone());
+    }
+    for (service, groups) in &by_service {
+        let name: String = service
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .map(|w| {
+                let mut c = w.chars();
+                c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+            })
+            .collect();
+        for (i, (resources, actions)) in groups.iter().enumerate() {
+            let sid = if groups.len() == 1 { name.clone() } else { format!("{name}{}", i + 1) };
+            statements.push(json!({
+                "Sid": sid,
+                "Effect": "Allow",
+                "Action": one_or_list(actions.clone()),
+                "Resource": one_or_list(resources.clone()),
+            }));
+        }
+    }
+    let dependent: Vec<String> = o.dependent.iter().filter(|a| !o.actions.contains_key(*a)).cloned().collect();
+    if !dependent.is_empty() {
+        statements.push(json!({
+            "Sid": "ActionsTheOperationsAlsoNeed",
+            "Effect": "Allow",
+            "Action": one_or_list(dependent),
+            "Resource": "*",
+        }));
+    }
+    json!({"Version": "2012-10-17", "Statement": statements})
+}
+
+/// The principal's current identity policies as one document (statements of one layer combine
+/// the same way in one document as in several).
+fn current_policy(args: &Args) -> Result<Policy, String> {
+    let data = super::account::load(&args.account_data)?;
+    let resolved = data.resolve_principal(&args.principal).map_err(|e| e.to_string())?;
+    let mut statements = Vec::new();
+    for d in &resolved.identity {
+        let doc: Value = serde_json::from_str(&d.document).map_err(|e| format!("{}: {e}", d.name))?;
+        if doc.get("Version").and_then(Value::as_str) != Some("2012-10-17") && d.document.contains("${") {
+            return Err(format!(
+                "`{}` is a 2008-10-17 policy with `${{...}}` text, which would read as variables once combined; not compared",
+                d.name
+            ));
+        }
+        match doc.get("Statement") {
+            Some(Value::Array(list)) => statements.extend(list.iter().cloned()),
+            Some(one) => statements.push(one.clone()),
+            None => {}
+        }
+    }
+    let text = json!({"Version": "2012-10-17", "Statement": statements}).to_string();
+    Policy::parse("current identity policies", &text, PolicyType::Identity).map_err(|e| e.to_string())
+}
+
+fn generate(args: &Args) -> Result<u8, String> {
+    let o = observe(args)?;
+    if o.actions.is_empty() {
+        return Err(format!(
+            "no request of {} to build a policy from: {} events read, {} of this principal{}",
+            args.principal,
+            o.read,
+            o.mine,
+            if o.not_rebuilt.is_empty() { String::new() } else { format!(", {} not rebuilt", o.not_rebuilt.len()) }
+        ));
+    }
+    let document = policy_document(&o);
+    let text = serde_json::to_string_pretty(&document).map_err(|e| e.to_string())? + "\n";
+    let policy = Arc::new(
+        Policy::parse("generated", &text, PolicyType::Identity)
+            .map_err(|e| format!("the generated policy does not parse: {e}"))?,
+    );
+
+    // Proof 1: the identity layer allows every rebuilt request with the generated policy alone.
+    let policies = Policies { identity: vec![policy.clone()], ..Policies::default() };
+    let not_allowed: Vec<String> = o
+        .requests
+        .iter()
+        .filter(|r| {
+            let traced = iamspect_core::authorize_traced(r, &policies);
+            !traced.trace.layers.iter().any(|l| l.layer == Layer::Identity && l.verdict == LayerVerdict::Allows)
+        })
+        .map(|r| format!("{} on {}", r.action(), r.resource()))
+        .collect();
+    // Proof 2: lint.
+    let findings =
+        iamspect_lint::lint(&text, iamspect_lint::Target { policy_type: PolicyType::Identity, resource_type: None });
+    let blocking: Vec<String> = findings
+        .iter()
+        .filter(|f| matches!(f.severity, iamspect_lint::Severity::Error | iamspect_lint::Severity::SecurityWarning))
+        .map(|f| format!("{} {}: {}", f.code, f.severity.as_str(), f.message))
+        .collect();
+    // Proof 3: no new access against the current policies.
+    let no_new_access = if args.account_data.is_empty() {
+        json!({"result": "NOT_CHECKED", "message": "give --account-data to compare with the principal's current identity policies"})
+    } else {
+        match current_policy(args) {
+            Err(e) => json!({"result": "UNKNOWN", "message": e}),
+            Ok(current) => compare(&policy, &current),
+        }
+    };
+    let requests_proved = not_allowed.is_empty();
+    let proofs = json!({
+        "allowsEveryRequest": {"proved": requests_proved, "requests": o.requests.len(), "notAllowed": not_allowed},
+        "lint": {"proved": blocking.is_empty(), "blocking": blocking, "findings": findings.len()},
+        "noNewAccess": no_new_access,
+    });
+    let notes: Vec<String> = o
+        .on_star
+        .iter()
+        .map(|a| {
+            format!("{a}: the events name no resource, so it is allowed on `*` (narrow it if you know the resource)")
+        })
+        .chain(o.not_rebuilt.iter().map(|e| format!("not covered, the request could not be rebuilt: {e}")))
+        .chain(
+            o.free
+                .iter()
+                .map(|a| format!("left out: `{a}` needs no permission (AWS allows it to every signed caller)")),
+        )
+        .chain(o.not_actions.iter().map(|a| {
+            format!("left out: `{a}` is no action of AWS's catalogue (an internal or console call no policy grants)")
+        }))
+        .collect();
+    match args.format {
+        Format::Text => {
+            crate::output::print(&text);
+            eprintln!(
+                "generated from {} request(s) of {} event(s) of {} ({} events read)",
+                o.requests.len(),
+                o.mine,
+                args.principal,
+                o.read
+            );
+            eprintln!(
+                "proved: every rebuilt request allowed: {}; lint without error or security warning: {}; no new access: {}",
+                if requests_proved { "yes" } else { "NO" },
+                if blocking.is_empty() { "yes" } else { "NO" },
+                no_new_access["result"].as_str().unwrap_or("?")
+            );
+            for n in &notes {
+                eprintln!("note: {n}");
+            }
+        }
+        Format::Json => {
+            let v = json!({"policy": document, "principal": args.principal, "requests": o.requests.len(), "events": o.mine, "proofs": proofs, "notes": notes});
+            crate::output::println(&serde_json::to_string_pretty(&v).unwrap_or_default());
+        }
+    }
+    let all = requests_proved && blocking.is_empty() && no_new_access["result"] != "FAIL";
+    Ok(if all { SUCCESS } else { FAILURE })
+}
+
+/// `check-no-new-access` of the generated policy against the current one.
+fn compare(generated: &Policy, current: &Policy) -> Value {
+    use iamspect_symbolic::{Query, SolveOptions, harness};
+    let query = match Query::no_new_access(generated, current, PolicyType::Identity) {
+        Ok(q) => q,
+        Err(u) => return json!({"result": "UNKNOWN", "message": u.to_string()}),
+    };
+    let granting = Arc::new(generated.clone());
+    let denying = Arc::new(current.clone());
+    let opts = SolveOptions { max_witnesses: 5, preferred_actions: &[] };
+    let confirm =
+        |w: &iamspect_symbolic::Witness| harness::confirms(w, &granting, Some(&denying), PolicyType::Identity);
+    match query.solve(&opts, confirm) {
+        Err(u) => json!({"result": "UNKNOWN", "message": u.to_string()}),
+        Ok(s) if s.witnesses.is_empty() && s.rejected.is_empty() => {
+            json!({"result": "PASS", "message": "the generated policy grants nothing the current identity policies do not"})
+        }
+        Ok(s) if s.witnesses.is_empty() => {
+            json!({"result": "UNKNOWN", "message": "the search found requests the engine did not confirm"})
+        }
+        Ok(s) => json!({
+            "result": "FAIL",
+            "message": "the generated policy allows requests the current identity policies do not (the principal did them, so another policy, such as a resource policy, must have allowed them)",
+            "examples": s.witnesses.iter().map(|w| json!({"action": w.action, "resource": w.resource})).collect::<Vec<_>>(),
+        }),
+    }
+}
