@@ -10,6 +10,7 @@ pub(crate) mod fix_files;
 pub(crate) mod generate_policy;
 pub(crate) mod lint;
 pub(crate) mod replay;
+pub(crate) mod replay_summary;
 pub(crate) mod request;
 pub(crate) mod serve;
 pub(crate) mod shell;

@@ -33,6 +33,14 @@ pub(crate) struct Args {
     /// `service:EventName`.
     #[arg(long, value_name = "DIR")]
     service_reference: Option<PathBuf>,
+    /// Denial trends instead of one block per event: counts by principal, action, policy type,
+    /// error code and hour, and the top causes once each.
+    #[arg(long)]
+    summary: bool,
+    /// With `--summary`: CloudTrail files of an earlier window; the denial patterns (principal,
+    /// action, error code) not seen in it are listed as new.
+    #[arg(long, value_name = "EVENTS", num_args = 1.., requires = "summary")]
+    baseline: Vec<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
@@ -117,6 +125,29 @@ pub(crate) fn run(args: Args) -> u8 {
     let mut replayer = Replayer::new(sref.as_ref(), Some(&data));
     let (reports, summary) = iamspect_replay::replay_all(&mut replayer, &read.events);
     let accounts: Vec<&str> = data.accounts.keys().map(String::as_str).collect();
+    if args.summary {
+        let baseline = if args.baseline.is_empty() {
+            None
+        } else {
+            let base = iamspect_replay::read_paths(&args.baseline);
+            if let Some(e) = base.errors.first() {
+                eprintln!("error: --baseline: {e}");
+                return BAD_INPUT;
+            }
+            if base.files.is_empty() {
+                eprintln!("error: --baseline: no CloudTrail files found");
+                return BAD_INPUT;
+            }
+            let mut base_replayer = Replayer::new(sref.as_ref(), Some(&data));
+            Some(iamspect_replay::replay_all(&mut base_replayer, &base.events).0)
+        };
+        let v = super::replay_summary::summarize(&reports, baseline.as_deref());
+        match args.format {
+            Format::Text => crate::output::print(&super::replay_summary::render(&v)),
+            Format::Json => crate::output::println(&serde_json::to_string_pretty(&v).unwrap_or_default()),
+        }
+        return exit_code(&summary);
+    }
     match args.format {
         Format::Text => {
             let mut out = String::new();
