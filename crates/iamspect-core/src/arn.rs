@@ -35,8 +35,9 @@ impl<'a> Arn<'a> {
 }
 
 /// Splits policy text into ARN segments, ignoring colons inside `${...}` variables.
-/// Returns the pieces after `arn:` (one to five of them).
-pub(crate) fn split_segments(text: &str) -> Vec<&str> {
+/// Returns the pieces after `arn:` (one to five of them). Public so that the symbolic checks
+/// segment ARN patterns exactly as the engine matches them.
+pub fn split_segments(text: &str) -> Vec<&str> {
     let mut out = Vec::with_capacity(5);
     let mut depth = 0usize;
     let mut start = 0;

@@ -29,7 +29,7 @@ pub mod policy;
 mod request;
 mod span;
 
-pub use arn::Arn;
+pub use arn::{Arn, split_segments as split_arn_segments};
 pub use eval::{
     ConditionDetail, Decision, DeniedBy, Denier, GrantKind, Layer, LayerTrace, LayerVerdict, NotPrincipalDetail,
     Outcome, Policies, PolicyTrace, Protected, Response, S3Acl, S3AclGrant, S3Settings, StatementOutcome,

@@ -74,34 +74,6 @@ pub(crate) fn parse(text: &str, wildcards: bool, variables: bool, fold: bool) ->
     Ok(out)
 }
 
-/// Splits ARN pattern text after `arn:` at colons outside `${...}`, into at most five segments
-/// (the core's `split_segments`).
-fn split_segments(text: &str) -> Vec<&str> {
-    let mut out = Vec::with_capacity(5);
-    let mut depth = 0usize;
-    let mut start = 0;
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes.get(i..i + 2) == Some(b"${") {
-            depth += 1;
-            i += 2;
-            continue;
-        }
-        match bytes.get(i) {
-            Some(b'}') if depth > 0 => depth -= 1,
-            Some(b':') if depth == 0 && out.len() < 4 => {
-                out.push(text.get(start..i).unwrap_or(""));
-                start = i + 1;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    out.push(text.get(start..).unwrap_or(""));
-    out
-}
-
 /// An ARN pattern (a `Resource` entry or an `Arn*` value) as one glob over the whole text: the
 /// core matches `arn:` patterns segment by segment (decision D3), which is the same as this glob
 /// with the wildcards of the first four segments unable to cross a colon. Text without `arn:` is
@@ -113,7 +85,8 @@ pub(crate) fn parse_arn(text: &str, variables: bool) -> Result<Glob, Unknown> {
     let Some(rest) = text.strip_prefix("arn:") else {
         return parse(text, true, variables, false);
     };
-    let segs = split_segments(rest);
+    // The core's own split, so that segments are cut exactly where the engine cuts them.
+    let segs = iamspect_core::split_arn_segments(rest);
     let mut out: Glob = "arn:".chars().map(Piece::Lit).collect();
     for i in 0..5 {
         if i > 0 {
