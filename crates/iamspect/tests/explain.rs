@@ -206,3 +206,17 @@ fn event_verdict_is_weighed() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("give `--account-data` or policy files"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `--message-key` with nothing to open is refused, not ignored.
+#[test]
+fn message_key_without_a_token_is_refused() {
+    let out = iamspect(&[
+        "explain",
+        "--message",
+        "User: arn:aws:iam::123456789012:user/x is not authorized to perform: s3:GetObject on resource: \"arn:aws:s3:::b/k\"",
+        "--message-key",
+        "key.bin",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`--message-key` opens an encoded authorization message"));
+}

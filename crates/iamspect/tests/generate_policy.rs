@@ -41,7 +41,10 @@ fn event(name: &str, key: Option<&str>, error: Option<&str>) -> Value {
 }
 
 fn setup(current: &str) -> Dir {
-    let dir = std::env::temp_dir().join(format!("iamspect-generate-{}-{}", current.len(), std::process::id()));
+    // One folder per call: the tests run at once.
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("iamspect-generate-{}-{n}-{}", current.len(), std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("data")).unwrap();
     let gaad = format!(
@@ -138,4 +141,29 @@ fn the_generated_policy_allows_what_was_done_and_nothing_new() {
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no request of"), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A call AWS authorized that then failed (`NoSuchKey`) still needed its permission; one AWS
+/// refused (`AccessDenied`) is left out unless asked for.
+#[test]
+fn authorized_calls_that_failed_count() {
+    let d = setup(BROAD);
+    let events = json!({"Records": [event("GetObject", Some("q1.csv"), None), event("GetObject", Some("gone.csv"), Some("NoSuchKey")), event("PutObject", Some("q3.csv"), Some("AccessDenied"))]});
+    std::fs::write(d.0.join("events.json"), events.to_string()).unwrap();
+    let out = iamspect(
+        &d.0,
+        &[
+            "generate-policy",
+            "--cloudtrail",
+            "events.json",
+            "--principal",
+            "arn:aws:iam::123456789012:user/dev",
+            "--format",
+            "json",
+        ],
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let text = v["policy"].to_string();
+    assert!(text.contains("arn:aws:s3:::reports/gone.csv"), "{text}");
+    assert!(!text.contains("PutObject"), "{text}");
 }

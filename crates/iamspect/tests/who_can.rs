@@ -206,3 +206,38 @@ fn ecr_repository_policies_apply_to_their_repository() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["everyone"]["anonymousDecision"], "allowed", "{v}");
 }
+
+/// A trust policy naming an account that is not loaded lists that account (its principals decide
+/// by their own policies); a user of an account that is not loaded is left out, and says so
+/// (decision D85).
+#[test]
+fn principals_of_accounts_not_loaded() {
+    let dir = std::env::temp_dir().join(format!("iamspect-who-can-unloaded-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("gaad.json"),
+        r#"{"UserDetailList": [], "GroupDetailList": [], "Policies": [], "RoleDetailList": [{"Path": "/", "RoleName": "Deploy", "RoleId": "AROAEXAMPLE",
+            "Arn": "arn:aws:iam::123456789012:role/Deploy", "RolePolicyList": [], "AttachedManagedPolicies": [], "InstanceProfileList": [], "Tags": [],
+            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+              "Principal": {"AWS": ["arn:aws:iam::999988887777:user/ci", "arn:aws:iam::444455556666:root"]}, "Action": "sts:AssumeRole"}]}}]}"#,
+    )
+    .unwrap();
+    let out = iamspect(&[
+        "who-can",
+        "--account-data",
+        dir.to_str().unwrap(),
+        "--action",
+        "sts:AssumeRole",
+        "--resource",
+        "arn:aws:iam::123456789012:role/Deploy",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let account = entry(&v, "arn:aws:iam::444455556666:root").unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(account["kind"], "account not loaded", "{v}");
+    assert!(v["leftOut"].to_string().contains("arn:aws:iam::999988887777:user/ci"), "{v}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

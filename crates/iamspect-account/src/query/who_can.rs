@@ -76,6 +76,9 @@ pub fn kind_word(kind: &PrincipalKind) -> &'static str {
     }
 }
 
+/// The role name of the stand-in session that asks for an account that is not loaded.
+const STAND_IN_ROLE: &str = "AnyPrincipalOfTheAccount";
+
 /// One who-can question.
 struct Question<'a> {
     action: &'a str,
@@ -184,9 +187,16 @@ fn named_principals(policy: &Policy, action: &str) -> Vec<(String, String)> {
 
 /// A principal a policy names, as who-can asks about it, and its kind: a session of a loaded role
 /// (with the role's policies), a service, an identity provider, or the root of an account that is
-/// not loaded (standing for whichever of its principals its own policies allow). A user or role of
-/// an account that is not loaded is left out: its own policies are unknown.
-fn named_principal(data: &AccountData, element: &str, value: &str) -> Option<(IndexedPrincipal, &'static str)> {
+/// not loaded (standing for whichever of its principals its own policies allow). `Ok(None)` for
+/// what is asked anyway (a loaded principal, a loaded account's root); an error, which the answer
+/// lists as left out, for what cannot be asked: a user or role of an account that is not loaded
+/// (its own policies are unknown), a session whose role does not resolve, text that is no
+/// principal.
+fn named_principal(
+    data: &AccountData,
+    element: &str,
+    value: &str,
+) -> Result<Option<(IndexedPrincipal, &'static str)>, String> {
     let bare = |principal: Principal| IndexedPrincipal {
         principal,
         identity: Vec::new(),
@@ -195,27 +205,49 @@ fn named_principal(data: &AccountData, element: &str, value: &str) -> Option<(In
         context: Vec::new(),
     };
     match element {
-        "Service" => Some((bare(Principal::new(PrincipalKind::Service { name: value.to_string() })), "service")),
-        "Federated" => {
-            Some((bare(Principal::new(PrincipalKind::Federated { provider: value.to_string() })), "identity provider"))
-        }
+        "Service" => Ok(Some((bare(Principal::new(PrincipalKind::Service { name: value.to_string() })), "service"))),
+        "Federated" => Ok(Some((
+            bare(Principal::new(PrincipalKind::Federated { provider: value.to_string() })),
+            "identity provider",
+        ))),
         "AWS" => {
             let text = if value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit()) {
                 format!("arn:aws:iam::{value}:root")
             } else {
                 value.to_string()
             };
-            let principal = Principal::parse(&text).ok()?;
+            let principal = Principal::parse(&text).map_err(|e| e.to_string())?;
             let loaded = principal.account().is_some_and(|a| data.accounts.contains_key(a));
             match principal.kind {
                 PrincipalKind::RoleSession { .. } if loaded && text.contains(":assumed-role/") => {
-                    IndexedPrincipal::resolve(data, &text).ok().map(|p| (p, "role session"))
+                    IndexedPrincipal::resolve(data, &text).map(|p| Some((p, "role session")))
                 }
-                PrincipalKind::Root { .. } if !loaded => Some((bare(principal), "account not loaded")),
-                _ => None,
+                PrincipalKind::Root { account } if !loaded => {
+                    // The account's principals, whose own policies are not loaded: asked as one
+                    // of its role sessions whose identity side allows everything, so that the
+                    // resource's side alone decides (decision D85). The answer names the account.
+                    let stand_in = Principal::parse(&format!(
+                        "arn:aws:sts::{account}:assumed-role/{STAND_IN_ROLE}/{STAND_IN_ROLE}"
+                    ))
+                    .map_err(|e| e.to_string())?;
+                    let everything = Policy::parse(
+                        "the account's own policies (not loaded)",
+                        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}"#,
+                        iamspect_core::PolicyType::Identity,
+                    )
+                    .map_err(|e| e.to_string())?;
+                    let mut p = bare(stand_in);
+                    p.identity = vec![Arc::new(everything)];
+                    Ok(Some((p, "account not loaded")))
+                }
+                _ if loaded => Ok(None),
+                _ => {
+                    Err("its account is not loaded, so its own policies, which must allow it too, are unknown"
+                        .to_string())
+                }
             }
         }
-        _ => None,
+        _ => Ok(None),
     }
 }
 
@@ -229,13 +261,14 @@ pub fn who_can(
     resource_account: Option<&str>,
     context: &[(String, Vec<String>)],
 ) -> Result<(Vec<Access>, usize), String> {
-    who_can_with(data, index, action, resource, resource_account, context, None)
+    who_can_with(data, index, action, resource, resource_account, context, None).map(|(a, n, _)| (a, n))
 }
 
 /// [`who_can`], and with `conditional`, the principals allowed only under context values the
 /// question left open (decision D84): a denied principal one of whose policies allows the action
 /// under a condition is asked again with the values `conditional` finds, and listed as
-/// conditional when the engine allows it with them.
+/// conditional when the engine allows it with them. Also returns the principals the resource's
+/// policy names that could not be asked, each with why (decision D85).
 pub fn who_can_with(
     data: &AccountData,
     index: &Index,
@@ -244,13 +277,14 @@ pub fn who_can_with(
     resource_account: Option<&str>,
     context: &[(String, Vec<String>)],
     conditional: Option<Conditional<'_>>,
-) -> Result<(Vec<Access>, usize), String> {
+) -> Result<(Vec<Access>, usize, Vec<String>), String> {
     let side = data.resource_side(action, resource, resource_account).map_err(|e| e.to_string())?;
     let side = CompiledSide::compile(side, iamspect_core::is_role_trust_request(action, resource))?;
     let resource_grants = side.policy.as_ref().is_some_and(|p| allows_action(p, action));
     let mut relevant: HashMap<*const Policy, bool> = HashMap::new();
     let mut conditional_cache: HashMap<*const Policy, bool> = HashMap::new();
     let mut out = Vec::new();
+    let mut left_out = Vec::new();
     let mut evaluated = 0;
     let q = Question { action, resource, resource_account, context, side: &side, conditional };
     for p in &index.principals {
@@ -273,8 +307,12 @@ pub fn who_can_with(
         let loaded: std::collections::HashSet<String> = index.principals.iter().map(|p| p.principal.arn()).collect();
         for (element, name) in named_principals(policy, action) {
             let (principal, kind) = match named_principal(data, &element, &name) {
-                Some(x) => x,
-                None => continue,
+                Ok(Some(x)) => x,
+                Ok(None) => continue,
+                Err(why) => {
+                    left_out.push(format!("{element} `{name}`, which the resource's policy names: {why}"));
+                    continue;
+                }
             };
             if loaded.contains(&principal.principal.arn())
                 || out.iter().any(|a: &Access| a.principal == principal.principal.arn())
@@ -282,11 +320,19 @@ pub fn who_can_with(
                 continue;
             }
             evaluated += 1;
-            if let Some(access) = q.decide(&principal, Some(kind), &mut conditional_cache)? {
+            if let Some(mut access) = q.decide(&principal, Some(kind), &mut conditional_cache)? {
+                if kind == "account not loaded" {
+                    access.principal =
+                        principal.principal.account().map_or(name.clone(), |a| format!("arn:aws:iam::{a}:root"));
+                    access.granted_by.retain(|g| !g.starts_with("the account's own policies"));
+                    access
+                        .conditions
+                        .push("any principal of this account whose own policies (not loaded) allow it".to_string());
+                }
                 out.push(access);
             }
         }
     }
     out.sort_by(|a, b| a.principal.cmp(&b.principal));
-    Ok((out, evaluated))
+    Ok((out, evaluated, left_out))
 }

@@ -77,6 +77,13 @@ pub(crate) fn run(args: Args) -> u8 {
         .encoded
         .as_deref()
         .or_else(|| args.message.as_deref().and_then(iamspect_explain::encoded::find_in_message));
+    // The key opens an encoded message; without one it would be silently unused.
+    if args.message_key.is_some() && token.is_none() {
+        eprintln!(
+            "error: `--message-key` opens an encoded authorization message (`--encoded`, or one inside `--message`), and none was given"
+        );
+        return BAD_INPUT;
+    }
     let evaluate_message = !args.request.account_data.is_empty() || has_policy_flags(&args);
     if let (Some(text), None, false) = (&args.message, token, evaluate_message) {
         let mut given = args.request.all_flags();

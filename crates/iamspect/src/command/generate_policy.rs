@@ -29,7 +29,8 @@ pub(crate) struct Args {
     /// Only events at or after this time (ISO 8601, `2026-11-01T00:00:00Z`).
     #[arg(long, value_name = "TIME")]
     since: Option<String>,
-    /// Also the requests AWS denied (by default only those it allowed).
+    /// Also the requests AWS refused for want of permission (by default only those it authorized,
+    /// whether or not they then failed for another reason).
     #[arg(long)]
     include_denied: bool,
     /// AWS's service reference, to map operations to actions (as `replay --service-reference`).
@@ -107,15 +108,21 @@ fn observe(args: &Args) -> Result<Observed, String> {
     };
     for event in &read.events {
         let record = &event.record;
-        let denied = record.get("errorCode").is_some_and(|c| !c.is_null());
-        if denied && !args.include_denied {
+        // Only an authorization denial means AWS refused the request; a call that failed later
+        // (`NoSuchKey`, throttling) was authorized, and the workload needs its permission.
+        if iamspect_replay::denial_code(record).is_some() && !args.include_denied {
             continue;
         }
-        if let (Some(since), Some(time)) =
-            (since, record.get("eventTime").and_then(Value::as_str).and_then(iamspect_replay::parse_time))
-            && time < since
-        {
-            continue;
+        if let Some(since) = since {
+            match record.get("eventTime").and_then(Value::as_str).and_then(iamspect_replay::parse_time) {
+                Some(time) if time < since => continue,
+                Some(_) => {}
+                None => {
+                    o.not_rebuilt
+                        .push(format!("{}: no readable eventTime, so not known to be after --since", event.source));
+                    continue;
+                }
+            }
         }
         let rebuilt = match iamspect_replay::rebuild(record, sref.as_ref(), data.as_ref()) {
             Ok(r) => r,

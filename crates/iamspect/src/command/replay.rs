@@ -130,6 +130,9 @@ pub(crate) fn run(args: Args) -> u8 {
             None
         } else {
             let base = iamspect_replay::read_paths(&args.baseline);
+            for e in &base.skipped {
+                eprintln!("warning: --baseline: skipped {e}");
+            }
             if let Some(e) = base.errors.first() {
                 eprintln!("error: --baseline: {e}");
                 return BAD_INPUT;

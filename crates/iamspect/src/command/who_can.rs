@@ -125,7 +125,7 @@ pub(crate) fn run(args: Args) -> u8 {
         out.extend(as_pairs(edits));
         Some(out)
     };
-    let (access, evaluated) = match iamspect_account::query::who_can_with(
+    let (access, evaluated, named_left_out) = match iamspect_account::query::who_can_with(
         &data,
         &index,
         &args.action,
@@ -140,6 +140,11 @@ pub(crate) fn run(args: Args) -> u8 {
             return BAD_INPUT;
         }
     };
+    // Principals the resource's policy names that could not be asked are said, never dropped.
+    for s in &named_left_out {
+        eprintln!("warning: left out {s}");
+    }
+    let left_out: Vec<&String> = index.skipped.iter().chain(&named_left_out).collect();
     let everyone = match everyone(&data, &args.action, &args.resource, resource_account.as_deref(), &context) {
         Ok(e) => e,
         Err(e) => {
@@ -221,7 +226,7 @@ pub(crate) fn run(args: Args) -> u8 {
                     }
                     v
                 }).collect::<Vec<_>>(),
-                "leftOut": index.skipped,
+                "leftOut": left_out,
                 "time": {"value": time, "given": time_given},
                 "context": {
                     "given": context.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>(),
