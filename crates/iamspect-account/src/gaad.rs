@@ -223,10 +223,19 @@ pub(crate) fn add_page(data: &mut AccountData, v: Value) -> Result<Vec<String>, 
             .iter()
             .find(|v| v.is_default_version || v.version_id == p.default_version_id)
             .and_then(|v| document_text(&v.document));
+        let mut other_versions = Vec::new();
+        for v in
+            p.policy_version_list.iter().filter(|v| !(v.is_default_version || v.version_id == p.default_version_id))
+        {
+            match document_text(&v.document) {
+                Some(d) => other_versions.push((v.version_id.clone(), d)),
+                None => skipped.push(format!("managed policy `{}` version `{}` is not readable", p.arn, v.version_id)),
+            }
+        }
         match default {
             Some(document) => {
                 data.managed_policies
-                    .insert(p.arn.clone(), ManagedPolicy { arn: p.arn, name: p.policy_name, document });
+                    .insert(p.arn.clone(), ManagedPolicy { arn: p.arn, name: p.policy_name, document, other_versions });
             }
             None => skipped.push(format!("managed policy `{}` has no readable default version", p.arn)),
         }

@@ -9,6 +9,7 @@ mod load;
 mod model;
 mod org;
 mod org_cli;
+pub mod paths;
 pub mod query;
 mod resolve;
 mod resources;

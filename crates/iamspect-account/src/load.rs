@@ -147,6 +147,7 @@ pub fn load_paths(paths: &[PathBuf]) -> (AccountData, LoadReport) {
                             arn,
                             name,
                             document,
+                            other_versions: Vec::new(),
                         });
                     }
                     Err(e) => report.errors.push(LoadError { path: dir.join(&file), message: e.to_string() }),

@@ -23,6 +23,10 @@ pub struct ManagedPolicy {
     pub name: String,
     /// The default version's document.
     pub document: String,
+    /// The other versions as `(version id, document)`, when the data lists them (a
+    /// `get-account-authorization-details` dump lists every version): what
+    /// `iam:SetDefaultPolicyVersion` could make the default.
+    pub other_versions: Vec<(String, String)>,
 }
 
 /// An IAM user.

@@ -48,6 +48,9 @@ enum Command {
     WhoCan(Box<command::who_can::Args>),
     /// List the actions a principal of the loaded accounts may perform, by service and access level.
     WhatCan(Box<command::what_can::Args>),
+    /// Who can become admin (or another principal), and how: privilege-escalation and role-chain
+    /// paths, every hop decided by the engine.
+    Paths(Box<command::paths::Args>),
     /// Does a new policy allow any request that the existing one does not? (Access Analyzer's
     /// CheckNoNewAccess, offline; exit 0 PASS, 1 FAIL, 2 bad input, 3 unknown.)
     CheckNoNewAccess(Box<command::check::NoNewAccessArgs>),
@@ -103,6 +106,7 @@ fn main() -> ExitCode {
         Command::Lint(args) => command::lint::run(*args),
         Command::WhoCan(args) => command::who_can::run(*args),
         Command::WhatCan(args) => command::what_can::run(*args),
+        Command::Paths(args) => command::paths::run(*args),
         Command::Serve(args) => command::serve::run(*args),
         Command::Catalog(args) => command::catalog::run(&args),
         Command::GeneratePolicy(args) => command::generate_policy::run(*args),

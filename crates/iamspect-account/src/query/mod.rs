@@ -1,9 +1,9 @@
 //! Questions over whole accounts: who can do an action on a resource, and what a principal can
 //! do. Both run on [`Index`]: every policy compiled once, every principal's policies gathered once.
 
-mod index;
+pub(crate) mod index;
 mod what_can;
-mod who_can;
+pub(crate) mod who_can;
 
 pub use index::{Index, IndexedPrincipal};
 pub use what_can::{ActionAccess, Grant, what_can};

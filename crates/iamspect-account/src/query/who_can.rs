@@ -37,6 +37,8 @@ pub struct Access {
     pub conditions: Vec<String>,
     /// The policies whose statements grant it.
     pub granted_by: Vec<String>,
+    /// The same statements as `(policy name, statement index, line, column)`, for positions.
+    pub granted_at: Vec<(String, usize, usize, usize)>,
 }
 
 fn allows_action(policy: &Policy, action: &str) -> bool {
@@ -79,20 +81,20 @@ pub fn kind_word(kind: &PrincipalKind) -> &'static str {
 /// The role name of the stand-in session that asks for an account that is not loaded.
 const STAND_IN_ROLE: &str = "AnyPrincipalOfTheAccount";
 
-/// One who-can question.
-struct Question<'a> {
-    action: &'a str,
-    resource: &'a str,
-    resource_account: Option<&'a str>,
-    context: &'a [(String, Vec<String>)],
-    side: &'a CompiledSide,
-    conditional: Option<Conditional<'a>>,
+/// One who-can question (also asked by `paths` for each request of a technique).
+pub(crate) struct Question<'a> {
+    pub(crate) action: &'a str,
+    pub(crate) resource: &'a str,
+    pub(crate) resource_account: Option<&'a str>,
+    pub(crate) context: &'a [(String, Vec<String>)],
+    pub(crate) side: &'a CompiledSide,
+    pub(crate) conditional: Option<Conditional<'a>>,
 }
 
 impl Question<'_> {
     /// The principal's access, if it has any: as asked, or (with `conditional`) under context
     /// values the engine allowed it with.
-    fn decide(
+    pub(crate) fn decide(
         &self,
         p: &IndexedPrincipal,
         kind: Option<&'static str>,
@@ -132,12 +134,15 @@ impl Question<'_> {
         let traced = authorize_traced(&request, &policies);
         let mut conditions = Vec::new();
         let mut granted_by = Vec::new();
+        let mut granted_at = Vec::new();
         for (layer, pt, st) in traced.trace.applied(Effect::Allow) {
             if !matches!(layer.layer, iamspect_core::Layer::Identity | iamspect_core::Layer::Resource) {
                 continue;
             }
             granted_by.push(format!("{} statement {}", pt.policy.name(), st.index));
             if let Some(stmt) = pt.policy.statements().iter().find(|s| s.index() == st.index) {
+                let at = pt.policy.position(stmt.span().start);
+                granted_at.push((pt.policy.name().to_string(), st.index, at.line, at.column));
                 for c in stmt.conditions() {
                     conditions.push(format!("{} {} {:?}", c.operator(), c.key(), c.values()));
                 }
@@ -153,6 +158,7 @@ impl Question<'_> {
             witness,
             conditions,
             granted_by,
+            granted_at,
         }))
     }
 }

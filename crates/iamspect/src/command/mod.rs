@@ -9,6 +9,7 @@ pub(crate) mod explain_event;
 pub(crate) mod fix_files;
 pub(crate) mod generate_policy;
 pub(crate) mod lint;
+pub(crate) mod paths;
 pub(crate) mod replay;
 pub(crate) mod replay_summary;
 pub(crate) mod request;

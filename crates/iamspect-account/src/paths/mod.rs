@@ -1,0 +1,216 @@
+//! Privilege-escalation and role-chain paths: who can become admin, and how.
+//!
+//! The graph's nodes are the principals of the loaded accounts (users, roles standing for their
+//! sessions, the sessions trust policies name, root users). An edge A → B is one technique by
+//! which A obtains B's permissions ([`Gain::Becomes`]: assuming a role, creating B's access key,
+//! passing a role to a service that runs A's code), or gives B every permission
+//! ([`Gain::MakesAdmin`]: attaching or writing a policy, a new policy version, a group). Every
+//! edge is decided by the engine on the concrete requests the technique needs, with A's whole
+//! policy set and the resource's side (trust policy, RCPs); an edge allowed only under context
+//! values A's policies name (MFA, a source IP, temporary credentials) is kept and marked with
+//! them, and an edge that needs a resource the account data does not list (a function, an
+//! instance, a stack) says so.
+//!
+//! A principal reaches admin when a path of `Becomes` edges leads to an admin (see [`admin`]),
+//! or to a principal X that can make some B admin where B is the principal itself or one it can
+//! become.
+
+mod admin;
+mod search;
+mod techniques;
+
+use std::collections::HashMap;
+
+use iamspect_core::PrincipalKind;
+
+pub use admin::{Admin, admin};
+pub use search::{Path, shortest_to, shortest_to_admin};
+pub use techniques::TECHNIQUES;
+
+use crate::model::AccountData;
+use crate::query::who_can::Conditional;
+use crate::query::{Index, IndexedPrincipal, kind_word};
+
+/// One principal of the graph.
+#[derive(Clone, Debug)]
+pub struct Node {
+    /// Its ARN.
+    pub arn: String,
+    /// `user`, `role`, `role session`, `root`.
+    pub kind: &'static str,
+    /// The principal with its policies.
+    pub principal: IndexedPrincipal,
+    /// Whether it is admin, and why.
+    pub admin: Admin,
+}
+
+/// How the edge's target benefits the source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Gain {
+    /// The source obtains the target's permissions.
+    Becomes,
+    /// The source gives the target every permission (the target becomes admin).
+    MakesAdmin,
+}
+
+/// One request a technique needs, as the engine decided it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decided {
+    /// Who makes it.
+    pub principal: String,
+    /// The action.
+    pub action: String,
+    /// The resource.
+    pub resource: String,
+    /// The context values it was decided with beyond the question's (the technique's own, such
+    /// as `iam:PassedToService`, and those a condition needs).
+    pub context: Vec<(String, String)>,
+    /// True when allowed only with context values A's policies name (MFA, an IP...).
+    pub conditional: bool,
+    /// The statements that allow it: policy name, statement index, line, column.
+    pub granted_by: Vec<(String, usize, usize, usize)>,
+    /// The conditions of those statements (`operator key values`).
+    pub conditions: Vec<String>,
+}
+
+/// One edge.
+#[derive(Clone, Debug)]
+pub struct Edge {
+    /// The node that acts.
+    pub from: usize,
+    /// The node it becomes or makes admin.
+    pub to: usize,
+    /// The technique's name (see [`TECHNIQUES`]).
+    pub technique: &'static str,
+    /// What the source gains.
+    pub gain: Gain,
+    /// The requests it needs, each allowed.
+    pub requests: Vec<Decided>,
+    /// What the edge depends on beyond the requests: context values, and resources the account
+    /// data does not list.
+    pub conditions: Vec<String>,
+    /// One sentence for people.
+    pub story: String,
+}
+
+impl Edge {
+    /// True when the edge holds only under a condition.
+    pub fn conditional(&self) -> bool {
+        !self.conditions.is_empty()
+    }
+}
+
+/// The graph of the loaded accounts.
+#[derive(Clone, Debug, Default)]
+pub struct Graph {
+    /// Every principal.
+    pub nodes: Vec<Node>,
+    /// Every edge, grouped by source.
+    pub edges: Vec<Edge>,
+    /// What could not be decided or resolved, and was left out (each line says what and why).
+    pub left_out: Vec<String>,
+    /// Edge indices by source node.
+    pub(crate) out: Vec<Vec<usize>>,
+    by_arn: HashMap<String, usize>,
+}
+
+/// Options of [`Graph::build`].
+pub struct Options<'a> {
+    /// Context keys every request carries (the clock, at least).
+    pub context: &'a [(String, Vec<String>)],
+    /// Finds context values that allow a request denied without them (`who-can`'s, decision D84).
+    pub conditional: Option<Conditional<'a>>,
+}
+
+impl Graph {
+    /// Builds the graph: every principal of `index` (and the role sessions trust policies name),
+    /// and every edge the techniques find. `progress(done, total)` is called per node.
+    pub fn build(
+        data: &AccountData,
+        index: &Index,
+        options: &Options<'_>,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Graph {
+        let mut graph = Graph::default();
+        for p in &index.principals {
+            graph.add(p.clone(), None);
+        }
+        graph.left_out.extend(index.skipped.iter().cloned());
+        // Sessions that trust policies name: each has its role's permissions, and may be the
+        // only way in (an Identity Center session that the lab's roles trust).
+        for session in named_sessions(data) {
+            if graph.by_arn.contains_key(&session) {
+                continue;
+            }
+            match IndexedPrincipal::resolve(data, &session) {
+                Ok(p) => graph.add(p, Some("role session")),
+                Err(e) => graph.left_out.push(format!("{session} (a trust policy names it): {e}")),
+            }
+        }
+        let cx = techniques::Ctx::new(data, &graph.nodes, options);
+        let total = graph.nodes.len();
+        let mut edges = Vec::new();
+        for from in 0..total {
+            progress(from + 1, total);
+            techniques::edges(&cx, from, &mut edges);
+        }
+        graph.left_out.extend(cx.into_errors());
+        // Unconditional edges first, so that a search meets them first among paths as short.
+        edges.sort_by_key(|e: &Edge| (e.from, e.conditional()));
+        graph.out = vec![Vec::new(); graph.nodes.len()];
+        for (i, e) in edges.iter().enumerate() {
+            graph.out[e.from].push(i);
+        }
+        graph.edges = edges;
+        graph
+    }
+
+    fn add(&mut self, principal: IndexedPrincipal, kind: Option<&'static str>) {
+        let arn = principal.principal.arn();
+        let kind = kind.unwrap_or_else(|| kind_word(&principal.principal.kind));
+        let admin = admin(&principal);
+        self.by_arn.insert(arn.clone(), self.nodes.len());
+        self.nodes.push(Node { arn, kind, principal, admin });
+    }
+
+    /// The node of an ARN.
+    pub fn node(&self, arn: &str) -> Option<usize> {
+        self.by_arn.get(arn).copied()
+    }
+
+    /// The edges leaving a node.
+    pub fn edges_from(&self, node: usize) -> impl Iterator<Item = &Edge> {
+        self.out.get(node).into_iter().flatten().filter_map(|&i| self.edges.get(i))
+    }
+}
+
+/// Role sessions (`arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`) that the loaded trust
+/// policies name, in a loaded account.
+fn named_sessions(data: &AccountData) -> Vec<String> {
+    let mut out = std::collections::BTreeSet::new();
+    for account in data.accounts.values() {
+        for role in account.roles.values() {
+            let Some(trust) = &role.trust_policy else { continue };
+            let Ok(policy) = iamspect_core::Policy::parse(&role.arn, trust, iamspect_core::PolicyType::Trust) else {
+                continue;
+            };
+            for s in policy.statements() {
+                let Some((false, entries)) = s.principal_entries() else { continue };
+                for (kind, value) in entries {
+                    let loaded =
+                        iamspect_core::Arn::parse(&value).is_some_and(|a| data.accounts.contains_key(a.account));
+                    if kind == "AWS" && value.contains(":assumed-role/") && loaded {
+                        out.insert(value);
+                    }
+                }
+            }
+        }
+    }
+    out.into_iter().collect()
+}
+
+/// True for the kinds of principal that act (users, roles, sessions); a root user is listed but
+/// never the start of an escalation (it has everything already).
+pub(crate) fn acts(node: &Node) -> bool {
+    !matches!(node.principal.principal.kind, PrincipalKind::Root { .. })
+}

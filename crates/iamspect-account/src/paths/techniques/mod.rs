@@ -1,0 +1,278 @@
+//! The escalation techniques, one file each (the public catalogue of IAM escalations; facts
+//! only). Each finds, for one source principal, the edges it can take, and asks the engine every
+//! request the technique needs through [`Ctx::ask`].
+
+mod access_key;
+mod add_user_to_group;
+mod assume_role;
+mod existing_compute;
+mod login_profile;
+mod modify_policy;
+mod pass_role;
+mod policy_version;
+mod update_trust;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use iamspect_core::{Effect, Policy};
+
+use super::{Decided, Edge, Gain, Node, Options};
+use crate::model::AccountData;
+use crate::query::IndexedPrincipal;
+use crate::query::index::CompiledSide;
+use crate::query::who_can::{Conditional, Question};
+
+/// Every technique: its name (as edges and the JSON give it) and what it is.
+pub const TECHNIQUES: &[(&str, &str)] = &[
+    assume_role::ABOUT,
+    access_key::ABOUT,
+    login_profile::ABOUT_CREATE,
+    login_profile::ABOUT_UPDATE,
+    modify_policy::ABOUT_ATTACH,
+    modify_policy::ABOUT_PUT,
+    policy_version::ABOUT_CREATE,
+    policy_version::ABOUT_SET_DEFAULT,
+    add_user_to_group::ABOUT,
+    update_trust::ABOUT,
+    pass_role::ABOUT,
+    existing_compute::ABOUT,
+];
+
+/// A request a technique tries: action, resource, and the context it carries.
+pub(crate) type Try<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)]);
+
+/// The Region in which techniques create their resources (any Region the account allows would
+/// do; requests name one).
+pub(crate) const REGION: &str = "us-east-1";
+
+/// The name techniques give to what they create (decision D91).
+pub(crate) const NEW_NAME: &str = "iamspect-path";
+
+/// Compiled resource sides by (action or `trust`, resource); `None` for one that did not compile.
+type Sides = HashMap<(String, String), Option<Rc<CompiledSide>>>;
+
+/// What the techniques share: the data, the nodes, and caches.
+pub(crate) struct Ctx<'a> {
+    pub(crate) data: &'a AccountData,
+    pub(crate) nodes: &'a [Node],
+    context: &'a [(String, Vec<String>)],
+    conditional: Option<Conditional<'a>>,
+    sides: RefCell<Sides>,
+    covers: RefCell<HashMap<(*const Policy, String), bool>>,
+    errors: RefCell<Vec<String>>,
+}
+
+impl<'a> Ctx<'a> {
+    pub(crate) fn new(data: &'a AccountData, nodes: &'a [Node], options: &Options<'a>) -> Ctx<'a> {
+        Ctx {
+            data,
+            nodes,
+            context: options.context,
+            conditional: options.conditional,
+            sides: RefCell::default(),
+            covers: RefCell::default(),
+            errors: RefCell::default(),
+        }
+    }
+
+    pub(crate) fn into_errors(self) -> Vec<String> {
+        let mut e = self.errors.into_inner();
+        e.sort();
+        e.dedup();
+        e
+    }
+
+    /// Could one of `who`'s identity policies allow `action` (resources and conditions aside)?
+    /// The cheap test before asking the engine.
+    pub(crate) fn may(&self, who: &IndexedPrincipal, action: &str) -> bool {
+        who.identity.iter().any(|pol| {
+            *self.covers.borrow_mut().entry((Arc::as_ptr(pol), action.to_string())).or_insert_with(|| {
+                pol.statements().iter().any(|s| s.effect() == Effect::Allow && s.covers_action(action))
+            })
+        })
+    }
+
+    /// The resource's side (its policy or trust policy, RCPs), compiled once.
+    fn side(&self, action: &str, resource: &str) -> Option<Rc<CompiledSide>> {
+        let trust = iamspect_core::is_role_trust_request(action, resource);
+        let key = (if trust { "trust".to_string() } else { action.to_string() }, resource.to_string());
+        if let Some(s) = self.sides.borrow().get(&key) {
+            return s.clone();
+        }
+        let side = self
+            .data
+            .resource_side(action, resource, None)
+            .map_err(|e| e.to_string())
+            .and_then(|s| CompiledSide::compile(s, trust));
+        let side = match side {
+            Ok(s) => Some(Rc::new(s)),
+            Err(e) => {
+                // A side that does not compile is never taken as empty: the edge is left out, and
+                // said.
+                self.errors.borrow_mut().push(format!("`{action}` on `{resource}`: {e}"));
+                None
+            }
+        };
+        self.sides.borrow_mut().insert(key, side.clone());
+        side
+    }
+
+    /// Asks the engine whether `who` may perform `action` on `resource` with `extra` context,
+    /// against the resource's side (or `side` when given, for a policy a technique rewrites).
+    pub(crate) fn ask(
+        &self,
+        who: &IndexedPrincipal,
+        action: &str,
+        resource: &str,
+        extra: &[(&str, &str)],
+        side: Option<&CompiledSide>,
+    ) -> Option<Decided> {
+        let owned;
+        let side = match side {
+            Some(s) => s,
+            None => {
+                owned = self.side(action, resource)?;
+                &owned
+            }
+        };
+        let mut context: Vec<(String, Vec<String>)> = self.context.to_vec();
+        for (k, v) in extra {
+            context.push((k.to_string(), vec![v.to_string()]));
+        }
+        let q = Question {
+            action,
+            resource,
+            resource_account: None,
+            context: &context,
+            side,
+            conditional: self.conditional,
+        };
+        match q.decide(who, None, &mut HashMap::new()) {
+            Ok(Some(a)) => {
+                let mut ctx: Vec<(String, String)> =
+                    extra.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+                ctx.extend(a.witness.iter().cloned());
+                Some(Decided {
+                    principal: who.principal.arn(),
+                    action: action.to_string(),
+                    resource: resource.to_string(),
+                    context: ctx,
+                    conditional: a.conditional,
+                    granted_by: a.granted_at,
+                    conditions: a.conditions,
+                })
+            }
+            Ok(None) => None,
+            Err(e) => {
+                self.errors.borrow_mut().push(format!("{}: {e}", who.principal.arn()));
+                None
+            }
+        }
+    }
+
+    /// Asks every `(action, resource)` in turn: all must be allowed.
+    pub(crate) fn ask_all(
+        &self,
+        who: &IndexedPrincipal,
+        requests: &[(&str, String)],
+        extra: &[(&str, &str)],
+    ) -> Option<Vec<Decided>> {
+        requests.iter().map(|(a, r)| self.ask(who, a, r, extra, None)).collect()
+    }
+
+    /// Says that something was left out, and why (never dropped without a word).
+    pub(crate) fn left_out(&self, what: String) {
+        self.errors.borrow_mut().push(what);
+    }
+
+    /// The node's account.
+    pub(crate) fn account(&self, node: usize) -> &str {
+        self.nodes.get(node).and_then(|n| n.principal.principal.account()).unwrap_or("")
+    }
+
+    /// The nodes that are users, with their names.
+    pub(crate) fn users(&self) -> impl Iterator<Item = (usize, &Node)> {
+        self.nodes.iter().enumerate().filter(|(_, n)| n.kind == "user")
+    }
+
+    /// The nodes that are roles (not named sessions).
+    pub(crate) fn roles(&self) -> impl Iterator<Item = (usize, &Node)> {
+        self.nodes.iter().enumerate().filter(|(_, n)| n.kind == "role")
+    }
+
+    /// The account data's role of a role node.
+    pub(crate) fn role(&self, node: &Node) -> Option<&crate::model::Role> {
+        let arn = iamspect_core::Arn::parse(&node.arn)?;
+        let name = arn.resource.rsplit('/').next()?;
+        self.data.accounts.get(arn.account)?.roles.get(name)
+    }
+
+    /// The account data's user of a user node.
+    pub(crate) fn user(&self, node: &Node) -> Option<&crate::model::User> {
+        let arn = iamspect_core::Arn::parse(&node.arn)?;
+        let name = arn.resource.rsplit('/').next()?;
+        self.data.accounts.get(arn.account)?.users.get(name)
+    }
+
+    /// Does the role trust the service principal `service` (decided by the engine on its trust
+    /// policy)? The decision, when it does.
+    pub(crate) fn service_trusted(&self, role: &Node, service: &str) -> Option<Decided> {
+        let principal =
+            iamspect_core::Principal::new(iamspect_core::PrincipalKind::Service { name: service.to_string() });
+        let bare =
+            IndexedPrincipal { principal, identity: Vec::new(), boundary: None, scps: None, context: Vec::new() };
+        self.ask(&bare, "sts:AssumeRole", &role.arn, &[], None)
+    }
+}
+
+/// Every edge from `from`.
+pub(crate) fn edges(cx: &Ctx<'_>, from: usize, out: &mut Vec<Edge>) {
+    let Some(node) = cx.nodes.get(from) else { return };
+    if !super::acts(node) {
+        return;
+    }
+    assume_role::edges(cx, from, out);
+    access_key::edges(cx, from, out);
+    login_profile::edges(cx, from, out);
+    modify_policy::edges(cx, from, out);
+    policy_version::edges(cx, from, out);
+    add_user_to_group::edges(cx, from, out);
+    update_trust::edges(cx, from, out);
+    pass_role::edges(cx, from, out);
+    existing_compute::edges(cx, from, out);
+}
+
+/// The conditions an edge depends on, from its requests' context values found by the search
+/// (the technique's own values, such as `iam:PassedToService`, are facts of the technique).
+pub(crate) fn conditions_of(requests: &[Decided], own: &[&str]) -> Vec<String> {
+    let mut out = Vec::new();
+    for r in requests.iter().filter(|r| r.conditional) {
+        for (k, v) in &r.context {
+            if own.iter().any(|o| o.eq_ignore_ascii_case(k)) {
+                continue;
+            }
+            let c = format!("{} = {v} (for {})", k, r.action);
+            if !out.contains(&c) {
+                out.push(c);
+            }
+        }
+    }
+    out
+}
+
+/// Builds an edge.
+pub(crate) fn edge(
+    from: usize,
+    to: usize,
+    technique: &'static str,
+    gain: Gain,
+    requests: Vec<Decided>,
+    own_keys: &[&str],
+    story: String,
+) -> Edge {
+    let conditions = conditions_of(&requests, own_keys);
+    Edge { from, to, technique, gain, requests, conditions, story }
+}

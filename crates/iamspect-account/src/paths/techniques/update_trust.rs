@@ -1,0 +1,46 @@
+//! `iam:UpdateAssumeRolePolicy`: rewriting a role's trust policy to name the caller, then
+//! assuming the role (decided against the rewritten trust policy).
+
+use super::{Ctx, edge};
+use crate::paths::{Edge, Gain};
+use crate::query::index::CompiledSide;
+
+pub(super) const ABOUT: (&str, &str) =
+    ("iam:UpdateAssumeRolePolicy", "rewrites a role's trust policy to trust the caller, then assumes the role");
+
+pub(super) fn edges(cx: &Ctx<'_>, from: usize, out: &mut Vec<Edge>) {
+    let Some(node) = cx.nodes.get(from) else { return };
+    if !cx.may(&node.principal, ABOUT.0) {
+        return;
+    }
+    let trust = format!(
+        r#"{{"Version": "2012-10-17", "Statement": [{{"Effect": "Allow", "Principal": {{"AWS": "{}"}}, "Action": "sts:AssumeRole"}}]}}"#,
+        node.arn
+    );
+    let Ok(policy) =
+        iamspect_core::Policy::parse("the rewritten trust policy", &trust, iamspect_core::PolicyType::Trust)
+    else {
+        return;
+    };
+    let policy = std::sync::Arc::new(policy);
+    for (to, role) in cx.roles() {
+        if role.arn == node.arn {
+            continue;
+        }
+        let Some(update) = cx.ask(&node.principal, ABOUT.0, &role.arn, &[], None) else { continue };
+        // The role's RCPs and organization keys stay; only its trust policy is new.
+        let side = cx.data.resource_side("sts:AssumeRole", &role.arn, None).map_err(|e| e.to_string());
+        let mut side = match side.and_then(|s| CompiledSide::compile(s, true)) {
+            Ok(s) => s,
+            Err(e) => {
+                cx.left_out(format!("{}: {e}; iam:UpdateAssumeRolePolicy on it was not followed", role.arn));
+                continue;
+            }
+        };
+        side.policy = Some(policy.clone());
+        let Some(assume) = cx.ask(&node.principal, "sts:AssumeRole", &role.arn, &[], Some(&side)) else { continue };
+        let story =
+            format!("`{}` can rewrite the trust policy of `{}` to trust itself, and assume it", node.arn, role.arn);
+        out.push(edge(from, to, ABOUT.0, Gain::Becomes, vec![update, assume], &[], story));
+    }
+}
