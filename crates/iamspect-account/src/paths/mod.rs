@@ -71,6 +71,9 @@ pub struct Decided {
     pub granted_by: Vec<(String, usize, usize, usize)>,
     /// The conditions of those statements (`operator key values`).
     pub conditions: Vec<String>,
+    /// When decided after an earlier request of the step changed a policy (a rewritten trust
+    /// policy, a group joined): what changed. `None` when decided on the account data as loaded.
+    pub after: Option<String>,
 }
 
 /// One edge.

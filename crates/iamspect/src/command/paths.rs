@@ -147,6 +147,7 @@ fn request_json(r: &Decided) -> Value {
         "conditional": r.conditional,
         "grantedBy": r.granted_by.iter().map(|(p, s, l, c)| json!({"policy": p, "statement": s, "line": l, "column": c})).collect::<Vec<_>>(),
         "conditions": r.conditions,
+        "after": r.after,
     })
 }
 

@@ -112,5 +112,8 @@ fn self_escalation(cx: &Ctx<'_>, joined: &IndexedPrincipal, user: &str, group: &
         ("iam:PutGroupPolicy", group, &[]),
         ("iam:AttachGroupPolicy", group, &admin),
     ];
-    tries.iter().filter(|(a, ..)| cx.may(joined, a)).find_map(|(a, r, extra)| cx.ask(joined, a, r, extra, None))
+    let mut d =
+        tries.iter().filter(|(a, ..)| cx.may(joined, a)).find_map(|(a, r, extra)| cx.ask(joined, a, r, extra, None))?;
+    d.after = Some(format!("`{user}` is added to `{group}`"));
+    Some(d)
 }

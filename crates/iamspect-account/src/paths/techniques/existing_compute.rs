@@ -74,7 +74,7 @@ const WAYS: &[Way] = &[
     },
     Way {
         action: "cloudformation:UpdateStack",
-        resource: "arn:aws:cloudformation:{r}:{a}:stack/*",
+        resource: "arn:aws:cloudformation:{r}:{a}:stack/*/*",
         service: "cloudformation.amazonaws.com",
         instance_profile: false,
         needs: "a CloudFormation stack with {role} as its service role",

@@ -155,6 +155,14 @@ impl<'a> Ctx<'a> {
                 let mut ctx: Vec<(String, String)> =
                     extra.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
                 ctx.extend(a.witness.iter().cloned());
+                // A role's session carries `aws:TokenIssueTime` (decision D84): said, so that the
+                // request can be decided again exactly as it was.
+                let session = matches!(who.principal.kind, iamspect_core::PrincipalKind::RoleSession { .. });
+                let given = ctx.iter().any(|(k, _)| k.eq_ignore_ascii_case("aws:TokenIssueTime"));
+                let now = self.context.iter().find(|(k, _)| k.eq_ignore_ascii_case("aws:CurrentTime"));
+                if let Some(now) = now.and_then(|(_, v)| v.first()).filter(|_| session && !given) {
+                    ctx.push(("aws:TokenIssueTime".to_string(), now.clone()));
+                }
                 Some(Decided {
                     principal: who.principal.arn(),
                     action: action.to_string(),
@@ -163,6 +171,7 @@ impl<'a> Ctx<'a> {
                     conditional: a.conditional,
                     granted_by: a.granted_at,
                     conditions: a.conditions,
+                    after: None,
                 })
             }
             Ok(None) => None,

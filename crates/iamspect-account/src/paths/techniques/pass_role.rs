@@ -61,7 +61,7 @@ const WAYS: &[Way] = &[
     Way {
         name: "a new Glue development endpoint",
         service: "glue.amazonaws.com",
-        requests: &[("glue:CreateDevEndpoint", "arn:aws:glue:{r}:{a}:devEndpoint/{n}")],
+        requests: &[("glue:CreateDevEndpoint", "*")],
         instance_profile: false,
         needs: None,
     },

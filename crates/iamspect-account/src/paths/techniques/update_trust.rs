@@ -38,7 +38,10 @@ pub(super) fn edges(cx: &Ctx<'_>, from: usize, out: &mut Vec<Edge>) {
             }
         };
         side.policy = Some(policy.clone());
-        let Some(assume) = cx.ask(&node.principal, "sts:AssumeRole", &role.arn, &[], Some(&side)) else { continue };
+        let Some(mut assume) = cx.ask(&node.principal, "sts:AssumeRole", &role.arn, &[], Some(&side)) else {
+            continue;
+        };
+        assume.after = Some(format!("the trust policy of `{}` is rewritten to trust `{}` only", role.arn, node.arn));
         let story =
             format!("`{}` can rewrite the trust policy of `{}` to trust itself, and assume it", node.arn, role.arn);
         out.push(edge(from, to, ABOUT.0, Gain::Becomes, vec![update, assume], &[], story));
