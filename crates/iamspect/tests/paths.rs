@@ -205,7 +205,12 @@ fn every_hop_is_allowed_by_eval() {
                     let args: Vec<&str> = args.iter().map(String::as_str).collect();
                     let out = iamspect(&args);
                     let text = String::from_utf8_lossy(&out.stdout);
-                    assert_eq!(out.status.code(), Some(0), "{args:?}\n{text}\n{}", String::from_utf8_lossy(&out.stderr));
+                    assert_eq!(
+                        out.status.code(),
+                        Some(0),
+                        "{args:?}\n{text}\n{}",
+                        String::from_utf8_lossy(&out.stderr)
+                    );
                     decided += 1;
                 }
             }
@@ -232,7 +237,8 @@ impl Account {
 
     /// Writes the dump with `mallory`'s inline policy, boundary, and the Lambda role's trust.
     fn write(&self, mallory: Value, boundary: Option<Value>, lambda_trust: Value) -> PathBuf {
-        let admin_doc = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]});
+        let admin_doc =
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]});
         let mut policies = vec![json!({
             "PolicyName": "AdministratorAccess",
             "Arn": "arn:aws:iam::aws:policy/AdministratorAccess",

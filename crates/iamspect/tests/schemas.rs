@@ -94,6 +94,12 @@ fn account_outputs_match_their_schemas() {
     check("what-can.schema.json", &v, "what-can");
     let v = output(&["what-can", "--account-data", d, "--principal", admin, "--summary", "--format", "json"]);
     check("what-can.schema.json", &v, "what-can --summary");
+    let v = output(&["paths", "--account-data", d, "--format", "json"]);
+    check("paths.schema.json", &v, "paths");
+    let to = "arn:aws:iam::200611803367:role/privesc-AssumeRole-ending-role";
+    let from = "arn:aws:iam::200611803367:role/privesc-AssumeRole-starting-role";
+    let v = output(&["paths", "--account-data", d, "--from", from, "--to", to, "--format", "json"]);
+    check("paths.schema.json", &v, "paths --to");
 }
 
 /// The schemas bite: outputs with a field missing or a wrong value are refused.

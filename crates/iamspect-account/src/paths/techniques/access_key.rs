@@ -15,6 +15,9 @@ pub(super) fn edges(cx: &Ctx<'_>, from: usize, out: &mut Vec<Edge>) {
         if to == from {
             continue;
         }
+        if !cx.may_on(&node.principal, "iam:CreateAccessKey", &user.arn) {
+            continue;
+        }
         let Some(d) = cx.ask(&node.principal, "iam:CreateAccessKey", &user.arn, &[], None) else { continue };
         let story = format!("`{}` can create an access key for `{}`", node.arn, user.arn);
         // AWS allows two keys per user; the account data does not say how many it has.

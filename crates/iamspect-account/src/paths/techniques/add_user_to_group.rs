@@ -20,7 +20,7 @@ pub(super) fn edges(cx: &Ctx<'_>, from: usize, out: &mut Vec<Edge>) {
         return;
     }
     for account in cx.data.accounts.values() {
-        for group in account.groups.values() {
+        for group in account.groups.values().filter(|g| cx.may_on(&node.principal, ABOUT.0, &g.arn)) {
             // The group's policies, compiled as the user would have them.
             let mut docs = group.inline.clone();
             let mut missing = false;
@@ -105,12 +105,12 @@ fn self_escalation(cx: &Ctx<'_>, joined: &IndexedPrincipal, user: &str, group: &
     if !admin_with(joined, &[everything], None) {
         return None;
     }
-    let admin = [("iam:PolicyARN", "arn:aws:iam::aws:policy/AdministratorAccess")];
+    const ADMIN: &[(&str, &str)] = &[("iam:PolicyARN", "arn:aws:iam::aws:policy/AdministratorAccess")];
     let tries: [super::Try<'_>; 4] = [
         ("iam:PutUserPolicy", user, &[]),
-        ("iam:AttachUserPolicy", user, &admin),
+        ("iam:AttachUserPolicy", user, ADMIN),
         ("iam:PutGroupPolicy", group, &[]),
-        ("iam:AttachGroupPolicy", group, &admin),
+        ("iam:AttachGroupPolicy", group, ADMIN),
     ];
     let mut d =
         tries.iter().filter(|(a, ..)| cx.may(joined, a)).find_map(|(a, r, extra)| cx.ask(joined, a, r, extra, None))?;

@@ -19,6 +19,9 @@ pub(super) fn edges(cx: &Ctx<'_>, from: usize, out: &mut Vec<Edge>) {
             if to == from {
                 continue;
             }
+            if !cx.may_on(&node.principal, technique, &user.arn) {
+                continue;
+            }
             let Some(d) = cx.ask(&node.principal, technique, &user.arn, &[], None) else { continue };
             let verb = if has_password { "change the console password of" } else { "give a console password to" };
             let story = format!("`{}` can {verb} `{}` and sign in as it", node.arn, user.arn);

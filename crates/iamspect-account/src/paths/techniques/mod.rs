@@ -42,7 +42,7 @@ pub const TECHNIQUES: &[(&str, &str)] = &[
 ];
 
 /// A request a technique tries: action, resource, and the context it carries.
-pub(crate) type Try<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)]);
+pub(crate) type Try<'a> = (&'static str, &'a str, &'static [(&'static str, &'static str)]);
 
 /// The Region in which techniques create their resources (any Region the account allows would
 /// do; requests name one).
@@ -54,6 +54,14 @@ pub(crate) const NEW_NAME: &str = "iamspect-path";
 /// Compiled resource sides by (action or `trust`, resource); `None` for one that did not compile.
 type Sides = HashMap<(String, String), Option<Rc<CompiledSide>>>;
 
+/// An identity statement that allows an action.
+struct Grant {
+    policy: Arc<Policy>,
+    statement: usize,
+    /// Its `Resource` is `"*"`.
+    everywhere: bool,
+}
+
 /// What the techniques share: the data, the nodes, and caches.
 pub(crate) struct Ctx<'a> {
     pub(crate) data: &'a AccountData,
@@ -61,19 +69,59 @@ pub(crate) struct Ctx<'a> {
     context: &'a [(String, Vec<String>)],
     conditional: Option<Conditional<'a>>,
     sides: RefCell<Sides>,
-    covers: RefCell<HashMap<(*const Policy, String), bool>>,
+    grants: RefCell<HashMap<(usize, usize, usize), Rc<Vec<Grant>>>>,
+    /// Each customer managed policy attached to a principal, and the nodes it is attached to.
+    attached: Vec<(String, Vec<usize>)>,
+    granted: RefCell<HashMap<usize, bool>>,
+    /// Each group's ARN and the user nodes in it.
+    groups: Vec<(String, Vec<usize>)>,
+    trusts: RefCell<HashMap<usize, Rc<assume_role::Trust>>>,
+    trusted: RefCell<HashMap<(String, &'static str), Option<Decided>>>,
     errors: RefCell<Vec<String>>,
 }
 
 impl<'a> Ctx<'a> {
     pub(crate) fn new(data: &'a AccountData, nodes: &'a [Node], options: &Options<'a>) -> Ctx<'a> {
+        let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+        for account in data.accounts.values() {
+            for group in account.groups.values() {
+                let members = nodes
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, n)| n.kind == "user" && n.principal.principal.account() == Some(account.id.as_str()))
+                    .filter(|(_, n)| {
+                        let name = n.arn.rsplit('/').next().unwrap_or("");
+                        account.users.get(name).is_some_and(|u| u.groups.contains(&group.name))
+                    })
+                    .map(|(i, _)| i)
+                    .collect();
+                groups.push((group.arn.clone(), members));
+            }
+        }
+        let mut attached: std::collections::BTreeMap<String, Vec<usize>> = std::collections::BTreeMap::new();
+        for (i, n) in nodes.iter().enumerate().filter(|(_, n)| super::acts(n)) {
+            for p in &n.principal.identity {
+                let name = p.name();
+                if name.starts_with("arn:") && !name.contains(":iam::aws:policy/") {
+                    let list = attached.entry(name.to_string()).or_default();
+                    if list.last() != Some(&i) {
+                        list.push(i);
+                    }
+                }
+            }
+        }
         Ctx {
+            groups,
+            attached: attached.into_iter().collect(),
             data,
             nodes,
             context: options.context,
             conditional: options.conditional,
             sides: RefCell::default(),
-            covers: RefCell::default(),
+            grants: RefCell::default(),
+            granted: RefCell::default(),
+            trusts: RefCell::default(),
+            trusted: RefCell::default(),
             errors: RefCell::default(),
         }
     }
@@ -87,12 +135,79 @@ impl<'a> Ctx<'a> {
 
     /// Could one of `who`'s identity policies allow `action` (resources and conditions aside)?
     /// The cheap test before asking the engine.
-    pub(crate) fn may(&self, who: &IndexedPrincipal, action: &str) -> bool {
-        who.identity.iter().any(|pol| {
-            *self.covers.borrow_mut().entry((Arc::as_ptr(pol), action.to_string())).or_insert_with(|| {
-                pol.statements().iter().any(|s| s.effect() == Effect::Allow && s.covers_action(action))
-            })
+    pub(crate) fn may(&self, who: &IndexedPrincipal, action: &'static str) -> bool {
+        !self.grants(who, action).is_empty()
+    }
+
+    /// `who`'s identity statements that allow `action` (resources and conditions aside), found
+    /// once per principal and action: keyed by addresses, which live as long as the graph.
+    fn grants(&self, who: &IndexedPrincipal, action: &'static str) -> Rc<Vec<Grant>> {
+        let key = (who as *const IndexedPrincipal as usize, action.as_ptr() as usize, action.len());
+        if let Some(found) = self.grants.borrow().get(&key) {
+            return found.clone();
+        }
+        let found: Rc<Vec<Grant>> = Rc::new(
+            who.identity
+                .iter()
+                .flat_map(|pol| {
+                    pol.statements()
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, s)| s.effect() == Effect::Allow && s.covers_action(action))
+                        .map(|(i, s)| {
+                            // `"Resource": "*"` covers every resource: no ARN to match.
+                            let everywhere = matches!(s.resources(), Some((false, rs)) if rs.contains(&"*"));
+                            Grant { policy: pol.clone(), statement: i, everywhere }
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .collect(),
+        );
+        self.grants.borrow_mut().insert(key, found.clone());
+        found
+    }
+
+    /// Could one of `who`'s identity policies allow `action` on `resource` (conditions aside)?
+    /// The cheap test before asking the engine about one resource.
+    pub(crate) fn may_on(&self, who: &IndexedPrincipal, action: &'static str, resource: &str) -> bool {
+        self.grants(who, action).iter().any(|g| {
+            g.everywhere || g.policy.statements().get(g.statement).is_some_and(|s| s.may_cover_resource(resource))
         })
+    }
+
+    /// Every customer managed policy attached to a principal (directly or through a group), with
+    /// the nodes it is attached to.
+    pub(crate) fn attached(&self) -> impl Iterator<Item = (&str, &[usize])> {
+        self.attached.iter().map(|(p, n)| (p.as_str(), n.as_slice()))
+    }
+
+    /// Every group's ARN, with the user nodes in it.
+    pub(crate) fn groups(&self) -> impl Iterator<Item = (&str, &[usize])> {
+        self.groups.iter().map(|(g, m)| (g.as_str(), m.as_slice()))
+    }
+
+    /// Who a role node's trust policy names, read once.
+    pub(super) fn trust_of(&self, role: usize) -> Rc<assume_role::Trust> {
+        if let Some(t) = self.trusts.borrow().get(&role) {
+            return t.clone();
+        }
+        let text = self.nodes.get(role).and_then(|n| self.role(n)).and_then(|r| r.trust_policy.as_deref());
+        let t = Rc::new(assume_role::trust(text));
+        self.trusts.borrow_mut().insert(role, t.clone());
+        t
+    }
+
+    /// Would `node` be admin with a policy granting everything added? Found once per node.
+    pub(crate) fn admin_if_granted(&self, node: usize) -> bool {
+        if let Some(&known) = self.granted.borrow().get(&node) {
+            return known;
+        }
+        let answer = self.nodes.get(node).is_some_and(|n| {
+            crate::paths::admin::allow_all("a policy that allows everything")
+                .is_some_and(|all| crate::paths::admin::admin_with(&n.principal, &[all], None))
+        });
+        self.granted.borrow_mut().insert(node, answer);
+        answer
     }
 
     /// The resource's side (its policy or trust policy, RCPs), compiled once.
@@ -228,12 +343,18 @@ impl<'a> Ctx<'a> {
 
     /// Does the role trust the service principal `service` (decided by the engine on its trust
     /// policy)? The decision, when it does.
-    pub(crate) fn service_trusted(&self, role: &Node, service: &str) -> Option<Decided> {
+    pub(crate) fn service_trusted(&self, role: &Node, service: &'static str) -> Option<Decided> {
+        let key = (role.arn.clone(), service);
+        if let Some(known) = self.trusted.borrow().get(&key) {
+            return known.clone();
+        }
         let principal =
             iamspect_core::Principal::new(iamspect_core::PrincipalKind::Service { name: service.to_string() });
         let bare =
             IndexedPrincipal { principal, identity: Vec::new(), boundary: None, scps: None, context: Vec::new() };
-        self.ask(&bare, "sts:AssumeRole", &role.arn, &[], None)
+        let answer = self.ask(&bare, "sts:AssumeRole", &role.arn, &[], None);
+        self.trusted.borrow_mut().insert(key, answer.clone());
+        answer
     }
 }
 

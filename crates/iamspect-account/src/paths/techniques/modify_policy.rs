@@ -5,7 +5,6 @@
 //! statements let it (decision D90); a group's members are the targets of a group technique.
 
 use super::{Ctx, edge};
-use crate::paths::admin::{admin_with, allow_all};
 use crate::paths::{Edge, Gain};
 
 pub(super) const ABOUT_ATTACH: (&str, &str) = (
@@ -21,7 +20,6 @@ const ADMINISTRATOR_ACCESS: &str = "arn:aws:iam::aws:policy/AdministratorAccess"
 
 pub(super) fn edges(cx: &Ctx<'_>, from: usize, out: &mut Vec<Edge>) {
     let Some(node) = cx.nodes.get(from) else { return };
-    let Some(everything) = allow_all("a policy that allows everything") else { return };
     // (action, on users, on groups, on roles, context)
     let techniques: [super::Try<'_>; 6] = [
         ("iam:AttachUserPolicy", "user", &[("iam:PolicyARN", ADMINISTRATOR_ACCESS)]),
@@ -43,48 +41,31 @@ pub(super) fn edges(cx: &Ctx<'_>, from: usize, out: &mut Vec<Edge>) {
         };
         match on {
             "group" => {
-                for account in cx.data.accounts.values() {
-                    for group in account.groups.values() {
-                        let members: Vec<usize> = cx
-                            .users()
-                            .filter(|(_, u)| {
-                                cx.user(u).is_some_and(|x| {
-                                    x.groups.contains(&group.name) && u.arn.contains(&format!(":{}:", account.id))
-                                })
-                            })
-                            .map(|(i, _)| i)
-                            .collect();
-                        if members.is_empty() {
-                            continue;
-                        }
-                        let Some(d) = cx.ask(&node.principal, action, &group.arn, extra, None) else { continue };
-                        for to in members {
-                            let Some(target) = cx.nodes.get(to) else { continue };
-                            if target.admin.is_admin
-                                || !admin_with(&target.principal, std::slice::from_ref(&everything), None)
-                            {
-                                continue;
-                            }
-                            let story = format!(
-                                "`{}` can {what} group `{}`, which `{}` is in",
-                                node.arn, group.arn, target.arn
-                            );
-                            out.push(edge(
-                                from,
-                                to,
-                                name,
-                                Gain::MakesAdmin,
-                                vec![d.clone()],
-                                &["iam:PolicyARN"],
-                                story,
-                            ));
-                        }
+                for (group, members) in cx.groups() {
+                    if !cx.may_on(&node.principal, action, group) {
+                        continue;
+                    }
+                    let targets: Vec<usize> = members
+                        .iter()
+                        .copied()
+                        .filter(|&to| cx.nodes.get(to).is_some_and(|t| !t.admin.is_admin) && cx.admin_if_granted(to))
+                        .collect();
+                    if targets.is_empty() {
+                        continue;
+                    }
+                    let Some(d) = cx.ask(&node.principal, action, group, extra, None) else { continue };
+                    for to in targets {
+                        let Some(target) = cx.nodes.get(to) else { continue };
+                        let story = format!("`{}` can {what} group `{group}`, which `{}` is in", node.arn, target.arn);
+                        out.push(edge(from, to, name, Gain::MakesAdmin, vec![d.clone()], &["iam:PolicyARN"], story));
                     }
                 }
             }
             kind => {
                 for (to, target) in cx.nodes.iter().enumerate().filter(|(_, n)| n.kind == kind) {
-                    if target.admin.is_admin || !admin_with(&target.principal, std::slice::from_ref(&everything), None)
+                    if target.admin.is_admin
+                        || !cx.may_on(&node.principal, action, &target.arn)
+                        || !cx.admin_if_granted(to)
                     {
                         continue;
                     }

@@ -140,6 +140,9 @@ pub(super) fn edges(cx: &Ctx<'_>, from: usize, out: &mut Vec<Edge>) {
         if role.arn == node.arn || role.principal.principal.account() != Some(account.as_str()) {
             continue;
         }
+        if !cx.may_on(&node.principal, "iam:PassRole", &role.arn) {
+            continue;
+        }
         let profiles = cx.role(role).is_some_and(|r| !r.instance_profiles.is_empty());
         for way in &ways {
             if way.instance_profile && !profiles {

@@ -27,6 +27,9 @@ pub(super) fn edges(cx: &Ctx<'_>, from: usize, out: &mut Vec<Edge>) {
         if role.arn == node.arn {
             continue;
         }
+        if !cx.may_on(&node.principal, ABOUT.0, &role.arn) {
+            continue;
+        }
         let Some(update) = cx.ask(&node.principal, ABOUT.0, &role.arn, &[], None) else { continue };
         // The role's RCPs and organization keys stay; only its trust policy is new.
         let side = cx.data.resource_side("sts:AssumeRole", &role.arn, None).map_err(|e| e.to_string());
