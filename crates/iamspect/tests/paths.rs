@@ -439,3 +439,40 @@ fn drawings_and_bad_input() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("user/nobody"));
 }
+
+#[test]
+fn who_can_transitive_lists_who_can_through_a_path() {
+    let a = Account::new("transitive");
+    let dump = a.write(allow(&["iam:CreateAccessKey"]), None, lambda_trust());
+    let data = dump.to_str().unwrap();
+    let args = [
+        "who-can",
+        "--account-data",
+        data,
+        "--action",
+        "s3:GetObject",
+        "--resource",
+        "arn:aws:s3:::reports/q1.csv",
+        "--resource-account",
+        ACCT,
+        "--context",
+        NOW,
+        "--transitive",
+        "--format",
+        "json",
+    ];
+    let out = iamspect(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mallory = format!("arn:aws:iam::{ACCT}:user/mallory");
+    let direct: Vec<&str> = v["allowed"].as_array().unwrap().iter().map(|a| a["principal"].as_str().unwrap()).collect();
+    assert!(!direct.contains(&mallory.as_str()), "{direct:?}");
+    let through = v["transitive"].as_array().unwrap();
+    let m = through.iter().find(|t| t["principal"] == mallory).unwrap_or_else(|| panic!("{through:?}"));
+    assert_eq!(m["steps"][0]["technique"], "iam:CreateAccessKey");
+    assert_eq!(m["steps"][0]["to"], format!("arn:aws:iam::{ACCT}:user/boss"));
+    // Without --transitive, the field is null.
+    let plain: Vec<&str> = args.iter().copied().filter(|a| *a != "--transitive").collect();
+    let v: Value = serde_json::from_slice(&iamspect(&plain).stdout).unwrap();
+    assert!(v["transitive"].is_null());
+}

@@ -24,7 +24,7 @@ use std::collections::HashMap;
 use iamspect_core::PrincipalKind;
 
 pub use admin::{Admin, admin};
-pub use search::{Path, shortest_to, shortest_to_admin};
+pub use search::{Path, shortest_to, shortest_to_admin, shortest_to_any};
 pub use techniques::TECHNIQUES;
 
 use crate::model::AccountData;

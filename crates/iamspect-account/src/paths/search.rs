@@ -64,7 +64,23 @@ fn walk(graph: &Graph, parent: &[Option<usize>], to: usize) -> Vec<usize> {
 /// The shortest path from `from` to an admin, in at most `max_hops` steps; `None` when there is
 /// none. An admin start has the empty path.
 pub fn shortest_to_admin(graph: &Graph, from: usize, max_hops: usize) -> Option<Path> {
-    if graph.nodes.get(from)?.admin.is_admin {
+    let admin = |n: usize| graph.nodes.get(n).is_some_and(|n| n.admin.is_admin);
+    shortest_to_any(graph, from, max_hops, &admin, &|_| true)
+}
+
+/// The shortest path from `from` to a node `goal` accepts, in at most `max_hops` steps: through
+/// `Becomes` edges to it, or through a `MakesAdmin` edge to a node the start can become (or is)
+/// and that `made_admin` accepts once it has every permission. A start `goal` accepts has the
+/// empty path.
+pub fn shortest_to_any(
+    graph: &Graph,
+    from: usize,
+    max_hops: usize,
+    goal: &dyn Fn(usize) -> bool,
+    made_admin: &dyn Fn(usize) -> bool,
+) -> Option<Path> {
+    graph.nodes.get(from)?;
+    if goal(from) {
         return Some(Path { steps: Vec::new() });
     }
     let (parent, dist) = reach(graph, from, max_hops);
@@ -81,13 +97,13 @@ pub fn shortest_to_admin(graph: &Graph, from: usize, max_hops: usize) -> Option<
     };
     for (x, d) in dist.iter().enumerate() {
         let Some(_) = d else { continue };
-        if graph.nodes.get(x).is_some_and(|n| n.admin.is_admin) {
+        if goal(x) {
             consider(walk(graph, &parent, x));
         }
         // X makes B admin, and the start can become B (or is B).
         for &ei in graph.out.get(x).into_iter().flatten() {
             let Some(e) = graph.edges.get(ei) else { continue };
-            if e.gain != Gain::MakesAdmin || dist[e.to].is_none() {
+            if e.gain != Gain::MakesAdmin || dist[e.to].is_none() || !made_admin(e.to) {
                 continue;
             }
             let mut steps = walk(graph, &parent, x);

@@ -342,3 +342,30 @@ pub fn who_can_with(
     out.sort_by(|a, b| a.principal.cmp(&b.principal));
     Ok((out, evaluated, left_out))
 }
+
+/// Would `p`, with a policy granting everything added to its identity policies, be allowed
+/// `action` on `resource` (its boundary, SCPs, the resource's policy and RCPs as they are)? For
+/// `who-can --transitive`: a principal another can make admin.
+pub fn allowed_with_everything(
+    data: &AccountData,
+    p: &IndexedPrincipal,
+    action: &str,
+    resource: &str,
+    resource_account: Option<&str>,
+    context: &[(String, Vec<String>)],
+) -> Result<bool, String> {
+    let side = data.resource_side(action, resource, resource_account).map_err(|e| e.to_string())?;
+    let side = CompiledSide::compile(side, iamspect_core::is_role_trust_request(action, resource))?;
+    let everything = Policy::parse(
+        "a policy that allows everything",
+        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}"#,
+        iamspect_core::PolicyType::Identity,
+    )
+    .map_err(|e| e.to_string())?;
+    let mut with = p.clone();
+    with.identity.push(Arc::new(everything));
+    let Some((request, policies)) = with.request(action, resource, resource_account, &side, context) else {
+        return Err(format!("`{action}` on `{resource}` is not a valid request"));
+    };
+    Ok(authorize(&request, &policies).decision == Decision::Allowed)
+}

@@ -26,9 +26,90 @@ pub(crate) struct Args {
     /// A context key and value, `key=value`, assumed for every principal.
     #[arg(long = "context", value_name = "KEY=VALUE")]
     context: Vec<String>,
+    /// Also list the principals that can do it through a path: by becoming one that can (role
+    /// assumption, access keys, PassRole...), or by making one they can become admin (as
+    /// `iamspect paths` finds them).
+    #[arg(long)]
+    transitive: bool,
+    /// With `--transitive`, the longest path looked for, in steps.
+    #[arg(long = "max-hops", default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=64), requires = "transitive")]
+    max_hops: u32,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
+}
+
+/// A principal that can do it through a path.
+struct Through {
+    principal: String,
+    kind: &'static str,
+    conditional: bool,
+    steps: Vec<serde_json::Value>,
+}
+
+/// Principals that can do it through a path of `paths`' techniques (not among `direct`).
+fn transitive(
+    data: &iamspect_account::AccountData,
+    index: &iamspect_account::query::Index,
+    direct: &[iamspect_account::query::Access],
+    question: (&str, &str, Option<&str>),
+    context: &[(String, Vec<String>)],
+    max_hops: usize,
+) -> (Vec<Through>, Vec<String>) {
+    use iamspect_account::paths::{Graph, Options, shortest_to_any};
+    let (action, resource, resource_account) = question;
+    let find = conditional_finder;
+    let graph = Graph::build(data, index, &Options { context, conditional: Some(&find) }, &mut |_, _| {});
+    let direct: std::collections::HashSet<&str> = direct.iter().map(|a| a.principal.as_str()).collect();
+    let goal = |n: usize| graph.nodes.get(n).is_some_and(|n| direct.contains(n.arn.as_str()));
+    let made: std::cell::RefCell<std::collections::HashMap<usize, bool>> = std::cell::RefCell::default();
+    let mut left_out = graph.left_out.clone();
+    let left = std::cell::RefCell::new(Vec::new());
+    let made_admin = |n: usize| {
+        if let Some(&known) = made.borrow().get(&n) {
+            return known;
+        }
+        let answer = graph.nodes.get(n).is_some_and(|node| {
+            iamspect_account::query::allowed_with_everything(
+                data,
+                &node.principal,
+                action,
+                resource,
+                resource_account,
+                context,
+            )
+            .unwrap_or_else(|e| {
+                left.borrow_mut().push(format!("{}: {e}", node.arn));
+                false
+            })
+        });
+        made.borrow_mut().insert(n, answer);
+        answer
+    };
+    let mut out = Vec::new();
+    for (i, node) in graph.nodes.iter().enumerate() {
+        if direct.contains(node.arn.as_str()) {
+            continue;
+        }
+        let Some(path) = shortest_to_any(&graph, i, max_hops, &goal, &made_admin) else { continue };
+        let steps = path
+            .steps
+            .iter()
+            .filter_map(|&e| graph.edges.get(e))
+            .map(|e| {
+                let arn = |n: usize| graph.nodes.get(n).map(|n| n.arn.clone()).unwrap_or_default();
+                json!({"from": arn(e.from), "to": arn(e.to), "technique": e.technique, "story": e.story, "conditions": e.conditions})
+            })
+            .collect();
+        out.push(Through {
+            principal: node.arn.clone(),
+            kind: node.kind,
+            conditional: path.conditional(&graph),
+            steps,
+        });
+    }
+    left_out.extend(left.into_inner());
+    (out, left_out)
 }
 
 /// What who-can does with the context keys the question does not give (decision D84).
@@ -110,6 +191,15 @@ pub(crate) fn run(args: Args) -> u8 {
             return BAD_INPUT;
         }
     };
+    let (through, through_left_out) = if args.transitive {
+        let question = (args.action.as_str(), args.resource.as_str(), resource_account.as_deref());
+        transitive(&data, &index, &access, question, &context, args.max_hops as usize)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    for s in &through_left_out {
+        eprintln!("warning: left out of the paths {s}");
+    }
     match args.format {
         Format::Text => {
             let mut out = format!(
@@ -161,6 +251,23 @@ pub(crate) fn run(args: Args) -> u8 {
                     }
                 }
             }
+            if args.transitive {
+                out.push_str(&format!("  through a path ({}):\n", through.len()));
+                for t in &through {
+                    let cond = if t.conditional { ", under conditions" } else { "" };
+                    out.push_str(&format!("    {} ({}){cond}\n", t.principal, t.kind));
+                    for step in &t.steps {
+                        out.push_str(&format!(
+                            "        {} [{}]\n",
+                            step["story"].as_str().unwrap_or(""),
+                            step["technique"].as_str().unwrap_or("")
+                        ));
+                        for c in step["conditions"].as_array().into_iter().flatten() {
+                            out.push_str(&format!("          if {}\n", c.as_str().unwrap_or("")));
+                        }
+                    }
+                }
+            }
             crate::output::print(&out);
         }
         Format::Json => {
@@ -185,6 +292,12 @@ pub(crate) fn run(args: Args) -> u8 {
                     v
                 }).collect::<Vec<_>>(),
                 "leftOut": left_out,
+                "transitive": args.transitive.then(|| through.iter().map(|t| json!({
+                    "principal": t.principal,
+                    "kind": t.kind,
+                    "conditional": t.conditional,
+                    "steps": t.steps,
+                })).collect::<Vec<_>>()),
                 "time": {"value": time, "given": time_given},
                 "context": {
                     "given": context.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>(),
