@@ -54,6 +54,9 @@ pub(crate) const NEW_NAME: &str = "iamspect-path";
 /// Compiled resource sides by (action or `trust`, resource); `None` for one that did not compile.
 type Sides = HashMap<(String, String), Option<Rc<CompiledSide>>>;
 
+/// A principal's and an action's addresses, and the action's length.
+type GrantKey = (usize, usize, usize);
+
 /// An identity statement that allows an action.
 struct Grant {
     policy: Arc<Policy>,
@@ -69,7 +72,7 @@ pub(crate) struct Ctx<'a> {
     context: &'a [(String, Vec<String>)],
     conditional: Option<Conditional<'a>>,
     sides: RefCell<Sides>,
-    grants: RefCell<HashMap<(usize, usize, usize), Rc<Vec<Grant>>>>,
+    grants: RefCell<HashMap<GrantKey, Rc<Vec<Grant>>>>,
     /// Each customer managed policy attached to a principal, and the nodes it is attached to.
     attached: Vec<(String, Vec<usize>)>,
     granted: RefCell<HashMap<usize, bool>>,
