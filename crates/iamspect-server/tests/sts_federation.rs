@@ -157,10 +157,10 @@ async fn tokens_that_must_not_get_credentials_get_awss_errors() {
     let spliced = format!("{}.{}.{}", g[0], e[1], g[2]);
     let r = unsigned(&server, &assume(spliced)).await;
     assert_eq!(code(&r), (400, "InvalidIdentityToken"), "{}", r.body);
-    assert_eq!(r.tag("Message"), "the web identity token's signature does not verify");
+    assert_eq!(r.tag("Message"), "the web identity token&apos;s signature does not verify");
     let r = unsigned(&server, &assume(token("other", &github_claims(MAIN)))).await;
     assert_eq!(code(&r), (400, "InvalidIdentityToken"), "{}", r.body);
-    assert_eq!(r.tag("Message"), "the web identity token's signature does not verify");
+    assert_eq!(r.tag("Message"), "the web identity token&apos;s signature does not verify");
 
     // A wrong audience.
     let mut claims = github_claims(MAIN);
