@@ -259,3 +259,79 @@ async fn get_federation_token_sessions_need_a_session_policy() {
     let r = call(&server, Some(ALICE), "sts", form(&federation("carol", "&RoleArn=x"))).await;
     assert_eq!(code(&r), (400, "InvalidParameterValue"), "{}", r.body);
 }
+
+/// The same server through botocore, AWS's Python client: its unsigned `AssumeRoleWithWebIdentity`
+/// and signed `GetFederationToken`, the credentials then used by its STS and S3 clients at the
+/// gateway. Skipped (with a warning) where botocore is not installed, failed under `CI`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn botocore_client() {
+    let has_botocore = std::process::Command::new("python3")
+        .args(["-c", "import botocore"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_botocore {
+        assert!(std::env::var_os("CI").is_none(), "botocore is needed under CI");
+        println!("WARNING: SKIPPED botocore_client: python3 with botocore is not installed");
+        return;
+    }
+    let server = server().await;
+    // botocore signs with the real clock.
+    let now = i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()).unwrap();
+    server.clock.store(now, std::sync::atomic::Ordering::SeqCst);
+    let claims = |sub: &str| {
+        json!({"iss": GITHUB, "sub": sub, "aud": "sts.amazonaws.com", "iat": now - 10, "exp": now + 300})
+    };
+    let mut expired = claims(MAIN);
+    expired["exp"] = json!(now - 1);
+    let mut unknown = claims(MAIN);
+    unknown["iss"] = json!("https://gitlab.com");
+    let mut wrong_aud = claims(MAIN);
+    wrong_aud["aud"] = json!("https://github.com/octo-org");
+    let good = token("rsa", &claims(MAIN));
+    let evil = token("rsa", &claims("repo:evil-org/app:ref:refs/heads/main"));
+    let (g, e) = (good.split('.').collect::<Vec<_>>(), evil.split('.').collect::<Vec<_>>());
+    let tampered = format!("{}.{}.{}", g[0], e[1], g[2]);
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::data/public/*"}]}"#;
+    let job = json!({
+        "endpoint": format!("http://{}", server.addr),
+        "role_arn": "arn:aws:iam::111122223333:role/GitHubDeploy",
+        "tokens": {"main": good, "other-repository": evil, "expired": token("rsa", &expired),
+            "unknown-issuer": token("rsa", &unknown), "tampered": tampered, "wrong-audience": token("rsa", &wrong_aud)},
+        "key": {"id": ALICE_KEY, "secret": ALICE_SECRET},
+        "policy": policy,
+    });
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/federation_botocore.py");
+    let output = tokio::task::spawn_blocking(move || {
+        use std::io::Write as _;
+        let mut child = std::process::Command::new("python3")
+            .arg(script)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(job.to_string().as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let out: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let session = "arn:aws:sts::111122223333:assumed-role/GitHubDeploy/gha-botocore";
+    assert_eq!(out["web:main"], json!({"ok": true, "arn": session, "public": "allowed", "private": "AccessDenied"}), "{out}");
+    assert_eq!(out["web:other-repository"], json!({"code": "AccessDenied", "status": 403}), "{out}");
+    assert_eq!(out["web:expired"], json!({"code": "ExpiredTokenException", "status": 400}), "{out}");
+    assert_eq!(out["web:unknown-issuer"], json!({"code": "InvalidIdentityToken", "status": 400}), "{out}");
+    assert_eq!(out["web:tampered"], json!({"code": "InvalidIdentityToken", "status": 400}), "{out}");
+    assert_eq!(out["web:wrong-audience"], json!({"code": "InvalidIdentityToken", "status": 400}), "{out}");
+    assert_eq!(
+        out["federation:with-policy"],
+        json!({"ok": true, "arn": "arn:aws:sts::111122223333:federated-user/carol", "public": "allowed", "private": "AccessDenied"}),
+        "{out}"
+    );
+    assert_eq!(
+        out["federation:without-policy"],
+        json!({"ok": true, "arn": "arn:aws:sts::111122223333:federated-user/erin", "public": "AccessDenied", "private": "AccessDenied"}),
+        "{out}"
+    );
+}
