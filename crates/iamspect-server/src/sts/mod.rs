@@ -28,6 +28,7 @@ use serde::Deserialize;
 pub(crate) use actions::{Call, Params, caller_session_policies as session_policies, credential_context, dispatch};
 pub(crate) use federation_token::add_parent_user;
 pub(crate) use web_identity::{Unsigned, dispatch_unsigned, is_unsigned};
+pub use web_identity::is_built_in_provider;
 pub use random::request_id;
 
 /// The most temporary credentials live at once unless `--max-sessions` says otherwise.
@@ -104,6 +105,17 @@ impl StsState {
         }
         Ok(())
     }
+}
+
+/// Reads a JWKS file (`iamspect serve --oidc-jwks ISSUER=FILE`) into the STS's OIDC keys; how many.
+///
+/// # Errors
+/// When the file cannot be read or is not a JWKS of signing keys AWS STS accepts (named with the
+/// file and the key).
+pub fn load_oidc_jwks(sts: &StsState, issuer: &str, path: &Path) -> Result<usize, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("--oidc-jwks {issuer}={}: cannot read the file: {e}", path.display()))?;
+    sts.add_oidc_jwks(issuer, &text).map_err(|e| format!("--oidc-jwks {issuer}={}: {e}", path.display()))
 }
 
 /// One entry of a `--credentials` file.

@@ -25,6 +25,11 @@ use super::{XMLNS, error, xml};
 
 /// The web identity providers AWS knows without an IAM OIDC provider, by the issuer's host.
 const BUILT_IN: [&str; 2] = ["accounts.google.com", "cognito-identity.amazonaws.com"];
+/// Whether AWS knows `issuer` (without `https://`) as a provider without an IAM OIDC provider.
+pub fn is_built_in_provider(issuer: &str) -> bool {
+    BUILT_IN.contains(&issuer)
+}
+
 /// The GitHub Actions issuer.
 const GITHUB: &str = "token.actions.githubusercontent.com";
 /// The claims of GitHub Actions tokens that trust policies test as
