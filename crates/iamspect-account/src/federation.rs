@@ -124,7 +124,9 @@ fn strings(v: &Value, field: &str) -> Result<Vec<String>, String> {
         None => Ok(Vec::new()),
         Some(Value::Array(items)) => items
             .iter()
-            .map(|s| s.as_str().map(str::to_string).ok_or_else(|| format!("`{field}` holds a value that is not a string")))
+            .map(|s| {
+                s.as_str().map(str::to_string).ok_or_else(|| format!("`{field}` holds a value that is not a string"))
+            })
             .collect(),
         Some(_) => Err(format!("`{field}` is not a list")),
     }
@@ -228,7 +230,10 @@ mod tests {
     fn get_output_alone_belongs_to_the_only_account_and_a_listed_provider_alone_is_said() {
         let mut data = one_account();
         let mut outputs = OidcOutputs::default();
-        outputs.take(Path::new("get.json"), &serde_json::json!({"Url": "https://oidc.example.com", "ClientIDList": ["app"]}));
+        outputs.take(
+            Path::new("get.json"),
+            &serde_json::json!({"Url": "https://oidc.example.com", "ClientIDList": ["app"]}),
+        );
         outputs.take(
             Path::new("list.json"),
             &serde_json::json!({"OpenIDConnectProviderList": [{"Arn": "arn:aws:iam::111122223333:oidc-provider/other.example.com"}]}),

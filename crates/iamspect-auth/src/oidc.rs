@@ -169,8 +169,8 @@ impl OidcKeys {
         validation.validate_exp = false;
         validation.validate_nbf = false;
         validation.validate_aud = false;
-        let data = jsonwebtoken::decode::<Map<String, Value>>(token, &key.key, &validation).map_err(|e| {
-            match e.kind() {
+        let data =
+            jsonwebtoken::decode::<Map<String, Value>>(token, &key.key, &validation).map_err(|e| match e.kind() {
                 jsonwebtoken::errors::ErrorKind::InvalidSignature => TokenError::Signature,
                 jsonwebtoken::errors::ErrorKind::InvalidAlgorithm => TokenError::NoKey(format!(
                     "the key `{}` of `{issuer}` does not verify {:?} signatures",
@@ -178,8 +178,7 @@ impl OidcKeys {
                     header.alg
                 )),
                 _ => TokenError::Malformed(e.to_string()),
-            }
-        })?;
+            })?;
         let claims = data.claims;
         let time = |name: &str| -> Result<Option<i64>, TokenError> {
             match claims.get(name) {
@@ -214,8 +213,8 @@ impl OidcKeys {
 /// # Errors
 /// When the token is not a JWT or has no string `iss`.
 pub fn peek_issuer(token: &str) -> Result<String, TokenError> {
-    let claims: Map<String, Value> = jsonwebtoken::dangerous::insecure_decode_claims(token)
-        .map_err(|e| TokenError::Malformed(e.to_string()))?;
+    let claims: Map<String, Value> =
+        jsonwebtoken::dangerous::insecure_decode_claims(token).map_err(|e| TokenError::Malformed(e.to_string()))?;
     match claims.get("iss") {
         Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
         Some(_) => Err(TokenError::Malformed("the `iss` claim is not a string".to_string())),
@@ -233,7 +232,9 @@ fn issuer_key(jwk: &Jwk) -> Result<IssuerKey, String> {
     }
     let algorithm = match jwk.common.key_algorithm {
         None => None,
-        Some(a) => Some(signing_algorithm(a).ok_or_else(|| format!("`alg` {a:?} is not a signing algorithm AWS accepts"))?),
+        Some(a) => {
+            Some(signing_algorithm(a).ok_or_else(|| format!("`alg` {a:?} is not a signing algorithm AWS accepts"))?)
+        }
     };
     if let Some(a) = algorithm {
         accepted(a).map_err(|e| e.to_string())?;
@@ -257,13 +258,19 @@ fn signing_algorithm(a: KeyAlgorithm) -> Option<Algorithm> {
 }
 
 /// The key a token names: by `kid`; without one, the only key whose type fits the algorithm.
-fn pick<'k>(keys: &'k [IssuerKey], kid: Option<&str>, alg: Algorithm, issuer: &str) -> Result<&'k IssuerKey, TokenError> {
+fn pick<'k>(
+    keys: &'k [IssuerKey],
+    kid: Option<&str>,
+    alg: Algorithm,
+    issuer: &str,
+) -> Result<&'k IssuerKey, TokenError> {
     let fits = |k: &&IssuerKey| k.algorithm.is_none_or(|a| a == alg) && k.key.family() == alg.family();
     match kid {
         Some(kid) => {
-            let key = keys.iter().find(|k| k.kid.as_deref() == Some(kid)).ok_or_else(|| {
-                TokenError::NoKey(format!("the keys of `{issuer}` hold no key with kid `{kid}`"))
-            })?;
+            let key = keys
+                .iter()
+                .find(|k| k.kid.as_deref() == Some(kid))
+                .ok_or_else(|| TokenError::NoKey(format!("the keys of `{issuer}` hold no key with kid `{kid}`")))?;
             if !fits(&key) {
                 return Err(TokenError::NoKey(format!("the key `{kid}` of `{issuer}` is not a {alg:?} key")));
             }
@@ -279,5 +286,69 @@ fn pick<'k>(keys: &'k [IssuerKey], kid: Option<&str>, alg: Algorithm, issuer: &s
                 ))),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "test code")]
+
+    use super::*;
+
+    const EC_JWK: &str = r#"{"kty": "EC", "kid": "k1", "crv": "P-256", "alg": "ES256",
+        "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU", "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}"#;
+
+    /// An unsigned-looking JWT with `header` and `claims` (the signature is not valid).
+    fn jwt(header: &str, claims: &str) -> String {
+        use base64::Engine as _;
+        let e = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        format!("{}.{}.{}", e(header), e(claims), e("sig"))
+    }
+
+    #[test]
+    fn issuers_are_named_without_the_scheme() {
+        assert_eq!(issuer_name("https://token.actions.githubusercontent.com"), "token.actions.githubusercontent.com");
+        assert_eq!(issuer_name("https://auth.example.com/"), "auth.example.com/");
+    }
+
+    #[test]
+    fn jwks_keys_that_cannot_verify_are_refused() {
+        let mut keys = OidcKeys::new();
+        assert_eq!(keys.add_jwks("https://oidc.example.com", &format!("{{\"keys\": [{EC_JWK}]}}")), Ok(1));
+        assert!(keys.has_issuer("oidc.example.com"));
+        let oct = r#"{"keys": [{"kty": "oct", "kid": "s", "k": "c2VjcmV0"}]}"#;
+        assert!(keys.add_jwks("https://x", oct).unwrap_err().contains("symmetric"));
+        let enc = EC_JWK.replace("\"alg\": \"ES256\",", "\"use\": \"enc\",");
+        assert!(keys.add_jwks("https://x", &format!("{{\"keys\": [{enc}]}}")).unwrap_err().contains("encryption key"));
+        assert!(keys.add_jwks("https://x", r#"{"keys": []}"#).unwrap_err().contains("no keys"));
+        assert!(keys.add_jwks("https://x", "[]").unwrap_err().contains("not a JWKS"));
+    }
+
+    #[test]
+    fn tokens_fail_with_awss_codes() {
+        let mut keys = OidcKeys::new();
+        keys.add_jwks("https://oidc.example.com", &format!("{{\"keys\": [{EC_JWK}]}}")).unwrap();
+        let claims = r#"{"iss": "https://oidc.example.com", "sub": "u", "aud": "a", "exp": 2000}"#;
+        // A symmetric algorithm AWS does not accept.
+        let e = keys.verify(&jwt(r#"{"alg": "HS256", "kid": "k1"}"#, claims), 1000).unwrap_err();
+        assert!(matches!(e, TokenError::Algorithm(_)), "{e:?}");
+        assert_eq!(e.code(), ("InvalidIdentityToken", 400));
+        // An issuer without keys.
+        let other = claims.replace("oidc.example.com", "other.example.com");
+        let e = keys.verify(&jwt(r#"{"alg": "ES256", "kid": "k1"}"#, &other), 1000).unwrap_err();
+        assert_eq!(e, TokenError::NoKeys("other.example.com".to_string()));
+        assert_eq!(e.code(), ("IDPCommunicationError", 400));
+        // A kid the issuer does not have; a key of the wrong type.
+        let e = keys.verify(&jwt(r#"{"alg": "ES256", "kid": "k9"}"#, claims), 1000).unwrap_err();
+        assert!(matches!(e, TokenError::NoKey(_)), "{e:?}");
+        let e = keys.verify(&jwt(r#"{"alg": "RS256", "kid": "k1"}"#, claims), 1000).unwrap_err();
+        assert!(matches!(e, TokenError::NoKey(_)), "{e:?}");
+        // The signature is checked before the times.
+        let e = keys.verify(&jwt(r#"{"alg": "ES256", "kid": "k1"}"#, claims), 3000).unwrap_err();
+        assert!(matches!(e, TokenError::Signature | TokenError::Malformed(_)), "{e:?}");
+        assert_eq!(TokenError::Expired.code(), ("ExpiredTokenException", 400));
+        // Not a JWT.
+        assert!(matches!(keys.verify("abc", 1000), Err(TokenError::Malformed(_))));
+        assert!(matches!(peek_issuer(&jwt(r#"{"alg": "ES256"}"#, r#"{"sub": "u"}"#)), Err(TokenError::Malformed(_))));
     }
 }

@@ -30,8 +30,7 @@ async fn server() -> Server {
         "get-open-id-connect-provider-github.json",
         "get-open-id-connect-provider-eks.json",
     ];
-    let state =
-        AppState::with_account_data(Settings::default(), files.iter().map(|f| dir.join(f)).collect()).unwrap();
+    let state = AppState::with_account_data(Settings::default(), files.iter().map(|f| dir.join(f)).collect()).unwrap();
     let jwks = std::fs::read_to_string(dir.join("github-jwks.json")).unwrap();
     assert_eq!(state.sts().add_oidc_jwks(GITHUB, &jwks).unwrap(), 2);
     state.sts().add_oidc_jwks(EKS, &jwks).unwrap();
@@ -84,7 +83,9 @@ async fn a_token_of_the_trusted_repository_gets_credentials_that_work_at_the_gat
     let server = server().await;
     let r = unsigned(&server, &web_identity("GitHubDeploy", &token("rsa", &github_claims(MAIN)), "")).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    assert!(r.body.starts_with("<AssumeRoleWithWebIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"));
+    assert!(
+        r.body.starts_with("<AssumeRoleWithWebIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">")
+    );
     assert_eq!(r.tag("SubjectFromWebIdentityToken"), MAIN);
     assert_eq!(r.tag("Audience"), "sts.amazonaws.com");
     assert_eq!(r.tag("Provider"), GITHUB);
@@ -106,10 +107,14 @@ async fn a_token_of_the_trusted_repository_gets_credentials_that_work_at_the_gat
     assert_eq!(r.status, 403, "{}", r.body);
 
     // An ES256 token works the same; DurationSeconds up to the role's MaxSessionDuration (7200).
-    let r = unsigned(&server, &web_identity("GitHubDeploy", &token("ec", &github_claims(MAIN)), "&DurationSeconds=7200")).await;
+    let r =
+        unsigned(&server, &web_identity("GitHubDeploy", &token("ec", &github_claims(MAIN)), "&DurationSeconds=7200"))
+            .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.tag("Expiration"), "2025-06-01T14:00:00Z");
-    let r = unsigned(&server, &web_identity("GitHubDeploy", &token("ec", &github_claims(MAIN)), "&DurationSeconds=7201")).await;
+    let r =
+        unsigned(&server, &web_identity("GitHubDeploy", &token("ec", &github_claims(MAIN)), "&DurationSeconds=7201"))
+            .await;
     assert_eq!(code(&r), (400, "ValidationError"), "{}", r.body);
 
     // A session policy narrows the session.
@@ -198,9 +203,15 @@ async fn eks_service_account_tokens_use_the_generic_keys() {
         json!({"iss": EKS, "sub": sub, "aud": ["sts.amazonaws.com"], "iat": T0, "exp": T0 + 3600,
             "kubernetes.io": {"namespace": "default", "serviceaccount": {"name": "reader"}}})
     };
-    let r = unsigned(&server, &web_identity("PodReader", &token("ec", &claims("system:serviceaccount:default:reader")), "")).await;
+    let r = unsigned(
+        &server,
+        &web_identity("PodReader", &token("ec", &claims("system:serviceaccount:default:reader")), ""),
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let r = unsigned(&server, &web_identity("PodReader", &token("ec", &claims("system:serviceaccount:default:admin")), "")).await;
+    let r =
+        unsigned(&server, &web_identity("PodReader", &token("ec", &claims("system:serviceaccount:default:admin")), ""))
+            .await;
     assert_eq!(code(&r), (403, "AccessDenied"), "{}", r.body);
     // A GitHub token for the EKS role: the trust names another provider.
     let r = unsigned(&server, &web_identity("PodReader", &token("rsa", &github_claims(MAIN)), "")).await;
@@ -215,7 +226,10 @@ fn federation(name: &str, extra: &str) -> String {
 async fn get_federation_token_sessions_need_a_session_policy() {
     let server = server().await;
     let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::data/public/*"}]}"#;
-    let extra = format!("&DurationSeconds=900&Policy={}", form_urlencoded::byte_serialize(policy.as_bytes()).collect::<String>());
+    let extra = format!(
+        "&DurationSeconds=900&Policy={}",
+        form_urlencoded::byte_serialize(policy.as_bytes()).collect::<String>()
+    );
     let r = call(&server, Some(ALICE), "sts", form(&federation("carol", &extra))).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(r.body.starts_with("<GetFederationTokenResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"));
@@ -276,11 +290,11 @@ async fn botocore_client() {
     }
     let server = server().await;
     // botocore signs with the real clock.
-    let now = i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()).unwrap();
+    let now =
+        i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()).unwrap();
     server.clock.store(now, std::sync::atomic::Ordering::SeqCst);
-    let claims = |sub: &str| {
-        json!({"iss": GITHUB, "sub": sub, "aud": "sts.amazonaws.com", "iat": now - 10, "exp": now + 300})
-    };
+    let claims =
+        |sub: &str| json!({"iss": GITHUB, "sub": sub, "aud": "sts.amazonaws.com", "iat": now - 10, "exp": now + 300});
     let mut expired = claims(MAIN);
     expired["exp"] = json!(now - 1);
     let mut unknown = claims(MAIN);
@@ -318,7 +332,11 @@ async fn botocore_client() {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let out: Value = serde_json::from_slice(&output.stdout).unwrap();
     let session = "arn:aws:sts::111122223333:assumed-role/GitHubDeploy/gha-botocore";
-    assert_eq!(out["web:main"], json!({"ok": true, "arn": session, "public": "allowed", "private": "AccessDenied"}), "{out}");
+    assert_eq!(
+        out["web:main"],
+        json!({"ok": true, "arn": session, "public": "allowed", "private": "AccessDenied"}),
+        "{out}"
+    );
     assert_eq!(out["web:other-repository"], json!({"code": "AccessDenied", "status": 403}), "{out}");
     assert_eq!(out["web:expired"], json!({"code": "ExpiredTokenException", "status": 400}), "{out}");
     assert_eq!(out["web:unknown-issuer"], json!({"code": "InvalidIdentityToken", "status": 400}), "{out}");

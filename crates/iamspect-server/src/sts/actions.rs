@@ -65,11 +65,9 @@ pub(crate) fn dispatch(call: &Call<'_>) -> Result<String, AwsError> {
         "GetSessionToken" => get_session_token(call),
         "DecodeAuthorizationMessage" => decode_authorization_message(call),
         "GetFederationToken" => super::federation_token::get_federation_token(call),
-        "AssumeRoleWithWebIdentity" | "AssumeRoleWithSAML" => Err(error(
-            "InternalFailure",
-            500,
-            format!("{action} is unsigned and is answered before authentication"),
-        )),
+        "AssumeRoleWithWebIdentity" | "AssumeRoleWithSAML" => {
+            Err(error("InternalFailure", 500, format!("{action} is unsigned and is answered before authentication")))
+        }
         other => Err(error("InvalidAction", 400, format!("Could not find operation {other} for version {VERSION}"))),
     }
 }

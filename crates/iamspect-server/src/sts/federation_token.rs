@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use iamspect_account::AccountData;
 use iamspect_auth::{AwsError, Credential, Session};
 use iamspect_case::{Built, CaseError, Compiler};
-use iamspect_core::{Principal, PrincipalKind, PolicyType, Request};
+use iamspect_core::{PolicyType, Principal, PrincipalKind, Request};
 
 use super::actions::{
     Call, caller_context, constraint, credentials_xml, decide, expiry, fresh, is_name_char, known_params, pack,
@@ -135,8 +135,7 @@ pub(crate) fn add_parent_user(
     data: &AccountData,
     compiler: &mut Compiler,
 ) -> Result<(), CaseError> {
-    let PrincipalKind::FederatedUser { arn, account, name, parent_user: None } = &built.request.principal().kind
-    else {
+    let PrincipalKind::FederatedUser { arn, account, name, parent_user: None } = &built.request.principal().kind else {
         return Ok(());
     };
     let invalid = |message: String| CaseError { code: "InvalidInput", message };
@@ -156,7 +155,8 @@ pub(crate) fn add_parent_user(
             built.policies.identity.push(compiler.compile(&d.name, &d.document, PolicyType::Identity)?);
         }
         if let Some(b) = &resolved.boundary {
-            built.policies.permissions_boundary = Some(compiler.compile(&b.name, &b.document, PolicyType::PermissionsBoundary)?);
+            built.policies.permissions_boundary =
+                Some(compiler.compile(&b.name, &b.document, PolicyType::PermissionsBoundary)?);
         }
         if let PrincipalKind::FederatedUser { parent_user, .. } = &mut kind {
             *parent_user = Some(parent.to_string());

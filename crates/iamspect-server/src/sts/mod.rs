@@ -27,9 +27,9 @@ use serde::Deserialize;
 
 pub(crate) use actions::{Call, Params, caller_session_policies as session_policies, credential_context, dispatch};
 pub(crate) use federation_token::add_parent_user;
-pub(crate) use web_identity::{Unsigned, dispatch_unsigned, is_unsigned};
-pub use web_identity::is_built_in_provider;
 pub use random::request_id;
+pub use web_identity::is_built_in_provider;
+pub(crate) use web_identity::{Unsigned, dispatch_unsigned, is_unsigned};
 
 /// The most temporary credentials live at once unless `--max-sessions` says otherwise.
 pub const DEFAULT_MAX_SESSIONS: usize = iamspect_auth::DEFAULT_MAX_TEMPORARY;

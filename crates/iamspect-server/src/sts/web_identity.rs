@@ -259,7 +259,9 @@ fn assume_role_with_web_identity(call: &Unsigned<'_>) -> Result<String, AwsError
     let aud = claims.get("aud").and_then(claim_values).filter(|a| !a.is_empty());
     let aud = aud.ok_or_else(|| invalid_token("the web identity token has no `aud` claim"))?;
     let audience = match &client_ids {
-        Some(ids) => aud.iter().find(|a| ids.contains(a)).cloned().ok_or_else(|| invalid_token("Incorrect token audience"))?,
+        Some(ids) => {
+            aud.iter().find(|a| ids.contains(a)).cloned().ok_or_else(|| invalid_token("Incorrect token audience"))?
+        }
         None => aud.first().cloned().unwrap_or_default(),
     };
     let Some(sub) = claims.get("sub").and_then(Value::as_str).filter(|s| !s.is_empty()) else {
@@ -350,7 +352,8 @@ fn trust(
             not_authorized()
         })
     };
-    let mut policies = Policies { resource: Some(compile(compiler, trust_policy, PolicyType::Trust)?), ..Policies::default() };
+    let mut policies =
+        Policies { resource: Some(compile(compiler, trust_policy, PolicyType::Trust)?), ..Policies::default() };
     if let Some(levels) = &side.rcps {
         let mut out = Vec::with_capacity(levels.len());
         for level in levels {
@@ -386,7 +389,10 @@ mod tests {
             "repository": "octo/app", "ref": "refs/heads/main", "run_number": "7", "ref_protected": "true", "jti": "x"}));
         let keys = claim_keys(GITHUB, &c, "sts.amazonaws.com");
         let get = |k: &str| keys.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
-        assert_eq!(get("token.actions.githubusercontent.com:sub"), Some(vec!["repo:octo/app:ref:refs/heads/main".to_string()]));
+        assert_eq!(
+            get("token.actions.githubusercontent.com:sub"),
+            Some(vec!["repo:octo/app:ref:refs/heads/main".to_string()])
+        );
         assert_eq!(get("token.actions.githubusercontent.com:aud"), Some(vec!["sts.amazonaws.com".to_string()]));
         assert_eq!(get("token.actions.githubusercontent.com:repository"), Some(vec!["octo/app".to_string()]));
         assert_eq!(get("token.actions.githubusercontent.com:ref_protected"), Some(vec!["true".to_string()]));
