@@ -105,6 +105,9 @@ async fn a_token_of_the_trusted_repository_gets_credentials_that_work_at_the_gat
     assert_eq!(r.json()["principal"], "arn:aws:sts::111122223333:assumed-role/GitHubDeploy/gha-42");
     let r = call(&server, Some(session), "s3", Req::new("GET", "/data/private/a.txt")).await;
     assert_eq!(r.status, 403, "{}", r.body);
+    // The session's requests carry `aws:FederatedProvider`.
+    let r = call(&server, Some(session), "s3", Req::new("GET", "/data/fed/a.txt")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
 
     // An ES256 token works the same; DurationSeconds up to the role's MaxSessionDuration (7200).
     let r =
@@ -216,6 +219,35 @@ async fn eks_service_account_tokens_use_the_generic_keys() {
     // A GitHub token for the EKS role: the trust names another provider.
     let r = unsigned(&server, &web_identity("PodReader", &token("rsa", &github_claims(MAIN)), "")).await;
     assert_eq!(code(&r), (403, "AccessDenied"), "{}", r.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn google_needs_no_iam_provider_and_maps_azp_to_aud() {
+    let dir = data_dir();
+    let state = AppState::with_account_data(Settings::default(), vec![dir.join("gaad.json")]).unwrap();
+    let jwks = std::fs::read_to_string(dir.join("github-jwks.json")).unwrap();
+    state.sts().add_oidc_jwks("https://accounts.google.com", &jwks).unwrap();
+    let server = start_gateway(state, Gateway::new(None)).await;
+    let claims = |azp: &str| {
+        json!({"iss": "https://accounts.google.com", "sub": "110169484474386276334", "aud": "web-client.apps.googleusercontent.com",
+            "azp": azp, "iat": T0, "exp": T0 + 3600})
+    };
+    let r = unsigned(
+        &server,
+        &web_identity("GoogleApp", &token("rsa", &claims("android-client.apps.googleusercontent.com")), ""),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.tag("Provider"), "https://accounts.google.com");
+    let r = unsigned(
+        &server,
+        &web_identity("GoogleApp", &token("rsa", &claims("ios-client.apps.googleusercontent.com")), ""),
+    )
+    .await;
+    assert_eq!(code(&r), (403, "AccessDenied"), "{}", r.body);
+    // Without the account's providers a GitHub token finds none.
+    let r = unsigned(&server, &web_identity("GitHubDeploy", &token("rsa", &github_claims(MAIN)), "")).await;
+    assert_eq!(code(&r), (400, "InvalidIdentityToken"), "{}", r.body);
 }
 
 fn federation(name: &str, extra: &str) -> String {

@@ -240,11 +240,12 @@ fn assume_role_with_web_identity(call: &Unsigned<'_>) -> Result<String, AwsError
     // The provider: found by the token's issuer before its signature is checked, as AWS does.
     let iss = peek_issuer(input.token).map_err(|e| token_error(&e))?;
     let issuer = issuer_name(&iss).to_string();
-    let (provider, client_ids) = if BUILT_IN.contains(&issuer.as_str()) {
+    // An IAM OIDC provider of the account wins; Google and Cognito need none.
+    let registered = data.oidc_provider(input.account, &issuer);
+    let (provider, client_ids) = if registered.is_none() && BUILT_IN.contains(&issuer.as_str()) {
         (issuer.clone(), None)
     } else {
-        let p = data
-            .oidc_provider(input.account, &issuer)
+        let p = registered
             .ok_or_else(|| invalid_token(format!("No OpenIDConnect provider found in your account for {iss}")))?;
         let ids = p.client_ids.clone().ok_or_else(|| {
             invalid_token(format!(
