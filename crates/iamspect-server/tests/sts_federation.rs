@@ -188,6 +188,11 @@ async fn tokens_that_must_not_get_credentials_get_awss_errors() {
     let r = unsigned(&server, &assume(token("rsa", &claims))).await;
     assert_eq!(code(&r), (400, "InvalidIdentityToken"), "{}", r.body);
     assert!(r.tag("Message").contains("no `exp` claim"), "{}", r.body);
+    let mut claims = github_claims(MAIN);
+    claims["https://aws.amazon.com/tags"] = json!({"principal_tags": {"team": ["ci"]}});
+    let r = unsigned(&server, &assume(token("rsa", &claims))).await;
+    assert_eq!(code(&r), (400, "InvalidIdentityToken"), "{}", r.body);
+    assert!(r.tag("Message").contains("refused rather than dropped"), "{}", r.body);
     let r = unsigned(&server, &assume("not-a-jwt".to_string())).await;
     assert_eq!(code(&r), (400, "InvalidIdentityToken"), "{}", r.body);
     let r = unsigned(&server, &web_identity("GitHubDeploy", &good, "&ExternalId=x1")).await;

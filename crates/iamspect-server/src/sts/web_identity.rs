@@ -62,9 +62,9 @@ const GITHUB_CLAIMS: [&str; 26] = [
     "workflow_ref",
     "workflow_sha",
 ];
-/// The claim that carries session tags; iamspect does not take them yet, so a token with it is
-/// refused rather than having its tags dropped.
-const TAGS_CLAIM: &str = "https://aws.amazon.com/tags";
+/// The claims that carry session tags and a source identity; iamspect does not take them yet, so a
+/// token with one is refused rather than having it dropped.
+const AWS_CLAIMS: [&str; 2] = ["https://aws.amazon.com/tags", "https://aws.amazon.com/source_identity"];
 
 /// An unsigned STS call: no caller, only the request.
 pub(crate) struct Unsigned<'a> {
@@ -268,9 +268,9 @@ fn assume_role_with_web_identity(call: &Unsigned<'_>) -> Result<String, AwsError
     let Some(sub) = claims.get("sub").and_then(Value::as_str).filter(|s| !s.is_empty()) else {
         return Err(invalid_token("the web identity token has no `sub` claim"));
     };
-    if claims.contains_key(TAGS_CLAIM) {
+    if let Some(claim) = AWS_CLAIMS.iter().find(|c| claims.contains_key(**c)) {
         return Err(invalid_token(format!(
-            "the token carries session tags (`{TAGS_CLAIM}`), which iamspect does not take yet; they are refused rather than dropped"
+            "the token carries `{claim}` (session tags or a source identity), which iamspect does not take yet; it is refused rather than dropped"
         )));
     }
 
