@@ -188,11 +188,15 @@ async fn tokens_that_must_not_get_credentials_get_awss_errors() {
     let r = unsigned(&server, &assume(token("rsa", &claims))).await;
     assert_eq!(code(&r), (400, "InvalidIdentityToken"), "{}", r.body);
     assert!(r.tag("Message").contains("no `exp` claim"), "{}", r.body);
+    // Session tags need sts:TagSession in the trust policy, which GitHubDeploy's does not grant.
     let mut claims = github_claims(MAIN);
     claims["https://aws.amazon.com/tags"] = json!({"principal_tags": {"team": ["ci"]}});
     let r = unsigned(&server, &assume(token("rsa", &claims))).await;
+    assert_eq!(code(&r), (403, "AccessDenied"), "{}", r.body);
+    assert_eq!(r.tag("Message"), "Not authorized to perform sts:TagSession");
+    claims["https://aws.amazon.com/tags"] = json!({"principal_tags": {"team": "ci"}});
+    let r = unsigned(&server, &assume(token("rsa", &claims))).await;
     assert_eq!(code(&r), (400, "InvalidIdentityToken"), "{}", r.body);
-    assert!(r.tag("Message").contains("refused rather than dropped"), "{}", r.body);
     let r = unsigned(&server, &assume("not-a-jwt".to_string())).await;
     assert_eq!(code(&r), (400, "InvalidIdentityToken"), "{}", r.body);
     let r = unsigned(&server, &web_identity("GitHubDeploy", &good, "&ExternalId=x1")).await;
@@ -221,6 +225,22 @@ async fn eks_service_account_tokens_use_the_generic_keys() {
         unsigned(&server, &web_identity("PodReader", &token("ec", &claims("system:serviceaccount:default:admin")), ""))
             .await;
     assert_eq!(code(&r), (403, "AccessDenied"), "{}", r.body);
+    // Session tags and a source identity from the token, allowed by the trust policy, reach the
+    // session's requests at the gateway.
+    let mut tagged = claims("system:serviceaccount:default:reader");
+    tagged["https://aws.amazon.com/tags"] =
+        json!({"principal_tags": {"team": ["blue"]}, "transitive_tag_keys": ["team"]});
+    tagged["https://aws.amazon.com/source_identity"] = json!("pod-reader-7");
+    let r = unsigned(&server, &web_identity("PodReader", &token("ec", &tagged), "")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.tag("SourceIdentity"), "pod-reader-7");
+    let (id, secret, session_token) =
+        (r.tag("AccessKeyId").to_string(), r.tag("SecretAccessKey").to_string(), r.tag("SessionToken").to_string());
+    let pod = Key { id: &id, secret: &secret, token: Some(&session_token) };
+    let r = call(&server, Some(pod), "s3", Req::new("GET", "/data/teams/blue/plan.txt")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = call(&server, Some(pod), "s3", Req::new("GET", "/data/teams/red/plan.txt")).await;
+    assert_eq!(r.status, 403, "{}", r.body);
     // A GitHub token for the EKS role: the trust names another provider.
     let r = unsigned(&server, &web_identity("PodReader", &token("rsa", &github_claims(MAIN)), "")).await;
     assert_eq!(code(&r), (403, "AccessDenied"), "{}", r.body);

@@ -62,9 +62,57 @@ const GITHUB_CLAIMS: [&str; 26] = [
     "workflow_ref",
     "workflow_sha",
 ];
-/// The claims that carry session tags and a source identity; iamspect does not take them yet, so a
-/// token with one is refused rather than having it dropped.
-const AWS_CLAIMS: [&str; 2] = ["https://aws.amazon.com/tags", "https://aws.amazon.com/source_identity"];
+/// The claim that carries session tags: `{"principal_tags": {"KEY": ["VALUE"]}, "transitive_tag_keys": [...]}`.
+const TAGS_CLAIM: &str = "https://aws.amazon.com/tags";
+/// The claim that carries a source identity.
+const SOURCE_IDENTITY_CLAIM: &str = "https://aws.amazon.com/source_identity";
+
+/// The session tags and transitive keys a token carries, checked as AWS checks tags.
+struct TokenTags {
+    tags: Vec<(String, String)>,
+    transitive: Vec<String>,
+}
+
+fn token_tags(claims: &Map<String, Value>) -> Result<TokenTags, AwsError> {
+    let Some(claim) = claims.get(TAGS_CLAIM) else { return Ok(TokenTags { tags: Vec::new(), transitive: Vec::new() }) };
+    let bad = |why: &str| invalid_token(format!("the `{TAGS_CLAIM}` claim {why}"));
+    let obj = claim.as_object().ok_or_else(|| bad("is not an object"))?;
+    if let Some(k) = obj.keys().find(|k| *k != "principal_tags" && *k != "transitive_tag_keys") {
+        return Err(bad(&format!("has `{k}`, which AWS does not take")));
+    }
+    let mut tags: Vec<(String, String)> = Vec::new();
+    if let Some(p) = obj.get("principal_tags") {
+        let p = p.as_object().ok_or_else(|| bad("has `principal_tags` that is not an object"))?;
+        for (k, v) in p {
+            let value = match v.as_array().map(Vec::as_slice) {
+                Some([Value::String(one)]) => one.clone(),
+                _ => return Err(bad(&format!("gives tag `{k}` a value that is not a list of one string"))),
+            };
+            if k.is_empty() || k.chars().count() > 128 || value.chars().count() > 256 {
+                return Err(bad(&format!("gives tag `{k}`: keys have 1 to 128 characters, values at most 256")));
+            }
+            if tags.iter().any(|(t, _)| t.eq_ignore_ascii_case(k)) {
+                return Err(bad(&format!("gives tag `{k}` twice (tag keys are case insensitive)")));
+            }
+            tags.push((k.clone(), value));
+        }
+    }
+    if tags.len() > 50 {
+        return Err(bad("gives more than 50 tags"));
+    }
+    let mut transitive = Vec::new();
+    if let Some(t) = obj.get("transitive_tag_keys") {
+        let t = t.as_array().ok_or_else(|| bad("has `transitive_tag_keys` that is not a list"))?;
+        for k in t {
+            let k = k.as_str().ok_or_else(|| bad("has a transitive tag key that is not a string"))?;
+            if !tags.iter().any(|(t, _)| t.eq_ignore_ascii_case(k)) {
+                return Err(bad(&format!("names transitive tag key `{k}`, which is not among its tags")));
+            }
+            transitive.push(k.to_string());
+        }
+    }
+    Ok(TokenTags { tags, transitive })
+}
 
 /// An unsigned STS call: no caller, only the request.
 pub(crate) struct Unsigned<'a> {
@@ -223,19 +271,19 @@ fn input<'a>(call: &Unsigned<'a>) -> Result<Input<'a>, AwsError> {
     })
 }
 
-/// AWS's answer when the trust policy does not allow the call.
-fn not_authorized() -> AwsError {
-    error("AccessDenied", 403, "Not authorized to perform sts:AssumeRoleWithWebIdentity")
+/// AWS's answer when the trust policy does not allow the call (or the tagging or source identity
+/// it asks for).
+fn not_authorized(action: &str) -> AwsError {
+    error("AccessDenied", 403, format!("Not authorized to perform {action}"))
 }
 
 fn assume_role_with_web_identity(call: &Unsigned<'_>) -> Result<String, AwsError> {
     let input = input(call)?;
     let Some(data) = call.data else {
         tracing::info!(role = input.role_arn, "web identity: the server has no account data");
-        return Err(not_authorized());
+        return Err(not_authorized("sts:AssumeRoleWithWebIdentity"));
     };
     let mut compiler = Compiler::new();
-    let (packed, percent) = pack(&mut compiler, data, input.policy, &input.policy_arns, &[])?;
 
     // The provider: found by the token's issuer before its signature is checked, as AWS does.
     let iss = peek_issuer(input.token).map_err(|e| token_error(&e))?;
@@ -268,11 +316,18 @@ fn assume_role_with_web_identity(call: &Unsigned<'_>) -> Result<String, AwsError
     let Some(sub) = claims.get("sub").and_then(Value::as_str).filter(|s| !s.is_empty()) else {
         return Err(invalid_token("the web identity token has no `sub` claim"));
     };
-    if let Some(claim) = AWS_CLAIMS.iter().find(|c| claims.contains_key(**c)) {
-        return Err(invalid_token(format!(
-            "the token carries `{claim}` (session tags or a source identity), which iamspect does not take yet; it is refused rather than dropped"
-        )));
-    }
+    let TokenTags { tags, transitive } = token_tags(claims)?;
+    let source_identity = match claims.get(SOURCE_IDENTITY_CLAIM) {
+        None => None,
+        Some(Value::String(s)) if (2..=64).contains(&s.len()) && s.chars().all(is_name_char) => Some(s.clone()),
+        Some(_) => {
+            return Err(invalid_token(format!(
+                "the `{SOURCE_IDENTITY_CLAIM}` claim is not a source identity (2 to 64 characters of [\\w+=,.@-])"
+            )));
+        }
+    };
+    let tag_refs: Vec<(&str, &str)> = tags.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let (packed, percent) = pack(&mut compiler, data, input.policy, &input.policy_arns, &tag_refs)?;
 
     let mut context = vec![
         ("aws:CurrentTime".to_string(), vec![call.now.to_string()]),
@@ -282,7 +337,27 @@ fn assume_role_with_web_identity(call: &Unsigned<'_>) -> Result<String, AwsError
         ("sts:RoleSessionName".to_string(), vec![input.session_name.to_string()]),
     ];
     context.extend(claim_keys(&issuer, claims, &audience));
-    trust(data, &provider, input.role_arn, &context, &mut compiler)?;
+    if !tags.is_empty() {
+        for (k, v) in &tags {
+            context.push((format!("aws:RequestTag/{k}"), vec![v.clone()]));
+        }
+        context.push(("aws:TagKeys".to_string(), tags.iter().map(|(k, _)| k.clone()).collect()));
+    }
+    if !transitive.is_empty() {
+        context.push(("sts:TransitiveTagKeys".to_string(), transitive.clone()));
+    }
+    if let Some(id) = &source_identity {
+        context.push(("sts:SourceIdentity".to_string(), vec![id.clone()]));
+    }
+    // As in AWS: the trust policy must also allow tagging the session and setting its source
+    // identity when the token asks for them.
+    trust(data, &provider, "sts:AssumeRoleWithWebIdentity", input.role_arn, &context, &mut compiler)?;
+    if !tags.is_empty() {
+        trust(data, &provider, "sts:TagSession", input.role_arn, &context, &mut compiler)?;
+    }
+    if source_identity.is_some() {
+        trust(data, &provider, "sts:SetSourceIdentity", input.role_arn, &context, &mut compiler)?;
+    }
 
     let (key, secret, token) = fresh()?;
     let expiration = expiry(call.now, input.seconds)?;
@@ -295,6 +370,9 @@ fn assume_role_with_web_identity(call: &Unsigned<'_>) -> Result<String, AwsError
     session.session_policies = input.policy.map(str::to_string).into_iter().collect();
     session.session_policy_arns = input.policy_arns.iter().map(|a| (*a).to_string()).collect();
     session.federated_provider = Some(provider);
+    session.tags = tags;
+    session.transitive_tag_keys = transitive;
+    session.source_identity = source_identity.clone();
     store(call.store, Credential::temporary(key.clone(), secret.clone(), session_arn.clone(), session), call.now)?;
 
     let mut out = format!(
@@ -310,6 +388,9 @@ fn assume_role_with_web_identity(call: &Unsigned<'_>) -> Result<String, AwsError
     );
     out.push_str(&credentials_xml(&key, &secret, &token, expiration));
     let _ = write!(out, "<Provider>{}</Provider>", xml(&iss));
+    if let Some(id) = &source_identity {
+        let _ = write!(out, "<SourceIdentity>{}</SourceIdentity>", xml(id));
+    }
     if packed > 0 {
         let _ = write!(out, "<PackedPolicySize>{percent}</PackedPolicySize>");
     }
@@ -321,36 +402,37 @@ fn assume_role_with_web_identity(call: &Unsigned<'_>) -> Result<String, AwsError
     Ok(out)
 }
 
-/// Evaluates the role's trust policy (and the RCPs of its account) for the provider's user.
+/// Evaluates the role's trust policy (and the RCPs of its account) for the provider's user and
+/// `action` (`sts:AssumeRoleWithWebIdentity`, `sts:TagSession`, `sts:SetSourceIdentity`).
 fn trust(
     data: &AccountData,
     provider: &str,
+    action: &str,
     role_arn: &str,
     context: &[(String, Vec<String>)],
     compiler: &mut Compiler,
 ) -> Result<(), AwsError> {
-    const ACTION: &str = "sts:AssumeRoleWithWebIdentity";
-    let side = data.resource_side(ACTION, role_arn, None).map_err(|e| {
+    let side = data.resource_side(action, role_arn, None).map_err(|e| {
         tracing::info!(error = %e, role_arn, "web identity: the role's account data cannot be resolved");
-        not_authorized()
+        not_authorized(action)
     })?;
     let Some(trust_policy) = &side.policy else {
         tracing::info!(role_arn, "web identity: the role or its trust policy is not in the account data");
-        return Err(not_authorized());
+        return Err(not_authorized(action));
     };
     let mut ctx = Context::new();
     for (k, vs) in side.context.iter().chain(context) {
         ctx.insert(k, vs.clone());
     }
     let principal = Principal::new(PrincipalKind::Federated { provider: provider.to_string() });
-    let request = Request::new(principal, ACTION, role_arn, None, ctx).map_err(|e| {
+    let request = Request::new(principal, action, role_arn, None, ctx).map_err(|e| {
         tracing::info!(error = %e, role_arn, "web identity: not a request");
-        not_authorized()
+        not_authorized(action)
     })?;
     let compile = |compiler: &mut Compiler, d: &iamspect_account::NamedDocument, t: PolicyType| {
         compiler.compile(&d.name, &d.document, t).map_err(|e| {
             tracing::info!(error = %e.message, policy = d.name, "web identity: a policy does not compile");
-            not_authorized()
+            not_authorized(action)
         })
     };
     let mut policies =
@@ -369,7 +451,7 @@ fn trust(
     if iamspect_core::authorize(&request, &policies).decision == Decision::Allowed {
         Ok(())
     } else {
-        Err(not_authorized())
+        Err(not_authorized(action))
     }
 }
 
