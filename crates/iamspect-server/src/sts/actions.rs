@@ -322,7 +322,8 @@ pub(super) fn policy_arns(p: &Params) -> Result<Vec<&str>, AwsError> {
 /// Refuses parameters the action does not take (every input is used or refused).
 pub(super) fn known_params(p: &Params, action: &str, known: &[&str], lists: &[&str]) -> Result<(), AwsError> {
     for (k, _) in &p.0 {
-        let plain = k == "Action" || k == "Version" || known.contains(&k.as_str());
+        // `X-Amz-*` query parameters are a presigned request's signature, checked by the gate.
+        let plain = k == "Action" || k == "Version" || k.starts_with("X-Amz-") || known.contains(&k.as_str());
         let listed = lists.iter().any(|l| k.strip_prefix(l).is_some_and(|rest| rest.starts_with(".member.")));
         if !plain && !listed {
             return Err(error(
