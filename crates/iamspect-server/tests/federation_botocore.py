@@ -9,10 +9,7 @@ and prints one JSON object: for each web identity case and each GetFederationTok
 Talks to the loopback endpoint only.
 """
 import json
-import re
 import sys
-import urllib.error
-import urllib.request
 
 import botocore.session
 from botocore.config import Config
@@ -81,16 +78,6 @@ def main():
             out["federation:" + case] = use(session, endpoint, r["Credentials"])
         except ClientError as e:
             out["federation:" + case] = error(e)
-    url = signed.generate_presigned_url("get_federation_token", Params={"Name": "gina"}, ExpiresIn=300)
-    try:
-        with urllib.request.urlopen(url) as r:
-            body = r.read().decode()
-            status = r.status
-    except urllib.error.HTTPError as e:
-        body = e.read().decode()
-        status = e.code
-    arn = re.search(r"<Arn>([^<]*)</Arn>", body)
-    out["federation:presigned"] = {"status": status, "arn": arn.group(1) if arn else body}
     print(json.dumps(out))
 
 

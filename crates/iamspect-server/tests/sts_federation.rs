@@ -404,12 +404,6 @@ async fn botocore_client() {
         json!({"ok": true, "arn": "arn:aws:sts::111122223333:federated-user/carol", "public": "allowed", "private": "AccessDenied"}),
         "{out}"
     );
-    // A presigned GET (`X-Amz-*` in the query string, as the AWS CLI's presign gives).
-    assert_eq!(
-        out["federation:presigned"],
-        json!({"status": 200, "arn": "arn:aws:sts::111122223333:federated-user/gina"}),
-        "{out}"
-    );
     assert_eq!(
         out["federation:without-policy"],
         json!({"ok": true, "arn": "arn:aws:sts::111122223333:federated-user/erin", "public": "AccessDenied", "private": "AccessDenied"}),
