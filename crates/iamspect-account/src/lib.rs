@@ -3,6 +3,7 @@
 //! from files and folders, and resolved so that a principal ARN gives its identity policies,
 //! boundary, tags and SCPs, and a resource ARN its resource policy and RCPs.
 
+mod federation;
 mod gaad;
 mod listings;
 mod load;
@@ -14,6 +15,7 @@ pub mod query;
 mod resolve;
 mod resources;
 
+pub use federation::OidcProvider;
 pub use load::{LoadError, LoadReport, MAX_FILE_BYTES, load_paths};
 pub use model::{
     Account, AccountData, DEFAULT_MAX_SESSION_DURATION, Group, MAX_MAX_SESSION_DURATION, ManagedPolicy, NamedDocument,

@@ -90,6 +90,8 @@ pub fn load_paths(paths: &[PathBuf]) -> (AccountData, LoadReport) {
     let mut org_outputs = crate::org_cli::OrgOutputs::default();
     // `get-role` and `list-roles` outputs complete the roles of the dumps, so they come after them.
     let mut role_outputs: Vec<(PathBuf, Value)> = Vec::new();
+    // OIDC provider outputs name no account (`get`) or need the dumps' accounts: they come last.
+    let mut oidc_outputs = crate::federation::OidcOutputs::default();
     for path in files {
         let v = match read_json(&path) {
             Ok(v) => v,
@@ -105,6 +107,9 @@ pub fn load_paths(paths: &[PathBuf]) -> (AccountData, LoadReport) {
                 continue;
             }
         };
+        if oidc_outputs.take(&path, &v) {
+            continue;
+        }
         let take = if gaad::is_gaad(&v) { Ok(false) } else { org_outputs.take(&path, &v) };
         match take {
             Ok(true) => {
@@ -198,6 +203,7 @@ pub fn load_paths(paths: &[PathBuf]) -> (AccountData, LoadReport) {
     if data.organization.is_none() {
         data.organization = org_outputs.assemble(&mut report.skipped);
     }
+    oidc_outputs.assemble(&mut data, &mut report);
     for (path, v) in deferred {
         let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         let dir = path.parent().and_then(|d| d.file_name()).and_then(|n| n.to_str()).unwrap_or("");

@@ -141,4 +141,7 @@ pub struct AccountData {
     pub kms_aliases: BTreeMap<String, String>,
     /// Secrets Manager secrets: their full ARNs (`aws secretsmanager list-secrets`).
     pub secrets: std::collections::BTreeSet<String>,
+    /// IAM OIDC identity providers by ARN (`aws iam list-open-id-connect-providers`,
+    /// `get-open-id-connect-provider`).
+    pub oidc_providers: BTreeMap<String, crate::federation::OidcProvider>,
 }

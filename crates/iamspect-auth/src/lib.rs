@@ -33,6 +33,7 @@
 //! and `sign_trailer` for streaming bodies) and pin AWS's published chunked-upload examples.
 
 mod error;
+pub mod oidc;
 mod request;
 mod sigv4;
 mod store;

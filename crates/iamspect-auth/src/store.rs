@@ -51,6 +51,9 @@ pub struct Session {
     pub mfa_authenticated: bool,
     /// The source identity, if one was set.
     pub source_identity: Option<String>,
+    /// For a session from `AssumeRoleWithWebIdentity`, the identity provider
+    /// (`aws:FederatedProvider`): the `oidc-provider` ARN, or the host of a built-in provider.
+    pub federated_provider: Option<String>,
 }
 
 impl Session {
@@ -67,6 +70,7 @@ impl Session {
             transitive_tag_keys: Vec::new(),
             mfa_authenticated: false,
             source_identity: None,
+            federated_provider: None,
         }
     }
 }

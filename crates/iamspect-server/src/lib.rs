@@ -367,6 +367,9 @@ pub struct Config {
     /// The file of the key that seals the gateway's encoded authorization messages (see
     /// [`iamspect_explain::encoded::MessageKey::parse`]); none: a key is made for this run.
     pub message_key: Option<PathBuf>,
+    /// OIDC issuers' signing keys for `AssumeRoleWithWebIdentity`: `(issuer, JWKS file)` pairs
+    /// (see [`sts::load_oidc_jwks`]).
+    pub oidc_jwks: Vec<(String, PathBuf)>,
 }
 
 /// Loads the account data, binds, and serves until Ctrl-C or SIGTERM. Blocking.
@@ -423,6 +426,18 @@ pub fn run(config: Config) -> Result<(), String> {
         let keys = sts::load_credentials(path)?;
         tracing::info!(keys = keys.len(), "credentials loaded");
         state.sts().add_credentials(keys)?;
+    }
+    for (issuer, path) in &config.oidc_jwks {
+        let n = sts::load_oidc_jwks(state.sts(), issuer, path)?;
+        tracing::info!(issuer, keys = n, "OIDC signing keys loaded");
+        let name = iamspect_auth::oidc::issuer_name(issuer);
+        let known = state.account().is_some_and(|a| a.data.oidc_providers.values().any(|p| p.url == name));
+        if !known && !sts::is_built_in_provider(name) {
+            tracing::warn!(
+                issuer,
+                "no OIDC provider of the loaded account data has this URL: tokens of this issuer are refused until one is loaded"
+            );
+        }
     }
     state.sts().store().set_max_temporary(config.max_sessions);
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -489,6 +489,7 @@ impl Judge<'_> {
                         message: format!("the session's policies: {}", e.message),
                     }
                 })?;
+                crate::sts::add_parent_user(&mut built, session, self.data, compiler)?;
             }
             Ok::<_, iamspect_case::CaseError>(built)
         });

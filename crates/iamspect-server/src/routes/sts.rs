@@ -47,9 +47,6 @@ fn handle(state: &AppState, parts: &Parts, body: &[u8], request_id: &str) -> Res
     let sts_state = state.sts();
     let now = sts_state.now();
     let request = HttpRequestParts::from_http(parts, body);
-    let expected = Expected { service: Some("sts"), region: None };
-    let caller = iamspect_auth::verify_with(&request, sts_state.store(), now, &expected)
-        .map_err(|e| fail(e.to_aws_for(Protocol::Query, "sts")))?;
     let form = parts
         .headers
         .get(header::CONTENT_TYPE)
@@ -61,6 +58,25 @@ fn handle(state: &AppState, parts: &Parts, body: &[u8], request_id: &str) -> Res
     }
     params.0.extend(request.query_params());
     let account = state.account();
+    let action = params.0.iter().find(|(k, _)| k == "Action").map(|(_, v)| v.as_str());
+    if sts::is_unsigned(action) {
+        // AWS STS takes these without a signature: the token or assertion is the credential.
+        let out = sts_state.with_oidc(|oidc| {
+            sts::dispatch_unsigned(&sts::Unsigned {
+                params: &params,
+                data: account.as_deref().map(|a| &a.data),
+                store: sts_state.store(),
+                oidc,
+                now,
+                request_id,
+            })
+        });
+        tracing::info!(action, "sts (unsigned)");
+        return out.map_err(fail);
+    }
+    let expected = Expected { service: Some("sts"), region: None };
+    let caller = iamspect_auth::verify_with(&request, sts_state.store(), now, &expected)
+        .map_err(|e| fail(e.to_aws_for(Protocol::Query, "sts")))?;
     let call = Call {
         params: &params,
         caller: &caller,

@@ -17,24 +17,24 @@ const ROLE_MAX_DURATION: i64 = 43_200;
 /// Role chaining caps sessions at one hour.
 const CHAINED_MAX_DURATION: i64 = 3_600;
 /// The plaintext limit of session policies and session tags together.
-const PACKED_LIMIT: usize = 2_048;
+pub(super) const PACKED_LIMIT: usize = 2_048;
 
 /// The request's parameters (form body, then query), decoded, in order.
 #[derive(Debug, Default)]
 pub(crate) struct Params(pub(crate) Vec<(String, String)>);
 
 impl Params {
-    fn get(&self, key: &str) -> Option<&str> {
+    pub(super) fn get(&self, key: &str) -> Option<&str> {
         self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 
-    fn required(&self, key: &str) -> Result<&str, AwsError> {
+    pub(super) fn required(&self, key: &str) -> Result<&str, AwsError> {
         self.get(key)
             .ok_or_else(|| error("MissingParameter", 400, format!("The request must contain the parameter {key}")))
     }
 
     /// `Prefix.member.1`, `Prefix.member.2`, ... up to the first gap.
-    fn members(&self, prefix: &str, suffix: &str) -> Vec<&str> {
+    pub(super) fn members(&self, prefix: &str, suffix: &str) -> Vec<&str> {
         (1..).map_while(|i| self.get(&format!("{prefix}.member.{i}{suffix}"))).collect()
     }
 }
@@ -64,22 +64,26 @@ pub(crate) fn dispatch(call: &Call<'_>) -> Result<String, AwsError> {
         "AssumeRole" => assume_role(call),
         "GetSessionToken" => get_session_token(call),
         "DecodeAuthorizationMessage" => decode_authorization_message(call),
+        "GetFederationToken" => super::federation_token::get_federation_token(call),
+        "AssumeRoleWithWebIdentity" | "AssumeRoleWithSAML" => {
+            Err(error("InternalFailure", 500, format!("{action} is unsigned and is answered before authentication")))
+        }
         other => Err(error("InvalidAction", 400, format!("Could not find operation {other} for version {VERSION}"))),
     }
 }
 
-fn validation(message: impl Into<String>) -> AwsError {
+pub(super) fn validation(message: impl Into<String>) -> AwsError {
     error("ValidationError", 400, message)
 }
 
-fn constraint(value: &str, field: &str, rule: &str) -> AwsError {
+pub(super) fn constraint(value: &str, field: &str, rule: &str) -> AwsError {
     validation(format!(
         "1 validation error detected: Value '{value}' at '{field}' failed to satisfy constraint: {rule}"
     ))
 }
 
 /// A stable made-up unique id (`AIDA...`, `AROA...`) for principals the account data has no id for.
-fn derived_id(prefix: &str, arn: &str) -> String {
+pub(super) fn derived_id(prefix: &str, arn: &str) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     // FNV-1a, twice with different seeds, for 17 base-32 characters.
     let hash = |seed: u64| arn.bytes().fold(seed, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
@@ -92,7 +96,7 @@ fn derived_id(prefix: &str, arn: &str) -> String {
     out
 }
 
-fn role_id(data: Option<&AccountData>, account: &str, role_name: &str, role_arn: &str) -> String {
+pub(super) fn role_id(data: Option<&AccountData>, account: &str, role_name: &str, role_arn: &str) -> String {
     data.and_then(|d| d.accounts.get(account))
         .and_then(|a| a.roles.get(role_name))
         .and_then(|r| r.id.clone())
@@ -101,7 +105,7 @@ fn role_id(data: Option<&AccountData>, account: &str, role_name: &str, role_arn:
 
 /// The role's `MaxSessionDuration` (one hour unless the account data says otherwise); for a role
 /// the data does not hold, 12 hours, and authorization decides.
-fn role_max_duration(data: Option<&AccountData>, account: &str, role_name: &str) -> i64 {
+pub(super) fn role_max_duration(data: Option<&AccountData>, account: &str, role_name: &str) -> i64 {
     data.and_then(|d| d.accounts.get(account))
         .and_then(|a| a.roles.get(role_name))
         .map_or(ROLE_MAX_DURATION, |r| i64::from(r.max_session_seconds()).min(ROLE_MAX_DURATION))
@@ -123,6 +127,7 @@ fn get_caller_identity(call: &Call<'_>) -> String {
             role_id(call.data, account, role_name, role_arn),
             session_name.as_deref().unwrap_or_default()
         ),
+        Some(PrincipalKind::FederatedUser { account, name, .. }) => format!("{account}:{name}"),
         _ => account.clone(),
     };
     format!(
@@ -135,7 +140,7 @@ fn get_caller_identity(call: &Call<'_>) -> String {
 }
 
 /// `DurationSeconds`: `default` when absent, else an integer in `900..=max`.
-fn duration(params: &Params, default: i64, max: i64, too_long: &str) -> Result<i64, AwsError> {
+pub(super) fn duration(params: &Params, default: i64, max: i64, too_long: &str) -> Result<i64, AwsError> {
     let Some(text) = params.get("DurationSeconds") else { return Ok(default) };
     let seconds: i64 = text.parse().map_err(|_| constraint(text, "durationSeconds", "Member must be an integer"))?;
     if seconds < 900 {
@@ -147,7 +152,7 @@ fn duration(params: &Params, default: i64, max: i64, too_long: &str) -> Result<i
     Ok(seconds)
 }
 
-fn is_name_char(c: char) -> bool {
+pub(super) fn is_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || "_+=,.@-".contains(c)
 }
 
@@ -174,18 +179,18 @@ fn mfa(params: &Params) -> Result<bool, AwsError> {
 }
 
 /// Fresh key pair and token.
-fn fresh() -> Result<(String, String, String), AwsError> {
+pub(super) fn fresh() -> Result<(String, String, String), AwsError> {
     Ok((random::access_key_id()?, random::secret()?, random::session_token()?))
 }
 
-fn expiry(now: Timestamp, seconds: i64) -> Result<Timestamp, AwsError> {
+pub(super) fn expiry(now: Timestamp, seconds: i64) -> Result<Timestamp, AwsError> {
     Timestamp::from_second(now.as_second().saturating_add(seconds))
         .map_err(|_| error("InternalFailure", 500, "An internal error occurred."))
 }
 
 /// Adds issued credentials to the store (which first drops long-expired ones). A store full of
 /// live credentials refuses them (decision D36): `ServiceUnavailable`, 503, which SDKs retry.
-fn store(store: &CredentialStore, credential: Credential, now: Timestamp) -> Result<(), AwsError> {
+pub(super) fn store(store: &CredentialStore, credential: Credential, now: Timestamp) -> Result<(), AwsError> {
     store.add_at(credential, now).map(drop).map_err(|e| match e {
         iamspect_auth::StoreError::Full(max) => {
             tracing::error!(max, "STS: the credential store is full of live sessions; issuance refused");
@@ -204,7 +209,7 @@ fn store(store: &CredentialStore, credential: Credential, now: Timestamp) -> Res
     })
 }
 
-fn credentials_xml(key: &str, secret: &str, token: &str, expiration: Timestamp) -> String {
+pub(super) fn credentials_xml(key: &str, secret: &str, token: &str, expiration: Timestamp) -> String {
     format!(
         "<Credentials><AccessKeyId>{}</AccessKeyId><SecretAccessKey>{}</SecretAccessKey><SessionToken>{}</SessionToken><Expiration>{}</Expiration></Credentials>",
         xml(key),
@@ -240,6 +245,95 @@ fn get_session_token(call: &Call<'_>) -> Result<String, AwsError> {
         credentials_xml(&key, &secret, &token, expiration),
         xml(call.request_id)
     ))
+}
+
+/// `Tags.member.N.Key`/`.Value`: checked as AWS does (at most 50, keys 1 to 128 characters, values
+/// at most 256, no key twice ignoring case).
+pub(super) fn tags(p: &Params) -> Result<Vec<(&str, &str)>, AwsError> {
+    let keys = p.members("Tags", ".Key");
+    let mut tags = Vec::with_capacity(keys.len());
+    for (i, key) in keys.iter().enumerate() {
+        let value = p.get(&format!("Tags.member.{}.Value", i + 1)).unwrap_or_default();
+        if key.is_empty() || key.chars().count() > 128 || value.chars().count() > 256 {
+            return Err(validation(format!(
+                "1 validation error detected: Value at 'tags.{}.member' failed to satisfy constraint: keys have 1 to 128 characters, values at most 256",
+                i + 1
+            )));
+        }
+        if tags.iter().any(|(k, _): &(&str, &str)| k.eq_ignore_ascii_case(key)) {
+            return Err(error(
+                "InvalidParameterValue",
+                400,
+                "Duplicate tag keys found. Please note that Tag keys are case insensitive.",
+            ));
+        }
+        tags.push((*key, value));
+    }
+    if tags.len() > 50 {
+        return Err(constraint(&tags.len().to_string(), "tags", "Member must have length less than or equal to 50"));
+    }
+    Ok(tags)
+}
+
+/// Compiles the new session's policies (checked before any decision, as AWS does) and measures
+/// them with the session tags against the packed limit: the packed size and its percentage.
+pub(super) fn pack(
+    compiler: &mut Compiler,
+    data: &AccountData,
+    policy: Option<&str>,
+    policy_arns: &[&str],
+    tags: &[(&str, &str)],
+) -> Result<(usize, usize), AwsError> {
+    let mut packed = 0usize;
+    if let Some(text) = policy {
+        compile(compiler, "session-policy", text)?;
+        packed += text.chars().filter(|c| !c.is_whitespace()).count();
+    }
+    for arn in policy_arns {
+        let text = managed(data, arn)?;
+        compile(compiler, arn, text)?;
+        packed += arn.len();
+    }
+    packed += tags.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
+    let percent = (packed * 100).div_ceil(PACKED_LIMIT);
+    if packed > PACKED_LIMIT {
+        return Err(error(
+            "PackedPolicyTooLarge",
+            400,
+            format!("Packed policy consumes {percent}% of allotted space, please use smaller policy."),
+        ));
+    }
+    Ok((packed, percent))
+}
+
+/// `PolicyArns.member.N.arn`: at most 10.
+pub(super) fn policy_arns(p: &Params) -> Result<Vec<&str>, AwsError> {
+    let policy_arns = p.members("PolicyArns", ".arn");
+    if policy_arns.len() > 10 {
+        return Err(constraint(
+            &policy_arns.len().to_string(),
+            "policyArns",
+            "Member must have length less than or equal to 10",
+        ));
+    }
+    Ok(policy_arns)
+}
+
+/// Refuses parameters the action does not take (every input is used or refused).
+pub(super) fn known_params(p: &Params, action: &str, known: &[&str], lists: &[&str]) -> Result<(), AwsError> {
+    for (k, _) in &p.0 {
+        // `X-Amz-*` query parameters are a presigned request's signature, checked by the gate.
+        let plain = k == "Action" || k == "Version" || k.starts_with("X-Amz-") || known.contains(&k.as_str());
+        let listed = lists.iter().any(|l| k.strip_prefix(l).is_some_and(|rest| rest.starts_with(".member.")));
+        if !plain && !listed {
+            return Err(error(
+                "InvalidParameterValue",
+                400,
+                format!("{action} does not take the parameter {k} (iamspect refuses parameters it would not use)"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// What `AssumeRole` was asked for, checked.
@@ -309,28 +403,7 @@ fn assume_role_input<'a>(call: &Call<'a>) -> Result<AssumeRoleInput<'a>, AwsErro
             "Member must have length less than or equal to 10",
         ));
     }
-    let keys = p.members("Tags", ".Key");
-    let mut tags = Vec::with_capacity(keys.len());
-    for (i, key) in keys.iter().enumerate() {
-        let value = p.get(&format!("Tags.member.{}.Value", i + 1)).unwrap_or_default();
-        if key.is_empty() || key.chars().count() > 128 || value.chars().count() > 256 {
-            return Err(validation(format!(
-                "1 validation error detected: Value at 'tags.{}.member' failed to satisfy constraint: keys have 1 to 128 characters, values at most 256",
-                i + 1
-            )));
-        }
-        if tags.iter().any(|(k, _): &(&str, &str)| k.eq_ignore_ascii_case(key)) {
-            return Err(error(
-                "InvalidParameterValue",
-                400,
-                "Duplicate tag keys found. Please note that Tag keys are case insensitive.",
-            ));
-        }
-        tags.push((*key, value));
-    }
-    if tags.len() > 50 {
-        return Err(constraint(&tags.len().to_string(), "tags", "Member must have length less than or equal to 50"));
-    }
+    let tags = tags(p)?;
     let transitive = p.members("TransitiveTagKeys", "");
     if let Some(k) = transitive.iter().find(|k| !tags.iter().any(|(t, _)| t.eq_ignore_ascii_case(k))) {
         return Err(error(
@@ -357,7 +430,7 @@ fn assume_role_input<'a>(call: &Call<'a>) -> Result<AssumeRoleInput<'a>, AwsErro
 
 /// The context of a call to iamspect's STS: the clock, HTTPS, and what the caller's credentials
 /// bring ([`credential_context`]).
-fn caller_context(caller: &Authenticated, now: Timestamp) -> Vec<(String, Vec<String>)> {
+pub(super) fn caller_context(caller: &Authenticated, now: Timestamp) -> Vec<(String, Vec<String>)> {
     let mut ctx = vec![
         ("aws:CurrentTime".to_string(), vec![now.to_string()]),
         ("aws:EpochTime".to_string(), vec![now.as_second().to_string()]),
@@ -369,8 +442,8 @@ fn caller_context(caller: &Authenticated, now: Timestamp) -> Vec<(String, Vec<St
 
 /// What the caller's credentials bring to every request they sign, for STS and the gateway alike:
 /// the scope's region, and for temporary credentials `aws:MultiFactorAuthPresent`,
-/// `aws:TokenIssueTime` (with `aws:MultiFactorAuthAge` after MFA), `aws:SourceIdentity` and the
-/// session tags as `aws:PrincipalTag/*`.
+/// `aws:TokenIssueTime` (with `aws:MultiFactorAuthAge` after MFA), `aws:SourceIdentity`,
+/// `aws:FederatedProvider` (web identity sessions) and the session tags as `aws:PrincipalTag/*`.
 pub(crate) fn credential_context(caller: &Authenticated, now: Timestamp, ctx: &mut Vec<(String, Vec<String>)>) {
     ctx.push(("aws:RequestedRegion".to_string(), vec![caller.region.clone()]));
     let Some(s) = &caller.credential.session else { return };
@@ -384,6 +457,9 @@ pub(crate) fn credential_context(caller: &Authenticated, now: Timestamp, ctx: &m
     }
     if let Some(identity) = &s.source_identity {
         ctx.push(("aws:SourceIdentity".to_string(), vec![identity.clone()]));
+    }
+    if let Some(provider) = &s.federated_provider {
+        ctx.push(("aws:FederatedProvider".to_string(), vec![provider.clone()]));
     }
     for (k, v) in &s.tags {
         ctx.push((format!("aws:PrincipalTag/{k}"), vec![v.clone()]));
@@ -407,19 +483,19 @@ pub(crate) fn caller_session_policies(
     Ok(out)
 }
 
-fn managed<'d>(data: &'d AccountData, arn: &str) -> Result<&'d str, AwsError> {
+pub(super) fn managed<'d>(data: &'d AccountData, arn: &str) -> Result<&'d str, AwsError> {
     data.managed_policies.get(arn).map(|p| p.document.as_str()).ok_or_else(|| {
         error("MalformedPolicyDocument", 400, format!("Policy {arn} does not exist or is not attachable."))
     })
 }
 
-fn compile(compiler: &mut Compiler, name: &str, text: &str) -> Result<Arc<Policy>, AwsError> {
+pub(super) fn compile(compiler: &mut Compiler, name: &str, text: &str) -> Result<Arc<Policy>, AwsError> {
     compiler.compile(name, text, PolicyType::Session).map_err(|e| error("MalformedPolicyDocument", 400, e.message))
 }
 
 /// Decides `action` on the role for the caller: its identity policies (and session policies) and
 /// the role's trust policy in one evaluation. `Ok(())` when allowed, else the AccessDenied error.
-fn decide(
+pub(super) fn decide(
     call: &Call<'_>,
     data: &AccountData,
     action: &str,
@@ -496,25 +572,7 @@ fn assume_role(call: &Call<'_>) -> Result<String, AwsError> {
     };
     let mut compiler = Compiler::new();
     // The new session's policies: checked before the decision, as AWS does.
-    let mut packed = 0usize;
-    if let Some(text) = input.policy {
-        compile(&mut compiler, "session-policy", text)?;
-        packed += text.chars().filter(|c| !c.is_whitespace()).count();
-    }
-    for arn in &input.policy_arns {
-        let text = managed(data, arn)?;
-        compile(&mut compiler, arn, text)?;
-        packed += arn.len();
-    }
-    packed += input.tags.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
-    let percent = (packed * 100).div_ceil(PACKED_LIMIT);
-    if packed > PACKED_LIMIT {
-        return Err(error(
-            "PackedPolicyTooLarge",
-            400,
-            format!("Packed policy consumes {percent}% of allotted space, please use smaller policy."),
-        ));
-    }
+    let (packed, percent) = pack(&mut compiler, data, input.policy, &input.policy_arns, &input.tags)?;
 
     let mut context = caller_context(call.caller, call.now);
     context.push(("sts:RoleSessionName".to_string(), vec![input.session_name.to_string()]));

@@ -1,7 +1,8 @@
-//! AWS STS served by iamspect: `GetCallerIdentity`, `AssumeRole`, `GetSessionToken` and
-//! `DecodeAuthorizationMessage` (of iamspect's own encoded messages) in the AWS Query protocol,
-//! authenticated with SigV4 against a credential store, the credentials they
-//! issue added to the same store (spec §9.2).
+//! AWS STS served by iamspect: `GetCallerIdentity`, `AssumeRole`, `GetSessionToken`,
+//! `GetFederationToken` and `DecodeAuthorizationMessage` (of iamspect's own encoded messages) in
+//! the AWS Query protocol, authenticated with SigV4 against a credential store, and the unsigned
+//! `AssumeRoleWithWebIdentity` (an OIDC token verified against its issuer's keys; `AssumeRoleWithSAML`
+//! is refused, decision D103); the credentials they issue are added to the same store (spec §9.2).
 //!
 //! The store starts with the operator's long-term keys (`iamspect serve --credentials FILE`);
 //! the clock is injectable so tests can move past an expiry. Issued credentials are bounded
@@ -11,17 +12,24 @@
 //! signed with one gets `ExpiredToken`), when credentials are issued and by [`StsState::sweep`].
 
 mod actions;
+mod federation_token;
 mod random;
+mod saml;
+mod web_identity;
 
 use std::path::Path;
 use std::sync::{Arc, PoisonError, RwLock};
 
+use iamspect_auth::oidc::OidcKeys;
 use iamspect_auth::{AwsError, Credential, CredentialStore};
 use jiff::Timestamp;
 use serde::Deserialize;
 
 pub(crate) use actions::{Call, Params, caller_session_policies as session_policies, credential_context, dispatch};
+pub(crate) use federation_token::add_parent_user;
 pub use random::request_id;
+pub use web_identity::is_built_in_provider;
+pub(crate) use web_identity::{Unsigned, dispatch_unsigned, is_unsigned};
 
 /// The most temporary credentials live at once unless `--max-sessions` says otherwise.
 pub const DEFAULT_MAX_SESSIONS: usize = iamspect_auth::DEFAULT_MAX_TEMPORARY;
@@ -34,11 +42,13 @@ pub const XMLNS: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
 /// A clock: what "now" is for signature checks and expiries.
 pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
 
-/// What the STS endpoint keeps: the credential store and the clock.
+/// What the STS endpoint keeps: the credential store, the clock, and the signing keys of OIDC
+/// issuers for `AssumeRoleWithWebIdentity`.
 #[derive(Default)]
 pub struct StsState {
     store: Arc<CredentialStore>,
     clock: RwLock<Option<Clock>>,
+    oidc: RwLock<OidcKeys>,
 }
 
 impl std::fmt::Debug for StsState {
@@ -70,6 +80,20 @@ impl StsState {
         self.store.sweep(self.now())
     }
 
+    /// Adds the signing keys of an OIDC issuer (a JWKS document's text) for
+    /// `AssumeRoleWithWebIdentity` (`iamspect serve --oidc-jwks ISSUER=JWKS.json`); how many.
+    ///
+    /// # Errors
+    /// When the text is not a JWKS of signing keys AWS STS accepts.
+    pub fn add_oidc_jwks(&self, issuer: &str, jwks: &str) -> Result<usize, String> {
+        self.oidc.write().unwrap_or_else(PoisonError::into_inner).add_jwks(issuer, jwks)
+    }
+
+    /// Runs `f` with the OIDC issuers' keys.
+    pub(crate) fn with_oidc<T>(&self, f: impl FnOnce(&OidcKeys) -> T) -> T {
+        f(&self.oidc.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
     /// Adds long-term keys to the store.
     ///
     /// # Errors
@@ -81,6 +105,17 @@ impl StsState {
         }
         Ok(())
     }
+}
+
+/// Reads a JWKS file (`iamspect serve --oidc-jwks ISSUER=FILE`) into the STS's OIDC keys; how many.
+///
+/// # Errors
+/// When the file cannot be read or is not a JWKS of signing keys AWS STS accepts (named with the
+/// file and the key).
+pub fn load_oidc_jwks(sts: &StsState, issuer: &str, path: &Path) -> Result<usize, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("--oidc-jwks {issuer}={}: cannot read the file: {e}", path.display()))?;
+    sts.add_oidc_jwks(issuer, &text).map_err(|e| format!("--oidc-jwks {issuer}={}: {e}", path.display()))
 }
 
 /// One entry of a `--credentials` file.

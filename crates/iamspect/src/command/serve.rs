@@ -80,6 +80,13 @@ pub(crate) struct Args {
     /// it, a request on such a key is denied by the missing key policy.
     #[arg(long, requires = "gateway")]
     default_key_policy: bool,
+    /// The signing keys of an OIDC issuer, for STS `AssumeRoleWithWebIdentity`: `ISSUER=FILE`,
+    /// the issuer as its tokens' `iss` says it (`https://token.actions.githubusercontent.com`) and
+    /// a JWKS file (what the issuer's `jwks_uri` serves). Repeat the flag for more issuers. The
+    /// issuer must also be an OIDC provider in the account data (`aws iam
+    /// list-open-id-connect-providers` and `get-open-id-connect-provider` outputs).
+    #[arg(long = "oidc-jwks", value_name = "ISSUER=FILE")]
+    oidc_jwks: Vec<String>,
 }
 
 pub(crate) fn run(args: Args) -> u8 {
@@ -115,7 +122,20 @@ pub(crate) fn run(args: Args) -> u8 {
     } else {
         None
     };
+    let mut oidc_jwks = Vec::with_capacity(args.oidc_jwks.len());
+    for pair in &args.oidc_jwks {
+        match pair.split_once('=') {
+            Some((issuer, file)) if !issuer.is_empty() && !file.is_empty() => {
+                oidc_jwks.push((issuer.to_string(), PathBuf::from(file)));
+            }
+            _ => {
+                eprintln!("error: --oidc-jwks `{pair}` is not ISSUER=FILE");
+                return BAD_INPUT;
+            }
+        }
+    }
     let config = iamspect_server::Config {
+        oidc_jwks,
         gateway,
         bind: args.bind,
         account_data: args.account_data,
