@@ -476,3 +476,20 @@ fn who_can_transitive_lists_who_can_through_a_path() {
     let v: Value = serde_json::from_slice(&iamspect(&plain).stdout).unwrap();
     assert!(v["transitive"].is_null());
 }
+
+#[test]
+fn cut_says_which_statement_removes_every_path() {
+    let Some(lab) = lab() else { return };
+    let from = user("privesc4-CreateAccessKey");
+    let v = paths(&[&lab], &["--from", &from, "--cut"]);
+    let cuts = principal(&v, &from)["cuts"].as_array().unwrap().clone();
+    // Its own CreateAccessKey statement cuts every path; the statement of the user it becomes
+    // does not (it could become another).
+    let own = cuts.iter().find(|c| c["policy"] == format!("arn:aws:iam::{ACCOUNT}:policy/privesc4-CreateAccessKey")).unwrap();
+    assert_eq!(own["removesEveryPath"], true);
+    assert_eq!(cuts[0], *own, "proved cuts come first");
+    assert!(cuts.iter().any(|c| c["removesEveryPath"] == false), "{cuts:?}");
+    // --cut needs --from.
+    let out = iamspect(&["paths", "--account-data", lab.to_str().unwrap(), "--cut"]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -16,6 +16,7 @@
 //! become.
 
 mod admin;
+mod cut;
 mod search;
 mod techniques;
 
@@ -24,6 +25,7 @@ use std::collections::HashMap;
 use iamspect_core::PrincipalKind;
 
 pub use admin::{Admin, admin};
+pub use cut::{Cut, cuts, without_statement};
 pub use search::{Path, shortest_to, shortest_to_admin, shortest_to_any};
 pub use techniques::TECHNIQUES;
 

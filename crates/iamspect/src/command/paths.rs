@@ -4,7 +4,9 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use iamspect_account::paths::{Decided, Edge, Graph, Options, Path, TECHNIQUES, shortest_to, shortest_to_admin};
+use iamspect_account::paths::{
+    Cut, Decided, Edge, Graph, Options, Path, TECHNIQUES, cuts, shortest_to, shortest_to_admin,
+};
 use serde_json::{Value, json};
 
 use super::{BAD_INPUT, SUCCESS};
@@ -40,6 +42,10 @@ pub(crate) struct Args {
     /// A context key and value, `key=value`, that every request carries.
     #[arg(long = "context", value_name = "KEY=VALUE")]
     context: Vec<String>,
+    /// With `--from`: the statements whose removal would cut the principal's paths to admin,
+    /// each proved by building the graph again without it.
+    #[arg(long, requires = "from")]
+    cut: bool,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     format: PathsFormat,
@@ -49,6 +55,7 @@ pub(crate) struct Args {
 struct Answer {
     node: usize,
     path: Option<Path>,
+    cuts: Vec<Cut>,
 }
 
 pub(crate) fn run(args: Args) -> u8 {
@@ -122,7 +129,15 @@ pub(crate) fn run(args: Args) -> u8 {
                 Some(t) if t == node => Some(Path { steps: Vec::new() }),
                 Some(t) => shortest_to(&graph, node, t, hops),
             };
-            Answer { node, path }
+            // What would cut it: only for one principal, since each candidate builds the graph again.
+            let cuts = match (&path, args.cut && target.is_none()) {
+                (Some(p), true) if !p.steps.is_empty() => {
+                    let arn = graph.nodes.get(node).map(|n| n.arn.clone()).unwrap_or_default();
+                    cuts(&data, &graph, &arn, p, hops, &options)
+                }
+                _ => Vec::new(),
+            };
+            Answer { node, path, cuts }
         })
         .collect();
     let out = match args.format {
@@ -187,6 +202,12 @@ fn json_output(graph: &Graph, answers: &[Answer], target: Option<usize>, time: &
                 "admin": {"why": node.admin.why, "guardrails": node.admin.guardrails},
                 "paths": paths,
             });
+            if !a.cuts.is_empty() {
+                v["cuts"] = a.cuts.iter().map(|c| json!({
+                    "policy": c.policy, "statement": c.statement, "line": c.line,
+                    "sharedBy": c.shared_by, "removesEveryPath": c.removes_every_path,
+                })).collect::<Vec<_>>().into();
+            }
             match target {
                 None => v["reachesAdmin"] = json!(a.path.is_some()),
                 Some(_) => v["reachesTarget"] = json!(a.path.is_some()),
@@ -274,6 +295,17 @@ fn text_output(
             } else {
                 out.push_str(&format!("  and {} then has every permission\n", last.arn));
             }
+        }
+        for c in &a.cuts {
+            let verdict = if c.removes_every_path { "cuts every path" } else { "another path remains" };
+            out.push_str(&format!(
+                "  cut: remove statement {} of {} (line {}; {} principal{} have it): {verdict}, proved by building the graph again\n",
+                c.statement,
+                c.policy,
+                c.line,
+                c.shared_by,
+                if c.shared_by == 1 { "" } else { "s" }
+            ));
         }
     }
     let none: Vec<&str> = answers
