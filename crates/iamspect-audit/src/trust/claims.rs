@@ -1,0 +1,200 @@
+//! The identities a web identity (OIDC) trust admits, described exactly from the trust policy's
+//! conditions on the provider's claim keys (`HOST:sub`, `HOST:aud`, GitHub's `HOST:repository`,
+//! ...), or an explicit "unknown" that says which condition could not be described.
+//!
+//! The set is the union of what the `Allow` statements admit minus the union of what the `Deny`
+//! statements remove, each statement being the conjunction of its conditions and each condition the
+//! disjunction of its values (spec §4.6). A condition on a claim is kept as written: `StringLike`
+//! values are glob patterns as `StringLike` matches them, `StringEquals` values exact strings.
+
+use iamspect_core::Statement;
+use iamspect_core::condition::{BaseOperator, SetQualifier};
+
+/// How one claim is constrained by one condition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClaimTest {
+    /// The claim: the part of the key after `HOST:` (`sub`, `aud`, `repository`, ...).
+    pub claim: String,
+    /// `StringEquals` (exact), `StringLike` (glob), or their negations.
+    pub operator: &'static str,
+    /// True for `StringLike`/`StringNotLike`: the values are `*`/`?` patterns.
+    pub glob: bool,
+    /// True for `StringNotEquals`/`StringNotLike`: the claim must match none of the values.
+    pub negated: bool,
+    /// The values as written.
+    pub values: Vec<String>,
+}
+
+impl ClaimTest {
+    /// Whether `value` passes this test (AWS's `StringLike`/`StringEquals` on a present key).
+    pub fn admits(&self, value: &str) -> bool {
+        let hit = self.values.iter().any(|p| if self.glob { glob_matches(p, value) } else { p == value });
+        hit != self.negated
+    }
+}
+
+/// What one statement requires of a web identity caller.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StatementClaims {
+    /// `Sid`, or `#index`.
+    pub statement: String,
+    /// Claim tests, all of which must pass.
+    pub tests: Vec<ClaimTest>,
+    /// Conditions on keys that are not claims of the provider (`aws:SourceIp`, `sts:RoleSessionName`,
+    /// ...): the statement applies only when these hold too. Written `Operator key [values]`.
+    pub also_requires: Vec<String>,
+    /// A `Null` test that no token can pass: the statement admits nobody.
+    pub never: bool,
+}
+
+impl StatementClaims {
+    /// The tests on `claim`.
+    pub fn on<'a>(&'a self, claim: &'a str) -> impl Iterator<Item = &'a ClaimTest> + 'a {
+        self.tests.iter().filter(move |t| t.claim.eq_ignore_ascii_case(claim))
+    }
+
+    /// Whether a token with these claims passes every claim test (conditions on other keys aside).
+    pub fn admits(&self, claims: &[(&str, &str)]) -> bool {
+        !self.never
+            && self.tests.iter().all(|t| {
+                claims.iter().find(|(c, _)| c.eq_ignore_ascii_case(&t.claim)).is_some_and(|(_, v)| t.admits(v))
+            })
+    }
+}
+
+/// The identities a provider's trust admits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Identities {
+    /// Exactly: admitted by any of `allowed` and by none of `denied`.
+    Exact {
+        /// One entry per `Allow` statement that reaches the provider.
+        allowed: Vec<StatementClaims>,
+        /// One entry per `Deny` statement that reaches the provider.
+        denied: Vec<StatementClaims>,
+    },
+    /// Not describable exactly, and why.
+    Unknown(String),
+}
+
+/// Claims every token of the provider carries, so that `...IfExists`, `ForAllValues:`/
+/// `ForAnyValue:` on them and `Null` tests read as plain tests. For GitHub: the claims GitHub puts in
+/// every Actions token; for any provider: `sub` and `aud`, which OIDC requires.
+pub(crate) fn always_present(host: &str, claim: &str) -> bool {
+    let claim = claim.to_ascii_lowercase();
+    if matches!(claim.as_str(), "sub" | "aud") {
+        return true;
+    }
+    host == super::github::HOST
+        && matches!(
+            claim.as_str(),
+            "repository" | "repository_id" | "actor" | "actor_id" | "workflow" | "job_workflow_ref" | "ref"
+        )
+}
+
+fn describe(c: &iamspect_core::condition::Condition) -> String {
+    let op = c.operator();
+    let mut name = String::new();
+    match op.qualifier {
+        Some(SetQualifier::ForAllValues) => name.push_str("ForAllValues:"),
+        Some(SetQualifier::ForAnyValue) => name.push_str("ForAnyValue:"),
+        None => {}
+    }
+    name.push_str(op.base.name());
+    if op.if_exists {
+        name.push_str("IfExists");
+    }
+    format!("{name} {} {:?}", c.key(), c.values())
+}
+
+/// Reads one statement's conditions for a caller of `host` (`token.actions.githubusercontent.com`,
+/// `accounts.google.com`, `oidc.eks.REGION.amazonaws.com/id/X`, ...). `Err` says why the statement
+/// cannot be described exactly.
+pub(crate) fn statement_claims(stmt: &Statement, host: &str) -> Result<StatementClaims, String> {
+    let label = stmt.sid().map_or_else(|| format!("#{}", stmt.index()), str::to_string);
+    let mut out = StatementClaims { statement: label.clone(), ..StatementClaims::default() };
+    let prefix = format!("{}:", host.to_ascii_lowercase());
+    for c in stmt.conditions() {
+        let key = c.key().to_ascii_lowercase();
+        let Some(claim) = key.strip_prefix(&prefix) else {
+            out.also_requires.push(describe(c));
+            continue;
+        };
+        let op = c.operator();
+        let unknown = |why: &str| Err(format!("statement {label}: `{}`: {why}", describe(c)));
+        if c.values().iter().any(|v| v.contains("${")) {
+            return unknown("a value holds a policy variable, which takes its text from the request");
+        }
+        let present = always_present(host, claim);
+        if op.base == BaseOperator::Null {
+            if !present {
+                return unknown("a `Null` test on a claim that not every token carries");
+            }
+            // `"true"` asks for the claim to be absent, which no token of this provider is.
+            let wants_absent: Vec<bool> = c.values().iter().map(|v| v.eq_ignore_ascii_case("true")).collect();
+            if wants_absent.iter().all(|b| *b) {
+                out.never = true;
+            }
+            continue;
+        }
+        if (op.if_exists || op.qualifier.is_some()) && !present {
+            return unknown(
+                "`...IfExists` or a set operator on a claim that not every token carries admits tokens without it",
+            );
+        }
+        let (operator, glob, negated) = match op.base {
+            BaseOperator::StringEquals => ("StringEquals", false, false),
+            BaseOperator::StringLike => ("StringLike", true, false),
+            BaseOperator::StringNotEquals => ("StringNotEquals", false, true),
+            BaseOperator::StringNotLike => ("StringNotLike", true, true),
+            _ => return unknown("only StringEquals, StringLike and their negations are described"),
+        };
+        out.tests.push(ClaimTest { claim: claim.to_string(), operator, glob, negated, values: c.values().to_vec() });
+    }
+    Ok(out)
+}
+
+/// `StringLike` matching on text without policy variables: `*` any run of characters (`:` and `/`
+/// included), `?` exactly one character, everything else literal and case-sensitive.
+pub fn glob_matches(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        match p.get(pi) {
+            Some('*') => {
+                star = Some((pi, ti));
+                pi += 1;
+            }
+            Some(&c) if c == '?' || c == t[ti] => {
+                pi += 1;
+                ti += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    pi = sp + 1;
+                    ti = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob_matches;
+
+    #[test]
+    fn globs_match_as_string_like_does() {
+        assert!(glob_matches("repo:octo/*", "repo:octo/app:ref:refs/heads/main"));
+        assert!(glob_matches("repo:octo/app:*", "repo:octo/app:pull_request"));
+        assert!(!glob_matches("repo:octo/app:*", "repo:octo/app2:pull_request"));
+        assert!(glob_matches("repo:oct?/*", "repo:octa/x"));
+        assert!(glob_matches("*", ""));
+        assert!(!glob_matches("a", ""));
+        assert!(glob_matches("a*b*c", "aXbYbc"));
+    }
+}
