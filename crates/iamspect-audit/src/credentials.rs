@@ -16,6 +16,17 @@ use crate::{Finding, Severity};
 /// The user name AWS gives the root user's row.
 pub const ROOT_USER: &str = "<root_account>";
 
+/// Every check of the credential audit: code, severity, what it finds.
+pub const RULES: &[(&str, Severity, &str)] = &[
+    ("ROOT_ACCESS_KEY", Severity::SecurityWarning, "The root user has an active access key."),
+    ("ROOT_NO_MFA", Severity::SecurityWarning, "The root user has no MFA device."),
+    ("CONSOLE_USER_NO_MFA", Severity::SecurityWarning, "A user with a console password has no MFA device."),
+    ("ACCESS_KEY_OLD", Severity::Warning, "An active access key was last rotated longer ago than `--max-key-age` days."),
+    ("ACCESS_KEY_UNUSED", Severity::Warning, "An active access key has not been used for longer than `--max-unused` days."),
+    ("TWO_ACTIVE_ACCESS_KEYS", Severity::Warning, "A user has two active access keys."),
+    ("PASSWORD_NEVER_USED", Severity::Suggestion, "A user's console password has never been used."),
+];
+
 /// The columns the checks read.
 const COLUMNS: [&str; 13] = [
     "user",

@@ -110,7 +110,7 @@ fn describe(c: &iamspect_core::condition::Condition) -> String {
 /// `accounts.google.com`, `oidc.eks.REGION.amazonaws.com/id/X`, ...). `Err` says why the statement
 /// cannot be described exactly.
 pub(crate) fn statement_claims(stmt: &Statement, host: &str) -> Result<StatementClaims, String> {
-    let label = stmt.sid().map_or_else(|| format!("#{}", stmt.index()), str::to_string);
+    let label = stmt.sid().filter(|s| !s.is_empty()).map_or_else(|| format!("#{}", stmt.index()), str::to_string);
     let mut out = StatementClaims { statement: label.clone(), ..StatementClaims::default() };
     let prefix = format!("{}:", host.to_ascii_lowercase());
     for c in stmt.conditions() {

@@ -11,7 +11,7 @@ pub mod github;
 
 use iamspect_account::{AccountData, Role};
 use iamspect_core::condition::BaseOperator;
-use iamspect_core::{Context, Effect, Policy, PolicyType, Principal, Request, Statement};
+use iamspect_core::{Context, Effect, Policy, PolicyType, Principal, PrincipalKind, Request, Statement};
 
 use crate::{Finding, Severity};
 use claims::{Identities, StatementClaims, statement_claims};
@@ -24,6 +24,22 @@ pub const TRUST_ACTIONS: [&str; 5] = [
     "sts:AssumeRoleWithSAML",
     "sts:TagSession",
     "sts:SetSourceIdentity",
+];
+
+/// Every check of the trust audit: code, severity, what it finds.
+pub const RULES: &[(&str, Severity, &str)] = &[
+    ("TRUST_POLICY_MISSING", Severity::Warning, "The account data gives no trust policy for the role."),
+    ("TRUST_POLICY_INVALID", Severity::Error, "The role's trust policy does not parse."),
+    ("TRUST_PRINCIPAL_STAR", Severity::SecurityWarning, "A trust statement names the principal `*`."),
+    ("WEB_IDENTITY_ANY_PROVIDER", Severity::SecurityWarning, "sts:AssumeRoleWithWebIdentity is allowed to any identity provider."),
+    ("GITHUB_SUBJECT_NOT_CHECKED", Severity::SecurityWarning, "GitHub Actions trust without a condition on `sub` (or `repository`): any repository's workflows can assume the role."),
+    ("GITHUB_ANY_REPOSITORY", Severity::SecurityWarning, "GitHub Actions trust whose `sub` or `repository` wildcard admits any owner (organization or user)."),
+    ("GITHUB_ANY_REPOSITORY_OF_OWNER", Severity::Warning, "GitHub Actions trust that admits every repository of an owner."),
+    ("OIDC_AUDIENCE_NOT_CHECKED", Severity::Warning, "Web identity trust without a condition on the provider's `aud`."),
+    ("OIDC_SUBJECT_NOT_CHECKED", Severity::SecurityWarning, "Web identity trust without a condition on the provider's `sub`."),
+    ("TRUST_CROSS_ACCOUNT_NO_EXTERNAL_ID", Severity::Warning, "A third-party account may assume the role without an `sts:ExternalId` condition."),
+    ("TRUST_TAG_SESSION_UNRESTRICTED", Severity::Suggestion, "sts:TagSession is allowed without a condition on the tags."),
+    ("TRUST_SET_SOURCE_IDENTITY_UNRESTRICTED", Severity::Suggestion, "sts:SetSourceIdentity is allowed without a condition on `sts:SourceIdentity`."),
 ];
 
 const WEB_IDENTITY: &str = "sts:AssumeRoleWithWebIdentity";
@@ -91,7 +107,7 @@ pub fn audit(data: &AccountData) -> Vec<RoleAudit> {
 }
 
 fn label(stmt: &Statement) -> String {
-    stmt.sid().map_or_else(|| format!("#{}", stmt.index()), str::to_string)
+    stmt.sid().filter(|s| !s.is_empty()).map_or_else(|| format!("#{}", stmt.index()), str::to_string)
 }
 
 fn describe_conditions(stmt: &Statement) -> Vec<String> {
@@ -143,6 +159,13 @@ fn tests_prefix(stmt: &Statement, prefix: &str) -> bool {
 fn request(principal: &str, action: &str, role_arn: &str) -> Option<Request> {
     let p = Principal::parse(principal).ok()?;
     Request::new(p, action, role_arn, None, Context::new()).ok()
+}
+
+/// A web identity caller of `provider` (`cognito-identity.amazonaws.com` too, which read as text
+/// would be a service principal).
+fn federated_request(provider: &str, role_arn: &str) -> Option<Request> {
+    let p = Principal::new(PrincipalKind::Federated { provider: provider.to_string() });
+    Request::new(p, WEB_IDENTITY, role_arn, None, Context::new()).ok()
 }
 
 /// The ARN form of an `AWS` principal value, for asking the engine whether a statement reaches it.
@@ -237,11 +260,12 @@ fn audit_role(data: &AccountData, account: &str, role: &Role) -> RoleAudit {
         };
         for stmt in statements.iter().filter(|s| s.effect() == Effect::Deny) {
             let covers = a.actions.iter().any(|act| stmt.covers_action(act));
-            let reaches = probe
-                .as_deref()
-                .and_then(|p| request(p, a.actions.first().copied().unwrap_or("sts:AssumeRole"), &role.arn))
-                .and_then(|r| stmt.principal_reaches(&r))
-                .unwrap_or(true);
+            let action = a.actions.first().copied().unwrap_or("sts:AssumeRole");
+            let probe_request = match a.kind {
+                "Federated" => federated_request(&a.principal, &role.arn),
+                _ => probe.as_deref().and_then(|p| request(p, action, &role.arn)),
+            };
+            let reaches = probe_request.and_then(|r| stmt.principal_reaches(&r)).unwrap_or(true);
             if covers && reaches {
                 let when = if stmt.conditions().is_empty() { "always" } else { "when its conditions hold" };
                 a.denied_by.push(format!("{} ({when})", label(stmt)));
@@ -250,7 +274,7 @@ fn audit_role(data: &AccountData, account: &str, role: &Role) -> RoleAudit {
         if a.kind == "Federated" && a.actions.contains(&WEB_IDENTITY) {
             if let Some(host) = oidc_host(&a.principal) {
                 let (identities, github) = identities(statements, &a.principal, &host, &role.arn);
-                flag_identities(&host, &a.principal, &identities, &github, &mut audit.findings);
+                flag_identities(statements, &role.arn, &host, &a.principal, &identities, &github, &mut audit.findings);
                 a.identities = Some(identities);
                 a.github = github;
             }
@@ -277,7 +301,7 @@ fn identities(
     host: &str,
     role_arn: &str,
 ) -> (Identities, Vec<GithubStatement>) {
-    let Some(req) = request(provider, WEB_IDENTITY, role_arn) else {
+    let Some(req) = federated_request(provider, role_arn) else {
         return (Identities::Unknown(format!("`{provider}` is not a provider iamspect can ask about")), Vec::new());
     };
     let mut allowed: Vec<StatementClaims> = Vec::new();
@@ -322,63 +346,93 @@ fn identities(
     (Identities::Exact { allowed, denied }, github)
 }
 
+/// A statement tests `key` with an operator that names what is admitted (not a negation).
+fn positive_test(stmt: &Statement, key: &str) -> bool {
+    stmt.conditions().iter().any(|c| {
+        c.key().eq_ignore_ascii_case(key)
+            && matches!(
+                c.operator().base,
+                BaseOperator::StringEquals | BaseOperator::StringLike | BaseOperator::StringEqualsIgnoreCase
+            )
+    })
+}
+
+/// GitHub claims that name a repository (its owner and name, or its id).
+const GITHUB_REPOSITORY_CLAIMS: [&str; 4] = ["sub", "repository", "repository_id", "job_workflow_ref"];
+
+#[allow(clippy::too_many_arguments, reason = "the pieces of one role's audit, kept apart for clarity")]
 fn flag_identities(
+    statements: &[Statement],
+    role_arn: &str,
     host: &str,
     provider: &str,
     identities: &Identities,
     github: &[GithubStatement],
     findings: &mut Vec<Finding>,
 ) {
-    let Identities::Exact { allowed, denied } = identities else { return };
+    let Some(req) = federated_request(provider, role_arn) else { return };
+    let denied = match identities {
+        Identities::Exact { denied, .. } => denied.iter().map(|d| d.statement.clone()).collect(),
+        Identities::Unknown(_) => Vec::new(),
+    };
     let except = if denied.is_empty() {
         String::new()
     } else {
-        format!(
-            " (Deny statements {} remove some identities)",
-            denied.iter().map(|d| d.statement.as_str()).collect::<Vec<_>>().join(", ")
-        )
+        format!(" (Deny statements {} remove some identities)", denied.join(", "))
     };
     let built_in = BUILT_IN_PROVIDERS.contains(&host);
-    for s in allowed.iter().filter(|s| !s.never) {
-        if !s.tests.iter().any(|t| t.claim.eq_ignore_ascii_case("aud") && !t.negated) {
+    let reaching = statements.iter().filter(|s| {
+        s.effect() == Effect::Allow && s.covers_action(WEB_IDENTITY) && s.principal_reaches(&req) == Some(true)
+    });
+    for s in reaching {
+        let l = label(s);
+        if !positive_test(s, &format!("{host}:aud")) {
             findings.push(Finding::new(
                 "OIDC_AUDIENCE_NOT_CHECKED",
                 if built_in { Severity::SecurityWarning } else { Severity::Warning },
                 if built_in {
                     format!(
-                        "statement {} trusts `{provider}` without a condition on `{host}:aud`: tokens issued to any application of this provider are accepted{except}",
-                        s.statement
+                        "statement {l} trusts `{provider}` without a condition on `{host}:aud`: tokens issued to any application of this provider are accepted{except}"
                     )
                 } else {
                     format!(
-                        "statement {} trusts `{provider}` without a condition on `{host}:aud`: any audience registered with the provider is accepted{except}",
-                        s.statement
+                        "statement {l} trusts `{provider}` without a condition on `{host}:aud`: any audience registered with the provider is accepted{except}"
                     )
                 },
             ));
         }
-        let has_sub = s.tests.iter().any(|t| t.claim.eq_ignore_ascii_case("sub") && !t.negated);
-        if host != github::HOST && !has_sub && host != "cognito-identity.amazonaws.com" {
+        if host == github::HOST {
+            let names = GITHUB_REPOSITORY_CLAIMS.iter().any(|c| positive_test(s, &format!("{host}:{c}")));
+            if !names {
+                let excludes = s.conditions().iter().any(|c| c.key().to_ascii_lowercase().starts_with(&format!("{host}:")) && c.operator().base.is_negated());
+                findings.push(Finding::new(
+                    "GITHUB_SUBJECT_NOT_CHECKED",
+                    Severity::SecurityWarning,
+                    if excludes {
+                        format!(
+                            "statement {l} trusts GitHub Actions with conditions that only exclude (`StringNot...`) and none on `{host}:sub` or `:repository` naming what is admitted: a workflow of any other repository on GitHub can assume the role{except}"
+                        )
+                    } else {
+                        format!(
+                            "statement {l} trusts GitHub Actions without a condition on `{host}:sub` (or `:repository`): a workflow of any repository on GitHub can assume the role{except}"
+                        )
+                    },
+                ));
+            }
+        } else if !positive_test(s, &format!("{host}:sub")) && host != "cognito-identity.amazonaws.com" {
             findings.push(Finding::new(
                 "OIDC_SUBJECT_NOT_CHECKED",
                 if built_in { Severity::Warning } else { Severity::SecurityWarning },
                 format!(
-                    "statement {} trusts `{provider}` without a condition on `{host}:sub`: every subject the provider issues tokens for can assume the role{except}",
-                    s.statement
+                    "statement {l} trusts `{provider}` without a condition on `{host}:sub`: every subject the provider issues tokens for can assume the role{except}"
                 ),
             ));
         }
     }
     for g in github {
         let msg = match g.reach {
-            Reach::AnyOwner if g.admitted.is_empty() => Some((
-                "GITHUB_SUBJECT_NOT_CHECKED",
-                Severity::SecurityWarning,
-                format!(
-                    "statement {} trusts GitHub Actions without a condition on `{host}:sub` (or `:repository`): a workflow of any repository on GitHub can assume the role{except}",
-                    g.statement
-                ),
-            )),
+            // Without any test naming a repository: flagged above, from the statement itself.
+            Reach::AnyOwner if g.admitted.is_empty() => None,
             Reach::AnyOwner => Some((
                 "GITHUB_ANY_REPOSITORY",
                 Severity::SecurityWarning,
@@ -464,8 +518,8 @@ fn flag_statement(
     // Does `*` or any provider reach web identity through this statement?
     if actions.contains(&WEB_IDENTITY) {
         let probe = format!("arn:{partition}:iam::{account}:oidc-provider/example.invalid");
-        let reaches_any = [probe.as_str(), "accounts.google.com"].iter().all(|p| {
-            request(p, WEB_IDENTITY, &format!("arn:{partition}:iam::{account}:role/x"))
+        let reaches_any = [probe.as_str(), "accounts.google.com", "cognito-identity.amazonaws.com"].iter().all(|p| {
+            federated_request(p, &format!("arn:{partition}:iam::{account}:role/x"))
                 .and_then(|r| stmt.principal_reaches(&r))
                 .unwrap_or(false)
         });
