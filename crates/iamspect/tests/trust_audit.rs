@@ -1,0 +1,236 @@
+//! `iamspect trust-audit` on an account whose roles trust GitHub Actions (and other providers) in
+//! every common way: it lists every role, flags exactly the roles whose GitHub trust admits
+//! repositories of any owner, and the identity sets it prints agree with `iamspect eval` deciding
+//! `sts:AssumeRoleWithWebIdentity` on sample claims.
+#![allow(clippy::unwrap_used, clippy::panic, reason = "test code")]
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+const ACCOUNT: &str = "111122223333";
+const GH: &str = "token.actions.githubusercontent.com";
+
+fn data() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/trust_audit/gaad.json")
+}
+
+fn audit() -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_iamspect"))
+        .args(["trust-audit", "--account-data"])
+        .arg(data())
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn roles(v: &Value) -> &Vec<Value> {
+    v["roles"].as_array().unwrap()
+}
+
+fn name(role: &Value) -> &str {
+    role["arn"].as_str().unwrap().rsplit('/').next().unwrap()
+}
+
+fn codes(role: &Value) -> BTreeSet<String> {
+    role["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap().to_string()).collect()
+}
+
+#[test]
+fn every_role_is_listed_with_severities_in_lints_words() {
+    let v = audit();
+    let dump: Value = serde_json::from_str(&std::fs::read_to_string(data()).unwrap()).unwrap();
+    let expected: BTreeSet<&str> =
+        dump["RoleDetailList"].as_array().unwrap().iter().map(|r| r["Arn"].as_str().unwrap()).collect();
+    let listed: BTreeSet<&str> = roles(&v).iter().map(|r| r["arn"].as_str().unwrap()).collect();
+    assert_eq!(expected, listed);
+    for r in roles(&v) {
+        for f in r["findings"].as_array().unwrap() {
+            let s = f["severity"].as_str().unwrap();
+            assert!(["ERROR", "SECURITY_WARNING", "WARNING", "SUGGESTION"].contains(&s), "{s}");
+            assert!(!f["message"].as_str().unwrap().is_empty());
+        }
+    }
+}
+
+/// The roles whose GitHub trust admits repositories of any owner, and only those, are flagged.
+#[test]
+fn flags_every_github_trust_that_admits_any_repository_and_no_pinned_one() {
+    let v = audit();
+    let any: BTreeSet<&str> = roles(&v)
+        .iter()
+        .filter(|r| {
+            let c = codes(r);
+            c.contains("GITHUB_ANY_REPOSITORY") || c.contains("GITHUB_SUBJECT_NOT_CHECKED")
+        })
+        .map(name)
+        .collect();
+    let expected: BTreeSet<&str> = [
+        "gh-any-owner",
+        "gh-no-sub",
+        "gh-no-condition",
+        "gh-owner-prefix",
+        "gh-owner-qmark",
+        "gh-star-sub",
+        "gh-repo-wildcard-owner",
+        "gh-two-statements",
+        "gh-not-like-only",
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(any, expected);
+    let by_name = |n: &str| roles(&v).iter().find(|r| name(r) == n).unwrap().clone();
+    assert!(codes(&by_name("gh-org-wide")).contains("GITHUB_ANY_REPOSITORY_OF_OWNER"));
+    assert!(codes(&by_name("gh-no-condition")).contains("OIDC_AUDIENCE_NOT_CHECKED"));
+    assert!(codes(&by_name("eks-no-sub")).contains("OIDC_SUBJECT_NOT_CHECKED"));
+    assert!(codes(&by_name("cognito-no-aud")).contains("OIDC_AUDIENCE_NOT_CHECKED"));
+    assert!(codes(&by_name("web-identity-anyone")).contains("WEB_IDENTITY_ANY_PROVIDER"));
+    assert!(codes(&by_name("web-identity-anyone")).contains("TRUST_PRINCIPAL_STAR"));
+    assert!(codes(&by_name("everyone-assume")).contains("TRUST_PRINCIPAL_STAR"));
+    assert!(codes(&by_name("third-party-no-external-id")).contains("TRUST_CROSS_ACCOUNT_NO_EXTERNAL_ID"));
+    assert!(codes(&by_name("third-party-external-id")).is_empty());
+    let tags = codes(&by_name("same-account-tag-session"));
+    assert!(tags.contains("TRUST_TAG_SESSION_UNRESTRICTED") && tags.contains("TRUST_SET_SOURCE_IDENTITY_UNRESTRICTED"));
+    for pinned in ["gh-pinned-branch", "gh-pinned-any-ref", "gh-pinned-events", "gh-pinned-repository-key", "gh-sub-and-repository"] {
+        assert!(codes(&by_name(pinned)).is_empty(), "{pinned}: {:?}", codes(&by_name(pinned)));
+    }
+    // What cannot be described is said to be unknown, with why.
+    let ignore_case = by_name("gh-ignore-case");
+    let ids = &ignore_case["assumableBy"][0]["identities"];
+    assert_eq!(ids["exact"], false);
+    assert!(ids["unknown"].as_str().unwrap().contains("StringEqualsIgnoreCase"));
+    let custom = by_name("gh-custom-subject");
+    assert_eq!(custom["assumableBy"][0]["identities"]["github"]["statements"][0]["reach"], "unknown");
+}
+
+/// `StringLike` as AWS matches it: `*` any run of characters, `?` one.
+fn glob(p: &[char], t: &[char]) -> bool {
+    match p.split_first() {
+        None => t.is_empty(),
+        Some(('*', rest)) => (0..=t.len()).any(|i| glob(rest, &t[i..])),
+        Some((c, rest)) => t.split_first().is_some_and(|(x, tr)| (*c == '?' || c == x) && glob(rest, tr)),
+    }
+}
+
+/// Whether one statement of the audit's `identities` admits the token's claims.
+fn statement_admits(stmt: &Value, claims: &[(&str, String)]) -> bool {
+    if stmt["admitsNone"] == true {
+        return false;
+    }
+    stmt["claims"].as_array().unwrap().iter().all(|t| {
+        let claim = t["claim"].as_str().unwrap();
+        let Some((_, value)) = claims.iter().find(|(c, _)| *c == claim) else { return false };
+        let op = t["operator"].as_str().unwrap();
+        let like = op.ends_with("Like");
+        let hit = t["values"].as_array().unwrap().iter().any(|p| {
+            let p = p.as_str().unwrap();
+            if like { glob(&p.chars().collect::<Vec<_>>(), &value.chars().collect::<Vec<_>>()) } else { p == value }
+        });
+        hit != op.contains("Not")
+    })
+}
+
+/// `iamspect eval` of one case per sample token (read from standard input), the trust policy
+/// coming from the account data: the decision of each.
+fn eval_allows(role: &str, samples: &[Vec<(&str, String)>]) -> Vec<bool> {
+    let cases: Vec<Value> = samples
+        .iter()
+        .map(|claims| {
+            let mut context = serde_json::Map::new();
+            // Meets the one condition on a key that is not a claim (`gh-source-ip`); the audit
+            // lists it under `alsoRequires`.
+            context.insert("aws:SourceIp".to_string(), Value::from("192.0.2.10"));
+            for (claim, value) in claims {
+                context.insert(format!("{GH}:{claim}"), Value::from(value.as_str()));
+            }
+            serde_json::json!({
+                "principal": format!("arn:aws:iam::{ACCOUNT}:oidc-provider/{GH}"),
+                "action": "sts:AssumeRoleWithWebIdentity",
+                "resource": role,
+                "context": context,
+            })
+        })
+        .collect();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_iamspect"))
+        .args(["eval", "-", "--format", "json", "--account-data"])
+        .arg(data())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(serde_json::json!({"cases": cases}).to_string().as_bytes()).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.code().is_some_and(|c| c < 2), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    v.as_array().unwrap().iter().map(|d| d["decision"] == "allowed").collect()
+}
+
+/// For sample tokens, the audit's exact identity sets (allowed statements minus denied ones)
+/// give the same answer as the engine deciding the trust policy; and a role admits a sample of
+/// another owner than `octo-org` exactly when it is flagged as admitting any repository.
+#[test]
+fn identity_sets_agree_with_eval_on_sample_claims() {
+    let v = audit();
+    let subs = [
+        "repo:octo-org/app:ref:refs/heads/main",
+        "repo:octo-org/app:ref:refs/heads/feature",
+        "repo:octo-org/app:environment:prod",
+        "repo:octo-org/app:pull_request",
+        "repo:octo-org/app:ref:refs/tags/v1",
+        "repo:octo-org/legacy:ref:refs/heads/main",
+        "repo:octo-org/infra:ref:refs/heads/main",
+        "repo:octo-org-evil/app:ref:refs/heads/main",
+        "repo:octo-orx/app:ref:refs/heads/main",
+        "repo:evil-org/app:ref:refs/heads/main",
+        "repo:evil-org/infra:environment:prod",
+        "repo:someone/else:pull_request",
+    ];
+    let mut compared = 0;
+    for role in roles(&v) {
+        let arn = role["arn"].as_str().unwrap();
+        let Some(gh) = role["assumableBy"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["principal"].as_str().is_some_and(|p| p.ends_with(&format!("oidc-provider/{GH}"))))
+        else {
+            continue;
+        };
+        let ids = &gh["identities"];
+        let flagged = codes(role).contains("GITHUB_ANY_REPOSITORY") || codes(role).contains("GITHUB_SUBJECT_NOT_CHECKED");
+        let mut foreign_allowed = false;
+        let samples: Vec<Vec<(&str, String)>> = subs
+            .iter()
+            .map(|sub| {
+                let repository = sub.trim_start_matches("repo:").split(':').next().unwrap().to_string();
+                vec![("sub", sub.to_string()), ("aud", "sts.amazonaws.com".to_string()), ("repository", repository)]
+            })
+            .collect();
+        let decisions = eval_allows(arn, &samples);
+        assert_eq!(decisions.len(), samples.len());
+        for ((sub, claims), allowed) in subs.iter().zip(&samples).zip(decisions) {
+            let repository = &claims[2].1;
+            let claims = claims.as_slice();
+            if allowed && !repository.starts_with("octo-org/") {
+                foreign_allowed = true;
+            }
+            if ids["exact"] == true {
+                let admitted = ids["allowed"].as_array().unwrap().iter().any(|s| statement_admits(s, claims))
+                    && !ids["denied"].as_array().unwrap().iter().any(|s| statement_admits(s, claims));
+                assert_eq!(admitted, allowed, "{arn}: {sub}: the audit says {admitted}, eval says {allowed}");
+                compared += 1;
+            }
+        }
+        assert_eq!(flagged, foreign_allowed, "{arn}: flagged {flagged}, eval admits another owner {foreign_allowed}");
+    }
+    assert!(compared > 150, "only {compared} comparisons");
+}
