@@ -215,7 +215,7 @@ pub fn audit(csv: &str, now: Timestamp, limits: Limits) -> Result<Vec<UserFindin
             push(
                 "TWO_ACTIVE_ACCESS_KEYS",
                 Severity::Warning,
-                format!("`{user}` has two active access keys: keep one outside of a rotation"),
+                format!("`{user}` has two active access keys: two are needed only during a rotation; deactivate the one not in use"),
             );
         }
         if root && !mfa {
