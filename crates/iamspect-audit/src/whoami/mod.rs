@@ -311,12 +311,12 @@ fn resolve_profile(
         }
         return Ok(());
     }
-    // 3. Web identity: the environment first (unless `--profile`), then the profile.
-    let (w_role, w_file, w_session) = if !explicit && env(inputs, "AWS_WEB_IDENTITY_TOKEN_FILE").is_some() {
-        (env(inputs, "AWS_ROLE_ARN"), env(inputs, "AWS_WEB_IDENTITY_TOKEN_FILE"), env(inputs, "AWS_ROLE_SESSION_NAME"))
-    } else {
-        (get("role_arn"), get("web_identity_token_file"), get("role_session_name"))
-    };
+    // 3. Web identity: each setting from the environment (unless `--profile`), else from the
+    // profile, key by key as botocore reads them.
+    let setting = |env_key: &str, key: &str| if explicit { None } else { env(inputs, env_key) }.or_else(|| get(key));
+    let w_file = setting("AWS_WEB_IDENTITY_TOKEN_FILE", "web_identity_token_file");
+    let w_role = setting("AWS_ROLE_ARN", "role_arn");
+    let w_session = setting("AWS_ROLE_SESSION_NAME", "role_session_name");
     if let Some(file) = w_file {
         let role = w_role.ok_or_else(|| format!("a web identity token file ({file}) is set without a role ARN"))?;
         id.source = format!("web identity token file {file}, assuming {role}");
