@@ -93,6 +93,7 @@ fn flags_every_github_trust_that_admits_any_repository_and_no_pinned_one() {
     assert!(codes(&by_name("everyone-assume")).contains("TRUST_PRINCIPAL_STAR"));
     assert!(codes(&by_name("third-party-no-external-id")).contains("TRUST_CROSS_ACCOUNT_NO_EXTERNAL_ID"));
     assert!(codes(&by_name("third-party-external-id")).is_empty());
+    assert!(codes(&by_name("two-providers-one-statement")).contains("WEB_IDENTITY_ADMITS_NO_TOKEN"));
     let tags = codes(&by_name("same-account-tag-session"));
     assert!(tags.contains("TRUST_TAG_SESSION_UNRESTRICTED") && tags.contains("TRUST_SET_SOURCE_IDENTITY_UNRESTRICTED"));
     for pinned in ["gh-pinned-branch", "gh-pinned-any-ref", "gh-pinned-events", "gh-pinned-repository-key", "gh-sub-and-repository"] {

@@ -87,7 +87,7 @@ pub(crate) fn always_present(host: &str, claim: &str) -> bool {
     host == super::github::HOST
         && matches!(
             claim.as_str(),
-            "repository" | "repository_id" | "actor" | "actor_id" | "workflow" | "job_workflow_ref" | "ref"
+            "repository" | "repository_id" | "actor" | "actor_id" | "workflow" | "job_workflow_ref"
         )
 }
 
@@ -109,13 +109,31 @@ fn describe(c: &iamspect_core::condition::Condition) -> String {
 /// Reads one statement's conditions for a caller of `host` (`token.actions.githubusercontent.com`,
 /// `accounts.google.com`, `oidc.eks.REGION.amazonaws.com/id/X`, ...). `Err` says why the statement
 /// cannot be described exactly.
-pub(crate) fn statement_claims(stmt: &Statement, host: &str) -> Result<StatementClaims, String> {
+///
+/// `other_hosts` are the other providers the policy names: a token of `host` carries none of their
+/// claim keys, so a test on one of them reads as a test on a missing key (spec §4.6: a positive
+/// operator fails, a negated one or `...IfExists` passes).
+pub(crate) fn statement_claims(stmt: &Statement, host: &str, other_hosts: &[String]) -> Result<StatementClaims, String> {
     let label = stmt.sid().filter(|s| !s.is_empty()).map_or_else(|| format!("#{}", stmt.index()), str::to_string);
     let mut out = StatementClaims { statement: label.clone(), ..StatementClaims::default() };
     let prefix = format!("{}:", host.to_ascii_lowercase());
     for c in stmt.conditions() {
         let key = c.key().to_ascii_lowercase();
         let Some(claim) = key.strip_prefix(&prefix) else {
+            let foreign = other_hosts
+                .iter()
+                .any(|h| !h.eq_ignore_ascii_case(host) && key.starts_with(&format!("{}:", h.to_ascii_lowercase())));
+            if foreign {
+                let op = c.operator();
+                let absent_passes = op.if_exists
+                    || op.qualifier == Some(SetQualifier::ForAllValues)
+                    || op.base.is_negated()
+                    || (op.base == BaseOperator::Null && c.values().iter().any(|v| v.eq_ignore_ascii_case("true")));
+                if !absent_passes {
+                    out.never = true;
+                }
+                continue;
+            }
             out.also_requires.push(describe(c));
             continue;
         };

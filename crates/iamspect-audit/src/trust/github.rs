@@ -110,6 +110,12 @@ pub fn read_sub(value: &str, glob: bool) -> Admitted {
     out.owner = Some(literal(&owner));
     let rest = rest.unwrap_or_default();
     let (repo, qualifier, repo_star) = if glob { part(&rest, ':') } else { literal_part(&rest, ':') };
+    if !glob && qualifier.is_none() {
+        // `repo:OWNER/REPO` exactly: GitHub's subjects always go on (`:ref:...`, `:environment:...`),
+        // so this value admits no token of the default form.
+        out.repository = Some(Name::Exact(repo));
+        return out;
+    }
     if repo_star || qualifier.is_none() {
         out.repository = Some(if repo == "*" { Name::Any } else { Name::Pattern(repo) });
         out.kind = "any";

@@ -35,6 +35,7 @@ pub const RULES: &[(&str, Severity, &str)] = &[
     ("GITHUB_SUBJECT_NOT_CHECKED", Severity::SecurityWarning, "GitHub Actions trust without a condition on `sub` (or `repository`): any repository's workflows can assume the role."),
     ("GITHUB_ANY_REPOSITORY", Severity::SecurityWarning, "GitHub Actions trust whose `sub` or `repository` wildcard admits any owner (organization or user)."),
     ("GITHUB_ANY_REPOSITORY_OF_OWNER", Severity::Warning, "GitHub Actions trust that admits every repository of an owner."),
+    ("WEB_IDENTITY_ADMITS_NO_TOKEN", Severity::Error, "A statement names a web identity provider but requires a claim its tokens never carry."),
     ("OIDC_AUDIENCE_NOT_CHECKED", Severity::Warning, "Web identity trust without a condition on the provider's `aud`."),
     ("OIDC_SUBJECT_NOT_CHECKED", Severity::SecurityWarning, "Web identity trust without a condition on the provider's `sub`."),
     ("TRUST_CROSS_ACCOUNT_NO_EXTERNAL_ID", Severity::Warning, "A third-party account may assume the role without an `sts:ExternalId` condition."),
@@ -294,6 +295,19 @@ fn relation(data: &AccountData, account: &str, principal: &str) -> &'static str 
     }
 }
 
+/// The other web identity providers the policy names: their claim keys are absent from the
+/// tokens of `host`.
+fn other_hosts(statements: &[Statement], host: &str) -> Vec<String> {
+    statements
+        .iter()
+        .filter_map(Statement::principal_entries)
+        .flat_map(|(_, entries)| entries)
+        .filter(|(kind, _)| *kind == "Federated")
+        .filter_map(|(_, v)| oidc_host(&v))
+        .filter(|h| h != host)
+        .collect()
+}
+
 /// The identities admitted through `provider`, whose claim keys start with `host:`.
 fn identities(
     statements: &[Statement],
@@ -304,13 +318,14 @@ fn identities(
     let Some(req) = federated_request(provider, role_arn) else {
         return (Identities::Unknown(format!("`{provider}` is not a provider iamspect can ask about")), Vec::new());
     };
+    let other_hosts = other_hosts(statements, host);
     let mut allowed: Vec<StatementClaims> = Vec::new();
     let mut denied: Vec<StatementClaims> = Vec::new();
     for stmt in statements {
         if !stmt.covers_action(WEB_IDENTITY) || stmt.principal_reaches(&req) != Some(true) {
             continue;
         }
-        let claims = match statement_claims(stmt, host) {
+        let claims = match statement_claims(stmt, host, &other_hosts) {
             Ok(c) => c,
             Err(why) => return (Identities::Unknown(why), Vec::new()),
         };
@@ -384,7 +399,20 @@ fn flag_identities(
     let reaching = statements.iter().filter(|s| {
         s.effect() == Effect::Allow && s.covers_action(WEB_IDENTITY) && s.principal_reaches(&req) == Some(true)
     });
+    let others = other_hosts(statements, host);
     for s in reaching {
+        // A statement no token of this provider can meet (a test on another provider's claim).
+        if statement_claims(s, host, &others).is_ok_and(|c| c.never) {
+            findings.push(Finding::new(
+                "WEB_IDENTITY_ADMITS_NO_TOKEN",
+                Severity::Error,
+                format!(
+                    "statement {} names `{provider}` but requires a claim its tokens never carry (another provider's, or a `Null` test), so it admits none of them",
+                    label(s)
+                ),
+            ));
+            continue;
+        }
         let l = label(s);
         if !positive_test(s, &format!("{host}:aud")) {
             findings.push(Finding::new(

@@ -214,6 +214,14 @@ fn text(roles: &[RoleAudit]) -> String {
             for d in &a.denied_by {
                 out.push_str(&format!("      denied by statement {d}\n"));
             }
+            if let Some(Identities::Exact { allowed, .. }) = &a.identities {
+                for s in allowed.iter().filter(|s| s.never) {
+                    out.push_str(&format!(
+                        "      statement {} admits no token of this provider (it tests a claim such tokens never carry)\n",
+                        s.statement
+                    ));
+                }
+            }
             match &a.identities {
                 Some(Identities::Unknown(why)) => out.push_str(&format!("      identities: unknown: {why}\n")),
                 Some(Identities::Exact { .. }) if !a.github.is_empty() => {
