@@ -21,8 +21,16 @@ pub const RULES: &[(&str, Severity, &str)] = &[
     ("ROOT_ACCESS_KEY", Severity::SecurityWarning, "The root user has an active access key."),
     ("ROOT_NO_MFA", Severity::SecurityWarning, "The root user has no MFA device."),
     ("CONSOLE_USER_NO_MFA", Severity::SecurityWarning, "A user with a console password has no MFA device."),
-    ("ACCESS_KEY_OLD", Severity::Warning, "An active access key was last rotated longer ago than `--max-key-age` days."),
-    ("ACCESS_KEY_UNUSED", Severity::Warning, "An active access key has not been used for longer than `--max-unused` days."),
+    (
+        "ACCESS_KEY_OLD",
+        Severity::Warning,
+        "An active access key was last rotated longer ago than `--max-key-age` days.",
+    ),
+    (
+        "ACCESS_KEY_UNUSED",
+        Severity::Warning,
+        "An active access key has not been used for longer than `--max-unused` days.",
+    ),
     ("TWO_ACTIVE_ACCESS_KEYS", Severity::Warning, "A user has two active access keys."),
     ("PASSWORD_NEVER_USED", Severity::Suggestion, "A user's console password has never been used."),
 ];
@@ -175,7 +183,9 @@ pub fn audit(csv: &str, now: Timestamp, limits: Limits) -> Result<Vec<UserFindin
                 push(
                     "ROOT_ACCESS_KEY",
                     Severity::SecurityWarning,
-                    format!("the root user has an active access key {k}: root keys cannot be limited by any policy; delete it"),
+                    format!(
+                        "the root user has an active access key {k}: root keys cannot be limited by any policy; delete it"
+                    ),
                 );
             }
             match rotated {
@@ -215,7 +225,9 @@ pub fn audit(csv: &str, now: Timestamp, limits: Limits) -> Result<Vec<UserFindin
             push(
                 "TWO_ACTIVE_ACCESS_KEYS",
                 Severity::Warning,
-                format!("`{user}` has two active access keys: two are needed only during a rotation; deactivate the one not in use"),
+                format!(
+                    "`{user}` has two active access keys: two are needed only during a rotation; deactivate the one not in use"
+                ),
             );
         }
         if root && !mfa {
@@ -229,13 +241,18 @@ pub fn audit(csv: &str, now: Timestamp, limits: Limits) -> Result<Vec<UserFindin
             );
         }
         if !root && password && date(row, "password_last_used", get("password_last_used"))?.is_none() {
-            let since = date(row, "password_last_changed", get("password_last_changed"))?
-                .or(date(row, "user_creation_time", get("user_creation_time"))?);
+            let since = date(row, "password_last_changed", get("password_last_changed"))?.or(date(
+                row,
+                "user_creation_time",
+                get("user_creation_time"),
+            )?);
             let when = since.map_or_else(String::new, |t| format!(" (set {} days ago, {t})", days(now, t)));
             push(
                 "PASSWORD_NEVER_USED",
                 Severity::Suggestion,
-                format!("`{user}` has a console password that has never been used{when}: remove it if the user needs none"),
+                format!(
+                    "`{user}` has a console password that has never been used{when}: remove it if the user needs none"
+                ),
             );
         }
     }

@@ -18,7 +18,8 @@ fn run(args: &[&str]) -> Output {
 }
 
 fn findings(out: &Output) -> BTreeSet<(String, String)> {
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let v: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
     v["findings"]
         .as_array()
         .unwrap()
@@ -72,7 +73,15 @@ fn the_csv_needs_a_time_and_then_finds_the_same() {
 
 #[test]
 fn limits_move_with_the_flags() {
-    let out = run(&[file("report.json").to_str().unwrap(), "--format", "json", "--max-key-age", "365", "--max-unused", "200"]);
+    let out = run(&[
+        file("report.json").to_str().unwrap(),
+        "--format",
+        "json",
+        "--max-key-age",
+        "365",
+        "--max-unused",
+        "200",
+    ]);
     let got = findings(&out);
     assert!(got.contains(&("ACCESS_KEY_OLD".to_string(), "root".to_string())));
     assert!(!got.iter().any(|(c, u)| c == "ACCESS_KEY_OLD" && u == "carol"));

@@ -133,7 +133,10 @@ fn schemas_refuse_what_they_do_not_describe() {
         assert!(!validator.is_valid(&value), "{schema} accepted {value}");
     };
     refuses("lint.schema.json", serde_json::json!({"findings": [{}]}));
-    refuses("credential-audit.schema.json", serde_json::json!({"findings": [{"code": "ROOT_NO_MFA", "severity": "HIGH", "user": "u", "message": "m"}], "time": {"value": "t", "from": "f"}}));
+    refuses(
+        "credential-audit.schema.json",
+        serde_json::json!({"findings": [{"code": "ROOT_NO_MFA", "severity": "HIGH", "user": "u", "message": "m"}], "time": {"value": "t", "from": "f"}}),
+    );
     refuses("trust-audit.schema.json", serde_json::json!({"roles": [{"arn": "a", "findings": []}]}));
     refuses(
         "who-can.schema.json",

@@ -96,7 +96,13 @@ fn flags_every_github_trust_that_admits_any_repository_and_no_pinned_one() {
     assert!(codes(&by_name("two-providers-one-statement")).contains("WEB_IDENTITY_ADMITS_NO_TOKEN"));
     let tags = codes(&by_name("same-account-tag-session"));
     assert!(tags.contains("TRUST_TAG_SESSION_UNRESTRICTED") && tags.contains("TRUST_SET_SOURCE_IDENTITY_UNRESTRICTED"));
-    for pinned in ["gh-pinned-branch", "gh-pinned-any-ref", "gh-pinned-events", "gh-pinned-repository-key", "gh-sub-and-repository"] {
+    for pinned in [
+        "gh-pinned-branch",
+        "gh-pinned-any-ref",
+        "gh-pinned-events",
+        "gh-pinned-repository-key",
+        "gh-sub-and-repository",
+    ] {
         assert!(codes(&by_name(pinned)).is_empty(), "{pinned}: {:?}", codes(&by_name(pinned)));
     }
     // What cannot be described is said to be unknown, with why.
@@ -207,7 +213,8 @@ fn identity_sets_agree_with_eval_on_sample_claims() {
             continue;
         };
         let ids = &gh["identities"];
-        let flagged = codes(role).contains("GITHUB_ANY_REPOSITORY") || codes(role).contains("GITHUB_SUBJECT_NOT_CHECKED");
+        let flagged =
+            codes(role).contains("GITHUB_ANY_REPOSITORY") || codes(role).contains("GITHUB_SUBJECT_NOT_CHECKED");
         let mut foreign_allowed = false;
         let samples: Vec<Vec<(&str, String)>> = subs
             .iter()

@@ -88,7 +88,8 @@ fn config(home: &Home) {
 fn environment_keys_win_and_a_long_term_key_names_no_user() {
     let home = Home::new("env");
     config(&home);
-    let (v, code) = home.json(&[("AWS_ACCESS_KEY_ID", KEY_ID), ("AWS_SECRET_ACCESS_KEY", SECRET), ("AWS_PROFILE", "deploy")], &[]);
+    let (v, code) =
+        home.json(&[("AWS_ACCESS_KEY_ID", KEY_ID), ("AWS_SECRET_ACCESS_KEY", SECRET), ("AWS_PROFILE", "deploy")], &[]);
     assert_eq!(code, Some(1), "an unknown principal is not exit 0");
     assert!(v["source"].as_str().unwrap().contains("environment"));
     assert_eq!(v["principal"], Value::Null);
@@ -96,7 +97,8 @@ fn environment_keys_win_and_a_long_term_key_names_no_user() {
     assert_eq!(v["expired"], false);
     assert_eq!(v["accessKeyId"], "****************MPLE");
     // `--profile` sets the environment's keys aside, as the CLI does.
-    let (v, _) = home.json(&[("AWS_ACCESS_KEY_ID", KEY_ID), ("AWS_SECRET_ACCESS_KEY", SECRET)], &["--profile", "deploy"]);
+    let (v, _) =
+        home.json(&[("AWS_ACCESS_KEY_ID", KEY_ID), ("AWS_SECRET_ACCESS_KEY", SECRET)], &["--profile", "deploy"]);
     assert_eq!(v["principal"], "arn:aws:sts::222233334444:assumed-role/Deploy/alice-session");
 }
 
@@ -136,7 +138,9 @@ fn sso_expiry_comes_from_the_token_cache() {
     let (v, code) = home.json(&[("AWS_PROFILE", "sso-old")], &[]);
     assert_eq!(code, Some(1));
     assert_eq!(v["expired"], true);
-    assert!(v["principal"].as_str().unwrap().starts_with("arn:aws:sts::444455556666:assumed-role/AWSReservedSSO_ReadOnly_"));
+    assert!(
+        v["principal"].as_str().unwrap().starts_with("arn:aws:sts::444455556666:assumed-role/AWSReservedSSO_ReadOnly_")
+    );
     let (v, _) = home.json(&[("AWS_PROFILE", "sso-fresh")], &[]);
     assert_eq!(v["expired"], false);
     assert_eq!(v["expiresAt"], "2026-12-01T08:00:00Z");

@@ -84,7 +84,7 @@ pub(crate) fn always_present(host: &str, claim: &str) -> bool {
     if matches!(claim.as_str(), "sub" | "aud") {
         return true;
     }
-    host == super::github::HOST
+    super::github::is_github(host)
         && matches!(
             claim.as_str(),
             "repository" | "repository_id" | "actor" | "actor_id" | "workflow" | "job_workflow_ref"
@@ -113,7 +113,11 @@ fn describe(c: &iamspect_core::condition::Condition) -> String {
 /// `other_hosts` are the other providers the policy names: a token of `host` carries none of their
 /// claim keys, so a test on one of them reads as a test on a missing key (spec §4.6: a positive
 /// operator fails, a negated one or `...IfExists` passes).
-pub(crate) fn statement_claims(stmt: &Statement, host: &str, other_hosts: &[String]) -> Result<StatementClaims, String> {
+pub(crate) fn statement_claims(
+    stmt: &Statement,
+    host: &str,
+    other_hosts: &[String],
+) -> Result<StatementClaims, String> {
     let label = stmt.sid().filter(|s| !s.is_empty()).map_or_else(|| format!("#{}", stmt.index()), str::to_string);
     let mut out = StatementClaims { statement: label.clone(), ..StatementClaims::default() };
     let prefix = format!("{}:", host.to_ascii_lowercase());

@@ -13,6 +13,13 @@ use super::claims::{ClaimTest, StatementClaims};
 /// GitHub's OIDC issuer host, the prefix of its condition keys.
 pub const HOST: &str = "token.actions.githubusercontent.com";
 
+/// Whether a provider host is GitHub Actions': `token.actions.githubusercontent.com`, or an
+/// enterprise's own issuer under it (`token.actions.githubusercontent.com/ENTERPRISE`), whose
+/// tokens have the same claims.
+pub fn is_github(host: &str) -> bool {
+    host == HOST || host.strip_prefix(HOST).is_some_and(|rest| rest.starts_with('/'))
+}
+
 /// How far a pattern pins a name.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Name {

@@ -31,16 +31,52 @@ pub const RULES: &[(&str, Severity, &str)] = &[
     ("TRUST_POLICY_MISSING", Severity::Warning, "The account data gives no trust policy for the role."),
     ("TRUST_POLICY_INVALID", Severity::Error, "The role's trust policy does not parse."),
     ("TRUST_PRINCIPAL_STAR", Severity::SecurityWarning, "A trust statement names the principal `*`."),
-    ("WEB_IDENTITY_ANY_PROVIDER", Severity::SecurityWarning, "sts:AssumeRoleWithWebIdentity is allowed to any identity provider."),
-    ("GITHUB_SUBJECT_NOT_CHECKED", Severity::SecurityWarning, "GitHub Actions trust without a condition on `sub` (or `repository`): any repository's workflows can assume the role."),
-    ("GITHUB_ANY_REPOSITORY", Severity::SecurityWarning, "GitHub Actions trust whose `sub` or `repository` wildcard admits any owner (organization or user)."),
-    ("GITHUB_ANY_REPOSITORY_OF_OWNER", Severity::Warning, "GitHub Actions trust that admits every repository of an owner."),
-    ("WEB_IDENTITY_ADMITS_NO_TOKEN", Severity::Error, "A statement names a web identity provider but requires a claim its tokens never carry."),
+    (
+        "WEB_IDENTITY_ANY_PROVIDER",
+        Severity::SecurityWarning,
+        "sts:AssumeRoleWithWebIdentity is allowed to any identity provider.",
+    ),
+    (
+        "GITHUB_SUBJECT_NOT_CHECKED",
+        Severity::SecurityWarning,
+        "GitHub Actions trust without a condition on `sub` (or `repository`): any repository's workflows can assume the role.",
+    ),
+    (
+        "GITHUB_ANY_REPOSITORY",
+        Severity::SecurityWarning,
+        "GitHub Actions trust whose `sub` or `repository` wildcard admits any owner (organization or user).",
+    ),
+    (
+        "GITHUB_ANY_REPOSITORY_OF_OWNER",
+        Severity::Warning,
+        "GitHub Actions trust that admits every repository of an owner.",
+    ),
+    (
+        "WEB_IDENTITY_ADMITS_NO_TOKEN",
+        Severity::Error,
+        "A statement names a web identity provider but requires a claim its tokens never carry.",
+    ),
     ("OIDC_AUDIENCE_NOT_CHECKED", Severity::Warning, "Web identity trust without a condition on the provider's `aud`."),
-    ("OIDC_SUBJECT_NOT_CHECKED", Severity::SecurityWarning, "Web identity trust without a condition on the provider's `sub`."),
-    ("TRUST_CROSS_ACCOUNT_NO_EXTERNAL_ID", Severity::Warning, "A third-party account may assume the role without an `sts:ExternalId` condition."),
-    ("TRUST_TAG_SESSION_UNRESTRICTED", Severity::Suggestion, "sts:TagSession is allowed without a condition on the tags."),
-    ("TRUST_SET_SOURCE_IDENTITY_UNRESTRICTED", Severity::Suggestion, "sts:SetSourceIdentity is allowed without a condition on `sts:SourceIdentity`."),
+    (
+        "OIDC_SUBJECT_NOT_CHECKED",
+        Severity::SecurityWarning,
+        "Web identity trust without a condition on the provider's `sub`.",
+    ),
+    (
+        "TRUST_CROSS_ACCOUNT_NO_EXTERNAL_ID",
+        Severity::Warning,
+        "A third-party account may assume the role without an `sts:ExternalId` condition.",
+    ),
+    (
+        "TRUST_TAG_SESSION_UNRESTRICTED",
+        Severity::Suggestion,
+        "sts:TagSession is allowed without a condition on the tags.",
+    ),
+    (
+        "TRUST_SET_SOURCE_IDENTITY_UNRESTRICTED",
+        Severity::Suggestion,
+        "sts:SetSourceIdentity is allowed without a condition on `sts:SourceIdentity`.",
+    ),
 ];
 
 const WEB_IDENTITY: &str = "sts:AssumeRoleWithWebIdentity";
@@ -272,13 +308,14 @@ fn audit_role(data: &AccountData, account: &str, role: &Role) -> RoleAudit {
                 a.denied_by.push(format!("{} ({when})", label(stmt)));
             }
         }
-        if a.kind == "Federated" && a.actions.contains(&WEB_IDENTITY) {
-            if let Some(host) = oidc_host(&a.principal) {
-                let (identities, github) = identities(statements, &a.principal, &host, &role.arn);
-                flag_identities(statements, &role.arn, &host, &a.principal, &identities, &github, &mut audit.findings);
-                a.identities = Some(identities);
-                a.github = github;
-            }
+        if a.kind == "Federated"
+            && a.actions.contains(&WEB_IDENTITY)
+            && let Some(host) = oidc_host(&a.principal)
+        {
+            let (identities, github) = identities(statements, &a.principal, &host, &role.arn);
+            flag_identities(statements, &role.arn, &host, &a.principal, &identities, &github, &mut audit.findings);
+            a.identities = Some(identities);
+            a.github = github;
         }
     }
     audit
@@ -345,7 +382,7 @@ fn identities(
             allowed.push(claims);
         }
     }
-    let github = if host == github::HOST {
+    let github = if github::is_github(host) {
         allowed
             .iter()
             .filter(|s| !s.never)
@@ -429,10 +466,12 @@ fn flag_identities(
                 },
             ));
         }
-        if host == github::HOST {
+        if github::is_github(host) {
             let names = GITHUB_REPOSITORY_CLAIMS.iter().any(|c| positive_test(s, &format!("{host}:{c}")));
             if !names {
-                let excludes = s.conditions().iter().any(|c| c.key().to_ascii_lowercase().starts_with(&format!("{host}:")) && c.operator().base.is_negated());
+                let excludes = s.conditions().iter().any(|c| {
+                    c.key().to_ascii_lowercase().starts_with(&format!("{host}:")) && c.operator().base.is_negated()
+                });
                 findings.push(Finding::new(
                     "GITHUB_SUBJECT_NOT_CHECKED",
                     Severity::SecurityWarning,
@@ -527,19 +566,21 @@ fn flag_statement(
                 ),
             ));
         }
-        if *kind == "AWS" && actions.contains(&"sts:AssumeRole") && !tests_key(stmt, "sts:ExternalId") {
-            if let Some(other) = account_of(value).filter(|a| a != account) {
-                let first_party = data.accounts.contains_key(&other)
-                    || data.organization.as_ref().is_some_and(|o| o.path_to(&other).is_some());
-                if !first_party {
-                    findings.push(Finding::new(
-                        "TRUST_CROSS_ACCOUNT_NO_EXTERNAL_ID",
-                        Severity::Warning,
-                        format!(
-                            "statement {l} lets `{value}` of account {other}, which is neither loaded nor in the organization (a third party as far as the data shows), assume the role without an `sts:ExternalId` condition"
-                        ),
-                    ));
-                }
+        if *kind == "AWS"
+            && actions.contains(&"sts:AssumeRole")
+            && !tests_key(stmt, "sts:ExternalId")
+            && let Some(other) = account_of(value).filter(|a| a != account)
+        {
+            let first_party = data.accounts.contains_key(&other)
+                || data.organization.as_ref().is_some_and(|o| o.path_to(&other).is_some());
+            if !first_party {
+                findings.push(Finding::new(
+                    "TRUST_CROSS_ACCOUNT_NO_EXTERNAL_ID",
+                    Severity::Warning,
+                    format!(
+                        "statement {l} lets `{value}` of account {other}, which is neither loaded nor in the organization (a third party as far as the data shows), assume the role without an `sts:ExternalId` condition"
+                    ),
+                ));
             }
         }
     }

@@ -53,8 +53,11 @@ mod tests {
 
     #[test]
     fn reads_sections_keys_and_nested_blocks() {
-        let s = parse("# c\n[default]\nRegion = eu-west-1\ns3 =\n  max_concurrent_requests = 5\n[profile x]\nrole_arn=arn\n", "f")
-            .unwrap();
+        let s = parse(
+            "# c\n[default]\nRegion = eu-west-1\ns3 =\n  max_concurrent_requests = 5\n[profile x]\nrole_arn=arn\n",
+            "f",
+        )
+        .unwrap();
         assert_eq!(s["default"]["region"], "eu-west-1");
         assert!(!s["default"].contains_key("max_concurrent_requests"));
         assert_eq!(s["profile x"]["role_arn"], "arn");

@@ -168,11 +168,7 @@ fn timestamp(text: &str) -> Option<Timestamp> {
 fn set_expiry(id: &mut Identity, at: Timestamp, now: Timestamp, what: &str) {
     id.expires_at = Some(at.to_string());
     id.expired = Some(at <= now);
-    id.expiry_note = if at <= now {
-        format!("{what} expired at {at}")
-    } else {
-        format!("{what} expires at {at}")
-    };
+    id.expiry_note = if at <= now { format!("{what} expired at {at}") } else { format!("{what} expires at {at}") };
 }
 
 /// Resolves the chain. `Err` is what the CLI would fail with (a profile that does not exist, a
@@ -241,11 +237,13 @@ fn expiry_of_keys(id: &mut Identity, key: &str, expiration: Option<&str>, now: T
         }
         None if key.starts_with("ASIA") => {
             id.expired = None;
-            id.expiry_note = "temporary credentials without an expiration given: when they expire is known only to AWS".to_string();
+            id.expiry_note =
+                "temporary credentials without an expiration given: when they expire is known only to AWS".to_string();
         }
         None => {
             id.expired = Some(false);
-            id.expiry_note = "long-term access keys do not expire (they may still be deactivated or deleted)".to_string();
+            id.expiry_note =
+                "long-term access keys do not expire (they may still be deactivated or deleted)".to_string();
         }
     }
     Ok(())
@@ -384,11 +382,8 @@ fn static_keys(
             "profile `{name}` gives `aws_access_key_id` and `aws_secret_access_key` only in part (both are needed)"
         ));
     };
-    let file = if files.in_credentials_file(name, "aws_access_key_id") {
-        &files.credentials_path
-    } else {
-        &files.config_path
-    };
+    let file =
+        if files.in_credentials_file(name, "aws_access_key_id") { &files.credentials_path } else { &files.config_path };
     id.source = format!("access key in {file} [{name}]");
     id.chain.push(id.source.clone());
     key_principal(id, key);
@@ -469,10 +464,9 @@ fn sso(
     // (the legacy form), as the CLI names it.
     let (cache_key, what, refreshable) = match get("sso_session") {
         Some(s) => {
-            let section = files
-                .config
-                .get(&format!("sso-session {s}"))
-                .ok_or_else(|| format!("profile `{name}` names `sso_session = {s}`, but there is no [sso-session {s}]"))?;
+            let section = files.config.get(&format!("sso-session {s}")).ok_or_else(|| {
+                format!("profile `{name}` names `sso_session = {s}`, but there is no [sso-session {s}]")
+            })?;
             if !section.contains_key("sso_start_url") {
                 return Err(format!("[sso-session {s}] has no `sso_start_url`"));
             }
@@ -493,10 +487,8 @@ fn sso(
     );
     let home = inputs.env.get("HOME").map(String::as_str).unwrap_or("~");
     let path = format!("{}/.aws/sso/cache/{}.json", home.trim_end_matches('/'), sha1_hex(&cache_key));
-    let cached = (inputs.read)(&path)
-        .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .and_then(|v| {
+    let cached =
+        (inputs.read)(&path).ok().and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok()).and_then(|v| {
             let at = v.get("expiresAt").and_then(serde_json::Value::as_str).and_then(timestamp)?;
             Some((at, v.get("refreshToken").is_some()))
         });
@@ -511,9 +503,8 @@ fn sso(
             set_expiry(id, at, inputs.now, "the SSO access token");
             if at <= inputs.now && refreshable && has_refresh {
                 id.expired = None;
-                id.expiry_note.push_str(
-                    "; the CLI may renew it with the cached refresh token, which is not tried offline",
-                );
+                id.expiry_note
+                    .push_str("; the CLI may renew it with the cached refresh token, which is not tried offline");
             }
         }
     }

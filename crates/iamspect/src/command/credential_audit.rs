@@ -47,7 +47,8 @@ pub(crate) struct Args {
 
 pub(crate) fn run(args: Args) -> u8 {
     let go = || -> Result<(Vec<iamspect_audit::credentials::UserFinding>, Timestamp, &'static str), String> {
-        let limits = Limits { max_key_age_days: args.max_key_age, max_unused_days: args.max_unused.unwrap_or(args.max_key_age) };
+        let limits =
+            Limits { max_key_age_days: args.max_key_age, max_unused_days: args.max_unused.unwrap_or(args.max_key_age) };
         if limits.max_key_age_days < 0 || limits.max_unused_days < 0 {
             return Err("`--max-key-age` and `--max-unused` are numbers of days, 0 or more".to_string());
         }
@@ -103,8 +104,10 @@ pub(crate) fn run(args: Args) -> u8 {
                     json!({"code": f.finding.code, "severity": f.finding.severity.as_str(), "user": f.user, "message": f.finding.message})
                 })
                 .collect();
-            let mut s = serde_json::to_string_pretty(&json!({"findings": list, "time": {"value": now.to_string(), "from": from}}))
-                .unwrap_or_default();
+            let mut s = serde_json::to_string_pretty(
+                &json!({"findings": list, "time": {"value": now.to_string(), "from": from}}),
+            )
+            .unwrap_or_default();
             s.push('\n');
             s
         }

@@ -1,8 +1,8 @@
 //! One module per subcommand.
 
 pub(crate) mod account;
-pub(crate) mod catalog;
 pub(crate) mod audit_format;
+pub(crate) mod catalog;
 pub(crate) mod check;
 pub(crate) mod credential_audit;
 pub(crate) mod eval;

@@ -48,8 +48,9 @@ pub(crate) fn run(args: Args) -> u8 {
     let out = match args.format {
         AuditFormat::Text => text(&roles),
         AuditFormat::Json => {
-            let mut s = serde_json::to_string_pretty(&json!({"roles": roles.iter().map(role_json).collect::<Vec<_>>()}))
-                .unwrap_or_default();
+            let mut s =
+                serde_json::to_string_pretty(&json!({"roles": roles.iter().map(role_json).collect::<Vec<_>>()}))
+                    .unwrap_or_default();
             s.push('\n');
             s
         }
@@ -153,7 +154,8 @@ fn assumer_json(a: &Assumer) -> Value {
                 "allowed": allowed.iter().map(statement_json).collect::<Vec<_>>(),
                 "denied": denied.iter().map(statement_json).collect::<Vec<_>>(),
             });
-            if a.principal.ends_with(iamspect_audit::trust::github::HOST) {
+            let host = a.principal.split_once(":oidc-provider/").map_or(a.principal.as_str(), |(_, h)| h);
+            if iamspect_audit::trust::github::is_github(host) {
                 v["identities"]["github"] = github_json(&a.github);
             }
         }
@@ -228,7 +230,9 @@ fn text(roles: &[RoleAudit]) -> String {
                     for g in &a.github {
                         out.push_str(&format!("      statement {} admits ({}):\n", g.statement, reach_str(g.reach)));
                         if g.admitted.is_empty() {
-                            out.push_str("        every repository on GitHub (no condition on `sub` or `repository`)\n");
+                            out.push_str(
+                                "        every repository on GitHub (no condition on `sub` or `repository`)\n",
+                            );
                         }
                         for ad in &g.admitted {
                             out.push_str(&format!("        {}\n", describe_admitted(ad)));

@@ -106,20 +106,19 @@ fn access_keys(paths: &[PathBuf]) -> BTreeMap<String, String> {
 fn with_account_data(id: &mut Identity, paths: &[PathBuf]) -> Result<Option<Value>, String> {
     let data = super::account::load(paths)?;
     let mut subject: Option<String> = None;
-    if let Some(key) = &id.access_key_id {
-        if let Some(user) = access_keys(paths).get(key) {
-            let arns: Vec<String> =
-                data.accounts.values().filter_map(|a| a.users.get(user)).map(|u| u.arn.clone()).collect();
-            match arns.as_slice() {
-                [arn] => {
-                    id.principal = Some(arn.clone());
-                    id.exact = true;
-                    id.unknown = None;
-                    subject = Some(arn.clone());
-                }
-                [] => id.unknown = Some(format!("the key belongs to user `{user}`, who is in no loaded account")),
-                _ => id.unknown = Some(format!("the key belongs to a user `{user}`, and several loaded accounts have one")),
+    let keys = access_keys(paths);
+    if let Some(user) = id.access_key_id.as_ref().and_then(|key| keys.get(key)) {
+        let arns: Vec<String> =
+            data.accounts.values().filter_map(|a| a.users.get(user)).map(|u| u.arn.clone()).collect();
+        match arns.as_slice() {
+            [arn] => {
+                id.principal = Some(arn.clone());
+                id.exact = true;
+                id.unknown = None;
+                subject = Some(arn.clone());
             }
+            [] => id.unknown = Some(format!("the key belongs to user `{user}`, who is in no loaded account")),
+            _ => id.unknown = Some(format!("the key belongs to a user `{user}`, and several loaded accounts have one")),
         }
     }
     if let Some(role) = &id.role_arn {
@@ -134,7 +133,10 @@ fn with_account_data(id: &mut Identity, paths: &[PathBuf]) -> Result<Option<Valu
             .unwrap_or_default();
         if let [role] = roles.as_slice() {
             id.principal = Some(format!("arn:aws:sts::{account}:assumed-role/{}/*", role.name));
-            id.unknown = Some("the session is named after the signed-in Identity Center user, who is not in the local files".to_string());
+            id.unknown = Some(
+                "the session is named after the signed-in Identity Center user, who is not in the local files"
+                    .to_string(),
+            );
             subject = Some(role.arn.clone());
         }
     }
@@ -211,7 +213,9 @@ pub(crate) fn run(args: Args) -> u8 {
             }
             match (&id.principal, id.exact) {
                 (Some(p), true) => out.push_str(&format!("principal  {p}\n")),
-                (Some(p), false) => out.push_str(&format!("principal  {p} (not exact: {})\n", id.unknown.as_deref().unwrap_or(""))),
+                (Some(p), false) => {
+                    out.push_str(&format!("principal  {p} (not exact: {})\n", id.unknown.as_deref().unwrap_or("")))
+                }
                 (None, _) => out.push_str(&format!("principal  unknown: {}\n", id.unknown.as_deref().unwrap_or(""))),
             }
             out.push_str(&format!("source     {}\n", id.source));
@@ -223,7 +227,11 @@ pub(crate) fn run(args: Args) -> u8 {
                 Some(false) => "no",
                 None => "unknown",
             };
-            out.push_str(&format!("expired    {expired}: {} (at {now}, {})\n", id.expiry_note, if given { "given" } else { "now" }));
+            out.push_str(&format!(
+                "expired    {expired}: {} (at {now}, {})\n",
+                id.expiry_note,
+                if given { "given" } else { "now" }
+            ));
             if id.chain.len() > 1 {
                 out.push_str("chain\n");
                 for step in &id.chain {
