@@ -261,3 +261,22 @@ pub fn audit(csv: &str, now: Timestamp, limits: Limits) -> Result<Vec<UserFindin
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "test code")]
+    use super::read;
+
+    #[test]
+    fn reads_the_cli_json_and_the_csv() {
+        // `user,arn\n` in base64.
+        let r = read(r#"{"Content": "dXNlcixhcm4K", "ReportFormat": "text/csv", "GeneratedTime": "2026-12-01T00:00:00Z"}"#)
+            .unwrap();
+        assert_eq!(r.csv, "user,arn\n");
+        assert_eq!(r.generated.unwrap().to_string(), "2026-12-01T00:00:00Z");
+        assert!(read("user,arn\n").unwrap().generated.is_none());
+        assert!(read(r#"{"Content": "not base64!"}"#).is_err());
+        assert!(read(r#"{"Content": "dXNlcixhcm4K", "ReportFormat": "text/html"}"#).is_err());
+        assert!(read(r#"{"Report": 1}"#).is_err());
+    }
+}

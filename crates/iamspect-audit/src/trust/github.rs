@@ -269,3 +269,47 @@ pub fn reach(stmt: &StatementClaims) -> Reach {
     }
     best
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Name, read_repository, read_sub, read_workflow_ref};
+
+    fn owner_repo(v: &str, glob: bool) -> (Option<Name>, Option<Name>, &'static str) {
+        let a = read_sub(v, glob);
+        (a.owner, a.repository, a.kind)
+    }
+
+    #[test]
+    fn subjects_read_as_owner_repository_and_event() {
+        let exact = |s: &str| Some(Name::Exact(s.to_string()));
+        assert_eq!(owner_repo("repo:o/r:ref:refs/heads/main", false), (exact("o"), exact("r"), "branch"));
+        assert_eq!(owner_repo("repo:o/r:ref:refs/tags/v1", true), (exact("o"), exact("r"), "tag"));
+        assert_eq!(owner_repo("repo:o/r:environment:prod", true), (exact("o"), exact("r"), "environment"));
+        assert_eq!(owner_repo("repo:o/r:pull_request", true), (exact("o"), exact("r"), "pull_request"));
+        assert_eq!(owner_repo("repo:o/r:*", true), (exact("o"), exact("r"), "any"));
+        assert_eq!(owner_repo("repo:o/*", true), (exact("o"), Some(Name::Any), "any"));
+        assert_eq!(owner_repo("repo:o/*:ref:refs/heads/main", true), (exact("o"), Some(Name::Any), "any"));
+        assert_eq!(owner_repo("repo:o/app-*", true), (exact("o"), Some(Name::Pattern("app-*".into())), "any"));
+        assert_eq!(owner_repo("repo:*", true).0, Some(Name::Any));
+        assert_eq!(owner_repo("repo:o*", true).0, Some(Name::Pattern("o*".into())));
+        assert_eq!(owner_repo("repo:?/r:*", true).0, Some(Name::Pattern("?".into())));
+        assert_eq!(owner_repo("*", true).0, Some(Name::Any));
+        assert_eq!(owner_repo("re*", true).0, Some(Name::Any));
+        // `*` is literal text under StringEquals.
+        assert_eq!(owner_repo("repo:*/r:pull_request", false), (exact("*"), exact("r"), "pull_request"));
+        // Not GitHub's default form: no owner is read.
+        assert_eq!(owner_repo("repository_owner_id:1:*", true).0, None);
+        assert_eq!(owner_repo("repo:o/r", false), (exact("o"), exact("r"), "other"));
+    }
+
+    #[test]
+    fn repository_and_workflow_values() {
+        let a = read_repository("o/r", false);
+        assert_eq!((a.owner, a.repository), (Some(Name::Exact("o".into())), Some(Name::Exact("r".into()))));
+        assert_eq!(read_repository("*/r", true).owner, Some(Name::Any));
+        assert_eq!(read_repository("o/*", true).repository, Some(Name::Any));
+        let w = read_workflow_ref("o/r/.github/workflows/d.yml@refs/heads/main", false);
+        assert_eq!(w.repository, Some(Name::Exact("r".into())));
+        assert_eq!(read_workflow_ref("o/*/.github/workflows/d.yml@*", true).repository, Some(Name::Any));
+    }
+}

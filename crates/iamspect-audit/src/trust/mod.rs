@@ -561,7 +561,8 @@ fn flag_statement(
                 "TRUST_PRINCIPAL_STAR",
                 Severity::SecurityWarning,
                 format!(
-                    "statement {l} names the principal `*` ({conditional}): anyone who meets the conditions can call {}",
+                    "statement {l} names the principal `*` ({conditional}): {} can call {}",
+                    if stmt.conditions().is_empty() { "any principal" } else { "any principal that meets them" },
                     actions.join(", ")
                 ),
             ));

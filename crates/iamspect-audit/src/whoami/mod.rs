@@ -518,3 +518,66 @@ pub fn masked(key: &str) -> String {
     let tail: String = key.chars().skip(n.saturating_sub(4)).collect();
     format!("{}{tail}", "*".repeat(n.saturating_sub(4)))
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "test code")]
+    use std::collections::BTreeMap;
+
+    use super::{Inputs, masked, resolve, session_arn};
+
+    fn run(env: &[(&str, &str)], config: &str, credentials: &str) -> Result<super::Identity, String> {
+        let env: BTreeMap<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let read = |_: &str| Err("absent".to_string());
+        resolve(&Inputs {
+            env: &env,
+            profile_flag: None,
+            config: Some(("config", config)),
+            credentials: Some(("credentials", credentials)),
+            now: "2026-12-01T00:00:00Z".parse().unwrap(),
+            read: &read,
+        })
+    }
+
+    #[test]
+    fn session_arns_drop_the_role_path() {
+        assert_eq!(
+            session_arn("arn:aws:iam::111122223333:role/a/b/Deploy", "s").unwrap(),
+            "arn:aws:sts::111122223333:assumed-role/Deploy/s"
+        );
+        assert!(session_arn("arn:aws:iam::111122223333:user/x", "s").is_err());
+        assert_eq!(masked("AKIAIOSFODNN7EXAMPLE"), "****************MPLE");
+    }
+
+    #[test]
+    fn chains_resolve_in_botocores_order() {
+        let creds = "[default]\naws_access_key_id = AKIAX\naws_secret_access_key = s\n";
+        let id = run(&[], "", creds).unwrap();
+        assert_eq!(id.principal, None);
+        assert_eq!(id.expired, Some(false));
+        let id = run(&[("AWS_PROFILE", "p")], "[profile p]\ncredential_process = /usr/bin/get-creds --arg\n", "").unwrap();
+        assert!(id.source.contains("`/usr/bin/get-creds`") && !id.source.contains("--arg"));
+        let id = run(
+            &[("AWS_PROFILE", "p")],
+            "[profile p]\nrole_arn = arn:aws:iam::111122223333:role/R\ncredential_source = Environment\nrole_session_name = me\n",
+            "",
+        );
+        assert!(id.unwrap_err().contains("AWS_ACCESS_KEY_ID"));
+        let id = run(&[("AWS_PROFILE", "a"), ("AWS_DEFAULT_PROFILE", "b")], "", "");
+        assert!(id.is_err());
+        // No credentials anywhere: instance metadata, unknown.
+        let id = run(&[], "", "").unwrap();
+        assert!(id.source.contains("instance metadata") && id.expired.is_none());
+        let id = run(&[("AWS_EC2_METADATA_DISABLED", "true")], "", "");
+        assert!(id.is_err());
+        // SSO without a cache file: the CLI would fail until `aws sso login`.
+        let id = run(
+            &[("AWS_PROFILE", "s")],
+            "[profile s]\nsso_start_url = https://x.awsapps.com/start\nsso_account_id = 111122223333\nsso_role_name = Dev\n",
+            "",
+        )
+        .unwrap();
+        assert_eq!(id.expired, Some(true));
+        assert_eq!(id.sso, Some(("111122223333".to_string(), "Dev".to_string())));
+    }
+}
