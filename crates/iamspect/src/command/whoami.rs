@@ -141,7 +141,12 @@ fn with_account_data(id: &mut Identity, paths: &[PathBuf]) -> Result<Option<Valu
         }
     }
     let Some(subject) = subject else { return Ok(None) };
-    let resolved = data.resolve_principal(&subject).map_err(|e| e.to_string())?;
+    let resolved = match data.resolve_principal(&subject) {
+        Ok(r) => r,
+        // Not in the loaded data (another account, or a role ARN written without its path): said,
+        // not fatal, since the principal itself is still what the files give.
+        Err(e) => return Ok(Some(json!({"principal": subject, "unknown": e.to_string()}))),
+    };
     Ok(Some(json!({
         "principal": subject,
         "identity": resolved.identity.iter().map(|d| json!({"name": d.name, "document": serde_json::from_str::<Value>(&d.document).unwrap_or(Value::String(d.document.clone()))})).collect::<Vec<_>>(),
@@ -238,7 +243,9 @@ pub(crate) fn run(args: Args) -> u8 {
                     out.push_str(&format!("  {step}\n"));
                 }
             }
-            if let Some(p) = &policies {
+            if let Some(why) = policies.as_ref().and_then(|p| p["unknown"].as_str()) {
+                out.push_str(&format!("policies   unknown: {why}\n"));
+            } else if let Some(p) = &policies {
                 out.push_str(&format!("policies of {}\n", p["principal"].as_str().unwrap_or("")));
                 for d in p["identity"].as_array().into_iter().flatten() {
                     out.push_str(&format!("  {}\n", d["name"].as_str().unwrap_or("")));
