@@ -270,8 +270,9 @@ mod tests {
     #[test]
     fn reads_the_cli_json_and_the_csv() {
         // `user,arn\n` in base64.
-        let r = read(r#"{"Content": "dXNlcixhcm4K", "ReportFormat": "text/csv", "GeneratedTime": "2026-12-01T00:00:00Z"}"#)
-            .unwrap();
+        let r =
+            read(r#"{"Content": "dXNlcixhcm4K", "ReportFormat": "text/csv", "GeneratedTime": "2026-12-01T00:00:00Z"}"#)
+                .unwrap();
         assert_eq!(r.csv, "user,arn\n");
         assert_eq!(r.generated.unwrap().to_string(), "2026-12-01T00:00:00Z");
         assert!(read("user,arn\n").unwrap().generated.is_none());

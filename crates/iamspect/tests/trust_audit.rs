@@ -106,10 +106,10 @@ fn flags_every_github_trust_that_admits_any_repository_and_no_pinned_one() {
         assert!(codes(&by_name(pinned)).is_empty(), "{pinned}: {:?}", codes(&by_name(pinned)));
     }
     // What cannot be described is said to be unknown, with why.
-    let ignore_case = by_name("gh-ignore-case");
-    let ids = &ignore_case["assumableBy"][0]["identities"];
+    let variable = by_name("gh-policy-variable");
+    let ids = &variable["assumableBy"][0]["identities"];
     assert_eq!(ids["exact"], false);
-    assert!(ids["unknown"].as_str().unwrap().contains("StringEqualsIgnoreCase"));
+    assert!(ids["unknown"].as_str().unwrap().contains("policy variable"));
     let custom = by_name("gh-custom-subject");
     assert_eq!(custom["assumableBy"][0]["identities"]["github"]["statements"][0]["reach"], "unknown");
 }
@@ -133,9 +133,16 @@ fn statement_admits(stmt: &Value, claims: &[(&str, String)]) -> bool {
         let Some((_, value)) = claims.iter().find(|(c, _)| *c == claim) else { return false };
         let op = t["operator"].as_str().unwrap();
         let like = op.ends_with("Like");
+        let fold = op.ends_with("IgnoreCase");
         let hit = t["values"].as_array().unwrap().iter().any(|p| {
             let p = p.as_str().unwrap();
-            if like { glob(&p.chars().collect::<Vec<_>>(), &value.chars().collect::<Vec<_>>()) } else { p == value }
+            if like {
+                glob(&p.chars().collect::<Vec<_>>(), &value.chars().collect::<Vec<_>>())
+            } else if fold {
+                p.eq_ignore_ascii_case(value)
+            } else {
+                p == value
+            }
         });
         hit != op.contains("Not")
     })

@@ -15,12 +15,15 @@ use iamspect_core::condition::{BaseOperator, SetQualifier};
 pub struct ClaimTest {
     /// The claim: the part of the key after `HOST:` (`sub`, `aud`, `repository`, ...).
     pub claim: String,
-    /// `StringEquals` (exact), `StringLike` (glob), or their negations.
+    /// `StringEquals` (exact), `StringLike` (glob), `StringEqualsIgnoreCase`, or their negations.
     pub operator: &'static str,
     /// True for `StringLike`/`StringNotLike`: the values are `*`/`?` patterns.
     pub glob: bool,
     /// True for `StringNotEquals`/`StringNotLike`: the claim must match none of the values.
     pub negated: bool,
+    /// True for `StringEqualsIgnoreCase`/`StringNotEqualsIgnoreCase`: ASCII letters compare
+    /// without regard to case, as the engine compares them.
+    pub ignore_case: bool,
     /// The values as written.
     pub values: Vec<String>,
 }
@@ -28,7 +31,15 @@ pub struct ClaimTest {
 impl ClaimTest {
     /// Whether `value` passes this test (AWS's `StringLike`/`StringEquals` on a present key).
     pub fn admits(&self, value: &str) -> bool {
-        let hit = self.values.iter().any(|p| if self.glob { glob_matches(p, value) } else { p == value });
+        let hit = self.values.iter().any(|p| {
+            if self.glob {
+                glob_matches(p, value)
+            } else if self.ignore_case {
+                p.eq_ignore_ascii_case(value)
+            } else {
+                p == value
+            }
+        });
         hit != self.negated
     }
 }
@@ -163,14 +174,23 @@ pub(crate) fn statement_claims(
                 "`...IfExists` or a set operator on a claim that not every token carries admits tokens without it",
             );
         }
-        let (operator, glob, negated) = match op.base {
-            BaseOperator::StringEquals => ("StringEquals", false, false),
-            BaseOperator::StringLike => ("StringLike", true, false),
-            BaseOperator::StringNotEquals => ("StringNotEquals", false, true),
-            BaseOperator::StringNotLike => ("StringNotLike", true, true),
-            _ => return unknown("only StringEquals, StringLike and their negations are described"),
+        let (operator, glob, negated, ignore_case) = match op.base {
+            BaseOperator::StringEquals => ("StringEquals", false, false, false),
+            BaseOperator::StringLike => ("StringLike", true, false, false),
+            BaseOperator::StringNotEquals => ("StringNotEquals", false, true, false),
+            BaseOperator::StringNotLike => ("StringNotLike", true, true, false),
+            BaseOperator::StringEqualsIgnoreCase => ("StringEqualsIgnoreCase", false, false, true),
+            BaseOperator::StringNotEqualsIgnoreCase => ("StringNotEqualsIgnoreCase", false, true, true),
+            _ => return unknown("only the String operators are described"),
         };
-        out.tests.push(ClaimTest { claim: claim.to_string(), operator, glob, negated, values: c.values().to_vec() });
+        out.tests.push(ClaimTest {
+            claim: claim.to_string(),
+            operator,
+            glob,
+            negated,
+            ignore_case,
+            values: c.values().to_vec(),
+        });
     }
     Ok(out)
 }

@@ -555,7 +555,8 @@ mod tests {
         let id = run(&[], "", creds).unwrap();
         assert_eq!(id.principal, None);
         assert_eq!(id.expired, Some(false));
-        let id = run(&[("AWS_PROFILE", "p")], "[profile p]\ncredential_process = /usr/bin/get-creds --arg\n", "").unwrap();
+        let id =
+            run(&[("AWS_PROFILE", "p")], "[profile p]\ncredential_process = /usr/bin/get-creds --arg\n", "").unwrap();
         assert!(id.source.contains("`/usr/bin/get-creds`") && !id.source.contains("--arg"));
         let id = run(
             &[("AWS_PROFILE", "p")],
