@@ -50,6 +50,8 @@ const SUBS: &[&str] = &[
 const REPOSITORIES: &[&str] =
     &["octo-org/app", "octo-org/*", "*/app", "evil/x", "octo-*", "octo-org/ap?", "OCTO-ORG/app", "${aws:username}/app"];
 const AUDS: &[&str] = &["sts.amazonaws.com", "other"];
+/// GitHub's `environment` claim, which only a job with an environment carries.
+const ENVIRONMENTS: &[&str] = &["prod", "dev*", "*"];
 const OPERATORS: &[&str] = &[
     "StringEquals",
     "StringLike",
@@ -61,6 +63,9 @@ const OPERATORS: &[&str] = &[
     "StringNotEqualsIgnoreCase",
     "ForAllValues:StringLike",
     "ForAnyValue:StringEquals",
+    "ForAllValues:StringNotLike",
+    "StringNotLikeIfExists",
+    "Null",
 ];
 
 fn random_policy(rng: &mut Rng) -> String {
@@ -71,11 +76,13 @@ fn random_policy(rng: &mut Rng) -> String {
         let mut condition: BTreeMap<String, BTreeMap<String, Vec<String>>> = BTreeMap::new();
         for _ in 0..rng.below(4) {
             let op = rng.pick(OPERATORS).to_string();
-            let (claim, pool) = match rng.below(3) {
+            let (claim, pool) = match rng.below(4) {
                 0 => ("sub", SUBS),
                 1 => ("repository", REPOSITORIES),
+                2 => ("environment", ENVIRONMENTS),
                 _ => ("aud", AUDS),
             };
+            let pool = if op == "Null" { &["true", "false"][..] } else { pool };
             let values: Vec<String> = (0..1 + rng.below(2)).map(|_| rng.pick(pool).to_string()).collect();
             condition.entry(op).or_default().insert(format!("{GH}:{claim}"), values);
         }
@@ -96,6 +103,7 @@ const SAMPLE_SUBS: &[&str] = &[
     "repo:octo-org/app:ref:refs/heads/main",
     "repo:octo-org/app:ref:refs/heads/dev",
     "repo:octo-org/app:environment:prod",
+    "repo:octo-org/app:environment:dev-1",
     "repo:octo-org/app:pull_request",
     "repo:OCTO-ORG/app:pull_request",
     "repo:octo-org/apx:pull_request",
@@ -144,7 +152,11 @@ fn exact_sets_agree_with_the_engine_and_foreign_owners_are_flagged() {
         for sub in SAMPLE_SUBS {
             for aud in AUDS {
                 let repository = sub.trim_start_matches("repo:").split(':').next().unwrap().to_string();
-                let claims = [("sub", sub.to_string()), ("aud", aud.to_string()), ("repository", repository.clone())];
+                let mut claims =
+                    vec![("sub", sub.to_string()), ("aud", aud.to_string()), ("repository", repository.clone())];
+                if let Some((_, env)) = sub.split_once(":environment:") {
+                    claims.push(("environment", env.to_string()));
+                }
                 let mut context = Context::new();
                 for (c, v) in &claims {
                     context.insert(&format!("{GH}:{c}"), vec![v.clone()]);

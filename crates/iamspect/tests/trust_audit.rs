@@ -123,6 +123,39 @@ fn glob(p: &[char], t: &[char]) -> bool {
     }
 }
 
+/// Whether one claim test of the audit's JSON passes, for a claim with these values (`None`: the
+/// token does not carry it), by the rules `docs/output-format.md` gives.
+fn test_admits(t: &Value, values: Option<&[String]>) -> bool {
+    let op = t["operator"].as_str().unwrap();
+    let policy: Vec<&str> = t["values"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    if op == "Null" {
+        return policy.iter().any(|v| (*v == "true") == values.is_none());
+    }
+    let qualifier = t["qualifier"].as_str();
+    let negated = op.contains("Not");
+    let Some(values) = values else {
+        return t["ifExists"] == true || qualifier == Some("ForAllValues") || (qualifier.is_none() && negated);
+    };
+    let one = |v: &String| {
+        let hit = policy.iter().any(|p| {
+            if op.ends_with("Like") {
+                glob(&p.chars().collect::<Vec<_>>(), &v.chars().collect::<Vec<_>>())
+            } else if op.ends_with("IgnoreCase") {
+                p.eq_ignore_ascii_case(v)
+            } else {
+                p == v
+            }
+        });
+        hit != negated
+    };
+    match qualifier {
+        Some("ForAllValues") => values.iter().all(one),
+        Some(_) => values.iter().any(one),
+        None if negated => values.iter().all(one),
+        None => values.iter().any(one),
+    }
+}
+
 /// Whether one statement of the audit's `identities` admits the token's claims.
 fn statement_admits(stmt: &Value, claims: &[(&str, String)]) -> bool {
     if stmt["admitsNone"] == true {
@@ -130,21 +163,8 @@ fn statement_admits(stmt: &Value, claims: &[(&str, String)]) -> bool {
     }
     stmt["claims"].as_array().unwrap().iter().all(|t| {
         let claim = t["claim"].as_str().unwrap();
-        let Some((_, value)) = claims.iter().find(|(c, _)| *c == claim) else { return false };
-        let op = t["operator"].as_str().unwrap();
-        let like = op.ends_with("Like");
-        let fold = op.ends_with("IgnoreCase");
-        let hit = t["values"].as_array().unwrap().iter().any(|p| {
-            let p = p.as_str().unwrap();
-            if like {
-                glob(&p.chars().collect::<Vec<_>>(), &value.chars().collect::<Vec<_>>())
-            } else if fold {
-                p.eq_ignore_ascii_case(value)
-            } else {
-                p == value
-            }
-        });
-        hit != op.contains("Not")
+        let values = claims.iter().find(|(c, _)| *c == claim).map(|(_, v)| vec![v.clone()]);
+        test_admits(t, values.as_deref())
     })
 }
 

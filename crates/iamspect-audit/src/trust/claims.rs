@@ -5,7 +5,8 @@
 //! The set is the union of what the `Allow` statements admit minus the union of what the `Deny`
 //! statements remove, each statement being the conjunction of its conditions and each condition the
 //! disjunction of its values (spec §4.6). A condition on a claim is kept as written: `StringLike`
-//! values are glob patterns as `StringLike` matches them, `StringEquals` values exact strings.
+//! values are glob patterns as `StringLike` matches them, `StringEquals` values exact strings, with
+//! the operator's set qualifier and `IfExists`, which say what a multivalued or missing claim does.
 
 use iamspect_core::Statement;
 use iamspect_core::condition::{BaseOperator, SetQualifier};
@@ -15,22 +16,26 @@ use iamspect_core::condition::{BaseOperator, SetQualifier};
 pub struct ClaimTest {
     /// The claim: the part of the key after `HOST:` (`sub`, `aud`, `repository`, ...).
     pub claim: String,
-    /// `StringEquals` (exact), `StringLike` (glob), `StringEqualsIgnoreCase`, or their negations.
+    /// The base operator: `StringEquals` (exact), `StringLike` (glob), `StringEqualsIgnoreCase`,
+    /// their negations, or `Null`.
     pub operator: &'static str,
+    /// `ForAnyValue` or `ForAllValues`, if the operator has the prefix.
+    pub qualifier: Option<&'static str>,
+    /// The operator ends in `IfExists`: a token without the claim passes.
+    pub if_exists: bool,
     /// True for `StringLike`/`StringNotLike`: the values are `*`/`?` patterns.
     pub glob: bool,
-    /// True for `StringNotEquals`/`StringNotLike`: the claim must match none of the values.
+    /// True for the `StringNot...` operators: a value passes when it matches none of the values.
     pub negated: bool,
     /// True for `StringEqualsIgnoreCase`/`StringNotEqualsIgnoreCase`: ASCII letters compare
     /// without regard to case, as the engine compares them.
     pub ignore_case: bool,
-    /// The values as written.
+    /// The values as written (`true`/`false` for `Null`).
     pub values: Vec<String>,
 }
 
 impl ClaimTest {
-    /// Whether `value` passes this test (AWS's `StringLike`/`StringEquals` on a present key).
-    pub fn admits(&self, value: &str) -> bool {
+    fn matches_one(&self, value: &str) -> bool {
         let hit = self.values.iter().any(|p| {
             if self.glob {
                 glob_matches(p, value)
@@ -41,6 +46,39 @@ impl ClaimTest {
             }
         });
         hit != self.negated
+    }
+
+    /// Whether a token passes this test: `values` are the claim's values, `None` when the token
+    /// does not carry it. The rules are spec §4.6's (and the engine's, decision D10): without a
+    /// set qualifier a positive operator needs some value to match and a negated one no value; a
+    /// missing claim fails a positive operator and `ForAnyValue:`, and passes a negated one,
+    /// `ForAllValues:` and `...IfExists`.
+    pub fn admits_values(&self, values: Option<&[&str]>) -> bool {
+        if self.operator == "Null" {
+            let absent = values.is_none_or(<[&str]>::is_empty);
+            return self.values.iter().any(|v| v.eq_ignore_ascii_case("true") == absent);
+        }
+        let Some(values) = values.filter(|v| !v.is_empty()) else {
+            return self.if_exists
+                || self.qualifier == Some("ForAllValues")
+                || (self.qualifier.is_none() && self.negated);
+        };
+        match self.qualifier {
+            Some("ForAllValues") => values.iter().all(|v| self.matches_one(v)),
+            Some(_) => values.iter().any(|v| self.matches_one(v)),
+            None if self.negated => values.iter().all(|v| self.matches_one(v)),
+            None => values.iter().any(|v| self.matches_one(v)),
+        }
+    }
+
+    /// Whether a token whose claim has this one value passes.
+    pub fn admits(&self, value: &str) -> bool {
+        self.admits_values(Some(&[value]))
+    }
+
+    /// The test names what is admitted (a positive string operator, not `Null`).
+    pub fn is_positive(&self) -> bool {
+        !self.negated && self.operator != "Null"
     }
 }
 
@@ -54,7 +92,8 @@ pub struct StatementClaims {
     /// Conditions on keys that are not claims of the provider (`aws:SourceIp`, `sts:RoleSessionName`,
     /// ...): the statement applies only when these hold too. Written `Operator key [values]`.
     pub also_requires: Vec<String>,
-    /// A `Null` test that no token can pass: the statement admits nobody.
+    /// No token of the provider can pass: a test on another provider's claim, or a `Null` test
+    /// that asks for a claim every token carries to be absent.
     pub never: bool,
 }
 
@@ -64,12 +103,20 @@ impl StatementClaims {
         self.tests.iter().filter(move |t| t.claim.eq_ignore_ascii_case(claim))
     }
 
-    /// Whether a token with these claims passes every claim test (conditions on other keys aside).
-    pub fn admits(&self, claims: &[(&str, &str)]) -> bool {
+    /// Whether a token with these claims (each with its values; a claim not listed is absent)
+    /// passes every claim test (conditions on other keys aside).
+    pub fn admits_token(&self, claims: &[(&str, &[&str])]) -> bool {
         !self.never
             && self.tests.iter().all(|t| {
-                claims.iter().find(|(c, _)| c.eq_ignore_ascii_case(&t.claim)).is_some_and(|(_, v)| t.admits(v))
+                t.admits_values(claims.iter().find(|(c, _)| c.eq_ignore_ascii_case(&t.claim)).map(|(_, v)| *v))
             })
+    }
+
+    /// [`StatementClaims::admits_token`] for single-valued claims.
+    pub fn admits(&self, claims: &[(&str, &str)]) -> bool {
+        let multi: Vec<(&str, [&str; 1])> = claims.iter().map(|(c, v)| (*c, [*v])).collect();
+        let multi: Vec<(&str, &[&str])> = multi.iter().map(|(c, v)| (*c, &v[..])).collect();
+        self.admits_token(&multi)
     }
 }
 
@@ -158,21 +205,9 @@ pub(crate) fn statement_claims(
             return unknown("a value holds a policy variable, which takes its text from the request");
         }
         let present = always_present(host, claim);
-        if op.base == BaseOperator::Null {
-            if !present {
-                return unknown("a `Null` test on a claim that not every token carries");
-            }
-            // `"true"` asks for the claim to be absent, which no token of this provider is.
-            let wants_absent: Vec<bool> = c.values().iter().map(|v| v.eq_ignore_ascii_case("true")).collect();
-            if wants_absent.iter().all(|b| *b) {
-                out.never = true;
-            }
-            continue;
-        }
-        if (op.if_exists || op.qualifier.is_some()) && !present {
-            return unknown(
-                "`...IfExists` or a set operator on a claim that not every token carries admits tokens without it",
-            );
+        if op.base == BaseOperator::Null && present && c.values().iter().all(|v| v.eq_ignore_ascii_case("true")) {
+            // Asks for a claim every token carries to be absent.
+            out.never = true;
         }
         let (operator, glob, negated, ignore_case) = match op.base {
             BaseOperator::StringEquals => ("StringEquals", false, false, false),
@@ -181,11 +216,18 @@ pub(crate) fn statement_claims(
             BaseOperator::StringNotLike => ("StringNotLike", true, true, false),
             BaseOperator::StringEqualsIgnoreCase => ("StringEqualsIgnoreCase", false, false, true),
             BaseOperator::StringNotEqualsIgnoreCase => ("StringNotEqualsIgnoreCase", false, true, true),
-            _ => return unknown("only the String operators are described"),
+            BaseOperator::Null => ("Null", false, false, false),
+            _ => return unknown("only the String operators and `Null` are described on a claim"),
         };
         out.tests.push(ClaimTest {
             claim: claim.to_string(),
             operator,
+            qualifier: match op.qualifier {
+                Some(SetQualifier::ForAllValues) => Some("ForAllValues"),
+                Some(SetQualifier::ForAnyValue) => Some("ForAnyValue"),
+                None => None,
+            },
+            if_exists: op.if_exists,
             glob,
             negated,
             ignore_case,

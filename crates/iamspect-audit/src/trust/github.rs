@@ -198,7 +198,7 @@ pub fn read_workflow_ref(value: &str, glob: bool) -> Admitted {
 /// `repository` value. Negated tests only narrow the set, so they do not widen what is flagged.
 pub fn admitted(stmt: &StatementClaims) -> Vec<Admitted> {
     let mut out = Vec::new();
-    for t in stmt.tests.iter().filter(|t| !t.negated) {
+    for t in stmt.tests.iter().filter(|t| t.is_positive()) {
         out.extend(read_test(t));
     }
     out
@@ -250,7 +250,7 @@ pub enum Reach {
 /// each test as wide as its widest value.
 pub fn reach(stmt: &StatementClaims) -> Reach {
     let mut best = Reach::AnyOwner;
-    for t in stmt.tests.iter().filter(|t| !t.negated) {
+    for t in stmt.tests.iter().filter(|t| t.is_positive()) {
         let values = read_test(t);
         if values.is_empty() {
             continue;

@@ -77,7 +77,7 @@ pub(crate) fn run(args: Args) -> u8 {
 }
 
 fn test_json(t: &ClaimTest) -> Value {
-    json!({"claim": t.claim, "operator": t.operator, "values": t.values})
+    json!({"claim": t.claim, "operator": t.operator, "qualifier": t.qualifier, "ifExists": t.if_exists, "values": t.values})
 }
 
 fn statement_json(s: &StatementClaims) -> Value {
