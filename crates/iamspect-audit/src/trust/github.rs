@@ -108,9 +108,10 @@ pub fn read_sub(value: &str, glob: bool) -> Admitted {
     };
     let (owner, rest, owner_star) = if glob { part(rest, '/') } else { literal_part(rest, '/') };
     if owner_star || rest.is_none() {
-        // `repo:*`, `repo:oct*`: the `*` may run past the owner, so any owner with that prefix.
+        // `repo:*`, `repo:oct*`: the `*` may run past the owner, so any owner with that prefix;
+        // what follows the `/` still narrows the repository, as a pattern.
         out.owner = Some(if owner == "*" || owner.starts_with('*') { Name::Any } else { Name::Pattern(owner) });
-        out.repository = Some(Name::Any);
+        out.repository = Some(unpinned_rest(rest.as_deref(), ':'));
         out.kind = "any";
         return out;
     }
@@ -150,6 +151,15 @@ pub fn read_sub(value: &str, glob: bool) -> Admitted {
     out
 }
 
+/// The repository after an owner with a wildcard: a pattern (the wildcard before it may stand
+/// for more than the owner), or any.
+fn unpinned_rest(rest: Option<&str>, sep: char) -> Name {
+    match rest.map(|r| r.split(sep).next().unwrap_or(r)) {
+        Some(r) if !r.is_empty() && !r.starts_with('*') => Name::Pattern(r.to_string()),
+        _ => Name::Any,
+    }
+}
+
 fn literal_part(text: &str, sep: char) -> (String, Option<String>, bool) {
     match text.split_once(sep) {
         Some((a, b)) => (a.to_string(), Some(b.to_string()), false),
@@ -161,7 +171,7 @@ fn literal_part(text: &str, sep: char) -> (String, Option<String>, bool) {
 pub fn read_repository(value: &str, glob: bool) -> Admitted {
     let (owner, repo, owner_star) = if glob { part(value, '/') } else { literal_part(value, '/') };
     let (owner, repository) = if owner_star || repo.is_none() {
-        (if owner.starts_with('*') { Name::Any } else { Name::Pattern(owner) }, Name::Any)
+        (if owner.starts_with('*') { Name::Any } else { Name::Pattern(owner) }, unpinned_rest(repo.as_deref(), '/'))
     } else {
         let repo = repo.unwrap_or_default();
         if glob { (Name::of(&owner), Name::of(&repo)) } else { (Name::Exact(owner), Name::Exact(repo)) }

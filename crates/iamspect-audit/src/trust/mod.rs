@@ -95,10 +95,9 @@ pub struct Assumer {
     pub principal: String,
     /// The trust actions it is allowed.
     pub actions: Vec<&'static str>,
-    /// The statements that allow it (`Sid` or `#index`).
-    pub statements: Vec<String>,
-    /// The conditions of those statements (`Operator key [values]`).
-    pub conditions: Vec<String>,
+    /// Each `Allow` statement that names it, with what it allows and on which conditions (all of
+    /// a statement's conditions must hold; any one statement suffices).
+    pub grants: Vec<Grant>,
     /// For an `AWS` principal: `sameAccount`, `loadedAccount`, `organization` or `external`.
     pub relation: Option<&'static str>,
     /// `Deny` statements that may refuse it (`Sid` or `#index`, with "when conditions hold").
@@ -108,6 +107,17 @@ pub struct Assumer {
     /// For GitHub: what each `Allow` statement admits, in repositories, branches, tags,
     /// environments and pull requests.
     pub github: Vec<GithubStatement>,
+}
+
+/// One `Allow` statement naming a caller.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Grant {
+    /// `Sid` or `#index`.
+    pub statement: String,
+    /// The trust actions it allows.
+    pub actions: Vec<&'static str>,
+    /// Its conditions (`Operator key [values]`), all of which must hold.
+    pub conditions: Vec<String>,
 }
 
 /// One `Allow` statement of a GitHub trust, read in GitHub's terms.
@@ -262,8 +272,7 @@ fn audit_role(data: &AccountData, account: &str, role: &Role) -> RoleAudit {
                         kind,
                         principal: value.clone(),
                         actions: Vec::new(),
-                        statements: Vec::new(),
-                        conditions: Vec::new(),
+                        grants: Vec::new(),
                         relation: None,
                         denied_by: Vec::new(),
                         identities: None,
@@ -278,14 +287,15 @@ fn audit_role(data: &AccountData, account: &str, role: &Role) -> RoleAudit {
                     a.actions.push(act);
                 }
             }
-            a.statements.push(label(stmt));
-            a.conditions.extend(describe_conditions(stmt));
+            a.grants.push(Grant {
+                statement: label(stmt),
+                actions: actions.clone(),
+                conditions: describe_conditions(stmt),
+            });
         }
         flag_statement(data, account, &partition, stmt, &actions, &mut audit.findings);
     }
     for a in &mut audit.assumable_by {
-        a.conditions.sort();
-        a.conditions.dedup();
         if a.kind == "AWS" {
             a.relation = Some(relation(data, account, &a.principal));
         }

@@ -140,8 +140,7 @@ fn assumer_json(a: &Assumer) -> Value {
         "type": a.kind,
         "principal": a.principal,
         "actions": a.actions,
-        "statements": a.statements,
-        "conditions": a.conditions,
+        "grants": a.grants.iter().map(|g| json!({"statement": g.statement, "actions": g.actions, "conditions": g.conditions})).collect::<Vec<_>>(),
         "deniedBy": a.denied_by,
     });
     if let Some(r) = a.relation {
@@ -203,15 +202,14 @@ fn text(roles: &[RoleAudit]) -> String {
         }
         for a in &r.assumable_by {
             let relation = a.relation.map_or_else(String::new, |r| format!(" ({r})"));
-            out.push_str(&format!(
-                "  {} {}{relation}: {} [statement {}]\n",
-                a.kind,
-                a.principal,
-                a.actions.join(", "),
-                a.statements.join(", ")
-            ));
-            for c in &a.conditions {
-                out.push_str(&format!("      if {c}\n"));
+            out.push_str(&format!("  {} {}{relation}: {}\n", a.kind, a.principal, a.actions.join(", ")));
+            for g in &a.grants {
+                let when = if g.conditions.is_empty() {
+                    "with no condition".to_string()
+                } else {
+                    format!("if {}", g.conditions.join(" and "))
+                };
+                out.push_str(&format!("      statement {}: {} {when}\n", g.statement, g.actions.join(", ")));
             }
             for d in &a.denied_by {
                 out.push_str(&format!("      denied by statement {d}\n"));
