@@ -79,6 +79,7 @@ fn flags_every_github_trust_that_admits_any_repository_and_no_pinned_one() {
         "gh-repo-wildcard-owner",
         "gh-two-statements",
         "gh-not-like-only",
+        "gh-workflow-ref-only",
     ]
     .into_iter()
     .collect();
@@ -227,6 +228,7 @@ fn identity_sets_agree_with_eval_on_sample_claims() {
         "repo:evil-org/app:ref:refs/heads/main",
         "repo:evil-org/infra:environment:prod",
         "repo:someone/else:pull_request",
+        "repo:attacker/app:ref:refs/heads/main",
     ];
     let mut compared = 0;
     for role in roles(&v) {
@@ -243,11 +245,27 @@ fn identity_sets_agree_with_eval_on_sample_claims() {
         let flagged =
             codes(role).contains("GITHUB_ANY_REPOSITORY") || codes(role).contains("GITHUB_SUBJECT_NOT_CHECKED");
         let mut foreign_allowed = false;
+        // Each token as GitHub issues it: the repository, its owner, and the workflow that runs
+        // (the repository's own, or for the last sample a shared one of `octo-org` that a
+        // repository of another owner calls).
         let samples: Vec<Vec<(&str, String)>> = subs
             .iter()
-            .map(|sub| {
+            .enumerate()
+            .map(|(i, sub)| {
                 let repository = sub.trim_start_matches("repo:").split(':').next().unwrap().to_string();
-                vec![("sub", sub.to_string()), ("aud", "sts.amazonaws.com".to_string()), ("repository", repository)]
+                let owner = repository.split('/').next().unwrap().to_string();
+                let workflow = if i + 1 == subs.len() {
+                    "octo-org/shared/.github/workflows/deploy.yml@refs/heads/main".to_string()
+                } else {
+                    format!("{repository}/.github/workflows/deploy.yml@refs/heads/main")
+                };
+                vec![
+                    ("sub", sub.to_string()),
+                    ("aud", "sts.amazonaws.com".to_string()),
+                    ("repository", repository),
+                    ("repository_owner", owner),
+                    ("job_workflow_ref", workflow),
+                ]
             })
             .collect();
         let decisions = eval_allows(arn, &samples);

@@ -145,7 +145,14 @@ pub(crate) fn always_present(host: &str, claim: &str) -> bool {
     super::github::is_github(host)
         && matches!(
             claim.as_str(),
-            "repository" | "repository_id" | "actor" | "actor_id" | "workflow" | "job_workflow_ref"
+            "repository"
+                | "repository_id"
+                | "repository_owner"
+                | "repository_owner_id"
+                | "actor"
+                | "actor_id"
+                | "workflow"
+                | "job_workflow_ref"
         )
 }
 

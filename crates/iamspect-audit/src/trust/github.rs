@@ -221,6 +221,34 @@ fn read_test(t: &ClaimTest) -> Vec<Admitted> {
         t.values.iter().map(|v| read_repository(v, t.glob)).collect()
     } else if t.claim.eq_ignore_ascii_case("job_workflow_ref") {
         t.values.iter().map(|v| read_workflow_ref(v, t.glob)).collect()
+    } else if ["repository_owner", "repository_owner_id", "enterprise", "enterprise_id"]
+        .iter()
+        .any(|c| t.claim.eq_ignore_ascii_case(c))
+    {
+        // An owner (or an enterprise, whose organizations its owners control), any repository.
+        let enterprise = t.claim.to_ascii_lowercase().starts_with("enterprise");
+        t.values
+            .iter()
+            .map(|v| {
+                let owner = if t.glob && (v == "*" || v.starts_with('*')) {
+                    Name::Any
+                } else if t.glob && v.contains(['*', '?']) {
+                    Name::Pattern(v.clone())
+                } else if enterprise {
+                    Name::Exact(format!("enterprise {v}"))
+                } else {
+                    Name::Exact(v.clone())
+                };
+                Admitted {
+                    value: v.clone(),
+                    claim: t.claim.clone(),
+                    owner: Some(owner),
+                    repository: Some(Name::Any),
+                    kind: "none",
+                    name: None,
+                }
+            })
+            .collect()
     } else if t.claim.eq_ignore_ascii_case("repository_id") {
         // A numeric id names one repository; a wildcard in it does not.
         t.values
@@ -260,7 +288,9 @@ pub enum Reach {
 /// each test as wide as its widest value.
 pub fn reach(stmt: &StatementClaims) -> Reach {
     let mut best = Reach::AnyOwner;
-    for t in stmt.tests.iter().filter(|t| t.is_positive()) {
+    // `job_workflow_ref` names the workflow that runs, which other repositories may call: it does
+    // not pin the caller.
+    for t in stmt.tests.iter().filter(|t| t.is_positive() && !t.claim.eq_ignore_ascii_case("job_workflow_ref")) {
         let values = read_test(t);
         if values.is_empty() {
             continue;

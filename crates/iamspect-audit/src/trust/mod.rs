@@ -127,7 +127,8 @@ pub struct GithubStatement {
     pub statement: String,
     /// How widely it admits repositories.
     pub reach: Reach,
-    /// Each positive `sub`/`repository`/`job_workflow_ref`/`repository_id` value, read.
+    /// Each positive `sub`, `repository`, `repository_id`, `repository_owner(_id)`,
+    /// `enterprise(_id)` and `job_workflow_ref` value, read.
     pub admitted: Vec<github::Admitted>,
 }
 
@@ -419,8 +420,10 @@ fn positive_test(stmt: &Statement, key: &str) -> bool {
     })
 }
 
-/// GitHub claims that name a repository (its owner and name, or its id).
-const GITHUB_REPOSITORY_CLAIMS: [&str; 4] = ["sub", "repository", "repository_id", "job_workflow_ref"];
+/// GitHub claims that name the calling repository or its owner. Not `job_workflow_ref`: it names
+/// the (reusable) workflow that runs, which repositories of other owners may call.
+const GITHUB_REPOSITORY_CLAIMS: [&str; 7] =
+    ["sub", "repository", "repository_id", "repository_owner", "repository_owner_id", "enterprise", "enterprise_id"];
 
 #[allow(clippy::too_many_arguments, reason = "the pieces of one role's audit, kept apart for clarity")]
 fn flag_identities(
@@ -488,6 +491,10 @@ fn flag_identities(
                     if excludes {
                         format!(
                             "statement {l} trusts GitHub Actions with conditions that only exclude (`StringNot...`) and none on `{host}:sub` or `:repository` naming what is admitted: a workflow of any other repository on GitHub can assume the role{except}"
+                        )
+                    } else if positive_test(s, &format!("{host}:job_workflow_ref")) {
+                        format!(
+                            "statement {l} trusts GitHub Actions on `{host}:job_workflow_ref` alone, which names the workflow that runs, not the repository that calls it: any repository allowed to call that workflow can assume the role{except}"
                         )
                     } else {
                         format!(
