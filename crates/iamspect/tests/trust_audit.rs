@@ -287,3 +287,34 @@ fn identity_sets_agree_with_eval_on_sample_claims() {
     }
     assert!(compared > 150, "only {compared} comparisons");
 }
+
+#[test]
+fn sarif_has_one_result_per_finding_on_its_role() {
+    let json = audit();
+    let findings: usize = roles(&json).iter().map(|r| r["findings"].as_array().unwrap().len()).sum();
+    let out = Command::new(env!("CARGO_BIN_EXE_iamspect"))
+        .args(["trust-audit", "--account-data"])
+        .arg(data())
+        .args(["--format", "sarif"])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["version"], "2.1.0");
+    let results = v["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), findings);
+    let rules: BTreeSet<&str> =
+        v["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    for r in results {
+        assert!(rules.contains(r["ruleId"].as_str().unwrap()), "{r}");
+        let arn = r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"].as_str().unwrap();
+        assert!(arn.starts_with(&format!("arn:aws:iam::{ACCOUNT}:role/")));
+    }
+    // `--fail-on` moves the exit code: nothing here is an ERROR but the role that admits no token.
+    let out = Command::new(env!("CARGO_BIN_EXE_iamspect"))
+        .args(["trust-audit", "--account-data"])
+        .arg(data())
+        .args(["--fail-on", "ERROR"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+}
