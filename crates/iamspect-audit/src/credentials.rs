@@ -142,7 +142,13 @@ fn days(now: Timestamp, then: Timestamp) -> i64 {
 pub fn audit(csv: &str, now: Timestamp, limits: Limits) -> Result<Vec<UserFinding>, String> {
     let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(csv.as_bytes());
     let headers = reader.headers().map_err(|e| format!("the CSV header: {e}"))?.clone();
-    let index = |name: &str| headers.iter().position(|h| h.trim() == name);
+    let mut columns: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for (i, h) in headers.iter().enumerate() {
+        if columns.insert(h.trim(), i).is_some() {
+            return Err(format!("the column `{}` appears twice in the header", h.trim()));
+        }
+    }
+    let index = |name: &str| columns.get(name).copied();
     for c in COLUMNS {
         if index(c).is_none() {
             return Err(format!(

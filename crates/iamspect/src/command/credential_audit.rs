@@ -98,17 +98,17 @@ pub(crate) fn run(args: Args) -> u8 {
             out
         }
         AuditFormat::Json => {
-            let list: Vec<_> = findings
-                .iter()
-                .map(|f| {
-                    json!({"code": f.finding.code, "severity": f.finding.severity.as_str(), "user": f.user, "message": f.finding.message})
-                })
-                .collect();
-            let mut s = serde_json::to_string_pretty(
-                &json!({"findings": list, "time": {"value": now.to_string(), "from": from}}),
-            )
-            .unwrap_or_default();
-            s.push('\n');
+            // Written finding by finding, one per line: a report of many thousand users would
+            // otherwise be held twice, as a JSON tree and as text.
+            let mut s = String::from("{\n  \"findings\": [");
+            for (i, f) in findings.iter().enumerate() {
+                s.push_str(if i == 0 { "\n    " } else { ",\n    " });
+                let item = json!({"code": f.finding.code, "severity": f.finding.severity.as_str(), "user": f.user, "message": f.finding.message});
+                s.push_str(&serde_json::to_string(&item).unwrap_or_default());
+            }
+            s.push_str(if findings.is_empty() { "],\n" } else { "\n  ],\n" });
+            let time = json!({"value": now.to_string(), "from": from});
+            s.push_str(&format!("  \"time\": {}\n}}\n", serde_json::to_string(&time).unwrap_or_default()));
             s
         }
         AuditFormat::Sarif => {
