@@ -80,6 +80,7 @@ fn flags_every_github_trust_that_admits_any_repository_and_no_pinned_one() {
         "gh-two-statements",
         "gh-not-like-only",
         "gh-workflow-ref-only",
+        "gh-any-minus-legacy",
     ]
     .into_iter()
     .collect();
@@ -95,6 +96,15 @@ fn flags_every_github_trust_that_admits_any_repository_and_no_pinned_one() {
     assert!(codes(&by_name("third-party-no-external-id")).contains("TRUST_CROSS_ACCOUNT_NO_EXTERNAL_ID"));
     assert!(codes(&by_name("third-party-external-id")).is_empty());
     assert!(codes(&by_name("two-providers-one-statement")).contains("WEB_IDENTITY_ADMITS_NO_TOKEN"));
+    // A Deny that keeps every other owner out: the any-owner Allow is not flagged as such, but
+    // said to be unknown; one that keeps out only a repository leaves the flag, with a witness.
+    assert_eq!(
+        codes(&by_name("gh-any-minus-foreign")),
+        ["GITHUB_REPOSITORY_REACH_UNKNOWN".to_string()].into_iter().collect()
+    );
+    let legacy = by_name("gh-any-minus-legacy");
+    let flag = legacy["findings"].as_array().unwrap().iter().find(|f| f["code"] == "GITHUB_ANY_REPOSITORY").unwrap();
+    assert!(flag["message"].as_str().unwrap().contains("a token with sub `repo:"), "{flag}");
     let tags = codes(&by_name("same-account-tag-session"));
     assert!(tags.contains("TRUST_TAG_SESSION_UNRESTRICTED") && tags.contains("TRUST_SET_SOURCE_IDENTITY_UNRESTRICTED"));
     for pinned in [

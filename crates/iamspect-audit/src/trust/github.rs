@@ -270,6 +270,99 @@ fn read_test(t: &ClaimTest) -> Vec<Admitted> {
     }
 }
 
+/// A pattern's text with each `*` and `?` filled in, so that the pattern matches it.
+fn instance(pattern: &str) -> String {
+    pattern.replace('*', "zzq").replace('?', "z")
+}
+
+fn tests_of(stmts: &[StatementClaims]) -> impl Iterator<Item = &ClaimTest> {
+    stmts.iter().flat_map(|s| s.tests.iter()).filter(|t| t.operator != "Null")
+}
+
+/// A token of an owner no value of the policy names that the exact set admits (some `allowed`
+/// statement and no `denied` one), as its `sub`; `None` when no candidate tried is admitted.
+/// Candidates: owners, repositories and events filled in from the policy's own patterns, plus
+/// ones it cannot name.
+pub fn foreign_witness(allowed: &[StatementClaims], denied: &[StatementClaims]) -> Option<String> {
+    let all: Vec<StatementClaims> = allowed.iter().chain(denied).cloned().collect();
+    let mut read = Vec::new();
+    for t in tests_of(&all) {
+        read.extend(read_test(t));
+    }
+    let named: Vec<String> = read
+        .iter()
+        .filter_map(|a| match &a.owner {
+            Some(Name::Exact(o)) => Some(o.to_ascii_lowercase()),
+            _ => None,
+        })
+        .collect();
+    let mut owners = vec!["zzq-foreign".to_string()];
+    let mut repos = vec!["app".to_string()];
+    let mut events: Vec<String> =
+        ["ref:refs/heads/main", "pull_request", "environment:prod", "ref:refs/tags/v1"].map(str::to_string).to_vec();
+    for a in &read {
+        if let Some(Name::Pattern(p)) = &a.owner {
+            owners.push(instance(p));
+        }
+        if let Some(Name::Pattern(r) | Name::Exact(r)) = &a.repository {
+            repos.push(instance(r));
+        }
+        match (a.kind, &a.name) {
+            ("branch", Some(n)) => events.push(format!("ref:refs/heads/{}", instance(n))),
+            ("tag", Some(n)) => events.push(format!("ref:refs/tags/{}", instance(n))),
+            ("environment", Some(n)) => events.push(format!("environment:{}", instance(n))),
+            _ => {}
+        }
+    }
+    owners.retain(|o| !named.contains(&o.to_ascii_lowercase()));
+    for list in [&mut owners, &mut repos, &mut events] {
+        list.sort();
+        list.dedup();
+        list.truncate(8);
+    }
+    let mut auds = vec!["sts.amazonaws.com".to_string()];
+    let mut others: Vec<(String, String)> = Vec::new();
+    for t in tests_of(&all).filter(|t| t.is_positive()) {
+        let Some(v) = t.values.first() else { continue };
+        match t.claim.to_ascii_lowercase().as_str() {
+            "aud" => auds.extend(t.values.iter().map(|v| instance(v))),
+            "sub" | "repository" | "repository_owner" | "job_workflow_ref" | "environment" | "ref" => {}
+            c => others.push((c.to_string(), instance(v))),
+        }
+    }
+    auds.sort();
+    auds.dedup();
+    for owner in &owners {
+        for repo in &repos {
+            for event in &events {
+                for aud in &auds {
+                    let repository = format!("{owner}/{repo}");
+                    let sub = format!("repo:{repository}:{event}");
+                    let workflow = format!("{repository}/.github/workflows/deploy.yml@refs/heads/main");
+                    let mut claims: Vec<(&str, &str)> = vec![
+                        ("sub", &sub),
+                        ("aud", aud),
+                        ("repository", &repository),
+                        ("repository_owner", owner),
+                        ("job_workflow_ref", &workflow),
+                    ];
+                    if let Some(e) = event.strip_prefix("environment:") {
+                        claims.push(("environment", e));
+                    }
+                    if let Some(r) = event.strip_prefix("ref:") {
+                        claims.push(("ref", r));
+                    }
+                    claims.extend(others.iter().map(|(c, v)| (c.as_str(), v.as_str())));
+                    if allowed.iter().any(|s| s.admits(&claims)) && !denied.iter().any(|s| s.admits(&claims)) {
+                        return Some(sub);
+                    }
+                }
+            }
+        }
+    }
+    None
+}
+
 /// How widely one `Allow` statement admits GitHub repositories.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Reach {

@@ -47,6 +47,11 @@ pub const RULES: &[(&str, Severity, &str)] = &[
         "GitHub Actions trust whose `sub` or `repository` wildcard admits any owner (organization or user).",
     ),
     (
+        "GITHUB_REPOSITORY_REACH_UNKNOWN",
+        Severity::Warning,
+        "GitHub Actions trust that admits any owner on its own, with Deny statements that may keep them all out: unknown.",
+    ),
+    (
         "GITHUB_ANY_REPOSITORY_OF_OWNER",
         Severity::Warning,
         "GitHub Actions trust that admits every repository of an owner.",
@@ -446,6 +451,31 @@ fn flag_identities(
         format!(" (Deny statements {} remove some identities)", denied.join(", "))
     };
     let built_in = BUILT_IN_PROVIDERS.contains(&host);
+    // For GitHub: a statement that admits any owner on its own may still have those tokens kept
+    // out by `Deny` statements. With none, the flag stands; with some, only a token of an owner
+    // the policy never names that the exact set admits confirms it (D110).
+    let deny_reaches = statements.iter().any(|s| {
+        s.effect() == Effect::Deny && s.covers_action(WEB_IDENTITY) && s.principal_reaches(&req) == Some(true)
+    });
+    let witness = match identities {
+        Identities::Exact { allowed, denied } if deny_reaches => github::foreign_witness(allowed, denied),
+        _ => None,
+    };
+    let confirm = |code: &'static str, severity: Severity, message: String| -> Finding {
+        match (deny_reaches, &witness) {
+            (false, _) => Finding::new(code, severity, message),
+            (true, Some(w)) => {
+                Finding::new(code, severity, format!("{message}; for one, a token with sub `{w}` is admitted"))
+            }
+            (true, None) => Finding::new(
+                "GITHUB_REPOSITORY_REACH_UNKNOWN",
+                Severity::Warning,
+                format!(
+                    "{message}; but Deny statements may keep those tokens out, and no admitted token of an owner the policy does not name was found among those tried, so whether repositories of any owner can assume the role is unknown"
+                ),
+            ),
+        }
+    };
     let reaching = statements.iter().filter(|s| {
         s.effect() == Effect::Allow && s.covers_action(WEB_IDENTITY) && s.principal_reaches(&req) == Some(true)
     });
@@ -485,7 +515,7 @@ fn flag_identities(
                 let excludes = s.conditions().iter().any(|c| {
                     c.key().to_ascii_lowercase().starts_with(&format!("{host}:")) && c.operator().base.is_negated()
                 });
-                findings.push(Finding::new(
+                findings.push(confirm(
                     "GITHUB_SUBJECT_NOT_CHECKED",
                     Severity::SecurityWarning,
                     if excludes {
@@ -546,8 +576,12 @@ fn flag_identities(
             )),
             Reach::Custom | Reach::Pinned => None,
         };
-        if let Some((code, severity, message)) = msg {
-            findings.push(Finding::new(code, severity, message));
+        match msg {
+            Some(("GITHUB_ANY_REPOSITORY", severity, message)) => {
+                findings.push(confirm("GITHUB_ANY_REPOSITORY", severity, message));
+            }
+            Some((code, severity, message)) => findings.push(Finding::new(code, severity, message)),
+            None => {}
         }
     }
 }
