@@ -69,6 +69,15 @@ enum Command {
     /// Say where the embedded AWS catalogue of actions, resources and condition keys came from,
     /// and how old it is.
     Catalog(command::catalog::Args),
+    /// For every role of the loaded accounts, who can assume it (with the exact GitHub
+    /// repositories, branches and environments of OIDC trust) and the weaknesses of its trust.
+    TrustAudit(Box<command::trust_audit::Args>),
+    /// Check an IAM credential report: root keys, missing MFA, old, unused and doubled access keys,
+    /// passwords never used.
+    CredentialAudit(Box<command::credential_audit::Args>),
+    /// Which principal an AWS CLI call would be made as, resolved offline from the environment and
+    /// ~/.aws/config and credentials; never prints a secret.
+    Whoami(Box<command::whoami::Args>),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions(command::shell::CompletionsArgs),
     /// Print the man page (of a subcommand, or all of them into a folder with `--out DIR`).
@@ -115,6 +124,9 @@ fn main() -> ExitCode {
         Command::CheckNoNewAccess(args) => command::check::run_no_new_access(*args),
         Command::CheckAccessNotGranted(args) => command::check::run_access_not_granted(*args),
         Command::CheckNoPublicAccess(args) => command::check::run_no_public_access(*args),
+        Command::TrustAudit(args) => command::trust_audit::run(*args),
+        Command::CredentialAudit(args) => command::credential_audit::run(*args),
+        Command::Whoami(args) => command::whoami::run(*args),
     };
     ExitCode::from(code)
 }

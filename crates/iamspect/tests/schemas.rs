@@ -102,6 +102,34 @@ fn account_outputs_match_their_schemas() {
     check("paths.schema.json", &v, "paths --to");
 }
 
+/// `trust-audit`, `credential-audit` and `whoami` (in a clean environment with its own HOME).
+#[test]
+fn audit_outputs_match_their_schemas() {
+    let data = "crates/iamspect/tests/data";
+    let v = output(&["trust-audit", "--account-data", &format!("{data}/trust_audit/gaad.json"), "--format", "json"]);
+    check("trust-audit.schema.json", &v, "trust-audit");
+    let v = output(&["credential-audit", &format!("{data}/credential_audit/report.json"), "--format", "json"]);
+    check("credential-audit.schema.json", &v, "credential-audit");
+    let home = std::env::temp_dir().join(format!("iamspect-schemas-whoami-{}", std::process::id()));
+    std::fs::create_dir_all(home.join(".aws")).unwrap();
+    std::fs::write(
+        home.join(".aws/config"),
+        "[profile deploy]\nrole_arn = arn:aws:iam::222233334444:role/Deploy\nsource_profile = keys\n\n[profile keys]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = x\n",
+    )
+    .unwrap();
+    for profile in ["deploy", "keys"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_iamspect"))
+            .args(["whoami", "--profile", profile, "--format", "json"])
+            .env_clear()
+            .env("HOME", &home)
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("whoami: {e}"));
+        check("whoami.schema.json", &v, &format!("whoami --profile {profile}"));
+    }
+    std::fs::remove_dir_all(&home).unwrap();
+}
+
 /// The schemas bite: outputs with a field missing or a wrong value are refused.
 #[test]
 fn schemas_refuse_what_they_do_not_describe() {
@@ -111,6 +139,11 @@ fn schemas_refuse_what_they_do_not_describe() {
         assert!(!validator.is_valid(&value), "{schema} accepted {value}");
     };
     refuses("lint.schema.json", serde_json::json!({"findings": [{}]}));
+    refuses(
+        "credential-audit.schema.json",
+        serde_json::json!({"findings": [{"code": "ROOT_NO_MFA", "severity": "HIGH", "user": "u", "message": "m"}], "time": {"value": "t", "from": "f"}}),
+    );
+    refuses("trust-audit.schema.json", serde_json::json!({"roles": [{"arn": "a", "findings": []}]}));
     refuses(
         "who-can.schema.json",
         serde_json::json!({"action": "a", "resource": "r", "principals": 1, "evaluated": 1, "leftOut": [], "time": {"value": "t", "given": false},

@@ -1,8 +1,10 @@
 //! One module per subcommand.
 
 pub(crate) mod account;
+pub(crate) mod audit_format;
 pub(crate) mod catalog;
 pub(crate) mod check;
+pub(crate) mod credential_audit;
 pub(crate) mod eval;
 pub(crate) mod explain;
 pub(crate) mod explain_event;
@@ -16,9 +18,11 @@ pub(crate) mod request;
 pub(crate) mod serve;
 pub(crate) mod shell;
 pub(crate) mod test;
+pub(crate) mod trust_audit;
 pub(crate) mod validate;
 pub(crate) mod what_can;
 pub(crate) mod who_can;
+pub(crate) mod whoami;
 
 /// The exit codes.
 pub(crate) const SUCCESS: u8 = 0;

@@ -1,5 +1,6 @@
 //! Rendering decisions for people; the JSON shapes live in `iamspect_explain::wire`.
 
+pub(crate) mod audit_sarif;
 pub(crate) mod explain;
 pub(crate) mod github;
 pub(crate) mod lint_json;
