@@ -14,6 +14,7 @@ mod formula;
 mod glob;
 pub mod harness;
 mod principal;
+pub mod residual;
 mod solve;
 mod typed;
 
