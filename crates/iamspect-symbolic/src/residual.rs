@@ -508,10 +508,16 @@ pub fn block_json(entries: &[Entry]) -> String {
                 s.push(',');
             }
             s.push_str(&json_string(&e.key));
-            s.push_str(":[");
-            let vs: Vec<String> = e.values.iter().map(|v| json_string(v)).collect();
-            s.push_str(&vs.join(","));
-            s.push(']');
+            s.push(':');
+            match e.values.as_slice() {
+                [one] => s.push_str(&json_string(one)),
+                vs => {
+                    let vs: Vec<String> = vs.iter().map(|v| json_string(v)).collect();
+                    s.push('[');
+                    s.push_str(&vs.join(","));
+                    s.push(']');
+                }
+            }
         }
         s.push('}');
     }

@@ -249,13 +249,13 @@ fn always_never_and_simple() {
     assert_eq!(r.not_read, vec!["aws:SourceVpce".to_string()]);
     let vpce = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"StringEquals":{"aws:SourceVpce":"vpce-1"}}}]}"#;
     let r = one(vpce, &["aws:SourceVpce"]).unwrap();
-    assert_eq!(blocks(&r), vec![r#"{"StringEquals":{"aws:SourceVpce":["vpce-1"]}}"#.to_string()]);
+    assert_eq!(blocks(&r), vec![r#"{"StringEquals":{"aws:SourceVpce":"vpce-1"}}"#.to_string()]);
     let none = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:*","Resource":"*","Condition":{"StringEquals":{"aws:SourceVpce":"vpce-1"}}}]}"#;
     assert_eq!(one(none, &["aws:SourceVpce"]).unwrap().alternatives, Vec::<Vec<residual::Entry>>::new());
     // A deny with an exception: allowed when the key is absent or names the endpoint.
     let deny = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringNotEquals":{"aws:SourceVpce":"vpce-1"},"Null":{"aws:SourceVpce":"false"}}}]}"#;
     let r = one(deny, &["aws:SourceVpce"]).unwrap();
-    assert_eq!(blocks(&r), vec![r#"{"StringEqualsIfExists":{"aws:SourceVpce":["vpce-1"]}}"#.to_string()]);
+    assert_eq!(blocks(&r), vec![r#"{"StringEqualsIfExists":{"aws:SourceVpce":"vpce-1"}}"#.to_string()]);
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub(crate) mod account;
+pub(crate) mod allowed_if;
 pub(crate) mod catalog;
 pub(crate) mod check;
 pub(crate) mod eval;
