@@ -15,6 +15,7 @@ mod glob;
 pub mod harness;
 mod principal;
 pub mod residual;
+mod scp_impact;
 mod solve;
 mod typed;
 
@@ -23,6 +24,7 @@ use foldhash::{HashMap, HashMapExt};
 use iamspect_core::{Policy, PolicyType, Statement};
 
 use compile::{Builder, Domain, Lang, Proto};
+pub use scp_impact::PrincipalSide;
 use formula::F;
 use solve::{Atom, AtomKind, Bits, Solver, Var};
 

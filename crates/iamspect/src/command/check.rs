@@ -367,7 +367,7 @@ fn find(q: &Question, query: &Query, t: PolicyType, max: usize) -> Result<Answer
 }
 
 /// The request shape AWS's catalogue gives `action` (as `iamspect_case::check::catalog` reads it).
-fn shape(action: &str, keys: &[String], account: &str) -> Option<Shape> {
+pub(crate) fn shape(action: &str, keys: &[String], account: &str) -> Option<Shape> {
     use iamspect_catalog::ConditionKeyType as T;
     let catalog = iamspect_catalog::Catalog::get();
     let a = catalog.action(action)?;

@@ -12,6 +12,7 @@ pub(crate) mod generate_policy;
 pub(crate) mod lint;
 pub(crate) mod replay;
 pub(crate) mod replay_summary;
+pub(crate) mod scp_impact;
 pub(crate) mod request;
 pub(crate) mod serve;
 pub(crate) mod shell;
