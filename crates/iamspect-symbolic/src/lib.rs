@@ -9,6 +9,8 @@
 //! Like the core, this crate is pure: no file, network, environment or clock.
 #![deny(missing_docs)]
 
+#[cfg(feature = "checks")]
+pub mod checks;
 mod compile;
 mod formula;
 mod glob;
