@@ -17,6 +17,7 @@
 //! answer is [`Unknown`], naming what could not be written.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use iamspect_core::condition::{BaseOperator, SetQualifier};
 use iamspect_core::{Context, Decision, Policies, Policy, PolicyType, Principal, Request, authorize};
@@ -119,6 +120,27 @@ pub fn residual(
     unknown: &[String],
     values: &dyn Fn(&str) -> Values,
 ) -> Result<Residual, ResidualError> {
+    residual_cancellable(request, policies, unknown, values, &AtomicBool::new(false))
+}
+
+/// The construct named when the caller gave up waiting.
+pub const CANCELLED: &str = "cancelled: the request's deadline passed";
+
+/// [`residual`], stopping with [`CANCELLED`] soon after `cancel` is set (the server's deadline).
+pub fn residual_cancellable(
+    request: &Request,
+    policies: &Policies,
+    unknown: &[String],
+    values: &dyn Fn(&str) -> Values,
+    cancel: &AtomicBool,
+) -> Result<Residual, ResidualError> {
+    let stop = || -> Result<(), ResidualError> {
+        if cancel.load(Ordering::Relaxed) {
+            Err(Unknown::new(CANCELLED.to_string()).into())
+        } else {
+            Ok(())
+        }
+    };
     let mut lowers: Vec<String> = Vec::new();
     for k in unknown {
         let lower = k.to_ascii_lowercase();
@@ -259,6 +281,9 @@ pub fn residual(
     // The engine decides every combination.
     let mut allowed = vec![0u64; total.div_ceil(64).max(1)];
     for p in 0..total {
+        if p % 256 == 0 {
+            stop()?;
+        }
         let mut ctx = base_ctx.clone();
         for (ki, k) in space.keys.iter().enumerate() {
             if let Some(vs) = space.values_of(ki, space.digit(p, ki)) {
@@ -276,6 +301,7 @@ pub fn residual(
         Vec::new()
     } else {
         let literals = literals(&space, policies)?;
+        stop()?;
         cover(&space, &literals, &allowed, total)?
     };
     Ok(Residual { alternatives, not_read, combinations: total })

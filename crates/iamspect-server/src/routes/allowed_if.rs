@@ -2,6 +2,8 @@
 //! condition on those context keys under which the case's request is allowed, as `iamspect explain
 //! --unknown` gives it (`allowedIf`: a list of `Condition` blocks, `[]` never, `[{}]` always).
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use iamspect_core::{Policies, Request};
 use iamspect_symbolic::residual::{self, ResidualError, Values};
 use serde_json::{Map, Value, json};
@@ -45,10 +47,20 @@ fn values_of(key: &str) -> Values {
 
 /// The fields added to the answer: `unknownKeys`, `allowedIf` (or `null` with `unknown`), and
 /// `unknownKeysNotRead`. A key the request fixes is a 400.
-pub(crate) fn fields(request: &Request, policies: &Policies, keys: &[String]) -> Result<Map<String, Value>, AppError> {
+pub(crate) fn fields(
+    request: &Request,
+    policies: &Policies,
+    keys: &[String],
+    cancel: &AtomicBool,
+) -> Result<Map<String, Value>, AppError> {
     let mut m = Map::new();
     m.insert("unknownKeys".into(), json!(keys));
-    match residual::residual(request, policies, keys, &values_of) {
+    let r = residual::residual_cancellable(request, policies, keys, &values_of, cancel);
+    // Cancelled means the request's deadline passed (or its client left): nobody reads this.
+    if cancel.load(Ordering::Relaxed) {
+        return Err(AppError::Timeout);
+    }
+    match r {
         Ok(r) => {
             let blocks: Vec<Value> = r
                 .alternatives

@@ -30,7 +30,7 @@ pub(crate) async fn explain(State(state): State<AppState>, req: Request) -> Resu
         let built = case.built?;
         known_action(built.request.action()).map_err(AppError::InvalidInput)?;
         let residual = match &unknown {
-            Some((keys, _)) => Some(super::allowed_if::fields(&built.request, &built.policies, keys)?),
+            Some((keys, _)) => Some(super::allowed_if::fields(&built.request, &built.policies, keys, cancel)?),
             None => None,
         };
         // Cancelled means the request's deadline passed (or its client left): nobody reads this.
