@@ -17,9 +17,9 @@ fn router() -> axum::Router {
     app(AppState::new(Settings::default()))
 }
 
-const READ: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
-const READ_WRITE: &str =
-    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject","s3:PutObject"],"Resource":"*"}]}"#;
+const READ: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
+const READ_WRITE: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject","s3:PutObject"],"Resource":"*"}]}"#;
 
 async fn decide(case: &Value) -> String {
     let (status, v) = send(router(), "POST", "/v1/authorize", Some(case.to_string())).await;
@@ -29,7 +29,8 @@ async fn decide(case: &Value) -> String {
 
 #[tokio::test]
 async fn no_new_access_fails_with_confirmed_counterexamples_and_passes_the_other_way() {
-    let body = json!({"newPolicyDocument": READ_WRITE, "existingPolicyDocument": READ, "policyType": "IDENTITY_POLICY"});
+    let body =
+        json!({"newPolicyDocument": READ_WRITE, "existingPolicyDocument": READ, "policyType": "IDENTITY_POLICY"});
     let (status, v) = send(router(), "POST", "/v1/check-no-new-access", Some(body.to_string())).await;
     assert_eq!(status, StatusCode::OK, "{v}");
     assert_eq!(v["result"], "FAIL", "{v}");
@@ -68,11 +69,27 @@ async fn access_not_granted_and_public_access() {
 #[tokio::test]
 async fn bad_bodies_are_400s_naming_the_field() {
     for (route, body, field) in [
-        ("/v1/check-no-new-access", json!({"newPolicyDocument": READ, "existingPolicyDocument": READ, "policyType": "nope"}), "policyType"),
-        ("/v1/check-no-new-access", json!({"newPolicyDocument": "{", "existingPolicyDocument": READ, "policyType": "identity"}), "newPolicyDocument"),
-        ("/v1/check-access-not-granted", json!({"policyDocument": READ, "access": [], "policyType": "identity"}), "access"),
+        (
+            "/v1/check-no-new-access",
+            json!({"newPolicyDocument": READ, "existingPolicyDocument": READ, "policyType": "nope"}),
+            "policyType",
+        ),
+        (
+            "/v1/check-no-new-access",
+            json!({"newPolicyDocument": "{", "existingPolicyDocument": READ, "policyType": "identity"}),
+            "newPolicyDocument",
+        ),
+        (
+            "/v1/check-access-not-granted",
+            json!({"policyDocument": READ, "access": [], "policyType": "identity"}),
+            "access",
+        ),
         ("/v1/check-no-public-access", json!({"policyDocument": READ, "resourceType": "AWS::Nope"}), "resourceType"),
-        ("/v1/check-no-public-access", json!({"policyDocument": READ, "resourceType": "AWS::S3::Bucket", "extra": 1}), "extra"),
+        (
+            "/v1/check-no-public-access",
+            json!({"policyDocument": READ, "resourceType": "AWS::S3::Bucket", "extra": 1}),
+            "extra",
+        ),
     ] {
         let (status, v) = send(router(), "POST", route, Some(body.to_string())).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{route} {body}: {v}");
@@ -89,7 +106,8 @@ async fn a_check_past_its_deadline_is_a_408() {
         .collect();
     let big = json!({"Version": "2012-10-17", "Statement": stmts}).to_string();
     let body = json!({"newPolicyDocument": big, "existingPolicyDocument": READ, "policyType": "identity"});
-    let (status, v) = send(app(AppState::new(settings)), "POST", "/v1/check-no-new-access", Some(body.to_string())).await;
+    let (status, v) =
+        send(app(AppState::new(settings)), "POST", "/v1/check-no-new-access", Some(body.to_string())).await;
     assert_eq!(status, StatusCode::REQUEST_TIMEOUT, "{v}");
 }
 

@@ -51,7 +51,6 @@ pub const RESOURCE_TYPES: &[(&str, &str, &str)] = &[
     ("AWS::Backup::BackupVault", "backup:*", "arn:aws:backup:*:{account}:backup-vault:*"),
 ];
 
-
 /// What a resource type's policy decides (`--resource-type`), by its CloudFormation name.
 pub fn resource_kind(name: &str) -> Option<ResourceKind> {
     let &(_, action, resource) = RESOURCE_TYPES.iter().find(|(n, _, _)| n.eq_ignore_ascii_case(name))?;
@@ -130,7 +129,6 @@ impl Question {
         }
     }
 }
-
 
 /// A counterexample: the witness, its case, and whether `iamspect eval` accepts the case as it is
 /// (false when no request AWS's catalogue allows shows the difference).

@@ -26,8 +26,8 @@ use foldhash::{HashMap, HashMapExt};
 use iamspect_core::{Policy, PolicyType, Statement};
 
 use compile::{Builder, Domain, Lang, Proto};
-pub use scp_impact::PrincipalSide;
 use formula::F;
+pub use scp_impact::PrincipalSide;
 use solve::{Atom, AtomKind, Bits, Solver, Var};
 
 /// A construct the symbolic core cannot decide exactly.

@@ -135,11 +135,7 @@ pub fn residual_cancellable(
     cancel: &AtomicBool,
 ) -> Result<Residual, ResidualError> {
     let stop = || -> Result<(), ResidualError> {
-        if cancel.load(Ordering::Relaxed) {
-            Err(Unknown::new(CANCELLED.to_string()).into())
-        } else {
-            Ok(())
-        }
+        if cancel.load(Ordering::Relaxed) { Err(Unknown::new(CANCELLED.to_string()).into()) } else { Ok(()) }
     };
     let mut lowers: Vec<String> = Vec::new();
     for k in unknown {
@@ -172,7 +168,9 @@ pub fn residual_cancellable(
             return Err(ResidualError::BadInput(if filled {
                 format!("`--unknown {k}`: the engine sets this key from the caller or the resource, so it is known")
             } else {
-                format!("`--unknown {k}`: the request gives this key a value; give a value or name it unknown, not both")
+                format!(
+                    "`--unknown {k}`: the request gives this key a value; give a value or name it unknown, not both"
+                )
             }));
         }
     }
@@ -507,7 +505,8 @@ fn entry_truth(space: &Space, ki: usize, entry: &Entry) -> Result<Vec<bool>, Res
     let mut out = Vec::with_capacity(k.options.len());
     for o in 0..k.options.len() {
         let values = space.values_of(ki, o);
-        let holds = block_holds(&policy, &[(k.name.as_str(), values)]).map_err(|e| Unknown::new(format!("probe: {e}")))?;
+        let holds =
+            block_holds(&policy, &[(k.name.as_str(), values)]).map_err(|e| Unknown::new(format!("probe: {e}")))?;
         out.push(holds);
     }
     Ok(out)
@@ -590,8 +589,9 @@ pub fn block_holds(policy: &Arc<Policy>, keys: &[(&str, Option<Vec<String>>)]) -
                 ctx.insert(k, vs.clone());
             }
         }
-        let req = Request::new(principal, "s3:GetObject", "arn:aws:s3:::residual-probe/object", Some("111122223333"), ctx)
-            .map_err(|e| e.to_string())?;
+        let req =
+            Request::new(principal, "s3:GetObject", "arn:aws:s3:::residual-probe/object", Some("111122223333"), ctx)
+                .map_err(|e| e.to_string())?;
         // The caller must not fill in a key the block reads.
         let clash = keys.iter().any(|(k, v)| v.is_none() && req.context().contains(k));
         if clash {

@@ -29,7 +29,14 @@ struct KeyFamily {
 const FAMILIES: &[KeyFamily] = &[
     KeyFamily {
         key: "aws:SourceVpce",
-        operators: &["StringEquals", "StringNotEquals", "StringLike", "StringNotLike", "StringEqualsIfExists", "StringNotEqualsIfExists"],
+        operators: &[
+            "StringEquals",
+            "StringNotEquals",
+            "StringLike",
+            "StringNotLike",
+            "StringEqualsIfExists",
+            "StringNotEqualsIfExists",
+        ],
         values: &["vpce-1", "vpce-2", "vpce-*", "VPCE-1"],
         extra: &["vpce-3", "", "x", "vpce-1x"],
         multi: false,
@@ -43,7 +50,13 @@ const FAMILIES: &[KeyFamily] = &[
     },
     KeyFamily {
         key: "aws:MultiFactorAuthAge",
-        operators: &["NumericLessThan", "NumericGreaterThan", "NumericEquals", "NumericNotEquals", "NumericLessThanEqualsIfExists"],
+        operators: &[
+            "NumericLessThan",
+            "NumericGreaterThan",
+            "NumericEquals",
+            "NumericNotEquals",
+            "NumericLessThanEqualsIfExists",
+        ],
         values: &["3600", "60", "0"],
         extra: &["3599", "3601", "-1", "1e3", "junk", "60.5"],
         multi: false,
@@ -99,11 +112,7 @@ fn stmt(keys: Vec<&'static str>) -> impl Strategy<Value = Stmt> {
     let conds = proptest::collection::vec(
         select(keys).prop_flat_map(|k| {
             let f = family(k);
-            (
-                Just(k),
-                select(f.operators.to_vec()),
-                proptest::collection::vec(select(f.values.to_vec()), 1..=2),
-            )
+            (Just(k), select(f.operators.to_vec()), proptest::collection::vec(select(f.values.to_vec()), 1..=2))
         }),
         0..=2,
     );
@@ -167,7 +176,10 @@ fn base_request() -> Request {
 }
 
 /// Checks the residual against the engine on the given values; returns the number of checks.
-fn agree(r: &Residual, policies: &Policies, samples: &[Vec<(&str, Option<Vec<String>>)>]) {
+/// Values of some keys (`None`: absent).
+type Sample = Vec<(&'static str, Option<Vec<String>>)>;
+
+fn agree(r: &Residual, policies: &Policies, samples: &[Sample]) {
     let blocks: Vec<Arc<Policy>> =
         r.alternatives.iter().map(|a| residual::probe_policy(a).expect("the residual parses as a policy")).collect();
     for s in samples {
@@ -186,7 +198,7 @@ fn agree(r: &Residual, policies: &Policies, samples: &[Vec<(&str, Option<Vec<Str
     }
 }
 
-fn samples_for(keys: &[&'static str]) -> impl Strategy<Value = Vec<Vec<(&'static str, Option<Vec<String>>)>>> + use<> {
+fn samples_for(keys: &[&'static str]) -> impl Strategy<Value = Vec<Sample>> + use<> {
     let n: usize = std::env::var("RESIDUAL_VALUES").ok().and_then(|v| v.parse().ok()).unwrap_or(48);
     let per: Vec<_> = keys.iter().map(|&k| request_value(k).prop_map(move |v| (k, v))).collect();
     proptest::collection::vec(per, n)

@@ -25,10 +25,20 @@ fn dir(name: &str) -> PathBuf {
 }
 
 fn request_args() -> Vec<String> {
-    ["eval", "--principal", "arn:aws:iam::111122223333:user/alice", "--action", "s3:GetObject", "--resource", "arn:aws:s3:::b/k", "--resource-account", "111122223333"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
+    [
+        "eval",
+        "--principal",
+        "arn:aws:iam::111122223333:user/alice",
+        "--action",
+        "s3:GetObject",
+        "--resource",
+        "arn:aws:s3:::b/k",
+        "--resource-account",
+        "111122223333",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
 }
 
 /// Every combination of the keys' sample values (`None`: absent).
@@ -184,12 +194,24 @@ fn tied_keys_are_unknown_and_fixed_keys_refused() {
     )
     .unwrap();
     let mut args = request_args();
-    args.extend(["--identity-policy".to_string(), p.display().to_string(), "--unknown".into(), "aws:SourceVpce".into(), "--format".into(), "json".into()]);
+    args.extend([
+        "--identity-policy".to_string(),
+        p.display().to_string(),
+        "--unknown".into(),
+        "aws:SourceVpce".into(),
+        "--format".into(),
+        "json".into(),
+    ]);
     let (code, out) = run(&args);
     assert_eq!(code, Some(3));
     assert!(out["unknown"]["construct"].as_str().unwrap().contains("policy variable"), "{out}");
     let mut args = request_args();
-    args.extend(["--identity-policy".to_string(), p.display().to_string(), "--unknown".into(), "aws:PrincipalArn".into()]);
+    args.extend([
+        "--identity-policy".to_string(),
+        p.display().to_string(),
+        "--unknown".into(),
+        "aws:PrincipalArn".into(),
+    ]);
     let status = Command::new(env!("CARGO_BIN_EXE_iamspect")).args(&args).output().unwrap();
     assert_eq!(status.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&status.stderr).contains("aws:PrincipalArn"));

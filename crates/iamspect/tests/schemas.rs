@@ -141,7 +141,8 @@ fn eval_unknown_and_scp_impact_outputs_match_their_schemas() {
         ])
         .output()
         .unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let v: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
     assert!(v.get("allowedIf").is_some(), "{v}");
     check("eval.schema.json", &v, "eval --unknown");
     let data = root().join("crates/iamspect/tests/scp_impact_data");

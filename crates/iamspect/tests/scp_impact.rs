@@ -14,7 +14,11 @@ fn data() -> PathBuf {
 
 fn run(args: &[&str]) -> (Option<i32>, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_iamspect")).args(args).output().unwrap();
-    (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 fn impact(scp: &Path, target: &str) -> (Option<i32>, Value) {
@@ -82,7 +86,11 @@ fn region_lock_breaks_and_every_counterexample_is_confirmed() {
 #[test]
 fn an_scp_that_only_allows_breaks_nothing() {
     let path = std::env::temp_dir().join(format!("iamspect-scp-impact-allow-{}.json", std::process::id()));
-    std::fs::write(&path, r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#).unwrap();
+    std::fs::write(
+        &path,
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#,
+    )
+    .unwrap();
     let (code, v) = impact(&path, "r-exam");
     assert_eq!(code, Some(0), "{v}");
     assert_eq!(v["result"], "PASS");

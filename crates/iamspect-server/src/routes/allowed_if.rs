@@ -38,7 +38,9 @@ pub(crate) fn split(text: &str) -> Result<Option<(Vec<String>, String)>, AppErro
 /// does not list multivalued.
 fn values_of(key: &str) -> Values {
     match iamspect_catalog::Catalog::get().condition_key(key) {
-        Some(k) if !k.value_type().is_multivalued() && k.value_type() != iamspect_catalog::ConditionKeyType::Unknown => {
+        Some(k)
+            if !k.value_type().is_multivalued() && k.value_type() != iamspect_catalog::ConditionKeyType::Unknown =>
+        {
             Values::Single
         }
         _ => Values::Multi,

@@ -104,9 +104,9 @@ fn document(field: &str, raw: &RawValue, t: PolicyType) -> Result<Arc<Policy>, A
 fn max(n: Option<usize>) -> Result<usize, AppError> {
     match n.unwrap_or(5) {
         0 => Err(AppError::InvalidInput(format!("`maxCounterexamples` must be between 1 and {MAX_COUNTEREXAMPLES}"))),
-        n if n > MAX_COUNTEREXAMPLES => Err(AppError::InvalidInput(format!(
-            "`maxCounterexamples` must be between 1 and {MAX_COUNTEREXAMPLES}"
-        ))),
+        n if n > MAX_COUNTEREXAMPLES => {
+            Err(AppError::InvalidInput(format!("`maxCounterexamples` must be between 1 and {MAX_COUNTEREXAMPLES}")))
+        }
         n => Ok(n),
     }
 }

@@ -17,7 +17,9 @@ const CLOCK: [&str; 2] = ["aws:CurrentTime", "aws:EpochTime"];
 /// types single-valued; a key it does not list may take several values.
 pub(crate) fn values_of(key: &str) -> Values {
     match iamspect_catalog::Catalog::get().condition_key(key) {
-        Some(k) if !k.value_type().is_multivalued() && k.value_type() != iamspect_catalog::ConditionKeyType::Unknown => {
+        Some(k)
+            if !k.value_type().is_multivalued() && k.value_type() != iamspect_catalog::ConditionKeyType::Unknown =>
+        {
             Values::Single
         }
         _ => Values::Multi,
@@ -29,11 +31,8 @@ pub(crate) fn values_of(key: &str) -> Values {
 fn request_for(item: &Item, unknown: &[String]) -> Result<Request, String> {
     let req = &item.built.request;
     let filled_clock = item.clock.as_ref().is_some_and(|c| !c.given);
-    let drop: Vec<&str> = CLOCK
-        .iter()
-        .copied()
-        .filter(|c| filled_clock && unknown.iter().any(|u| u.eq_ignore_ascii_case(c)))
-        .collect();
+    let drop: Vec<&str> =
+        CLOCK.iter().copied().filter(|c| filled_clock && unknown.iter().any(|u| u.eq_ignore_ascii_case(c))).collect();
     if drop.is_empty() {
         return Ok(req.clone());
     }

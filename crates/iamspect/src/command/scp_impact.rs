@@ -106,7 +106,11 @@ enum Outcome {
     /// SCPs do not apply to it (the management account, a service-linked role).
     Exempt(&'static str),
     Unchanged,
-    Breaks { found: Vec<Broken>, actions: Vec<String>, more: bool },
+    Breaks {
+        found: Vec<Broken>,
+        actions: Vec<String>,
+        more: bool,
+    },
     Unknown(String),
 }
 
@@ -130,7 +134,9 @@ pub(crate) fn run(args: Args) -> u8 {
         }
     };
     let Some(org) = &data.organization else {
-        eprintln!("error: --account-data holds no organization: an SCP applies through one (add the organization file)");
+        eprintln!(
+            "error: --account-data holds no organization: an SCP applies through one (add the organization file)"
+        );
         return BAD_INPUT;
     };
     let target = args.target.trim();
@@ -163,11 +169,8 @@ pub(crate) fn run(args: Args) -> u8 {
             results.push((p, decide(p, *level, &new, &names, args.max_counterexamples)));
         }
     }
-    let skipped: Vec<&String> = index
-        .skipped
-        .iter()
-        .filter(|s| under.iter().any(|(a, _)| s.contains(&format!(":{a}:"))))
-        .collect();
+    let skipped: Vec<&String> =
+        index.skipped.iter().filter(|s| under.iter().any(|(a, _)| s.contains(&format!(":{a}:")))).collect();
     let breaks = results.iter().any(|(_, o)| matches!(o, Outcome::Breaks { .. }));
     let unknown = results.iter().any(|(_, o)| matches!(o, Outcome::Unknown(_))) || !skipped.is_empty();
     let (result, code) = if breaks {
@@ -179,10 +182,9 @@ pub(crate) fn run(args: Args) -> u8 {
     };
     let message = match result {
         "FAIL" => format!("Attaching {} to {target} denies requests that principals may make today.", new.name()),
-        "PASS" => format!(
-            "Attaching {} to {target} denies no request that the loaded principals may make today.",
-            new.name()
-        ),
+        "PASS" => {
+            format!("Attaching {} to {target} denies no request that the loaded principals may make today.", new.name())
+        }
         _ => format!("Not decided exactly for every principal under {target}."),
     };
     match args.format {
@@ -350,7 +352,13 @@ fn request(p: &IndexedPrincipal, w: &Witness, fixed: &[(String, Option<Vec<Strin
 }
 
 /// Allowed today and not once the SCP is attached, as the engine decides: the decision after.
-fn confirm(p: &IndexedPrincipal, level: usize, new: &Arc<Policy>, w: &Witness, fixed: &[(String, Option<Vec<String>>)]) -> Option<Decision> {
+fn confirm(
+    p: &IndexedPrincipal,
+    level: usize,
+    new: &Arc<Policy>,
+    w: &Witness,
+    fixed: &[(String, Option<Vec<String>>)],
+) -> Option<Decision> {
     let req = request(p, w, fixed)?;
     if authorize(&req, &policies(p, level, new, false, w)).decision != Decision::Allowed {
         return None;
@@ -558,9 +566,13 @@ fn principal_json(p: &IndexedPrincipal, o: &Outcome) -> Value {
     };
     let account = p.principal.account().unwrap_or("");
     match o {
-        Outcome::Exempt(why) => json!({"principal": arn, "kind": kind, "account": account, "breaks": false, "exempt": why}),
+        Outcome::Exempt(why) => {
+            json!({"principal": arn, "kind": kind, "account": account, "breaks": false, "exempt": why})
+        }
         Outcome::Unchanged => json!({"principal": arn, "kind": kind, "account": account, "breaks": false}),
-        Outcome::Unknown(u) => json!({"principal": arn, "kind": kind, "account": account, "breaks": null, "unknown": u}),
+        Outcome::Unknown(u) => {
+            json!({"principal": arn, "kind": kind, "account": account, "breaks": null, "unknown": u})
+        }
         Outcome::Breaks { found, actions, more } => json!({
             "principal": arn,
             "kind": kind,
