@@ -49,6 +49,10 @@ pub struct Residual {
     pub not_read: Vec<String>,
     /// How many combinations of classes were decided by the engine.
     pub combinations: usize,
+    /// Keys decided with one value only (AWS's single-valued keys with too many classes or
+    /// combinations to decide every set): the residual holds for requests that give them one
+    /// value, as every request AWS makes does.
+    pub single_valued: Vec<String>,
 }
 
 /// Why no residual was computed.
@@ -69,8 +73,13 @@ impl From<Unknown> for ResidualError {
 /// How a key may be given values in a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Values {
-    /// One value when present (AWS's single-valued keys).
+    /// Exactly one value when present (single-valued typed keys: a request with more is refused).
     Single,
+    /// One value in every request AWS makes, though a request may be given several (AWS's
+    /// single-valued string keys): every set of classes is decided when there are few enough,
+    /// otherwise one class at a time, and the residual names the key in
+    /// [`Residual::single_valued`].
+    SingleInAws,
     /// Any non-empty set of values (AWS's `ArrayOf*` keys).
     Multi,
 }
@@ -222,6 +231,8 @@ pub fn residual_cancellable(
         }
     }
     let mut keys: Vec<KeyInfo> = Vec::new();
+    let mut kinds: Vec<Values> = Vec::new();
+    let mut single_valued: Vec<String> = Vec::new();
     let mut not_read = Vec::new();
     for (k, lower) in unknown.iter().zip(&lowers) {
         let Some(key) = b.keys.iter().find(|kk| kk.name.to_ascii_lowercase() == *lower) else {
@@ -244,29 +255,53 @@ pub fn residual_cancellable(
                 reps
             }
         };
-        let multi = values(&key.name) == Values::Multi || multi_by_qualifier.contains(lower);
-        let mut options: Vec<Choice> = vec![None];
-        if multi {
-            if texts.len() > MAX_MULTI_CLASSES {
-                return Err(Unknown::new(format!(
-                    "multivalued condition key `{}` with {} classes of values (at most {MAX_MULTI_CLASSES} are enumerated)",
-                    key.name,
-                    texts.len()
-                ))
-                .into());
-            }
-            for set in 1u32..(1 << texts.len()) {
-                options.push(Some((0..texts.len()).filter(|i| set & (1 << i) != 0).collect()));
-            }
-        } else {
-            options.extend((0..texts.len()).map(|i| Some(vec![i])));
+        let kind = if multi_by_qualifier.contains(lower) { Values::Multi } else { values(&key.name) };
+        if kind == Values::Multi && texts.len() > MAX_MULTI_CLASSES {
+            return Err(Unknown::new(format!(
+                "multivalued condition key `{}` with {} classes of values (at most {MAX_MULTI_CLASSES} are enumerated)",
+                key.name,
+                texts.len()
+            ))
+            .into());
         }
+        let mut singles: Vec<Choice> = vec![None];
+        singles.extend((0..texts.len()).map(|i| Some(vec![i])));
+        let mut sets: Vec<Choice> = vec![None];
+        if texts.len() <= MAX_MULTI_CLASSES {
+            for set in 1u32..(1 << texts.len()) {
+                sets.push(Some((0..texts.len()).filter(|i| set & (1 << i) != 0).collect()));
+            }
+        }
+        let options = match kind {
+            Values::Single => singles,
+            Values::Multi => sets,
+            Values::SingleInAws if texts.len() <= MAX_MULTI_CLASSES => sets,
+            Values::SingleInAws => {
+                single_valued.push(key.name.clone());
+                singles
+            }
+        };
+        kinds.push(kind);
         keys.push(KeyInfo { name: key.name.clone(), texts, options });
     }
-    let mut total: usize = 1;
-    for k in &keys {
-        total = total.saturating_mul(k.options.len());
+    let count_all = |keys: &[KeyInfo]| keys.iter().fold(1usize, |t, k| t.saturating_mul(k.options.len()));
+    // Too many sets: AWS's single-valued keys one value at a time, largest first.
+    while count_all(&keys) > MAX_COMBINATIONS {
+        let Some(i) = (0..keys.len())
+            .filter(|&i| {
+                kinds.get(i) == Some(&Values::SingleInAws)
+                    && keys.get(i).is_some_and(|k| k.options.len() > k.texts.len() + 1)
+            })
+            .max_by_key(|&i| keys.get(i).map_or(0, |k| k.options.len()))
+        else {
+            break;
+        };
+        if let Some(k) = keys.get_mut(i) {
+            k.options = std::iter::once(None).chain((0..k.texts.len()).map(|c| Some(vec![c]))).collect();
+            single_valued.push(k.name.clone());
+        }
     }
+    let total = count_all(&keys);
     if total > MAX_COMBINATIONS {
         let names: Vec<String> = keys.iter().map(|k| format!("`{}` ({})", k.name, k.options.len())).collect();
         return Err(Unknown::new(format!(
@@ -302,7 +337,9 @@ pub fn residual_cancellable(
         stop()?;
         cover(&space, &literals, &allowed, total)?
     };
-    Ok(Residual { alternatives, not_read, combinations: total })
+    single_valued.sort();
+    single_valued.dedup();
+    Ok(Residual { alternatives, not_read, combinations: total, single_valued })
 }
 
 /// The combinations: mixed-radix numbers, one digit per key.

@@ -39,7 +39,7 @@ const FAMILIES: &[KeyFamily] = &[
         ],
         values: &["vpce-1", "vpce-2", "vpce-*", "VPCE-1"],
         extra: &["vpce-3", "", "x", "vpce-1x"],
-        multi: false,
+        multi: true,
     },
     KeyFamily {
         key: "aws:SourceIp",
@@ -151,7 +151,14 @@ fn request_value(key: &'static str) -> impl Strategy<Value = Option<Vec<String>>
 }
 
 fn values_of(key: &str) -> Values {
-    if family(key).multi { Values::Multi } else { Values::Single }
+    // `aws:SourceVpce` is single-valued in AWS's requests, though a request may be given several.
+    if key.eq_ignore_ascii_case("aws:SourceVpce") {
+        Values::SingleInAws
+    } else if family(key).multi {
+        Values::Multi
+    } else {
+        Values::Single
+    }
 }
 
 fn request(values: &[(&str, Option<Vec<String>>)]) -> Request {

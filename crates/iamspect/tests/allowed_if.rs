@@ -61,8 +61,16 @@ fn combinations(keys: &[(&str, &[&str])]) -> Vec<Vec<(String, Option<String>)>> 
     out
 }
 
+/// `--context` flags; a value with `|` is several values of the key.
 fn context_args(c: &[(String, Option<String>)]) -> Vec<String> {
-    c.iter().filter_map(|(k, v)| v.as_ref().map(|v| ["--context".to_string(), format!("{k}={v}")])).flatten().collect()
+    c.iter()
+        .filter_map(|(k, v)| {
+            v.as_ref().map(|v| {
+                v.split('|').flat_map(|one| ["--context".to_string(), format!("{k}={one}")]).collect::<Vec<_>>()
+            })
+        })
+        .flatten()
+        .collect()
 }
 
 fn allowed(v: &Value) -> bool {
@@ -142,7 +150,7 @@ fn residuals_agree_with_eval() {
         ],
         &[
             ("aws:SourceIp", &["10.1.2.3", "192.0.2.1"]),
-            ("aws:SourceVpce", &["vpce-1", "vpce-2"]),
+            ("aws:SourceVpce", &["vpce-1", "vpce-2", "vpce-1|vpce-2"]),
             ("aws:SecureTransport", &["true", "false"]),
         ],
         Some(2),

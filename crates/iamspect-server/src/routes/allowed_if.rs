@@ -34,16 +34,17 @@ pub(crate) fn split(text: &str) -> Result<Option<(Vec<String>, String)>, AppErro
     Ok(Some((keys, rest)))
 }
 
-/// As AWS's catalogue types the key: `ArrayOf*` multivalued, other types single-valued, keys it
-/// does not list multivalued.
+/// How AWS's catalogue says a key takes values (decision D120): its `ArrayOf*` types, and keys
+/// it does not list, any set; its single-valued typed keys one value (more is refused); its
+/// single-valued string keys one value in AWS's requests, though a request may be given several.
 fn values_of(key: &str) -> Values {
-    match iamspect_catalog::Catalog::get().condition_key(key) {
-        Some(k)
-            if !k.value_type().is_multivalued() && k.value_type() != iamspect_catalog::ConditionKeyType::Unknown =>
-        {
-            Values::Single
-        }
-        _ => Values::Multi,
+    use iamspect_catalog::ConditionKeyType as T;
+    match iamspect_catalog::Catalog::get().condition_key(key).map(|k| k.value_type()) {
+        Some(t) if t.is_multivalued() || t == T::Unknown => Values::Multi,
+        // A single-valued typed key takes one value (a request with more is refused).
+        Some(t) if matches!(t.element(), T::Numeric | T::Bool | T::Date | T::IpAddress | T::Binary) => Values::Single,
+        Some(_) => Values::SingleInAws,
+        None => Values::Multi,
     }
 }
 
@@ -72,6 +73,9 @@ pub(crate) fn fields(
             m.insert("allowedIf".into(), Value::Array(blocks));
             if !r.not_read.is_empty() {
                 m.insert("unknownKeysNotRead".into(), json!(r.not_read));
+            }
+            if !r.single_valued.is_empty() {
+                m.insert("singleValuedKeys".into(), json!(r.single_valued));
             }
         }
         Err(ResidualError::Unknown(u)) => {

@@ -13,16 +13,17 @@ use super::request::Item;
 /// left out instead.
 const CLOCK: [&str; 2] = ["aws:CurrentTime", "aws:EpochTime"];
 
-/// How AWS's catalogue says a key takes values: its `ArrayOf*` types are multivalued, its other
-/// types single-valued; a key it does not list may take several values.
+/// How AWS's catalogue says a key takes values (decision D120): its `ArrayOf*` types, and keys
+/// it does not list, any set; its single-valued typed keys one value (more is refused); its
+/// single-valued string keys one value in AWS's requests, though a request may be given several.
 pub(crate) fn values_of(key: &str) -> Values {
-    match iamspect_catalog::Catalog::get().condition_key(key) {
-        Some(k)
-            if !k.value_type().is_multivalued() && k.value_type() != iamspect_catalog::ConditionKeyType::Unknown =>
-        {
-            Values::Single
-        }
-        _ => Values::Multi,
+    use iamspect_catalog::ConditionKeyType as T;
+    match iamspect_catalog::Catalog::get().condition_key(key).map(|k| k.value_type()) {
+        Some(t) if t.is_multivalued() || t == T::Unknown => Values::Multi,
+        // A single-valued typed key takes one value (a request with more is refused).
+        Some(t) if matches!(t.element(), T::Numeric | T::Bool | T::Date | T::IpAddress | T::Binary) => Values::Single,
+        Some(_) => Values::SingleInAws,
+        None => Values::Multi,
     }
 }
 
@@ -67,6 +68,9 @@ pub(crate) fn to_json(unknown: &[String], r: &Result<Residual, ResidualError>) -
             m.insert("allowedIf".into(), Value::Array(r.alternatives.iter().map(|a| block(a)).collect()));
             if !r.not_read.is_empty() {
                 m.insert("unknownKeysNotRead".into(), json!(r.not_read));
+            }
+            if !r.single_valued.is_empty() {
+                m.insert("singleValuedKeys".into(), json!(r.single_valued));
             }
         }
         Err(ResidualError::Unknown(u)) => {
@@ -118,6 +122,12 @@ pub(crate) fn to_text(unknown: &[String], r: &Result<Residual, ResidualError>) -
             }
             if !r.not_read.is_empty() {
                 out.push(format!("  note: no policy reads {}", r.not_read.join(", ")));
+            }
+            if !r.single_valued.is_empty() {
+                out.push(format!(
+                    "  note: decided for one value of {} (single-valued in AWS's requests; too many classes to decide every set)",
+                    r.single_valued.join(", ")
+                ));
             }
         }
         Err(ResidualError::Unknown(u)) => out.push(format!("allowed if: UNKNOWN: not decided exactly: {u}")),
