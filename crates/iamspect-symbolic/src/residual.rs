@@ -19,7 +19,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use iamspect_core::condition::{BaseOperator, SetQualifier};
+use iamspect_core::condition::{BaseOperator, Family, Operator, SetQualifier};
 use iamspect_core::{Context, Decision, Policies, Policy, PolicyType, Principal, Request, authorize};
 
 use crate::Unknown;
@@ -195,6 +195,8 @@ pub fn residual_cancellable(
     // to another value, which this does not decide.
     let mut b = Builder::default();
     let mut multi_by_qualifier: Vec<String> = Vec::new();
+    // Every condition entry on an unknown key, with its values as the engine reads them.
+    let mut entries: Vec<(String, Operator, Vec<String>)> = Vec::new();
     for policy in all_policies(policies) {
         let variables = policy.version() == Some(iamspect_core::Version::V2012_10_17);
         for stmt in policy.statements() {
@@ -226,7 +228,16 @@ pub fn residual_cancellable(
                 if c.operator().qualifier.is_some() && !multi_by_qualifier.contains(&lower) {
                     multi_by_qualifier.push(lower.clone());
                 }
-                b.condition(c, variables).map_err(at)?;
+                // A variable naming a known key is the request's value, as the engine reads it.
+                let values = if variables {
+                    substitute(c.operator().base, c.values(), &base_ctx).map_err(at)?
+                } else {
+                    c.values().to_vec()
+                };
+                b.condition_values(c.operator(), c.key(), &values, variables).map_err(at)?;
+                if c.operator().base != BaseOperator::Null {
+                    entries.push((lower, c.operator(), values));
+                }
             }
         }
     }
@@ -333,7 +344,7 @@ pub fn residual_cancellable(
     } else if count(&allowed, total) == 0 {
         Vec::new()
     } else {
-        let literals = literals(&space, policies)?;
+        let literals = literals(&space, &entries)?;
         stop()?;
         cover(&space, &literals, &allowed, total)?
     };
@@ -455,23 +466,25 @@ fn operator_text(q: Option<SetQualifier>, base: BaseOperator, if_exists: bool) -
 
 /// The candidate entries: the policies' own conditions on the unknown keys in their variants, and
 /// `Null`, each with its truth on every option of its key asked of the engine.
-fn literals(space: &Space, policies: &Policies) -> Result<Vec<Literal>, ResidualError> {
+fn literals(space: &Space, entries: &[(String, Operator, Vec<String>)]) -> Result<Vec<Literal>, ResidualError> {
     let mut candidates: Vec<(usize, Entry, u32)> = Vec::new();
     for (ki, k) in space.keys.iter().enumerate() {
         let lower = k.name.to_ascii_lowercase();
         candidates.push((ki, Entry { operator: "Null".into(), key: k.name.clone(), values: vec!["true".into()] }, 6));
         candidates.push((ki, Entry { operator: "Null".into(), key: k.name.clone(), values: vec!["false".into()] }, 6));
         let multi = k.options.iter().any(|o| o.as_ref().is_some_and(|v| v.len() > 1));
-        for policy in all_policies(policies) {
-            for stmt in policy.statements() {
-                for c in stmt.conditions() {
-                    if c.key().to_ascii_lowercase() != lower || c.operator().base == BaseOperator::Null {
+        {
+            {
+                for (key, op, values) in entries {
+                    // A condition whose every value names a variable the request cannot resolve
+                    // matches nothing: no entry to write.
+                    if *key != lower || values.is_empty() {
                         continue;
                     }
-                    let op = c.operator();
-                    let mut value_sets: Vec<(Vec<String>, u32)> = vec![(c.values().to_vec(), 0)];
-                    if c.values().len() > 1 {
-                        value_sets.extend(c.values().iter().map(|v| (vec![v.clone()], 1)));
+                    let op = *op;
+                    let mut value_sets: Vec<(Vec<String>, u32)> = vec![(values.clone(), 0)];
+                    if values.len() > 1 {
+                        value_sets.extend(values.iter().map(|v| (vec![v.clone()], 1)));
                     }
                     for (vs, vcost) in value_sets {
                         let mut bases = vec![(op.base, vs.clone(), 0u32)];
@@ -805,4 +818,69 @@ fn merge(space: &Space, entries: Vec<Entry>) -> Result<Vec<Entry>, ResidualError
 
 fn names(space: &Space) -> String {
     space.keys.iter().map(|k| format!("`{}`", k.name)).collect::<Vec<_>>().join(", ")
+}
+
+/// The values with each policy variable replaced by the request's single value of its key (or
+/// the variable's default), escaped so that it reads literally, as the engine substitutes it; a
+/// value with a variable the request cannot resolve matches nothing, so it is left out. Only
+/// string and ARN operators take variables here.
+fn substitute(base: BaseOperator, values: &[String], ctx: &Context) -> Result<Vec<String>, Unknown> {
+    if !values.iter().any(|v| v.contains("${")) {
+        return Ok(values.to_vec());
+    }
+    if !matches!(base.family(), Family::String | Family::Arn) {
+        return Err(Unknown::new(format!("policy variable in a `{}` value", base.name())));
+    }
+    let mut out = Vec::with_capacity(values.len());
+    'values: for v in values {
+        let mut text = String::with_capacity(v.len());
+        let mut rest = v.as_str();
+        while let Some(start) = rest.find("${") {
+            text.push_str(rest.get(..start).unwrap_or(""));
+            let after = rest.get(start + 2..).unwrap_or("");
+            let Some(close) = after.find('}') else {
+                return Err(Unknown::new(format!("unclosed policy variable in `{v}`")));
+            };
+            let inner = after.get(..close).unwrap_or("");
+            rest = after.get(close + 1..).unwrap_or("");
+            if matches!(inner, "*" | "?" | "$") {
+                text.push_str("${");
+                text.push_str(inner);
+                text.push('}');
+                continue;
+            }
+            let (name, default) = match inner.split_once(',') {
+                Some((n, d)) => {
+                    let d = d.trim();
+                    let Some(d) = d.strip_prefix('\'').and_then(|d| d.strip_suffix('\'')) else {
+                        return Err(Unknown::new(format!("policy variable default in `{v}`")));
+                    };
+                    (n.trim(), Some(d.to_string()))
+                }
+                None => (inner.trim(), None),
+            };
+            let found: Option<String> = ctx
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .and_then(|(_, vs)| match vs {
+                    [one] => Some(one.to_string()),
+                    _ => None,
+                })
+                .or(default);
+            let Some(value) = found else { continue 'values };
+            for c in value.chars() {
+                match c {
+                    '*' | '?' | '$' => {
+                        text.push_str("${");
+                        text.push(c);
+                        text.push('}');
+                    }
+                    c => text.push(c),
+                }
+            }
+        }
+        text.push_str(rest);
+        out.push(text);
+    }
+    Ok(out)
 }

@@ -89,6 +89,14 @@ const FAMILIES: &[KeyFamily] = &[
         multi: true,
     },
     KeyFamily {
+        key: "s3:prefix",
+        operators: &["StringLike", "StringNotLike", "StringEquals", "StringLikeIfExists"],
+        // `aws:PrincipalAccount` resolves for the test's caller, `aws:userid` does not.
+        values: &["${aws:PrincipalAccount}/*", "home/${aws:userid}/*", "home/", "${aws:PrincipalAccount}-${*}"],
+        extra: &["111122223333/a", "111122223333-*", "111122223333-x", "home/x/", "home/", "other/"],
+        multi: false,
+    },
+    KeyFamily {
         key: "aws:PrincipalOrgPaths",
         operators: &["ForAnyValue:StringLike", "ForAllValues:StringLike"],
         values: &["o-1/r-1/*", "o-1/r-1/ou-2/*"],
@@ -275,6 +283,13 @@ fn always_never_and_simple() {
     let deny = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringNotEquals":{"aws:SourceVpce":"vpce-1"},"Null":{"aws:SourceVpce":"false"}}}]}"#;
     let r = one(deny, &["aws:SourceVpce"]).unwrap();
     assert_eq!(blocks(&r), vec![r#"{"StringEqualsIfExists":{"aws:SourceVpce":"vpce-1"}}"#.to_string()]);
+}
+
+#[test]
+fn variables_of_known_keys_are_the_request_values() {
+    let home = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"StringLike":{"s3:prefix":["home/${aws:PrincipalAccount}/*"]}}}]}"#;
+    let r = one(home, &["s3:prefix"]).unwrap();
+    assert_eq!(blocks(&r), vec![r#"{"StringLike":{"s3:prefix":"home/111122223333/*"}}"#.to_string()]);
 }
 
 #[test]
