@@ -394,6 +394,43 @@ impl Query {
         self.b.actions.globs.iter().all(|g| glob::matches(g, &a) == glob::matches(g, &b))
     }
 
+    /// For each action name, which of the policies' action patterns match it (as bits): names with
+    /// the same bits are in one class. Patterns that start with a literal service prefix are only
+    /// tried on names of that service, which keeps the whole catalogue cheap.
+    pub fn action_signatures(&self, names: &[&str]) -> Vec<Vec<u64>> {
+        let globs = &self.b.actions.globs;
+        let words = globs.len().div_ceil(64).max(1);
+        let mut by_service: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut anywhere: Vec<usize> = Vec::new();
+        for (i, g) in globs.iter().enumerate() {
+            let start: String = g
+                .iter()
+                .map_while(|p| match p {
+                    glob::Piece::Lit(c) => Some(*c),
+                    _ => None,
+                })
+                .collect();
+            match start.split_once(':') {
+                Some((service, _)) => by_service.entry(service.to_string()).or_default().push(i),
+                None => anywhere.push(i),
+            }
+        }
+        names
+            .iter()
+            .map(|n| {
+                let lower = n.to_ascii_lowercase();
+                let service = lower.split(':').next().unwrap_or("");
+                let mut bits = vec![0u64; words];
+                for &i in by_service.get(service).into_iter().flatten().chain(anywhere.iter()) {
+                    if globs.get(i).is_some_and(|g| glob::matches(g, &lower)) {
+                        solve::set_bit(&mut bits, i);
+                    }
+                }
+                bits
+            })
+            .collect()
+    }
+
     /// The policy type the question reads its policies as.
     pub fn policy_type(&self) -> PolicyType {
         self.policy_type

@@ -56,8 +56,10 @@ const CALLER_KEYS: &[&str] = &[
 /// Keys AWS puts in every request, whatever the caller: a counterexample carries them.
 const ALWAYS_PRESENT: &[&str] = &["aws:RequestedRegion", "aws:CurrentTime", "aws:EpochTime", "aws:SecureTransport"];
 
-/// The most catalogue actions tried for the list of actions one counterexample breaks.
-const MAX_LISTED_TRIES: usize = 4000;
+/// The most classes of actions asked for (one witness each) per principal.
+const MAX_CLASSES: usize = 24;
+/// The most catalogue actions tried for the list of actions that break, per principal.
+const MAX_LISTED_TRIES: usize = 6_000;
 /// The most actions listed per principal.
 const MAX_LISTED: usize = 200;
 
@@ -214,7 +216,7 @@ pub(crate) fn run(args: Args) -> u8 {
                         crate::output::println(&format!(
                             "  {arn}: {} action(s) it may perform today are denied on some request{}: {}",
                             actions.len(),
-                            if *more { " (at least; the list is cut)" } else { "" },
+                            if *more { " (at least: the list may be incomplete)" } else { "" },
                             actions.iter().take(12).cloned().collect::<Vec<_>>().join(", ")
                                 + if actions.len() > 12 { ", ..." } else { "" }
                         ));
@@ -389,7 +391,9 @@ fn decide(p: &IndexedPrincipal, level: usize, new: &Arc<Policy>, names: &[String
         Ok(q) => q,
         Err(u) => return Outcome::Unknown(u.to_string()),
     };
-    let opts = SolveOptions { max_witnesses: max, preferred_actions: names };
+    // One witness per class of actions that breaks (the classes the policies tell apart), up to
+    // `MAX_CLASSES`: the first `max` become counterexamples, all of them list actions.
+    let opts = SolveOptions { max_witnesses: MAX_CLASSES.max(max), preferred_actions: names };
     let solved = match query.solve(&opts, |w| confirm(p, level, new, w, &fixed).is_some()) {
         Ok(s) => s,
         Err(u) => return Outcome::Unknown(u.to_string()),
@@ -404,53 +408,70 @@ fn decide(p: &IndexedPrincipal, level: usize, new: &Arc<Policy>, names: &[String
             ))
         };
     }
+    // Every class was found when the search stopped short of its bound with nothing rejected.
+    let mut complete = solved.witnesses.len() < MAX_CLASSES.max(max) && solved.rejected.is_empty();
     let mut found = Vec::new();
     let mut raw = Vec::new();
-    for w in solved.witnesses {
-        match catalogued(&query, p, level, new, &w, &fixed) {
+    for w in &solved.witnesses {
+        if found.len() >= max {
+            break;
+        }
+        match catalogued(&query, p, level, new, w, &fixed) {
             Some(w) => {
                 let w = readable(p, level, new, w, &fixed);
                 let Some(after) = confirm(p, level, new, &w, &fixed) else { continue };
                 let case = case_json(p, level, new, &w, &fixed, after);
                 found.push(Broken { witness: w, after, case, catalogued: true });
             }
-            None => raw.push(w),
+            None => raw.push(w.clone()),
         }
     }
     // A request outside AWS's catalogue only when no catalogued one shows the break (D68).
     if found.is_empty() {
-        for w in raw {
+        for w in raw.into_iter().take(max) {
             let Some(after) = confirm(p, level, new, &w, &fixed) else { continue };
             let case = case_json(p, level, new, &w, &fixed, after);
             found.push(Broken { witness: w, after, case, catalogued: false });
         }
     }
-    // Every catalogue action that breaks with a counterexample's resource and context.
+    // Every catalogue action of a class that breaks, confirmed by the engine with the class's
+    // witness's resource and context (an action it does not confirm so may still break on
+    // another resource: the list is then said to be incomplete).
     let mut actions: Vec<String> = Vec::new();
     let mut tries = 0;
-    let mut more = false;
-    'outer: for b in &found {
-        for name in names.iter().filter(|n| query.same_action_class(n, &b.witness.action)) {
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let mut classes: std::collections::HashMap<Vec<u64>, Vec<&String>> = std::collections::HashMap::new();
+    for (name, sig) in names.iter().zip(query.action_signatures(&refs)) {
+        classes.entry(sig).or_default().push(name);
+    }
+    'outer: for w in &solved.witnesses {
+        let sig = query.action_signatures(&[w.action.as_str()]).into_iter().next().unwrap_or_default();
+        for name in classes.get(&sig).into_iter().flatten().copied() {
             tries += 1;
             if tries > MAX_LISTED_TRIES || actions.len() >= MAX_LISTED {
-                more = true;
+                complete = false;
                 break 'outer;
             }
             if actions.contains(name) {
                 continue;
             }
-            let mut w = b.witness.clone();
-            w.action = name.clone();
-            if confirm(p, level, new, &w, &fixed).is_some() {
+            let mut w2 = w.clone();
+            w2.action = name.clone();
+            if confirm(p, level, new, &w2, &fixed).is_some() {
                 actions.push(name.clone());
+            } else {
+                complete = false;
             }
         }
+    }
+    for b in &found {
         if !actions.iter().any(|a| a.eq_ignore_ascii_case(&b.witness.action)) {
             actions.push(b.witness.action.clone());
         }
     }
     actions.sort();
     actions.dedup();
+    let more = !complete;
     Outcome::Breaks { found, actions, more }
 }
 
