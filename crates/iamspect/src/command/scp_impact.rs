@@ -101,6 +101,24 @@ fn readable(
             }
         }
     }
+    // The resource's region as the request's, where the engine decides the same.
+    let region = w
+        .context
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("aws:RequestedRegion"))
+        .and_then(|(_, vs)| vs.first().cloned())
+        .unwrap_or_else(|| "us-east-1".to_string());
+    let parts: Vec<&str> = w.resource.splitn(6, ':').collect();
+    if let [arn, partition, service, r, account, rest] = parts.as_slice()
+        && !r.is_empty()
+        && *r != region
+    {
+        let mut w2 = w.clone();
+        w2.resource = format!("{arn}:{partition}:{service}:{region}:{account}:{rest}");
+        if confirm(p, level, new, &w2, fixed) == Some(want) {
+            w = w2;
+        }
+    }
     w
 }
 
