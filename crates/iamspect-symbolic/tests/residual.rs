@@ -97,6 +97,20 @@ const FAMILIES: &[KeyFamily] = &[
         multi: false,
     },
     KeyFamily {
+        key: "aws:SourceArn",
+        operators: &["ArnLike", "ArnNotLike", "ArnEquals", "ArnLikeIfExists", "StringLike"],
+        values: &["arn:aws:sns:*:111122223333:topic-*", "arn:aws:s3:::bucket/*", "arn:aws:sns:us-east-1:*:t"],
+        extra: &[
+            "arn:aws:sns:us-east-1:111122223333:topic-a",
+            "arn:aws:sns:us-east-1:111122223333:t",
+            "arn:aws:s3:::bucket/x:y",
+            "arn:aws:sns:us-east-1:444455556666:topic-b",
+            "not-an-arn",
+            "arn:aws:sns",
+        ],
+        multi: false,
+    },
+    KeyFamily {
         key: "aws:PrincipalOrgPaths",
         operators: &["ForAnyValue:StringLike", "ForAllValues:StringLike"],
         values: &["o-1/r-1/*", "o-1/r-1/ou-2/*"],
