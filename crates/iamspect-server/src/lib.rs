@@ -3,9 +3,10 @@
 //! | route | body | answer |
 //! | --- | --- | --- |
 //! | `POST /v1/authorize` | one case of `shared/spec/case-format.md`, policies inline or by id (`"policy:sha256:<hex>"`, registered with `POST /v1/policies`; an unknown id is a 400 `InvalidInput`); with account data, also `{principal, action, resource, context}` alone | `{decision, deniedBy}` (and `pass` when the case has `expect`) |
-//! | `POST /v1/explain` | the same | what `iamspect explain --format json` prints |
+//! | `POST /v1/explain` | the same, optionally with `unknownKeys` | what `iamspect explain --format json` prints (with `allowedIf` for the unknown keys) |
 //! | `POST /v1/policies` | `{"policies": [document or string, ...]}` or `{"policy": ...}` | `{"ids": [...]}` (or `{"id"}`): `policy:sha256:<hex>` of each exact text, for cases to name instead of the text; see [`policy_store`] |
 //! | `GET /v1/policies/{id}` | none | the stored text (404 if not stored) |
+//! | `POST /v1/check-no-new-access`, `/v1/check-access-not-granted`, `/v1/check-no-public-access` | Access Analyzer's request fields (`newPolicyDocument`, `existingPolicyDocument`, `policyDocument`, `access`, `resourceType`, `policyType`); see `routes/checks.rs` | what `iamspect check-* --format json` prints |
 //! | `POST /v1/lint` | `{"policy": document or string, "type": "identity", "resourceType"}` | Access Analyzer's `{"findings": [...]}` |
 //! | `POST /v1/reload` | none | reads the account data again and swaps it in; if any file fails, 422 `AccountDataInvalid` naming each one, and the old data stays whole (see [`state`]) |
 //! | `GET /healthz` | none | `{status, version, accountData}` (`status` `degraded` while the latest load failed or data is partial; `accountData.lastReload`) |
@@ -117,6 +118,9 @@ pub fn app_with(state: AppState, options: &ServeOptions) -> Router {
         .route("/v1/authorize", post(routes::authorize::authorize))
         .route("/v1/explain", post(routes::explain::explain))
         .route("/v1/lint", post(routes::lint::lint))
+        .route("/v1/check-no-new-access", post(routes::checks::no_new_access))
+        .route("/v1/check-access-not-granted", post(routes::checks::access_not_granted))
+        .route("/v1/check-no-public-access", post(routes::checks::no_public_access))
         .route("/v1/policies", post(routes::policies::register))
         .route("/v1/policies/{id}", get(routes::policies::get))
         .route("/v1/reload", post(routes::health::reload))

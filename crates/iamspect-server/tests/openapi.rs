@@ -23,10 +23,13 @@ use tower::ServiceExt;
 const METHODS: [&str; 10] = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT", "PURGE"];
 
 /// The paths the router has (`lib.rs::app` and `ui::routes`), as the document writes them.
-const ROUTES: [&str; 15] = [
+const ROUTES: [&str; 18] = [
     "/v1/authorize",
     "/v1/explain",
     "/v1/lint",
+    "/v1/check-no-new-access",
+    "/v1/check-access-not-granted",
+    "/v1/check-no-public-access",
     "/v1/policies",
     "/v1/policies/{id}",
     "/v1/reload",
@@ -200,7 +203,16 @@ fn every_api_operation_documents_the_common_errors() {
             for status in [408, 413, 414, 431] {
                 assert!(statuses.contains(&status), "{method} {path} does not document {status}");
             }
-            let pooled = ["/v1/authorize", "/v1/explain", "/v1/lint", "/v1/policies"].contains(&path.as_str())
+            let pooled = [
+                "/v1/authorize",
+                "/v1/explain",
+                "/v1/lint",
+                "/v1/policies",
+                "/v1/check-no-new-access",
+                "/v1/check-access-not-granted",
+                "/v1/check-no-public-access",
+            ]
+            .contains(&path.as_str())
                 && method == "POST";
             assert_eq!(statuses.contains(&503), pooled, "{method} {path}: 503 is for the pooled routes");
         }

@@ -411,11 +411,20 @@ impl Builder {
 
     /// (the condition is true, the condition is not false) as formulas (core `Condition::evaluate`).
     pub(crate) fn condition(&mut self, c: &Condition, variables: bool) -> Result<(F, F), Unknown> {
-        let op = c.operator();
-        let key = self.key(c.key());
+        self.condition_values(c.operator(), c.key(), c.values(), variables)
+    }
+
+    /// [`Builder::condition`] with the values given (policy variables already substituted).
+    pub(crate) fn condition_values(
+        &mut self,
+        op: iamspect_core::condition::Operator,
+        key_name: &str,
+        values: &[String],
+        variables: bool,
+    ) -> Result<(F, F), Unknown> {
+        let key = self.key(key_name);
         let present = self.present(key);
         let absent = self.f.not(present);
-        let values = c.values();
         if op.base == BaseOperator::Null {
             let mut alts = Vec::new();
             for v in values {

@@ -9,11 +9,15 @@
 //! Like the core, this crate is pure: no file, network, environment or clock.
 #![deny(missing_docs)]
 
+#[cfg(feature = "checks")]
+pub mod checks;
 mod compile;
 mod formula;
 mod glob;
 pub mod harness;
 mod principal;
+pub mod residual;
+mod scp_impact;
 mod solve;
 mod typed;
 
@@ -23,6 +27,7 @@ use iamspect_core::{Policy, PolicyType, Statement};
 
 use compile::{Builder, Domain, Lang, Proto};
 use formula::F;
+pub use scp_impact::PrincipalSide;
 use solve::{Atom, AtomKind, Bits, Solver, Var};
 
 /// A construct the symbolic core cannot decide exactly.
@@ -387,6 +392,43 @@ impl Query {
     pub fn same_action_class(&self, a: &str, b: &str) -> bool {
         let (a, b) = (a.to_ascii_lowercase(), b.to_ascii_lowercase());
         self.b.actions.globs.iter().all(|g| glob::matches(g, &a) == glob::matches(g, &b))
+    }
+
+    /// For each action name, which of the policies' action patterns match it (as bits): names with
+    /// the same bits are in one class. Patterns that start with a literal service prefix are only
+    /// tried on names of that service, which keeps the whole catalogue cheap.
+    pub fn action_signatures(&self, names: &[&str]) -> Vec<Vec<u64>> {
+        let globs = &self.b.actions.globs;
+        let words = globs.len().div_ceil(64).max(1);
+        let mut by_service: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut anywhere: Vec<usize> = Vec::new();
+        for (i, g) in globs.iter().enumerate() {
+            let start: String = g
+                .iter()
+                .map_while(|p| match p {
+                    glob::Piece::Lit(c) => Some(*c),
+                    _ => None,
+                })
+                .collect();
+            match start.split_once(':') {
+                Some((service, _)) => by_service.entry(service.to_string()).or_default().push(i),
+                None => anywhere.push(i),
+            }
+        }
+        names
+            .iter()
+            .map(|n| {
+                let lower = n.to_ascii_lowercase();
+                let service = lower.split(':').next().unwrap_or("");
+                let mut bits = vec![0u64; words];
+                for &i in by_service.get(service).into_iter().flatten().chain(anywhere.iter()) {
+                    if globs.get(i).is_some_and(|g| glob::matches(g, &lower)) {
+                        solve::set_bit(&mut bits, i);
+                    }
+                }
+                bits
+            })
+            .collect()
     }
 
     /// The policy type the question reads its policies as.

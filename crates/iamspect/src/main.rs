@@ -61,6 +61,10 @@ enum Command {
     /// resource policy? (Access Analyzer's CheckNoPublicAccess, offline; exit 0 PASS, 1 FAIL,
     /// 2 bad input, 3 unknown.)
     CheckNoPublicAccess(Box<command::check::NoPublicAccessArgs>),
+    /// What breaks if an SCP is attached: for the principals of the accounts under the target,
+    /// the requests they may make today that it would deny, with counterexamples the engine
+    /// confirms (exit 0 nothing breaks, 1 something breaks, 2 bad input, 3 unknown).
+    ScpImpact(Box<command::scp_impact::Args>),
     /// Serve the JSON decision API (authorize, explain, lint) over HTTP, on 127.0.0.1 by default.
     Serve(Box<command::serve::Args>),
     /// Generate a least-privilege identity policy from a principal's CloudTrail events, proved to
@@ -127,6 +131,7 @@ fn main() -> ExitCode {
         Command::TrustAudit(args) => command::trust_audit::run(*args),
         Command::CredentialAudit(args) => command::credential_audit::run(*args),
         Command::Whoami(args) => command::whoami::run(*args),
+        Command::ScpImpact(args) => command::scp_impact::run(*args),
     };
     ExitCode::from(code)
 }

@@ -485,7 +485,8 @@ fn cut_says_which_statement_removes_every_path() {
     let cuts = principal(&v, &from)["cuts"].as_array().unwrap().clone();
     // Its own CreateAccessKey statement cuts every path; the statement of the user it becomes
     // does not (it could become another).
-    let own = cuts.iter().find(|c| c["policy"] == format!("arn:aws:iam::{ACCOUNT}:policy/privesc4-CreateAccessKey")).unwrap();
+    let own =
+        cuts.iter().find(|c| c["policy"] == format!("arn:aws:iam::{ACCOUNT}:policy/privesc4-CreateAccessKey")).unwrap();
     assert_eq!(own["removesEveryPath"], true);
     assert_eq!(cuts[0], *own, "proved cuts come first");
     assert!(cuts.iter().any(|c| c["removesEveryPath"] == false), "{cuts:?}");

@@ -156,3 +156,49 @@ fn schemas_refuse_what_they_do_not_describe() {
     explain["EvaluationResults"][0]["iamspect"]["fixes"][1].as_object_mut().unwrap().remove("weakens");
     refuses("explain.schema.json", explain);
 }
+
+#[test]
+fn eval_unknown_and_scp_impact_outputs_match_their_schemas() {
+    let policy = root().join("examples/org/policies/developer-role.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_iamspect"))
+        .args([
+            "eval",
+            "--principal",
+            "arn:aws:iam::111122223333:user/alice",
+            "--action",
+            "s3:GetObject",
+            "--resource",
+            "arn:aws:s3:::b/k",
+            "--resource-account",
+            "111122223333",
+            "--identity-policy",
+            &policy.display().to_string(),
+            "--unknown",
+            "aws:SourceIp,aws:RequestedRegion",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let v: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    assert!(v.get("allowedIf").is_some(), "{v}");
+    check("eval.schema.json", &v, "eval --unknown");
+    let data = root().join("crates/iamspect/tests/scp_impact_data");
+    let out = Command::new(env!("CARGO_BIN_EXE_iamspect"))
+        .args([
+            "scp-impact",
+            "--account-data",
+            &format!("{},{}", data.join("gaad.json").display(), data.join("org.json").display()),
+            "--scp",
+            &data.join("region-lock-scp.json").display().to_string(),
+            "--target",
+            "r-exam",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    check("scp-impact.schema.json", &v, "scp-impact");
+}

@@ -23,12 +23,22 @@ pub(crate) async fn explain(State(state): State<AppState>, req: Request) -> Resu
         let axum::Json(body) = axum::Json::<Box<RawValue>>::from_bytes(&bytes)?;
         let mut compiler = Compiler::new();
         let refs = state.policies().lookup();
-        let case = super::case(body.get(), &state, &mut compiler, &refs)?;
+        // `unknownKeys` (decision D120) is not part of the case: taken out, answered beside it.
+        let unknown = super::allowed_if::split(body.get())?;
+        let text = unknown.as_ref().map_or(body.get(), |(_, rest)| rest.as_str());
+        let case = super::case(text, &state, &mut compiler, &refs)?;
         let built = case.built?;
         known_action(built.request.action()).map_err(AppError::InvalidInput)?;
+        let residual = match &unknown {
+            Some((keys, _)) => Some(super::allowed_if::fields(&built.request, &built.policies, keys, cancel)?),
+            None => None,
+        };
         // Cancelled means the request's deadline passed (or its client left): nobody reads this.
         let report = Report::new_cancellable(&built.request, &built.policies, cancel).map_err(|_| AppError::Timeout)?;
-        let json = report.to_json_cancellable(&built.request, cancel).map_err(|_| AppError::Timeout)?;
+        let mut json = report.to_json_cancellable(&built.request, cancel).map_err(|_| AppError::Timeout)?;
+        if let (Some(fields), Some(obj)) = (residual, json.as_object_mut()) {
+            obj.extend(fields);
+        }
         super::json_response(&json)
     })
     .await

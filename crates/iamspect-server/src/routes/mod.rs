@@ -1,6 +1,8 @@
 //! The routes, and what `/v1/authorize` and `/v1/explain` share: reading the body into a case.
 
+pub(crate) mod allowed_if;
 pub(crate) mod authorize;
+pub(crate) mod checks;
 pub(crate) mod explain;
 pub(crate) mod gateway;
 pub(crate) mod health;

@@ -28,6 +28,11 @@ pub(crate) struct Args {
     /// Read one JSON case per line and print one JSON result per line.
     #[arg(long)]
     batch: bool,
+    /// Context keys to leave unknown (comma-separated): the answer is the condition on them under
+    /// which the request is allowed ("allowed if", JSON `allowedIf`). Exit 0 when some values
+    /// allow it, 1 when none do, 3 when it cannot be decided exactly.
+    #[arg(long, value_name = "KEY", value_delimiter = ',')]
+    unknown: Vec<String>,
     /// Output format (`--batch` always prints JSON lines).
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
@@ -39,6 +44,13 @@ pub(crate) fn run(args: Args) -> u8 {
             &args.request.all_flags(),
             "`--batch` reads whole cases, one per line, each with its own request and policies",
         )
+        .and_then(|()| {
+            if args.unknown.is_empty() {
+                Ok(())
+            } else {
+                Err("`--unknown` answers for one request at a time, not with `--batch`".to_string())
+            }
+        })
         .and_then(|()| match args.index {
             Some(_) => Err("`--index` cannot be used with `--batch`, which decides every line".to_string()),
             None => Ok(()),
@@ -53,6 +65,10 @@ pub(crate) fn run(args: Args) -> u8 {
         };
         return batch(path);
     }
+    if let Err(e) = super::allowed_if::check_names(&args.unknown) {
+        eprintln!("error: {e}");
+        return BAD_INPUT;
+    }
     let loaded = match request::load(args.path.as_deref(), args.index, &args.request) {
         Ok(l) => l,
         Err(e) => {
@@ -66,10 +82,25 @@ pub(crate) fn run(args: Args) -> u8 {
             return BAD_INPUT;
         }
     }
+    // The residuals first: a key the request fixes is bad input, said before anything is printed.
+    let residuals: Vec<Result<iamspect_symbolic::residual::Residual, iamspect_symbolic::residual::ResidualError>> =
+        if args.unknown.is_empty() {
+            Vec::new()
+        } else {
+            loaded.items.iter().map(|item| super::allowed_if::compute(item, &args.unknown)).collect()
+        };
+    for r in &residuals {
+        if let Err(iamspect_symbolic::residual::ResidualError::BadInput(e)) = r {
+            eprintln!("error: {e}");
+            return BAD_INPUT;
+        }
+    }
     let mut all_allowed = true;
+    // With `--unknown`, the exit code is the residuals' (the worst of them).
+    let mut residual_code = SUCCESS;
     let mut outputs = Vec::new();
     let many = loaded.items.len() > 1;
-    for item in &loaded.items {
+    for (item_no, item) in loaded.items.iter().enumerate() {
         let built = &item.built;
         let response = iamspect_core::authorize_traced(&built.request, &built.policies);
         all_allowed &= response.outcome.decision == Decision::Allowed;
@@ -86,12 +117,32 @@ pub(crate) fn run(args: Args) -> u8 {
                     crate::output::println(&note);
                 }
                 crate::output::print(&output::text::response(&built.request, &response));
+                if !args.unknown.is_empty() {
+                    let r = residuals
+                        .get(item_no)
+                        .cloned()
+                        .unwrap_or(Err(iamspect_symbolic::residual::ResidualError::BadInput("no residual".into())));
+                    residual_code = super::allowed_if::worst(residual_code, super::allowed_if::code(&r));
+                    for l in super::allowed_if::to_text(&args.unknown, &r) {
+                        crate::output::println(&l);
+                    }
+                }
             }
             Format::Json => {
                 let mut v = iamspect_explain::wire::trace(&built.request, &response);
                 if let (Some(obj), Value::Object(notes)) = (v.as_object_mut(), request::notes_json(item)) {
                     for (k, n) in notes {
                         obj.insert(k, n);
+                    }
+                }
+                if !args.unknown.is_empty() {
+                    let r = residuals
+                        .get(item_no)
+                        .cloned()
+                        .unwrap_or(Err(iamspect_symbolic::residual::ResidualError::BadInput("no residual".into())));
+                    residual_code = super::allowed_if::worst(residual_code, super::allowed_if::code(&r));
+                    if let Some(obj) = v.as_object_mut() {
+                        obj.extend(super::allowed_if::to_json(&args.unknown, &r));
                     }
                 }
                 outputs.push(v);
@@ -101,6 +152,9 @@ pub(crate) fn run(args: Args) -> u8 {
     if args.format == Format::Json {
         let out = if outputs.len() == 1 { outputs.remove(0) } else { json!(outputs) };
         crate::output::println(&serde_json::to_string_pretty(&out).unwrap_or_default());
+    }
+    if !args.unknown.is_empty() {
+        return residual_code;
     }
     if all_allowed { SUCCESS } else { FAILURE }
 }

@@ -63,6 +63,11 @@ pub(crate) struct Args {
     /// The fix `--write-fix` writes, by its number in the list (1 is the first).
     #[arg(long, value_name = "N", requires = "write_fix")]
     fix: Option<usize>,
+    /// Context keys to leave unknown (comma-separated): adds the condition on them under which
+    /// the request is allowed ("allowed if", JSON `allowedIf`), as `eval --unknown`; the exit
+    /// code is then that of `eval --unknown`.
+    #[arg(long, value_name = "KEY", value_delimiter = ',')]
+    unknown: Vec<String>,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
@@ -90,6 +95,9 @@ pub(crate) fn run(args: Args) -> u8 {
         if args.index.is_some() {
             given.push("--index");
         }
+        if !args.unknown.is_empty() {
+            given.push("--unknown");
+        }
         if let Err(e) = request::refuse(
             &given,
             "`--message` alone reads an AccessDenied message back into its parts; add `--account-data` or policy files to evaluate the request it names against them",
@@ -107,6 +115,9 @@ pub(crate) fn run(args: Args) -> u8 {
         if args.index.is_some() {
             given.push("--index");
         }
+        if !args.unknown.is_empty() {
+            given.push("--unknown");
+        }
         if let Err(e) = request::refuse(
             &given,
             "the encoded message gives the request; add `--account-data` or policy files to evaluate it again",
@@ -115,6 +126,10 @@ pub(crate) fn run(args: Args) -> u8 {
             return BAD_INPUT;
         }
         return show_encoded(&args, token);
+    }
+    if let Err(e) = super::allowed_if::check_names(&args.unknown) {
+        eprintln!("error: {e}");
+        return BAD_INPUT;
     }
     let (loaded, aws) = match load(&args) {
         Ok(x) => x,
@@ -133,9 +148,23 @@ pub(crate) fn run(args: Args) -> u8 {
         eprintln!("error: `--write-fix` writes the fix of one case: pick it with `--index N`");
         return BAD_INPUT;
     }
+    // The residuals first: a key the request fixes is bad input, said before anything is printed.
+    let residuals: Vec<Result<iamspect_symbolic::residual::Residual, iamspect_symbolic::residual::ResidualError>> =
+        if args.unknown.is_empty() {
+            Vec::new()
+        } else {
+            loaded.items.iter().map(|item| super::allowed_if::compute(item, &args.unknown)).collect()
+        };
+    for r in &residuals {
+        if let Err(iamspect_symbolic::residual::ResidualError::BadInput(e)) = r {
+            eprintln!("error: {e}");
+            return BAD_INPUT;
+        }
+    }
     let mut all_allowed = true;
+    let mut residual_code = SUCCESS;
     let mut json_out = Vec::new();
-    for item in &loaded.items {
+    for (item_no, item) in loaded.items.iter().enumerate() {
         let built = &item.built;
         let report = Report::new(&built.request, &built.policies);
         let report = match &aws {
@@ -183,6 +212,16 @@ pub(crate) fn run(args: Args) -> u8 {
                     &request::notes(item),
                     &located,
                 ));
+                if !args.unknown.is_empty() {
+                    let r = residuals
+                        .get(item_no)
+                        .cloned()
+                        .unwrap_or(Err(iamspect_symbolic::residual::ResidualError::BadInput("no residual".into())));
+                    residual_code = super::allowed_if::worst(residual_code, super::allowed_if::code(&r));
+                    for l in super::allowed_if::to_text(&args.unknown, &r) {
+                        crate::output::println(&l);
+                    }
+                }
             }
             Format::Json => {
                 let mut v = report.to_json(&built.request);
@@ -192,6 +231,16 @@ pub(crate) fn run(args: Args) -> u8 {
                         obj.insert(k, n);
                     }
                 }
+                if !args.unknown.is_empty() {
+                    let r = residuals
+                        .get(item_no)
+                        .cloned()
+                        .unwrap_or(Err(iamspect_symbolic::residual::ResidualError::BadInput("no residual".into())));
+                    residual_code = super::allowed_if::worst(residual_code, super::allowed_if::code(&r));
+                    if let Some(obj) = v.as_object_mut() {
+                        obj.extend(super::allowed_if::to_json(&args.unknown, &r));
+                    }
+                }
                 json_out.push(v);
             }
         }
@@ -199,6 +248,9 @@ pub(crate) fn run(args: Args) -> u8 {
     if args.format == Format::Json {
         let v = if json_out.len() == 1 { json_out.remove(0) } else { json!(json_out) };
         crate::output::println(&serde_json::to_string_pretty(&v).unwrap_or_default());
+    }
+    if !args.unknown.is_empty() {
+        return residual_code;
     }
     if all_allowed { SUCCESS } else { FAILURE }
 }

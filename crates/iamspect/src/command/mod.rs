@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub(crate) mod account;
+pub(crate) mod allowed_if;
 pub(crate) mod audit_format;
 pub(crate) mod catalog;
 pub(crate) mod check;
@@ -15,6 +16,7 @@ pub(crate) mod paths;
 pub(crate) mod replay;
 pub(crate) mod replay_summary;
 pub(crate) mod request;
+pub(crate) mod scp_impact;
 pub(crate) mod serve;
 pub(crate) mod shell;
 pub(crate) mod test;

@@ -1,0 +1,122 @@
+//! `iamspect scp-impact` (decision D121): what attaching an SCP breaks, on a small organization
+//! (`tests/scp_impact_data`). Every counterexample's case is decided again by `iamspect eval`: denied
+//! as it says with the new SCP, allowed with the SCP taken out of its level.
+#![allow(clippy::unwrap_used, clippy::panic, reason = "test code")]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+fn data() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scp_impact_data")
+}
+
+fn run(args: &[&str]) -> (Option<i32>, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_iamspect")).args(args).output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn impact(scp: &Path, target: &str) -> (Option<i32>, Value) {
+    let d = data();
+    let (code, out, err) = run(&[
+        "scp-impact",
+        "--account-data",
+        &format!("{},{}", d.join("gaad.json").display(), d.join("org.json").display()),
+        "--scp",
+        &scp.display().to_string(),
+        "--target",
+        target,
+        "--format",
+        "json",
+    ]);
+    (code, serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out} {err}")))
+}
+
+fn eval_case(case: &Value, name: &str) -> String {
+    let path = std::env::temp_dir().join(format!("iamspect-scp-impact-{}-{name}.json", std::process::id()));
+    std::fs::write(&path, case.to_string()).unwrap();
+    let (_, out, err) = run(&["eval", &path.display().to_string(), "--format", "json"]);
+    let _ = std::fs::remove_file(&path);
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out} {err}"));
+    v["decision"].as_str().unwrap_or_default().to_string()
+}
+
+#[test]
+fn region_lock_breaks_and_every_counterexample_is_confirmed() {
+    let (code, v) = impact(&data().join("region-lock-scp.json"), "ou-exam-workloads");
+    assert_eq!(code, Some(1), "{v}");
+    assert_eq!(v["result"], "FAIL");
+    let principals = v["principals"].as_array().unwrap();
+    let by = |arn: &str| principals.iter().find(|p| p["principal"] == arn).unwrap_or_else(|| panic!("{arn}: {v}"));
+    let dev = by("arn:aws:iam::222222222222:user/dev");
+    assert_eq!(dev["breaks"], true);
+    let actions: Vec<&str> = dev["actions"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    assert!(actions.contains(&"ec2:DescribeInstances"), "{actions:?}");
+    // IAM is outside the region lock: the user's `iam:Get*` keeps working.
+    assert!(!actions.iter().any(|a| a.starts_with("iam:")), "{actions:?}");
+    let deploy = by("arn:aws:iam::222222222222:role/Deploy");
+    assert_eq!(deploy["actions"], serde_json::json!(["s3:GetObject", "s3:PutObject"]));
+    let mut checked = 0;
+    for p in principals {
+        for (i, c) in p["counterexamples"].as_array().into_iter().flatten().enumerate() {
+            let case = &c["case"];
+            let name = format!("{}-{i}", p["kind"].as_str().unwrap());
+            assert_eq!(eval_case(case, &name), c["withNewScp"].as_str().unwrap(), "{case}");
+            // Without the new SCP (the last policy of its level) the same request is allowed.
+            let mut today = case.clone();
+            for level in today["scps"].as_array_mut().unwrap() {
+                let l = level.as_array_mut().unwrap();
+                if l.len() > 1 {
+                    l.pop();
+                }
+            }
+            today["expect"]["decision"] = "allowed".into();
+            assert_eq!(eval_case(&today, &format!("{name}-today")), "allowed", "{today}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 3);
+}
+
+#[test]
+fn an_scp_that_only_allows_breaks_nothing() {
+    let path = std::env::temp_dir().join(format!("iamspect-scp-impact-allow-{}.json", std::process::id()));
+    std::fs::write(
+        &path,
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#,
+    )
+    .unwrap();
+    let (code, v) = impact(&path, "r-exam");
+    assert_eq!(code, Some(0), "{v}");
+    assert_eq!(v["result"], "PASS");
+    // A deny that no loaded principal's request can meet breaks nothing either.
+    std::fs::write(
+        &path,
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringNotEquals":{"aws:PrincipalOrgID":"o-exampleorgid"}}}]}"#,
+    )
+    .unwrap();
+    let (code, v) = impact(&path, "222222222222");
+    assert_eq!(code, Some(0), "{v}");
+    let _ = std::fs::remove_file(&path);
+}
+
+#[test]
+fn a_target_outside_the_organization_is_refused() {
+    let d = data();
+    let (code, _, err) = run(&[
+        "scp-impact",
+        "--account-data",
+        &format!("{},{}", d.join("gaad.json").display(), d.join("org.json").display()),
+        "--scp",
+        &d.join("region-lock-scp.json").display().to_string(),
+        "--target",
+        "ou-nope",
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("ou-nope"), "{err}");
+}
