@@ -128,7 +128,7 @@ pub fn cuts(
         let shared_by = graph.nodes.iter().filter(|n| n.principal.identity.iter().any(|p| p.name() == policy)).count();
         let Some(changed) = without_statement(data, &policy, statement) else { continue };
         let index = Index::build(&changed);
-        let again = Graph::build(&changed, &index, options, &mut |_, _| {});
+        let again = Graph::build(&changed, &index, options, &|_, _| {});
         let removes_every_path = again.node(from).is_some_and(|n| shortest_to_admin(&again, n, max_hops).is_none());
         out.push(Cut { policy, statement, line, shared_by, removes_every_path });
     }

@@ -125,6 +125,10 @@ pub struct Options<'a> {
     pub context: &'a [(String, Vec<String>)],
     /// Finds context values that allow a request denied without them (`who-can`'s, decision D84).
     pub conditional: Option<Conditional<'a>>,
+    /// Only paths to admin are asked for: edges no shortest path to admin takes are not decided
+    /// (an admin's, and those of a principal that can make itself admin besides that one;
+    /// decision D93). False for paths to a principal and for `who-can --transitive`.
+    pub admin_only: bool,
 }
 
 impl Graph {
@@ -134,7 +138,7 @@ impl Graph {
         data: &AccountData,
         index: &Index,
         options: &Options<'_>,
-        progress: &mut dyn FnMut(usize, usize),
+        progress: &(dyn Fn(usize, usize) + Sync),
     ) -> Graph {
         let mut graph = Graph::default();
         for p in &index.principals {
@@ -152,14 +156,40 @@ impl Graph {
                 Err(e) => graph.left_out.push(format!("{session} (a trust policy names it): {e}")),
             }
         }
-        let cx = techniques::Ctx::new(data, &graph.nodes, options);
+        // Each principal's edges are decided on their own: the principals are shared out among
+        // the cores, each thread with its own caches, and the edges put back in order.
         let total = graph.nodes.len();
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 16).min(total.max(1));
+        let done = std::sync::atomic::AtomicUsize::new(0);
+        let nodes = &graph.nodes;
+        let parts: Vec<(Vec<Edge>, Vec<String>)> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads)
+                .map(|t| {
+                    let done = &done;
+                    scope.spawn(move || {
+                        let cx = techniques::Ctx::new(data, nodes, options);
+                        let mut edges = Vec::new();
+                        for from in (t..total).step_by(threads) {
+                            techniques::edges(&cx, from, &mut edges);
+                            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                            progress(n, total);
+                        }
+                        (edges, cx.into_errors())
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .map(|w| w.join().unwrap_or_else(|_| (Vec::new(), vec!["a worker thread failed".to_string()])))
+                .collect()
+        });
         let mut edges = Vec::new();
-        for from in 0..total {
-            progress(from + 1, total);
-            techniques::edges(&cx, from, &mut edges);
+        for (e, errors) in parts {
+            edges.extend(e);
+            graph.left_out.extend(errors);
         }
-        graph.left_out.extend(cx.into_errors());
+        graph.left_out.sort();
+        graph.left_out.dedup();
         // Unconditional edges first, so that a search meets them first among paths as short.
         edges.sort_by_key(|e: &Edge| (e.from, e.conditional()));
         graph.out = vec![Vec::new(); graph.nodes.len()];

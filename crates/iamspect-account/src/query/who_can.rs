@@ -55,7 +55,7 @@ fn may_allow(policy: &Policy, action: &str, resource: &str) -> bool {
 
 /// Looks for context values that allow a denied request (`iamspect_explain::fix::context_that_allows`
 /// in the binary); each answer must be a set of values with which the engine allowed it.
-pub type Conditional<'a> = &'a dyn Fn(&Request, &Policies) -> Option<Vec<(String, String)>>;
+pub type Conditional<'a> = &'a (dyn Fn(&Request, &Policies) -> Option<Vec<(String, String)>> + Sync);
 
 /// Could the policy allow the action under a condition? (An `Allow` covering it with conditions.)
 fn conditional_allow(policy: &Policy, action: &str) -> bool {

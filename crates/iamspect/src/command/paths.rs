@@ -89,8 +89,10 @@ pub(crate) fn run(args: Args) -> u8 {
     };
     let index = iamspect_account::query::Index::build_with_progress(&data, &mut |d, t| tick("compiling", d, t));
     let find = super::who_can::conditional_finder;
-    let options = Options { context: &context, conditional: Some(&find) };
-    let graph = Graph::build(&data, &index, &options, &mut |d, t| tick("deciding edges", d, t));
+    // Paths to admin need only the edges a shortest path to admin can take (decision D93).
+    let admin_only = args.to.eq_ignore_ascii_case("admin");
+    let options = Options { context: &context, conditional: Some(&find), admin_only };
+    let graph = Graph::build(&data, &index, &options, &|d, t| tick("deciding edges", d, t));
     bar.finish_and_clear();
     for s in &graph.left_out {
         eprintln!("warning: left out {s}");

@@ -59,7 +59,8 @@ fn transitive(
     use iamspect_account::paths::{Graph, Options, shortest_to_any};
     let (action, resource, resource_account) = question;
     let find = conditional_finder;
-    let graph = Graph::build(data, index, &Options { context, conditional: Some(&find) }, &mut |_, _| {});
+    let graph =
+        Graph::build(data, index, &Options { context, conditional: Some(&find), admin_only: false }, &|_, _| {});
     let direct: std::collections::HashSet<&str> = direct.iter().map(|a| a.principal.as_str()).collect();
     let goal = |n: usize| graph.nodes.get(n).is_some_and(|n| direct.contains(n.arn.as_str()));
     let made: std::cell::RefCell<std::collections::HashMap<usize, bool>> = std::cell::RefCell::default();

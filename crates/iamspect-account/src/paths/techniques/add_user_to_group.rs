@@ -54,7 +54,7 @@ pub(super) fn edges(cx: &Ctx<'_>, from: usize, out: &mut Vec<Edge>) {
             for (to, user) in cx.users() {
                 let in_account = user.principal.principal.account() == Some(account.id.as_str());
                 let member = cx.user(user).is_some_and(|u| u.groups.contains(&group.name));
-                if !in_account || member || user.admin.is_admin {
+                if !cx.consider(from, to) || !in_account || member || user.admin.is_admin {
                     continue;
                 }
                 // In the group, the user is admin, or can then make itself admin (decision D92).

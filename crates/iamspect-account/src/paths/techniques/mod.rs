@@ -73,6 +73,10 @@ pub(crate) struct Ctx<'a> {
     conditional: Option<Conditional<'a>>,
     sides: RefCell<Sides>,
     grants: RefCell<HashMap<GrantKey, Rc<Vec<Grant>>>>,
+    /// Only paths to admin are asked for (decision D93).
+    admin_only: bool,
+    /// In the first pass of a principal: techniques that make a principal admin look at itself only.
+    self_only: std::cell::Cell<bool>,
     /// Each customer managed policy attached to a principal, and the nodes it is attached to.
     attached: Vec<(String, Vec<usize>)>,
     granted: RefCell<HashMap<usize, bool>>,
@@ -122,6 +126,8 @@ impl<'a> Ctx<'a> {
             conditional: options.conditional,
             sides: RefCell::default(),
             grants: RefCell::default(),
+            admin_only: options.admin_only,
+            self_only: std::cell::Cell::new(false),
             granted: RefCell::default(),
             trusts: RefCell::default(),
             trusted: RefCell::default(),
@@ -310,6 +316,18 @@ impl<'a> Ctx<'a> {
         requests.iter().map(|(a, r)| self.ask(who, a, r, extra, None)).collect()
     }
 
+    /// Should a technique that makes `to` admin consider it, acting as `from`? Always, except in
+    /// the first pass of a principal when only paths to admin are asked for, which looks for
+    /// itself alone.
+    pub(crate) fn consider(&self, from: usize, to: usize) -> bool {
+        !self.self_only.get() || from == to
+    }
+
+    /// True in the first pass of a principal, which looks for itself alone.
+    pub(crate) fn self_only(&self) -> bool {
+        self.self_only.get()
+    }
+
     /// Says that something was left out, and why (never dropped without a word).
     pub(crate) fn left_out(&self, what: String) {
         self.errors.borrow_mut().push(what);
@@ -366,6 +384,23 @@ pub(crate) fn edges(cx: &Ctx<'_>, from: usize, out: &mut Vec<Edge>) {
     let Some(node) = cx.nodes.get(from) else { return };
     if !super::acts(node) {
         return;
+    }
+    // When only paths to admin are asked for (decision D93), an admin needs no edge, and a
+    // principal that can make itself admin needs only that edge: every path through it is
+    // shortest through that one step.
+    if cx.admin_only {
+        if node.admin.is_admin {
+            return;
+        }
+        let start = out.len();
+        cx.self_only.set(true);
+        modify_policy::edges(cx, from, out);
+        policy_version::edges(cx, from, out);
+        add_user_to_group::edges(cx, from, out);
+        cx.self_only.set(false);
+        if out.len() > start {
+            return;
+        }
     }
     assume_role::edges(cx, from, out);
     access_key::edges(cx, from, out);

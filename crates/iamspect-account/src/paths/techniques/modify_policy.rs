@@ -48,6 +48,7 @@ pub(super) fn edges(cx: &Ctx<'_>, from: usize, out: &mut Vec<Edge>) {
                     let targets: Vec<usize> = members
                         .iter()
                         .copied()
+                        .filter(|&to| cx.consider(from, to))
                         .filter(|&to| cx.nodes.get(to).is_some_and(|t| !t.admin.is_admin) && cx.admin_if_granted(to))
                         .collect();
                     if targets.is_empty() {
@@ -63,7 +64,8 @@ pub(super) fn edges(cx: &Ctx<'_>, from: usize, out: &mut Vec<Edge>) {
             }
             kind => {
                 for (to, target) in cx.nodes.iter().enumerate().filter(|(_, n)| n.kind == kind) {
-                    if target.admin.is_admin
+                    if !cx.consider(from, to)
+                        || target.admin.is_admin
                         || !cx.may_on(&node.principal, action, &target.arn)
                         || !cx.admin_if_granted(to)
                     {

@@ -27,13 +27,15 @@ pub(super) fn edges(cx: &Ctx<'_>, from: usize, out: &mut Vec<Edge>) {
     if !create && !set_default {
         return;
     }
-    for (arn, targets) in cx.attached() {
+    // Looking at itself only: the policies attached to it.
+    let own: Vec<&str> = node.principal.identity.iter().map(|p| p.name()).collect();
+    for (arn, targets) in cx.attached().filter(|(arn, _)| !cx.self_only() || own.contains(arn)) {
         let create = create && cx.may_on(&node.principal, ABOUT_CREATE.0, arn);
         let set_default = set_default && cx.may_on(&node.principal, ABOUT_SET_DEFAULT.0, arn);
         if !create && !set_default {
             continue;
         }
-        for &to in targets {
+        for &to in targets.iter().filter(|&&to| cx.consider(from, to)) {
             let Some(target) = cx.nodes.get(to).filter(|t| !t.admin.is_admin) else { continue };
             if create {
                 let replaced = allow_all(arn).into_iter().collect::<Vec<_>>();
