@@ -494,3 +494,27 @@ fn cut_says_which_statement_removes_every_path() {
     let out = iamspect(&["paths", "--account-data", lab.to_str().unwrap(), "--cut"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// `--from` builds only what the principal can reach: the same answer as the whole graph.
+#[test]
+fn one_principal_gets_the_same_answer_as_the_whole_graph() {
+    let Some(lab) = lab() else { return };
+    let all = paths(&[&lab], &[]);
+    let summary = |p: &Value| {
+        let steps = p["paths"][0]["steps"].as_array().map(|s| s.iter().map(|s| s["technique"].clone()).collect::<Vec<_>>());
+        (p["reachesAdmin"].clone(), p["isAdmin"].clone(), steps)
+    };
+    let mut compared = 0;
+    for p in all["principals"].as_array().unwrap() {
+        let arn = p["arn"].as_str().unwrap();
+        let name = arn.rsplit('/').next().unwrap();
+        if !(name.starts_with("fn") || name.starts_with("fp") || name.starts_with("privesc1") || name.starts_with("privesc-A")) {
+            continue;
+        }
+        let one = paths(&[&lab], &["--from", arn]);
+        assert_eq!(one["principals"].as_array().unwrap().len(), 1);
+        assert_eq!(summary(principal(&one, arn)), summary(p), "{arn}");
+        compared += 1;
+    }
+    assert!(compared >= 20, "{compared}");
+}

@@ -128,8 +128,11 @@ pub fn cuts(
         let shared_by = graph.nodes.iter().filter(|n| n.principal.identity.iter().any(|p| p.name() == policy)).count();
         let Some(changed) = without_statement(data, &policy, statement) else { continue };
         let index = Index::build(&changed);
-        let again = Graph::build(&changed, &index, options, &|_, _| {});
-        let removes_every_path = again.node(from).is_some_and(|n| shortest_to_admin(&again, n, max_hops).is_none());
+        // Only the principal's reach matters: the graph from it.
+        let never = std::sync::atomic::AtomicBool::new(false);
+        let again = Graph::build_from(&changed, &index, options, from, max_hops, &never).ok().flatten();
+        let removes_every_path =
+            again.as_ref().is_some_and(|g| g.node(from).is_some_and(|n| shortest_to_admin(g, n, max_hops).is_none()));
         out.push(Cut { policy, statement, line, shared_by, removes_every_path });
     }
     // Proved cuts first, then the ones that change fewer principals.

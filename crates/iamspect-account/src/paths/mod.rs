@@ -17,6 +17,7 @@
 
 mod admin;
 mod cut;
+pub mod json;
 mod search;
 mod techniques;
 
@@ -119,6 +120,10 @@ pub struct Graph {
     by_arn: HashMap<String, usize>,
 }
 
+/// The work was stopped (the deadline passed, or the client left).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cancelled;
+
 /// Options of [`Graph::build`].
 pub struct Options<'a> {
     /// Context keys every request carries (the clock, at least).
@@ -140,22 +145,9 @@ impl Graph {
         options: &Options<'_>,
         progress: &(dyn Fn(usize, usize) + Sync),
     ) -> Graph {
-        let mut graph = Graph::default();
-        for p in &index.principals {
-            graph.add(p.clone(), None);
-        }
-        graph.left_out.extend(index.skipped.iter().cloned());
-        // Sessions that trust policies name: each has its role's permissions, and may be the
-        // only way in (an Identity Center session that the lab's roles trust).
-        for session in named_sessions(data) {
-            if graph.by_arn.contains_key(&session) {
-                continue;
-            }
-            match IndexedPrincipal::resolve(data, &session) {
-                Ok(p) => graph.add(p, Some("role session")),
-                Err(e) => graph.left_out.push(format!("{session} (a trust policy names it): {e}")),
-            }
-        }
+        // Sessions that trust policies name are nodes too: each has its role's permissions, and
+        // may be the only way in (an Identity Center session that the lab's roles trust).
+        let mut graph = Graph::nodes_of(data, index);
         // Each principal's edges are decided on their own: the principals are shared out among
         // the cores, each thread with its own caches, and the edges put back in order.
         let total = graph.nodes.len();
@@ -190,14 +182,83 @@ impl Graph {
         }
         graph.left_out.sort();
         graph.left_out.dedup();
+        graph.set_edges(edges);
+        graph
+    }
+
+    /// The graph as far as `start` (an ARN) can go in `max_hops` steps: every principal, but the
+    /// edges of only those it can reach, decided as it reaches them (what a search from `start`
+    /// needs, and nothing more). Stops with `None` when `cancel` is set; `Ok(None)` when `start`
+    /// is not a principal of the graph.
+    pub fn build_from(
+        data: &AccountData,
+        index: &Index,
+        options: &Options<'_>,
+        start: &str,
+        max_hops: usize,
+        cancel: &std::sync::atomic::AtomicBool,
+    ) -> Result<Option<Graph>, Cancelled> {
+        let mut graph = Graph::nodes_of(data, index);
+        let Some(from) = graph.node(start) else { return Ok(None) };
+        let cx = techniques::Ctx::new(data, &graph.nodes, options);
+        let mut out: Vec<Vec<Edge>> = vec![Vec::new(); graph.nodes.len()];
+        let mut depth = vec![usize::MAX; graph.nodes.len()];
+        depth[from] = 0;
+        let mut queue = std::collections::VecDeque::from([from]);
+        while let Some(x) = queue.pop_front() {
+            if cancel.load(std::sync::atomic::Ordering::Relaxed) {
+                return Err(Cancelled);
+            }
+            let d = depth[x];
+            if d >= max_hops {
+                continue;
+            }
+            let mut edges = Vec::new();
+            techniques::edges(&cx, x, &mut edges);
+            for e in edges.iter().filter(|e| e.gain == Gain::Becomes) {
+                if depth[e.to] == usize::MAX {
+                    depth[e.to] = d + 1;
+                    queue.push_back(e.to);
+                }
+            }
+            out[x] = edges;
+        }
+        let errors = cx.into_errors();
+        graph.left_out.extend(errors);
+        graph.set_edges(out.into_iter().flatten().collect());
+        Ok(Some(graph))
+    }
+
+    /// Every principal of `index`, and the role sessions trust policies name; no edges yet.
+    fn nodes_of(data: &AccountData, index: &Index) -> Graph {
+        let mut graph = Graph::default();
+        for p in &index.principals {
+            graph.add(p.clone(), None);
+        }
+        graph.left_out.extend(index.skipped.iter().cloned());
+        for session in named_sessions(data) {
+            if graph.by_arn.contains_key(&session) {
+                continue;
+            }
+            match IndexedPrincipal::resolve(data, &session) {
+                Ok(p) => graph.add(p, Some("role session")),
+                Err(e) => graph.left_out.push(format!("{session} (a trust policy names it): {e}")),
+            }
+        }
+        graph
+    }
+
+    /// Takes the edges, ordered by source with unconditional ones first, and indexes them.
+    fn set_edges(&mut self, mut edges: Vec<Edge>) {
         // Unconditional edges first, so that a search meets them first among paths as short.
         edges.sort_by_key(|e: &Edge| (e.from, e.conditional()));
-        graph.out = vec![Vec::new(); graph.nodes.len()];
+        self.out = vec![Vec::new(); self.nodes.len()];
         for (i, e) in edges.iter().enumerate() {
-            graph.out[e.from].push(i);
+            if let Some(o) = self.out.get_mut(e.from) {
+                o.push(i);
+            }
         }
-        graph.edges = edges;
-        graph
+        self.edges = edges;
     }
 
     fn add(&mut self, principal: IndexedPrincipal, kind: Option<&'static str>) {

@@ -4,10 +4,9 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use iamspect_account::paths::{
-    Cut, Decided, Edge, Graph, Options, Path, TECHNIQUES, cuts, shortest_to, shortest_to_admin,
-};
-use serde_json::{Value, json};
+use iamspect_account::paths::json::{answer_json, principal_json};
+use iamspect_account::paths::{Cut, Graph, Options, Path, cuts, shortest_to, shortest_to_admin};
+use serde_json::Value;
 
 use super::{BAD_INPUT, SUCCESS};
 
@@ -92,7 +91,22 @@ pub(crate) fn run(args: Args) -> u8 {
     // Paths to admin need only the edges a shortest path to admin can take (decision D93).
     let admin_only = args.to.eq_ignore_ascii_case("admin");
     let options = Options { context: &context, conditional: Some(&find), admin_only };
-    let graph = Graph::build(&data, &index, &options, &|d, t| tick("deciding edges", d, t));
+    // One principal's paths need only the edges of the principals it can reach.
+    let graph = match &args.from {
+        Some(arn) => {
+            let never = std::sync::atomic::AtomicBool::new(false);
+            match Graph::build_from(&data, &index, &options, arn, args.max_hops as usize, &never) {
+                Ok(Some(g)) => g,
+                Ok(None) => {
+                    bar.finish_and_clear();
+                    eprintln!("error: --from `{arn}` is not a principal of the loaded accounts");
+                    return BAD_INPUT;
+                }
+                Err(_) => return BAD_INPUT,
+            }
+        }
+        None => Graph::build(&data, &index, &options, &|d, t| tick("deciding edges", d, t)),
+    };
     bar.finish_and_clear();
     for s in &graph.left_out {
         eprintln!("warning: left out {s}");
@@ -155,77 +169,10 @@ pub(crate) fn run(args: Args) -> u8 {
     SUCCESS
 }
 
-fn request_json(r: &Decided) -> Value {
-    json!({
-        "principal": r.principal,
-        "action": r.action,
-        "resource": r.resource,
-        "context": r.context.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect::<serde_json::Map<_, _>>(),
-        "conditional": r.conditional,
-        "grantedBy": r.granted_by.iter().map(|(p, s, l, c)| json!({"policy": p, "statement": s, "line": l, "column": c})).collect::<Vec<_>>(),
-        "conditions": r.conditions,
-        "after": r.after,
-    })
-}
-
-fn step_json(graph: &Graph, e: &Edge) -> Value {
-    let arn = |n: usize| graph.nodes.get(n).map(|n| n.arn.clone()).unwrap_or_default();
-    json!({
-        "from": arn(e.from),
-        "to": arn(e.to),
-        "technique": e.technique,
-        "gain": match e.gain { iamspect_account::paths::Gain::Becomes => "becomes", iamspect_account::paths::Gain::MakesAdmin => "makesAdmin" },
-        "story": e.story,
-        "requests": e.requests.iter().map(request_json).collect::<Vec<_>>(),
-        "conditions": e.conditions,
-    })
-}
-
 fn json_output(graph: &Graph, answers: &[Answer], target: Option<usize>, time: &str, max_hops: u32) -> Value {
-    let principals: Vec<Value> = answers
-        .iter()
-        .filter_map(|a| {
-            let node = graph.nodes.get(a.node)?;
-            let paths: Vec<Value> = a
-                .path
-                .iter()
-                .filter(|p| !p.steps.is_empty())
-                .map(|p| {
-                    json!({
-                        "conditional": p.conditional(graph),
-                        "steps": p.steps.iter().filter_map(|&e| graph.edges.get(e)).map(|e| step_json(graph, e)).collect::<Vec<_>>(),
-                    })
-                })
-                .collect();
-            let mut v = json!({
-                "arn": node.arn,
-                "kind": node.kind,
-                "isAdmin": node.admin.is_admin,
-                "admin": {"why": node.admin.why, "guardrails": node.admin.guardrails},
-                "paths": paths,
-            });
-            if !a.cuts.is_empty() {
-                v["cuts"] = a.cuts.iter().map(|c| json!({
-                    "policy": c.policy, "statement": c.statement, "line": c.line,
-                    "sharedBy": c.shared_by, "removesEveryPath": c.removes_every_path,
-                })).collect::<Vec<_>>().into();
-            }
-            match target {
-                None => v["reachesAdmin"] = json!(a.path.is_some()),
-                Some(_) => v["reachesTarget"] = json!(a.path.is_some()),
-            }
-            Some(v)
-        })
-        .collect();
-    json!({
-        "to": target.and_then(|t| graph.nodes.get(t)).map_or("admin".to_string(), |n| n.arn.clone()),
-        "maxHops": max_hops,
-        "time": time,
-        "principals": principals,
-        "edges": graph.edges.len(),
-        "techniques": TECHNIQUES.iter().map(|(n, d)| json!({"name": n, "description": d})).collect::<Vec<_>>(),
-        "leftOut": graph.left_out,
-    })
+    let principals =
+        answers.iter().map(|a| principal_json(graph, a.node, a.path.as_ref(), target, &a.cuts)).collect::<Vec<_>>();
+    answer_json(graph, principals, target, time, max_hops as usize)
 }
 
 fn text_output(
