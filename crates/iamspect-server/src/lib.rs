@@ -118,6 +118,7 @@ pub fn app_with(state: AppState, options: &ServeOptions) -> Router {
         .route("/v1/authorize", post(routes::authorize::authorize))
         .route("/v1/explain", post(routes::explain::explain))
         .route("/v1/lint", post(routes::lint::lint))
+        .route("/v1/paths", post(routes::paths::paths))
         .route("/v1/check-no-new-access", post(routes::checks::no_new_access))
         .route("/v1/check-access-not-granted", post(routes::checks::access_not_granted))
         .route("/v1/check-no-public-access", post(routes::checks::no_public_access))

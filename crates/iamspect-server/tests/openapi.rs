@@ -23,10 +23,11 @@ use tower::ServiceExt;
 const METHODS: [&str; 10] = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT", "PURGE"];
 
 /// The paths the router has (`lib.rs::app` and `ui::routes`), as the document writes them.
-const ROUTES: [&str; 18] = [
+const ROUTES: [&str; 19] = [
     "/v1/authorize",
     "/v1/explain",
     "/v1/lint",
+    "/v1/paths",
     "/v1/check-no-new-access",
     "/v1/check-access-not-granted",
     "/v1/check-no-public-access",
@@ -207,6 +208,7 @@ fn every_api_operation_documents_the_common_errors() {
                 "/v1/authorize",
                 "/v1/explain",
                 "/v1/lint",
+                "/v1/paths",
                 "/v1/policies",
                 "/v1/check-no-new-access",
                 "/v1/check-access-not-granted",

@@ -501,14 +501,19 @@ fn one_principal_gets_the_same_answer_as_the_whole_graph() {
     let Some(lab) = lab() else { return };
     let all = paths(&[&lab], &[]);
     let summary = |p: &Value| {
-        let steps = p["paths"][0]["steps"].as_array().map(|s| s.iter().map(|s| s["technique"].clone()).collect::<Vec<_>>());
+        let steps =
+            p["paths"][0]["steps"].as_array().map(|s| s.iter().map(|s| s["technique"].clone()).collect::<Vec<_>>());
         (p["reachesAdmin"].clone(), p["isAdmin"].clone(), steps)
     };
     let mut compared = 0;
     for p in all["principals"].as_array().unwrap() {
         let arn = p["arn"].as_str().unwrap();
         let name = arn.rsplit('/').next().unwrap();
-        if !(name.starts_with("fn") || name.starts_with("fp") || name.starts_with("privesc1") || name.starts_with("privesc-A")) {
+        if !(name.starts_with("fn")
+            || name.starts_with("fp")
+            || name.starts_with("privesc1")
+            || name.starts_with("privesc-A"))
+        {
             continue;
         }
         let one = paths(&[&lab], &["--from", arn]);

@@ -7,6 +7,7 @@ pub(crate) mod explain;
 pub(crate) mod gateway;
 pub(crate) mod health;
 pub(crate) mod lint;
+pub(crate) mod paths;
 pub(crate) mod policies;
 pub(crate) mod sts;
 

@@ -448,45 +448,5 @@ fn everyone(
     Ok(Some(Everyone { anonymous: traced.outcome.decision, grants }))
 }
 
-/// Context values that allow a request denied without them: a principal whose policies allow the
-/// action under a condition is asked again with the values the conditions name (decision D84);
-/// keys the question or the principal fixes stay. Shared by `who-can` and `paths`.
-pub(crate) fn conditional_finder(
-    req: &iamspect_core::Request,
-    policies: &iamspect_core::Policies,
-) -> Option<Vec<(String, String)>> {
-    let fixed = |key: &str| {
-        let k = key.to_ascii_lowercase();
-        req.context().contains(key)
-            || k.starts_with("aws:principal")
-            || k.starts_with("aws:resource")
-            || matches!(k.as_str(), "aws:userid" | "aws:username" | "aws:currenttime" | "aws:epochtime")
-    };
-    let as_pairs = |edits: Vec<iamspect_explain::fix::ContextEdit>| -> Vec<(String, String)> {
-        edits.into_iter().map(|e| (e.key, e.value)).collect()
-    };
-    // `aws:TokenIssueTime` is never searched for: a session issued long ago has expired.
-    // Temporary credentials issued now carry it (a role's sessions always do; a user's only
-    // with temporary credentials), so that is the one value tried.
-    let no_token_time = |key: &str| !fixed(key) && !key.eq_ignore_ascii_case("aws:TokenIssueTime");
-    if let Some(edits) = iamspect_explain::fix::context_that_allows(req, policies, &no_token_time) {
-        return Some(as_pairs(edits));
-    }
-    if req.context().contains("aws:TokenIssueTime") {
-        return None;
-    }
-    let now = req.context().iter().find(|(k, _)| k.eq_ignore_ascii_case("aws:CurrentTime"))?.1.first()?.to_string();
-    let mut ctx = req.context().clone();
-    ctx.insert("aws:TokenIssueTime", vec![now.clone()]);
-    let fresh =
-        iamspect_core::Request::new(req.principal().clone(), req.action(), req.resource(), req.resource_account(), ctx)
-            .ok()?;
-    let edits = if iamspect_core::authorize(&fresh, policies).decision == iamspect_core::Decision::Allowed {
-        Vec::new()
-    } else {
-        iamspect_explain::fix::context_that_allows(&fresh, policies, &no_token_time)?
-    };
-    let mut out = vec![("aws:TokenIssueTime".to_string(), now)];
-    out.extend(as_pairs(edits));
-    Some(out)
-}
+/// The context search `who-can` and `paths` share (decision D84).
+pub(crate) use iamspect_explain::fix::conditional_grant_values as conditional_finder;
