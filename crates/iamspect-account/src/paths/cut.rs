@@ -116,7 +116,7 @@ pub fn cuts(
     let mut tried: Vec<(String, usize, usize)> = Vec::new();
     for e in path.steps.iter().filter_map(|&e| graph.edges.get(e)) {
         for r in &e.requests {
-            for (policy, statement, line, _) in &r.granted_by {
+            for (policy, statement, line, _) in r.granted_by() {
                 if !tried.iter().any(|(p, s, _)| p == policy && s == statement) {
                     tried.push((policy.clone(), *statement, *line));
                 }

@@ -13,8 +13,8 @@ pub fn request_json(r: &Decided) -> Value {
         "resource": r.resource,
         "context": r.context.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect::<serde_json::Map<_, _>>(),
         "conditional": r.conditional,
-        "grantedBy": r.granted_by.iter().map(|(p, s, l, c)| json!({"policy": p, "statement": s, "line": l, "column": c})).collect::<Vec<_>>(),
-        "conditions": r.conditions,
+        "grantedBy": r.granted_by().iter().map(|(p, s, l, c)| json!({"policy": p, "statement": s, "line": l, "column": c})).collect::<Vec<_>>(),
+        "conditions": r.conditions(),
         "after": r.after,
     })
 }

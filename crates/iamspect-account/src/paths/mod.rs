@@ -57,7 +57,7 @@ pub enum Gain {
 }
 
 /// One request a technique needs, as the engine decided it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct Decided {
     /// Who makes it.
     pub principal: String,
@@ -70,13 +70,54 @@ pub struct Decided {
     pub context: Vec<(String, String)>,
     /// True when allowed only with context values A's policies name (MFA, an IP...).
     pub conditional: bool,
-    /// The statements that allow it: policy name, statement index, line, column.
-    pub granted_by: Vec<(String, usize, usize, usize)>,
-    /// The conditions of those statements (`operator key values`).
-    pub conditions: Vec<String>,
     /// When decided after an earlier request of the step changed a policy (a rewritten trust
     /// policy, a group joined): what changed. `None` when decided on the account data as loaded.
     pub after: Option<String>,
+    /// The request and policies it was decided on, to say why when asked (the trace is only
+    /// taken for the requests of the paths that are shown).
+    decided: Box<(iamspect_core::Request, iamspect_core::Policies)>,
+    explained: std::sync::OnceLock<Explained>,
+}
+
+/// The statements that allow a request, and their conditions.
+type Explained = (Vec<(String, usize, usize, usize)>, Vec<String>);
+
+impl Decided {
+    pub(crate) fn new(
+        request: iamspect_core::Request,
+        policies: iamspect_core::Policies,
+        context: Vec<(String, String)>,
+        conditional: bool,
+    ) -> Decided {
+        Decided {
+            principal: request.principal().arn(),
+            action: request.action().to_string(),
+            resource: request.resource().to_string(),
+            context,
+            conditional,
+            after: None,
+            decided: Box::new((request, policies)),
+            explained: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn explained(&self) -> &Explained {
+        self.explained.get_or_init(|| {
+            let (request, policies) = &*self.decided;
+            let (conditions, _, at) = crate::query::who_can::granted(request, policies);
+            (at, conditions)
+        })
+    }
+
+    /// The statements that allow it: policy name, statement index, line, column.
+    pub fn granted_by(&self) -> &[(String, usize, usize, usize)] {
+        &self.explained().0
+    }
+
+    /// The conditions of those statements (`operator key values`).
+    pub fn conditions(&self) -> &[String] {
+        &self.explained().1
+    }
 }
 
 /// One edge.

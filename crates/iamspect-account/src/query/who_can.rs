@@ -100,6 +100,29 @@ impl Question<'_> {
         kind: Option<&'static str>,
         conditional_cache: &mut HashMap<*const Policy, bool>,
     ) -> Result<Option<Access>, String> {
+        let Some((request, policies, witness)) = self.allowed(p, conditional_cache)? else { return Ok(None) };
+        let (conditions, granted_by, granted_at) = granted(&request, &policies);
+        Ok(Some(Access {
+            principal: p.principal.arn(),
+            kind: kind.unwrap_or_else(|| kind_word(&p.principal.kind)),
+            decision: Decision::Allowed,
+            conditional: !witness.is_empty(),
+            witness,
+            conditions,
+            granted_by,
+            granted_at,
+        }))
+    }
+
+    /// The allowed request, its policies and the context values it needed (empty when allowed as
+    /// asked); `None` when the principal is not allowed. No trace: [`granted`] says why, when
+    /// asked.
+    #[allow(clippy::type_complexity, reason = "one private tuple")]
+    pub(crate) fn allowed(
+        &self,
+        p: &IndexedPrincipal,
+        conditional_cache: &mut HashMap<*const Policy, bool>,
+    ) -> Result<Option<(Request, Policies, Vec<(String, String)>)>, String> {
         let (action, resource) = (self.action, self.resource);
         let Some((request, policies)) = p.request(action, resource, self.resource_account, self.side, self.context)
         else {
@@ -130,37 +153,37 @@ impl Question<'_> {
             request = changed;
             witness = values;
         }
-        // Allowed: say which statements grant it and what they depend on.
-        let traced = authorize_traced(&request, &policies);
-        let mut conditions = Vec::new();
-        let mut granted_by = Vec::new();
-        let mut granted_at = Vec::new();
-        for (layer, pt, st) in traced.trace.applied(Effect::Allow) {
-            if !matches!(layer.layer, iamspect_core::Layer::Identity | iamspect_core::Layer::Resource) {
-                continue;
-            }
-            granted_by.push(format!("{} statement {}", pt.policy.name(), st.index));
-            if let Some(stmt) = pt.policy.statements().iter().find(|s| s.index() == st.index) {
-                let at = pt.policy.position(stmt.span().start);
-                granted_at.push((pt.policy.name().to_string(), st.index, at.line, at.column));
-                for c in stmt.conditions() {
-                    conditions.push(format!("{} {} {:?}", c.operator(), c.key(), c.values()));
-                }
+        Ok(Some((request, policies, witness)))
+    }
+}
+
+/// The statements that allow an allowed request (identity and resource layers), as `(conditions,
+/// "POLICY statement N", (policy, index, line, column))`.
+#[allow(clippy::type_complexity, reason = "one private tuple")]
+pub(crate) fn granted(
+    request: &Request,
+    policies: &Policies,
+) -> (Vec<String>, Vec<String>, Vec<(String, usize, usize, usize)>) {
+    let traced = authorize_traced(request, policies);
+    let mut conditions = Vec::new();
+    let mut granted_by = Vec::new();
+    let mut granted_at = Vec::new();
+    for (layer, pt, st) in traced.trace.applied(Effect::Allow) {
+        if !matches!(layer.layer, iamspect_core::Layer::Identity | iamspect_core::Layer::Resource) {
+            continue;
+        }
+        granted_by.push(format!("{} statement {}", pt.policy.name(), st.index));
+        if let Some(stmt) = pt.policy.statements().iter().find(|s| s.index() == st.index) {
+            let at = pt.policy.position(stmt.span().start);
+            granted_at.push((pt.policy.name().to_string(), st.index, at.line, at.column));
+            for c in stmt.conditions() {
+                conditions.push(format!("{} {} {:?}", c.operator(), c.key(), c.values()));
             }
         }
-        conditions.sort();
-        conditions.dedup();
-        Ok(Some(Access {
-            principal: p.principal.arn(),
-            kind: kind.unwrap_or_else(|| kind_word(&p.principal.kind)),
-            decision: Decision::Allowed,
-            conditional: !witness.is_empty(),
-            witness,
-            conditions,
-            granted_by,
-            granted_at,
-        }))
     }
+    conditions.sort();
+    conditions.dedup();
+    (conditions, granted_by, granted_at)
 }
 
 /// The principals the `Allow` statements of `policy` that cover `action` name, as

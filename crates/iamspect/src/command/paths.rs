@@ -222,7 +222,7 @@ fn text_output(
             out.push_str(&format!("  {}. {} [{}]\n", i + 1, e.story, e.technique));
             for r in &e.requests {
                 let by: Vec<String> = r
-                    .granted_by
+                    .granted_by()
                     .iter()
                     .map(|(pol, s, l, c)| format!("{pol} statement {s} (line {l}, column {c})"))
                     .collect();

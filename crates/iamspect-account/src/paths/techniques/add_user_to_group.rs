@@ -20,7 +20,11 @@ pub(super) fn edges(cx: &Ctx<'_>, from: usize, out: &mut Vec<Edge>) {
         return;
     }
     for account in cx.data.accounts.values() {
-        for group in account.groups.values().filter(|g| cx.may_on(&node.principal, ABOUT.0, &g.arn)) {
+        for group in account
+            .groups
+            .values()
+            .filter(|g| cx.in_account(from, &g.arn) && cx.may_on(&node.principal, ABOUT.0, &g.arn))
+        {
             // The group's policies, compiled as the user would have them.
             let mut docs = group.inline.clone();
             let mut missing = false;

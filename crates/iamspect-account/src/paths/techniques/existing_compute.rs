@@ -91,7 +91,7 @@ pub(super) fn edges(cx: &Ctx<'_>, from: usize, out: &mut Vec<Edge>) {
     for way in ways {
         let resource = way.resource.replace("{r}", REGION).replace("{a}", &account);
         let Some(d) = cx.ask(&node.principal, way.action, &resource, &[], None) else { continue };
-        for (to, role) in cx.roles() {
+        for (to, role) in cx.local(from, "role") {
             if role.arn == node.arn || role.principal.principal.account() != Some(account.as_str()) {
                 continue;
             }

@@ -15,7 +15,7 @@ pub(super) fn edges(cx: &Ctx<'_>, from: usize, out: &mut Vec<Edge>) {
         if !cx.may(&node.principal, technique) {
             continue;
         }
-        for (to, user) in cx.users() {
+        for (to, user) in cx.local(from, "user") {
             if to == from {
                 continue;
             }

@@ -80,6 +80,8 @@ pub(crate) struct Ctx<'a> {
     /// Each customer managed policy attached to a principal, and the nodes it is attached to.
     attached: Vec<(String, Vec<usize>)>,
     granted: RefCell<HashMap<usize, bool>>,
+    /// Each account's user and role nodes.
+    by_account: HashMap<String, (Vec<usize>, Vec<usize>)>,
     /// Each group's ARN and the user nodes in it.
     groups: Vec<(String, Vec<usize>)>,
     trusts: RefCell<HashMap<usize, Rc<assume_role::Trust>>>,
@@ -117,7 +119,18 @@ impl<'a> Ctx<'a> {
                 }
             }
         }
+        let mut by_account: HashMap<String, (Vec<usize>, Vec<usize>)> = HashMap::new();
+        for (i, n) in nodes.iter().enumerate() {
+            let Some(account) = n.principal.principal.account() else { continue };
+            let entry = by_account.entry(account.to_string()).or_default();
+            match n.kind {
+                "user" => entry.0.push(i),
+                "role" => entry.1.push(i),
+                _ => {}
+            }
+        }
         Ctx {
+            by_account,
             groups,
             attached: attached.into_iter().collect(),
             data,
@@ -220,7 +233,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// The resource's side (its policy or trust policy, RCPs), compiled once.
-    fn side(&self, action: &str, resource: &str) -> Option<Rc<CompiledSide>> {
+    pub(crate) fn side(&self, action: &str, resource: &str) -> Option<Rc<CompiledSide>> {
         let trust = iamspect_core::is_role_trust_request(action, resource);
         let key = (if trust { "trust".to_string() } else { action.to_string() }, resource.to_string());
         if let Some(s) = self.sides.borrow().get(&key) {
@@ -274,11 +287,12 @@ impl<'a> Ctx<'a> {
             side,
             conditional: self.conditional,
         };
-        match q.decide(who, None, &mut HashMap::new()) {
-            Ok(Some(a)) => {
+        match q.allowed(who, &mut HashMap::new()) {
+            Ok(Some((request, policies, witness))) => {
                 let mut ctx: Vec<(String, String)> =
                     extra.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-                ctx.extend(a.witness.iter().cloned());
+                let conditional = !witness.is_empty();
+                ctx.extend(witness);
                 // A role's session carries `aws:TokenIssueTime` (decision D84): said, so that the
                 // request can be decided again exactly as it was.
                 let session = matches!(who.principal.kind, iamspect_core::PrincipalKind::RoleSession { .. });
@@ -287,16 +301,7 @@ impl<'a> Ctx<'a> {
                 if let Some(now) = now.and_then(|(_, v)| v.first()).filter(|_| session && !given) {
                     ctx.push(("aws:TokenIssueTime".to_string(), now.clone()));
                 }
-                Some(Decided {
-                    principal: who.principal.arn(),
-                    action: action.to_string(),
-                    resource: resource.to_string(),
-                    context: ctx,
-                    conditional: a.conditional,
-                    granted_by: a.granted_at,
-                    conditions: a.conditions,
-                    after: None,
-                })
+                Some(Decided::new(request, policies, ctx, conditional))
             }
             Ok(None) => None,
             Err(e) => {
@@ -346,6 +351,20 @@ impl<'a> Ctx<'a> {
     /// The nodes that are roles (not named sessions).
     pub(crate) fn roles(&self) -> impl Iterator<Item = (usize, &Node)> {
         self.nodes.iter().enumerate().filter(|(_, n)| n.kind == "role")
+    }
+
+    /// The nodes of `kind` (`user`, `role`) in `from`'s account. IAM has no resource-based
+    /// policies, so a principal can change the users, groups, roles and policies of its own
+    /// account only (D93): the others are never asked about.
+    pub(crate) fn local(&self, from: usize, kind: &str) -> impl Iterator<Item = (usize, &Node)> {
+        let list =
+            self.by_account.get(self.account(from)).map(|(users, roles)| if kind == "user" { users } else { roles });
+        list.into_iter().flatten().filter_map(|&i| self.nodes.get(i).map(|n| (i, n)))
+    }
+
+    /// True when the IAM ARN `arn` is in `from`'s account.
+    pub(crate) fn in_account(&self, from: usize, arn: &str) -> bool {
+        iamspect_core::Arn::parse(arn).is_some_and(|a| a.account == self.account(from))
     }
 
     /// The account data's role of a role node.

@@ -41,7 +41,7 @@ pub(super) fn edges(cx: &Ctx<'_>, from: usize, out: &mut Vec<Edge>) {
         };
         match on {
             "group" => {
-                for (group, members) in cx.groups() {
+                for (group, members) in cx.groups().filter(|(g, _)| cx.in_account(from, g)) {
                     if !cx.may_on(&node.principal, action, group) {
                         continue;
                     }
@@ -63,7 +63,7 @@ pub(super) fn edges(cx: &Ctx<'_>, from: usize, out: &mut Vec<Edge>) {
                 }
             }
             kind => {
-                for (to, target) in cx.nodes.iter().enumerate().filter(|(_, n)| n.kind == kind) {
+                for (to, target) in cx.local(from, kind) {
                     if !cx.consider(from, to)
                         || target.admin.is_admin
                         || !cx.may_on(&node.principal, action, &target.arn)

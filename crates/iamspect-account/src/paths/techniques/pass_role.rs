@@ -136,7 +136,7 @@ pub(super) fn edges(cx: &Ctx<'_>, from: usize, out: &mut Vec<Edge>) {
     if ways.is_empty() {
         return;
     }
-    for (to, role) in cx.roles() {
+    for (to, role) in cx.local(from, "role") {
         if role.arn == node.arn || role.principal.principal.account() != Some(account.as_str()) {
             continue;
         }

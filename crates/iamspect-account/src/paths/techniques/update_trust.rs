@@ -3,7 +3,6 @@
 
 use super::{Ctx, edge};
 use crate::paths::{Edge, Gain};
-use crate::query::index::CompiledSide;
 
 pub(super) const ABOUT: (&str, &str) =
     ("iam:UpdateAssumeRolePolicy", "rewrites a role's trust policy to trust the caller, then assumes the role");
@@ -23,7 +22,7 @@ pub(super) fn edges(cx: &Ctx<'_>, from: usize, out: &mut Vec<Edge>) {
         return;
     };
     let policy = std::sync::Arc::new(policy);
-    for (to, role) in cx.roles() {
+    for (to, role) in cx.local(from, "role") {
         if role.arn == node.arn {
             continue;
         }
@@ -32,14 +31,10 @@ pub(super) fn edges(cx: &Ctx<'_>, from: usize, out: &mut Vec<Edge>) {
         }
         let Some(update) = cx.ask(&node.principal, ABOUT.0, &role.arn, &[], None) else { continue };
         // The role's RCPs and organization keys stay; only its trust policy is new.
-        let side = cx.data.resource_side("sts:AssumeRole", &role.arn, None).map_err(|e| e.to_string());
-        let mut side = match side.and_then(|s| CompiledSide::compile(s, true)) {
-            Ok(s) => s,
-            Err(e) => {
-                cx.left_out(format!("{}: {e}; iam:UpdateAssumeRolePolicy on it was not followed", role.arn));
-                continue;
-            }
-        };
+        // The role's side (RCPs, organization keys) compiled once; a side that does not compile
+        // is said by `Ctx::side` and the edge left out.
+        let Some(side) = cx.side("sts:AssumeRole", &role.arn) else { continue };
+        let mut side = (*side).clone();
         side.policy = Some(policy.clone());
         let Some(mut assume) = cx.ask(&node.principal, "sts:AssumeRole", &role.arn, &[], Some(&side)) else {
             continue;
