@@ -352,8 +352,9 @@ struct AssumeRoleInput<'a> {
     chained: bool,
 }
 
-fn assume_role_input<'a>(call: &Call<'a>) -> Result<AssumeRoleInput<'a>, AwsError> {
-    let p = call.params;
+/// `RoleArn` and `RoleSessionName`, checked as AWS checks them: the role's ARN, parsed, its name,
+/// and the session name.
+pub(crate) fn role_and_session(p: &Params) -> Result<(&str, iamspect_core::Arn<'_>, &str, &str), AwsError> {
     let role_arn = p.required("RoleArn")?;
     let session_name = p.required("RoleSessionName")?;
     let arn = iamspect_core::Arn::parse(role_arn)
@@ -367,6 +368,12 @@ fn assume_role_input<'a>(call: &Call<'a>) -> Result<AssumeRoleInput<'a>, AwsErro
             "Member must have length between 2 and 64 and satisfy regular expression pattern: [\\w+=,.@-]*",
         ));
     }
+    Ok((role_arn, arn, role_name, session_name))
+}
+
+fn assume_role_input<'a>(call: &Call<'a>) -> Result<AssumeRoleInput<'a>, AwsError> {
+    let p = call.params;
+    let (role_arn, arn, role_name, session_name) = role_and_session(p)?;
     let external_id = p.get("ExternalId");
     if let Some(id) = external_id
         && (!(2..=1224).contains(&id.len()) || !id.chars().all(|c| is_name_char(c) || c == ':' || c == '/'))

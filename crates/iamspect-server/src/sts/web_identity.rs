@@ -18,8 +18,8 @@ use jiff::Timestamp;
 use serde_json::{Map, Value};
 
 use super::actions::{
-    Params, constraint, credentials_xml, duration, expiry, fresh, is_name_char, known_params, pack, policy_arns,
-    role_id, role_max_duration, store, validation,
+    Params, credentials_xml, duration, expiry, fresh, is_name_char, known_params, pack, policy_arns, role_id,
+    role_max_duration, store, validation,
 };
 use super::{XMLNS, error, xml};
 
@@ -224,20 +224,11 @@ fn input<'a>(call: &Unsigned<'a>) -> Result<Input<'a>, AwsError> {
         &["RoleArn", "RoleSessionName", "WebIdentityToken", "ProviderId", "Policy", "DurationSeconds"],
         &["PolicyArns"],
     )?;
-    let role_arn = p.required("RoleArn")?;
-    let session_name = p.required("RoleSessionName")?;
+    // Missing parameters are said in AWS's order before any value is checked.
+    p.required("RoleArn")?;
+    p.required("RoleSessionName")?;
     let token = p.required("WebIdentityToken")?;
-    let arn = iamspect_core::Arn::parse(role_arn)
-        .filter(|a| a.service == "iam" && a.resource.starts_with("role/") && !a.account.is_empty())
-        .ok_or_else(|| validation(format!("{role_arn} is invalid")))?;
-    let role_name = arn.resource.rsplit('/').next().unwrap_or_default();
-    if !(2..=64).contains(&session_name.len()) || !session_name.chars().all(is_name_char) {
-        return Err(constraint(
-            session_name,
-            "roleSessionName",
-            "Member must have length between 2 and 64 and satisfy regular expression pattern: [\\w+=,.@-]*",
-        ));
-    }
+    let (role_arn, arn, role_name, session_name) = super::actions::role_and_session(p)?;
     if !(4..=iamspect_auth::oidc::MAX_TOKEN_LENGTH).contains(&token.len()) {
         return Err(validation(format!(
             "1 validation error detected: Value at 'webIdentityToken' failed to satisfy constraint: Member must have length between 4 and {}",

@@ -53,6 +53,21 @@ pub(crate) fn compute(item: &Item, unknown: &[String]) -> Result<Residual, Resid
     residual::residual(&req, &item.built.policies, unknown, &values_of)
 }
 
+/// The residuals of every item (none without unknown keys). A key a request fixes is bad input,
+/// said before anything is printed: `Err` with the message.
+pub(crate) fn compute_all(items: &[Item], unknown: &[String]) -> Result<Vec<Result<Residual, ResidualError>>, String> {
+    if unknown.is_empty() {
+        return Ok(Vec::new());
+    }
+    let residuals: Vec<_> = items.iter().map(|item| compute(item, unknown)).collect();
+    for r in &residuals {
+        if let Err(ResidualError::BadInput(e)) = r {
+            return Err(e.clone());
+        }
+    }
+    Ok(residuals)
+}
+
 /// One `Condition` block as JSON.
 pub(crate) fn block(entries: &[Entry]) -> Value {
     serde_json::from_str(&residual::block_json(entries)).unwrap_or_else(|_| json!({}))

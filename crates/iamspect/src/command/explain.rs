@@ -149,18 +149,13 @@ pub(crate) fn run(args: Args) -> u8 {
         return BAD_INPUT;
     }
     // The residuals first: a key the request fixes is bad input, said before anything is printed.
-    let residuals: Vec<Result<iamspect_symbolic::residual::Residual, iamspect_symbolic::residual::ResidualError>> =
-        if args.unknown.is_empty() {
-            Vec::new()
-        } else {
-            loaded.items.iter().map(|item| super::allowed_if::compute(item, &args.unknown)).collect()
-        };
-    for r in &residuals {
-        if let Err(iamspect_symbolic::residual::ResidualError::BadInput(e)) = r {
+    let residuals = match super::allowed_if::compute_all(&loaded.items, &args.unknown) {
+        Ok(r) => r,
+        Err(e) => {
             eprintln!("error: {e}");
             return BAD_INPUT;
         }
-    }
+    };
     let mut all_allowed = true;
     let mut residual_code = SUCCESS;
     let mut json_out = Vec::new();
