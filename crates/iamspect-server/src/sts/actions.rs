@@ -352,6 +352,52 @@ struct AssumeRoleInput<'a> {
     chained: bool,
 }
 
+/// A role session to issue: what `AssumeRole` and `AssumeRoleWithWebIdentity` share.
+pub(super) struct NewRoleSession<'a> {
+    pub(super) role_arn: &'a str,
+    pub(super) account: &'a str,
+    pub(super) role_name: &'a str,
+    pub(super) session_name: &'a str,
+    pub(super) seconds: i64,
+    pub(super) policy: Option<&'a str>,
+    pub(super) policy_arns: &'a [&'a str],
+}
+
+/// A stored role session's credentials and names, for the answer.
+pub(super) struct Issued {
+    pub(super) key: String,
+    pub(super) secret: String,
+    pub(super) token: String,
+    pub(super) expiration: Timestamp,
+    pub(super) session_arn: String,
+    pub(super) assumed_role_id: String,
+}
+
+/// Issues and stores a role session: fresh `ASIA` credentials, the session ARN and id, the
+/// session policies; `fill` sets what the call adds (tags, MFA, provider, source identity) before
+/// it is stored.
+pub(super) fn issue_role_session(
+    now: Timestamp,
+    credentials: &CredentialStore,
+    data: &AccountData,
+    role: &NewRoleSession<'_>,
+    fill: impl FnOnce(&mut Session),
+) -> Result<Issued, AwsError> {
+    let (key, secret, token) = fresh()?;
+    let expiration = expiry(now, role.seconds)?;
+    let session_arn = format!("arn:aws:sts::{}:assumed-role/{}/{}", role.account, role.role_name, role.session_name);
+    let assumed_role_id =
+        format!("{}:{}", role_id(Some(data), role.account, role.role_name, role.role_arn), role.session_name);
+    let mut session = Session::new(token.clone(), expiration);
+    session.issued_at = Some(now);
+    session.issuer_arn = Some(role.role_arn.to_string());
+    session.session_policies = role.policy.map(str::to_string).into_iter().collect();
+    session.session_policy_arns = role.policy_arns.iter().map(|a| (*a).to_string()).collect();
+    fill(&mut session);
+    store(credentials, Credential::temporary(key.clone(), secret.clone(), session_arn.clone(), session), now)?;
+    Ok(Issued { key, secret, token, expiration, session_arn, assumed_role_id })
+}
+
 /// `RoleArn` and `RoleSessionName`, checked as AWS checks them: the role's ARN, parsed, its name,
 /// and the session name.
 pub(crate) fn role_and_session(p: &Params) -> Result<(&str, iamspect_core::Arn<'_>, &str, &str), AwsError> {
@@ -604,21 +650,22 @@ fn assume_role(call: &Call<'_>) -> Result<String, AwsError> {
         decide(call, data, "sts:TagSession", input.role_arn, &context, &mut compiler)?;
     }
 
-    let (key, secret, token) = fresh()?;
-    let expiration = expiry(call.now, input.seconds)?;
-    let session_arn = format!("arn:aws:sts::{}:assumed-role/{}/{}", input.account, input.role_name, input.session_name);
-    let assumed_role_id =
-        format!("{}:{}", role_id(Some(data), input.account, input.role_name, input.role_arn), input.session_name);
-    let mut session = Session::new(token.clone(), expiration);
-    session.issued_at = Some(call.now);
-    session.issuer_arn = Some(input.role_arn.to_string());
-    session.session_policies = input.policy.map(str::to_string).into_iter().collect();
-    session.session_policy_arns = input.policy_arns.iter().map(|a| a.to_string()).collect();
-    session.tags = tags;
-    session.transitive_tag_keys = transitive;
-    session.mfa_authenticated = input.mfa;
-    session.source_identity = caller_session.and_then(|s| s.source_identity.clone());
-    store(call.store, Credential::temporary(key.clone(), secret.clone(), session_arn.clone(), session), call.now)?;
+    let role = NewRoleSession {
+        role_arn: input.role_arn,
+        account: input.account,
+        role_name: input.role_name,
+        session_name: input.session_name,
+        seconds: input.seconds,
+        policy: input.policy,
+        policy_arns: &input.policy_arns,
+    };
+    let Issued { key, secret, token, expiration, session_arn, assumed_role_id } =
+        issue_role_session(call.now, call.store, data, &role, |session| {
+            session.tags = tags;
+            session.transitive_tag_keys = transitive;
+            session.mfa_authenticated = input.mfa;
+            session.source_identity = caller_session.and_then(|s| s.source_identity.clone());
+        })?;
 
     let mut out = format!("<AssumeRoleResponse xmlns=\"{XMLNS}\"><AssumeRoleResult>");
     out.push_str(&credentials_xml(&key, &secret, &token, expiration));

@@ -11,15 +11,15 @@ use std::fmt::Write as _;
 
 use iamspect_account::AccountData;
 use iamspect_auth::oidc::{OidcKeys, TokenError, issuer_name, peek_issuer};
-use iamspect_auth::{AwsError, Credential, CredentialStore, Session};
+use iamspect_auth::{AwsError, CredentialStore};
 use iamspect_case::Compiler;
 use iamspect_core::{Context, Decision, Policies, PolicyType, Principal, PrincipalKind, Request};
 use jiff::Timestamp;
 use serde_json::{Map, Value};
 
 use super::actions::{
-    Params, credentials_xml, duration, expiry, fresh, is_name_char, known_params, pack, policy_arns, role_id,
-    role_max_duration, store, validation,
+    Issued, NewRoleSession, Params, credentials_xml, duration, is_name_char, issue_role_session, known_params, pack,
+    policy_arns, role_max_duration, validation,
 };
 use super::{XMLNS, error, xml};
 
@@ -350,21 +350,22 @@ fn assume_role_with_web_identity(call: &Unsigned<'_>) -> Result<String, AwsError
         trust(data, &provider, "sts:SetSourceIdentity", input.role_arn, &context, &mut compiler)?;
     }
 
-    let (key, secret, token) = fresh()?;
-    let expiration = expiry(call.now, input.seconds)?;
-    let session_arn = format!("arn:aws:sts::{}:assumed-role/{}/{}", input.account, input.role_name, input.session_name);
-    let assumed_role_id =
-        format!("{}:{}", role_id(Some(data), input.account, input.role_name, input.role_arn), input.session_name);
-    let mut session = Session::new(token.clone(), expiration);
-    session.issued_at = Some(call.now);
-    session.issuer_arn = Some(input.role_arn.to_string());
-    session.session_policies = input.policy.map(str::to_string).into_iter().collect();
-    session.session_policy_arns = input.policy_arns.iter().map(|a| (*a).to_string()).collect();
-    session.federated_provider = Some(provider);
-    session.tags = tags;
-    session.transitive_tag_keys = transitive;
-    session.source_identity = source_identity.clone();
-    store(call.store, Credential::temporary(key.clone(), secret.clone(), session_arn.clone(), session), call.now)?;
+    let role = NewRoleSession {
+        role_arn: input.role_arn,
+        account: input.account,
+        role_name: input.role_name,
+        session_name: input.session_name,
+        seconds: input.seconds,
+        policy: input.policy,
+        policy_arns: &input.policy_arns,
+    };
+    let Issued { key, secret, token, expiration, session_arn, assumed_role_id } =
+        issue_role_session(call.now, call.store, data, &role, |session| {
+            session.federated_provider = Some(provider);
+            session.tags = tags;
+            session.transitive_tag_keys = transitive;
+            session.source_identity = source_identity.clone();
+        })?;
 
     let mut out = format!(
         "<AssumeRoleWithWebIdentityResponse xmlns=\"{XMLNS}\"><AssumeRoleWithWebIdentityResult><SubjectFromWebIdentityToken>{}</SubjectFromWebIdentityToken><Audience>{}</Audience>",
