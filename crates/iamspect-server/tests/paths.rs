@@ -56,6 +56,22 @@ async fn one_principal_reaches_admin_through_an_access_key() {
         (format!(r#"{{"from": "arn:aws:iam::{ACCT}:user/mallory", "maxHops": 0}}"#), "maxHops"),
         (format!(r#"{{"from": "arn:aws:iam::{ACCT}:user/mallory", "extra": 1}}"#), "extra"),
         (
+            format!(
+                r#"{{"from": "arn:aws:iam::{ACCT}:user/mallory", "context": {{"aws:SourceIp": "10.0.0.1", "aws:SourceIp": "10.0.0.2"}}}}"#
+            ),
+            "duplicate key",
+        ),
+        (
+            format!(
+                r#"{{"from": "arn:aws:iam::{ACCT}:user/mallory", "context": {{"aws:SourceIp": "10.0.0.1", "AWS:SOURCEIP": "10.0.0.2"}}}}"#
+            ),
+            "duplicate key",
+        ),
+        (
+            format!(r#"{{"from": "arn:aws:iam::{ACCT}:user/mallory", "context": {{"aws:CurrentTime": "yesterday"}}}}"#),
+            "aws:CurrentTime",
+        ),
+        (
             format!(r#"{{"from": "arn:aws:iam::{ACCT}:user/mallory", "to": "arn:aws:iam::{ACCT}:user/ghost"}}"#),
             "user/ghost",
         ),

@@ -523,3 +523,23 @@ fn one_principal_gets_the_same_answer_as_the_whole_graph() {
     }
     assert!(compared >= 20, "{compared}");
 }
+
+/// Every flag is used or refused: `--cut` with `--to`, and a context value that is no value.
+#[test]
+fn paths_refuse_what_they_cannot_use() {
+    let a = Account::new("refusals");
+    let dump = a.write(allow(&["iam:CreateAccessKey"]), None, lambda_trust());
+    let data = dump.to_str().unwrap();
+    let from = format!("arn:aws:iam::{ACCT}:user/mallory");
+    let to = format!("arn:aws:iam::{ACCT}:user/boss");
+    let out = iamspect(&["paths", "--account-data", data, "--from", &from, "--to", &to, "--cut"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--cut"), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = iamspect(&["paths", "--account-data", data, "--context", "aws:CurrentTime=yesterday"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("aws:CurrentTime"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -39,7 +39,11 @@ pub(crate) async fn paths(State(state): State<AppState>, req: Request) -> Result
     let work = Work::of(req.extensions(), &state);
     let bytes = super::json_bytes(req, &state).await?;
     super::offload(&work, move |cancel| {
-        let axum::Json(body) = axum::Json::<PathsRequest>::from_bytes(&bytes)?;
+        // Read strictly: a key given twice (in `context` too, where a map would keep the last) is
+        // refused with its name, as the other routes refuse it.
+        let text = std::str::from_utf8(&bytes).map_err(|e| AppError::MalformedJson(e.to_string()))?;
+        let value = iamspect_case::check::strict_json(text).map_err(AppError::MalformedJson)?;
+        let body: PathsRequest = serde_json::from_value(value).map_err(|e| AppError::InvalidInput(e.to_string()))?;
         let Some(account) = state.account() else {
             return Err(AppError::Conflict(
                 "paths need account data: start the server with --account-data".to_string(),
@@ -50,7 +54,13 @@ pub(crate) async fn paths(State(state): State<AppState>, req: Request) -> Result
             return Err(AppError::InvalidInput(format!("`maxHops` must be from 1 to {MAX_HOPS}, not {hops}")));
         }
         let mut context = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
         for (key, value) in &body.context {
+            if !seen.insert(key.to_ascii_lowercase()) {
+                return Err(AppError::InvalidInput(format!(
+                    "context: duplicate key `{key}` (keys are case-insensitive)"
+                )));
+            }
             let values = match value {
                 Value::String(s) => vec![s.clone()],
                 Value::Array(list) => {
@@ -61,6 +71,8 @@ pub(crate) async fn paths(State(state): State<AppState>, req: Request) -> Result
                 }
                 _ => return Err(AppError::InvalidInput(format!("context key `{key}`: a string or a list of strings"))),
             };
+            iamspect_case::check::context(key, &values)
+                .map_err(|e| AppError::InvalidInput(format!("context: {}", e.message)))?;
             context.push((key.clone(), values));
         }
         let (time, _) = iamspect_case::set_clock(&mut context, iamspect_case::Timestamp::now());

@@ -58,13 +58,20 @@ struct Answer {
 }
 
 pub(crate) fn run(args: Args) -> u8 {
-    let mut context = match super::account::context_flags(&args.context) {
+    let mut context = match super::account::context_flags(&args.context)
+        .and_then(|c| super::request::check_values(None, None, &c).map(|()| c))
+    {
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: {e}");
             return BAD_INPUT;
         }
     };
+    // What would cut a path is asked of the paths to admin only: refused, not ignored, with `--to`.
+    if args.cut && !args.to.eq_ignore_ascii_case("admin") {
+        eprintln!("error: --cut says what would cut the paths to admin; it cannot be used with --to `{}`", args.to);
+        return BAD_INPUT;
+    }
     let data = match super::account::load(&args.account_data) {
         Ok(d) => d,
         Err(e) => {
@@ -102,7 +109,10 @@ pub(crate) fn run(args: Args) -> u8 {
                     eprintln!("error: --from `{arn}` is not a principal of the loaded accounts");
                     return BAD_INPUT;
                 }
-                Err(_) => return BAD_INPUT,
+                Err(_) => {
+                    eprintln!("error: the paths of `{arn}` were not finished");
+                    return BAD_INPUT;
+                }
             }
         }
         None => Graph::build(&data, &index, &options, &|d, t| tick("deciding edges", d, t)),

@@ -201,6 +201,8 @@ pub(crate) fn run(args: Args) -> u8 {
     for s in &through_left_out {
         eprintln!("warning: left out of the paths {s}");
     }
+    // What the paths left out is part of what was left out: in the JSON too.
+    let through_left_out: Vec<String> = through_left_out.iter().map(|s| format!("(paths) {s}")).collect();
     match args.format {
         Format::Text => {
             let mut out = format!(
@@ -292,7 +294,7 @@ pub(crate) fn run(args: Args) -> u8 {
                     }
                     v
                 }).collect::<Vec<_>>(),
-                "leftOut": left_out,
+                "leftOut": left_out.iter().map(|s| s.as_str()).chain(through_left_out.iter().map(String::as_str)).collect::<Vec<_>>(),
                 "transitive": args.transitive.then(|| through.iter().map(|t| json!({
                     "principal": t.principal,
                     "kind": t.kind,
