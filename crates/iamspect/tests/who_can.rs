@@ -95,6 +95,13 @@ fn conditional_grants_are_listed_and_confirmed() {
         .expect("the SSM service role may pass roles to SSM");
     assert_eq!(ssm["conditional"], true, "{ssm}");
     assert_eq!(ssm["allowedWith"]["iam:PassedToService"], "ssm.amazonaws.com", "{ssm}");
+    // The residual condition (decision D94): exactly the one value, as a pasteable block.
+    assert_eq!(
+        ssm["allowedIf"],
+        serde_json::json!([{"StringEquals": {"iam:PassedToService": "ssm.amazonaws.com"}}]),
+        "{ssm}"
+    );
+    assert!(ssm["unknownKeys"].as_array().unwrap().iter().any(|k| k == "iam:PassedToService"), "{ssm}");
     assert!(confirm(&data, &v, "iam:PassRole", role) >= 1);
 
     // `DateGreaterThan aws:TokenIssueTime 2020`: a role's sessions always carry a recent issue
@@ -106,6 +113,12 @@ fn conditional_grants_are_listed_and_confirmed() {
     let user = entry(&v, "arn:aws:iam::200611803367:user/fn3-exploitableConditionConstraint-user").unwrap();
     assert_eq!(user["conditional"], true, "{user}");
     assert!(user["allowedWith"]["aws:TokenIssueTime"].is_string(), "{user}");
+    assert_eq!(
+        user["allowedIf"],
+        serde_json::json!([{"DateGreaterThan": {"aws:TokenIssueTime": "2020-01-01T00:00:01Z"}}]),
+        "{user}"
+    );
+    assert!(role.get("allowedIf").is_none(), "allowed as asked: no residual: {role}");
     assert!(entry(&v, "arn:aws:iam::200611803367:role/fp5-nonExploitableConditionConstraint-role").is_none());
     assert!(entry(&v, "arn:aws:iam::200611803367:user/fp5-nonExploitableConditionConstraint-user").is_none());
     confirm(&data, &v, "iam:CreatePolicyVersion", policy);

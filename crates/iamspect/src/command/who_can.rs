@@ -164,7 +164,8 @@ pub(crate) fn run(args: Args) -> u8 {
     for s in &index.skipped {
         eprintln!("warning: left out {s}");
     }
-    let find = conditional_finder;
+    let finder = super::conditional::Finder::default();
+    let find = |r: &iamspect_core::Request, p: &iamspect_core::Policies| finder.find(r, p);
     let (access, evaluated, named_left_out) = match iamspect_account::query::who_can_with(
         &data,
         &index,
@@ -203,6 +204,12 @@ pub(crate) fn run(args: Args) -> u8 {
     }
     // What the paths left out is part of what was left out: in the JSON too.
     let through_left_out: Vec<String> = through_left_out.iter().map(|s| format!("(paths) {s}")).collect();
+    // The residual condition of each conditional principal (decision D94).
+    let allowed_if: std::collections::HashMap<String, super::conditional::AllowedIf> = access
+        .iter()
+        .filter(|a| a.conditional)
+        .filter_map(|a| finder.take(&a.principal).map(|f| (a.principal.clone(), f)))
+        .collect();
     match args.format {
         Format::Text => {
             let mut out = format!(
@@ -245,6 +252,11 @@ pub(crate) fn run(args: Args) -> u8 {
                     }
                     if a.kind == "user" && a.witness.iter().any(|(k, _)| k.eq_ignore_ascii_case("aws:TokenIssueTime")) {
                         out.push_str("        (with temporary credentials only: a user's long-term keys never carry aws:TokenIssueTime)\n");
+                    }
+                    if let Some(found) = allowed_if.get(&a.principal) {
+                        for line in super::conditional::to_text(found) {
+                            out.push_str(&format!("        {line}\n"));
+                        }
                     }
                     for g in &a.granted_by {
                         out.push_str(&format!("        granted by {g}\n"));
@@ -291,6 +303,14 @@ pub(crate) fn run(args: Args) -> u8 {
                         let witness: serde_json::Map<String, serde_json::Value> =
                             a.witness.iter().map(|(k, val)| (k.clone(), json!(val))).collect();
                         obj.insert("allowedWith".into(), serde_json::Value::Object(witness));
+                        match allowed_if.get(&a.principal) {
+                            Some(found) => obj.extend(super::conditional::to_json(found)),
+                            None => {
+                                obj.insert("unknownKeys".into(), json!([]));
+                                obj.insert("allowedIf".into(), serde_json::Value::Null);
+                                obj.insert("unknown".into(), json!({"construct": "no residual was computed for this principal"}));
+                            }
+                        }
                     }
                     v
                 }).collect::<Vec<_>>(),
