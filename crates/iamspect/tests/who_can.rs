@@ -221,8 +221,8 @@ fn ecr_repository_policies_apply_to_their_repository() {
 }
 
 /// A trust policy naming an account that is not loaded lists that account (its principals decide
-/// by their own policies); a user of an account that is not loaded is left out, and says so
-/// (decision D85).
+/// by their own policies, decision D85), and a user of an account that is not loaded, with the
+/// condition that its own policies allow it too (decision D95).
 #[test]
 fn principals_of_accounts_not_loaded() {
     let dir = std::env::temp_dir().join(format!("iamspect-who-can-unloaded-{}", std::process::id()));
@@ -251,6 +251,12 @@ fn principals_of_accounts_not_loaded() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let account = entry(&v, "arn:aws:iam::444455556666:root").unwrap_or_else(|| panic!("{v}"));
     assert_eq!(account["kind"], "account not loaded", "{v}");
-    assert!(v["leftOut"].to_string().contains("arn:aws:iam::999988887777:user/ci"), "{v}");
+    // A user of an account that is not loaded is asked with the resource's side alone and listed
+    // with the condition that its own policies allow it too (decision D95).
+    let user = entry(&v, "arn:aws:iam::999988887777:user/ci").unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(user["kind"], "principal of an account not loaded", "{v}");
+    assert!(user["conditions"].to_string().contains("its own policies"), "{user}");
+    assert!(!user["grantedBy"].to_string().contains("not loaded"), "{user}");
+    assert!(!v["leftOut"].to_string().contains("999988887777"), "{v}");
     let _ = std::fs::remove_dir_all(&dir);
 }

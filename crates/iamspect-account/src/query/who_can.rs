@@ -81,6 +81,13 @@ pub fn kind_word(kind: &PrincipalKind) -> &'static str {
 /// The role name of the stand-in session that asks for an account that is not loaded.
 const STAND_IN_ROLE: &str = "AnyPrincipalOfTheAccount";
 
+/// The name of the identity policy that stands for a principal's own policies when its account is
+/// not loaded.
+const OWN_POLICIES: &str = "the account's own policies (not loaded)";
+
+/// The kind of a principal the resource's policy names whose account is not loaded.
+pub const NOT_LOADED_PRINCIPAL: &str = "principal of an account not loaded";
+
 /// One who-can question (also asked by `paths` for each request of a technique).
 pub(crate) struct Question<'a> {
     pub(crate) action: &'a str,
@@ -226,6 +233,14 @@ fn named_principal(
     element: &str,
     value: &str,
 ) -> Result<Option<(IndexedPrincipal, &'static str)>, String> {
+    let everything = || {
+        Policy::parse(
+            OWN_POLICIES,
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}"#,
+            iamspect_core::PolicyType::Identity,
+        )
+        .map_err(|e| e.to_string())
+    };
     let bare = |principal: Principal| IndexedPrincipal {
         principal,
         identity: Vec::new(),
@@ -259,17 +274,21 @@ fn named_principal(
                         "arn:aws:sts::{account}:assumed-role/{STAND_IN_ROLE}/{STAND_IN_ROLE}"
                     ))
                     .map_err(|e| e.to_string())?;
-                    let everything = Policy::parse(
-                        "the account's own policies (not loaded)",
-                        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}"#,
-                        iamspect_core::PolicyType::Identity,
-                    )
-                    .map_err(|e| e.to_string())?;
                     let mut p = bare(stand_in);
-                    p.identity = vec![Arc::new(everything)];
+                    p.identity = vec![Arc::new(everything()?)];
                     Ok(Some((p, "account not loaded")))
                 }
                 _ if loaded => Ok(None),
+                PrincipalKind::User { .. }
+                | PrincipalKind::RoleSession { .. }
+                | PrincipalKind::FederatedUser { .. } => {
+                    // A principal of an account that is not loaded: asked with an identity side
+                    // that allows everything, so that the resource's side alone decides; the
+                    // answer says its own policies must allow it too (decision D95).
+                    let mut p = bare(principal);
+                    p.identity = vec![Arc::new(everything()?)];
+                    Ok(Some((p, NOT_LOADED_PRINCIPAL)))
+                }
                 _ => {
                     Err("its account is not loaded, so its own policies, which must allow it too, are unknown"
                         .to_string())
@@ -353,10 +372,16 @@ pub fn who_can_with(
                 if kind == "account not loaded" {
                     access.principal =
                         principal.principal.account().map_or(name.clone(), |a| format!("arn:aws:iam::{a}:root"));
-                    access.granted_by.retain(|g| !g.starts_with("the account's own policies"));
+                    access.granted_by.retain(|g| !g.starts_with(OWN_POLICIES));
                     access
                         .conditions
                         .push("any principal of this account whose own policies (not loaded) allow it".to_string());
+                }
+                if kind == NOT_LOADED_PRINCIPAL {
+                    access.granted_by.retain(|g| !g.starts_with(OWN_POLICIES));
+                    access
+                        .conditions
+                        .push("its own policies and its account's SCPs (not loaded) allow it too".to_string());
                 }
                 out.push(access);
             }
