@@ -5,6 +5,7 @@
 
 mod federation;
 mod gaad;
+pub mod identity_center;
 mod listings;
 mod load;
 mod model;

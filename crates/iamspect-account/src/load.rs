@@ -92,6 +92,8 @@ pub fn load_paths(paths: &[PathBuf]) -> (AccountData, LoadReport) {
     let mut role_outputs: Vec<(PathBuf, Value)> = Vec::new();
     // OIDC provider outputs name no account (`get`) or need the dumps' accounts: they come last.
     let mut oidc_outputs = crate::federation::OidcOutputs::default();
+    // Identity Center outputs are tied to the roles of the dumps: they come last too.
+    let mut identity_center = crate::identity_center::Outputs::default();
     for path in files {
         let v = match read_json(&path) {
             Ok(v) => v,
@@ -108,6 +110,9 @@ pub fn load_paths(paths: &[PathBuf]) -> (AccountData, LoadReport) {
             }
         };
         if oidc_outputs.take(&path, &v) {
+            continue;
+        }
+        if identity_center.take(&path, &v) {
             continue;
         }
         let take = if gaad::is_gaad(&v) { Ok(false) } else { org_outputs.take(&path, &v) };
@@ -204,6 +209,7 @@ pub fn load_paths(paths: &[PathBuf]) -> (AccountData, LoadReport) {
         data.organization = org_outputs.assemble(&mut report.skipped);
     }
     oidc_outputs.assemble(&mut data, &mut report);
+    identity_center.assemble(&mut data, &mut report);
     for (path, v) in deferred {
         let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         let dir = path.parent().and_then(|d| d.file_name()).and_then(|n| n.to_str()).unwrap_or("");

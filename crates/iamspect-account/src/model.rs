@@ -144,4 +144,6 @@ pub struct AccountData {
     /// IAM OIDC identity providers by ARN (`aws iam list-open-id-connect-providers`,
     /// `get-open-id-connect-provider`).
     pub oidc_providers: BTreeMap<String, crate::federation::OidcProvider>,
+    /// IAM Identity Center's permission sets, assignments and identity store, when loaded.
+    pub identity_center: Option<crate::identity_center::IdentityCenter>,
 }

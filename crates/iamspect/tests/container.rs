@@ -4,6 +4,8 @@
 //! pins, that the server stays on loopback unless told otherwise, and that the build context the
 //! `.dockerignore` leaves is a workspace cargo resolves with the locked dependencies.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test code")]
+
 use std::path::{Path, PathBuf};
 
 fn root() -> PathBuf {

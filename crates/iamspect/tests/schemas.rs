@@ -89,6 +89,21 @@ fn account_outputs_match_their_schemas() {
             output(&["who-can", "--account-data", d, "--action", action, "--resource", resource, "--format", "json"]);
         check("who-can.schema.json", &v, &format!("who-can {action}"));
     }
+    // With Identity Center's outputs: the `identityCenter` field (decision D96).
+    let with_ic = format!("{d},crates/iamspect/tests/data/identity-center");
+    let v = output(&[
+        "who-can",
+        "--account-data",
+        &with_ic,
+        "--action",
+        "iam:CreateUser",
+        "--resource",
+        "*",
+        "--format",
+        "json",
+    ]);
+    assert!(v.to_string().contains("\"identityCenter\""), "{v}");
+    check("who-can.schema.json", &v, "who-can with Identity Center");
     let admin = "arn:aws:iam::200611803367:role/OrganizationAccountAccessRole";
     let v = output(&["what-can", "--account-data", d, "--principal", admin, "--service", "s3,sts", "--format", "json"]);
     check("what-can.schema.json", &v, "what-can");

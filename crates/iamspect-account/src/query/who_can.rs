@@ -86,7 +86,7 @@ const STAND_IN_ROLE: &str = "AnyPrincipalOfTheAccount";
 const OWN_POLICIES: &str = "the account's own policies (not loaded)";
 
 /// The kind of a principal the resource's policy names whose account is not loaded.
-pub const NOT_LOADED_PRINCIPAL: &str = "principal of an account not loaded";
+pub(crate) const NOT_LOADED_PRINCIPAL: &str = "principal of an account not loaded";
 
 /// One who-can question (also asked by `paths` for each request of a technique).
 pub(crate) struct Question<'a> {

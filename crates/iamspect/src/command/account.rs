@@ -36,5 +36,9 @@ pub(crate) fn load(paths: &[PathBuf]) -> Result<iamspect_account::AccountData, S
     if report.loaded.is_empty() {
         return Err("no account data could be loaded from the given paths".to_string());
     }
+    // What was read but not used, and why: said, never dropped in silence.
+    for s in &report.skipped {
+        eprintln!("warning: account data: {s}");
+    }
     Ok(data)
 }

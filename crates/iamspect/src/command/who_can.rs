@@ -264,6 +264,13 @@ pub(crate) fn run(args: Args) -> u8 {
                     for c in &a.conditions {
                         out.push_str(&format!("        if {c}\n"));
                     }
+                    if let Some(ic) = identity_center(&data, &a.principal) {
+                        out.push_str(&format!(
+                            "        Identity Center permission set {}, signed in to by: {}\n",
+                            ic["permissionSet"].as_str().unwrap_or(""),
+                            sign_in_words(&ic)
+                        ));
+                    }
                 }
             }
             if args.transitive {
@@ -299,6 +306,9 @@ pub(crate) fn run(args: Args) -> u8 {
                         "grantedBy": a.granted_by,
                         "conditions": a.conditions,
                     });
+                    if let (Some(ic), Some(obj)) = (identity_center(&data, &a.principal), v.as_object_mut()) {
+                        obj.insert("identityCenter".into(), ic);
+                    }
                     if let (true, Some(obj)) = (a.conditional, v.as_object_mut()) {
                         let witness: serde_json::Map<String, serde_json::Value> =
                             a.witness.iter().map(|(k, val)| (k.clone(), json!(val))).collect();
@@ -338,6 +348,41 @@ pub(crate) fn run(args: Args) -> u8 {
     }
     let anyone = everyone.as_ref().is_some_and(|e| e.anonymous == Decision::Allowed);
     if access.is_empty() && !anyone { FAILURE } else { SUCCESS }
+}
+
+/// For a role Identity Center provisioned (or a session of one), the permission set and who may
+/// sign in to it (decision D96): `{permissionSet, permissionSetArn, signIns: [{user, group?}],
+/// groupsNotLoaded}`.
+fn identity_center(data: &iamspect_account::AccountData, principal: &str) -> Option<serde_json::Value> {
+    let ic = data.identity_center.as_ref()?;
+    let (role, ps) = ic.role_of(principal)?;
+    let (sign_ins, groups_not_loaded) = ic.sign_ins(role);
+    Some(json!({
+        "permissionSet": ps.name,
+        "permissionSetArn": ps.arn,
+        "signIns": sign_ins.iter().map(|s| match &s.group {
+            Some(g) => json!({"user": s.user, "group": g}),
+            None => json!({"user": s.user}),
+        }).collect::<Vec<_>>(),
+        "groupsNotLoaded": groups_not_loaded,
+    }))
+}
+
+/// The sign-ins of [`identity_center`] in words.
+fn sign_in_words(ic: &serde_json::Value) -> String {
+    let mut words: Vec<String> = ic["signIns"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| match s["group"].as_str() {
+            Some(g) => format!("{} (group {g})", s["user"].as_str().unwrap_or("")),
+            None => s["user"].as_str().unwrap_or("").to_string(),
+        })
+        .collect();
+    for g in ic["groupsNotLoaded"].as_array().into_iter().flatten() {
+        words.push(format!("the members of group {} (not loaded)", g.as_str().unwrap_or("")));
+    }
+    if words.is_empty() { "no one assigned".to_string() } else { words.join(", ") }
 }
 
 /// The account of an S3 resource, whose ARN names none: `--resource-account`, or the one account
