@@ -3,6 +3,8 @@
 //! from files and folders, and resolved so that a principal ARN gives its identity policies,
 //! boundary, tags and SCPs, and a resource ARN its resource policy and RCPs.
 
+#![deny(missing_docs)]
+
 mod federation;
 mod gaad;
 pub mod identity_center;

@@ -5,6 +5,8 @@
 //! Pure apart from what the caller hands in: files are read by the binary, the clock is a
 //! parameter, and nothing here runs a process or calls AWS.
 
+#![deny(missing_docs)]
+
 pub mod credentials;
 pub mod trust;
 pub mod whoami;

@@ -32,6 +32,8 @@
 //! The crate verifies; it does not sign. Tests sign with AWS's own `aws-sigv4` (its `sign_chunk`
 //! and `sign_trailer` for streaming bodies) and pin AWS's published chunked-upload examples.
 
+#![deny(missing_docs)]
+
 mod error;
 pub mod oidc;
 mod request;

@@ -299,6 +299,9 @@ type Carried = (Box<str>, Box<str>, bool);
 /// How many action and key pairs [`carried_cached`] keeps per thread.
 const CARRIED_PAIRS: usize = 256;
 
+/// Checks a request against AWS's catalogue (decision D54): the action must be known and act on
+/// the resource's type; context keys of the action's service that the action never carries are
+/// dropped, each with a warning, as AWS would never send them. Returns the warnings.
 pub fn catalog(
     action: &str,
     resource: &str,

@@ -3,6 +3,31 @@
 //! `FullAWSAccess`/`RCPFullAWSAccess`), and checking decisions against `expect`.
 //!
 //! Each distinct policy text is compiled once per [`Compiler`], however many cases use it.
+//!
+//! ```
+//! use std::path::Path;
+//! use iamspect_case::{Compiler, load_str, run};
+//!
+//! let text = r#"{
+//!   "principal": "arn:aws:iam::111122223333:user/alice",
+//!   "action": "s3:GetObject",
+//!   "resource": "arn:aws:s3:::logs/today",
+//!   "identityPolicies": [{"Version": "2012-10-17",
+//!     "Statement": {"Effect": "Allow", "Action": "s3:Get*", "Resource": "arn:aws:s3:::logs/*"}}],
+//!   "scps": [["FullAWSAccess"], [{"Version": "2012-10-17",
+//!     "Statement": {"Effect": "Deny", "Action": "s3:*", "Resource": "*",
+//!       "Condition": {"Bool": {"aws:SecureTransport": "false"}}}}]],
+//!   "context": {"aws:SecureTransport": false},
+//!   "expect": {"decision": "explicitDeny", "deniedBy": ["scp"]}
+//! }"#;
+//! let mut compiler = Compiler::new();
+//! let file = load_str(text, Path::new("case.json"), Path::new("."), &mut compiler)?;
+//! let (_actual, pass) = run(&file.cases[0]);
+//! assert!(pass, "the SCP's deny on plain HTTP decides");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+#![deny(missing_docs)]
 
 mod account;
 pub mod check;
@@ -128,6 +153,8 @@ impl std::fmt::Display for FileError {
         write!(f, "{}: {}", self.path.display(), self.message)
     }
 }
+
+impl std::error::Error for FileError {}
 
 /// A request with every policy that applies, ready to authorize.
 #[derive(Clone, Debug)]

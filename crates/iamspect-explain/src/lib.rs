@@ -2,6 +2,8 @@
 //! back from a message a user pasted), the error code a service returns, counterfactuals, and
 //! fixes that are proved by re-evaluating the request.
 
+#![deny(missing_docs)]
+
 pub mod causes;
 pub mod counterfactual;
 pub mod decoded;

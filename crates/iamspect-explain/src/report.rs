@@ -10,10 +10,15 @@ use crate::{Cancelled, counterfactual, fix, message};
 /// Everything `explain` says about one request: the traced decision, AWS's message and error
 /// code, counterfactuals, and the proved fix.
 pub struct Report {
+    /// The decision with its trace.
     pub response: iamspect_core::Response,
+    /// The AccessDenied message AWS sends for a denial (`None` when allowed).
     pub message: Option<message::AccessDeniedMessage>,
+    /// The error code AWS answers with.
     pub error_code: message::ErrorCode,
+    /// What the decision would be without each statement that denies.
     pub without_denies: Vec<counterfactual::WithoutStatement>,
+    /// Context changes that change the decision, each decided by the engine.
     pub context_changes: Vec<counterfactual::ContextChange>,
     /// Candidate context changes not tried (past [`counterfactual::MAX_CONTEXT_TRIALS`]).
     pub context_changes_untried: usize,

@@ -4,6 +4,18 @@
 //! kebab-case name, a severity in Access Analyzer's words, a message, and the span it is about.
 //! Rules live one per file in `rules/`, listed once in [`rules::RULES`]. Lint never affects
 //! decisions: the engine does not depend on this crate.
+//!
+//! ```
+//! use iamspect_core::PolicyType;
+//! use iamspect_lint::{Severity, Target, lint};
+//!
+//! let policy = r#"{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:GetObjekt", "Resource": "*"}}"#;
+//! let findings = lint(policy, Target { policy_type: PolicyType::Identity, resource_type: None });
+//! let misspelt = findings.iter().find(|f| f.name == "unknown-action").expect("the misspelt action is found");
+//! assert_eq!(misspelt.severity, Severity::Error);
+//! ```
+
+#![deny(missing_docs)]
 
 mod context;
 mod finding;

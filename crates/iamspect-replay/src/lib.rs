@@ -8,6 +8,8 @@
 //! run time ([`ServiceReference::load`]); without it the action is assumed to be
 //! `service:EventName`.
 
+#![deny(missing_docs)]
+
 mod context;
 mod events;
 mod identity;

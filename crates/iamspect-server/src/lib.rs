@@ -32,6 +32,8 @@
 //! Build the router with [`app`] (tests call it with `tower::ServiceExt::oneshot`), serve it on a
 //! listener with [`serve`], or do everything the command does with [`run`].
 
+#![deny(missing_docs)]
+
 pub mod cache;
 pub mod error;
 pub mod gateway;
