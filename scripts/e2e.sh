@@ -52,7 +52,33 @@ if [ "$ready" != 1 ]; then
 fi
 echo "e2e: iamspect serve at $url (pid $server)"
 
+# A second server, with the real dump's account data, for the escalation paths page.
+lab="$root/../shared/corpora/gaad/cloudsplaining/examples_files_example.json"
+paths_url=""
+if [ -f "$lab" ]; then
+  paths_port=$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+  paths_url="http://127.0.0.1:$paths_port"
+  "$bin" serve --bind "127.0.0.1:$paths_port" --account-data "$lab" >"$artifacts/server-paths.log" 2>&1 &
+  paths_server=$!
+  stop_both() {
+    stop
+    if kill -0 "$paths_server" 2>/dev/null; then
+      kill "$paths_server" 2>/dev/null || true
+      wait "$paths_server" 2>/dev/null || true
+    fi
+  }
+  trap stop_both EXIT INT TERM
+  for _ in $(seq 1 100); do
+    if node -e 'fetch(process.argv[1]).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))' "$paths_url/healthz"; then
+      break
+    fi
+    kill -0 "$paths_server" 2>/dev/null || { echo "e2e: the paths server stopped; its log:" >&2; cat "$artifacts/server-paths.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  echo "e2e: iamspect serve --account-data at $paths_url (pid $paths_server)"
+fi
+
 status=0
-(cd web/e2e && IAMSPECT_URL="$url" CHROMIUM="$chromium" E2E_ARTIFACTS="$artifacts" node --test --test-concurrency=1 tests/) || status=$?
+(cd web/e2e && IAMSPECT_URL="$url" IAMSPECT_PATHS_URL="$paths_url" CHROMIUM="$chromium" E2E_ARTIFACTS="$artifacts" node --test --test-concurrency=1 tests/) || status=$?
 echo "e2e: screenshots in $artifacts"
 exit "$status"

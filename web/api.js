@@ -34,3 +34,12 @@ export const lint = (text, type, resourceType) =>
 export const examples = () => call('GET', '/ui/examples');
 export const example = (name) => call('GET', `/ui/examples/${encodeURIComponent(name)}`);
 export const builtin = () => call('GET', '/ui/builtin');
+
+/** GET /healthz: whether the server holds account data. */
+export const health = () => call('GET', '/healthz');
+
+/** POST /v1/paths: one principal's shortest paths (`{from, to?, maxHops?}`). */
+export const paths = (body) => call('POST', '/v1/paths', JSON.stringify(body));
+
+/** POST /v1/explain for a request whose policies come from the server's account data. */
+export const explainRequest = (request) => call('POST', '/v1/explain', JSON.stringify(request));

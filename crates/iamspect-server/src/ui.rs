@@ -50,6 +50,7 @@ const JS: &str = "text/javascript; charset=utf-8";
 /// The page's files.
 const ASSETS: &[Asset] = &[
     asset!("index.html", "text/html; charset=utf-8"),
+    asset!("paths.html", "text/html; charset=utf-8"),
     asset!("style.css", "text/css; charset=utf-8"),
     asset!("icon.svg", "image/svg+xml"),
     asset!("app.js", JS),
@@ -60,6 +61,7 @@ const ASSETS: &[Asset] = &[
     asset!("flow.js", JS),
     asset!("jsonpos.js", JS),
     asset!("report.js", JS),
+    asset!("paths.js", JS),
 ];
 
 /// One bundled scenario: its name (the file's stem) and its text.
