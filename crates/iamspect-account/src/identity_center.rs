@@ -148,6 +148,24 @@ impl IdentityCenter {
     }
 }
 
+/// For a role Identity Center provisioned (or a session of one), its permission set and who may
+/// sign in to it, as the commands print it: `{permissionSet, permissionSetArn, signIns: [{user,
+/// group?}], groupsNotLoaded}`.
+pub fn describe(data: &AccountData, principal: &str) -> Option<Value> {
+    let ic = data.identity_center.as_ref()?;
+    let (role, ps) = ic.role_of(principal)?;
+    let (sign_ins, groups_not_loaded) = ic.sign_ins(role);
+    Some(serde_json::json!({
+        "permissionSet": ps.name,
+        "permissionSetArn": ps.arn,
+        "signIns": sign_ins.iter().map(|s| match &s.group {
+            Some(g) => serde_json::json!({"user": s.user, "group": g}),
+            None => serde_json::json!({"user": s.user}),
+        }).collect::<Vec<_>>(),
+        "groupsNotLoaded": groups_not_loaded,
+    }))
+}
+
 /// Which Identity Center output `v` is, by its top-level keys.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {

@@ -124,3 +124,16 @@ fn a_per_set_output_without_its_set_is_refused() {
     assert!(stderr.contains("`AccountId` `2006118033` is not a 12-digit account id"), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `paths` names who signs in to an Identity Center role too.
+#[test]
+fn paths_name_who_signs_in() {
+    let Some(dump) = dump() else { return };
+    let data = format!("{dump},{DATA}");
+    let out = iamspect(&["paths", "--account-data", &data, "--from", ADMIN_ROLE, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let p = v["principals"].as_array().unwrap().iter().find(|p| p["arn"] == ADMIN_ROLE).unwrap();
+    assert_eq!(p["isAdmin"], true, "{p}");
+    assert_eq!(p["identityCenter"]["permissionSet"], "AdministratorAccess", "{p}");
+}

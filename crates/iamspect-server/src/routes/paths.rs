@@ -100,7 +100,13 @@ pub(crate) async fn paths(State(state): State<AppState>, req: Request) -> Result
             Some(t) if t == from => Some(Path { steps: Vec::new() }),
             Some(t) => shortest_to(&graph, from, t, hops),
         };
-        let principal = principal_json(&graph, from, path.as_ref(), target, &[]);
+        let mut principal = principal_json(&graph, from, path.as_ref(), target, &[]);
+        // Who signs in to it, for a role of IAM Identity Center (decision D96).
+        if let (Some(ic), Some(obj)) =
+            (iamspect_account::identity_center::describe(data, &body.from), principal.as_object_mut())
+        {
+            obj.insert("identityCenter".into(), ic);
+        }
         let mut answer = answer_json(&graph, vec![principal], target, &time, hops);
         // Files left out at load (`--allow-partial`) may hold what a path needs: said.
         if let Some(left) = answer["leftOut"].as_array_mut() {

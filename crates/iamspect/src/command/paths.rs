@@ -168,7 +168,7 @@ pub(crate) fn run(args: Args) -> u8 {
         .collect();
     let out = match args.format {
         PathsFormat::Json => {
-            let value = json_output(&graph, &answers, target, &time, args.max_hops);
+            let value = json_output(&data, &graph, &answers, target, &time, args.max_hops);
             serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
         }
         PathsFormat::Text => text_output(&graph, &answers, target, &time, time_given, args.max_hops),
@@ -179,9 +179,27 @@ pub(crate) fn run(args: Args) -> u8 {
     SUCCESS
 }
 
-fn json_output(graph: &Graph, answers: &[Answer], target: Option<usize>, time: &str, max_hops: u32) -> Value {
-    let principals =
-        answers.iter().map(|a| principal_json(graph, a.node, a.path.as_ref(), target, &a.cuts)).collect::<Vec<_>>();
+fn json_output(
+    data: &iamspect_account::AccountData,
+    graph: &Graph,
+    answers: &[Answer],
+    target: Option<usize>,
+    time: &str,
+    max_hops: u32,
+) -> Value {
+    let principals = answers
+        .iter()
+        .map(|a| {
+            let mut v = principal_json(graph, a.node, a.path.as_ref(), target, &a.cuts);
+            // Who signs in to it, for a role of IAM Identity Center (decision D96).
+            let arn = v["arn"].as_str().unwrap_or("").to_string();
+            if let (Some(ic), Some(obj)) = (iamspect_account::identity_center::describe(data, &arn), v.as_object_mut())
+            {
+                obj.insert("identityCenter".into(), ic);
+            }
+            v
+        })
+        .collect::<Vec<_>>();
     answer_json(graph, principals, target, time, max_hops as usize)
 }
 

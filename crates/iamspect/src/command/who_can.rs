@@ -351,21 +351,9 @@ pub(crate) fn run(args: Args) -> u8 {
 }
 
 /// For a role Identity Center provisioned (or a session of one), the permission set and who may
-/// sign in to it (decision D96): `{permissionSet, permissionSetArn, signIns: [{user, group?}],
-/// groupsNotLoaded}`.
+/// sign in to it (decision D96).
 fn identity_center(data: &iamspect_account::AccountData, principal: &str) -> Option<serde_json::Value> {
-    let ic = data.identity_center.as_ref()?;
-    let (role, ps) = ic.role_of(principal)?;
-    let (sign_ins, groups_not_loaded) = ic.sign_ins(role);
-    Some(json!({
-        "permissionSet": ps.name,
-        "permissionSetArn": ps.arn,
-        "signIns": sign_ins.iter().map(|s| match &s.group {
-            Some(g) => json!({"user": s.user, "group": g}),
-            None => json!({"user": s.user}),
-        }).collect::<Vec<_>>(),
-        "groupsNotLoaded": groups_not_loaded,
-    }))
+    iamspect_account::identity_center::describe(data, principal)
 }
 
 /// The sign-ins of [`identity_center`] in words.
