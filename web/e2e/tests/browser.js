@@ -37,10 +37,10 @@ export async function launch() {
 }
 
 /**
- * A new page at `path` with console errors, page errors and requests that leave the server
+ * A new page at `path` (on `base`, the first server unless told) with console errors, page errors and requests that leave the server
  * recorded, waiting until the page has evaluated its first case.
  */
-export async function open(browser, path = '/ui/', { viewport = { width: 1440, height: 1000 }, colorScheme = 'light' } = {}) {
+export async function open(browser, path = '/ui/', { viewport = { width: 1440, height: 1000 }, colorScheme = 'light', base = BASE } = {}) {
   const context = await browser.newContext({ viewport, colorScheme });
   const page = await context.newPage();
   const problems = [];
@@ -50,9 +50,9 @@ export async function open(browser, path = '/ui/', { viewport = { width: 1440, h
   });
   page.on('request', (r) => {
     const url = r.url();
-    if (!url.startsWith(BASE) && !url.startsWith('data:') && !url.startsWith('blob:')) problems.push(`request outside the server: ${url}`);
+    if (!url.startsWith(base) && !url.startsWith('data:') && !url.startsWith('blob:')) problems.push(`request outside the server: ${url}`);
   });
-  await page.goto(BASE + path);
+  await page.goto(base + path);
   await page.waitForSelector('body[data-ready="true"]', { timeout: 20000 });
   return { page, context, problems };
 }

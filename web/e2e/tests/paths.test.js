@@ -3,7 +3,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, shot, BASE } from './browser.js';
+import { launch, open, shot, BASE } from './browser.js';
 
 const PATHS = process.env.IAMSPECT_PATHS_URL || '';
 const USER = 'arn:aws:iam::200611803367:user/privesc4-CreateAccessKey-user';
@@ -16,21 +16,7 @@ after(async () => {
   await b.close();
 });
 
-async function openPaths(base) {
-  const context = await b.browser.newContext({ viewport: { width: 1280, height: 1000 } });
-  const page = await context.newPage();
-  const problems = [];
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
-  });
-  page.on('request', (r) => {
-    if (!r.url().startsWith(base)) problems.push(`request outside the server: ${r.url()}`);
-  });
-  await page.goto(`${base}/ui/paths.html`);
-  await page.waitForSelector('body[data-ready="true"]', { timeout: 20000 });
-  return { page, context, problems };
-}
+const openPaths = (base) => open(b.browser, '/ui/paths.html', { viewport: { width: 1280, height: 1000 }, base });
 
 test('a server without account data says so on the paths page', async () => {
   const { page, context, problems } = await openPaths(BASE);
