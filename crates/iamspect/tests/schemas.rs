@@ -217,3 +217,70 @@ fn eval_unknown_and_scp_impact_outputs_match_their_schemas() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     check("scp-impact.schema.json", &v, "scp-impact");
 }
+
+/// Every known-answer check of `tests/check/manifest.json`, and an UNKNOWN one, validates against
+/// `check.schema.json` (the checks' JSON, also the server's `/v1/check-*` bodies).
+#[test]
+fn the_checks_outputs_validate() {
+    let dir = root().join("tests/check");
+    let manifest: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    let file = |v: &Value| dir.join(v.as_str().unwrap()).to_str().unwrap().to_string();
+    for c in manifest["checks"].as_array().unwrap() {
+        let mut args: Vec<String> = vec![c["command"].as_str().unwrap().to_string()];
+        match c["command"].as_str().unwrap() {
+            "check-no-new-access" => {
+                args.extend([file(&c["new"]), "--existing".into(), file(&c["existing"])]);
+            }
+            "check-access-not-granted" => {
+                let join = |k: &str| {
+                    c[k].as_array().map(|a| a.iter().map(|s| s.as_str().unwrap()).collect::<Vec<_>>().join(","))
+                };
+                args.extend([file(&c["policy"]), "--actions".into(), join("actions").unwrap()]);
+                if let Some(r) = join("resources") {
+                    args.extend(["--resources".into(), r]);
+                }
+            }
+            _ => {
+                args.extend([file(&c["policy"]), "--resource-type".into(), c["resourceType"].as_str().unwrap().into()]);
+                if let Some(o) = c["organization"].as_str() {
+                    args.extend(["--organization".into(), o.into()]);
+                }
+            }
+        }
+        if let Some(t) = c["policyType"].as_str() {
+            args.extend(["--policy-type".into(), t.into()]);
+        }
+        args.extend(["--format".into(), "json".into()]);
+        let out = Command::new(env!("CARGO_BIN_EXE_iamspect")).args(&args).current_dir(root()).output().unwrap();
+        assert!(out.status.code().is_some_and(|c| c <= 1), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["result"], c["result"], "{args:?}");
+        check("check.schema.json", &v, &format!("{args:?}"));
+    }
+    // UNKNOWN: a policy variable that ties a key to another value.
+    let scratch = std::env::temp_dir().join(format!("iamspect-schemas-check-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).unwrap();
+    let new = scratch.join("new.json");
+    std::fs::write(&new, r#"{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/${aws:username}/*", "Condition": {"StringEquals": {"aws:PrincipalTag/team": "${aws:username}"}}}}"#).unwrap();
+    let old = scratch.join("old.json");
+    std::fs::write(&old, r#"{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/${aws:PrincipalTag/team}/*"}}"#).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_iamspect"))
+        .args([
+            "check-no-new-access",
+            new.to_str().unwrap(),
+            "--existing",
+            old.to_str().unwrap(),
+            "--policy-type",
+            "identity",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let _ = std::fs::remove_dir_all(&scratch);
+    if v["result"] == "UNKNOWN" {
+        assert!(v["unknown"]["construct"].is_string(), "{v}");
+    }
+    check("check.schema.json", &v, "check-no-new-access with policy variables");
+}
