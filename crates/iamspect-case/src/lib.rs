@@ -8,6 +8,7 @@ mod account;
 pub mod check;
 mod fast;
 mod files;
+mod gates;
 mod raw;
 
 use std::borrow::Cow;
@@ -819,6 +820,7 @@ fn case_policies(raw: &RawCase<'_>, resolver: &Resolver<'_>, compiler: &mut Comp
         });
     }
     policies.kms_aws_managed_key = raw.kms.as_ref().is_some_and(|k| k.aws_managed_key);
+    policies.kms_grants = gates::kms_grants(raw.kms_grants.as_deref(), &raw.action, &raw.resource)?;
     Ok(policies)
 }
 

@@ -5,6 +5,7 @@
 
 mod authorizer;
 mod decision;
+mod kms;
 mod protected;
 mod s3;
 mod statement;
@@ -16,6 +17,7 @@ use crate::policy::Policy;
 use crate::request::Request;
 
 pub use decision::{Decision, DeniedBy, Denier};
+pub use kms::{GRANT_OPERATIONS, GrantConstraint, KmsGrant, allowing_grant, grant_operation};
 pub use protected::{Protected, protected_rules};
 pub use s3::{S3Acl, S3AclGrant, S3Settings};
 pub use statement::{GrantKind, NotPrincipalDetail, StatementOutcome};
@@ -43,6 +45,9 @@ pub struct Policies {
     pub s3: Option<S3Settings>,
     /// The KMS key is an AWS managed key (RCPs do not apply to it).
     pub kms_aws_managed_key: bool,
+    /// The grants of the KMS key the request uses (decision D135): allow sources beside the key
+    /// policy and IAM policies.
+    pub kms_grants: Vec<KmsGrant>,
 }
 
 /// The decision and the policy types that deny.

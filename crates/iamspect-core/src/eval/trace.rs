@@ -130,6 +130,9 @@ pub struct Trace {
     pub missing_context_keys: Vec<String>,
     /// The rule that refuses the request whatever the policies say (decision D51), if one does.
     pub protected: Option<super::Protected>,
+    /// The index in [`super::Policies::kms_grants`] of the first grant that allows the request
+    /// (decision D135), whether or not the decision is an allow.
+    pub kms_grant: Option<usize>,
 }
 
 impl Trace {
@@ -302,6 +305,11 @@ impl Recorder {
         let missing_context_keys =
             missing.into_iter().filter(|(lower, _)| seen.insert(lower.clone())).map(|(_, key)| key).collect();
         let protected = super::protected::protected(req, policies.kms_aws_managed_key);
-        Trace { layers, missing_context_keys, protected }
+        let kms_grant = if policies.kms_grants.is_empty() {
+            None
+        } else {
+            super::kms::allowing_grant(&policies.kms_grants, req)
+        };
+        Trace { layers, missing_context_keys, protected, kms_grant }
     }
 }

@@ -172,6 +172,10 @@ pub(crate) fn render(
     for layer in [Layer::VpcEndpoint, Layer::Resource, Layer::Identity, Layer::PermissionsBoundary, Layer::Session] {
         verdict_line(&mut out, &layer_words(layer), find(layer));
     }
+    // Decision D135: the KMS grant that allows, named.
+    if let Some((i, grant)) = res.trace.kms_grant.and_then(|i| report.policies.kms_grants.get(i).map(|g| (i, g))) {
+        let _ = writeln!(out, "  {:<44} {}", "KMS grants", paint(GREEN, &format!("allow: {}", grant.describe(i))));
+    }
 
     let deciding: Vec<_> = match decision {
         Decision::ExplicitDeny => res.trace.applied(Effect::Deny).collect(),
