@@ -177,6 +177,17 @@ pub fn load_paths(paths: &[PathBuf]) -> (AccountData, LoadReport) {
                 }
                 Err(message) => report.errors.push(LoadError { path, message }),
             }
+        } else if let Some(grants) = v.get("Grants").and_then(Value::as_array) {
+            match resources::list_grants(grants) {
+                Ok(listed) => {
+                    for (key, grant) in listed.grants {
+                        data.kms_grants.entry(key).or_default().push(grant);
+                    }
+                    report.skipped.extend(listed.skipped.into_iter().map(|s| format!("{}: {s}", path.display())));
+                    report.loaded.push(path);
+                }
+                Err(message) => report.errors.push(LoadError { path, message }),
+            }
         } else if let Some(r) = v.get("resourcePolicies") {
             match resources::parse_native(r, &path.display().to_string()) {
                 Ok(list) => {

@@ -144,4 +144,6 @@ pub struct AccountData {
     /// IAM OIDC identity providers by ARN (`aws iam list-open-id-connect-providers`,
     /// `get-open-id-connect-provider`).
     pub oidc_providers: BTreeMap<String, crate::federation::OidcProvider>,
+    /// KMS grants by key ARN (`aws kms list-grants`; decision D135).
+    pub kms_grants: BTreeMap<String, Vec<iamspect_core::KmsGrant>>,
 }

@@ -70,6 +70,12 @@ pub fn from_account_data(
     };
     policies.scps = levels(&resolved.scps, PolicyType::Scp)?;
     policies.rcps = levels(&side.rcps, PolicyType::Rcp)?;
+    // Decision D135: the key's grants from `aws kms list-grants`.
+    if iamspect_core::is_kms_key_request(action, resource)
+        && let Some(grants) = data.kms_grants.get(resource)
+    {
+        policies.kms_grants = grants.clone();
+    }
     Ok(Built { request, policies, sources: Vec::new(), notes })
 }
 

@@ -1,0 +1,78 @@
+//! KMS grants from `aws kms list-grants` (decision D135): loaded beside the key policy, weighed by
+//! decisions on account data, and the grants iamspect cannot weigh skipped with a note.
+#![allow(clippy::unwrap_used, clippy::panic, reason = "test code")]
+
+use std::path::PathBuf;
+
+use iamspect_account::{AccountData, LoadReport, load_paths};
+use iamspect_case::{Compiler, from_account_data};
+use iamspect_core::{Decision, authorize};
+
+const KEY: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("iamspect-account-gates-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+const GAAD: &str = r#"{"UserDetailList": [
+  {"Path": "/", "UserName": "alice", "UserId": "AIDAALICE", "Arn": "arn:aws:iam::111122223333:user/alice", "UserPolicyList": [], "GroupList": [], "AttachedManagedPolicies": []},
+  {"Path": "/", "UserName": "bob", "UserId": "AIDABOB", "Arn": "arn:aws:iam::111122223333:user/bob", "UserPolicyList": [], "GroupList": [], "AttachedManagedPolicies": []}
+], "GroupDetailList": [], "Policies": [], "RoleDetailList": []}"#;
+
+/// The key policy lets only a key administrator in.
+const KEY_POLICY: &str = r#"{"Policy": "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Principal\": {\"AWS\": \"arn:aws:iam::111122223333:role/KeyAdmin\"}, \"Action\": \"kms:*\", \"Resource\": \"*\"}]}"}"#;
+
+fn grants() -> String {
+    format!(
+        r#"{{"Grants": [
+  {{"KeyId": "{KEY}", "GrantId": "abc123", "Name": "", "CreationDate": "2026-01-01T00:00:00+00:00",
+    "GranteePrincipal": "arn:aws:iam::111122223333:user/alice", "IssuingAccount": "arn:aws:iam::111122223333:root",
+    "Operations": ["Decrypt", "DescribeKey"], "Constraints": {{"EncryptionContextSubset": {{"Department": "IT"}}}}}},
+  {{"KeyId": "{KEY}", "GrantId": "svc456", "GranteePrincipal": "ec2.us-east-1.amazonaws.com",
+    "IssuingAccount": "arn:aws:iam::111122223333:root", "Operations": ["Decrypt"]}}
+]}}"#
+    )
+}
+
+fn load(name: &str, files: &[(&str, String)]) -> (AccountData, LoadReport) {
+    let dir = temp_dir(name);
+    for (file, text) in files {
+        std::fs::write(dir.join(file), text).unwrap();
+    }
+    load_paths(&[dir])
+}
+
+fn decide(data: &AccountData, principal: &str, action: &str, context: &[(&str, &str)]) -> Decision {
+    let context: Vec<(String, Vec<String>)> =
+        context.iter().map(|(k, v)| ((*k).to_string(), vec![(*v).to_string()])).collect();
+    let built = from_account_data(data, principal, action, KEY, None, &context, &mut Compiler::new()).unwrap();
+    authorize(&built.request, &built.policies).decision
+}
+
+#[test]
+fn list_grants_output_is_weighed() {
+    let key_file = "kms-get-key-policy_1234abcd-12ab-34cd-56ef-1234567890ab.json";
+    let (data, report) = load(
+        "weighed",
+        &[("gaad.json", GAAD.to_string()), (key_file, KEY_POLICY.to_string()), ("kms-list-grants.json", grants())],
+    );
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(data.kms_grants[KEY].len(), 1);
+    assert!(report.skipped.iter().any(|s| s.contains("ec2.us-east-1.amazonaws.com")), "{:?}", report.skipped);
+    let alice = "arn:aws:iam::111122223333:user/alice";
+    assert_eq!(decide(&data, alice, "kms:Decrypt", &[("kms:EncryptionContext:Department", "IT")]), Decision::Allowed);
+    assert_eq!(decide(&data, alice, "kms:Decrypt", &[("kms:EncryptionContext:Department", "HR")]), Decision::ImplicitDeny);
+    assert_eq!(decide(&data, alice, "kms:Encrypt", &[]), Decision::ImplicitDeny);
+    assert_eq!(decide(&data, "arn:aws:iam::111122223333:user/bob", "kms:DescribeKey", &[]), Decision::ImplicitDeny);
+    assert_eq!(decide(&data, alice, "kms:DescribeKey", &[]), Decision::Allowed);
+}
+
+#[test]
+fn malformed_list_grants_fails_the_file() {
+    let bad = r#"{"Grants": [{"GrantId": "x", "GranteePrincipal": "arn:aws:iam::111122223333:user/alice", "Operations": ["Decrypt"]}]}"#;
+    let (data, report) = load("malformed", &[("gaad.json", GAAD.to_string()), ("grants.json", bad.to_string())]);
+    assert!(data.kms_grants.is_empty());
+    assert!(report.errors.iter().any(|e| e.message.contains("KeyId")), "{:?}", report.errors);
+}
