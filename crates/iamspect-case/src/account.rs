@@ -229,6 +229,9 @@ pub fn combine(data: Built, given: Policies, given_by: &str) -> Result<(Built, V
         from_data.s3 = given.s3;
     }
     from_data.kms_aws_managed_key |= given.kms_aws_managed_key;
+    if given.access_point.is_some() {
+        from_data.access_point = given.access_point;
+    }
     // Grants are allow sources: the case's are weighed with the data's (decision D135).
     from_data.kms_grants.extend(given.kms_grants);
     Ok((Built { request, policies: from_data, sources: Vec::new(), notes }, sources))

@@ -1,9 +1,10 @@
 //! The case fields for the gates beside the policies: `kmsGrants` (decisions D135–D137), read
 //! strictly into the engine's types. Every refusal names the field and the value.
 
-use iamspect_core::{GrantConstraint, KmsGrant};
+use iamspect_core::{AccessPoint, BlockPublicAccess, GrantConstraint, KmsGrant, NetworkOrigin, Policy};
+use std::sync::Arc;
 
-use crate::raw::{RawGrant, RawGrantConstraints};
+use crate::raw::{RawAccessPoint, RawGrant, RawGrantConstraints};
 use crate::{CaseError, invalid};
 
 fn constraint(field: &str, raw: &RawGrantConstraints) -> Result<GrantConstraint, CaseError> {
@@ -61,4 +62,76 @@ pub(crate) fn kms_grants(raw: Option<&[RawGrant]>, action: &str, resource: &str)
         )));
     }
     Ok(grants)
+}
+
+/// The case's `accessPoint`, checked against the request (decision D138). `policy` is the access
+/// point policy, compiled by the caller.
+pub(crate) fn access_point(
+    raw: &RawAccessPoint<'_>,
+    policy: Option<Arc<Policy>>,
+    action: &str,
+    resource: &str,
+) -> Result<AccessPoint, CaseError> {
+    crate::check::no_control("accessPoint.arn", &raw.arn)?;
+    let arn = iamspect_core::Arn::parse(&raw.arn)
+        .filter(|a| a.service == "s3" && !a.region.is_empty())
+        .filter(|a| a.resource.strip_prefix("accesspoint/").is_some_and(|n| !n.is_empty() && !n.contains('/')))
+        .ok_or_else(|| {
+            invalid(format!(
+                "`accessPoint.arn` `{}` is not an access point ARN (`arn:aws:s3:REGION:ACCOUNT:accesspoint/NAME`)",
+                raw.arn
+            ))
+        })?;
+    crate::check::account_id("`accessPoint.arn`'s account", arn.account)?;
+    if !action.split_once(':').is_some_and(|(s, _)| s.eq_ignore_ascii_case("s3")) {
+        return Err(invalid(format!("`accessPoint` is for S3 requests, and `{action}` is not an S3 action")));
+    }
+    let on_it = resource == raw.arn
+        || resource.strip_prefix(raw.arn.as_str()).and_then(|r| r.strip_prefix("/object/")).is_some_and(|k| !k.is_empty());
+    if !on_it {
+        return Err(invalid(format!(
+            "`resource` `{resource}` is not the access point `{}` or an object through it (`{}/object/KEY`)",
+            raw.arn, raw.arn
+        )));
+    }
+    let bucket_ok = !raw.bucket.is_empty()
+        && raw.bucket.len() <= 63
+        && raw.bucket.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
+    if !bucket_ok {
+        return Err(invalid(format!("`accessPoint.bucket` `{}` is not a bucket name", raw.bucket)));
+    }
+    let network_origin = match (raw.network_origin.as_str(), &raw.vpc_id) {
+        ("Internet", None) => NetworkOrigin::Internet,
+        ("Internet", Some(_)) => {
+            return Err(invalid("`accessPoint.vpcId` is for a `VPC` access point, and `networkOrigin` is `Internet`".to_string()));
+        }
+        ("VPC", id) => {
+            if let Some(id) = id {
+                crate::check::no_control("accessPoint.vpcId", id)?;
+            }
+            NetworkOrigin::Vpc(id.clone())
+        }
+        (other, _) => {
+            return Err(invalid(format!("`accessPoint.networkOrigin` `{other}` is not `Internet` or `VPC`")));
+        }
+    };
+    let block_public_access = raw.block_public_access.as_ref().map_or_else(BlockPublicAccess::default, |b| BlockPublicAccess {
+        block_public_acls: b.block_public_acls,
+        ignore_public_acls: b.ignore_public_acls,
+        block_public_policy: b.block_public_policy,
+        restrict_public_buckets: b.restrict_public_buckets,
+    });
+    Ok(AccessPoint { arn: raw.arn.clone(), policy, bucket: raw.bucket.clone(), network_origin, block_public_access })
+}
+
+/// A `VPC` access point without `vpcId` and a request that gives `aws:SourceVpc` cannot be
+/// compared: refused rather than guessed (decision D139).
+pub(crate) fn vpc_known(request: &iamspect_core::Request, policies: &iamspect_core::Policies) -> Result<(), CaseError> {
+    let unknown_vpc = policies.access_point.as_ref().is_some_and(|ap| ap.network_origin == NetworkOrigin::Vpc(None));
+    if unknown_vpc && request.context().contains("aws:SourceVpc") {
+        return Err(invalid(
+            "`accessPoint.networkOrigin` is `VPC` and the request gives `aws:SourceVpc`: give the access point's VPC as `accessPoint.vpcId` so the two can be compared".to_string(),
+        ));
+    }
+    Ok(())
 }

@@ -657,6 +657,7 @@ fn build(mut raw: RawCase<'_>, resolver: &Resolver<'_>, compiler: &mut Compiler)
     }
     let policies = case_policies(&raw, resolver, compiler)?;
     principal_takes(request.principal(), &policies)?;
+    gates::vpc_known(&request, &policies)?;
     Ok(Built { request, policies, sources: Vec::new(), notes })
 }
 
@@ -739,6 +740,7 @@ fn build_on_data(
     )?;
     let given = case_policies(&raw, resolver, compiler)?;
     let (mut built, sources) = combine(from_data, given, "case")?;
+    gates::vpc_known(&built.request, &built.policies)?;
     built.sources = sources;
     Ok(built)
 }
@@ -804,6 +806,10 @@ fn case_policies(raw: &RawCase<'_>, resolver: &Resolver<'_>, compiler: &mut Comp
     };
     if let Some(p) = &raw.vpc_endpoint_policy {
         policies.vpc_endpoint = Some(one(p, "vpcEndpointPolicy", PolicyType::VpcEndpoint)?);
+    }
+    if let Some(ap) = &raw.access_point {
+        let policy = ap.policy.map(|p| one(p, "accessPoint.policy", PolicyType::Resource)).transpose()?;
+        policies.access_point = Some(gates::access_point(ap, policy, &raw.action, &raw.resource)?);
     }
     if raw.kms.as_ref().is_some_and(|k| k.default_key_policy) {
         policies.resource = Some(default_key_policy_for(raw, compiler)?);

@@ -130,6 +130,8 @@ pub(crate) struct RawAccessPoint<'a> {
     pub(crate) policy: Option<RawPolicy<'a>>,
     pub(crate) bucket: String,
     pub(crate) network_origin: String,
+    /// For a `VPC` access point, its VPC (`VpcConfiguration.VpcId`; an addition to the format).
+    pub(crate) vpc_id: Option<String>,
     /// The access point's own Block Public Access settings (an addition to the format).
     pub(crate) block_public_access: Option<BlockPublicAccess>,
 }

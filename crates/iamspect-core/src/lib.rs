@@ -31,6 +31,7 @@ mod span;
 
 pub use arn::{Arn, split_segments as split_arn_segments};
 pub use eval::{
+    AccessPoint, AccessPointTrace, BlockPublicAccess, NetworkOrigin,
     ConditionDetail, Decision, DeniedBy, Denier, GRANT_OPERATIONS, GrantConstraint, GrantKind, KmsGrant, Layer, LayerTrace, LayerVerdict, NotPrincipalDetail,
     Outcome, Policies, PolicyTrace, Protected, Response, S3Acl, S3AclGrant, S3Settings, StatementOutcome,
     StatementTrace, Trace, allowing_grant, authorize, authorize_full_scan, grant_operation, authorize_traced, is_kms_key_request, is_role_trust_action,

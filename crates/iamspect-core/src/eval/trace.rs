@@ -133,6 +133,19 @@ pub struct Trace {
     /// The index in [`super::Policies::kms_grants`] of the first grant that allows the request
     /// (decision D135), whether or not the decision is an allow.
     pub kms_grant: Option<usize>,
+    /// For a request through an S3 access point, the bucket's evaluation (decision D138).
+    pub access_point: Option<AccessPointTrace>,
+}
+
+/// The bucket's side of a request through an S3 access point.
+#[derive(Clone, Debug)]
+pub struct AccessPointTrace {
+    /// What the bucket's evaluation decided.
+    pub bucket_outcome: super::Outcome,
+    /// Its trace.
+    pub bucket: Box<Trace>,
+    /// The request comes from outside the VPC of a VPC-only access point.
+    pub outside_vpc: bool,
 }
 
 impl Trace {
@@ -310,6 +323,6 @@ impl Recorder {
         } else {
             super::kms::allowing_grant(&policies.kms_grants, req)
         };
-        Trace { layers, missing_context_keys, protected, kms_grant }
+        Trace { layers, missing_context_keys, protected, kms_grant, access_point: None }
     }
 }
