@@ -135,3 +135,40 @@ pub(crate) fn vpc_known(request: &iamspect_core::Request, policies: &iamspect_co
     }
     Ok(())
 }
+
+/// The case's `s3.objectOwner`, checked (decision D140): an account id, for a request on an S3
+/// object, not through an access point. Under `BucketOwnerEnforced` the bucket owner owns every
+/// object whoever uploaded it, so the owner given then changes nothing.
+pub(crate) fn object_owner(raw: &crate::raw::RawCase<'_>, s3: &crate::raw::S3) -> Result<Option<String>, CaseError> {
+    if let Some(o) = &s3.object_ownership
+        && !["BucketOwnerEnforced", "BucketOwnerPreferred", "ObjectWriter"].contains(&o.as_str())
+    {
+        return Err(invalid(format!(
+            "`s3.objectOwnership` `{o}` is not `BucketOwnerEnforced`, `BucketOwnerPreferred` or `ObjectWriter`"
+        )));
+    }
+    let Some(owner) = &s3.object_owner else {
+        if s3.object_acl.is_some() {
+            return Err(invalid(
+                "`s3.objectAcl` is the ACL of an object another account owns: give `s3.objectOwner` with it".to_string(),
+            ));
+        }
+        return Ok(None);
+    };
+    let is_canonical = owner.len() == 64 && owner.bytes().all(|b| b.is_ascii_hexdigit());
+    if is_canonical {
+        return Err(invalid(format!(
+            "`s3.objectOwner` `{owner}` is a canonical user id, and iamspect cannot tell offline which account it is: give the owner's account id (decision D140)"
+        )));
+    }
+    crate::check::account_id("`s3.objectOwner`", owner)?;
+    let on_object = iamspect_core::Arn::parse(&raw.resource)
+        .is_some_and(|a| a.service == "s3" && a.account.is_empty() && a.resource.contains('/'));
+    if !on_object || raw.access_point.is_some() {
+        return Err(invalid(format!(
+            "`s3.objectOwner` is the owner of the object a request is for, and `{}` is not a request on an S3 object by its bucket ARN (`arn:aws:s3:::BUCKET/KEY`)",
+            raw.resource
+        )));
+    }
+    Ok(Some(owner.clone()))
+}

@@ -823,6 +823,8 @@ fn case_policies(raw: &RawCase<'_>, resolver: &Resolver<'_>, compiler: &mut Comp
             object_ownership: s3.object_ownership.clone(),
             acl: s3.acl.as_ref().map(|v| acl(&v.0)).transpose()?,
             bucket_abac_enabled: s3.bucket_abac_enabled,
+            object_owner: gates::object_owner(raw, s3)?,
+            object_acl: s3.object_acl.as_ref().map(|v| acl(&v.0)).transpose()?,
         });
     }
     policies.kms_aws_managed_key = raw.kms.as_ref().is_some_and(|k| k.aws_managed_key);

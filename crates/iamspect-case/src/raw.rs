@@ -87,6 +87,10 @@ pub(crate) struct S3 {
     pub(crate) acl: Option<StrictValue>,
     #[serde(default)]
     pub(crate) bucket_abac_enabled: bool,
+    /// The account that owns the object (decision D140).
+    pub(crate) object_owner: Option<String>,
+    /// The object's ACL (decision D140; an addition to the format).
+    pub(crate) object_acl: Option<StrictValue>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -7,6 +7,7 @@ mod access_point;
 mod authorizer;
 mod decision;
 mod kms;
+mod ownership;
 mod protected;
 mod s3;
 mod statement;
@@ -105,6 +106,11 @@ pub fn authorize(request: &Request, policies: &Policies) -> Outcome {
     if let Some(ap) = &policies.access_point {
         return access_point::decide(request, policies, ap, &mut trace::NoTrace);
     }
+    if policies.s3.as_ref().is_some_and(|s| s.object_owner.is_some())
+        && let Some(owner) = ownership::foreign_owner(request, policies)
+    {
+        return ownership::decide(request, policies, owner, &mut trace::NoTrace);
+    }
     authorizer::decide(request, policies, &mut trace::NoTrace)
 }
 
@@ -115,6 +121,9 @@ pub fn authorize(request: &Request, policies: &Policies) -> Outcome {
 pub fn authorize_full_scan(request: &Request, policies: &Policies) -> Outcome {
     if let Some(ap) = &policies.access_point {
         return access_point::decide(request, policies, ap, &mut trace::FullScan);
+    }
+    if let Some(owner) = ownership::foreign_owner(request, policies) {
+        return ownership::decide(request, policies, owner, &mut trace::FullScan);
     }
     authorizer::decide(request, policies, &mut trace::FullScan)
 }
@@ -138,7 +147,11 @@ pub fn authorize_traced(request: &Request, policies: &Policies) -> Response {
         return Response { outcome, trace };
     }
     let mut recorder = trace::Recorder::default();
-    let outcome = authorizer::decide(request, policies, &mut recorder);
+    let outcome = match ownership::foreign_owner(request, policies) {
+        // Decision D140: the trace is the full evaluation's; the outcome adds the object's owner.
+        Some(owner) => ownership::decide(request, policies, owner, &mut recorder),
+        None => authorizer::decide(request, policies, &mut recorder),
+    };
     let trace = recorder.finish(request, policies);
     Response { outcome, trace }
 }
