@@ -146,4 +146,8 @@ pub struct AccountData {
     pub oidc_providers: BTreeMap<String, crate::federation::OidcProvider>,
     /// KMS grants by key ARN (`aws kms list-grants`; decision D135).
     pub kms_grants: BTreeMap<String, Vec<iamspect_core::KmsGrant>>,
+    /// Each account's Regions with their opt-in status (`aws account list-regions`; decision
+    /// D141): account id → Region → `ENABLED`, `ENABLED_BY_DEFAULT`, `ENABLING`, `DISABLING` or
+    /// `DISABLED`.
+    pub regions: BTreeMap<String, BTreeMap<String, String>>,
 }

@@ -201,3 +201,29 @@ pub(crate) fn list_grants(grants: &[Value]) -> Result<ListedGrants, String> {
     }
     Ok(out)
 }
+
+/// The opt-in statuses `aws account list-regions` reports (decision D141).
+pub(crate) const REGION_OPT_STATUSES: &[&str] = &["ENABLED", "ENABLING", "DISABLING", "DISABLED", "ENABLED_BY_DEFAULT"];
+
+/// Reads `aws account list-regions` output (`{"Regions": [{"RegionName", "RegionOptStatus"}]}`):
+/// each Region with its status. Anything else in an entry is an error naming it.
+pub(crate) fn list_regions(regions: &[Value]) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::with_capacity(regions.len());
+    for (i, r) in regions.iter().enumerate() {
+        let name = r.get("RegionName").and_then(Value::as_str);
+        let status = r.get("RegionOptStatus").and_then(Value::as_str);
+        match (name, status) {
+            (Some(name), Some(status)) if REGION_OPT_STATUSES.contains(&status) => {
+                out.push((name.to_string(), status.to_string()));
+            }
+            (Some(_), Some(status)) => {
+                return Err(format!(
+                    "`Regions[{i}].RegionOptStatus` `{status}` is not one of {}",
+                    REGION_OPT_STATUSES.join(", ")
+                ));
+            }
+            _ => return Err(format!("`Regions[{i}]` needs `RegionName` and `RegionOptStatus`")),
+        }
+    }
+    Ok(out)
+}

@@ -76,3 +76,75 @@ fn malformed_list_grants_fails_the_file() {
     assert!(data.kms_grants.is_empty());
     assert!(report.errors.iter().any(|e| e.message.contains("KeyId")), "{:?}", report.errors);
 }
+
+const REGIONS: &str = r#"{"Regions": [
+  {"RegionName": "us-east-1", "RegionOptStatus": "ENABLED_BY_DEFAULT"},
+  {"RegionName": "af-south-1", "RegionOptStatus": "DISABLED"},
+  {"RegionName": "eu-south-1", "RegionOptStatus": "ENABLED"},
+  {"RegionName": "me-south-1", "RegionOptStatus": "ENABLING"}
+]}"#;
+
+const ALLOW_S3: &str = r#"{"UserDetailList": [
+  {"Path": "/", "UserName": "alice", "UserId": "AIDAALICE", "Arn": "arn:aws:iam::111122223333:user/alice", "GroupList": [], "AttachedManagedPolicies": [],
+   "UserPolicyList": [{"PolicyName": "all", "PolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}}]}
+], "GroupDetailList": [], "Policies": [], "RoleDetailList": []}"#;
+
+fn in_region(data: &AccountData, region: &str) -> Result<Decision, iamspect_case::CaseError> {
+    let context = vec![("aws:RequestedRegion".to_string(), vec![region.to_string()])];
+    let built = from_account_data(
+        data,
+        "arn:aws:iam::111122223333:user/alice",
+        "s3:ListAllMyBuckets",
+        "*",
+        None,
+        &context,
+        &mut Compiler::new(),
+    )?;
+    Ok(authorize(&built.request, &built.policies).decision)
+}
+
+#[test]
+fn a_region_the_account_has_not_enabled_fails_at_authentication() {
+    let (data, report) = load("regions", &[("gaad.json", ALLOW_S3.to_string()), ("account-list-regions.json", REGIONS.to_string())]);
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(in_region(&data, "us-east-1").unwrap(), Decision::Allowed);
+    assert_eq!(in_region(&data, "eu-south-1").unwrap(), Decision::Allowed);
+    for region in ["af-south-1", "me-south-1"] {
+        let e = in_region(&data, region).unwrap_err();
+        assert_eq!(e.code, "InvalidClientTokenId");
+        assert!(e.message.contains("aws account enable-region"), "{e}");
+    }
+    // A Region the output does not list is not refused.
+    assert_eq!(in_region(&data, "ap-east-1").unwrap(), Decision::Allowed);
+    // The resource's Region counts when the request does not say.
+    let built = from_account_data(
+        &data,
+        "arn:aws:iam::111122223333:user/alice",
+        "sqs:SendMessage",
+        "arn:aws:sqs:af-south-1:111122223333:q",
+        None,
+        &[],
+        &mut Compiler::new(),
+    );
+    assert_eq!(built.unwrap_err().code, "InvalidClientTokenId");
+}
+
+#[test]
+fn list_regions_needs_its_account_when_several_are_loaded() {
+    let other = GAAD.replace("111122223333", "444455556666");
+    let (data, report) = load(
+        "regions-two",
+        &[
+            ("gaad.json", ALLOW_S3.to_string()),
+            ("gaad2.json", other),
+            ("account-list-regions.json", REGIONS.to_string()),
+            ("account-list-regions_444455556666.json", REGIONS.to_string()),
+        ],
+    );
+    assert_eq!(report.errors.len(), 1, "{:?}", report.errors);
+    assert!(report.errors[0].message.contains("_ACCOUNTID.json"));
+    assert!(data.regions.contains_key("444455556666") && !data.regions.contains_key("111122223333"));
+    let bad = r#"{"Regions": [{"RegionName": "af-south-1", "RegionOptStatus": "OFF"}]}"#;
+    let (_, report) = load("regions-bad", &[("gaad.json", ALLOW_S3.to_string()), ("r.json", bad.to_string())]);
+    assert!(report.errors.iter().any(|e| e.message.contains("RegionOptStatus")), "{:?}", report.errors);
+}
