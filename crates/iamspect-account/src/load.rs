@@ -212,7 +212,8 @@ pub fn load_paths(paths: &[PathBuf]) -> (AccountData, LoadReport) {
     // (`…_ACCOUNT.json`), or to the only account loaded.
     for (path, list) in region_outputs {
         let stem = path.file_stem().and_then(|n| n.to_str()).unwrap_or("");
-        let named = stem.rsplit_once('_').map(|(_, a)| a).filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()));
+        let named =
+            stem.rsplit_once('_').map(|(_, a)| a).filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()));
         let account = match named {
             Some(a) => Some(a.to_string()),
             None if data.accounts.len() == 1 => data.accounts.keys().next().cloned(),

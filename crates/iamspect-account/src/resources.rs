@@ -193,8 +193,14 @@ pub(crate) fn list_grants(grants: &[Value]) -> Result<ListedGrants, String> {
                 }
             }
         };
-        match KmsGrant::build(&at, text("GrantId"), &grantee, &operations, constraint, text("RetiringPrincipal").as_deref())
-        {
+        match KmsGrant::build(
+            &at,
+            text("GrantId"),
+            &grantee,
+            &operations,
+            constraint,
+            text("RetiringPrincipal").as_deref(),
+        ) {
             Ok(grant) => out.grants.push((key, grant)),
             Err(why) => out.skipped.push(format!("grant on `{key}` not weighed: {why}")),
         }

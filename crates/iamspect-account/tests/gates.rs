@@ -63,7 +63,10 @@ fn list_grants_output_is_weighed() {
     assert!(report.skipped.iter().any(|s| s.contains("ec2.us-east-1.amazonaws.com")), "{:?}", report.skipped);
     let alice = "arn:aws:iam::111122223333:user/alice";
     assert_eq!(decide(&data, alice, "kms:Decrypt", &[("kms:EncryptionContext:Department", "IT")]), Decision::Allowed);
-    assert_eq!(decide(&data, alice, "kms:Decrypt", &[("kms:EncryptionContext:Department", "HR")]), Decision::ImplicitDeny);
+    assert_eq!(
+        decide(&data, alice, "kms:Decrypt", &[("kms:EncryptionContext:Department", "HR")]),
+        Decision::ImplicitDeny
+    );
     assert_eq!(decide(&data, alice, "kms:Encrypt", &[]), Decision::ImplicitDeny);
     assert_eq!(decide(&data, "arn:aws:iam::111122223333:user/bob", "kms:DescribeKey", &[]), Decision::ImplicitDeny);
     assert_eq!(decide(&data, alice, "kms:DescribeKey", &[]), Decision::Allowed);
@@ -105,7 +108,8 @@ fn in_region(data: &AccountData, region: &str) -> Result<Decision, iamspect_case
 
 #[test]
 fn a_region_the_account_has_not_enabled_fails_at_authentication() {
-    let (data, report) = load("regions", &[("gaad.json", ALLOW_S3.to_string()), ("account-list-regions.json", REGIONS.to_string())]);
+    let (data, report) =
+        load("regions", &[("gaad.json", ALLOW_S3.to_string()), ("account-list-regions.json", REGIONS.to_string())]);
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     assert_eq!(in_region(&data, "us-east-1").unwrap(), Decision::Allowed);
     assert_eq!(in_region(&data, "eu-south-1").unwrap(), Decision::Allowed);

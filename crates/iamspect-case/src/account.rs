@@ -249,7 +249,9 @@ fn region_enabled(data: &iamspect_account::AccountData, request: &Request) -> Re
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case("aws:RequestedRegion"))
         .and_then(|(_, v)| v.first().map(|r| r.to_string()))
-        .or_else(|| iamspect_core::Arn::parse(request.resource()).map(|a| a.region.to_string()).filter(|r| !r.is_empty()));
+        .or_else(|| {
+            iamspect_core::Arn::parse(request.resource()).map(|a| a.region.to_string()).filter(|r| !r.is_empty())
+        });
     let Some(region) = requested else { return Ok(()) };
     match statuses.get(&region).map(String::as_str) {
         Some(status @ ("DISABLED" | "DISABLING" | "ENABLING")) => Err(CaseError {

@@ -87,7 +87,10 @@ pub(crate) fn access_point(
         return Err(invalid(format!("`accessPoint` is for S3 requests, and `{action}` is not an S3 action")));
     }
     let on_it = resource == raw.arn
-        || resource.strip_prefix(raw.arn.as_str()).and_then(|r| r.strip_prefix("/object/")).is_some_and(|k| !k.is_empty());
+        || resource
+            .strip_prefix(raw.arn.as_str())
+            .and_then(|r| r.strip_prefix("/object/"))
+            .is_some_and(|k| !k.is_empty());
     if !on_it {
         return Err(invalid(format!(
             "`resource` `{resource}` is not the access point `{}` or an object through it (`{}/object/KEY`)",
@@ -103,7 +106,9 @@ pub(crate) fn access_point(
     let network_origin = match (raw.network_origin.as_str(), &raw.vpc_id) {
         ("Internet", None) => NetworkOrigin::Internet,
         ("Internet", Some(_)) => {
-            return Err(invalid("`accessPoint.vpcId` is for a `VPC` access point, and `networkOrigin` is `Internet`".to_string()));
+            return Err(invalid(
+                "`accessPoint.vpcId` is for a `VPC` access point, and `networkOrigin` is `Internet`".to_string(),
+            ));
         }
         ("VPC", id) => {
             if let Some(id) = id {
@@ -115,12 +120,13 @@ pub(crate) fn access_point(
             return Err(invalid(format!("`accessPoint.networkOrigin` `{other}` is not `Internet` or `VPC`")));
         }
     };
-    let block_public_access = raw.block_public_access.as_ref().map_or_else(BlockPublicAccess::default, |b| BlockPublicAccess {
-        block_public_acls: b.block_public_acls,
-        ignore_public_acls: b.ignore_public_acls,
-        block_public_policy: b.block_public_policy,
-        restrict_public_buckets: b.restrict_public_buckets,
-    });
+    let block_public_access =
+        raw.block_public_access.as_ref().map_or_else(BlockPublicAccess::default, |b| BlockPublicAccess {
+            block_public_acls: b.block_public_acls,
+            ignore_public_acls: b.ignore_public_acls,
+            block_public_policy: b.block_public_policy,
+            restrict_public_buckets: b.restrict_public_buckets,
+        });
     Ok(AccessPoint { arn: raw.arn.clone(), policy, bucket: raw.bucket.clone(), network_origin, block_public_access })
 }
 
@@ -150,7 +156,8 @@ pub(crate) fn object_owner(raw: &crate::raw::RawCase<'_>, s3: &crate::raw::S3) -
     let Some(owner) = &s3.object_owner else {
         if s3.object_acl.is_some() {
             return Err(invalid(
-                "`s3.objectAcl` is the ACL of an object another account owns: give `s3.objectOwner` with it".to_string(),
+                "`s3.objectAcl` is the ACL of an object another account owns: give `s3.objectOwner` with it"
+                    .to_string(),
             ));
         }
         return Ok(None);

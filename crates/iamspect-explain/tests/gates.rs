@@ -10,18 +10,30 @@ fn steps(message: &str) -> String {
 
 #[test]
 fn access_denied_messages_name_the_gate_to_check() {
-    let s = steps("User: arn:aws:iam::111122223333:user/alice is not authorized to perform: iam:ChangePassword on resource: arn:aws:iam::111122223333:user/alice because no identity-based policy allows the iam:ChangePassword action");
+    let s = steps(
+        "User: arn:aws:iam::111122223333:user/alice is not authorized to perform: iam:ChangePassword on resource: arn:aws:iam::111122223333:user/alice because no identity-based policy allows the iam:ChangePassword action",
+    );
     assert!(s.contains("get-account-password-policy"), "{s}");
-    let s = steps("User: arn:aws:sts::111122223333:assumed-role/Deploy/ci is not authorized to perform: cloudformation:UpdateStack on resource: arn:aws:cloudformation:us-east-1:111122223333:stack/app/1 because no identity-based policy allows the cloudformation:UpdateStack action");
+    let s = steps(
+        "User: arn:aws:sts::111122223333:assumed-role/Deploy/ci is not authorized to perform: cloudformation:UpdateStack on resource: arn:aws:cloudformation:us-east-1:111122223333:stack/app/1 because no identity-based policy allows the cloudformation:UpdateStack action",
+    );
     assert!(s.contains("get-stack-policy"), "{s}");
-    let s = steps("User: arn:aws:iam::111122223333:user/alice is not authorized to perform: ssm:StartSession on resource: arn:aws:ec2:us-east-1:111122223333:instance/i-0123456789abcdef0 because no identity-based policy allows the ssm:StartSession action");
+    let s = steps(
+        "User: arn:aws:iam::111122223333:user/alice is not authorized to perform: ssm:StartSession on resource: arn:aws:ec2:us-east-1:111122223333:instance/i-0123456789abcdef0 because no identity-based policy allows the ssm:StartSession action",
+    );
     assert!(s.contains("default-ec2-instance-management-role"), "{s}");
-    let s = steps("User: arn:aws:iam::111122223333:user/alice is not authorized to perform: ec2:RunInstances on resource: arn:aws:ec2:us-east-1:444455556666:subnet/subnet-0abc because no identity-based policy allows the ec2:RunInstances action");
+    let s = steps(
+        "User: arn:aws:iam::111122223333:user/alice is not authorized to perform: ec2:RunInstances on resource: arn:aws:ec2:us-east-1:444455556666:subnet/subnet-0abc because no identity-based policy allows the ec2:RunInstances action",
+    );
     assert!(s.contains("aws ram get-resource-shares"), "{s}");
-    let s = steps("User: arn:aws:iam::111122223333:user/alice is not authorized to perform: kms:Decrypt on resource: arn:aws:kms:us-east-1:111122223333:key/k because no resource-based policy allows the kms:Decrypt action");
+    let s = steps(
+        "User: arn:aws:iam::111122223333:user/alice is not authorized to perform: kms:Decrypt on resource: arn:aws:kms:us-east-1:111122223333:key/k because no resource-based policy allows the kms:Decrypt action",
+    );
     assert!(s.contains("aws kms list-grants"), "{s}");
     // A same-account EC2 request names no RAM share.
-    let s = steps("User: arn:aws:iam::111122223333:user/alice is not authorized to perform: ec2:RunInstances on resource: arn:aws:ec2:us-east-1:111122223333:subnet/subnet-0abc because no identity-based policy allows the ec2:RunInstances action");
+    let s = steps(
+        "User: arn:aws:iam::111122223333:user/alice is not authorized to perform: ec2:RunInstances on resource: arn:aws:ec2:us-east-1:111122223333:subnet/subnet-0abc because no identity-based policy allows the ec2:RunInstances action",
+    );
     assert!(!s.contains("aws ram"), "{s}");
 }
 

@@ -97,14 +97,9 @@ pub(crate) fn split(req: &Request, policies: &Policies, ap: &AccessPoint) -> Opt
             context.insert(key, vec![value.to_string()]);
         }
     }
-    let access_point_request = Request::new(
-        req.principal.clone(),
-        &req.action,
-        &req.resource,
-        Some(ap_account.as_str()),
-        context.clone(),
-    )
-    .ok()?;
+    let access_point_request =
+        Request::new(req.principal.clone(), &req.action, &req.resource, Some(ap_account.as_str()), context.clone())
+            .ok()?;
     // The bucket's owner: the case's `resourceAccount` when it names another account than the
     // access point's, else the access point's account.
     let bucket_owner = req.resource_account.clone().unwrap_or_else(|| ap_account.clone());

@@ -142,9 +142,9 @@ fn grant_principal(field: &str, text: &str) -> Result<PrincipalKind, String> {
         return Err(refuse());
     }
     match Principal::parse(text).map_err(|_| refuse())?.kind {
-        kind @ (PrincipalKind::User { .. } | PrincipalKind::RoleSession { .. } | PrincipalKind::FederatedUser { .. }) => {
-            Ok(kind)
-        }
+        kind @ (PrincipalKind::User { .. }
+        | PrincipalKind::RoleSession { .. }
+        | PrincipalKind::FederatedUser { .. }) => Ok(kind),
         _ => Err(refuse()),
     }
 }

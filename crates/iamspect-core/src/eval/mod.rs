@@ -24,7 +24,9 @@ pub use kms::{GRANT_OPERATIONS, GrantConstraint, KmsGrant, allowing_grant, grant
 pub use protected::{Protected, protected_rules};
 pub use s3::{S3Acl, S3AclGrant, S3Settings};
 pub use statement::{GrantKind, NotPrincipalDetail, StatementOutcome};
-pub use trace::{AccessPointTrace, ConditionDetail, Layer, LayerTrace, LayerVerdict, PolicyTrace, StatementTrace, Trace};
+pub use trace::{
+    AccessPointTrace, ConditionDetail, Layer, LayerTrace, LayerVerdict, PolicyTrace, StatementTrace, Trace,
+};
 
 /// Every policy AWS weighs for one request, by type.
 #[derive(Clone, Debug, Default)]

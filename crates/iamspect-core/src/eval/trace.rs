@@ -318,11 +318,8 @@ impl Recorder {
         let missing_context_keys =
             missing.into_iter().filter(|(lower, _)| seen.insert(lower.clone())).map(|(_, key)| key).collect();
         let protected = super::protected::protected(req, policies.kms_aws_managed_key);
-        let kms_grant = if policies.kms_grants.is_empty() {
-            None
-        } else {
-            super::kms::allowing_grant(&policies.kms_grants, req)
-        };
+        let kms_grant =
+            if policies.kms_grants.is_empty() { None } else { super::kms::allowing_grant(&policies.kms_grants, req) };
         Trace { layers, missing_context_keys, protected, kms_grant, access_point: None }
     }
 }

@@ -752,7 +752,9 @@ fn s3_path(raw_path: &str, virtual_bucket: Option<String>) -> Result<(String, St
             if raw_bucket.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("arn:"))
                 || raw_bucket.get(..6).is_some_and(|p| p.eq_ignore_ascii_case("arn%3a"))
             {
-                return Err(refuse(format!("the path names an ARN (`{raw_bucket}`) where the bucket goes: an S3 {ACCESS_POINTS_UNMAPPED}")));
+                return Err(refuse(format!(
+                    "the path names an ARN (`{raw_bucket}`) where the bucket goes: an S3 {ACCESS_POINTS_UNMAPPED}"
+                )));
             }
             if raw_bucket.contains('%') {
                 return Err(refuse("the bucket in the path is percent-encoded; bucket names never need it"));

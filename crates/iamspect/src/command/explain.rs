@@ -513,7 +513,9 @@ fn explain_message(text: &str, format: Format) -> u8 {
             // to check.
             if let Some(causes) = iamspect_explain::gates::causes_for_text(text) {
                 let out = match format {
-                    Format::Json => serde_json::to_string_pretty(&json!({"possibleCauses": causes})).unwrap_or_default(),
+                    Format::Json => {
+                        serde_json::to_string_pretty(&json!({"possibleCauses": causes})).unwrap_or_default()
+                    }
                     Format::Text => {
                         let list: Vec<String> = causes.iter().map(|c| format!("  - {c}")).collect();
                         format!("Not an AccessDenied message; possible causes:\n{}", list.join("\n"))
