@@ -152,3 +152,34 @@ fn list_regions_needs_its_account_when_several_are_loaded() {
     let (_, report) = load("regions-bad", &[("gaad.json", ALLOW_S3.to_string()), ("r.json", bad.to_string())]);
     assert!(report.errors.iter().any(|e| e.message.contains("RegionOptStatus")), "{:?}", report.errors);
 }
+
+/// A case through an access point on account data weighs the bucket's policy from the data
+/// (decision D138): its deny is not lost.
+#[test]
+fn access_point_case_on_account_data_weighs_the_buckets_policy() {
+    let deny = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::reports/secret/*"}]}"#;
+    let bucket_policy = serde_json::json!({ "Policy": deny }).to_string();
+    let ap = "arn:aws:s3:us-east-1:111122223333:accesspoint/finance";
+    let case = |key: &str| {
+        serde_json::json!({"principal": "arn:aws:iam::111122223333:user/alice", "action": "s3:GetObject",
+            "resource": format!("{ap}/object/{key}"),
+            "accessPoint": {"arn": ap, "bucket": "reports", "networkOrigin": "Internet"},
+            "expect": {"decision": "allowed"}})
+    };
+    let cases = serde_json::json!({"cases": [case("secret/a"), case("public/a")]}).to_string();
+    let (data, report) = load(
+        "access-point",
+        &[("gaad.json", ALLOW_S3.to_string()), ("s3-get-bucket-policy_reports.json", bucket_policy)],
+    );
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    let dir = temp_dir("access-point-case");
+    let path = dir.join("case.json");
+    std::fs::write(&path, cases).unwrap();
+    let file = iamspect_case::load_file_with_account_data(&path, &data, &mut Compiler::new()).unwrap();
+    let decide = |i: usize| {
+        let built = file.cases[i].built.as_ref().unwrap();
+        authorize(&built.request, &built.policies).decision
+    };
+    assert_eq!(decide(0), Decision::ExplicitDeny);
+    assert_eq!(decide(1), Decision::Allowed);
+}

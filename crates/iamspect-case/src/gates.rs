@@ -179,3 +179,26 @@ pub(crate) fn object_owner(raw: &crate::raw::RawCase<'_>, s3: &crate::raw::S3) -
     }
     Ok(Some(owner.clone()))
 }
+
+/// With account data, a request through an access point weighs the bucket's policy from the
+/// data as `resourcePolicy` (decision D138): the data's policy for the access point ARN would be
+/// the wrong one, so a policy stored under that ARN is refused (give it as `accessPoint.policy`).
+pub(crate) fn bucket_policy_from_data(
+    built: &mut crate::Built,
+    data: &iamspect_account::AccountData,
+    bucket: &str,
+    compiler: &mut crate::Compiler,
+) -> Result<(), CaseError> {
+    if built.policies.resource.is_some() {
+        return Err(invalid(format!(
+            "the account data holds a resource policy for the access point `{}`: give it as `accessPoint.policy` (the case's `resourcePolicy` is the bucket's)",
+            built.request.resource()
+        )));
+    }
+    let bucket_arn = format!("arn:aws:s3:::{bucket}");
+    if let Some(rp) = data.resource_policies.get(&bucket_arn) {
+        built.policies.resource =
+            Some(compiler.compile(&rp.source, &rp.document, iamspect_core::PolicyType::Resource)?);
+    }
+    Ok(())
+}

@@ -729,7 +729,7 @@ fn build_on_data(
     for (key, value) in std::mem::take(&mut raw.context.0) {
         context.push((key.clone(), context_values(&key, value)?));
     }
-    let from_data = from_account_data(
+    let mut from_data = from_account_data(
         data,
         &principal,
         &raw.action,
@@ -738,6 +738,9 @@ fn build_on_data(
         &context,
         compiler,
     )?;
+    if let Some(ap) = &raw.access_point {
+        gates::bucket_policy_from_data(&mut from_data, data, &ap.bucket, compiler)?;
+    }
     let given = case_policies(&raw, resolver, compiler)?;
     let (mut built, sources) = combine(from_data, given, "case")?;
     gates::vpc_known(&built.request, &built.policies)?;
