@@ -177,7 +177,29 @@ pub(crate) fn object_owner(raw: &crate::raw::RawCase<'_>, s3: &crate::raw::S3) -
             raw.resource
         )));
     }
+    // Decision D140: only the operations whose object context is the object ACL are decided for
+    // an object another account owns; the others are refused rather than guessed.
+    let bucket_owner = raw.resource_account.clone().or_else(|| principal_account(raw));
+    let enforced = s3.object_ownership.as_deref() == Some("BucketOwnerEnforced");
+    let action = raw.action.split_once(':').map_or("", |(_, a)| a);
+    let acl_action = iamspect_core::OBJECT_ACL_ACTIONS.iter().any(|a| a.eq_ignore_ascii_case(action));
+    if !enforced && bucket_owner.as_deref() != Some(owner.as_str()) && !acl_action {
+        return Err(invalid(format!(
+            "`s3.objectOwner` names another account than the bucket's, and `{}` on an object another account owns is not decided (only {}; decision D140)",
+            raw.action,
+            iamspect_core::OBJECT_ACL_ACTIONS.iter().map(|a| format!("s3:{a}")).collect::<Vec<_>>().join(", ")
+        )));
+    }
     Ok(Some(owner.clone()))
+}
+
+/// The account of a case's principal when it is an ARN (the default resource account).
+fn principal_account(raw: &crate::raw::RawCase<'_>) -> Option<String> {
+    let text = match &raw.principal {
+        crate::raw::RawPrincipal::Text(t) => t.as_str(),
+        crate::raw::RawPrincipal::Object(o) => o.arn.as_deref()?,
+    };
+    iamspect_core::Principal::parse(text).ok()?.account().map(str::to_string)
 }
 
 /// With account data, a request through an access point weighs the bucket's policy from the

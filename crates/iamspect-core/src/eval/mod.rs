@@ -8,6 +8,7 @@ mod authorizer;
 mod decision;
 mod kms;
 mod ownership;
+pub use ownership::OBJECT_ACL_ACTIONS;
 mod protected;
 mod s3;
 mod statement;

@@ -10,8 +10,14 @@ use super::trace::{NoTrace, Tracer};
 use super::{Outcome, Policies};
 use crate::request::{PrincipalKind, Request};
 
-/// The object's owner when it is not the bucket owner and ACLs are in force: the case the rules
-/// above govern. `None` otherwise (the request is decided as any other).
+/// The object operations whose object context is the object's ACL (S3's ACL permissions
+/// `READ`, `READ_ACP` and `WRITE_ACP` on an object): the ones decided here.
+pub const OBJECT_ACL_ACTIONS: &[&str] =
+    &["getobject", "getobjectversion", "getobjectacl", "getobjectversionacl", "putobjectacl", "putobjectversionacl"];
+
+/// The object's owner when it is not the bucket owner, ACLs are in force and the action is one of
+/// [`OBJECT_ACL_ACTIONS`]: the case the rules above govern. `None` otherwise (the request is
+/// decided as any other; the case reader refuses other actions on such an object).
 pub(crate) fn foreign_owner<'a>(req: &Request, policies: &'a Policies) -> Option<&'a str> {
     let s3 = policies.s3.as_ref()?;
     let owner = s3.object_owner.as_deref()?;
@@ -20,7 +26,9 @@ pub(crate) fn foreign_owner<'a>(req: &Request, policies: &'a Policies) -> Option
     }
     let arn = req.resource_arn()?;
     let is_object = arn.service == "s3" && arn.account.is_empty() && arn.resource.contains('/');
-    let is_s3 = req.action.split_once(':').is_some_and(|(s, _)| s.eq_ignore_ascii_case("s3"));
+    let is_s3 = req.action.split_once(':').is_some_and(|(s, a)| {
+        s.eq_ignore_ascii_case("s3") && OBJECT_ACL_ACTIONS.iter().any(|x| x.eq_ignore_ascii_case(a))
+    });
     (is_s3 && is_object && req.resource_account() != Some(owner)).then_some(owner)
 }
 
