@@ -474,6 +474,8 @@ fn s3_settings(u: &mut Unstructured<'_>) -> Result<Option<S3Settings>> {
         object_ownership,
         acl,
         bucket_abac_enabled: u.arbitrary()?,
+        object_owner: None,
+        object_acl: None,
     }))
 }
 
@@ -541,6 +543,8 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
         vpc_endpoint: maybe_policy(u, PolicyType::VpcEndpoint, 1, 5)?,
         s3: s3_settings(u)?,
         kms_aws_managed_key: chance(u, 1, 8)?,
+        kms_grants: Vec::new(),
+        access_point: None,
     };
 
     let outcome = authorize(&request, &policies);

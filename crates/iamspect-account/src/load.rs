@@ -90,6 +90,7 @@ pub fn load_paths(paths: &[PathBuf]) -> (AccountData, LoadReport) {
     let mut org_outputs = crate::org_cli::OrgOutputs::default();
     // `get-role` and `list-roles` outputs complete the roles of the dumps, so they come after them.
     let mut role_outputs: Vec<(PathBuf, Value)> = Vec::new();
+    let mut region_outputs: Vec<(PathBuf, Vec<(String, String)>)> = Vec::new();
     // OIDC provider outputs name no account (`get`) or need the dumps' accounts: they come last.
     let mut oidc_outputs = crate::federation::OidcOutputs::default();
     // Identity Center outputs are tied to the roles of the dumps: they come last too.
@@ -182,6 +183,22 @@ pub fn load_paths(paths: &[PathBuf]) -> (AccountData, LoadReport) {
                 }
                 Err(message) => report.errors.push(LoadError { path, message }),
             }
+        } else if let Some(grants) = v.get("Grants").and_then(Value::as_array) {
+            match resources::list_grants(grants) {
+                Ok(listed) => {
+                    for (key, grant) in listed.grants {
+                        data.kms_grants.entry(key).or_default().push(grant);
+                    }
+                    report.skipped.extend(listed.skipped.into_iter().map(|s| format!("{}: {s}", path.display())));
+                    report.loaded.push(path);
+                }
+                Err(message) => report.errors.push(LoadError { path, message }),
+            }
+        } else if let Some(regions) = v.get("Regions").and_then(Value::as_array) {
+            match resources::list_regions(regions) {
+                Ok(list) => region_outputs.push((path, list)),
+                Err(message) => report.errors.push(LoadError { path, message }),
+            }
         } else if let Some(r) = v.get("resourcePolicies") {
             match resources::parse_native(r, &path.display().to_string()) {
                 Ok(list) => {
@@ -194,6 +211,28 @@ pub fn load_paths(paths: &[PathBuf]) -> (AccountData, LoadReport) {
             }
         } else {
             deferred.push((path, v));
+        }
+    }
+    // Decision D141: a list-regions output belongs to the account its file name ends with
+    // (`…_ACCOUNT.json`), or to the only account loaded.
+    for (path, list) in region_outputs {
+        let stem = path.file_stem().and_then(|n| n.to_str()).unwrap_or("");
+        let named =
+            stem.rsplit_once('_').map(|(_, a)| a).filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()));
+        let account = match named {
+            Some(a) => Some(a.to_string()),
+            None if data.accounts.len() == 1 => data.accounts.keys().next().cloned(),
+            None => None,
+        };
+        match account {
+            Some(account) => {
+                data.regions.entry(account).or_default().extend(list);
+                report.loaded.push(path);
+            }
+            None => report.errors.push(LoadError {
+                path,
+                message: "an `aws account list-regions` output does not say its account: end its file name with `_ACCOUNTID.json` (or load one account's data)".to_string(),
+            }),
         }
     }
     for (path, v) in role_outputs {

@@ -146,4 +146,10 @@ pub struct AccountData {
     pub oidc_providers: BTreeMap<String, crate::federation::OidcProvider>,
     /// IAM Identity Center's permission sets, assignments and identity store, when loaded.
     pub identity_center: Option<crate::identity_center::IdentityCenter>,
+    /// KMS grants by key ARN (`aws kms list-grants`; decision D135).
+    pub kms_grants: BTreeMap<String, Vec<iamspect_core::KmsGrant>>,
+    /// Each account's Regions with their opt-in status (`aws account list-regions`; decision
+    /// D141): account id → Region → `ENABLED`, `ENABLED_BY_DEFAULT`, `ENABLING`, `DISABLING` or
+    /// `DISABLED`.
+    pub regions: BTreeMap<String, BTreeMap<String, String>>,
 }

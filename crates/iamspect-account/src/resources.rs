@@ -4,6 +4,8 @@
 
 use serde_json::Value;
 
+use iamspect_core::{GrantConstraint, KmsGrant};
+
 use crate::gaad::document_text;
 
 /// A resource's policy.
@@ -129,4 +131,105 @@ fn parse_cli_output_inner(file_name: &str, v: &Value, account: &str, region: &st
         _ => return None,
     };
     Some((arn, doc))
+}
+
+/// What `aws kms list-grants` held: the grants by key ARN, and the grants not weighed, each with
+/// why (decision D135).
+#[derive(Debug, Default)]
+pub(crate) struct ListedGrants {
+    pub(crate) grants: Vec<(String, KmsGrant)>,
+    pub(crate) skipped: Vec<String>,
+}
+
+/// Reads `aws kms list-grants` output (`{"Grants": [...]}`). A grant whose grantee is not an IAM
+/// principal (a service principal), or whose operations or constraints iamspect does not know, is
+/// skipped with a note: a grant only allows, so leaving one out can refuse what AWS allows, never
+/// allow what AWS refuses. A malformed entry fails the file.
+pub(crate) fn list_grants(grants: &[Value]) -> Result<ListedGrants, String> {
+    let mut out = ListedGrants::default();
+    for (i, g) in grants.iter().enumerate() {
+        let text = |field: &str| g.get(field).and_then(Value::as_str).map(str::to_string);
+        let at = format!("Grants[{i}].");
+        let key = text("KeyId").ok_or_else(|| format!("`{at}KeyId` is missing or not a string"))?;
+        if iamspect_core::Arn::parse(&key).is_none_or(|a| a.service != "kms" || !a.resource.starts_with("key/")) {
+            return Err(format!("`{at}KeyId` `{key}` is not a KMS key ARN (list-grants gives the key's ARN)"));
+        }
+        let grantee = text("GranteePrincipal").ok_or_else(|| format!("`{at}GranteePrincipal` is missing"))?;
+        let operations: Vec<String> = match g.get("Operations").and_then(Value::as_array) {
+            Some(list) => list
+                .iter()
+                .map(|o| o.as_str().map(str::to_string).ok_or_else(|| format!("`{at}Operations` holds a non-string")))
+                .collect::<Result<_, _>>()?,
+            None => return Err(format!("`{at}Operations` is missing or not a list")),
+        };
+        let pairs = |v: &Value| -> Result<Vec<(String, String)>, String> {
+            let map = v.as_object().ok_or_else(|| format!("`{at}Constraints` holds a non-object"))?;
+            map.iter()
+                .map(|(k, v)| {
+                    v.as_str()
+                        .map(|v| (k.clone(), v.to_string()))
+                        .ok_or_else(|| format!("`{at}Constraints` value of `{k}` is not a string"))
+                })
+                .collect()
+        };
+        let constraint = match g.get("Constraints") {
+            None | Some(Value::Null) => None,
+            Some(c) => {
+                let equals = c.get("EncryptionContextEquals").map(pairs).transpose()?;
+                let subset = c.get("EncryptionContextSubset").map(pairs).transpose()?;
+                let known = c.as_object().is_some_and(|m| {
+                    m.keys().all(|k| k == "EncryptionContextEquals" || k == "EncryptionContextSubset")
+                });
+                match (equals, subset) {
+                    (Some(e), None) if known => Some(GrantConstraint::EncryptionContextEquals(e)),
+                    (None, Some(s)) if known => Some(GrantConstraint::EncryptionContextSubset(s)),
+                    _ => {
+                        out.skipped.push(format!(
+                            "grant `{}` on `{key}`: its constraints are not one encryption-context constraint iamspect decides; not weighed",
+                            text("GrantId").unwrap_or_default()
+                        ));
+                        continue;
+                    }
+                }
+            }
+        };
+        match KmsGrant::build(
+            &at,
+            text("GrantId"),
+            &grantee,
+            &operations,
+            constraint,
+            text("RetiringPrincipal").as_deref(),
+        ) {
+            Ok(grant) => out.grants.push((key, grant)),
+            Err(why) => out.skipped.push(format!("grant on `{key}` not weighed: {why}")),
+        }
+    }
+    Ok(out)
+}
+
+/// The opt-in statuses `aws account list-regions` reports (decision D141).
+pub(crate) const REGION_OPT_STATUSES: &[&str] = &["ENABLED", "ENABLING", "DISABLING", "DISABLED", "ENABLED_BY_DEFAULT"];
+
+/// Reads `aws account list-regions` output (`{"Regions": [{"RegionName", "RegionOptStatus"}]}`):
+/// each Region with its status. Anything else in an entry is an error naming it.
+pub(crate) fn list_regions(regions: &[Value]) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::with_capacity(regions.len());
+    for (i, r) in regions.iter().enumerate() {
+        let name = r.get("RegionName").and_then(Value::as_str);
+        let status = r.get("RegionOptStatus").and_then(Value::as_str);
+        match (name, status) {
+            (Some(name), Some(status)) if REGION_OPT_STATUSES.contains(&status) => {
+                out.push((name.to_string(), status.to_string()));
+            }
+            (Some(_), Some(status)) => {
+                return Err(format!(
+                    "`Regions[{i}].RegionOptStatus` `{status}` is not one of {}",
+                    REGION_OPT_STATUSES.join(", ")
+                ));
+            }
+            _ => return Err(format!("`Regions[{i}]` needs `RegionName` and `RegionOptStatus`")),
+        }
+    }
+    Ok(out)
 }

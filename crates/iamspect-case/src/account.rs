@@ -45,6 +45,7 @@ pub fn from_account_data(
     }
     let request = Request::new(resolved.principal.clone(), action, resource, resource_account.as_deref(), ctx)
         .map_err(|e| invalid(e.to_string()))?;
+    region_enabled(data, &request)?;
     let mut one = |d: &iamspect_account::NamedDocument, t: PolicyType| compiler.compile(&d.name, &d.document, t);
     let mut policies = Policies::default();
     for d in &resolved.identity {
@@ -70,6 +71,12 @@ pub fn from_account_data(
     };
     policies.scps = levels(&resolved.scps, PolicyType::Scp)?;
     policies.rcps = levels(&side.rcps, PolicyType::Rcp)?;
+    // Decision D135: the key's grants from `aws kms list-grants`.
+    if iamspect_core::is_kms_key_request(action, resource)
+        && let Some(grants) = data.kms_grants.get(resource)
+    {
+        policies.kms_grants = grants.clone();
+    }
     Ok(Built { request, policies, sources: Vec::new(), notes })
 }
 
@@ -223,5 +230,36 @@ pub fn combine(data: Built, given: Policies, given_by: &str) -> Result<(Built, V
         from_data.s3 = given.s3;
     }
     from_data.kms_aws_managed_key |= given.kms_aws_managed_key;
+    if given.access_point.is_some() {
+        from_data.access_point = given.access_point;
+    }
+    // Grants are allow sources: the case's are weighed with the data's (decision D135).
+    from_data.kms_grants.extend(given.kms_grants);
     Ok((Built { request, policies: from_data, sources: Vec::new(), notes }, sources))
+}
+
+/// Decision D141: a request to a Region the caller's account has not enabled fails at
+/// authentication, before any policy is weighed. The Region is `aws:RequestedRegion`, else the
+/// resource ARN's; the statuses come from `aws account list-regions` in the account data.
+fn region_enabled(data: &iamspect_account::AccountData, request: &Request) -> Result<(), CaseError> {
+    let Some(account) = request.principal().account() else { return Ok(()) };
+    let Some(statuses) = data.regions.get(account) else { return Ok(()) };
+    let requested = request
+        .context()
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("aws:RequestedRegion"))
+        .and_then(|(_, v)| v.first().map(|r| r.to_string()))
+        .or_else(|| {
+            iamspect_core::Arn::parse(request.resource()).map(|a| a.region.to_string()).filter(|r| !r.is_empty())
+        });
+    let Some(region) = requested else { return Ok(()) };
+    match statuses.get(&region).map(String::as_str) {
+        Some(status @ ("DISABLED" | "DISABLING" | "ENABLING")) => Err(CaseError {
+            code: "InvalidClientTokenId",
+            message: format!(
+                "The security token included in the request is invalid: the request is to {region}, an opt-in Region that account {account} has not enabled (its status is {status}), so AWS refuses it at authentication, before any policy is weighed; enable it (`aws account enable-region --region-name {region}`, or the console's Account page) and wait until `aws account get-region-opt-status --region-name {region}` says ENABLED"
+            ),
+        }),
+        _ => Ok(()),
+    }
 }

@@ -147,7 +147,9 @@ fn read(text: &str, compiler: &mut Compiler, buffer: &mut String, refs: Option<&
         || raw.scps.is_some()
         || raw.rcps.is_some()
         || raw.s3.is_some()
-        || raw.kms.is_some();
+        || raw.kms.is_some()
+        || raw.kms_grants.is_some()
+        || raw.access_point.is_some();
     let description = raw.description.take();
     let expect = raw.expect.take();
     // An invalid `expect` is refused by the exact path, which says where.

@@ -33,6 +33,7 @@ mod account;
 pub mod check;
 mod fast;
 mod files;
+mod gates;
 mod raw;
 
 use std::borrow::Cow;
@@ -683,6 +684,7 @@ fn build(mut raw: RawCase<'_>, resolver: &Resolver<'_>, compiler: &mut Compiler)
     }
     let policies = case_policies(&raw, resolver, compiler)?;
     principal_takes(request.principal(), &policies)?;
+    gates::vpc_known(&request, &policies)?;
     Ok(Built { request, policies, sources: Vec::new(), notes })
 }
 
@@ -754,7 +756,7 @@ fn build_on_data(
     for (key, value) in std::mem::take(&mut raw.context.0) {
         context.push((key.clone(), context_values(&key, value)?));
     }
-    let from_data = from_account_data(
+    let mut from_data = from_account_data(
         data,
         &principal,
         &raw.action,
@@ -763,8 +765,12 @@ fn build_on_data(
         &context,
         compiler,
     )?;
+    if let Some(ap) = &raw.access_point {
+        gates::bucket_policy_from_data(&mut from_data, data, &ap.bucket, compiler)?;
+    }
     let given = case_policies(&raw, resolver, compiler)?;
     let (mut built, sources) = combine(from_data, given, "case")?;
+    gates::vpc_known(&built.request, &built.policies)?;
     built.sources = sources;
     Ok(built)
 }
@@ -831,6 +837,10 @@ fn case_policies(raw: &RawCase<'_>, resolver: &Resolver<'_>, compiler: &mut Comp
     if let Some(p) = &raw.vpc_endpoint_policy {
         policies.vpc_endpoint = Some(one(p, "vpcEndpointPolicy", PolicyType::VpcEndpoint)?);
     }
+    if let Some(ap) = &raw.access_point {
+        let policy = ap.policy.map(|p| one(p, "accessPoint.policy", PolicyType::Resource)).transpose()?;
+        policies.access_point = Some(gates::access_point(ap, policy, &raw.action, &raw.resource)?);
+    }
     if raw.kms.as_ref().is_some_and(|k| k.default_key_policy) {
         policies.resource = Some(default_key_policy_for(raw, compiler)?);
     }
@@ -843,9 +853,12 @@ fn case_policies(raw: &RawCase<'_>, resolver: &Resolver<'_>, compiler: &mut Comp
             object_ownership: s3.object_ownership.clone(),
             acl: s3.acl.as_ref().map(|v| acl(&v.0)).transpose()?,
             bucket_abac_enabled: s3.bucket_abac_enabled,
+            object_owner: gates::object_owner(raw, s3)?,
+            object_acl: s3.object_acl.as_ref().map(|v| acl(&v.0)).transpose()?,
         });
     }
     policies.kms_aws_managed_key = raw.kms.as_ref().is_some_and(|k| k.aws_managed_key);
+    policies.kms_grants = gates::kms_grants(raw.kms_grants.as_deref(), &raw.action, &raw.resource)?;
     Ok(policies)
 }
 

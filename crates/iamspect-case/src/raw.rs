@@ -87,6 +87,10 @@ pub(crate) struct S3 {
     pub(crate) acl: Option<StrictValue>,
     #[serde(default)]
     pub(crate) bucket_abac_enabled: bool,
+    /// The account that owns the object (decision D140).
+    pub(crate) object_owner: Option<String>,
+    /// The object's ACL (decision D140; an addition to the format).
+    pub(crate) object_acl: Option<StrictValue>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -97,6 +101,43 @@ pub(crate) struct Kms {
     /// The key has AWS's default key policy (decision D52), asked for explicitly.
     #[serde(default)]
     pub(crate) default_key_policy: bool,
+}
+
+/// A KMS grant on the key the request uses (decision D135).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct RawGrant {
+    /// The grant's id, to name it in the explanation (an addition to the format; optional).
+    pub(crate) grant_id: Option<String>,
+    pub(crate) grantee_principal: String,
+    pub(crate) operations: Vec<String>,
+    pub(crate) constraints: Option<RawGrantConstraints>,
+    pub(crate) retiring_principal: Option<String>,
+}
+
+/// `constraints`: one of the two encryption-context constraints.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct RawGrantConstraints {
+    /// Keys compare without case in a grant constraint, so two keys that differ only by case are
+    /// refused.
+    pub(crate) encryption_context_equals: Option<Unique<String, true>>,
+    pub(crate) encryption_context_subset: Option<Unique<String, true>>,
+}
+
+/// An S3 access point the request goes through (decision D138).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct RawAccessPoint<'a> {
+    pub(crate) arn: String,
+    #[serde(default, borrow)]
+    pub(crate) policy: Option<RawPolicy<'a>>,
+    pub(crate) bucket: String,
+    pub(crate) network_origin: String,
+    /// For a `VPC` access point, its VPC (`VpcConfiguration.VpcId`; an addition to the format).
+    pub(crate) vpc_id: Option<String>,
+    /// The access point's own Block Public Access settings (an addition to the format).
+    pub(crate) block_public_access: Option<BlockPublicAccess>,
 }
 
 /// What must come out.
@@ -177,6 +218,10 @@ pub(crate) struct RawCase<'a> {
     pub(crate) vpc_endpoint_policy: Option<RawPolicy<'a>>,
     pub(crate) s3: Option<S3>,
     pub(crate) kms: Option<Kms>,
+    #[serde(default)]
+    pub(crate) kms_grants: Option<Vec<RawGrant>>,
+    #[serde(default, borrow)]
+    pub(crate) access_point: Option<RawAccessPoint<'a>>,
     /// Read before the strict parse by [`crate::case_from_str`], so invalid cases can still be
     /// checked; [`crate::inline_case`] takes it from here. `null` is an error (not "no
     /// `expect`"), as it is in that first read.

@@ -31,10 +31,12 @@ mod span;
 
 pub use arn::{Arn, split_segments as split_arn_segments};
 pub use eval::{
-    ConditionDetail, Decision, DeniedBy, Denier, GrantKind, Layer, LayerTrace, LayerVerdict, NotPrincipalDetail,
-    Outcome, Policies, PolicyTrace, Protected, Response, S3Acl, S3AclGrant, S3Settings, StatementOutcome,
-    StatementTrace, Trace, authorize, authorize_full_scan, authorize_traced, is_kms_key_request, is_role_trust_action,
-    is_role_trust_request, protected_rules, rcp_supported_services,
+    AccessPoint, AccessPointTrace, BlockPublicAccess, ConditionDetail, Decision, DeniedBy, Denier, GRANT_OPERATIONS,
+    GrantConstraint, GrantKind, KmsGrant, Layer, LayerTrace, LayerVerdict, NetworkOrigin, NotPrincipalDetail,
+    OBJECT_ACL_ACTIONS, Outcome, Policies, PolicyTrace, Protected, Response, S3Acl, S3AclGrant, S3Settings,
+    StatementOutcome, StatementTrace, Trace, allowing_grant, authorize, authorize_full_scan, authorize_traced,
+    grant_operation, is_kms_key_request, is_role_trust_action, is_role_trust_request, protected_rules,
+    rcp_supported_services,
 };
 pub use json::MAX_DEPTH;
 pub use policy::{Effect, Policy, PolicyError, PolicyErrors, PolicyType, Statement, Version};

@@ -220,6 +220,13 @@ pub fn suggest_cancellable(
     if let Some(note) = crate::report::missing_key_policy(req, policies) {
         return Ok(Some(Fixes { fixes: Vec::new(), notes: vec![note] }));
     }
+    // Decisions D138 and D140: two evaluations stand behind these decisions (the access point
+    // and the bucket; the caller's account and the object's ACL), which the fix search does
+    // not edit; the explanation names what each lacked.
+    if policies.access_point.is_some() || policies.s3.as_ref().is_some_and(|s| s.object_owner.is_some()) {
+        let note = "fixes are not searched for a request through an S3 access point or on an object another account owns: see which of the access point and the bucket (or the caller's account and the object ACL) refuses in the decision's deniedBy".to_string();
+        return Ok(Some(Fixes { fixes: Vec::new(), notes: vec![note] }));
+    }
     let mut fixes = Vec::new();
     let mut notes = Vec::new();
 

@@ -10,6 +10,7 @@ pub mod decoded;
 pub mod encoded;
 pub mod evidence;
 pub mod fix;
+pub mod gates;
 pub mod levels;
 pub mod message;
 pub mod parse;

@@ -818,6 +818,8 @@ pub fn next_steps(msg: &AccessDeniedMessage) -> Vec<String> {
             );
         }
     }
+    // Decisions D141–D144: the gates beside the policies.
+    steps.extend(crate::gates::causes_for_message(msg));
     steps
 }
 

@@ -144,6 +144,14 @@ impl Report {
                 json!({"rule": rule.name(), "explanation": protected_explanation(request, rule)}),
             );
         }
+        // Decision D135: the KMS grant that allows, named.
+        let grant = self.response.trace.kms_grant.and_then(|i| self.policies.kms_grants.get(i).map(|g| (i, g)));
+        if let (Some((i, g)), Some(obj)) = (grant, extra.as_object_mut()) {
+            obj.insert(
+                "kmsGrant".to_string(),
+                json!({"index": i, "grantId": g.grant_id, "grantee": g.grantee_arn, "operations": g.operations, "explanation": g.describe(i)}),
+            );
+        }
         if let (Some(note), Some(obj)) = (missing_key_policy(request, &self.policies), extra.as_object_mut()) {
             obj.insert("missingKeyPolicy".to_string(), json!(note));
         }

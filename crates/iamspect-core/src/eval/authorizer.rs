@@ -354,6 +354,24 @@ pub(super) fn decide<T: Tracer>(req: &Request, policies: &Policies, tracer: &mut
         // Decision D17: the root user cannot assume roles.
         grant_failing.insert(Denier::Identity);
     }
+    // Decision D135: a grant on the key allows its grantee the grant's operations without the key
+    // policy or an identity policy, in the key's account or another; the boundary and session
+    // policies still limit it (the gates above and every explicit deny already have).
+    if is_kms_key
+        && !grant_failing.is_empty()
+        && !policies.kms_grants.is_empty()
+        && super::kms::allowing_grant(&policies.kms_grants, req).is_some()
+    {
+        // The grant's path fails only where the boundary or session policies do; that is what
+        // denies, not the key policy.
+        grant_failing = DeniedBy::default();
+        if !facts.boundary_ok {
+            grant_failing.insert(Denier::PermissionsBoundary);
+        }
+        if !facts.session_ok {
+            grant_failing.insert(Denier::Session);
+        }
+    }
     // Decision D51: resources AWS owns refuse changes whatever the policies say.
     let protected = super::protected::protected_split(req, arn, policies.kms_aws_managed_key).is_some();
     if protected {

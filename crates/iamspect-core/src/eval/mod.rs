@@ -3,8 +3,12 @@
 //! [`authorize`] answers without allocating; [`authorize_traced`] runs the same code with a tracer
 //! that records every statement's outcome and builds a [`Trace`].
 
+mod access_point;
 mod authorizer;
 mod decision;
+mod kms;
+mod ownership;
+pub use ownership::OBJECT_ACL_ACTIONS;
 mod protected;
 mod s3;
 mod statement;
@@ -15,11 +19,15 @@ use std::sync::Arc;
 use crate::policy::Policy;
 use crate::request::Request;
 
+pub use access_point::{AccessPoint, BlockPublicAccess, NetworkOrigin};
 pub use decision::{Decision, DeniedBy, Denier};
+pub use kms::{GRANT_OPERATIONS, GrantConstraint, KmsGrant, allowing_grant, grant_operation};
 pub use protected::{Protected, protected_rules};
 pub use s3::{S3Acl, S3AclGrant, S3Settings};
 pub use statement::{GrantKind, NotPrincipalDetail, StatementOutcome};
-pub use trace::{ConditionDetail, Layer, LayerTrace, LayerVerdict, PolicyTrace, StatementTrace, Trace};
+pub use trace::{
+    AccessPointTrace, ConditionDetail, Layer, LayerTrace, LayerVerdict, PolicyTrace, StatementTrace, Trace,
+};
 
 /// Every policy AWS weighs for one request, by type.
 #[derive(Clone, Debug, Default)]
@@ -43,6 +51,12 @@ pub struct Policies {
     pub s3: Option<S3Settings>,
     /// The KMS key is an AWS managed key (RCPs do not apply to it).
     pub kms_aws_managed_key: bool,
+    /// The grants of the KMS key the request uses (decision D135): allow sources beside the key
+    /// policy and IAM policies.
+    pub kms_grants: Vec<KmsGrant>,
+    /// The S3 access point the request goes through (decision D138); `resource` is then the
+    /// bucket's policy.
+    pub access_point: Option<AccessPoint>,
 }
 
 /// The decision and the policy types that deny.
@@ -92,6 +106,14 @@ pub(crate) fn principal_reaches(block: &crate::policy::PrincipalBlock, request: 
 
 /// Decides a request. Never fails and never allocates.
 pub fn authorize(request: &Request, policies: &Policies) -> Outcome {
+    if let Some(ap) = &policies.access_point {
+        return access_point::decide(request, policies, ap, &mut trace::NoTrace);
+    }
+    if policies.s3.as_ref().is_some_and(|s| s.object_owner.is_some())
+        && let Some(owner) = ownership::foreign_owner(request, policies)
+    {
+        return ownership::decide(request, policies, owner, &mut trace::NoTrace);
+    }
     authorizer::decide(request, policies, &mut trace::NoTrace)
 }
 
@@ -100,13 +122,39 @@ pub fn authorize(request: &Request, policies: &Policies) -> Outcome {
 /// the index.
 #[doc(hidden)]
 pub fn authorize_full_scan(request: &Request, policies: &Policies) -> Outcome {
+    if let Some(ap) = &policies.access_point {
+        return access_point::decide(request, policies, ap, &mut trace::FullScan);
+    }
+    if let Some(owner) = ownership::foreign_owner(request, policies) {
+        return ownership::decide(request, policies, owner, &mut trace::FullScan);
+    }
     authorizer::decide(request, policies, &mut trace::FullScan)
 }
 
 /// Decides a request and records why.
 pub fn authorize_traced(request: &Request, policies: &Policies) -> Response {
+    if let Some(split) = policies.access_point.as_ref().and_then(|ap| access_point::split(request, policies, ap)) {
+        // Decision D138: the access point's evaluation is the trace; the bucket's rides along.
+        let (ap_request, ap_policies) = &split.access_point;
+        let (bucket_request, bucket_policies) = &split.bucket;
+        let mut recorder = trace::Recorder::default();
+        let on_ap = authorizer::decide(ap_request, ap_policies, &mut recorder);
+        let mut trace = recorder.finish(ap_request, ap_policies);
+        let bucket = authorize_traced(bucket_request, bucket_policies);
+        let outcome = access_point::combine(on_ap, bucket.outcome, split.outside_vpc);
+        trace.access_point = Some(trace::AccessPointTrace {
+            bucket_outcome: bucket.outcome,
+            bucket: Box::new(bucket.trace),
+            outside_vpc: split.outside_vpc,
+        });
+        return Response { outcome, trace };
+    }
     let mut recorder = trace::Recorder::default();
-    let outcome = authorizer::decide(request, policies, &mut recorder);
+    let outcome = match ownership::foreign_owner(request, policies) {
+        // Decision D140: the trace is the full evaluation's; the outcome adds the object's owner.
+        Some(owner) => ownership::decide(request, policies, owner, &mut recorder),
+        None => authorizer::decide(request, policies, &mut recorder),
+    };
     let trace = recorder.finish(request, policies);
     Response { outcome, trace }
 }

@@ -40,6 +40,11 @@ pub struct S3Settings {
     pub acl: Option<S3Acl>,
     /// Attribute-based access control for the bucket is enabled.
     pub bucket_abac_enabled: bool,
+    /// The account that owns the object the request is for, when the case says (decision D140).
+    pub object_owner: Option<String>,
+    /// The object's ACL, when given (without it, an object's ACL grants its owner
+    /// `FULL_CONTROL`).
+    pub object_acl: Option<S3Acl>,
 }
 
 /// Keys whose fixed values make an `Allow` non-public for Block Public Access (spec §10.1).
@@ -114,6 +119,11 @@ fn acl_actions(permission: &str) -> &'static [&'static str] {
         "WRITE_ACP" => &["putbucketacl", "putobjectacl", "putobjectversionacl"],
         _ => &[],
     }
+}
+
+/// True when an ACL permission covers an S3 action (given without its `s3:` prefix, in lower case).
+pub(crate) fn acl_covers(permission: &str, action_lower: &str) -> bool {
+    permission == "FULL_CONTROL" || acl_actions(permission).contains(&action_lower)
 }
 
 /// What the bucket's ACL grants the caller for this action, if ACLs are in force: `AllUsers`

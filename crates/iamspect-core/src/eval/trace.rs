@@ -130,6 +130,22 @@ pub struct Trace {
     pub missing_context_keys: Vec<String>,
     /// The rule that refuses the request whatever the policies say (decision D51), if one does.
     pub protected: Option<super::Protected>,
+    /// The index in [`super::Policies::kms_grants`] of the first grant that allows the request
+    /// (decision D135), whether or not the decision is an allow.
+    pub kms_grant: Option<usize>,
+    /// For a request through an S3 access point, the bucket's evaluation (decision D138).
+    pub access_point: Option<AccessPointTrace>,
+}
+
+/// The bucket's side of a request through an S3 access point.
+#[derive(Clone, Debug)]
+pub struct AccessPointTrace {
+    /// What the bucket's evaluation decided.
+    pub bucket_outcome: super::Outcome,
+    /// Its trace.
+    pub bucket: Box<Trace>,
+    /// The request comes from outside the VPC of a VPC-only access point.
+    pub outside_vpc: bool,
 }
 
 impl Trace {
@@ -302,6 +318,8 @@ impl Recorder {
         let missing_context_keys =
             missing.into_iter().filter(|(lower, _)| seen.insert(lower.clone())).map(|(_, key)| key).collect();
         let protected = super::protected::protected(req, policies.kms_aws_managed_key);
-        Trace { layers, missing_context_keys, protected }
+        let kms_grant =
+            if policies.kms_grants.is_empty() { None } else { super::kms::allowing_grant(&policies.kms_grants, req) };
+        Trace { layers, missing_context_keys, protected, kms_grant, access_point: None }
     }
 }

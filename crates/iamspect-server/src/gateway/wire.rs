@@ -511,6 +511,9 @@ fn host_form(host: &str, gateway: &Gateway) -> Result<Option<String>, Unmapped> 
         return Err(refuse("the Host header is empty"));
     }
     let lower = name.to_ascii_lowercase();
+    if lower.contains("s3-accesspoint") || lower.contains("s3-object-lambda") {
+        return Err(refuse(format!("Host `{host}` is an S3 {ACCESS_POINTS_UNMAPPED}")));
+    }
     let loopback_ip =
         name.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
     if loopback_ip
@@ -746,6 +749,13 @@ fn s3_path(raw_path: &str, virtual_bucket: Option<String>) -> Result<(String, St
         None => {
             let rest = &raw_path[1..];
             let (raw_bucket, _) = rest.split_once('/').unwrap_or((rest, ""));
+            if raw_bucket.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("arn:"))
+                || raw_bucket.get(..6).is_some_and(|p| p.eq_ignore_ascii_case("arn%3a"))
+            {
+                return Err(refuse(format!(
+                    "the path names an ARN (`{raw_bucket}`) where the bucket goes: an S3 {ACCESS_POINTS_UNMAPPED}"
+                )));
+            }
             if raw_bucket.contains('%') {
                 return Err(refuse("the bucket in the path is percent-encoded; bucket names never need it"));
             }
@@ -766,9 +776,17 @@ fn s3_path(raw_path: &str, virtual_bucket: Option<String>) -> Result<(String, St
     Ok((bucket, key))
 }
 
+/// Why a request through an S3 access point is refused (decision D139): the gateway decides
+/// requests on buckets, and does not map access point hosts, ARNs or aliases.
+const ACCESS_POINTS_UNMAPPED: &str = "access point request, which the gateway does not map (it decides requests on buckets; send the request to the bucket, or decide it with `iamspect eval` and a case's `accessPoint`)";
+
 /// S3's bucket naming rules: 3 to 63 characters of lower-case letters, digits, dots and hyphens,
 /// beginning and ending with a letter or digit, no two dots in a row, not an IP address.
 pub(crate) fn valid_bucket(name: &str) -> Result<(), Unmapped> {
+    // S3 reserves these suffixes for access point aliases, which read as bucket names.
+    if name.ends_with("-s3alias") || name.ends_with("--ol-s3") {
+        return Err(refuse(format!("`{name}` is an S3 access point alias: {ACCESS_POINTS_UNMAPPED}")));
+    }
     let ok = (3..=63).contains(&name.len())
         && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
         && name.as_bytes().first().is_some_and(u8::is_ascii_alphanumeric)

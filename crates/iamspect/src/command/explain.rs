@@ -509,6 +509,21 @@ fn explain_message(text: &str, format: Format) -> u8 {
     let parsed = match iamspect_explain::parse::parse(text) {
         Ok(m) => m,
         Err(e) => {
+            // Decisions D141–D144: errors from the gates beside the policies, named with what
+            // to check.
+            if let Some(causes) = iamspect_explain::gates::causes_for_text(text) {
+                let out = match format {
+                    Format::Json => {
+                        serde_json::to_string_pretty(&json!({"possibleCauses": causes})).unwrap_or_default()
+                    }
+                    Format::Text => {
+                        let list: Vec<String> = causes.iter().map(|c| format!("  - {c}")).collect();
+                        format!("Not an AccessDenied message; possible causes:\n{}", list.join("\n"))
+                    }
+                };
+                crate::output::println(&out);
+                return SUCCESS;
+            }
             eprintln!("error: {e}");
             return BAD_INPUT;
         }

@@ -172,6 +172,30 @@ pub(crate) fn render(
     for layer in [Layer::VpcEndpoint, Layer::Resource, Layer::Identity, Layer::PermissionsBoundary, Layer::Session] {
         verdict_line(&mut out, &layer_words(layer), find(layer));
     }
+    // Decision D138: through an access point, the bucket's own evaluation.
+    if let Some(ap) = &res.trace.access_point {
+        let o = ap.bucket_outcome;
+        let by: Vec<&str> = o.denied_by.iter().map(|d| d.as_str()).collect();
+        let text = if by.is_empty() {
+            o.decision.as_str().to_string()
+        } else {
+            format!("{} ({})", o.decision.as_str(), by.join(", "))
+        };
+        let style = if o.decision == Decision::Allowed { GREEN } else { RED };
+        let _ = writeln!(out, "  {:<44} {}", "the bucket beneath the access point", paint(style, &text));
+        if ap.outside_vpc {
+            let _ = writeln!(
+                out,
+                "  {:<44} {}",
+                "access point network origin",
+                paint(RED, "VPC only: the request is not from its VPC")
+            );
+        }
+    }
+    // Decision D135: the KMS grant that allows, named.
+    if let Some((i, grant)) = res.trace.kms_grant.and_then(|i| report.policies.kms_grants.get(i).map(|g| (i, g))) {
+        let _ = writeln!(out, "  {:<44} {}", "KMS grants", paint(GREEN, &format!("allow: {}", grant.describe(i))));
+    }
 
     let deciding: Vec<_> = match decision {
         Decision::ExplicitDeny => res.trace.applied(Effect::Deny).collect(),
