@@ -365,9 +365,11 @@ fn granted(data: &AccountData, arn: &str, context: &[(String, Vec<String>)]) -> 
     let mut out: BTreeMap<String, Granted> = BTreeMap::new();
     for a in access {
         let conditional = matches!(a.grant, Grant::IfConditions(_));
-        out.entry(lower(&a.action))
-            .and_modify(|g| g.conditional &= conditional)
-            .or_insert(Granted { name: a.action.clone(), access_level: a.access_level, conditional });
+        out.entry(lower(&a.action)).and_modify(|g| g.conditional &= conditional).or_insert(Granted {
+            name: a.action.clone(),
+            access_level: a.access_level,
+            conditional,
+        });
     }
     Ok(out.into_values().collect())
 }
@@ -574,11 +576,8 @@ fn edit(
             out.not_edited.push(json!({"policy": name, "reason": format!("also held by {}, whose use was not given", not.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "))}));
             continue;
         }
-        let usages: Vec<&Usage> = arns
-            .iter()
-            .filter_map(|a| by_arn.get(a.as_str()))
-            .filter_map(|r| src.usage.get(&r.key))
-            .collect();
+        let usages: Vec<&Usage> =
+            arns.iter().filter_map(|a| by_arn.get(a.as_str())).filter_map(|r| src.usage.get(&r.key)).collect();
         if usages.len() != arns.len() {
             out.not_edited
                 .push(json!({"policy": name, "reason": "a principal holding it has no usage record (internal)"}));
@@ -608,7 +607,7 @@ fn edit(
     let mut after = iamspect_case::Compiler::new();
     let mut not_allowed = Vec::new();
     let mut not_decided = Vec::new();
-    let mut denied_before = 0usize;
+    let mut denied_before = Vec::new();
     for r in &src.requests {
         let decide = |d: &AccountData, c: &mut iamspect_case::Compiler| {
             iamspect_case::from_account_data(
@@ -627,7 +626,7 @@ fn edit(
             (Ok(Decision::Allowed), Ok(_)) => {
                 not_allowed.push(format!("{} {} on {}", r.principal, r.action, r.resource));
             }
-            (Ok(_), Ok(_)) => denied_before += 1,
+            (Ok(_), Ok(_)) => denied_before.push(format!("{} {} on {}", r.principal, r.action, r.resource)),
             (Err(e), _) | (_, Err(e)) => {
                 not_decided.push(format!("{} {} on {}: {e}", r.principal, r.action, r.resource));
             }
@@ -792,7 +791,8 @@ fn print(
         .iter()
         .filter(|r| {
             src.usage.get(&r.key).is_some_and(|u| {
-                u.events == 0 && u.last_authenticated.as_deref().is_none_or(|t| in_window(Some(t), since, "").ok() != Some(true))
+                u.events == 0
+                    && u.last_authenticated.as_deref().is_none_or(|t| in_window(Some(t), since, "").ok() != Some(true))
             })
         })
         .map(|r| r.arn.as_str())
@@ -853,7 +853,12 @@ fn text(v: &Value) -> String {
         ));
         for g in list(&p["unused"]) {
             let actions: Vec<String> = list(&g["actions"]).iter().map(|a| s(&a["action"])).collect();
-            out.push_str(&format!("  unused {} ({}): {}\n", s(&g["service"]), s(&g["accessLevel"]), actions.join(", ")));
+            out.push_str(&format!(
+                "  unused {} ({}): {}\n",
+                s(&g["service"]),
+                s(&g["accessLevel"]),
+                actions.join(", ")
+            ));
         }
     }
     for arn in list(&v["noActivity"]) {
@@ -867,13 +872,27 @@ fn text(v: &Value) -> String {
             out.push_str(&format!("access key {} of {} never used\n", k["key"], s(&k["user"])));
         }
         for k in list(&v["accessKeys"]["notUsedSince"]) {
-            out.push_str(&format!("access key {} of {} not used since --since (last {})\n", k["key"], s(&k["user"]), s(&k["lastUsed"])));
+            out.push_str(&format!(
+                "access key {} of {} not used since --since (last {})\n",
+                k["key"],
+                s(&k["user"]),
+                s(&k["lastUsed"])
+            ));
         }
     }
     for p in list(&v["edit"]["policies"]) {
-        out.push_str(&format!("edit {} ({}): remove {}", s(&p["policy"]), s(&p["change"]), list(&p["removed"]).iter().map(s).collect::<Vec<_>>().join(", ")));
+        out.push_str(&format!(
+            "edit {} ({}): remove {}",
+            s(&p["policy"]),
+            s(&p["change"]),
+            list(&p["removed"]).iter().map(s).collect::<Vec<_>>().join(", ")
+        ));
         for r in list(&p["replaced"]) {
-            out.push_str(&format!("; {} becomes {}", s(&r["pattern"]), list(&r["by"]).iter().map(s).collect::<Vec<_>>().join(", ")));
+            out.push_str(&format!(
+                "; {} becomes {}",
+                s(&r["pattern"]),
+                list(&r["by"]).iter().map(s).collect::<Vec<_>>().join(", ")
+            ));
         }
         out.push('\n');
     }
