@@ -15,6 +15,7 @@ mod rebuild;
 mod replay;
 mod resource;
 mod service_ref;
+mod sse_kms;
 
 pub use context::{RebuiltContext, context, parse_time};
 pub use events::{
@@ -25,6 +26,7 @@ pub use rebuild::{Actions, Rebuilt, Target, actions_for, rebuild, service_prefix
 pub use replay::{Evaluation, EventReport, NotRebuilt, Replayer, Summary, Verdict, principal_in_data};
 pub use resource::{ResourceGuess, partition, resource_for};
 pub use service_ref::{ResourceType, ServiceReference};
+pub use sse_kms::{KmsNeed, sse_kms_needs};
 
 /// Replays every denied event of `events`; the other records, and records identical to one
 /// already seen (CloudTrail may deliver an event twice; files may overlap), are counted in the

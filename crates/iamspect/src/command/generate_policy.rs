@@ -36,6 +36,11 @@ pub(crate) struct Args {
     /// AWS's service reference, to map operations to actions (as `replay --service-reference`).
     #[arg(long, value_name = "DIR")]
     service_reference: Option<PathBuf>,
+    /// Where the events show several values of one segment of an action's resource ARNs (and
+    /// only that segment), write that segment as `*` (decision D148). Off by default: the
+    /// policy names each resource the events name.
+    #[arg(long)]
+    generalize: bool,
     /// Output format: the policy alone (text), or the policy with its proofs (json).
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
@@ -57,6 +62,10 @@ struct Observed {
     not_actions: BTreeSet<String>,
     /// Actions AWS allows without any policy (`sts:GetCallerIdentity`, D18): left out.
     free: BTreeSet<String>,
+    /// KMS keys of SSE-KMS objects the S3 calls used, with the actions and the calls.
+    kms: Vec<String>,
+    /// S3 calls naming a KMS key whose KMS needs are not known.
+    kms_unknown: Vec<String>,
     /// Events read, and those of the principal.
     read: usize,
     mine: usize,
@@ -103,6 +112,8 @@ fn observe(args: &Args) -> Result<Observed, String> {
         on_star: BTreeSet::new(),
         not_actions: BTreeSet::new(),
         free: BTreeSet::new(),
+        kms: Vec::new(),
+        kms_unknown: Vec::new(),
         read: read.events.len(),
         mine: 0,
     };
@@ -167,8 +178,126 @@ fn observe(args: &Args) -> Result<Observed, String> {
             o.requests.push(request);
         }
         o.dependent.extend(rebuilt.other_actions.iter().cloned());
+        // S3 on SSE-KMS objects: S3 calls KMS for the caller, on the key the event names.
+        match iamspect_replay::sse_kms_needs(record) {
+            Ok(needs) if !needs.is_empty() => {
+                let principal = iamspect_core::Principal::parse(&rebuilt.caller.principal).map_err(|e| e.to_string());
+                let mut ctx = iamspect_core::Context::new();
+                for (k, vs) in &rebuilt.context {
+                    ctx.insert(k, vs.clone());
+                }
+                for need in needs {
+                    let request = principal.clone().and_then(|p| {
+                        Request::new(p, need.action, &need.resource, None, ctx.clone()).map_err(|e| e.to_string())
+                    });
+                    match request {
+                        Ok(request) => {
+                            if need.resource == "*" {
+                                o.on_star.insert(need.action.to_string());
+                            }
+                            o.actions.entry(need.action.to_string()).or_default().insert(need.resource.clone());
+                            o.requests.push(request);
+                            o.kms.push(format!(
+                                "{} on {}: {} of an SSE-KMS object ({})",
+                                need.action,
+                                need.key,
+                                record.get("eventName").and_then(Value::as_str).unwrap_or(""),
+                                event.source
+                            ));
+                        }
+                        Err(e) => o.not_rebuilt.push(format!("{}: {}: {e}", event.source, need.action)),
+                    }
+                }
+            }
+            Ok(_) => {}
+            Err(e) => o.kms_unknown.push(format!("{}: {e}", event.source)),
+        }
     }
     Ok(o)
+}
+
+/// One segment written as `*` because the events show several values of it.
+struct Generalized {
+    action: String,
+    pattern: String,
+    segment: usize,
+    values: BTreeSet<String>,
+}
+
+/// An ARN cut at `:` and `/`: the segments and the separators between them.
+fn segments(arn: &str) -> (Vec<String>, Vec<char>) {
+    let mut segs = vec![String::new()];
+    let mut seps = Vec::new();
+    for c in arn.chars() {
+        if c == ':' || c == '/' {
+            seps.push(c);
+            segs.push(String::new());
+        } else if let Some(last) = segs.last_mut() {
+            last.push(c);
+        }
+    }
+    (segs, seps)
+}
+
+/// A segment as literal pattern text (`*`, `?` and `$` match only themselves).
+fn literal_segment(s: &str) -> String {
+    s.replace('$', "${$}").replace('*', "${*}").replace('?', "${?}")
+}
+
+/// Each action's resources as policy patterns: literal ARNs, and with `generalize`, a `*` for
+/// each segment the events show several values of while every other segment is the same.
+fn resource_patterns(o: &Observed, generalize: bool) -> (BTreeMap<String, BTreeSet<String>>, Vec<Generalized>) {
+    let mut out = BTreeMap::new();
+    let mut generalized = Vec::new();
+    for (action, resources) in &o.actions {
+        let mut patterns = BTreeSet::new();
+        let mut covered = BTreeSet::new();
+        if generalize {
+            let cut: Vec<(&String, (Vec<String>, Vec<char>))> =
+                resources.iter().filter(|r| *r != "*").map(|r| (r, segments(r))).collect();
+            let most = cut.iter().map(|(_, (s, _))| s.len()).max().unwrap_or(0);
+            for i in 0..most {
+                // Group by everything but segment i.
+                let mut groups: BTreeMap<(Vec<char>, Vec<String>), (BTreeSet<String>, Vec<&String>)> = BTreeMap::new();
+                for (arn, (segs, seps)) in &cut {
+                    if i >= segs.len() {
+                        continue;
+                    }
+                    let mut rest = segs.clone();
+                    let value = std::mem::take(&mut rest[i]);
+                    let g = groups.entry((seps.clone(), rest)).or_default();
+                    g.0.insert(value);
+                    g.1.push(arn);
+                }
+                for ((seps, rest), (values, arns)) in groups {
+                    if values.len() < 2 {
+                        continue;
+                    }
+                    let mut pattern = String::new();
+                    for (j, seg) in rest.iter().enumerate() {
+                        if j == i {
+                            pattern.push('*');
+                        } else {
+                            pattern.push_str(&literal_segment(seg));
+                        }
+                        if let Some(c) = seps.get(j) {
+                            pattern.push(*c);
+                        }
+                    }
+                    covered.extend(arns.into_iter().cloned());
+                    patterns.insert(pattern.clone());
+                    generalized.push(Generalized { action: action.clone(), pattern, segment: i + 1, values });
+                }
+            }
+        }
+        for r in resources {
+            if !covered.contains(r) {
+                patterns.insert(literal(r));
+            }
+        }
+        out.insert(action.clone(), patterns);
+    }
+    (out, generalized)
 }
 
 /// A resource ARN as a literal pattern: `*` and `?` in it match only themselves.
@@ -184,12 +313,12 @@ fn one_or_list(items: Vec<String>) -> Value {
 }
 
 /// The policy: per service, the actions with the same resources in one statement.
-fn policy_document(o: &Observed) -> Value {
+fn policy_document(o: &Observed, patterns: &BTreeMap<String, BTreeSet<String>>) -> Value {
     let mut statements = Vec::new();
     let mut by_service: BTreeMap<String, BTreeMap<Vec<String>, Vec<String>>> = BTreeMap::new();
-    for (action, resources) in &o.actions {
+    for (action, resources) in patterns {
         let service = action.split(':').next().unwrap_or("").to_string();
-        let resources: Vec<String> = resources.iter().map(|r| literal(r)).collect();
+        let resources: Vec<String> = resources.iter().cloned().collect();
         by_service.entry(service).or_default().entry(resources).or_default().push(action.clone());
     }
     for (service, groups) in &by_service {
@@ -257,7 +386,8 @@ fn generate(args: &Args) -> Result<u8, String> {
             if o.not_rebuilt.is_empty() { String::new() } else { format!(", {} not rebuilt", o.not_rebuilt.len()) }
         ));
     }
-    let document = policy_document(&o);
+    let (patterns, generalized) = resource_patterns(&o, args.generalize);
+    let document = policy_document(&o, &patterns);
     let text = serde_json::to_string_pretty(&document).map_err(|e| e.to_string())? + "\n";
     let policy = Arc::new(
         Policy::parse("generated", &text, PolicyType::Identity)
@@ -313,6 +443,21 @@ fn generate(args: &Args) -> Result<u8, String> {
         .chain(o.not_actions.iter().map(|a| {
             format!("left out: `{a}` is no action of AWS's catalogue (an internal or console call no policy grants)")
         }))
+        .chain(generalized.iter().map(|g| {
+            format!(
+                "generalized: {} on {}: segment {} is `*` for the values {}",
+                g.action,
+                g.pattern,
+                g.segment,
+                g.values.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ")
+            )
+        }))
+        .chain(o.kms.iter().map(|k| format!("added: {k}")))
+        .chain(o.kms_unknown.iter().map(|k| format!("not covered: {k}")))
+        .collect();
+    let generalized_json: Vec<Value> = generalized
+        .iter()
+        .map(|g| json!({"action": g.action, "pattern": g.pattern, "segment": g.segment, "values": g.values}))
         .collect();
     match args.format {
         Format::Text => {
@@ -335,7 +480,7 @@ fn generate(args: &Args) -> Result<u8, String> {
             }
         }
         Format::Json => {
-            let v = json!({"policy": document, "principal": args.principal, "requests": o.requests.len(), "events": o.mine, "proofs": proofs, "notes": notes});
+            let v = json!({"policy": document, "principal": args.principal, "requests": o.requests.len(), "events": o.mine, "proofs": proofs, "generalized": generalized_json, "notes": notes});
             crate::output::println(&serde_json::to_string_pretty(&v).unwrap_or_default());
         }
     }
