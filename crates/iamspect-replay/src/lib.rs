@@ -16,6 +16,7 @@ mod replay;
 mod resource;
 mod service_ref;
 mod sse_kms;
+mod stream;
 
 pub use context::{RebuiltContext, context, parse_time};
 pub use events::{
@@ -27,6 +28,7 @@ pub use replay::{Evaluation, EventReport, NotRebuilt, Replayer, Summary, Verdict
 pub use resource::{ResourceGuess, partition, resource_for};
 pub use service_ref::{ResourceType, ServiceReference};
 pub use sse_kms::{KmsNeed, sse_kms_needs};
+pub use stream::{StreamReport, stream_paths};
 
 /// Replays every denied event of `events`; the other records, and records identical to one
 /// already seen (CloudTrail may deliver an event twice; files may overlap), are counted in the
