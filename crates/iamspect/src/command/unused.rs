@@ -103,27 +103,52 @@ impl Usage {
     }
 }
 
-/// A request observed in the events, to re-decide after the edit.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct Observed {
-    principal: String,
-    action: String,
-    resource: String,
-    resource_account: Option<String>,
-    context: Vec<(String, Vec<String>)>,
-}
-
 /// What the usage source gave.
 #[derive(Default)]
 struct Source {
     usage: BTreeMap<Key, Usage>,
-    requests: BTreeSet<Observed>,
+    /// Requests rebuilt from the events (each re-decided after the edit, in a second read).
+    requests: usize,
     /// Event counts and notes.
     read: usize,
     in_window: usize,
     notes: Vec<String>,
     first: Option<String>,
     last: Option<String>,
+    /// Services of events whose caller could not be read: of unknown use for everyone.
+    anyones: BTreeMap<String, String>,
+}
+
+impl Source {
+    /// Adds another thread's findings.
+    fn merge(&mut self, other: Source) {
+        for (key, u) in other.usage {
+            let mine = self.usage.entry(key).or_default();
+            mine.covered |= u.covered;
+            mine.events += u.events;
+            mine.used.extend(u.used);
+            mine.maybe_used.extend(u.maybe_used);
+            for (k, v) in u.unknown_services {
+                mine.unknown_services.entry(k).or_insert(v);
+            }
+            for (k, v) in u.unknown_actions {
+                mine.unknown_actions.entry(k).or_insert(v);
+            }
+        }
+        self.requests += other.requests;
+        self.read += other.read;
+        self.in_window += other.in_window;
+        self.notes.extend(other.notes);
+        if other.first.is_some() && (self.first.is_none() || other.first < self.first) {
+            self.first = other.first;
+        }
+        if other.last > self.last {
+            self.last = other.last;
+        }
+        for (k, v) in other.anyones {
+            self.anyones.entry(k).or_insert(v);
+        }
+    }
 }
 
 fn key_of(arn: &str) -> Option<Key> {
@@ -146,101 +171,238 @@ fn parse_since(args: &Args) -> Result<Option<Timestamp>, String> {
     }
 }
 
+/// Records already seen (CloudTrail may deliver an event twice; files may overlap), by a
+/// 128-bit hash of the record's JSON text: each event counts once, and two different records
+/// are told apart (an `eventID` alone may be reused by hand-made or edited events).
+type Seen = std::sync::Mutex<std::collections::HashSet<u128>>;
+
+/// Two SipHash states with different starts, fed the same bytes: a 128-bit hash.
+struct Hash128(std::hash::DefaultHasher, std::hash::DefaultHasher);
+
+impl std::io::Write for Hash128 {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        use std::hash::Hasher as _;
+        self.0.write(buf);
+        self.1.write(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn record_hash(record: &Value) -> u128 {
+    use std::hash::Hasher as _;
+    let mut second = std::hash::DefaultHasher::new();
+    second.write_u64(0x9e37_79b9_7f4a_7c15);
+    let mut h = Hash128(std::hash::DefaultHasher::new(), second);
+    // Writing to a hasher cannot fail.
+    let _ = serde_json::to_writer(&mut h, record);
+    (u128::from(h.0.finish()) << 64) | u128::from(h.1.finish())
+}
+
+/// Whether the event is new, and in the window; notes an event without a readable time.
+fn admit(event: &iamspect_replay::Event, seen: &Seen, since: Option<Timestamp>, notes: &mut Vec<String>) -> bool {
+    let record = &event.record;
+    let hash = record_hash(record);
+    if !seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(hash) {
+        return false;
+    }
+    if let Some(since) = since {
+        match record.get("eventTime").and_then(Value::as_str).and_then(|t| t.parse::<Timestamp>().ok()) {
+            Some(t) if t < since => return false,
+            Some(_) => {}
+            None => notes.push(format!(
+                "{}: no readable eventTime; counted as in the window (its actions are kept)",
+                event.source
+            )),
+        }
+    }
+    true
+}
+
+fn observe(
+    src: &mut Source,
+    event: &iamspect_replay::Event,
+    sref: Option<&iamspect_replay::ServiceReference>,
+    data: &AccountData,
+) {
+    let record = &event.record;
+    src.in_window += 1;
+    if let Some(t) = record.get("eventTime").and_then(Value::as_str) {
+        if src.first.as_deref().is_none_or(|f| t < f) {
+            src.first = Some(t.to_string());
+        }
+        if src.last.as_deref().is_none_or(|l| t > l) {
+            src.last = Some(t.to_string());
+        }
+    }
+    let arn = record.pointer("/userIdentity/arn").and_then(Value::as_str).unwrap_or("");
+    let event_source = record.get("eventSource").and_then(Value::as_str).unwrap_or("");
+    let (service, _) = iamspect_replay::service_prefix(event_source, sref);
+    let denied = iamspect_replay::denial_code(record).is_some();
+    let rebuilt = iamspect_replay::rebuild(record, sref, Some(data));
+    let caller = match &rebuilt {
+        Ok(r) => key_of(&r.caller.principal),
+        Err(_) => key_of(arn),
+    };
+    let Some(caller) = caller else {
+        if !denied && !arn.is_empty() && iamspect_core::Principal::parse(arn).is_ok() {
+            // Root, federated and service callers: not users or roles of the data.
+            return;
+        }
+        if !denied {
+            src.anyones.entry(lower(&service)).or_insert_with(|| {
+                format!("{}: an event of this service whose caller could not be read", event.source)
+            });
+        }
+        return;
+    };
+    let usage = src.usage.entry(caller).or_default();
+    usage.covered = true;
+    usage.events += 1;
+    if denied {
+        // AWS refused it: activity, but no permission was used.
+        return;
+    }
+    match rebuilt {
+        Ok(r) => {
+            for t in &r.targets {
+                usage.used.insert(lower(&t.action));
+            }
+            src.requests += r.targets.len();
+            usage.maybe_used.extend(r.other_actions.iter().map(|a| lower(a)));
+        }
+        Err(e) => {
+            usage
+                .unknown_services
+                .entry(lower(&service))
+                .or_insert_with(|| format!("{}: the request could not be rebuilt: {e}", event.source));
+        }
+    }
+}
+
 fn from_cloudtrail(args: &Args, data: &AccountData, since: Option<Timestamp>) -> Result<Source, String> {
-    let read = iamspect_replay::read_paths(&args.cloudtrail);
-    if let Some(e) = read.errors.first() {
-        return Err(format!("{}: {}", e.path.display(), e.message));
-    }
-    if read.events.is_empty() {
-        return Err("--cloudtrail: no CloudTrail event was read, so nothing is known of what was used".to_string());
-    }
     let (sref, _) = super::replay::service_reference(args.service_reference.as_deref())?;
-    let mut src = Source { read: read.events.len(), ..Source::default() };
-    // Events whose caller is unknown may be anyone's: their services are of unknown use for all.
-    let mut anyones: BTreeMap<String, String> = BTreeMap::new();
-    let mut seen = std::collections::HashSet::new();
-    for event in &read.events {
-        let record = &event.record;
-        if !seen.insert(record.to_string()) {
-            continue;
+    let seen = Seen::default();
+    let each = |src: &mut Source, event: iamspect_replay::Event| {
+        src.read += 1;
+        let mut notes = Vec::new();
+        if admit(&event, &seen, since, &mut notes) {
+            observe(src, &event, sref.as_ref(), data);
         }
-        let time = record.get("eventTime").and_then(Value::as_str);
-        if let Some(since) = since {
-            match time.and_then(|t| t.parse::<Timestamp>().ok()) {
-                Some(t) if t < since => continue,
-                Some(_) => {}
-                None => src.notes.push(format!(
-                    "{}: no readable eventTime; counted as in the window (its actions are kept)",
-                    event.source
-                )),
-            }
-        }
-        src.in_window += 1;
-        if let Some(t) = time {
-            if src.first.as_deref().is_none_or(|f| t < f) {
-                src.first = Some(t.to_string());
-            }
-            if src.last.as_deref().is_none_or(|l| t > l) {
-                src.last = Some(t.to_string());
-            }
-        }
-        let arn = record.pointer("/userIdentity/arn").and_then(Value::as_str).unwrap_or("");
-        let event_source = record.get("eventSource").and_then(Value::as_str).unwrap_or("");
-        let (service, _) = iamspect_replay::service_prefix(event_source, sref.as_ref());
-        let denied = iamspect_replay::denial_code(record).is_some();
-        let rebuilt = iamspect_replay::rebuild(record, sref.as_ref(), Some(data));
-        let caller = match &rebuilt {
-            Ok(r) => key_of(&r.caller.principal),
-            Err(_) => key_of(arn),
-        };
-        let Some(caller) = caller else {
-            if !denied && !arn.is_empty() && iamspect_core::Principal::parse(arn).is_ok() {
-                // Root, federated and service callers: not users or roles of the data.
-                continue;
-            }
-            if !denied {
-                anyones.insert(
-                    lower(&service),
-                    format!("{}: an event of this service whose caller could not be read", event.source),
-                );
-            }
-            continue;
-        };
-        let usage = src.usage.entry(caller).or_default();
-        usage.covered = true;
-        usage.events += 1;
-        if denied {
-            // AWS refused it: activity, but no permission was used.
-            continue;
-        }
-        match rebuilt {
-            Ok(r) => {
-                for t in &r.targets {
-                    usage.used.insert(lower(&t.action));
-                    src.requests.insert(Observed {
-                        principal: r.caller.principal.clone(),
-                        action: t.action.clone(),
-                        resource: t.resource.clone(),
-                        resource_account: t.resource_account.clone(),
-                        context: r.context.clone(),
-                    });
-                }
-                usage.maybe_used.extend(r.other_actions.iter().map(|a| lower(a)));
-            }
-            Err(e) => {
-                usage
-                    .unknown_services
-                    .insert(lower(&service), format!("{}: the request could not be rebuilt: {e}", event.source));
-            }
-        }
+        src.notes.extend(notes);
+    };
+    let (states, _) = super::replay::stream_events(&args.cloudtrail, "--cloudtrail", &Source::default, &each)?;
+    let mut src = Source::default();
+    for s in states {
+        src.merge(s);
     }
-    for (service, why) in anyones {
+    src.notes.sort();
+    for (service, why) in std::mem::take(&mut src.anyones) {
         for usage in src.usage.values_mut() {
             usage.unknown_services.entry(service.clone()).or_insert_with(|| why.clone());
         }
         src.notes.push(why);
     }
     Ok(src)
+}
+
+/// The most requests of each kind listed in the first proof.
+const LISTED: usize = 50;
+
+/// What re-deciding the observed requests found, per thread.
+#[derive(Default)]
+struct Redecided {
+    requests: usize,
+    not_allowed: BTreeSet<String>,
+    not_decided: BTreeSet<String>,
+    denied_before: BTreeSet<String>,
+    not_allowed_count: usize,
+    not_decided_count: usize,
+    denied_before_count: usize,
+}
+
+fn push_capped(set: &mut BTreeSet<String>, count: &mut usize, item: String) {
+    *count += 1;
+    if set.len() < LISTED {
+        set.insert(item);
+    }
+}
+
+/// Proof 1: reads the events again and re-decides each rebuilt request of the window against
+/// the current and the edited data; every request the current policies allow must stay allowed.
+fn redecide(args: &Args, data: &AccountData, edited: &AccountData, since: Option<Timestamp>) -> Result<Value, String> {
+    let (sref, _) = super::replay::service_reference(args.service_reference.as_deref())?;
+    let seen = Seen::default();
+    let init = || (Redecided::default(), iamspect_case::Compiler::new(), iamspect_case::Compiler::new());
+    let each = |state: &mut (Redecided, iamspect_case::Compiler, iamspect_case::Compiler),
+                event: iamspect_replay::Event| {
+        let (out, before, after) = state;
+        let mut notes = Vec::new();
+        if !admit(&event, &seen, since, &mut notes) || iamspect_replay::denial_code(&event.record).is_some() {
+            return;
+        }
+        let Ok(r) = iamspect_replay::rebuild(&event.record, sref.as_ref(), Some(data)) else { return };
+        if key_of(&r.caller.principal).is_none() {
+            return;
+        }
+        for t in &r.targets {
+            out.requests += 1;
+            let decide = |d: &AccountData, c: &mut iamspect_case::Compiler| {
+                iamspect_case::from_account_data(
+                    d,
+                    &r.caller.principal,
+                    &t.action,
+                    &t.resource,
+                    t.resource_account.as_deref(),
+                    &r.context,
+                    c,
+                )
+                .map(|b| iamspect_core::authorize(&b.request, &b.policies).decision)
+            };
+            let what = format!("{} {} on {}", r.caller.principal, t.action, t.resource);
+            match (decide(data, before), decide(edited, after)) {
+                (Ok(Decision::Allowed), Ok(Decision::Allowed)) => {}
+                (Ok(Decision::Allowed), Ok(_)) => push_capped(&mut out.not_allowed, &mut out.not_allowed_count, what),
+                (Ok(_), Ok(_)) => push_capped(&mut out.denied_before, &mut out.denied_before_count, what),
+                (Err(e), _) | (_, Err(e)) => {
+                    push_capped(&mut out.not_decided, &mut out.not_decided_count, format!("{what}: {e}"));
+                }
+            }
+        }
+    };
+    let (states, _) = super::replay::stream_events(&args.cloudtrail, "--cloudtrail", &init, &each)?;
+    let mut all = Redecided::default();
+    for (s, _, _) in states {
+        all.requests += s.requests;
+        all.not_allowed_count += s.not_allowed_count;
+        all.not_decided_count += s.not_decided_count;
+        all.denied_before_count += s.denied_before_count;
+        all.not_allowed.extend(s.not_allowed);
+        all.not_decided.extend(s.not_decided);
+        all.denied_before.extend(s.denied_before);
+    }
+    let cap = |set: BTreeSet<String>| set.into_iter().take(LISTED).collect::<Vec<_>>();
+    let result = if all.not_allowed_count > 0 {
+        "FAIL"
+    } else if all.requests == 0 {
+        "NOT_CHECKED"
+    } else if all.not_decided_count > 0 {
+        "UNKNOWN"
+    } else {
+        "PASS"
+    };
+    Ok(json!({
+        "result": result,
+        "requests": all.requests,
+        "notAllowedCount": all.not_allowed_count,
+        "notAllowed": cap(all.not_allowed),
+        "notDecidedCount": all.not_decided_count,
+        "notDecided": cap(all.not_decided),
+        "deniedBeforeCount": all.denied_before_count,
+        "deniedBefore": cap(all.denied_before),
+    }))
 }
 
 fn field<'a>(v: &'a Value, key: &str, file: &str) -> Result<Option<&'a str>, String> {
@@ -445,7 +607,18 @@ fn unused(args: &Args) -> Result<u8, String> {
         }
         reports.push(r);
     }
-    let edit = edit(&data, &src, &reports, &not_analysed, &context)?;
+    let prove = |edited: &AccountData| {
+        if last_accessed {
+            Ok(json!({
+                "result": "NOT_CHECKED", "requests": 0,
+                "notAllowedCount": 0, "notAllowed": [], "notDecidedCount": 0, "notDecided": [],
+                "deniedBeforeCount": 0, "deniedBefore": [],
+            }))
+        } else {
+            redecide(args, &data, edited, since)
+        }
+    };
+    let edit = edit(&data, &src, &reports, &not_analysed, &context, &prove)?;
     let keys_report = match &args.credential_report {
         Some(path) => Some(access_keys(path, since)?),
         None => None,
@@ -557,6 +730,7 @@ fn edit(
     reports: &[Report],
     not_analysed: &[String],
     context: &[(String, Vec<String>)],
+    prove: &dyn Fn(&AccountData) -> Result<Value, String>,
 ) -> Result<Edit, String> {
     // Each identity policy with the principals that hold it.
     let mut holders: BTreeMap<String, (String, Vec<String>)> = BTreeMap::new();
@@ -603,54 +777,17 @@ fn edit(
         }
     }
     // Proof 1: every observed request the current policies allow is still allowed.
-    let mut before = iamspect_case::Compiler::new();
-    let mut after = iamspect_case::Compiler::new();
-    let mut not_allowed = Vec::new();
-    let mut not_decided = Vec::new();
-    let mut denied_before = Vec::new();
-    for r in &src.requests {
-        let decide = |d: &AccountData, c: &mut iamspect_case::Compiler| {
-            iamspect_case::from_account_data(
-                d,
-                &r.principal,
-                &r.action,
-                &r.resource,
-                r.resource_account.as_deref(),
-                &r.context,
-                c,
-            )
-            .map(|b| iamspect_core::authorize(&b.request, &b.policies).decision)
-        };
-        match (decide(data, &mut before), decide(&edited, &mut after)) {
-            (Ok(Decision::Allowed), Ok(Decision::Allowed)) => {}
-            (Ok(Decision::Allowed), Ok(_)) => {
-                not_allowed.push(format!("{} {} on {}", r.principal, r.action, r.resource));
-            }
-            (Ok(_), Ok(_)) => denied_before.push(format!("{} {} on {}", r.principal, r.action, r.resource)),
-            (Err(e), _) | (_, Err(e)) => {
-                not_decided.push(format!("{} {} on {}: {e}", r.principal, r.action, r.resource));
-            }
-        }
-    }
-    let result = if !not_allowed.is_empty() {
-        "FAIL"
-    } else if src.requests.is_empty() {
-        "NOT_CHECKED"
-    } else if !not_decided.is_empty() {
-        "UNKNOWN"
-    } else {
-        "PASS"
-    };
-    out.proofs.push((
-        "observedRequestsStillAllowed",
+    let proof = if changed.is_empty() {
         json!({
-            "result": result,
-            "requests": src.requests.len(),
-            "deniedBefore": denied_before,
-            "notAllowed": not_allowed,
-            "notDecided": not_decided,
-        }),
-    ));
+            "result": if src.requests == 0 { "NOT_CHECKED" } else { "PASS" },
+            "requests": src.requests,
+            "notAllowedCount": 0, "notAllowed": [], "notDecidedCount": 0, "notDecided": [],
+            "deniedBeforeCount": 0, "deniedBefore": [],
+        })
+    } else {
+        prove(&edited)?
+    };
+    out.proofs.push(("observedRequestsStillAllowed", proof));
     // Proof 2: each edited policy grants nothing its current version does not.
     let mut checks = Vec::new();
     let mut worst = "PASS";
