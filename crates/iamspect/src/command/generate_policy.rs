@@ -52,8 +52,10 @@ struct Observed {
     actions: BTreeMap<String, BTreeSet<String>>,
     /// Actions the operations need besides their own (the service reference's list), on `*`.
     dependent: BTreeSet<String>,
-    /// The rebuilt requests, for the proof.
+    /// The rebuilt requests, for the proof: one per action and resource.
     requests: Vec<Request>,
+    /// The action and resource of each kept request.
+    request_keys: BTreeSet<(String, String)>,
     /// Events of the principal that could not be rebuilt, with why.
     not_rebuilt: Vec<String>,
     /// Actions whose resource the event does not determine, decided on `*`.
@@ -92,46 +94,78 @@ fn is_principal(caller: &str, principal: &iamspect_core::Principal) -> bool {
     }
 }
 
+impl Observed {
+    fn new() -> Observed {
+        Observed {
+            actions: BTreeMap::new(),
+            dependent: BTreeSet::new(),
+            requests: Vec::new(),
+            request_keys: BTreeSet::new(),
+            not_rebuilt: Vec::new(),
+            on_star: BTreeSet::new(),
+            not_actions: BTreeSet::new(),
+            free: BTreeSet::new(),
+            kms: Vec::new(),
+            kms_unknown: Vec::new(),
+            read: 0,
+            mine: 0,
+        }
+    }
+
+    /// Keeps `request` for the proof unless one with the same action and resource is kept: the
+    /// generated policy has no conditions or variables, so its identity layer decides on the
+    /// action and the resource alone.
+    fn keep(&mut self, request: Request) {
+        let key = (request.action().to_string(), request.resource().to_string());
+        if self.request_keys.insert(key) {
+            self.requests.push(request);
+        }
+    }
+
+    /// Adds another thread's findings.
+    fn merge(&mut self, other: Observed) {
+        for (a, rs) in other.actions {
+            self.actions.entry(a).or_default().extend(rs);
+        }
+        self.dependent.extend(other.dependent);
+        for r in other.requests {
+            self.keep(r);
+        }
+        self.not_rebuilt.extend(other.not_rebuilt);
+        self.on_star.extend(other.on_star);
+        self.not_actions.extend(other.not_actions);
+        self.free.extend(other.free);
+        self.kms.extend(other.kms);
+        self.kms_unknown.extend(other.kms_unknown);
+        self.read += other.read;
+        self.mine += other.mine;
+    }
+}
+
 fn observe(args: &Args) -> Result<Observed, String> {
     let principal = iamspect_core::Principal::parse(&args.principal).map_err(|e| format!("--principal: {e}"))?;
     let since = match &args.since {
         Some(s) => Some(iamspect_replay::parse_time(s).ok_or_else(|| format!("--since `{s}` is not a time"))?),
         None => None,
     };
-    let read = iamspect_replay::read_paths(&args.cloudtrail);
-    if let Some(e) = read.errors.first() {
-        return Err(format!("{}: {}", e.path.display(), e.message));
-    }
     let (sref, _) = super::replay::service_reference(args.service_reference.as_deref())?;
     let data = if args.account_data.is_empty() { None } else { Some(super::account::load(&args.account_data)?) };
-    let mut o = Observed {
-        actions: BTreeMap::new(),
-        dependent: BTreeSet::new(),
-        requests: Vec::new(),
-        not_rebuilt: Vec::new(),
-        on_star: BTreeSet::new(),
-        not_actions: BTreeSet::new(),
-        free: BTreeSet::new(),
-        kms: Vec::new(),
-        kms_unknown: Vec::new(),
-        read: read.events.len(),
-        mine: 0,
-    };
-    for event in &read.events {
+    let each = |o: &mut Observed, event: iamspect_replay::Event| {
+        o.read += 1;
         let record = &event.record;
         // Only an authorization denial means AWS refused the request; a call that failed later
         // (`NoSuchKey`, throttling) was authorized, and the workload needs its permission.
         if iamspect_replay::denial_code(record).is_some() && !args.include_denied {
-            continue;
+            return;
         }
         if let Some(since) = since {
             match record.get("eventTime").and_then(Value::as_str).and_then(iamspect_replay::parse_time) {
-                Some(time) if time < since => continue,
+                Some(time) if time < since => return,
                 Some(_) => {}
                 None => {
                     o.not_rebuilt
                         .push(format!("{}: no readable eventTime, so not known to be after --since", event.source));
-                    continue;
+                    return;
                 }
             }
         }
@@ -145,18 +179,18 @@ fn observe(args: &Args) -> Result<Observed, String> {
                     o.mine += 1;
                     o.not_rebuilt.push(format!("{}: {e}", event.source));
                 }
-                continue;
+                return;
             }
         };
         if !is_principal(&rebuilt.caller.principal, &principal) {
-            continue;
+            return;
         }
         o.mine += 1;
         let requests = match rebuilt.requests() {
             Ok(r) => r,
             Err(e) => {
                 o.not_rebuilt.push(format!("{}: {e}", event.source));
-                continue;
+                return;
             }
         };
         for (target, request) in rebuilt.targets.iter().zip(requests) {
@@ -164,18 +198,18 @@ fn observe(args: &Args) -> Result<Observed, String> {
             // cannot be granted by a policy: said, not written into one.
             if iamspect_catalog::Catalog::get().action(&target.action).is_none() {
                 o.not_actions.insert(target.action.clone());
-                continue;
+                return;
             }
             if iamspect_core::authorize(&request, &Policies::default()).decision == iamspect_core::Decision::Allowed {
                 o.free.insert(target.action.clone());
-                continue;
+                return;
             }
             let resource = if target.resource_determined { target.resource.clone() } else { "*".to_string() };
             if !target.resource_determined {
                 o.on_star.insert(target.action.clone());
             }
             o.actions.entry(target.action.clone()).or_default().insert(resource);
-            o.requests.push(request);
+            o.keep(request);
         }
         o.dependent.extend(rebuilt.other_actions.iter().cloned());
         // S3 on SSE-KMS objects: S3 calls KMS for the caller, on the key the event names.
@@ -196,7 +230,7 @@ fn observe(args: &Args) -> Result<Observed, String> {
                                 o.on_star.insert(need.action.to_string());
                             }
                             o.actions.entry(need.action.to_string()).or_default().insert(need.resource.clone());
-                            o.requests.push(request);
+                            o.keep(request);
                             o.kms.push(format!(
                                 "{} on {}: {} of an SSE-KMS object ({})",
                                 need.action,
@@ -212,7 +246,15 @@ fn observe(args: &Args) -> Result<Observed, String> {
             Ok(_) => {}
             Err(e) => o.kms_unknown.push(format!("{}: {e}", event.source)),
         }
+    };
+    let (states, _) = super::replay::stream_events(&args.cloudtrail, "--cloudtrail", &Observed::new, &each)?;
+    let mut o = Observed::new();
+    for s in states {
+        o.merge(s);
     }
+    o.not_rebuilt.sort();
+    o.kms.sort();
+    o.kms_unknown.sort();
     Ok(o)
 }
 
