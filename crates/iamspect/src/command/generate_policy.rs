@@ -298,8 +298,9 @@ fn resource_patterns(o: &Observed, generalize: bool) -> (BTreeMap<String, BTreeS
             let cut: Vec<(&String, (Vec<String>, Vec<char>))> =
                 resources.iter().filter(|r| *r != "*").map(|r| (r, segments(r))).collect();
             let most = cut.iter().map(|(_, (s, _))| s.len()).max().unwrap_or(0);
+            // Every group of ARNs equal but in one segment i, with several values there.
+            let mut candidates: Vec<(String, usize, BTreeSet<String>, Vec<&String>)> = Vec::new();
             for i in 0..most {
-                // Group by everything but segment i.
                 let mut groups: BTreeMap<(Vec<char>, Vec<String>), (BTreeSet<String>, Vec<&String>)> = BTreeMap::new();
                 for (arn, (segs, seps)) in &cut {
                     if i >= segs.len() {
@@ -326,10 +327,19 @@ fn resource_patterns(o: &Observed, generalize: bool) -> (BTreeMap<String, BTreeS
                             pattern.push(*c);
                         }
                     }
-                    covered.extend(arns.into_iter().cloned());
-                    patterns.insert(pattern.clone());
-                    generalized.push(Generalized { action: action.clone(), pattern, segment: i + 1, values });
+                    candidates.push((pattern, i, values, arns));
                 }
+            }
+            // The largest groups first; a group is used only while it covers at least two ARNs
+            // no pattern taken covers yet (for one, the literal ARN is narrower).
+            candidates.sort_by(|a, b| b.3.len().cmp(&a.3.len()).then_with(|| a.0.cmp(&b.0)));
+            for (pattern, i, values, arns) in candidates {
+                if arns.iter().filter(|a| !covered.contains(**a)).count() < 2 {
+                    continue;
+                }
+                covered.extend(arns.into_iter().cloned());
+                patterns.insert(pattern.clone());
+                generalized.push(Generalized { action: action.clone(), pattern, segment: i + 1, values });
             }
         }
         for r in resources {
@@ -487,11 +497,12 @@ fn generate(args: &Args) -> Result<u8, String> {
         }))
         .chain(generalized.iter().map(|g| {
             format!(
-                "generalized: {} on {}: segment {} is `*` for the values {}",
+                "generalized: {} on {}: segment {} is `*` (which also matches `/` and `:`) for the values {}",
                 g.action,
                 g.pattern,
                 g.segment,
-                g.values.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ")
+                g.values.iter().take(10).map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ")
+                    + &if g.values.len() > 10 { format!(" and {} more", g.values.len() - 10) } else { String::new() }
             )
         }))
         .chain(o.kms.iter().map(|k| format!("added: {k}")))
