@@ -160,6 +160,9 @@ pub(crate) fn stream_records(bytes: &[u8], each: &mut dyn FnMut(usize, Value)) -
     }
 }
 
+/// A file's index and whether it was read.
+type Outcome = (usize, Result<(), String>);
+
 /// Reads every file under `paths` on `threads` threads, handing each record to `each` with the
 /// thread's own state (made by `init`); `progress(bytes done, bytes in all)` is called after
 /// each file. The states come back in no particular order: callers combine them so that the
@@ -183,7 +186,7 @@ pub fn stream_paths<S: Send>(
     let done = AtomicU64::new(0);
     let events = AtomicUsize::new(0);
     let threads = threads.clamp(1, files.len().max(1));
-    let results: Vec<(S, Vec<(usize, Result<(), String>)>)> = std::thread::scope(|scope| {
+    let results: Vec<(S, Vec<Outcome>)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|_| {
                 scope.spawn(|| {
@@ -211,7 +214,7 @@ pub fn stream_paths<S: Send>(
             .collect();
         handles.into_iter().filter_map(|h| h.join().ok()).collect()
     });
-    let mut outcomes: Vec<(usize, Result<(), String>)> = Vec::new();
+    let mut outcomes: Vec<Outcome> = Vec::new();
     let mut states = Vec::new();
     for (s, o) in results {
         states.push(s);

@@ -266,8 +266,14 @@ struct Generalized {
     values: BTreeSet<String>,
 }
 
+/// An ARN's segments and the separators between them.
+type Cut = (Vec<String>, Vec<char>);
+
+/// The values of one segment, and the ARNs that show them.
+type Group<'a> = (BTreeSet<String>, Vec<&'a String>);
+
 /// An ARN cut at `:` and `/`: the segments and the separators between them.
-fn segments(arn: &str) -> (Vec<String>, Vec<char>) {
+fn segments(arn: &str) -> Cut {
     let mut segs = vec![String::new()];
     let mut seps = Vec::new();
     for c in arn.chars() {
@@ -295,13 +301,12 @@ fn resource_patterns(o: &Observed, generalize: bool) -> (BTreeMap<String, BTreeS
         let mut patterns = BTreeSet::new();
         let mut covered = BTreeSet::new();
         if generalize {
-            let cut: Vec<(&String, (Vec<String>, Vec<char>))> =
-                resources.iter().filter(|r| *r != "*").map(|r| (r, segments(r))).collect();
+            let cut: Vec<(&String, Cut)> = resources.iter().filter(|r| *r != "*").map(|r| (r, segments(r))).collect();
             let most = cut.iter().map(|(_, (s, _))| s.len()).max().unwrap_or(0);
             // Every group of ARNs equal but in one segment i, with several values there.
             let mut candidates: Vec<(String, usize, BTreeSet<String>, Vec<&String>)> = Vec::new();
             for i in 0..most {
-                let mut groups: BTreeMap<(Vec<char>, Vec<String>), (BTreeSet<String>, Vec<&String>)> = BTreeMap::new();
+                let mut groups: BTreeMap<(Vec<char>, Vec<String>), Group<'_>> = BTreeMap::new();
                 for (arn, (segs, seps)) in &cut {
                     if i >= segs.len() {
                         continue;

@@ -571,6 +571,8 @@ fn unused(args: &Args) -> Result<u8, String> {
     } else {
         from_cloudtrail(args, &data, since)?
     };
+    src.notes
+        .push("root users are not analysed: their access is not granted by policies any edit could narrow".to_string());
     let keys = principals(&data);
     if keys.is_empty() {
         return Err("--account-data: no user or role was loaded".to_string());
@@ -646,13 +648,14 @@ fn action_list(stmt: &Value) -> Option<Vec<String>> {
     }
 }
 
+/// An edited document (`None`: no statement left), the patterns removed, and the patterns
+/// replaced with what replaced them.
+type DocumentEdit = (Option<Value>, Vec<String>, Vec<Value>);
+
 /// The edit of one document: each `Allow` statement's `Action` keeps the patterns some holder
 /// needs; a wildcard pattern that matches both needed and unused actions becomes the needed
 /// actions it matches. `None` when nothing changes.
-fn edit_document(
-    text: &str,
-    keeps: &dyn Fn(&str) -> bool,
-) -> Result<Option<(Option<Value>, Vec<String>, Vec<Value>)>, String> {
+fn edit_document(text: &str, keeps: &dyn Fn(&str) -> bool) -> Result<Option<DocumentEdit>, String> {
     let mut doc: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
     let catalog = Catalog::get();
     let mut removed = Vec::new();
@@ -767,7 +770,9 @@ fn edit(
                 out.policies.push(json!({
                     "policy": name,
                     "holders": arns,
-                    "change": if doc.is_some() { "edit" } else { "delete" },
+                    // AWS's own managed policies cannot be edited: the holders attach a policy
+                    // of their own with the edited document instead.
+                    "change": if name.starts_with("arn:aws:iam::aws:policy/") { "replace" } else if doc.is_some() { "edit" } else { "delete" },
                     "removed": removed,
                     "replaced": replaced,
                     "document": doc,
