@@ -48,7 +48,7 @@ pub struct ReadReport {
 
 /// Collects the files under `path`; the flag says whether the file was named itself (rather
 /// than found in a folder).
-fn walk(path: &Path, named: bool, out: &mut Vec<(PathBuf, bool)>, errors: &mut Vec<ReadError>) {
+pub(crate) fn walk(path: &Path, named: bool, out: &mut Vec<(PathBuf, bool)>, errors: &mut Vec<ReadError>) {
     if path.is_dir() {
         let entries = match std::fs::read_dir(path) {
             Ok(e) => e,
@@ -65,7 +65,7 @@ fn walk(path: &Path, named: bool, out: &mut Vec<(PathBuf, bool)>, errors: &mut V
                 continue;
             }
             // In folders only JSON files are read; a file named on the command line is read whatever its name.
-            if p.is_dir() || name.ends_with(".json") {
+            if p.is_dir() || name.ends_with(".json") || name.ends_with(".json.gz") {
                 walk(&p, false, out, errors);
             }
         }
@@ -77,18 +77,11 @@ fn walk(path: &Path, named: bool, out: &mut Vec<(PathBuf, bool)>, errors: &mut V
 }
 
 fn read_json(path: &Path) -> Result<Value, String> {
-    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
-    if meta.len() > MAX_EVENTS_FILE_BYTES {
-        return Err(format!("the file is {} bytes; at most {MAX_EVENTS_FILE_BYTES} are read", meta.len()));
-    }
-    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-    if bytes.starts_with(&[0x1f, 0x8b]) {
-        return Err("the file is gzip-compressed; decompress it first (`gunzip`)".to_string());
-    }
+    let bytes = crate::stream::file_bytes(path)?;
     serde_json::from_slice(&bytes).map_err(|e| format!("invalid JSON at line {}, column {}: {e}", e.line(), e.column()))
 }
 
-fn is_record(v: &Value) -> bool {
+pub(crate) fn is_record(v: &Value) -> bool {
     v.get("eventSource").is_some_and(Value::is_string) && v.get("eventName").is_some_and(Value::is_string)
 }
 
@@ -151,6 +144,7 @@ pub fn is_events_path(path: &Path) -> bool {
 
 fn looks_like_events(v: &Value) -> bool {
     v.get("Records").is_some_and(Value::is_array)
+        || v.get("QueryResultRows").is_some_and(Value::is_array)
         || v.get("Events")
             .and_then(Value::as_array)
             .is_some_and(|e| e.iter().all(|x| x.get("CloudTrailEvent").is_some()))
@@ -166,7 +160,10 @@ pub fn read_paths(paths: &[PathBuf]) -> ReadReport {
         walk(p, true, &mut files, &mut report.errors);
     }
     for (path, named) in files {
-        let records = read_json(&path).and_then(records_of);
+        let mut records = Vec::new();
+        let records = crate::stream::file_bytes(&path)
+            .and_then(|bytes| crate::stream::stream_records(&bytes, &mut |_, r| records.push(r)))
+            .map(|_| records);
         match records {
             Ok(records) => {
                 let label = path.display().to_string();

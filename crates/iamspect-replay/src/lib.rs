@@ -17,6 +17,8 @@ mod rebuild;
 mod replay;
 mod resource;
 mod service_ref;
+mod sse_kms;
+mod stream;
 
 pub use context::{RebuiltContext, context, parse_time};
 pub use events::{
@@ -27,6 +29,8 @@ pub use rebuild::{Actions, Rebuilt, Target, actions_for, rebuild, service_prefix
 pub use replay::{Evaluation, EventReport, NotRebuilt, Replayer, Summary, Verdict, principal_in_data};
 pub use resource::{ResourceGuess, partition, resource_for};
 pub use service_ref::{ResourceType, ServiceReference};
+pub use sse_kms::{KmsNeed, sse_kms_needs};
+pub use stream::{StreamReport, stream_paths};
 
 /// Replays every denied event of `events`; the other records, and records identical to one
 /// already seen (CloudTrail may deliver an event twice; files may overlap), are counted in the

@@ -70,6 +70,10 @@ enum Command {
     /// Generate a least-privilege identity policy from a principal's CloudTrail events, proved to
     /// allow every request they record, to lint clean, and (with account data) to grant nothing new.
     GeneratePolicy(Box<command::generate_policy::Args>),
+    /// For each user and role, the granted actions never used (CloudTrail events or IAM
+    /// last-accessed details), users and roles with no activity, access keys never used, and the
+    /// policy edit that removes the unused actions, proved to keep every observed request allowed.
+    Unused(Box<command::unused::Args>),
     /// Say where the embedded AWS catalogue of actions, resources and condition keys came from,
     /// and how old it is.
     Catalog(command::catalog::Args),
@@ -123,6 +127,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => command::serve::run(*args),
         Command::Catalog(args) => command::catalog::run(&args),
         Command::GeneratePolicy(args) => command::generate_policy::run(*args),
+        Command::Unused(args) => command::unused::run(*args),
         Command::Completions(args) => command::shell::completions(&args, cmd),
         Command::Man(args) => command::shell::man(&args, cmd),
         Command::CheckNoNewAccess(args) => command::check::run_no_new_access(*args),

@@ -167,3 +167,65 @@ fn authorized_calls_that_failed_count() {
     assert!(text.contains("arn:aws:s3:::reports/gone.csv"), "{text}");
     assert!(!text.contains("PutObject"), "{text}");
 }
+
+/// `--generalize` writes `*` only for the one segment the events show several values of, says
+/// from which values, and the proofs run on the generalized policy; an SSE-KMS upload and
+/// download add the KMS actions on the key the events name (decision D148).
+#[test]
+fn generalize_one_segment_and_kms_for_sse_kms_objects() {
+    let d = setup(BROAD);
+    let key = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    let mut put = event("PutObject", Some("q3.csv"), None);
+    put["responseElements"] =
+        json!({"x-amz-server-side-encryption": "aws:kms", "x-amz-server-side-encryption-aws-kms-key-id": key});
+    let mut get = event("GetObject", Some("q3.csv"), None);
+    get["requestParameters"]["SSEKMSKeyId"] = json!(key);
+    let mut other = event("GetObject", Some("2026/a.csv"), None);
+    other["eventTime"] = json!("2026-11-20T11:00:00Z");
+    let events = json!({"Records": [
+        event("GetObject", Some("q1.csv"), None),
+        event("GetObject", Some("q2.csv"), None),
+        other, put, get,
+    ]});
+    std::fs::write(d.0.join("events.json"), events.to_string()).unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "generate-policy",
+            "--cloudtrail",
+            "events.json",
+            "--principal",
+            "arn:aws:iam::123456789012:user/dev",
+            "--account-data",
+            "data",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        let out = iamspect(&d.0, &args);
+        // Exit 1: the KMS actions are new access against BROAD (checked below).
+        assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let plain = run(&[]);
+    assert_eq!(plain["generalized"], json!([]));
+    assert!(!plain["policy"].to_string().contains("reports/*"), "{}", plain["policy"]);
+    let v = run(&["--generalize"]);
+    let text = v["policy"].to_string();
+    // q1, q2, q3 differ in the last segment only; 2026/a.csv has another shape and stays literal.
+    assert!(text.contains("\"arn:aws:s3:::reports/*\""), "{text}");
+    assert!(text.contains("arn:aws:s3:::reports/2026/a.csv"), "{text}");
+    assert!(!text.contains("reports/q1.csv"), "{text}");
+    let g = v["generalized"].as_array().unwrap();
+    assert_eq!(g.len(), 1, "{g:?}");
+    assert_eq!(g[0]["pattern"], "arn:aws:s3:::reports/*");
+    assert_eq!(g[0]["values"], json!(["q1.csv", "q2.csv", "q3.csv"]));
+    // KMS on the key: GenerateDataKey for the upload, Decrypt for the download.
+    let statements = v["policy"]["Statement"].as_array().unwrap();
+    let kms = statements.iter().find(|s| s["Sid"] == "Kms").unwrap();
+    assert_eq!(kms["Action"], json!(["kms:Decrypt", "kms:GenerateDataKey"]));
+    assert_eq!(kms["Resource"], key);
+    assert_eq!(v["proofs"]["allowsEveryRequest"]["proved"], true, "{v}");
+    assert_eq!(v["proofs"]["lint"]["proved"], true, "{v}");
+    // BROAD grants only s3:*, so the KMS actions are new access, and said so.
+    assert_eq!(v["proofs"]["noNewAccess"]["result"], "FAIL", "{v}");
+}

@@ -36,6 +36,11 @@ pub(crate) struct Args {
     /// AWS's service reference, to map operations to actions (as `replay --service-reference`).
     #[arg(long, value_name = "DIR")]
     service_reference: Option<PathBuf>,
+    /// Where the events show several values of one segment of an action's resource ARNs (and
+    /// only that segment), write that segment as `*` (decision D148). Off by default: the
+    /// policy names each resource the events name.
+    #[arg(long)]
+    generalize: bool,
     /// Output format: the policy alone (text), or the policy with its proofs (json).
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
@@ -47,8 +52,10 @@ struct Observed {
     actions: BTreeMap<String, BTreeSet<String>>,
     /// Actions the operations need besides their own (the service reference's list), on `*`.
     dependent: BTreeSet<String>,
-    /// The rebuilt requests, for the proof.
+    /// The rebuilt requests, for the proof: one per action and resource.
     requests: Vec<Request>,
+    /// The action and resource of each kept request.
+    request_keys: BTreeSet<(String, String)>,
     /// Events of the principal that could not be rebuilt, with why.
     not_rebuilt: Vec<String>,
     /// Actions whose resource the event does not determine, decided on `*`.
@@ -57,6 +64,10 @@ struct Observed {
     not_actions: BTreeSet<String>,
     /// Actions AWS allows without any policy (`sts:GetCallerIdentity`, D18): left out.
     free: BTreeSet<String>,
+    /// KMS keys of SSE-KMS objects the S3 calls used, with the actions and the calls.
+    kms: Vec<String>,
+    /// S3 calls naming a KMS key whose KMS needs are not known.
+    kms_unknown: Vec<String>,
     /// Events read, and those of the principal.
     read: usize,
     mine: usize,
@@ -83,44 +94,78 @@ fn is_principal(caller: &str, principal: &iamspect_core::Principal) -> bool {
     }
 }
 
+impl Observed {
+    fn new() -> Observed {
+        Observed {
+            actions: BTreeMap::new(),
+            dependent: BTreeSet::new(),
+            requests: Vec::new(),
+            request_keys: BTreeSet::new(),
+            not_rebuilt: Vec::new(),
+            on_star: BTreeSet::new(),
+            not_actions: BTreeSet::new(),
+            free: BTreeSet::new(),
+            kms: Vec::new(),
+            kms_unknown: Vec::new(),
+            read: 0,
+            mine: 0,
+        }
+    }
+
+    /// Keeps `request` for the proof unless one with the same action and resource is kept: the
+    /// generated policy has no conditions or variables, so its identity layer decides on the
+    /// action and the resource alone.
+    fn keep(&mut self, request: Request) {
+        let key = (request.action().to_string(), request.resource().to_string());
+        if self.request_keys.insert(key) {
+            self.requests.push(request);
+        }
+    }
+
+    /// Adds another thread's findings.
+    fn merge(&mut self, other: Observed) {
+        for (a, rs) in other.actions {
+            self.actions.entry(a).or_default().extend(rs);
+        }
+        self.dependent.extend(other.dependent);
+        for r in other.requests {
+            self.keep(r);
+        }
+        self.not_rebuilt.extend(other.not_rebuilt);
+        self.on_star.extend(other.on_star);
+        self.not_actions.extend(other.not_actions);
+        self.free.extend(other.free);
+        self.kms.extend(other.kms);
+        self.kms_unknown.extend(other.kms_unknown);
+        self.read += other.read;
+        self.mine += other.mine;
+    }
+}
+
 fn observe(args: &Args) -> Result<Observed, String> {
     let principal = iamspect_core::Principal::parse(&args.principal).map_err(|e| format!("--principal: {e}"))?;
     let since = match &args.since {
         Some(s) => Some(iamspect_replay::parse_time(s).ok_or_else(|| format!("--since `{s}` is not a time"))?),
         None => None,
     };
-    let read = iamspect_replay::read_paths(&args.cloudtrail);
-    if let Some(e) = read.errors.first() {
-        return Err(format!("{}: {}", e.path.display(), e.message));
-    }
     let (sref, _) = super::replay::service_reference(args.service_reference.as_deref())?;
     let data = if args.account_data.is_empty() { None } else { Some(super::account::load(&args.account_data)?) };
-    let mut o = Observed {
-        actions: BTreeMap::new(),
-        dependent: BTreeSet::new(),
-        requests: Vec::new(),
-        not_rebuilt: Vec::new(),
-        on_star: BTreeSet::new(),
-        not_actions: BTreeSet::new(),
-        free: BTreeSet::new(),
-        read: read.events.len(),
-        mine: 0,
-    };
-    for event in &read.events {
+    let each = |o: &mut Observed, event: iamspect_replay::Event| {
+        o.read += 1;
         let record = &event.record;
         // Only an authorization denial means AWS refused the request; a call that failed later
         // (`NoSuchKey`, throttling) was authorized, and the workload needs its permission.
         if iamspect_replay::denial_code(record).is_some() && !args.include_denied {
-            continue;
+            return;
         }
         if let Some(since) = since {
             match record.get("eventTime").and_then(Value::as_str).and_then(iamspect_replay::parse_time) {
-                Some(time) if time < since => continue,
+                Some(time) if time < since => return,
                 Some(_) => {}
                 None => {
                     o.not_rebuilt
                         .push(format!("{}: no readable eventTime, so not known to be after --since", event.source));
-                    continue;
+                    return;
                 }
             }
         }
@@ -134,18 +179,18 @@ fn observe(args: &Args) -> Result<Observed, String> {
                     o.mine += 1;
                     o.not_rebuilt.push(format!("{}: {e}", event.source));
                 }
-                continue;
+                return;
             }
         };
         if !is_principal(&rebuilt.caller.principal, &principal) {
-            continue;
+            return;
         }
         o.mine += 1;
         let requests = match rebuilt.requests() {
             Ok(r) => r,
             Err(e) => {
                 o.not_rebuilt.push(format!("{}: {e}", event.source));
-                continue;
+                return;
             }
         };
         for (target, request) in rebuilt.targets.iter().zip(requests) {
@@ -153,22 +198,163 @@ fn observe(args: &Args) -> Result<Observed, String> {
             // cannot be granted by a policy: said, not written into one.
             if iamspect_catalog::Catalog::get().action(&target.action).is_none() {
                 o.not_actions.insert(target.action.clone());
-                continue;
+                return;
             }
             if iamspect_core::authorize(&request, &Policies::default()).decision == iamspect_core::Decision::Allowed {
                 o.free.insert(target.action.clone());
-                continue;
+                return;
             }
             let resource = if target.resource_determined { target.resource.clone() } else { "*".to_string() };
             if !target.resource_determined {
                 o.on_star.insert(target.action.clone());
             }
             o.actions.entry(target.action.clone()).or_default().insert(resource);
-            o.requests.push(request);
+            o.keep(request);
         }
         o.dependent.extend(rebuilt.other_actions.iter().cloned());
+        // S3 on SSE-KMS objects: S3 calls KMS for the caller, on the key the event names.
+        match iamspect_replay::sse_kms_needs(record) {
+            Ok(needs) if !needs.is_empty() => {
+                let principal = iamspect_core::Principal::parse(&rebuilt.caller.principal).map_err(|e| e.to_string());
+                let mut ctx = iamspect_core::Context::new();
+                for (k, vs) in &rebuilt.context {
+                    ctx.insert(k, vs.clone());
+                }
+                for need in needs {
+                    let request = principal.clone().and_then(|p| {
+                        Request::new(p, need.action, &need.resource, None, ctx.clone()).map_err(|e| e.to_string())
+                    });
+                    match request {
+                        Ok(request) => {
+                            if need.resource == "*" {
+                                o.on_star.insert(need.action.to_string());
+                            }
+                            o.actions.entry(need.action.to_string()).or_default().insert(need.resource.clone());
+                            o.keep(request);
+                            o.kms.push(format!(
+                                "{} on {}: {} of an SSE-KMS object ({})",
+                                need.action,
+                                need.key,
+                                record.get("eventName").and_then(Value::as_str).unwrap_or(""),
+                                event.source
+                            ));
+                        }
+                        Err(e) => o.not_rebuilt.push(format!("{}: {}: {e}", event.source, need.action)),
+                    }
+                }
+            }
+            Ok(_) => {}
+            Err(e) => o.kms_unknown.push(format!("{}: {e}", event.source)),
+        }
+    };
+    let (states, _) = super::replay::stream_events(&args.cloudtrail, "--cloudtrail", &Observed::new, &each)?;
+    let mut o = Observed::new();
+    for s in states {
+        o.merge(s);
     }
+    o.not_rebuilt.sort();
+    o.kms.sort();
+    o.kms_unknown.sort();
     Ok(o)
+}
+
+/// One segment written as `*` because the events show several values of it.
+struct Generalized {
+    action: String,
+    pattern: String,
+    segment: usize,
+    values: BTreeSet<String>,
+}
+
+/// An ARN's segments and the separators between them.
+type Cut = (Vec<String>, Vec<char>);
+
+/// The values of one segment, and the ARNs that show them.
+type Group<'a> = (BTreeSet<String>, Vec<&'a String>);
+
+/// An ARN cut at `:` and `/`: the segments and the separators between them.
+fn segments(arn: &str) -> Cut {
+    let mut segs = vec![String::new()];
+    let mut seps = Vec::new();
+    for c in arn.chars() {
+        if c == ':' || c == '/' {
+            seps.push(c);
+            segs.push(String::new());
+        } else if let Some(last) = segs.last_mut() {
+            last.push(c);
+        }
+    }
+    (segs, seps)
+}
+
+/// A segment as literal pattern text (`*`, `?` and `$` match only themselves).
+fn literal_segment(s: &str) -> String {
+    s.replace('$', "${$}").replace('*', "${*}").replace('?', "${?}")
+}
+
+/// Each action's resources as policy patterns: literal ARNs, and with `generalize`, a `*` for
+/// each segment the events show several values of while every other segment is the same.
+fn resource_patterns(o: &Observed, generalize: bool) -> (BTreeMap<String, BTreeSet<String>>, Vec<Generalized>) {
+    let mut out = BTreeMap::new();
+    let mut generalized = Vec::new();
+    for (action, resources) in &o.actions {
+        let mut patterns = BTreeSet::new();
+        let mut covered = BTreeSet::new();
+        if generalize {
+            let cut: Vec<(&String, Cut)> = resources.iter().filter(|r| *r != "*").map(|r| (r, segments(r))).collect();
+            let most = cut.iter().map(|(_, (s, _))| s.len()).max().unwrap_or(0);
+            // Every group of ARNs equal but in one segment i, with several values there.
+            let mut candidates: Vec<(String, usize, BTreeSet<String>, Vec<&String>)> = Vec::new();
+            for i in 0..most {
+                let mut groups: BTreeMap<(Vec<char>, Vec<String>), Group<'_>> = BTreeMap::new();
+                for (arn, (segs, seps)) in &cut {
+                    if i >= segs.len() {
+                        continue;
+                    }
+                    let mut rest = segs.clone();
+                    let value = std::mem::take(&mut rest[i]);
+                    let g = groups.entry((seps.clone(), rest)).or_default();
+                    g.0.insert(value);
+                    g.1.push(arn);
+                }
+                for ((seps, rest), (values, arns)) in groups {
+                    if values.len() < 2 {
+                        continue;
+                    }
+                    let mut pattern = String::new();
+                    for (j, seg) in rest.iter().enumerate() {
+                        if j == i {
+                            pattern.push('*');
+                        } else {
+                            pattern.push_str(&literal_segment(seg));
+                        }
+                        if let Some(c) = seps.get(j) {
+                            pattern.push(*c);
+                        }
+                    }
+                    candidates.push((pattern, i, values, arns));
+                }
+            }
+            // The largest groups first; a group is used only while it covers at least two ARNs
+            // no pattern taken covers yet (for one, the literal ARN is narrower).
+            candidates.sort_by(|a, b| b.3.len().cmp(&a.3.len()).then_with(|| a.0.cmp(&b.0)));
+            for (pattern, i, values, arns) in candidates {
+                if arns.iter().filter(|a| !covered.contains(**a)).count() < 2 {
+                    continue;
+                }
+                covered.extend(arns.into_iter().cloned());
+                patterns.insert(pattern.clone());
+                generalized.push(Generalized { action: action.clone(), pattern, segment: i + 1, values });
+            }
+        }
+        for r in resources {
+            if !covered.contains(r) {
+                patterns.insert(literal(r));
+            }
+        }
+        out.insert(action.clone(), patterns);
+    }
+    (out, generalized)
 }
 
 /// A resource ARN as a literal pattern: `*` and `?` in it match only themselves.
@@ -184,12 +370,12 @@ fn one_or_list(items: Vec<String>) -> Value {
 }
 
 /// The policy: per service, the actions with the same resources in one statement.
-fn policy_document(o: &Observed) -> Value {
+fn policy_document(o: &Observed, patterns: &BTreeMap<String, BTreeSet<String>>) -> Value {
     let mut statements = Vec::new();
     let mut by_service: BTreeMap<String, BTreeMap<Vec<String>, Vec<String>>> = BTreeMap::new();
-    for (action, resources) in &o.actions {
+    for (action, resources) in patterns {
         let service = action.split(':').next().unwrap_or("").to_string();
-        let resources: Vec<String> = resources.iter().map(|r| literal(r)).collect();
+        let resources: Vec<String> = resources.iter().cloned().collect();
         by_service.entry(service).or_default().entry(resources).or_default().push(action.clone());
     }
     for (service, groups) in &by_service {
@@ -257,7 +443,8 @@ fn generate(args: &Args) -> Result<u8, String> {
             if o.not_rebuilt.is_empty() { String::new() } else { format!(", {} not rebuilt", o.not_rebuilt.len()) }
         ));
     }
-    let document = policy_document(&o);
+    let (patterns, generalized) = resource_patterns(&o, args.generalize);
+    let document = policy_document(&o, &patterns);
     let text = serde_json::to_string_pretty(&document).map_err(|e| e.to_string())? + "\n";
     let policy = Arc::new(
         Policy::parse("generated", &text, PolicyType::Identity)
@@ -313,6 +500,22 @@ fn generate(args: &Args) -> Result<u8, String> {
         .chain(o.not_actions.iter().map(|a| {
             format!("left out: `{a}` is no action of AWS's catalogue (an internal or console call no policy grants)")
         }))
+        .chain(generalized.iter().map(|g| {
+            format!(
+                "generalized: {} on {}: segment {} is `*` (which also matches `/` and `:`) for the values {}",
+                g.action,
+                g.pattern,
+                g.segment,
+                g.values.iter().take(10).map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ")
+                    + &if g.values.len() > 10 { format!(" and {} more", g.values.len() - 10) } else { String::new() }
+            )
+        }))
+        .chain(o.kms.iter().map(|k| format!("added: {k}")))
+        .chain(o.kms_unknown.iter().map(|k| format!("not covered: {k}")))
+        .collect();
+    let generalized_json: Vec<Value> = generalized
+        .iter()
+        .map(|g| json!({"action": g.action, "pattern": g.pattern, "segment": g.segment, "values": g.values}))
         .collect();
     match args.format {
         Format::Text => {
@@ -335,7 +538,7 @@ fn generate(args: &Args) -> Result<u8, String> {
             }
         }
         Format::Json => {
-            let v = json!({"policy": document, "principal": args.principal, "requests": o.requests.len(), "events": o.mine, "proofs": proofs, "notes": notes});
+            let v = json!({"policy": document, "principal": args.principal, "requests": o.requests.len(), "events": o.mine, "proofs": proofs, "generalized": generalized_json, "notes": notes});
             crate::output::println(&serde_json::to_string_pretty(&v).unwrap_or_default());
         }
     }

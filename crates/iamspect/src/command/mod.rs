@@ -22,6 +22,7 @@ pub(crate) mod serve;
 pub(crate) mod shell;
 pub(crate) mod test;
 pub(crate) mod trust_audit;
+pub(crate) mod unused;
 pub(crate) mod validate;
 pub(crate) mod what_can;
 pub(crate) mod who_can;

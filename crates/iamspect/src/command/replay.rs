@@ -273,3 +273,33 @@ fn render(r: &EventReport) -> String {
     }
     out
 }
+
+/// Reads CloudTrail files streaming and in parallel (one thread per core), with a progress bar
+/// on stderr (drawn only on a terminal), handing each record to `each` with its thread's state.
+/// A file named on the command line that cannot be read is an error naming it; no record at all
+/// is an error too (no events is no evidence).
+pub(crate) fn stream_events<S: Send>(
+    paths: &[PathBuf],
+    flag: &str,
+    init: &(dyn Fn() -> S + Sync),
+    each: &(dyn Fn(&mut S, iamspect_replay::Event) + Sync),
+) -> Result<(Vec<S>, iamspect_replay::StreamReport), String> {
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let bar = indicatif::ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template("reading events {bar:40} {bytes}/{total_bytes} {elapsed}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let progress = |done: u64, total: u64| {
+        bar.set_length(total);
+        bar.set_position(done);
+    };
+    let (states, report) = iamspect_replay::stream_paths(paths, threads, &progress, init, each);
+    bar.finish_and_clear();
+    if let Some(e) = report.errors.first() {
+        return Err(format!("{}: {}", e.path.display(), e.message));
+    }
+    if report.events == 0 {
+        return Err(format!("{flag}: no CloudTrail event was read, so there is nothing to go on"));
+    }
+    Ok((states, report))
+}

@@ -1,0 +1,240 @@
+//! Reading CloudTrail files streaming and in parallel (decision D149): each file is read (and
+//! gunzipped when it starts with gzip's magic bytes, as AWS writes `.json.gz` log files), its
+//! records are cut out as raw JSON text without building the whole document, and each record is
+//! parsed and handed to the caller one at a time. Files are shared out among threads; each thread
+//! holds one file's bytes and one record at a time, so memory is bounded by the largest file per
+//! thread, not by the number of events.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+use crate::events::{Event, MAX_EVENTS_FILE_BYTES, ReadError, is_record, walk};
+
+/// What a streaming read found (the events went to the caller).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StreamReport {
+    /// Files read.
+    pub files: Vec<PathBuf>,
+    /// Files named on their own that could not be read as events.
+    pub errors: Vec<ReadError>,
+    /// Files found in folders that are not CloudTrail events (skipped).
+    pub skipped: Vec<ReadError>,
+    /// Records handed to the caller.
+    pub events: usize,
+}
+
+/// The file's bytes, gunzipped when it is gzip (one or several members, as `cat`ed files are).
+pub(crate) fn file_bytes(path: &Path) -> Result<Vec<u8>, String> {
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if meta.len() > MAX_EVENTS_FILE_BYTES {
+        return Err(format!("the file is {} bytes; at most {MAX_EVENTS_FILE_BYTES} are read", meta.len()));
+    }
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    if !bytes.starts_with(&[0x1f, 0x8b]) {
+        return Ok(bytes);
+    }
+    let mut out = Vec::with_capacity(bytes.len().saturating_mul(8));
+    flate2::read::MultiGzDecoder::new(bytes.as_slice())
+        .take(MAX_EVENTS_FILE_BYTES + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| format!("not valid gzip: {e}"))?;
+    if out.len() as u64 > MAX_EVENTS_FILE_BYTES {
+        return Err(format!("the file decompresses to more than {MAX_EVENTS_FILE_BYTES} bytes; at most that is read"));
+    }
+    Ok(out)
+}
+
+fn parse_error(e: &serde_json::Error) -> String {
+    format!("invalid JSON at line {}, column {}: {e}", e.line(), e.column())
+}
+
+/// A CloudTrail Lake result row (`QueryResultRows[i]`, a list of one-column maps) as a record: a
+/// row of one column holding a whole record as JSON text is that record; otherwise each column
+/// is a top-level field, and a value that is JSON object or array text is parsed.
+fn lake_row(row: &[BTreeMap<String, String>], at: &str) -> Result<Value, String> {
+    let cells: Vec<(&String, &String)> = row.iter().flat_map(|m| m.iter()).collect();
+    if let [(_, text)] = cells.as_slice()
+        && let Ok(v) = serde_json::from_str::<Value>(text)
+        && is_record(&v)
+    {
+        return Ok(v);
+    }
+    let mut record = serde_json::Map::new();
+    for (column, text) in cells {
+        let trimmed = text.trim_start();
+        let value = if trimmed.starts_with('{') || trimmed.starts_with('[') {
+            serde_json::from_str(text).map_err(|e| {
+                format!("{at}, column `{column}`: not JSON ({e}); select nested fields as JSON text (`json_format`) or the whole event")
+            })?
+        } else {
+            Value::String(text.clone())
+        };
+        record.insert(column.clone(), value);
+    }
+    let v = Value::Object(record);
+    if is_record(&v) { Ok(v) } else { Err(format!("{at} has no `eventSource` and `eventName` columns")) }
+}
+
+/// Hands each record of the document in `bytes` to `each`, in order; returns how many.
+pub(crate) fn stream_records(bytes: &[u8], each: &mut dyn FnMut(usize, Value)) -> Result<usize, String> {
+    let text = std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8 text: {e}"))?;
+    let text = text.trim_start_matches('\u{feff}');
+    let first = text.trim_start().as_bytes().first().copied();
+    match first {
+        Some(b'[') => {
+            let items: Vec<&RawValue> = serde_json::from_str(text).map_err(|e| parse_error(&e))?;
+            let mut n = 0;
+            for raw in items {
+                let v: Value = serde_json::from_str(raw.get()).map_err(|e| parse_error(&e))?;
+                if !is_record(&v) {
+                    return Err(format!(
+                        "an array must hold CloudTrail records (objects with `eventSource` and `eventName`); item {n} is not one"
+                    ));
+                }
+                each(n, v);
+                n += 1;
+            }
+            Ok(n)
+        }
+        Some(b'{') => {
+            let top: BTreeMap<String, &RawValue> = serde_json::from_str(text).map_err(|e| parse_error(&e))?;
+            if let Some(raw) = top.get("Records") {
+                let items: Vec<&RawValue> = serde_json::from_str(raw.get())
+                    .map_err(|_| "`Records` must be an array of CloudTrail records".to_string())?;
+                let mut n = 0;
+                for raw in items {
+                    each(n, serde_json::from_str(raw.get()).map_err(|e| parse_error(&e))?);
+                    n += 1;
+                }
+                return Ok(n);
+            }
+            if let Some(raw) = top.get("Events") {
+                let items: Vec<&RawValue> = serde_json::from_str(raw.get()).map_err(|_| {
+                    "`Events` must be an array (as `aws cloudtrail lookup-events` prints it)".to_string()
+                })?;
+                let mut n = 0;
+                for (i, raw) in items.into_iter().enumerate() {
+                    let e: Value = serde_json::from_str(raw.get()).map_err(|e| parse_error(&e))?;
+                    let record = match e.get("CloudTrailEvent") {
+                        Some(Value::String(text)) => serde_json::from_str(text)
+                            .map_err(|err| format!("`Events[{i}].CloudTrailEvent` is not JSON: {err}"))?,
+                        Some(obj @ Value::Object(_)) => obj.clone(),
+                        _ => return Err(format!("`Events[{i}]` has no `CloudTrailEvent`")),
+                    };
+                    each(n, record);
+                    n += 1;
+                }
+                return Ok(n);
+            }
+            if let Some(raw) = top.get("QueryResultRows") {
+                // CloudTrail Lake: `aws cloudtrail get-query-results` output.
+                if let Some(status) = top.get("QueryStatus").and_then(|s| serde_json::from_str::<String>(s.get()).ok())
+                    && status != "FINISHED"
+                {
+                    return Err(format!("`QueryStatus` is `{status}`; only a FINISHED query's results are read"));
+                }
+                if top.get("NextToken").is_some_and(|t| t.get() != "null") {
+                    return Err("`NextToken` is set: the rows of the next pages are missing; give the CLI's whole (paginated) output".to_string());
+                }
+                let rows: Vec<Vec<BTreeMap<String, String>>> = serde_json::from_str(raw.get())
+                    .map_err(|e| format!("`QueryResultRows` must be rows of column-value maps: {e}"))?;
+                for (i, row) in rows.iter().enumerate() {
+                    each(i, lake_row(row, &format!("`QueryResultRows[{i}]`"))?);
+                }
+                return Ok(rows.len());
+            }
+            let v: Value = serde_json::from_str(text).map_err(|e| parse_error(&e))?;
+            if is_record(&v) {
+                each(0, v);
+                Ok(1)
+            } else {
+                Err("not CloudTrail events: expected `Records` (a log file), `Events` (lookup-events output), `QueryResultRows` (CloudTrail Lake results) or a record".to_string())
+            }
+        }
+        _ => Err("not CloudTrail events: the file holds neither an object nor an array".to_string()),
+    }
+}
+
+/// A file's index and whether it was read.
+type Outcome = (usize, Result<(), String>);
+
+/// Reads every file under `paths` on `threads` threads, handing each record to `each` with the
+/// thread's own state (made by `init`); `progress(bytes done, bytes in all)` is called after
+/// each file. The states come back in no particular order: callers combine them so that the
+/// order does not matter. A file that fails part-way has handed its earlier records already;
+/// its error is reported, and callers refuse the whole input when a named file fails.
+pub fn stream_paths<S: Send>(
+    paths: &[PathBuf],
+    threads: usize,
+    progress: &(dyn Fn(u64, u64) + Sync),
+    init: &(dyn Fn() -> S + Sync),
+    each: &(dyn Fn(&mut S, Event) + Sync),
+) -> (Vec<S>, StreamReport) {
+    let mut report = StreamReport::default();
+    let mut files = Vec::new();
+    for p in paths {
+        walk(p, true, &mut files, &mut report.errors);
+    }
+    let sizes: Vec<u64> = files.iter().map(|(f, _)| std::fs::metadata(f).map_or(0, |m| m.len())).collect();
+    let total: u64 = sizes.iter().sum();
+    let next = AtomicUsize::new(0);
+    let done = AtomicU64::new(0);
+    let events = AtomicUsize::new(0);
+    let threads = threads.clamp(1, files.len().max(1));
+    let results: Vec<(S, Vec<Outcome>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut state = init();
+                    let mut outcomes = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some((path, _)) = files.get(i) else { break };
+                        let label = path.display().to_string();
+                        let outcome = file_bytes(path).and_then(|bytes| {
+                            stream_records(&bytes, &mut |n, record| {
+                                each(&mut state, Event { source: format!("{label}#{n}"), record });
+                            })
+                        });
+                        if let Ok(n) = &outcome {
+                            events.fetch_add(*n, Ordering::Relaxed);
+                        }
+                        let size = sizes.get(i).copied().unwrap_or(0);
+                        progress(done.fetch_add(size, Ordering::Relaxed) + size, total);
+                        outcomes.push((i, outcome.map(|_| ())));
+                    }
+                    (state, outcomes)
+                })
+            })
+            .collect();
+        handles.into_iter().filter_map(|h| h.join().ok()).collect()
+    });
+    let mut outcomes: Vec<Outcome> = Vec::new();
+    let mut states = Vec::new();
+    for (s, o) in results {
+        states.push(s);
+        outcomes.extend(o);
+    }
+    if outcomes.len() != files.len() {
+        report.errors.push(ReadError {
+            path: PathBuf::from("-"),
+            message: "a reading thread stopped before its files were read".to_string(),
+        });
+    }
+    outcomes.sort_by_key(|(i, _)| *i);
+    for (i, outcome) in outcomes {
+        let Some((path, named)) = files.get(i) else { continue };
+        match outcome {
+            Ok(()) => report.files.push(path.clone()),
+            Err(message) if *named => report.errors.push(ReadError { path: path.clone(), message }),
+            Err(message) => report.skipped.push(ReadError { path: path.clone(), message }),
+        }
+    }
+    report.events = events.into_inner();
+    (states, report)
+}
