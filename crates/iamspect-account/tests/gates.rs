@@ -183,3 +183,34 @@ fn access_point_case_on_account_data_weighs_the_buckets_policy() {
     assert_eq!(decide(0), Decision::ExplicitDeny);
     assert_eq!(decide(1), Decision::Allowed);
 }
+
+/// who-can sees grants: the grantee of a grant is listed although no policy names it (decision
+/// D135), for the operations the grant gives.
+#[test]
+fn who_can_lists_the_grantee() {
+    let key_file = "kms-get-key-policy_1234abcd-12ab-34cd-56ef-1234567890ab.json";
+    let (data, report) = load(
+        "who-can",
+        &[("gaad.json", GAAD.to_string()), (key_file, KEY_POLICY.to_string()), ("kms-list-grants.json", grants())],
+    );
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    let index = iamspect_account::query::Index::build(&data);
+    let now = [("aws:CurrentTime".to_string(), vec!["2026-12-07T00:00:00Z".to_string()])];
+    let (allowed, _) = iamspect_account::query::who_can(&data, &index, "kms:DescribeKey", KEY, None, &now).unwrap();
+    let names: Vec<&str> = allowed.iter().map(|a| a.principal.as_str()).collect();
+    assert!(names.contains(&"arn:aws:iam::111122223333:user/alice"), "{names:?}");
+    assert!(!names.contains(&"arn:aws:iam::111122223333:user/bob"), "{names:?}");
+    // Not an operation of the grant.
+    let (allowed, _) = iamspect_account::query::who_can(&data, &index, "kms:Encrypt", KEY, None, &now).unwrap();
+    assert!(!allowed.iter().any(|a| a.principal.ends_with("user/alice")), "{allowed:?}");
+    // Decrypt needs the grant's encryption context: without it, alice is named as left out.
+    let (allowed, _, left_out) =
+        iamspect_account::query::who_can_with(&data, &index, "kms:Decrypt", KEY, None, &now, None).unwrap();
+    assert!(!allowed.iter().any(|a| a.principal.ends_with("user/alice")), "{allowed:?}");
+    assert!(left_out.iter().any(|l| l.contains("user/alice") && l.contains("Department=IT")), "{left_out:?}");
+    let mut with_context = now.to_vec();
+    with_context.push(("kms:EncryptionContext:Department".to_string(), vec!["IT".to_string()]));
+    let (allowed, _) =
+        iamspect_account::query::who_can(&data, &index, "kms:Decrypt", KEY, None, &with_context).unwrap();
+    assert!(allowed.iter().any(|a| a.principal.ends_with("user/alice")), "{allowed:?}");
+}

@@ -158,9 +158,28 @@ pub(crate) struct CompiledSide {
     pub(crate) policy: Option<Arc<Policy>>,
     pub(crate) rcps: Option<Vec<Vec<Arc<Policy>>>>,
     pub(crate) context: Vec<(String, Vec<String>)>,
+    /// The key's grants, for a KMS key request (`aws kms list-grants`, decision D135).
+    pub(crate) kms_grants: Vec<iamspect_core::KmsGrant>,
 }
 
 impl CompiledSide {
+    /// [`CompiledSide::compile`] for `action` on `resource`, with the key's grants when it is a
+    /// KMS key request: a grant is an allow source beside the key policy (decision D135).
+    pub(crate) fn compile_for(
+        data: &AccountData,
+        side: ResourceSide,
+        action: &str,
+        resource: &str,
+    ) -> Result<CompiledSide, String> {
+        let mut compiled = CompiledSide::compile(side, iamspect_core::is_role_trust_request(action, resource))?;
+        if iamspect_core::is_kms_key_request(action, resource)
+            && let Some(grants) = data.kms_grants.get(resource)
+        {
+            compiled.kms_grants = grants.clone();
+        }
+        Ok(compiled)
+    }
+
     /// Compiles `side`. A policy that does not compile is an error, never left out: leaving out a
     /// resource policy or an RCP could turn a deny into an allow.
     pub(crate) fn compile(side: ResourceSide, trust: bool) -> Result<CompiledSide, String> {
@@ -175,7 +194,7 @@ impl CompiledSide {
                 levels.iter().map(|l| l.iter().map(|d| parse(d, PolicyType::Rcp)).collect()).collect::<Result<_, _>>()
             })
             .transpose()?;
-        Ok(CompiledSide { policy, rcps, context: side.context })
+        Ok(CompiledSide { policy, rcps, context: side.context, kms_grants: Vec::new() })
     }
 }
 
@@ -222,6 +241,7 @@ impl IndexedPrincipal {
             permissions_boundary: self.boundary.clone(),
             scps: self.scps.as_ref().map(|s| s.as_ref().clone()),
             rcps: side.rcps.clone(),
+            kms_grants: side.kms_grants.clone(),
             ..Policies::default()
         };
         Some((request, policies))

@@ -205,7 +205,7 @@ type Built = Option<(Request, Policies)>;
 /// Compiled resource sides by resource and whether the action is a role-trust action: many
 /// actions share a resource sample (`*` above all), and compiling RCPs for each would dominate.
 #[derive(Default)]
-struct SideCache(std::collections::HashMap<(String, bool), Arc<CompiledSide>>);
+struct SideCache(std::collections::HashMap<(String, bool, bool), Arc<CompiledSide>>);
 
 fn request_for(
     data: &AccountData,
@@ -216,13 +216,15 @@ fn request_for(
     resource_account: Option<&str>,
     context: &[(String, Vec<String>)],
 ) -> Result<Built, String> {
+    // A trust policy, a resource policy, or a KMS key's policy with its grants: three sides.
     let trust = iamspect_core::is_role_trust_request(action, resource);
-    let side = match cache.0.get(&(resource.to_string(), trust)) {
+    let kms = iamspect_core::is_kms_key_request(action, resource);
+    let side = match cache.0.get(&(resource.to_string(), trust, kms)) {
         Some(hit) => Arc::clone(hit),
         None => {
             let side = data.resource_side(action, resource, resource_account).map_err(|e| e.to_string())?;
-            let side = Arc::new(CompiledSide::compile(side, trust)?);
-            cache.0.insert((resource.to_string(), trust), Arc::clone(&side));
+            let side = Arc::new(CompiledSide::compile_for(data, side, action, resource)?);
+            cache.0.insert((resource.to_string(), trust, kms), Arc::clone(&side));
             side
         }
     };

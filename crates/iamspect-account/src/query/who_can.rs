@@ -327,8 +327,10 @@ pub fn who_can_with(
     conditional: Option<Conditional<'_>>,
 ) -> Result<(Vec<Access>, usize, Vec<String>), String> {
     let side = data.resource_side(action, resource, resource_account).map_err(|e| e.to_string())?;
-    let side = CompiledSide::compile(side, iamspect_core::is_role_trust_request(action, resource))?;
-    let resource_grants = side.policy.as_ref().is_some_and(|p| allows_action(p, action));
+    let side = CompiledSide::compile_for(data, side, action, resource)?;
+    // A KMS key with grants: a grant may allow a principal no policy does, so every principal is
+    // asked (decision D135).
+    let resource_grants = side.policy.as_ref().is_some_and(|p| allows_action(p, action)) || !side.kms_grants.is_empty();
     let mut relevant: HashMap<*const Policy, bool> = HashMap::new();
     let mut conditional_cache: HashMap<*const Policy, bool> = HashMap::new();
     let mut out = Vec::new();
@@ -387,6 +389,30 @@ pub fn who_can_with(
             }
         }
     }
+    // A grant whose encryption-context constraint the question's context does not meet allows
+    // its grantee only with that context: said, never dropped (decision D135).
+    let operation = action.split_once(':').map_or(action, |(_, op)| op);
+    for g in &side.kms_grants {
+        let Some(constraint) = &g.constraint else { continue };
+        if !g.operations.iter().any(|op| op.eq_ignore_ascii_case(operation))
+            || out.iter().any(|a| a.principal == g.grantee_arn)
+        {
+            continue;
+        }
+        let (word, pairs) = match constraint {
+            iamspect_core::GrantConstraint::EncryptionContextEquals(p) => ("exactly", p),
+            iamspect_core::GrantConstraint::EncryptionContextSubset(p) => ("at least", p),
+        };
+        let flags: Vec<String> =
+            pairs.iter().map(|(k, v)| format!("--context kms:EncryptionContext:{k}={v}")).collect();
+        left_out.push(format!(
+            "`{}`, the grantee of KMS grant {}, which allows `{action}` only with {word} the encryption context {}: ask with {}",
+            g.grantee_arn,
+            g.grant_id.as_deref().unwrap_or("(no id)"),
+            pairs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", "),
+            flags.join(" ")
+        ));
+    }
     out.sort_by(|a, b| a.principal.cmp(&b.principal));
     Ok((out, evaluated, left_out))
 }
@@ -403,7 +429,7 @@ pub fn allowed_with_everything(
     context: &[(String, Vec<String>)],
 ) -> Result<bool, String> {
     let side = data.resource_side(action, resource, resource_account).map_err(|e| e.to_string())?;
-    let side = CompiledSide::compile(side, iamspect_core::is_role_trust_request(action, resource))?;
+    let side = CompiledSide::compile_for(data, side, action, resource)?;
     let everything = Policy::parse(
         "a policy that allows everything",
         r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}"#,

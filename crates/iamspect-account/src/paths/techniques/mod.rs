@@ -243,7 +243,7 @@ impl<'a> Ctx<'a> {
             .data
             .resource_side(action, resource, None)
             .map_err(|e| e.to_string())
-            .and_then(|s| CompiledSide::compile(s, trust));
+            .and_then(|s| CompiledSide::compile_for(self.data, s, action, resource));
         let side = match side {
             Ok(s) => Some(Rc::new(s)),
             Err(e) => {
