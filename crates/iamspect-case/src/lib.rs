@@ -995,12 +995,33 @@ fn acl(value: &Value) -> Result<S3Acl, CaseError> {
             Ok(S3Acl { grants })
         }
         Value::Object(obj) => {
+            // Read strictly: a misspelt key or permission would otherwise grant nothing, silently.
+            if let Some(k) = obj.keys().find(|k| k.as_str() != "grants") {
+                return Err(invalid(format!("an ACL object has only `grants`, not `{k}`")));
+            }
+            let list = obj
+                .get("grants")
+                .and_then(Value::as_array)
+                .ok_or_else(|| invalid("an ACL object needs `grants`, an array".to_string()))?;
             let mut grants = Vec::new();
-            for g in obj.get("grants").and_then(Value::as_array).into_iter().flatten() {
-                let grantee = g.get("grantee").and_then(Value::as_str);
+            for g in list {
+                let Some(fields) = g.as_object() else {
+                    return Err(invalid("an ACL grant is an object `{\"grantee\", \"permission\"}`".to_string()));
+                };
+                if let Some(k) = fields.keys().find(|k| !matches!(k.as_str(), "grantee" | "permission")) {
+                    return Err(invalid(format!("an ACL grant has `grantee` and `permission`, not `{k}`")));
+                }
+                let grantee = g.get("grantee").and_then(Value::as_str).filter(|s| !s.is_empty());
                 let permission = g.get("permission").and_then(Value::as_str);
                 match (grantee, permission) {
-                    (Some(grantee), Some(permission)) => grants.push(grant(grantee, permission)),
+                    (Some(grantee), Some(p @ ("READ" | "WRITE" | "READ_ACP" | "WRITE_ACP" | "FULL_CONTROL"))) => {
+                        grants.push(grant(grantee, p))
+                    }
+                    (Some(_), Some(other)) => {
+                        return Err(invalid(format!(
+                            "`{other}` is not an ACL permission (READ, WRITE, READ_ACP, WRITE_ACP or FULL_CONTROL)"
+                        )));
+                    }
                     _ => {
                         return Err(invalid("an ACL grant needs `grantee` and `permission`".to_string()));
                     }
