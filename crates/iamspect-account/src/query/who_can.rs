@@ -392,3 +392,64 @@ pub fn allowed_with_everything(
     };
     Ok(authorize(&request, &policies).decision == Decision::Allowed)
 }
+
+/// One who-can question asked principal by principal, by the same code as [`who_can_with`] (the
+/// same candidate test, then the same decision), for callers that go through the principals in
+/// their own order (`iamspect export`). Principals the resource's policy names that are not
+/// loaded are not asked here.
+pub struct PrincipalQuestion {
+    action: String,
+    resource: String,
+    resource_account: Option<String>,
+    side: CompiledSide,
+    resource_grants: bool,
+}
+
+impl PrincipalQuestion {
+    /// Compiles the resource's side once; an error when its policy or RCPs do not compile.
+    pub fn new(
+        data: &AccountData,
+        action: &str,
+        resource: &str,
+        resource_account: Option<&str>,
+    ) -> Result<PrincipalQuestion, String> {
+        let side = data.resource_side(action, resource, resource_account).map_err(|e| e.to_string())?;
+        let side = CompiledSide::compile(side, iamspect_core::is_role_trust_request(action, resource))?;
+        let resource_grants = side.policy.as_ref().is_some_and(|p| allows_action(p, action));
+        Ok(PrincipalQuestion {
+            action: action.to_string(),
+            resource: resource.to_string(),
+            resource_account: resource_account.map(str::to_string),
+            side,
+            resource_grants,
+        })
+    }
+
+    /// `p`'s access, exactly as [`who_can_with`] lists it (`None` when it is not listed).
+    /// `relevant` remembers, per policy, whether it may allow this question: keep one per
+    /// question across principals, as [`who_can_with`] does.
+    pub fn decide(
+        &self,
+        p: &IndexedPrincipal,
+        context: &[(String, Vec<String>)],
+        conditional: Option<Conditional<'_>>,
+        relevant: &mut HashMap<*const Policy, bool>,
+    ) -> Result<Option<Access>, String> {
+        let is_root = matches!(p.principal.kind, PrincipalKind::Root { .. });
+        let identity_may = p.identity.iter().any(|pol| {
+            *relevant.entry(Arc::as_ptr(pol)).or_insert_with(|| may_allow(pol, &self.action, &self.resource))
+        });
+        if !(identity_may || is_root || self.resource_grants) {
+            return Ok(None);
+        }
+        let q = Question {
+            action: &self.action,
+            resource: &self.resource,
+            resource_account: self.resource_account.as_deref(),
+            context,
+            side: &self.side,
+            conditional,
+        };
+        q.decide(p, None, &mut HashMap::new())
+    }
+}
