@@ -1,5 +1,6 @@
 //! The `access` table of one account: its principals asked every question that the account's
-//! policies raise, each answered by `who-can`'s own code ([`PrincipalQuestion`]).
+//! policies raise, each answered by `who-can`'s own function (`who_can_with`) over the account's
+//! principals.
 //!
 //! The questions of an account are the `(action, resource)` pairs of the `Allow` statements of
 //! its principals' identity policies, of its roles' trust policies and of the resource policies
@@ -8,11 +9,11 @@
 //! asked every question of the account (decision D130), so that for such a question the rows of
 //! the partition are exactly the account's principals that `who-can` lists.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use iamspect_account::AccountData;
-use iamspect_account::query::{Conditional, IndexedPrincipal, PrincipalQuestion};
+use iamspect_account::query::{Conditional, Index, IndexedPrincipal, who_can_with};
 use iamspect_catalog::Catalog;
 use iamspect_core::{Effect, Policy, PolicyType};
 
@@ -168,8 +169,11 @@ pub(crate) struct Answered {
 }
 
 impl Asker<'_> {
-    /// Asks `question` of each of `principals` (all of `account`).
-    pub(crate) fn ask(&self, account: &str, question: &Question, principals: &[&IndexedPrincipal]) -> Answered {
+    /// Asks `question` of `index`, the principals of `account`, with `who_can_with` itself. The
+    /// principals the resource's policy names that are not loaded (services, identity providers,
+    /// accounts not loaded, sessions of loaded roles) are kept only when the resource is in
+    /// `account`, so that each is listed once, in its resource's partition.
+    pub(crate) fn ask(&self, account: &str, question: &Question, index: &Index) -> Answered {
         let (action, resource) = question;
         let mut out = Answered { rows: Vec::new(), left_out: Vec::new() };
         let resource_account = resource_account(resource, account);
@@ -180,8 +184,17 @@ impl Asker<'_> {
             ));
             return out;
         }
-        let q = match PrincipalQuestion::new(self.data, action, resource, resource_account.as_deref()) {
-            Ok(q) => q,
+        let answer = who_can_with(
+            self.data,
+            index,
+            action,
+            resource,
+            resource_account.as_deref(),
+            self.context,
+            self.conditional,
+        );
+        let (allowed, _, named_left_out) = match answer {
+            Ok(a) => a,
             Err(e) => {
                 out.left_out.push((
                     format!("{action} on {resource}"),
@@ -190,37 +203,41 @@ impl Asker<'_> {
                 return out;
             }
         };
+        let in_account =
+            resource_account.is_some() || iamspect_core::Arn::parse(resource).is_some_and(|a| a.account == account);
+        if in_account {
+            out.left_out.extend(named_left_out.into_iter().map(|l| (format!("{action} on {resource}"), l)));
+        }
         let access_level = Catalog::get().action(action).map_or("unknown", |a| a.access_level().as_str()).to_string();
         let is_pattern = resource.contains('*') || resource.contains('?');
-        let mut relevant: HashMap<*const Policy, bool> = HashMap::new();
-        for p in principals {
-            match q.decide(p, self.context, self.conditional, &mut relevant) {
-                Ok(None) => {}
-                Ok(Some(a)) => {
-                    let allowed_with = (a.conditional).then(|| {
-                        let m: serde_json::Map<String, serde_json::Value> =
-                            a.witness.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
-                        serde_json::Value::Object(m).to_string()
-                    });
-                    out.rows.push(vec![
-                        Cell::Text(a.principal),
-                        Cell::Text(a.kind.to_string()),
-                        Cell::Text(action.clone()),
-                        Cell::Text(access_level.clone()),
-                        Cell::Text(resource.clone()),
-                        Cell::Bool(is_pattern),
-                        Cell::Optional(resource_account.clone()),
-                        Cell::Bool(a.conditional),
-                        Cell::Optional(allowed_with),
-                        Cell::List(a.conditions),
-                        Cell::List(a.granted_by),
-                        Cell::List(if is_pattern { narrower_denies(p, action, resource) } else { Vec::new() }),
-                    ]);
-                }
-                Err(e) => out
-                    .left_out
-                    .push((format!("{} {action} on {resource}", p.principal.arn()), format!("not decided: {e}"))),
+        for a in allowed {
+            let loaded = index.principals.iter().find(|p| p.principal.arn() == a.principal);
+            if loaded.is_none() && !in_account {
+                continue;
             }
+            let allowed_with = (a.conditional).then(|| {
+                let m: serde_json::Map<String, serde_json::Value> =
+                    a.witness.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
+                serde_json::Value::Object(m).to_string()
+            });
+            let narrower = match loaded {
+                Some(p) if is_pattern => narrower_denies(p, action, resource),
+                _ => Vec::new(),
+            };
+            out.rows.push(vec![
+                Cell::Text(a.principal),
+                Cell::Text(a.kind.to_string()),
+                Cell::Text(action.clone()),
+                Cell::Text(access_level.clone()),
+                Cell::Text(resource.clone()),
+                Cell::Bool(is_pattern),
+                Cell::Optional(resource_account.clone()),
+                Cell::Bool(a.conditional),
+                Cell::Optional(allowed_with),
+                Cell::List(a.conditions),
+                Cell::List(a.granted_by),
+                Cell::List(narrower),
+            ]);
         }
         out
     }

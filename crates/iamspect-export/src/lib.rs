@@ -2,8 +2,8 @@
 //! read natively (Parquet, or JSON Lines), one folder per table and one `account=ID` partition
 //! per account (Hive style, as Athena, Spark and DuckDB read them).
 //!
-//! The `access` rows are `who-can`'s answers, computed by its own code
-//! ([`iamspect_account::query::PrincipalQuestion`]) over the compiled [`Index`]; whatever is not
+//! The `access` rows are `who-can`'s answers, computed by its own function
+//! ([`iamspect_account::query::who_can_with`]) over each account's principals; whatever is not
 //! decided is a row of `left_out` saying why. Accounts are exported in parallel, each on its own
 //! (its questions, rows and open files), so memory beyond the loaded data is bounded by one
 //! account per worker.
@@ -235,9 +235,11 @@ impl AccountJob<'_> {
         let questions = self.questions(&mut left)?;
         let asker =
             access::Asker { data: self.data, context: self.options.context, conditional: self.options.conditional };
+        // The account's principals, as who-can's index (a copy: policies are shared, not copied).
+        let index = Index { principals: self.principals.iter().map(|p| (*p).clone()).collect(), skipped: Vec::new() };
         let mut rows = PartitionWriter::new(self.out, ACCESS, id, format);
         for q in &questions {
-            let answered = asker.ask(id, q, self.principals);
+            let answered = asker.ask(id, q, &index);
             for r in answered.rows {
                 rows.push(r)?;
             }

@@ -7,4 +7,4 @@ pub(crate) mod who_can;
 
 pub use index::{Index, IndexedPrincipal};
 pub use what_can::{ActionAccess, Grant, what_can};
-pub use who_can::{Access, Conditional, PrincipalQuestion, allowed_with_everything, kind_word, who_can, who_can_with};
+pub use who_can::{Access, Conditional, allowed_with_everything, kind_word, who_can, who_can_with};
