@@ -48,6 +48,11 @@ enum Command {
     WhoCan(Box<command::who_can::Args>),
     /// List the actions a principal of the loaded accounts may perform, by service and access level.
     WhatCan(Box<command::what_can::Args>),
+    /// Write the loaded accounts' principals and effective access as Parquet or JSON Lines
+    /// tables, partitioned by account, for Athena, Spark, DuckDB (`docs/export.md`).
+    Export(Box<command::export::Args>),
+    /// Run SQL over the exported tables, in process (built with `--features query`).
+    Query(Box<command::query::Args>),
     /// Who can become admin (or another principal), and how: privilege-escalation and role-chain
     /// paths, every hop decided by the engine.
     Paths(Box<command::paths::Args>),
@@ -123,6 +128,8 @@ fn main() -> ExitCode {
         Command::Lint(args) => command::lint::run(*args),
         Command::WhoCan(args) => command::who_can::run(*args),
         Command::WhatCan(args) => command::what_can::run(*args),
+        Command::Export(args) => command::export::run(*args),
+        Command::Query(args) => command::query::run(*args),
         Command::Paths(args) => command::paths::run(*args),
         Command::Serve(args) => command::serve::run(*args),
         Command::Catalog(args) => command::catalog::run(&args),
