@@ -18,6 +18,48 @@ pub(crate) struct Trust {
     accounts: std::collections::HashSet<String>,
 }
 
+/// The roles by whom their trust policies name: everyone, a principal ARN or unique id (exactly as
+/// written), an account. A role is found under every name its trust policy writes.
+#[derive(Default)]
+pub(crate) struct TrustIndex {
+    open: Vec<usize>,
+    by_name: std::collections::HashMap<String, Vec<usize>>,
+    by_account: std::collections::HashMap<String, Vec<usize>>,
+}
+
+impl TrustIndex {
+    pub(super) fn build(roles: impl Iterator<Item = (usize, std::rc::Rc<Trust>)>) -> TrustIndex {
+        let mut index = TrustIndex::default();
+        for (role, t) in roles {
+            if t.open {
+                index.open.push(role);
+            }
+            for n in &t.names {
+                index.by_name.entry(n.clone()).or_default().push(role);
+            }
+            for a in &t.accounts {
+                index.by_account.entry(a.clone()).or_default().push(role);
+            }
+        }
+        index
+    }
+
+    /// The roles whose trust policy may name a caller known by `names` in `account`, in node
+    /// order; with `by_account` false, the roles that name only its account are left out.
+    fn candidates<'a>(&self, names: impl Iterator<Item = &'a str>, account: &str, by_account: bool) -> Vec<usize> {
+        let mut out = self.open.clone();
+        for n in names {
+            out.extend(self.by_name.get(n).into_iter().flatten());
+        }
+        if by_account {
+            out.extend(self.by_account.get(account).into_iter().flatten());
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+}
+
 pub(super) fn trust(policy: Option<&str>) -> Trust {
     let mut t = Trust::default();
     let Some(text) = policy else { return t };
@@ -62,7 +104,14 @@ pub(super) fn edges(cx: &Ctx<'_>, from: usize, out: &mut Vec<Edge>) {
         _ => None,
     };
     let account = who.account().unwrap_or("");
-    for (to, role) in cx.roles() {
+    // Only the roles whose trust policy names the caller, everyone, or (when the caller's own
+    // policies may allow sts:AssumeRole at all) its account: every other role's trust policy
+    // lets the caller in by no statement, so testing them below would find nothing.
+    let names = [Some(node.arn.as_str()), role_arn, who.id.as_deref()];
+    let candidates =
+        cx.trust_index().candidates(names.into_iter().flatten(), account, cx.may(&node.principal, "sts:AssumeRole"));
+    for to in candidates {
+        let Some(role) = cx.nodes.get(to) else { continue };
         if to == from || role.arn == node.arn {
             continue;
         }

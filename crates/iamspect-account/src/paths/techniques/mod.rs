@@ -85,6 +85,8 @@ pub(crate) struct Ctx<'a> {
     /// Each group's ARN and the user nodes in it.
     groups: Vec<(String, Vec<usize>)>,
     trusts: RefCell<HashMap<usize, Rc<assume_role::Trust>>>,
+    /// The roles each trust policy names, inverted once (see [`Ctx::trust_index`]).
+    trust_index: RefCell<Option<Rc<assume_role::TrustIndex>>>,
     trusted: RefCell<HashMap<(String, &'static str), Option<Decided>>>,
     errors: RefCell<Vec<String>>,
 }
@@ -143,6 +145,7 @@ impl<'a> Ctx<'a> {
             self_only: std::cell::Cell::new(false),
             granted: RefCell::default(),
             trusts: RefCell::default(),
+            trust_index: RefCell::default(),
             trusted: RefCell::default(),
             errors: RefCell::default(),
         }
@@ -217,6 +220,19 @@ impl<'a> Ctx<'a> {
         let t = Rc::new(assume_role::trust(text));
         self.trusts.borrow_mut().insert(role, t.clone());
         t
+    }
+
+    /// Which roles' trust policies name whom, built once from [`Ctx::trust_of`]: so that role
+    /// assumption asks, for each caller, only the roles that name it, its account or everyone,
+    /// instead of testing every role's trust policy for every caller.
+    pub(super) fn trust_index(&self) -> Rc<assume_role::TrustIndex> {
+        if let Some(i) = self.trust_index.borrow().as_ref() {
+            return i.clone();
+        }
+        let roles: Vec<usize> = self.roles().map(|(i, _)| i).collect();
+        let index = Rc::new(assume_role::TrustIndex::build(roles.iter().map(|&r| (r, self.trust_of(r)))));
+        *self.trust_index.borrow_mut() = Some(index.clone());
+        index
     }
 
     /// Would `node` be admin with a policy granting everything added? Found once per node.
