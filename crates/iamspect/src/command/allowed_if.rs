@@ -68,6 +68,18 @@ pub(crate) fn compute_all(items: &[Item], unknown: &[String]) -> Result<Vec<Resu
     Ok(residuals)
 }
 
+/// The residual of item `n` of [`compute_all`], making `code` the worse of itself and the
+/// residual's exit code.
+pub(crate) fn of_item(
+    residuals: &[Result<Residual, ResidualError>],
+    n: usize,
+    code: &mut u8,
+) -> Result<Residual, ResidualError> {
+    let r = residuals.get(n).cloned().unwrap_or(Err(ResidualError::BadInput("no residual".into())));
+    *code = worst(*code, self::code(&r));
+    r
+}
+
 /// One `Condition` block as JSON.
 pub(crate) fn block(entries: &[Entry]) -> Value {
     serde_json::from_str(&residual::block_json(entries)).unwrap_or_else(|_| json!({}))

@@ -208,11 +208,7 @@ pub(crate) fn run(args: Args) -> u8 {
                     &located,
                 ));
                 if !args.unknown.is_empty() {
-                    let r = residuals
-                        .get(item_no)
-                        .cloned()
-                        .unwrap_or(Err(iamspect_symbolic::residual::ResidualError::BadInput("no residual".into())));
-                    residual_code = super::allowed_if::worst(residual_code, super::allowed_if::code(&r));
+                    let r = super::allowed_if::of_item(&residuals, item_no, &mut residual_code);
                     for l in super::allowed_if::to_text(&args.unknown, &r) {
                         crate::output::println(&l);
                     }
@@ -227,11 +223,7 @@ pub(crate) fn run(args: Args) -> u8 {
                     }
                 }
                 if !args.unknown.is_empty() {
-                    let r = residuals
-                        .get(item_no)
-                        .cloned()
-                        .unwrap_or(Err(iamspect_symbolic::residual::ResidualError::BadInput("no residual".into())));
-                    residual_code = super::allowed_if::worst(residual_code, super::allowed_if::code(&r));
+                    let r = super::allowed_if::of_item(&residuals, item_no, &mut residual_code);
                     if let Some(obj) = v.as_object_mut() {
                         obj.extend(super::allowed_if::to_json(&args.unknown, &r));
                     }
