@@ -85,7 +85,10 @@ function requestView(req) {
   if (req.context && Object.keys(req.context).length) body.context = req.context;
   explainRequest(body).then((r) => {
     if (!r.ok) {
-      fill(verdict, h('span', { class: 'alert alert-error' }, `${r.error.code}: ${r.error.message}`));
+      // InvalidClientTokenId on account data is the first gate: an opt-in Region the caller's
+      // account has not enabled (D141), refused before any policy is read.
+      const gate = r.error.code === 'InvalidClientTokenId' ? 'Refused at gate 1 (authentication), before any policy is read. ' : '';
+      fill(verdict, h('span', { class: 'alert alert-error' }, `${gate}${r.error.code}: ${r.error.message}`));
       return;
     }
     const result = (r.data.EvaluationResults || [])[0];

@@ -44,6 +44,16 @@ pub struct ResourceSide {
 }
 
 impl AccountData {
+    /// The opt-in status of `region` when `account` lists it as not usable (`DISABLED`,
+    /// `DISABLING` or `ENABLING`; decision D141): a request there fails at authentication. `None`
+    /// when the Region is usable, or when no `aws account list-regions` output names it.
+    pub fn region_not_enabled(&self, account: &str, region: &str) -> Option<&str> {
+        match self.regions.get(account)?.get(region).map(String::as_str) {
+            Some(status @ ("DISABLED" | "DISABLING" | "ENABLING")) => Some(status),
+            _ => None,
+        }
+    }
+
     fn managed(&self, arn: &str) -> Result<NamedDocument, ResolveError> {
         self.managed_policies
             .get(arn)

@@ -150,6 +150,13 @@ impl AuthError {
         }))
     }
 
+    /// Valid credentials used in an opt-in Region their account has not enabled (decision D98):
+    /// there the account's credentials do not exist, so AWS answers as for an unknown access key
+    /// (Query `InvalidClientTokenId`, JSON `UnrecognizedClientException`, S3 `InvalidAccessKeyId`).
+    pub fn region_not_enabled(access_key_id: &str) -> Self {
+        AuthError::new(AuthErrorKind::UnknownAccessKey, INVALID_TOKEN_MESSAGE).with_key(access_key_id)
+    }
+
     pub(crate) fn presigned(mut self, presigned: bool) -> Self {
         self.0.presigned = presigned;
         self

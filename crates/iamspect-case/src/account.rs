@@ -243,7 +243,6 @@ pub fn combine(data: Built, given: Policies, given_by: &str) -> Result<(Built, V
 /// resource ARN's; the statuses come from `aws account list-regions` in the account data.
 fn region_enabled(data: &iamspect_account::AccountData, request: &Request) -> Result<(), CaseError> {
     let Some(account) = request.principal().account() else { return Ok(()) };
-    let Some(statuses) = data.regions.get(account) else { return Ok(()) };
     let requested = request
         .context()
         .iter()
@@ -253,13 +252,13 @@ fn region_enabled(data: &iamspect_account::AccountData, request: &Request) -> Re
             iamspect_core::Arn::parse(request.resource()).map(|a| a.region.to_string()).filter(|r| !r.is_empty())
         });
     let Some(region) = requested else { return Ok(()) };
-    match statuses.get(&region).map(String::as_str) {
-        Some(status @ ("DISABLED" | "DISABLING" | "ENABLING")) => Err(CaseError {
+    match data.region_not_enabled(account, &region) {
+        Some(status) => Err(CaseError {
             code: "InvalidClientTokenId",
             message: format!(
                 "The security token included in the request is invalid: the request is to {region}, an opt-in Region that account {account} has not enabled (its status is {status}), so AWS refuses it at authentication, before any policy is weighed; enable it (`aws account enable-region --region-name {region}`, or the console's Account page) and wait until `aws account get-region-opt-status --region-name {region}` says ENABLED"
             ),
         }),
-        _ => Ok(()),
+        None => Ok(()),
     }
 }

@@ -293,6 +293,16 @@ pub(crate) fn decide(
     };
     let data = &snapshot.data;
 
+    // An opt-in Region the caller's account has not enabled: its credentials do not exist there,
+    // so the request fails at authentication, before any mapping or policy (D98, D141).
+    if let (Some(c), Some(account)) = (&caller, caller_account.as_deref())
+        && let Some(status) = data.region_not_enabled(account, &region)
+    {
+        tracing::info!(account, region, status, "gateway: opt-in Region not enabled, refused at authentication");
+        let e = iamspect_auth::AuthError::region_not_enabled(&c.credential.access_key_id);
+        return Err(respond::error(&shape, &e.to_aws_for(shape.auth_protocol(), &wire.service), request_id, None));
+    }
+
     // The mapping, from what was read.
     let header = |name: &str| request.header_str(name).map(str::to_string);
     let mapped = match &wire.protocol {
