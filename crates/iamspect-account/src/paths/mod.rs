@@ -73,10 +73,25 @@ pub struct Decided {
     /// When decided after an earlier request of the step changed a policy (a rewritten trust
     /// policy, a group joined): what changed. `None` when decided on the account data as loaded.
     pub after: Option<String>,
-    /// The request and policies it was decided on, to say why when asked (the trace is only
-    /// taken for the requests of the paths that are shown).
-    decided: Box<(iamspect_core::Request, iamspect_core::Policies)>,
+    /// What it was decided with, to decide it again when asked why: the trace is taken only for
+    /// the requests of the paths that are shown, and keeping each request with its policies
+    /// instead cost gigabytes on large organizations (docs/performance.md).
+    recipe: Recipe,
     explained: std::sync::OnceLock<Explained>,
+}
+
+/// What a request was decided with: shared, so that keeping it costs a few pointers.
+#[derive(Clone, Debug)]
+pub(crate) struct Recipe {
+    /// Who asked, with its policies (shared with its node, or the principal a technique made,
+    /// such as a user with a group's policies added).
+    pub(crate) who: std::sync::Arc<IndexedPrincipal>,
+    /// The resource's side it was decided against (shared with the other requests on it).
+    pub(crate) side: std::sync::Arc<crate::query::index::CompiledSide>,
+    /// The question's context: the clock and the technique's own values.
+    pub(crate) asked: Vec<(String, Vec<String>)>,
+    /// The values found for a conditional grant, added last, as `Question::allowed` did.
+    pub(crate) witness: Vec<(String, String)>,
 }
 
 /// The statements that allow a request, and their conditions.
@@ -84,8 +99,8 @@ type Explained = (Vec<(String, usize, usize, usize)>, Vec<String>);
 
 impl Decided {
     pub(crate) fn new(
-        request: iamspect_core::Request,
-        policies: iamspect_core::Policies,
+        request: &iamspect_core::Request,
+        recipe: Recipe,
         context: Vec<(String, String)>,
         conditional: bool,
     ) -> Decided {
@@ -96,15 +111,41 @@ impl Decided {
             context,
             conditional,
             after: None,
-            decided: Box::new((request, policies)),
+            recipe,
             explained: std::sync::OnceLock::new(),
         }
     }
 
     fn explained(&self) -> &Explained {
         self.explained.get_or_init(|| {
-            let (request, policies) = &*self.decided;
-            let (conditions, _, at) = crate::query::who_can::granted(request, policies);
+            // The same request again, built as `Question::allowed` built it: the engine is
+            // deterministic, so the statements found are those that allowed it.
+            let r = &self.recipe;
+            let Some((request, policies)) = r.who.request(&self.action, &self.resource, None, &r.side, &r.asked) else {
+                return (
+                    Vec::new(),
+                    vec![format!("`{}` on `{}` could not be built again", self.action, self.resource)],
+                );
+            };
+            let request = if r.witness.is_empty() {
+                request
+            } else {
+                let mut ctx = request.context().clone();
+                for (k, v) in &r.witness {
+                    ctx.insert(k, vec![v.clone()]);
+                }
+                match iamspect_core::Request::new(
+                    request.principal().clone(),
+                    &self.action,
+                    &self.resource,
+                    request.resource_account(),
+                    ctx,
+                ) {
+                    Ok(changed) => changed,
+                    Err(e) => return (Vec::new(), vec![format!("`{}` could not be built again: {e}", self.action)]),
+                }
+            };
+            let (conditions, _, at) = crate::query::who_can::granted(&request, &policies);
             (at, conditions)
         })
     }

@@ -19,78 +19,54 @@ pub(super) fn edges(cx: &Ctx<'_>, from: usize, out: &mut Vec<Edge>) {
     if !cx.may(&node.principal, ABOUT.0) {
         return;
     }
-    for account in cx.data.accounts.values() {
-        for group in account
-            .groups
-            .values()
-            .filter(|g| cx.in_account(from, &g.arn) && cx.may_on(&node.principal, ABOUT.0, &g.arn))
-        {
-            // The group's policies, compiled as the user would have them.
-            let mut docs = group.inline.clone();
-            let mut missing = false;
-            for arn in &group.attached {
-                match cx.data.managed_policies.get(arn) {
-                    Some(p) => {
-                        docs.push(crate::model::NamedDocument { name: p.arn.clone(), document: p.document.clone() })
-                    }
-                    None => missing = true,
-                }
-            }
-            if missing {
+    // IAM changes only its own account's groups (D93).
+    let Some(account) = cx.data.accounts.get(cx.account(from)) else { return };
+    for group in account.groups.values().filter(|g| cx.may_on(&node.principal, ABOUT.0, &g.arn)) {
+        // The group's policies, compiled once, as the user would have them.
+        let compiled = cx.group_policies(group);
+        let policies = match &*compiled {
+            Ok(p) => p,
+            Err(None) => {
                 cx.left_out(format!("{}: a policy attached to it is not in the loaded data, so iam:AddUserToGroup into it was not followed", group.arn));
                 continue;
             }
-            let policies = match docs
-                .iter()
-                .map(|d| {
-                    iamspect_core::Policy::parse(&d.name, &d.document, iamspect_core::PolicyType::Identity)
-                        .map(std::sync::Arc::new)
-                })
-                .collect::<Result<Vec<_>, _>>()
-            {
-                Ok(p) => p,
-                Err(e) => {
-                    cx.left_out(format!("{}: {e}; iam:AddUserToGroup into it was not followed", group.arn));
-                    continue;
+            Err(Some(e)) => {
+                cx.left_out(format!("{}: {e}; iam:AddUserToGroup into it was not followed", group.arn));
+                continue;
+            }
+        };
+        let mut asked = None;
+        for (to, user) in cx.local(from, "user") {
+            let member = cx.user(user).is_some_and(|u| u.groups.contains(&group.name));
+            if !cx.consider(from, to) || member || user.admin.is_admin {
+                continue;
+            }
+            // In the group, the user is admin, or can then make itself admin (decision D92).
+            let joined = joined(&user.principal, policies);
+            let then = if admin_with(&user.principal, policies, None) {
+                Vec::new()
+            } else {
+                match self_escalation(cx, &joined, &user.arn, &group.arn) {
+                    Some(d) => vec![d],
+                    None => continue,
                 }
             };
-            let mut asked = None;
-            for (to, user) in cx.users() {
-                let in_account = user.principal.principal.account() == Some(account.id.as_str());
-                let member = cx.user(user).is_some_and(|u| u.groups.contains(&group.name));
-                if !cx.consider(from, to) || !in_account || member || user.admin.is_admin {
-                    continue;
-                }
-                // In the group, the user is admin, or can then make itself admin (decision D92).
-                let joined = joined(&user.principal, &policies);
-                let then = if admin_with(&user.principal, &policies, None) {
-                    Vec::new()
-                } else {
-                    match self_escalation(cx, &joined, &user.arn, &group.arn) {
-                        Some(d) => vec![d],
-                        None => continue,
-                    }
-                };
-                let d = asked.get_or_insert_with(|| cx.ask(&node.principal, ABOUT.0, &group.arn, &[], None));
-                let Some(d) = d.clone() else { break };
-                let story = if then.is_empty() {
-                    format!(
-                        "`{}` can add `{}` to group `{}`, whose policies make it admin",
-                        node.arn, user.arn, group.arn
-                    )
-                } else {
-                    format!(
-                        "`{}` can add `{}` to group `{}`, whose policies let it then give itself every permission ({})",
-                        node.arn,
-                        user.arn,
-                        group.arn,
-                        then.iter().map(|d| d.action.as_str()).collect::<Vec<_>>().join(", ")
-                    )
-                };
-                let mut requests = vec![d];
-                requests.extend(then);
-                out.push(edge(from, to, ABOUT.0, Gain::MakesAdmin, requests, &["iam:PolicyARN"], story));
-            }
+            let d = asked.get_or_insert_with(|| cx.ask(&node.principal, ABOUT.0, &group.arn, &[], None));
+            let Some(d) = d.clone() else { break };
+            let story = if then.is_empty() {
+                format!("`{}` can add `{}` to group `{}`, whose policies make it admin", node.arn, user.arn, group.arn)
+            } else {
+                format!(
+                    "`{}` can add `{}` to group `{}`, whose policies let it then give itself every permission ({})",
+                    node.arn,
+                    user.arn,
+                    group.arn,
+                    then.iter().map(|d| d.action.as_str()).collect::<Vec<_>>().join(", ")
+                )
+            };
+            let mut requests = vec![d];
+            requests.extend(then);
+            out.push(edge(from, to, ABOUT.0, Gain::MakesAdmin, requests, &["iam:PolicyARN"], story));
         }
     }
 }

@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use iamspect_core::{Effect, Policy};
 
-use super::{Decided, Edge, Gain, Node, Options};
+use super::{Decided, Edge, Gain, Node, Options, Recipe};
 use crate::model::AccountData;
 use crate::query::IndexedPrincipal;
 use crate::query::index::CompiledSide;
@@ -52,7 +52,11 @@ pub(crate) const REGION: &str = "us-east-1";
 pub(crate) const NEW_NAME: &str = "iamspect-path";
 
 /// Compiled resource sides by (action or `trust`, resource); `None` for one that did not compile.
-type Sides = HashMap<(String, String), Option<Rc<CompiledSide>>>;
+type Sides = HashMap<(String, String), Option<Arc<CompiledSide>>>;
+
+/// A group's policies, or why they cannot be weighed: `Err(None)` when one attached to it is not
+/// in the loaded data, `Err(Some(why))` when one does not parse.
+pub(crate) type GroupPolicies = Result<Vec<Arc<Policy>>, Option<String>>;
 
 /// A principal's and an action's addresses, and the action's length.
 type GrantKey = (usize, usize, usize);
@@ -77,23 +81,29 @@ pub(crate) struct Ctx<'a> {
     admin_only: bool,
     /// In the first pass of a principal: techniques that make a principal admin look at itself only.
     self_only: std::cell::Cell<bool>,
-    /// Each customer managed policy attached to a principal, and the nodes it is attached to.
-    attached: Vec<(String, Vec<usize>)>,
+    /// Each account's customer managed policies attached to a principal, with the nodes each is
+    /// attached to (IAM changes only its own account's policies, D93: per account, so that a
+    /// principal looks at its account's alone).
+    attached: HashMap<String, Vec<(String, Vec<usize>)>>,
     granted: RefCell<HashMap<usize, bool>>,
     /// Each account's user and role nodes.
     by_account: HashMap<String, (Vec<usize>, Vec<usize>)>,
-    /// Each group's ARN and the user nodes in it.
-    groups: Vec<(String, Vec<usize>)>,
+    /// Each account's groups: ARN and the user nodes in it.
+    groups: HashMap<String, Vec<(String, Vec<usize>)>>,
+    /// Each group's policies, compiled once (or why they cannot be).
+    group_policies: RefCell<HashMap<String, Rc<GroupPolicies>>>,
     trusts: RefCell<HashMap<usize, Rc<assume_role::Trust>>>,
     /// The roles each trust policy names, inverted once (see [`Ctx::trust_index`]).
     trust_index: RefCell<Option<Rc<assume_role::TrustIndex>>>,
     trusted: RefCell<HashMap<(String, &'static str), Option<Decided>>>,
+    /// Node principals shared by the requests they ask (see [`Ctx::shared`]).
+    shared: RefCell<HashMap<usize, Arc<IndexedPrincipal>>>,
     errors: RefCell<Vec<String>>,
 }
 
 impl<'a> Ctx<'a> {
     pub(crate) fn new(data: &'a AccountData, nodes: &'a [Node], options: &Options<'a>) -> Ctx<'a> {
-        let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+        let mut groups: HashMap<String, Vec<(String, Vec<usize>)>> = HashMap::new();
         for account in data.accounts.values() {
             for group in account.groups.values() {
                 let members = nodes
@@ -106,7 +116,7 @@ impl<'a> Ctx<'a> {
                     })
                     .map(|(i, _)| i)
                     .collect();
-                groups.push((group.arn.clone(), members));
+                groups.entry(account.id.clone()).or_default().push((group.arn.clone(), members));
             }
         }
         let mut attached: std::collections::BTreeMap<String, Vec<usize>> = std::collections::BTreeMap::new();
@@ -121,6 +131,12 @@ impl<'a> Ctx<'a> {
                 }
             }
         }
+        let mut by_policy_account: HashMap<String, Vec<(String, Vec<usize>)>> = HashMap::new();
+        for (arn, nodes) in attached {
+            // A policy ARN that does not parse names no account: no principal can change it.
+            let Some(account) = iamspect_core::Arn::parse(&arn).map(|a| a.account.to_string()) else { continue };
+            by_policy_account.entry(account).or_default().push((arn, nodes));
+        }
         let mut by_account: HashMap<String, (Vec<usize>, Vec<usize>)> = HashMap::new();
         for (i, n) in nodes.iter().enumerate() {
             let Some(account) = n.principal.principal.account() else { continue };
@@ -134,7 +150,8 @@ impl<'a> Ctx<'a> {
         Ctx {
             by_account,
             groups,
-            attached: attached.into_iter().collect(),
+            attached: by_policy_account,
+            group_policies: RefCell::default(),
             data,
             nodes,
             context: options.context,
@@ -147,6 +164,7 @@ impl<'a> Ctx<'a> {
             trusts: RefCell::default(),
             trust_index: RefCell::default(),
             trusted: RefCell::default(),
+            shared: RefCell::default(),
             errors: RefCell::default(),
         }
     }
@@ -200,15 +218,43 @@ impl<'a> Ctx<'a> {
         })
     }
 
-    /// Every customer managed policy attached to a principal (directly or through a group), with
-    /// the nodes it is attached to.
-    pub(crate) fn attached(&self) -> impl Iterator<Item = (&str, &[usize])> {
-        self.attached.iter().map(|(p, n)| (p.as_str(), n.as_slice()))
+    /// The customer managed policies of `from`'s account attached to a principal (directly or
+    /// through a group), in ARN order, with the nodes each is attached to.
+    pub(crate) fn attached_in(&self, from: usize) -> impl Iterator<Item = (&str, &[usize])> {
+        let list = self.attached.get(self.account(from));
+        list.into_iter().flatten().map(|(p, n)| (p.as_str(), n.as_slice()))
     }
 
-    /// Every group's ARN, with the user nodes in it.
-    pub(crate) fn groups(&self) -> impl Iterator<Item = (&str, &[usize])> {
-        self.groups.iter().map(|(g, m)| (g.as_str(), m.as_slice()))
+    /// The groups of `from`'s account: ARN, with the user nodes in it.
+    pub(crate) fn groups_in(&self, from: usize) -> impl Iterator<Item = (&str, &[usize])> {
+        let list = self.groups.get(self.account(from));
+        list.into_iter().flatten().map(|(g, m)| (g.as_str(), m.as_slice()))
+    }
+
+    /// A group's policies (inline and attached), parsed once.
+    pub(crate) fn group_policies(&self, group: &crate::model::Group) -> Rc<GroupPolicies> {
+        if let Some(found) = self.group_policies.borrow().get(&group.arn) {
+            return found.clone();
+        }
+        let mut docs = group.inline.clone();
+        let mut missing = false;
+        for arn in &group.attached {
+            match self.data.managed_policies.get(arn) {
+                Some(p) => docs.push(crate::model::NamedDocument { name: p.arn.clone(), document: p.document.clone() }),
+                None => missing = true,
+            }
+        }
+        let compiled = if missing {
+            Err(None)
+        } else {
+            docs.iter()
+                .map(|d| Policy::parse(&d.name, &d.document, iamspect_core::PolicyType::Identity).map(Arc::new))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| Some(e.to_string()))
+        };
+        let compiled = Rc::new(compiled);
+        self.group_policies.borrow_mut().insert(group.arn.clone(), compiled.clone());
+        compiled
     }
 
     /// Who a role node's trust policy names, read once.
@@ -249,7 +295,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// The resource's side (its policy or trust policy, RCPs), compiled once.
-    pub(crate) fn side(&self, action: &str, resource: &str) -> Option<Rc<CompiledSide>> {
+    pub(crate) fn side(&self, action: &str, resource: &str) -> Option<Arc<CompiledSide>> {
         let trust = iamspect_core::is_role_trust_request(action, resource);
         let key = (if trust { "trust".to_string() } else { action.to_string() }, resource.to_string());
         if let Some(s) = self.sides.borrow().get(&key) {
@@ -261,7 +307,7 @@ impl<'a> Ctx<'a> {
             .map_err(|e| e.to_string())
             .and_then(|s| CompiledSide::compile_for(self.data, s, action, resource));
         let side = match side {
-            Ok(s) => Some(Rc::new(s)),
+            Ok(s) => Some(Arc::new(s)),
             Err(e) => {
                 // A side that does not compile is never taken as empty: the edge is left out, and
                 // said.
@@ -281,15 +327,11 @@ impl<'a> Ctx<'a> {
         action: &str,
         resource: &str,
         extra: &[(&str, &str)],
-        side: Option<&CompiledSide>,
+        side: Option<Arc<CompiledSide>>,
     ) -> Option<Decided> {
-        let owned;
         let side = match side {
             Some(s) => s,
-            None => {
-                owned = self.side(action, resource)?;
-                &owned
-            }
+            None => self.side(action, resource)?,
         };
         let mut context: Vec<(String, Vec<String>)> = self.context.to_vec();
         for (k, v) in extra {
@@ -300,7 +342,7 @@ impl<'a> Ctx<'a> {
             resource,
             resource_account: None,
             context: &context,
-            side,
+            side: &side,
             conditional: self.conditional,
         };
         match q.allowed(who, &mut HashMap::new()) {
@@ -308,7 +350,7 @@ impl<'a> Ctx<'a> {
                 let mut ctx: Vec<(String, String)> =
                     extra.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
                 let conditional = !witness.is_empty();
-                ctx.extend(witness);
+                ctx.extend(witness.iter().cloned());
                 // A role's session carries `aws:TokenIssueTime` (decision D84): said, so that the
                 // request can be decided again exactly as it was.
                 let session = matches!(who.principal.kind, iamspect_core::PrincipalKind::RoleSession { .. });
@@ -317,7 +359,9 @@ impl<'a> Ctx<'a> {
                 if let Some(now) = now.and_then(|(_, v)| v.first()).filter(|_| session && !given) {
                     ctx.push(("aws:TokenIssueTime".to_string(), now.clone()));
                 }
-                Some(Decided::new(request, policies, ctx, conditional))
+                drop(policies);
+                let recipe = Recipe { who: self.shared(who), side, asked: context, witness };
+                Some(Decided::new(&request, recipe, ctx, conditional))
             }
             Ok(None) => None,
             Err(e) => {
@@ -325,6 +369,19 @@ impl<'a> Ctx<'a> {
                 None
             }
         }
+    }
+
+    /// `who` to keep with a decided request: a node's principal is shared by every request it
+    /// asks (cloned once per thread); any other (a user with a group's policies added, a service)
+    /// is its own.
+    fn shared(&self, who: &IndexedPrincipal) -> Arc<IndexedPrincipal> {
+        let offset = (who as *const IndexedPrincipal as usize).wrapping_sub(self.nodes.as_ptr() as usize);
+        let node = offset / std::mem::size_of::<Node>().max(1);
+        // The address only proposes a node; it is one only when its principal is `who` itself.
+        if !self.nodes.get(node).is_some_and(|n| std::ptr::eq(&n.principal, who)) {
+            return Arc::new(who.clone());
+        }
+        self.shared.borrow_mut().entry(node).or_insert_with(|| Arc::new(who.clone())).clone()
     }
 
     /// Asks every `(action, resource)` in turn: all must be allowed.
@@ -359,11 +416,6 @@ impl<'a> Ctx<'a> {
         self.nodes.get(node).and_then(|n| n.principal.principal.account()).unwrap_or("")
     }
 
-    /// The nodes that are users, with their names.
-    pub(crate) fn users(&self) -> impl Iterator<Item = (usize, &Node)> {
-        self.nodes.iter().enumerate().filter(|(_, n)| n.kind == "user")
-    }
-
     /// The nodes that are roles (not named sessions).
     pub(crate) fn roles(&self) -> impl Iterator<Item = (usize, &Node)> {
         self.nodes.iter().enumerate().filter(|(_, n)| n.kind == "role")
@@ -376,11 +428,6 @@ impl<'a> Ctx<'a> {
         let list =
             self.by_account.get(self.account(from)).map(|(users, roles)| if kind == "user" { users } else { roles });
         list.into_iter().flatten().filter_map(|&i| self.nodes.get(i).map(|n| (i, n)))
-    }
-
-    /// True when the IAM ARN `arn` is in `from`'s account.
-    pub(crate) fn in_account(&self, from: usize, arn: &str) -> bool {
-        iamspect_core::Arn::parse(arn).is_some_and(|a| a.account == self.account(from))
     }
 
     /// The account data's role of a role node.

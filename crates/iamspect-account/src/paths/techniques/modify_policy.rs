@@ -41,7 +41,7 @@ pub(super) fn edges(cx: &Ctx<'_>, from: usize, out: &mut Vec<Edge>) {
         };
         match on {
             "group" => {
-                for (group, members) in cx.groups().filter(|(g, _)| cx.in_account(from, g)) {
+                for (group, members) in cx.groups_in(from) {
                     if !cx.may_on(&node.principal, action, group) {
                         continue;
                     }

@@ -29,9 +29,7 @@ pub(super) fn edges(cx: &Ctx<'_>, from: usize, out: &mut Vec<Edge>) {
     }
     // Looking at itself only: the policies attached to it.
     let own: Vec<&str> = node.principal.identity.iter().map(|p| p.name()).collect();
-    for (arn, targets) in
-        cx.attached().filter(|(arn, _)| (!cx.self_only() || own.contains(arn)) && cx.in_account(from, arn))
-    {
+    for (arn, targets) in cx.attached_in(from).filter(|(arn, _)| !cx.self_only() || own.contains(arn)) {
         let create = create && cx.may_on(&node.principal, ABOUT_CREATE.0, arn);
         let set_default = set_default && cx.may_on(&node.principal, ABOUT_SET_DEFAULT.0, arn);
         if !create && !set_default {

@@ -36,7 +36,8 @@ pub(super) fn edges(cx: &Ctx<'_>, from: usize, out: &mut Vec<Edge>) {
         let Some(side) = cx.side("sts:AssumeRole", &role.arn) else { continue };
         let mut side = (*side).clone();
         side.policy = Some(policy.clone());
-        let Some(mut assume) = cx.ask(&node.principal, "sts:AssumeRole", &role.arn, &[], Some(&side)) else {
+        let side = std::sync::Arc::new(side);
+        let Some(mut assume) = cx.ask(&node.principal, "sts:AssumeRole", &role.arn, &[], Some(side)) else {
             continue;
         };
         assume.after = Some(format!("the trust policy of `{}` is rewritten to trust `{}` only", role.arn, node.arn));
