@@ -111,9 +111,19 @@ impl ArnPattern {
         Ok(ArnPattern::Segments { segs: Box::new(arr), head })
     }
 
-    /// Case-sensitive match of a request resource (an ARN or `"*"`).
+    /// Case-sensitive match of a request resource (an ARN or `"*"`). The text is split only when
+    /// a pattern needs its segments: behind a plain head, the rest of the text is the resource
+    /// segment (the head holds the first five colons), and nothing else needs splitting.
     pub(crate) fn matches(&self, text: &str, vars: &dyn Variables) -> bool {
-        self.matches_split(text, Arn::parse(text), vars)
+        match self {
+            ArnPattern::Any => true,
+            ArnPattern::Other(p) => p.matches(text, false, vars),
+            ArnPattern::Segments { segs, head: Some(head) } => {
+                let [.., resource] = segs.as_ref();
+                text.strip_prefix(&**head).is_some_and(|rest| resource.matches(rest, false, vars))
+            }
+            ArnPattern::Segments { head: None, .. } => self.matches_split(text, Arn::parse(text), vars),
+        }
     }
 
     /// [`ArnPattern::matches`] with `text` already split (the request splits its resource once).
@@ -195,6 +205,8 @@ mod tests {
                 let without = ArnPattern::Segments { segs, head: None };
                 for t in texts {
                     assert_eq!(with_head.matches(t, &NoVariables), without.matches(t, &NoVariables), "{p} {t}");
+                    let split = with_head.matches_split(t, Arn::parse(t), &NoVariables);
+                    assert_eq!(with_head.matches(t, &NoVariables), split, "{p} {t}: unsplit and split");
                 }
             }
         }

@@ -88,10 +88,14 @@ pub(crate) struct Recipe {
     pub(crate) who: std::sync::Arc<IndexedPrincipal>,
     /// The resource's side it was decided against (shared with the other requests on it).
     pub(crate) side: std::sync::Arc<crate::query::index::CompiledSide>,
-    /// The question's context: the clock and the technique's own values.
-    pub(crate) asked: Vec<(String, Vec<String>)>,
-    /// The values found for a conditional grant, added last, as `Question::allowed` did.
-    pub(crate) witness: Vec<(String, String)>,
+    /// The context every question carries (the clock), shared by every request.
+    pub(crate) base: std::sync::Arc<[(String, Vec<String>)]>,
+    /// How many of the request's `context` pairs are the technique's own values, asked with
+    /// `base`; the next `witness` pairs are the values found for a conditional grant, added last,
+    /// as `Question::allowed` added them.
+    pub(crate) own: usize,
+    /// See `own`.
+    pub(crate) witness: usize,
 }
 
 /// The statements that allow a request, and their conditions.
@@ -121,17 +125,21 @@ impl Decided {
             // The same request again, built as `Question::allowed` built it: the engine is
             // deterministic, so the statements found are those that allowed it.
             let r = &self.recipe;
-            let Some((request, policies)) = r.who.request(&self.action, &self.resource, None, &r.side, &r.asked) else {
+            let (own, witness) = self.context.split_at(r.own.min(self.context.len()));
+            let witness = witness.get(..r.witness).unwrap_or(witness);
+            let mut asked = r.base.to_vec();
+            asked.extend(own.iter().map(|(k, v)| (k.clone(), vec![v.clone()])));
+            let Some((request, policies)) = r.who.request(&self.action, &self.resource, None, &r.side, &asked) else {
                 return (
                     Vec::new(),
                     vec![format!("`{}` on `{}` could not be built again", self.action, self.resource)],
                 );
             };
-            let request = if r.witness.is_empty() {
+            let request = if witness.is_empty() {
                 request
             } else {
                 let mut ctx = request.context().clone();
-                for (k, v) in &r.witness {
+                for (k, v) in witness {
                     ctx.insert(k, vec![v.clone()]);
                 }
                 match iamspect_core::Request::new(

@@ -96,6 +96,8 @@ pub(crate) struct Ctx<'a> {
     /// The roles each trust policy names, inverted once (see [`Ctx::trust_index`]).
     trust_index: RefCell<Option<Rc<assume_role::TrustIndex>>>,
     trusted: RefCell<HashMap<(String, &'static str), Option<Decided>>>,
+    /// `context`, shared by the requests kept (see [`Recipe`]).
+    base: Arc<[(String, Vec<String>)]>,
     /// Node principals shared by the requests they ask (see [`Ctx::shared`]).
     shared: RefCell<HashMap<usize, Arc<IndexedPrincipal>>>,
     errors: RefCell<Vec<String>>,
@@ -165,6 +167,7 @@ impl<'a> Ctx<'a> {
             trust_index: RefCell::default(),
             trusted: RefCell::default(),
             shared: RefCell::default(),
+            base: options.context.into(),
             errors: RefCell::default(),
         }
     }
@@ -360,7 +363,9 @@ impl<'a> Ctx<'a> {
                     ctx.push(("aws:TokenIssueTime".to_string(), now.clone()));
                 }
                 drop(policies);
-                let recipe = Recipe { who: self.shared(who), side, asked: context, witness };
+                let own = extra.len();
+                let recipe =
+                    Recipe { who: self.shared(who), side, base: self.base.clone(), own, witness: witness.len() };
                 Some(Decided::new(&request, recipe, ctx, conditional))
             }
             Ok(None) => None,
