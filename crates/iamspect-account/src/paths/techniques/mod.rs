@@ -51,8 +51,8 @@ pub(crate) const REGION: &str = "us-east-1";
 /// The name techniques give to what they create (decision D91).
 pub(crate) const NEW_NAME: &str = "iamspect-path";
 
-/// Compiled resource sides by (action or `trust`, resource); `None` for one that did not compile.
-type Sides = HashMap<(String, String), Option<Arc<CompiledSide>>>;
+/// Compiled resource sides by (kind, resource), or why one did not compile.
+type Sides = HashMap<(&'static str, String), Result<Arc<CompiledSide>, String>>;
 
 /// A group's policies, or why they cannot be weighed: `Err(None)` when one attached to it is not
 /// in the loaded data, `Err(Some(why))` when one does not parse.
@@ -299,27 +299,33 @@ impl<'a> Ctx<'a> {
 
     /// The resource's side (its policy or trust policy, RCPs), compiled once.
     pub(crate) fn side(&self, action: &str, resource: &str) -> Option<Arc<CompiledSide>> {
-        let trust = iamspect_core::is_role_trust_request(action, resource);
-        let key = (if trust { "trust".to_string() } else { action.to_string() }, resource.to_string());
-        if let Some(s) = self.sides.borrow().get(&key) {
-            return s.clone();
-        }
-        let side = self
-            .data
-            .resource_side(action, resource, None)
-            .map_err(|e| e.to_string())
-            .and_then(|s| CompiledSide::compile_for(self.data, s, action, resource));
-        let side = match side {
-            Ok(s) => Some(Arc::new(s)),
-            Err(e) => {
-                // A side that does not compile is never taken as empty: the edge is left out, and
-                // said.
-                self.errors.borrow_mut().push(format!("`{action}` on `{resource}`: {e}"));
-                None
+        // The side depends on the action only through these two (`AccountData::resource_side`,
+        // `CompiledSide::compile_for`): one side per resource and kind, shared by its actions.
+        let kind = if iamspect_core::is_role_trust_request(action, resource) {
+            "trust"
+        } else if iamspect_core::is_kms_key_request(action, resource) {
+            "kms key"
+        } else {
+            "other"
+        };
+        let key = (kind, resource.to_string());
+        let found = self.sides.borrow().get(&key).cloned();
+        let side = match found {
+            Some(side) => side,
+            None => {
+                let side = self
+                    .data
+                    .resource_side(action, resource, None)
+                    .map_err(|e| e.to_string())
+                    .and_then(|s| CompiledSide::compile_for(self.data, s, action, resource))
+                    .map(Arc::new);
+                self.sides.borrow_mut().insert(key, side.clone());
+                side
             }
         };
-        self.sides.borrow_mut().insert(key, side.clone());
-        side
+        // A side that does not compile is never taken as empty: the edge is left out, and said
+        // (for each action asked on it).
+        side.map_err(|e| self.errors.borrow_mut().push(format!("`{action}` on `{resource}`: {e}"))).ok()
     }
 
     /// Asks the engine whether `who` may perform `action` on `resource` with `extra` context,
