@@ -100,6 +100,10 @@ pub(crate) struct Builder {
     key_index: HashMap<String, u32>,
     /// The candidate callers, when the policies name principals.
     pub(crate) candidates: Option<crate::principal::Candidates>,
+    /// Without candidates, the caller is known to be an AWS identity (an IAM principal or a root
+    /// user), which `{"AWS": "*"}` reaches (D7). An RCP's `Principal` is everyone (the core's
+    /// parser requires it), so it is read without candidates as true (D152).
+    pub(crate) caller_is_aws_identity: bool,
     /// When the question confines the action to some patterns: their literal starts, sorted. An
     /// action pattern that can share no string with them is left out (its atom could only be
     /// true outside the question).
@@ -349,9 +353,20 @@ impl Builder {
         let principal = match (&self.candidates, stmt.principal_element().is_some()) {
             (_, false) => None,
             (None, true) => {
-                return Err(at(Unknown::new(
-                    "`Principal`/`NotPrincipal` in a policy type read without callers".into(),
-                )));
+                // A `Principal` that reaches every caller there can be, without reasoning about
+                // callers: `"*"`, and `{"AWS": "*"}` when the caller is an AWS identity (D7).
+                let everyone = stmt.principal_entries().is_some_and(|(not, entries)| {
+                    !not && !entries.is_empty()
+                        && entries.iter().all(|(kind, value)| {
+                            *kind == "*" || (*kind == "AWS" && value == "*" && self.caller_is_aws_identity)
+                        })
+                });
+                if !everyone {
+                    return Err(at(Unknown::new(
+                        "`Principal`/`NotPrincipal` in a policy type read without callers".into(),
+                    )));
+                }
+                None
             }
             (Some(c), true) => {
                 let mut bits = vec![0u64; c.requests.len().div_ceil(64).max(1)];

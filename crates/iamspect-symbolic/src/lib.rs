@@ -15,6 +15,8 @@ mod compile;
 mod formula;
 mod glob;
 pub mod harness;
+#[cfg(feature = "impact")]
+pub mod impact;
 mod principal;
 pub mod residual;
 mod scp_impact;
@@ -27,7 +29,7 @@ use iamspect_core::{Policy, PolicyType, Statement};
 
 use compile::{Builder, Domain, Lang, Proto};
 use formula::F;
-pub use scp_impact::PrincipalSide;
+pub use scp_impact::{OrgChange, PrincipalSide};
 use solve::{Atom, AtomKind, Bits, Solver, Var};
 
 /// A construct the symbolic core cannot decide exactly.

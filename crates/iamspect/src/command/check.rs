@@ -232,8 +232,3 @@ fn check(q: Question, common: &Common) -> u8 {
     }
     code
 }
-
-/// The request shape AWS's catalogue gives `action` (see [`checks::shape`]).
-pub(crate) fn shape(action: &str, keys: &[String], account: &str) -> Option<iamspect_symbolic::Shape> {
-    checks::shape(action, keys, account)
-}
