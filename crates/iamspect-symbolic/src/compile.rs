@@ -212,9 +212,22 @@ impl Builder {
         for t in texts {
             let g = match glob::parse_arn(t, variables) {
                 Ok(g) => g,
-                // A policy variable: the entry's match depends on another key.
+                // A policy variable: the entry's match depends on another key. Its atom is free in
+                // the search, bounded by the pattern with each variable written `*` (D153).
                 Err(u) => {
-                    let opaque = self.opaque(u);
+                    let free = self.opaque(u);
+                    let bound = match glob::variables_widened(t).map(|w| glob::parse_arn(&w, variables)) {
+                        Some(Ok(g)) if g == [glob::Piece::Star(0)] => None,
+                        Some(Ok(g)) => {
+                            let id = self.resources.add(g);
+                            Some(self.proto(Proto::Resource(vec![id])))
+                        }
+                        _ => None,
+                    };
+                    let opaque = match bound {
+                        Some(b) => self.f.and(vec![free, b]),
+                        None => free,
+                    };
                     let rest: Vec<&str> = texts.iter().copied().filter(|x| x != t).collect();
                     let others = self.resource_in(&rest, variables)?;
                     return Ok(self.f.or(vec![opaque, others]));
