@@ -510,7 +510,7 @@ fn decide(p: &IndexedPrincipal, at: &Attach<'_>, names: &[String], max: usize, c
     };
     if solved.witnesses.is_empty() {
         return if solved.rejected.is_empty() {
-            Outcome::Unchanged
+            unchanged_beyond(&side, at)
         } else {
             Outcome::Unknown(format!(
                 "the symbolic core found {} request(s) the engine did not confirm (a bug in iamspect; please report it)",
@@ -583,6 +583,27 @@ fn decide(p: &IndexedPrincipal, at: &Attach<'_>, names: &[String], max: usize, c
     actions.dedup();
     let more = !complete;
     Outcome::Breaks { found, actions, more }
+}
+
+/// When none of the principal's own-account requests its identity policies grant breaks: whether
+/// an attached SCP could still deny one of its requests that another account's resource, or a
+/// resource-based policy, grants (decision D154). Asked with no identity side and the resource's
+/// account free (the caller's keys stay its own), which can only add requests: none means the
+/// principal keeps everything; some means not known.
+fn unchanged_beyond(side: &PrincipalSide<'_>, at: &Attach<'_>) -> Outcome {
+    let Some(scp) = at.scp else { return Outcome::Unchanged };
+    let fixed: Vec<(String, Option<Vec<String>>)> =
+        side.fixed.iter().filter(|(k, _)| !k.to_ascii_lowercase().starts_with("aws:resource")).cloned().collect();
+    let any = PrincipalSide { identity: &[], boundary: None, fixed: &fixed, root: true, ..side.clone() };
+    let change = OrgChange { target_level: at.level, scp: Some(scp.as_ref()), rcp: None, rcps: &[] };
+    let opts = SolveOptions { max_witnesses: 1, preferred_actions: &[] };
+    match Query::org_breaks(&any, &change).and_then(|q| q.solve(&opts, |_| true)) {
+        Ok(s) if s.witnesses.is_empty() && s.rejected.is_empty() => Outcome::Unchanged,
+        Ok(_) => Outcome::Unknown(
+            "none of its requests on its own account's resources that its identity policies grant breaks, but the SCP denies some request of it that a resource-based policy or another account's resource could grant, which is not asked".to_string(),
+        ),
+        Err(u) => Outcome::Unknown(u.to_string()),
+    }
 }
 
 /// The witness again as a request of a real action on a resource of a type it acts on, when one

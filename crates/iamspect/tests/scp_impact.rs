@@ -232,3 +232,21 @@ fn an_scp_and_an_rcp_together_and_neither_refused() {
         }
     }
 }
+
+/// An SCP that denies S3 on other accounts' resources breaks none of the principals' requests on
+/// their own account, but a bucket of another account may grant them today: not PASS (D154).
+#[test]
+fn an_scp_on_other_accounts_resources_is_not_passed() {
+    let path = std::env::temp_dir().join(format!("iamspect-scp-impact-own-{}.json", std::process::id()));
+    std::fs::write(
+        &path,
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"*","Condition":{"StringNotEquals":{"aws:ResourceAccount":"222222222222"}}}]}"#,
+    )
+    .unwrap();
+    let (code, v) = impact(&path, "ou-exam-workloads");
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(code, Some(3), "{v}");
+    assert_eq!(v["result"], "UNKNOWN", "{v}");
+    let principals = v["principals"].as_array().unwrap();
+    assert!(principals.iter().all(|p| p["breaks"].is_null() && p["unknown"].is_string()), "{v}");
+}
