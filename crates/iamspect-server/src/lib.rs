@@ -124,6 +124,7 @@ pub fn app_with(state: AppState, options: &ServeOptions) -> Router {
         .route("/v1/check-no-new-access", post(routes::checks::no_new_access))
         .route("/v1/check-access-not-granted", post(routes::checks::access_not_granted))
         .route("/v1/check-no-public-access", post(routes::checks::no_public_access))
+        .route("/v1/scp-impact", post(routes::scp_impact::scp_impact))
         .route("/v1/policies", post(routes::policies::register))
         .route("/v1/policies/{id}", get(routes::policies::get))
         .route("/v1/reload", post(routes::health::reload))

@@ -23,7 +23,7 @@ use tower::ServiceExt;
 const METHODS: [&str; 10] = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT", "PURGE"];
 
 /// The paths the router has (`lib.rs::app` and `ui::routes`), as the document writes them.
-const ROUTES: [&str; 19] = [
+const ROUTES: [&str; 20] = [
     "/v1/authorize",
     "/v1/explain",
     "/v1/lint",
@@ -31,6 +31,7 @@ const ROUTES: [&str; 19] = [
     "/v1/check-no-new-access",
     "/v1/check-access-not-granted",
     "/v1/check-no-public-access",
+    "/v1/scp-impact",
     "/v1/policies",
     "/v1/policies/{id}",
     "/v1/reload",
@@ -213,6 +214,7 @@ fn every_api_operation_documents_the_common_errors() {
                 "/v1/check-no-new-access",
                 "/v1/check-access-not-granted",
                 "/v1/check-no-public-access",
+                "/v1/scp-impact",
             ]
             .contains(&path.as_str())
                 && method == "POST";

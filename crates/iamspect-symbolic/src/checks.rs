@@ -190,6 +190,8 @@ fn find(q: &Question, query: &Query, t: PolicyType, max: usize, cancel: &AtomicB
             let restricted = query.restricted(&shape)?;
             let one = SolveOptions { max_witnesses: 1, preferred_actions: &[] };
             let mut case = None;
+            // The answer is FAIL already (the witness is confirmed): a restricted search that
+            // cannot decide only gives no case for this action.
             let r = restricted.solve(&one, |w2| {
                 let mut w2 = w2.clone();
                 w2.action = name.clone();
@@ -198,7 +200,8 @@ fn find(q: &Question, query: &Query, t: PolicyType, max: usize, cancel: &AtomicB
                 }
                 case = case_confirmed(q, &w2, t);
                 case.is_some()
-            })?;
+            });
+            let Ok(r) = r else { continue };
             if let (Some(mut w2), Some(case)) = (r.witnesses.into_iter().next(), case) {
                 w2.action = name.clone();
                 found.push(Found { witness: w2, case, catalogued: true });

@@ -100,6 +100,10 @@ pub(crate) struct Builder {
     key_index: HashMap<String, u32>,
     /// The candidate callers, when the policies name principals.
     pub(crate) candidates: Option<crate::principal::Candidates>,
+    /// Without candidates, the caller is known to be an AWS identity (an IAM principal or a root
+    /// user), which `{"AWS": "*"}` reaches (D7). An RCP's `Principal` is everyone (the core's
+    /// parser requires it), so it is read without candidates as true (D152).
+    pub(crate) caller_is_aws_identity: bool,
     /// When the question confines the action to some patterns: their literal starts, sorted. An
     /// action pattern that can share no string with them is left out (its atom could only be
     /// true outside the question).
@@ -208,9 +212,22 @@ impl Builder {
         for t in texts {
             let g = match glob::parse_arn(t, variables) {
                 Ok(g) => g,
-                // A policy variable: the entry's match depends on another key.
+                // A policy variable: the entry's match depends on another key. Its atom is free in
+                // the search, bounded by the pattern with each variable written `*` (D153).
                 Err(u) => {
-                    let opaque = self.opaque(u);
+                    let free = self.opaque(u);
+                    let bound = match glob::variables_widened(t).map(|w| glob::parse_arn(&w, variables)) {
+                        Some(Ok(g)) if g == [glob::Piece::Star(0)] => None,
+                        Some(Ok(g)) => {
+                            let id = self.resources.add(g);
+                            Some(self.proto(Proto::Resource(vec![id])))
+                        }
+                        _ => None,
+                    };
+                    let opaque = match bound {
+                        Some(b) => self.f.and(vec![free, b]),
+                        None => free,
+                    };
                     let rest: Vec<&str> = texts.iter().copied().filter(|x| x != t).collect();
                     let others = self.resource_in(&rest, variables)?;
                     return Ok(self.f.or(vec![opaque, others]));
@@ -349,9 +366,20 @@ impl Builder {
         let principal = match (&self.candidates, stmt.principal_element().is_some()) {
             (_, false) => None,
             (None, true) => {
-                return Err(at(Unknown::new(
-                    "`Principal`/`NotPrincipal` in a policy type read without callers".into(),
-                )));
+                // A `Principal` that reaches every caller there can be, without reasoning about
+                // callers: `"*"`, and `{"AWS": "*"}` when the caller is an AWS identity (D7).
+                let everyone = stmt.principal_entries().is_some_and(|(not, entries)| {
+                    !not && !entries.is_empty()
+                        && entries.iter().all(|(kind, value)| {
+                            *kind == "*" || (*kind == "AWS" && value == "*" && self.caller_is_aws_identity)
+                        })
+                });
+                if !everyone {
+                    return Err(at(Unknown::new(
+                        "`Principal`/`NotPrincipal` in a policy type read without callers".into(),
+                    )));
+                }
+                None
             }
             (Some(c), true) => {
                 let mut bits = vec![0u64; c.requests.len().div_ceil(64).max(1)];

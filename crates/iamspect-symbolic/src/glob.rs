@@ -74,6 +74,37 @@ pub(crate) fn parse(text: &str, wildcards: bool, variables: bool, fold: bool) ->
     Ok(out)
 }
 
+/// An ARN pattern with each policy variable written `*`: every resource the pattern matches,
+/// whatever the variables' values, matches it too (the core substitutes a value as literal text,
+/// which `*` matches). Only for variables in the resource part (after the fifth colon) or in a
+/// pattern that is not an ARN, where `*` crosses colons as a value may; `None` otherwise, or
+/// when a variable is not closed (decision D153).
+pub(crate) fn variables_widened(text: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut first_variable: Option<usize> = None;
+    while let Some(i) = rest.find("${") {
+        out.push_str(rest.get(..i)?);
+        let after = rest.get(i + 2..)?;
+        let close = after.find('}')?;
+        let inner = after.get(..close)?;
+        if matches!(inner, "*" | "?" | "$") {
+            out.push_str("${");
+            out.push_str(inner);
+            out.push('}');
+        } else {
+            first_variable.get_or_insert(out.len());
+            out.push('*');
+        }
+        rest = after.get(close + 1..)?;
+    }
+    out.push_str(rest);
+    let at = first_variable?;
+    let before = out.get(..at)?;
+    let in_resource_part = !text.starts_with("arn:") || before.matches(':').count() >= 5;
+    in_resource_part.then_some(out)
+}
+
 /// An ARN pattern (a `Resource` entry or an `Arn*` value) as one glob over the whole text: the
 /// core matches `arn:` patterns segment by segment (decision D3), which is the same as this glob
 /// with the wildcards of the first four segments unable to cross a colon. Text without `arn:` is

@@ -15,6 +15,8 @@ mod compile;
 mod formula;
 mod glob;
 pub mod harness;
+#[cfg(feature = "impact")]
+pub mod impact;
 mod principal;
 pub mod residual;
 mod scp_impact;
@@ -27,7 +29,7 @@ use iamspect_core::{Policy, PolicyType, Statement};
 
 use compile::{Builder, Domain, Lang, Proto};
 use formula::F;
-pub use scp_impact::PrincipalSide;
+pub use scp_impact::{OrgChange, PrincipalSide};
 use solve::{Atom, AtomKind, Bits, Solver, Var};
 
 /// A construct the symbolic core cannot decide exactly.
@@ -446,6 +448,9 @@ impl Query {
         let mut vars = low.vars.clone();
         let mut found = Vec::new();
         let mut rejected = Vec::new();
+        // The construct of a rejected witness whose model set an atom not decided exactly
+        // (decision D153): the answer, when no witness is confirmed.
+        let mut opaque: Option<Unknown> = None;
         let max = opts.max_witnesses.max(1);
         let mut attempts = 0;
         while found.len() < max && attempts < max * 4 + 8 {
@@ -462,6 +467,7 @@ impl Query {
             let w = low.realize(&model, &vars, opts.preferred_actions);
             let action_class = model.first().cloned().flatten().and_then(|v| v.first().copied());
             let resource_class = model.get(1).cloned().flatten().and_then(|v| v.first().copied());
+            let set_opaque = s.opaque_set().cloned();
             if accept(&w) {
                 found.push(w);
                 // Vary: the next witness takes another action.
@@ -469,13 +475,22 @@ impl Query {
                     clear(&mut v.base, c);
                 }
             } else {
-                rejected.push(w);
+                match set_opaque {
+                    // A candidate only: the engine decides what the atom stands for.
+                    Some(u) => {
+                        opaque.get_or_insert(u);
+                    }
+                    None => rejected.push(w),
+                }
                 if let (Some(c), Some(v)) = (resource_class, vars.get_mut(1)) {
                     clear(&mut v.base, c);
                 }
             }
         }
-        Ok(Solved { witnesses: found, rejected })
+        match opaque {
+            Some(u) if found.is_empty() && rejected.is_empty() => Err(u),
+            _ => Ok(Solved { witnesses: found, rejected }),
+        }
     }
 }
 

@@ -55,17 +55,51 @@ fn layer(b: &mut Builder, (a, d): (F, F)) -> F {
     b.f.and(vec![a, nd])
 }
 
+/// What is attached at one level of the principal's organization path.
+#[derive(Clone, Copy, Debug)]
+pub struct OrgChange<'a> {
+    /// The level (0 is the organization's root).
+    pub target_level: usize,
+    /// The SCP attached there, if any.
+    pub scp: Option<&'a Policy>,
+    /// The RCP attached there, if any (decision D152).
+    pub rcp: Option<&'a Policy>,
+    /// The RCP levels of the principal's account (root first): today's, for the requests on its
+    /// own account's resources. Empty: no RCP applies (and `rcp` must be `None`).
+    pub rcps: &'a [Vec<Arc<Policy>>],
+}
+
+/// Every RCP of `policies` lets the request through (decision D58: `RCPFullAWSAccess` is beside
+/// each, so only their denies, on the services RCPs cover, decide).
+fn rcps_allow(b: &mut Builder, policies: &[&Policy]) -> Result<F, Unknown> {
+    let mut parts = Vec::new();
+    for p in policies {
+        parts.push(crate::allows_as(b, p, PolicyType::Rcp)?);
+    }
+    Ok(b.f.and(parts))
+}
+
 impl Query {
     /// Requests `side` allows today that it does not once `new` is attached at SCP level
     /// `target_level` (0 is the organization's root).
     pub fn scp_breaks(side: &PrincipalSide<'_>, target_level: usize, new: &Policy) -> Result<Query, Unknown> {
-        if target_level >= side.scps.len() {
+        Query::org_breaks(side, &OrgChange { target_level, scp: Some(new), rcp: None, rcps: &[] })
+    }
+
+    /// Requests of `side` on resources of its own account that it may make today (its identity
+    /// side, SCP levels and its account's RCP levels) and not once `change` is attached.
+    pub fn org_breaks(side: &PrincipalSide<'_>, change: &OrgChange<'_>) -> Result<Query, Unknown> {
+        let target_level = change.target_level;
+        if target_level >= side.scps.len() || (change.rcp.is_some() && target_level >= change.rcps.len()) {
             return Err(Unknown::new(format!(
-                "internal: SCP level {target_level} of a path with {} levels",
-                side.scps.len()
+                "internal: level {target_level} of a path with {} SCP and {} RCP levels",
+                side.scps.len(),
+                change.rcps.len()
             )));
         }
         let mut b = Builder::default();
+        // The caller is the principal: an IAM identity or its account's root user.
+        b.caller_is_aws_identity = true;
         let identity: Vec<&Policy> = side.identity.iter().map(|p| p.as_ref()).collect();
         let id = allow_deny(&mut b, &identity)?;
         let id_ok = if side.root { b.f.constant(true) } else { layer(&mut b, id) };
@@ -81,18 +115,32 @@ impl Query {
             today.push(ok);
             after.push(ok);
         }
-        let (new_a, new_d) = allow_deny(&mut b, &[new])?;
+        let new_scp = match change.scp {
+            Some(p) => Some(allow_deny(&mut b, &[p])?),
+            None => None,
+        };
         for (i, level) in side.scps.iter().enumerate() {
             let policies: Vec<&Policy> = level.iter().map(|p| p.as_ref()).collect();
             let (a, d) = allow_deny(&mut b, &policies)?;
             today.push(layer(&mut b, (a, d)));
-            if i == target_level {
-                let a2 = b.f.or(vec![a, new_a]);
-                let d2 = b.f.or(vec![d, new_d]);
-                after.push(layer(&mut b, (a2, d2)));
-            } else {
-                after.push(layer(&mut b, (a, d)));
+            match new_scp {
+                Some((new_a, new_d)) if i == target_level => {
+                    let a2 = b.f.or(vec![a, new_a]);
+                    let d2 = b.f.or(vec![d, new_d]);
+                    after.push(layer(&mut b, (a2, d2)));
+                }
+                _ => after.push(layer(&mut b, (a, d))),
             }
+        }
+        let existing_rcps: Vec<&Policy> = change.rcps.iter().flatten().map(|p| p.as_ref()).collect();
+        if !existing_rcps.is_empty() {
+            let ok = rcps_allow(&mut b, &existing_rcps)?;
+            today.push(ok);
+            after.push(ok);
+        }
+        if let Some(rcp) = change.rcp {
+            let ok = rcps_allow(&mut b, &[rcp])?;
+            after.push(ok);
         }
         b.action_scope = None;
         b.scope_services = None;
@@ -104,6 +152,22 @@ impl Query {
         let mut parts = vec![today, not_after, not_free, protected(&mut b)?];
         parts.extend(fixed_keys(&mut b, side)?);
         let root = b.f.and(parts);
+        Ok(Query { b, root, policy_type: PolicyType::Scp })
+    }
+
+    /// Some request, by any caller on any resource, that today's RCP levels let through and the
+    /// RCP `new` denies. Only its absence is used (a proof that attaching `new` breaks nothing,
+    /// decision D152): the caller's keys are free, which can only add requests.
+    pub fn rcp_denies_more(levels: &[Vec<Arc<Policy>>], new: &Policy) -> Result<Query, Unknown> {
+        let mut b = Builder::default();
+        let existing: Vec<&Policy> = levels.iter().flatten().map(|p| p.as_ref()).collect();
+        let today = rcps_allow(&mut b, &existing)?;
+        let after = rcps_allow(&mut b, &[new])?;
+        let not_after = b.f.not(after);
+        let free = free_call(&mut b)?;
+        let not_free = b.f.not(free);
+        let protected = protected(&mut b)?;
+        let root = b.f.and(vec![today, not_after, not_free, protected]);
         Ok(Query { b, root, policy_type: PolicyType::Scp })
     }
 }

@@ -58,7 +58,7 @@ pub(crate) struct Var {
 pub(crate) enum AtomKind {
     Present,
     In(Bits),
-    /// Not decided exactly: the search stops with this if it must decide it.
+    /// Not decided exactly: a free boolean in the search (D153).
     Opaque(crate::Unknown),
 }
 
@@ -227,10 +227,16 @@ impl<'a> Solver<'a> {
         else {
             return Err(Unknown::new("internal: an open formula with no open atom".into()));
         };
-        if let Some(Atom { kind: AtomKind::Opaque(u), .. }) = self.atoms.get(atom as usize) {
-            return Err(u.clone());
-        }
-        for v in [want, !want] {
+        // An atom not decided exactly is a free boolean (decision D153): a model that sets it is
+        // only a candidate, which the engine confirms or the caller answers unknown with it; no
+        // model at all, with it free, proves there is none. `false` first: the value a policy
+        // variable whose key the request lacks gives.
+        let order = if matches!(self.atoms.get(atom as usize), Some(Atom { kind: AtomKind::Opaque(_), .. })) {
+            [false, true]
+        } else {
+            [want, !want]
+        };
+        for v in order {
             let mark = self.trail.len();
             if self.assume(atom, v) && self.search()? {
                 return Ok(true);
@@ -238,6 +244,15 @@ impl<'a> Solver<'a> {
             self.undo(mark);
         }
         Ok(false)
+    }
+
+    /// The first atom not decided exactly that the model found sets, if any.
+    pub(crate) fn opaque_set(&self) -> Option<&'a crate::Unknown> {
+        let atoms = self.atoms;
+        self.trail.iter().find_map(|&a| match atoms.get(a as usize) {
+            Some(Atom { kind: AtomKind::Opaque(u), .. }) => Some(u),
+            _ => None,
+        })
     }
 
     /// The classes of each variable in the model found.

@@ -92,11 +92,74 @@ fn deny_with_unreadable_value_applies() {
     assert!(new_access(allow, &format!("{allow},{deny}")).unwrap() >= 1);
 }
 
+/// Witness count with candidates the engine rejects allowed (decision D153: an atom not decided
+/// exactly is a free boolean in the search, whose models are only candidates), or the unknown.
+fn new_access_candidates(new: &str, old: &str) -> Result<usize, String> {
+    let (n, o) = (policy(&stmt(new)), policy(&stmt(old)));
+    let q = Query::no_new_access(&n, &o, PolicyType::Identity).map_err(|e| e.to_string())?;
+    let opts = SolveOptions { max_witnesses: 3, preferred_actions: &[] };
+    let solved =
+        q.solve(&opts, |w| harness::confirms(w, &n, Some(&o), PolicyType::Identity)).map_err(|e| e.to_string())?;
+    assert!(solved.rejected.is_empty(), "rejected without a free atom: {:?}", solved.rejected);
+    Ok(solved.witnesses.len())
+}
+
+/// Decided by the engine for a user (whose `aws:username` the engine fills in).
+fn user_allowed(policy_text: &str, user: &str, action: &str, resource: &str) -> bool {
+    use iamspect_core::{Context, Decision, Policies, Principal, Request, authorize};
+    let principal = Principal::parse(&format!("arn:aws:iam::111122223333:user/{user}")).unwrap();
+    let req = Request::new(principal, action, resource, Some("111122223333"), Context::new()).unwrap();
+    let policies = Policies { identity: vec![policy(&stmt(policy_text))], ..Policies::default() };
+    authorize(&req, &policies).decision == Decision::Allowed
+}
+
+const HOME: &str = r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/home/${aws:username}/*"}"#;
+
+/// A variable in NEW's `Resource` whose pattern, with the variable written `*`, is inside what
+/// OLD allows: no new access whatever the value (D153), checked on users whose names the variable
+/// takes.
 #[test]
-fn variables_are_unknown() {
-    let v = r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/${aws:username}/*"}"#;
-    let e = new_access(v, S3_GET).unwrap_err();
+fn a_variable_inside_the_existing_grant_is_no_new_access() {
+    assert_eq!(new_access_candidates(HOME, S3_GET), Ok(0));
+    for user in ["alice", "a+b", "c.d=e@f"] {
+        for key in ["home/alice/k", "home/a+b/k", "home/c.d=e@f/k", "home/bob/k", "other"] {
+            let r = format!("arn:aws:s3:::b/{key}");
+            if user_allowed(HOME, user, "s3:GetObject", &r) {
+                assert!(user_allowed(S3_GET, user, "s3:GetObject", &r), "{user} {r}");
+            }
+        }
+    }
+    // Within a narrower existing grant too, and with the variable in the middle of a segment.
+    let mid = r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/home/u-${aws:username}-x"}"#;
+    let old = r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/home/u-*"}"#;
+    assert_eq!(new_access_candidates(mid, old), Ok(0));
+}
+
+/// Outside what OLD allows, the answer depends on the variable's value: unknown, naming it,
+/// never PASS (a user `alice` is allowed `b/home/alice/k`, which OLD does not allow).
+#[test]
+fn a_variable_outside_the_existing_grant_is_unknown() {
+    let old = r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::c/*"}"#;
+    let e = new_access_candidates(HOME, old).unwrap_err();
     assert!(e.contains("policy variable"), "{e}");
+    assert!(user_allowed(HOME, "alice", "s3:GetObject", "arn:aws:s3:::b/home/alice/k"));
+    assert!(!user_allowed(old, "alice", "s3:GetObject", "arn:aws:s3:::b/home/alice/k"));
+    // A variable in a `Deny` of OLD: the deny applies to some users only, so unknown too.
+    let deny = r#"{"Effect":"Deny","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/${aws:username}/secret"}"#;
+    let e = new_access_candidates(S3_GET, &format!("{S3_GET},{deny}")).unwrap_err();
+    assert!(e.contains("policy variable"), "{e}");
+    // In the account segment the pattern is not widened (a value there could hold a colon).
+    let acct =
+        r#"{"Effect":"Allow","Action":"sqs:SendMessage","Resource":"arn:aws:sqs:us-east-1:${aws:PrincipalAccount}:q"}"#;
+    let any_queue = r#"{"Effect":"Allow","Action":"sqs:SendMessage","Resource":"arn:aws:sqs:*:*:*"}"#;
+    assert!(new_access_candidates(acct, any_queue).is_err());
+}
+
+/// New access that does not depend on the variable is found and confirmed: FAIL.
+#[test]
+fn new_access_beside_a_variable_is_found() {
+    let put = r#"{"Effect":"Allow","Action":"s3:PutObject","Resource":"*"}"#;
+    assert!(new_access_candidates(&format!("{HOME},{put}"), S3_GET).unwrap() >= 1);
 }
 
 fn resource_policy(text: &str, t: PolicyType) -> Arc<Policy> {

@@ -61,6 +61,9 @@ const RESOURCE_PATTERNS: &[&str] = &[
     "arn:aws:s3:::b/?ey",
     "arn:aws:kms:*:*:key/*",
     "arn:aws:iam::*:role/*",
+    // Policy variables (decision D153): free atoms bounded by the pattern with `*` for each.
+    "arn:aws:s3:::b/home/${aws:username}/*",
+    "arn:aws:s3:::b/${aws:userid}",
 ];
 const RESOURCES: &[&str] = &[
     "*",
@@ -75,6 +78,7 @@ const RESOURCES: &[&str] = &[
     "arn:aws:kms:us-east-1:111122223333:key/k",
     "arn:aws:iam::111122223333:role/R",
     "arn:aws:s3:::b/hey",
+    "arn:aws:s3:::b/home/x/k",
 ];
 
 struct Family {
@@ -273,11 +277,17 @@ fn random_request(rng: &mut Rng) -> Witness {
             context.push((key.to_string(), (0..n).map(|_| values[rng.next(values.len())].to_string()).collect()));
         }
     }
+    // A user sometimes, whose `aws:username` (`x`) the engine fills in for the variables.
+    let principal = (rng.next(3) == 0).then(|| "arn:aws:iam::111122223333:user/x".to_string());
+    if principal.is_some() {
+        // The engine fills these in from the user.
+        context.retain(|(k, _)| !DERIVED.iter().any(|d| d.eq_ignore_ascii_case(k)));
+    }
     Witness {
         action: ACTIONS[rng.next(ACTIONS.len())].to_string(),
         resource: RESOURCES[rng.next(RESOURCES.len())].to_string(),
         context,
-        principal: None,
+        principal,
         resource_account: None,
     }
 }
@@ -315,7 +325,9 @@ proptest! {
         if solved.witnesses.is_empty() {
             let mut rng = Rng(seed);
             for _ in 0..requests() {
-                let r = random_request(&mut rng);
+                let mut r = random_request(&mut rng);
+                // A session policy applies to sessions only: the question's caller is one.
+                if t == PolicyType::Session { r.principal = None; }
                 prop_assert!(
                     !allowed(&r, &n, t) || allowed(&r, &o, t),
                     "PASS contradicted by {r:?}\nnew {new}\nold {old}\ntype {t:?}"
@@ -343,6 +355,7 @@ proptest! {
             for _ in 0..requests() {
                 let mut r = random_request(&mut rng);
                 r.action = a.to_string();
+                if t == PolicyType::Session { r.principal = None; }
                 prop_assert!(!allowed(&r, &pol, t), "PASS contradicted by {r:?}\npolicy {p}\ntype {t:?}");
             }
         }

@@ -79,7 +79,7 @@ fn policy_type(name: &str) -> Result<PolicyType, AppError> {
 }
 
 /// A document given as an object or as a string holding one, parsed as `t`.
-fn document(field: &str, raw: &RawValue, t: PolicyType) -> Result<Arc<Policy>, AppError> {
+pub(super) fn document(field: &str, raw: &RawValue, t: PolicyType) -> Result<Arc<Policy>, AppError> {
     let raw = raw.get().trim();
     let text = if raw.starts_with('"') {
         serde_json::from_str::<String>(raw).map_err(|e| AppError::InvalidInput(format!("`{field}`: {e}")))?

@@ -9,6 +9,7 @@ pub(crate) mod health;
 pub(crate) mod lint;
 pub(crate) mod paths;
 pub(crate) mod policies;
+pub(crate) mod scp_impact;
 pub(crate) mod sts;
 
 use std::path::Path;

@@ -3,14 +3,14 @@
 //! (`result`, `message`, `reasons`) plus `counterexamples`, each a complete case that `iamspect eval`
 //! decides as claimed. Exit 0 PASS, 1 FAIL, 2 bad input, 3 unknown.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use iamspect_core::policy::MAX_POLICY_BYTES;
 use iamspect_core::{Policy, PolicyType};
 use iamspect_symbolic::checks::{self, Answer, Question};
 
+use super::check_input::{self, Want};
 use super::{BAD_INPUT, FAILURE, Format, SUCCESS};
 
 /// Exit code when the answer could not be decided exactly.
@@ -25,6 +25,11 @@ pub(crate) struct Common {
     /// scp, rcp or vpc-endpoint.
     #[arg(long = "policy-type", value_parser = parse_type)]
     policy_type: PolicyType,
+    /// In a Terraform plan or a CloudFormation template holding several policies of the type: the
+    /// one to check, by the resource's address or logical id (`aws_iam_role.app`, `AppRole`),
+    /// with the attribute when the resource holds several (`aws_iam_role.app.assume_role_policy`).
+    #[arg(long = "policy-resource")]
+    policy_resource: Option<String>,
     /// At most this many counterexamples, each with a different action where possible.
     #[arg(long, default_value_t = 5)]
     max_counterexamples: usize,
@@ -35,13 +40,16 @@ pub(crate) struct Common {
 
 #[derive(clap::Args)]
 pub(crate) struct NoNewAccessArgs {
-    /// The new (modified) policy document.
+    /// The new (modified) policy document, or a Terraform plan (`terraform show -json`) or a
+    /// CloudFormation template holding it.
     new: PathBuf,
-    /// The existing policy document to compare with.
+    /// The existing policy document to compare with (or a plan or template: the policy of the
+    /// same resource is compared).
     #[arg(long, required_unless_present = "existing_rev", conflicts_with = "existing_rev")]
     existing: Option<PathBuf>,
     /// Compare with NEW as it is at this git revision (`origin/main`): a pull request against its
-    /// base in one line. Runs `git show REV:./FILE` in NEW's folder.
+    /// base in one line. Runs `git show REV:./FILE` in NEW's folder; a plan or template is read
+    /// as at that revision, and the policy of the same resource compared.
     #[arg(long)]
     existing_rev: Option<String>,
     #[command(flatten)]
@@ -50,7 +58,7 @@ pub(crate) struct NoNewAccessArgs {
 
 #[derive(clap::Args)]
 pub(crate) struct AccessNotGrantedArgs {
-    /// The policy document.
+    /// The policy document, or a Terraform plan or CloudFormation template holding it.
     policy: PathBuf,
     /// Actions that must not be allowed, comma-separated (`s3:DeleteObject,iam:PassRole`;
     /// wildcards as in `Action`).
@@ -65,7 +73,8 @@ pub(crate) struct AccessNotGrantedArgs {
 
 #[derive(clap::Args)]
 pub(crate) struct NoPublicAccessArgs {
-    /// The resource's policy document (for a role, its trust policy).
+    /// The resource's policy document (for a role, its trust policy), or a Terraform plan or
+    /// CloudFormation template holding it.
     policy: PathBuf,
     /// The resource type, as CloudFormation names it: AWS::S3::Bucket, AWS::KMS::Key,
     /// AWS::IAM::AssumeRolePolicyDocument, AWS::SQS::Queue, AWS::SNS::Topic, AWS::Lambda::Function,
@@ -76,6 +85,10 @@ pub(crate) struct NoPublicAccessArgs {
     /// Callers inside this organization (`o-...`) count as inside.
     #[arg(long)]
     organization: Option<String>,
+    /// In a plan or template holding several policies of the resource type: the one to check
+    /// (the resource's address or logical id, with `.ATTRIBUTE` when it holds several).
+    #[arg(long = "policy-resource")]
+    policy_resource: Option<String>,
     /// At most this many counterexamples, each with a different action where possible.
     #[arg(long, default_value_t = 5)]
     max_counterexamples: usize,
@@ -96,15 +109,23 @@ pub(crate) fn run_no_public_access(args: NoPublicAccessArgs) -> u8 {
         eprintln!("error: --organization `{org}` is not an organization id (`o-` and letters and digits)");
         return BAD_INPUT;
     }
-    let policy = match load(&args.policy, kind.policy_type) {
-        Ok(p) => p,
+    let want = Want { policy_type: kind.policy_type, resource_type: Some(&args.resource_type) };
+    let select = args.policy_resource.as_deref();
+    let policy = match check_input::from_file(&args.policy, want, select)
+        .and_then(|p| check_input::selection_used(select, &[&p]).map(|()| p))
+    {
+        Ok(p) => p.policy,
         Err(e) => {
             eprintln!("error: {e}");
             return BAD_INPUT;
         }
     };
-    let common =
-        Common { policy_type: kind.policy_type, max_counterexamples: args.max_counterexamples, format: args.format };
+    let common = Common {
+        policy_type: kind.policy_type,
+        policy_resource: args.policy_resource.clone(),
+        max_counterexamples: args.max_counterexamples,
+        format: args.format,
+    };
     check(Question::Public { policy, kind, organization: args.organization }, &common)
 }
 
@@ -113,66 +134,33 @@ fn parse_type(s: &str) -> Result<PolicyType, String> {
         .ok_or_else(|| "expected identity, resource, trust, boundary, session, scp, rcp or vpc-endpoint".to_string())
 }
 
-fn load(path: &Path, t: PolicyType) -> Result<Arc<Policy>, String> {
-    let name = path.display().to_string();
-    let meta = std::fs::metadata(path).map_err(|e| format!("{name}: {e}"))?;
-    if meta.len() > MAX_POLICY_BYTES as u64 {
-        return Err(format!("{name}: the file is {} bytes; at most {MAX_POLICY_BYTES} are read", meta.len()));
-    }
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{name}: {e}"))?;
-    Policy::parse(&name, &text, t)
-        .map(Arc::new)
-        .map_err(|errs| errs.errors.iter().map(|e| format!("{name}:{e}")).collect::<Vec<_>>().join("\n"))
-}
-
-/// `path` as it is at the git revision `rev`, read by `git show REV:./NAME` in its folder.
-fn load_at_revision(path: &Path, rev: &str, t: PolicyType) -> Result<Arc<Policy>, String> {
-    if rev.starts_with('-') || rev.contains(':') {
-        return Err(format!("--existing-rev `{rev}` is not a revision"));
-    }
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let file = path.file_name().ok_or_else(|| format!("{}: not a file", path.display()))?;
-    let spec = format!("{rev}:./{}", file.to_string_lossy());
-    let out = std::process::Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["show", "--end-of-options", &spec])
-        .output()
-        .map_err(|e| format!("--existing-rev: cannot run git: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "--existing-rev: git show {spec} (in {}): {}",
-            dir.display(),
-            String::from_utf8_lossy(&out.stderr).trim()
-        ));
-    }
-    if out.stdout.len() > MAX_POLICY_BYTES {
-        return Err(format!("{spec}: {} bytes; at most {MAX_POLICY_BYTES} are read", out.stdout.len()));
-    }
-    let text = String::from_utf8(out.stdout).map_err(|_| format!("{spec}: not UTF-8"))?;
-    let name = format!("{} at {rev}", path.display());
-    Policy::parse(&name, &text, t)
-        .map(Arc::new)
-        .map_err(|errs| errs.errors.iter().map(|e| format!("{name}:{e}")).collect::<Vec<_>>().join("\n"))
-}
-
 pub(crate) fn run_no_new_access(args: NoNewAccessArgs) -> u8 {
-    let t = args.common.policy_type;
-    let existing = match (&args.existing, &args.existing_rev) {
-        (Some(path), _) => load(path, t),
-        (None, Some(rev)) => load_at_revision(&args.new, rev, t),
-        (None, None) => Err("give --existing FILE or --existing-rev REV".to_string()),
-    };
-    let (new, existing) = match (load(&args.new, t), existing) {
-        (Ok(n), Ok(e)) => (n, e),
-        (n, e) => {
-            for err in [n.err(), e.err()].into_iter().flatten() {
-                eprintln!("error: {err}");
-            }
-            return BAD_INPUT;
+    match read_pair(&args) {
+        Ok((new, existing)) => check(Question::NoNewAccess { new, existing }, &args.common),
+        Err(e) => {
+            eprintln!("error: {e}");
+            BAD_INPUT
         }
-    };
-    check(Question::NoNewAccess { new, existing }, &args.common)
+    }
+}
+
+/// NEW and the existing policy; from plans or templates, the policy of the same resource.
+fn read_pair(args: &NoNewAccessArgs) -> Result<(Arc<Policy>, Arc<Policy>), String> {
+    let want = Want { policy_type: args.common.policy_type, resource_type: None };
+    let select = args.common.policy_resource.as_deref();
+    let new = check_input::from_file(&args.new, want, select)?;
+    // The existing side is the same resource as NEW's when NEW came from a plan or template.
+    let same = new.resource.as_deref().or(select);
+    let existing = match (&args.existing, &args.existing_rev) {
+        (Some(path), _) => check_input::from_file(path, want, same),
+        (None, Some(rev)) => {
+            let (text, shown) = check_input::text_at_revision(&args.new, rev)?;
+            check_input::from_text(&args.new, &shown, text, want, same)
+        }
+        (None, None) => Err("give --existing FILE or --existing-rev REV".to_string()),
+    }?;
+    check_input::selection_used(select, &[&new, &existing])?;
+    Ok((new.policy, existing.policy))
 }
 
 pub(crate) fn run_access_not_granted(args: AccessNotGrantedArgs) -> u8 {
@@ -206,7 +194,11 @@ pub(crate) fn run_access_not_granted(args: AccessNotGrantedArgs) -> u8 {
         eprintln!("error: --resources: `{bad}` is not an ARN or `*`");
         return BAD_INPUT;
     }
-    let policy = match load(&args.policy, t) {
+    let want = Want { policy_type: t, resource_type: None };
+    let select = args.common.policy_resource.as_deref();
+    let policy = match check_input::from_file(&args.policy, want, select)
+        .and_then(|p| check_input::selection_used(select, &[&p]).map(|()| p.policy))
+    {
         Ok(p) => p,
         Err(e) => {
             eprintln!("error: {e}");
@@ -239,9 +231,4 @@ fn check(q: Question, common: &Common) -> u8 {
         }
     }
     code
-}
-
-/// The request shape AWS's catalogue gives `action` (see [`checks::shape`]).
-pub(crate) fn shape(action: &str, keys: &[String], account: &str) -> Option<iamspect_symbolic::Shape> {
-    checks::shape(action, keys, account)
 }

@@ -5,6 +5,7 @@ pub(crate) mod allowed_if;
 pub(crate) mod audit_format;
 pub(crate) mod catalog;
 pub(crate) mod check;
+pub(crate) mod check_input;
 pub(crate) mod conditional;
 pub(crate) mod credential_audit;
 pub(crate) mod eval;

@@ -18,7 +18,7 @@ use iamspect_core::{PolicyType, Span};
 pub(crate) use emit::Piece;
 
 /// Files larger than this are not read.
-const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
+pub(crate) const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
 
 /// A file that was read.
 pub(crate) struct Source {
@@ -198,6 +198,26 @@ fn load_file(
             return;
         }
     };
+    load_read(path, text, policy_type, resource_type, only_templates, loaded);
+}
+
+/// Reads `text` as the content of the file `path` (a policy, a Terraform plan or a
+/// CloudFormation template), as [`load`] reads a file: for the checks' `--existing-rev`, whose
+/// text comes from git.
+pub(crate) fn load_text(path: &Path, text: String, policy_type: Option<PolicyType>) -> Loaded {
+    let mut loaded = Loaded::default();
+    load_read(path, text, policy_type, None, false, &mut loaded);
+    loaded
+}
+
+fn load_read(
+    path: &Path,
+    text: String,
+    policy_type: Option<PolicyType>,
+    resource_type: Option<&str>,
+    only_templates: bool,
+    loaded: &mut Loaded,
+) {
     let index = loaded.sources.len();
     let yaml = is_yaml(path) || (!text.trim_start().starts_with('{') && looks_like_yaml_template(&text));
     if yaml {
