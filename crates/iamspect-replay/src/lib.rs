@@ -30,7 +30,7 @@ pub use replay::{Evaluation, EventReport, NotRebuilt, Replayer, Summary, Verdict
 pub use resource::{ResourceGuess, partition, resource_for};
 pub use service_ref::{ResourceType, ServiceReference};
 pub use sse_kms::{KmsNeed, sse_kms_needs};
-pub use stream::{StreamReport, stream_paths};
+pub use stream::{Position, StreamReport, record_hash, stream_paths, stream_paths_ordered};
 
 /// Replays every denied event of `events`; the other records, and records identical to one
 /// already seen (CloudTrail may deliver an event twice; files may overlap), are counted in the

@@ -238,3 +238,168 @@ pub fn stream_paths<S: Send>(
     report.events = events.into_inner();
     (states, report)
 }
+
+/// Where a record was read: the file's index among the files found (in the order of the paths
+/// given, folders sorted by name) and the record's index in its file. Sorting by it gives the
+/// order a sequential read would have seen the records in.
+pub type Position = (usize, usize);
+
+/// What a worker sends the delivering thread: the file's index, its items or error, its records.
+type FileItems<T> = (usize, Result<Vec<T>, String>);
+
+/// Like [`stream_paths`], but `each` may turn a record into an item, and the items of each file
+/// are handed to `deliver` on the calling thread in file order, once the file was read whole (a
+/// file that fails hands over nothing, so a skipped file counts for nothing). At most
+/// `2 × threads` files' items wait to be delivered (a thread ahead of the oldest file still
+/// being read waits), so memory stays bounded by a few files' items whatever the input's size.
+/// Decision D157.
+pub fn stream_paths_ordered<S: Send, T: Send>(
+    paths: &[PathBuf],
+    threads: usize,
+    progress: &(dyn Fn(u64, u64) + Sync),
+    init: &(dyn Fn() -> S + Sync),
+    each: &(dyn Fn(&mut S, Position, Event) -> Option<T> + Sync),
+    deliver: &mut dyn FnMut(&Path, Vec<T>),
+) -> (Vec<S>, StreamReport) {
+    use std::sync::{Condvar, Mutex, PoisonError, mpsc};
+    let mut report = StreamReport::default();
+    let mut files = Vec::new();
+    for p in paths {
+        walk(p, true, &mut files, &mut report.errors);
+    }
+    let sizes: Vec<u64> = files.iter().map(|(f, _)| std::fs::metadata(f).map_or(0, |m| m.len())).collect();
+    let total: u64 = sizes.iter().sum();
+    let next = AtomicUsize::new(0);
+    let done = AtomicU64::new(0);
+    let events = AtomicUsize::new(0);
+    let threads = threads.clamp(1, files.len().max(1));
+    let window = threads.saturating_mul(2);
+    // How many files were delivered; a thread waits before reading file `i` until `i < delivered + window`.
+    let delivered = Mutex::new(0usize);
+    let moved = Condvar::new();
+    // Set when a thread unwinds, so that the threads waiting for its file stop waiting.
+    let stopped = std::sync::atomic::AtomicBool::new(false);
+    let mut outcomes: Vec<Option<Result<(), String>>> = vec![None; files.len()];
+    let states: Vec<S> = std::thread::scope(|scope| {
+        let (tx, rx) = mpsc::channel::<FileItems<T>>();
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                let tx = tx.clone();
+                let (files, sizes, next, done, events, delivered, moved, stopped) =
+                    (&files, &sizes, &next, &done, &events, &delivered, &moved, &stopped);
+                scope.spawn(move || {
+                    let _unwinding = Unwinding(stopped, delivered, moved);
+                    let mut state = init();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some((path, _)) = files.get(i) else { break };
+                        {
+                            let mut d = delivered.lock().unwrap_or_else(PoisonError::into_inner);
+                            while i >= d.saturating_add(window) && !stopped.load(Ordering::Relaxed) {
+                                d = moved.wait(d).unwrap_or_else(PoisonError::into_inner);
+                            }
+                        }
+                        if stopped.load(Ordering::Relaxed) {
+                            break;
+                        }
+                        let label = path.display().to_string();
+                        let mut items = Vec::new();
+                        let outcome = file_bytes(path).and_then(|bytes| {
+                            stream_records(&bytes, &mut |n, record| {
+                                let event = Event { source: format!("{label}#{n}"), record };
+                                if let Some(item) = each(&mut state, (i, n), event) {
+                                    items.push(item);
+                                }
+                            })
+                        });
+                        if let Ok(n) = &outcome {
+                            events.fetch_add(*n, Ordering::Relaxed);
+                        }
+                        let size = sizes.get(i).copied().unwrap_or(0);
+                        progress(done.fetch_add(size, Ordering::Relaxed) + size, total);
+                        if tx.send((i, outcome.map(|_| items))).is_err() {
+                            break;
+                        }
+                    }
+                    state
+                })
+            })
+            .collect();
+        drop(tx);
+        // Deliver in file order; hold the files read ahead of the oldest one still being read.
+        let mut pending: BTreeMap<usize, Result<Vec<T>, String>> = BTreeMap::new();
+        let mut first = 0usize;
+        for (i, result) in rx {
+            pending.insert(i, result);
+            while let Some(result) = pending.remove(&first) {
+                match result {
+                    Ok(items) => {
+                        if let Some((path, _)) = files.get(first) {
+                            deliver(path, items);
+                        }
+                        outcomes[first] = Some(Ok(()));
+                    }
+                    Err(e) => outcomes[first] = Some(Err(e)),
+                }
+                first += 1;
+                *delivered.lock().unwrap_or_else(PoisonError::into_inner) = first;
+                moved.notify_all();
+            }
+        }
+        handles.into_iter().filter_map(|h| h.join().ok()).collect()
+    });
+    if states.len() != threads || outcomes.iter().any(Option::is_none) {
+        report.errors.push(ReadError {
+            path: PathBuf::from("-"),
+            message: "a reading thread stopped before its files were read".to_string(),
+        });
+    }
+    for (i, outcome) in outcomes.into_iter().enumerate() {
+        let (Some((path, named)), Some(outcome)) = (files.get(i), outcome) else { continue };
+        match outcome {
+            Ok(()) => report.files.push(path.clone()),
+            Err(message) if *named => report.errors.push(ReadError { path: path.clone(), message }),
+            Err(message) => report.skipped.push(ReadError { path: path.clone(), message }),
+        }
+    }
+    report.events = events.into_inner();
+    (states, report)
+}
+
+/// Tells the other reading threads to stop when the thread holding it unwinds.
+struct Unwinding<'a>(&'a std::sync::atomic::AtomicBool, &'a std::sync::Mutex<usize>, &'a std::sync::Condvar);
+
+impl Drop for Unwinding<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            // Under the lock, so that no thread checks the flag and then misses the wake-up.
+            let _held = self.1.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            self.0.store(true, Ordering::Relaxed);
+            self.2.notify_all();
+        }
+    }
+}
+
+/// A 128-bit hash of the record's JSON text (two SipHash states with different starts fed the
+/// same bytes), to tell identical records apart from different ones without keeping them: the
+/// text is the record as read (keys in their order), so records that differ in any way differ.
+pub fn record_hash(record: &Value) -> u128 {
+    use std::hash::Hasher as _;
+    struct Hash128(std::hash::DefaultHasher, std::hash::DefaultHasher);
+    impl std::io::Write for Hash128 {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.write(buf);
+            self.1.write(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut second = std::hash::DefaultHasher::new();
+    second.write_u64(0x9e37_79b9_7f4a_7c15);
+    let mut h = Hash128(std::hash::DefaultHasher::new(), second);
+    // Writing to a hasher cannot fail.
+    let _ = serde_json::to_writer(&mut h, record);
+    (u128::from(h.0.finish()) << 64) | u128::from(h.1.finish())
+}
