@@ -176,8 +176,26 @@ export function tally(recordLists, baseline) {
 const sorted = (m) => [...m.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 
 /** The chart: one bar per hour (in time order), the part from new patterns in the deny colour. */
+/** Hours with no denial between the first and the last are drawn too (as empty bars), so that a
+ *  spike reads as one; beyond this many hours only the hours with denials are drawn. */
+const MAX_FILLED_HOURS = 24 * 92;
+
+/** The hours to draw: every hour from the first to the last, then `(no time)` if any. */
+export function hoursOf(byHour) {
+  const keys = [...byHour.keys()];
+  const timed = keys.filter((k) => k !== '(no time)').sort();
+  const untimed = keys.length > timed.length ? ['(no time)'] : [];
+  const ms = timed.map((k) => Date.parse(k.replace(/:00Z$/, ':00:00Z')));
+  if (timed.length < 2 || ms.some(Number.isNaN)) return { hours: [...timed, ...untimed], filled: false };
+  const span = (ms[ms.length - 1] - ms[0]) / 3600000 + 1;
+  if (span > MAX_FILLED_HOURS) return { hours: [...timed, ...untimed], filled: false };
+  const all = [];
+  for (let t = ms[0]; t <= ms[ms.length - 1]; t += 3600000) all.push(new Date(t).toISOString().slice(0, 13) + ':00Z');
+  return { hours: [...all, ...untimed], filled: true };
+}
+
 function chart(t) {
-  const hours = [...t.byHour.keys()].sort((a, b) => (a === '(no time)') - (b === '(no time)') || (a < b ? -1 : a > b ? 1 : 0));
+  const { hours, filled } = hoursOf(t.byHour);
   const max = Math.max(1, ...t.byHour.values());
   const W = 960;
   const H = 240;
@@ -186,12 +204,12 @@ function chart(t) {
   const plotW = W - left - 10;
   const plotH = H - bottom - 14;
   const step = plotW / Math.max(1, hours.length);
-  const barW = Math.max(1, step * 0.8);
+  const barW = Math.min(48, Math.max(1, step * 0.8));
   const svg = s('svg', {
     class: 'denials-chart',
     viewBox: `0 0 ${W} ${H}`,
     role: 'img',
-    'aria-label': `denials per hour: ${hours.length} hours, at most ${max} in one hour`,
+    'aria-label': `denials per hour: ${hours.length} hours${filled ? '' : ' with denials'}, at most ${max} in one hour`,
     dataset: { testid: 'denials-chart' },
   });
   svg.append(
@@ -202,7 +220,7 @@ function chart(t) {
   );
   const labelEvery = Math.max(1, Math.ceil(hours.length / 6));
   hours.forEach((hour, i) => {
-    const n = t.byHour.get(hour);
+    const n = t.byHour.get(hour) || 0;
     const fresh = t.newByHour.get(hour) || 0;
     const x = left + i * step + (step - barW) / 2;
     const hAll = (n / max) * plotH;
@@ -237,7 +255,7 @@ function render(t, baseline, files) {
     h('strong', {}, `${t.denials} denied event${t.denials === 1 ? '' : 's'}`),
     ` of ${t.records} record${t.records === 1 ? '' : 's'} in ${files} file${files === 1 ? '' : 's'}`,
     t.duplicates ? ` (${t.duplicates} duplicate record${t.duplicates === 1 ? '' : 's'} counted once)` : '',
-    baseline ? `; ${fresh.length} pattern${fresh.length === 1 ? '' : 's'} new against the baseline (${baseline.denials} denials)` : '',
+    baseline ? `; ${fresh.length} pattern${fresh.length === 1 ? '' : 's'} new against the baseline (${baseline.denials} denial${baseline.denials === 1 ? '' : 's'})` : '',
     '.');
   if (t.denials === 0) {
     fill(out, h('div', { class: 'card' }, head, h('p', { class: 'muted' }, 'No authorization denial in these files.')));

@@ -61,7 +61,7 @@ const current = file('current.json.gz', {
     throttled,
   ],
 }, true);
-const lookup = file('lookup-events.json', { Events: [{ EventId: 'x', CloudTrailEvent: JSON.stringify(denied('ci', 'GetObject', '12', 5)) }] });
+const lookup = file('lookup-events.json', { Events: [{ EventId: 'x', CloudTrailEvent: JSON.stringify(denied('ci', 'GetObject', '13', 5)) }] });
 const baseline = file('baseline.json', { Records: [denied('dev', 'GetObject', '09', 6)] });
 
 /** Every request, WebSocket and beacon the page makes from now on. */
@@ -82,13 +82,14 @@ test('CloudTrail files are counted in the page, charted per hour, with new patte
   const summary = await page.textContent('[data-testid="denials-summary"]');
   assert.match(summary, /6 denied events of 9 records in 2 files/);
   assert.match(summary, /1 duplicate record counted once/);
-  assert.match(summary, /3 patterns new against the baseline \(1 denials\)/);
-  // One bar per hour, in time order; hour 11's two denials are both of new patterns.
+  assert.match(summary, /3 patterns new against the baseline \(1 denial\)/);
+  // One bar per hour, in time order, hour 12 (no denial) too; hour 11's two denials are both of new patterns.
   const bars = await page.$$eval('[data-testid="denials-chart"] g.bar', (gs) => gs.map((g) => [g.dataset.hour, g.dataset.count, g.dataset.new]));
   assert.deepEqual(bars, [
     ['2026-11-20T10:00Z', '3', '0'],
     ['2026-11-20T11:00Z', '2', '2'],
-    ['2026-11-20T12:00Z', '1', '1'],
+    ['2026-11-20T12:00Z', '0', '0'],
+    ['2026-11-20T13:00Z', '1', '1'],
   ]);
   const rows = await page.$$eval('[data-testid="top-patterns"] tr', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
   assert.deepEqual(rows[0], ['3', `arn:aws:iam::${ACCOUNT}:user/dev`, 's3:GetObject', 'AccessDenied', '']);
