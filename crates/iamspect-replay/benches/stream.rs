@@ -22,7 +22,7 @@ fn event(i: usize) -> Value {
         "userIdentity": {"type": "IAMUser", "principalId": "AIDAEXAMPLEDEV", "arn": "arn:aws:iam::123456789012:user/dev",
                          "accountId": "123456789012", "accessKeyId": "AKIAEXAMPLEDEV1", "userName": "dev"},
         "eventTime": format!("2026-11-{:02}T{:02}:{:02}:{:02}Z", 1 + i % 28, i % 24, i % 60, (i * 7) % 60),
-        "eventSource": "s3.amazonaws.com", "eventName": if i % 3 == 0 { "PutObject" } else { "GetObject" },
+        "eventSource": "s3.amazonaws.com", "eventName": if i.is_multiple_of(3) { "PutObject" } else { "GetObject" },
         "awsRegion": "eu-west-1", "sourceIPAddress": format!("198.51.100.{}", 1 + i % 254),
         "userAgent": "[aws-sdk-go-v2/1.30.0 os/linux lang/go#1.22 md/GOOS#linux md/GOARCH#amd64]",
         "requestParameters": {"bucketName": "reports", "Host": "reports.s3.eu-west-1.amazonaws.com", "key": key},
@@ -31,14 +31,14 @@ fn event(i: usize) -> Value {
                                 "bytesTransferredIn": 0, "AuthenticationMethod": "AuthHeader",
                                 "x-amz-id-2": "x".repeat(76), "bytesTransferredOut": i * 31},
         "requestID": format!("{:016X}", i * 104_729), "eventID": format!("{:032x}", i * 1_000_003),
-        "readOnly": i % 3 != 0, "eventType": "AwsApiCall", "managementEvent": false,
+        "readOnly": !i.is_multiple_of(3), "eventType": "AwsApiCall", "managementEvent": false,
         "recipientAccountId": "123456789012", "eventCategory": "Data",
         "resources": [{"type": "AWS::S3::Object", "ARN": format!("arn:aws:s3:::reports/{key}")},
                       {"accountId": "123456789012", "type": "AWS::S3::Bucket", "ARN": "arn:aws:s3:::reports"}],
         "tlsDetails": {"tlsVersion": "TLSv1.3", "cipherSuite": "TLS_AES_128_GCM_SHA256",
                        "clientProvidedHostHeader": "reports.s3.eu-west-1.amazonaws.com"},
     });
-    if i % 50 == 0 {
+    if i.is_multiple_of(50) {
         e["errorCode"] = json!("AccessDenied");
         e["errorMessage"] = json!("Access Denied");
     }

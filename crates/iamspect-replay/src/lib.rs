@@ -22,7 +22,8 @@ mod stream;
 
 pub use context::{RebuiltContext, context, parse_time};
 pub use events::{
-    DENIAL_CODES, Event, MAX_EVENTS_FILE_BYTES, ReadError, ReadReport, denial_code, is_events_path, read_paths, records_of,
+    DENIAL_CODES, Event, MAX_EVENTS_FILE_BYTES, ReadError, ReadReport, denial_code, is_events_path, read_paths,
+    records_of,
 };
 pub use identity::{Caller, caller};
 pub use rebuild::{Actions, Rebuilt, Target, actions_for, rebuild, service_prefix, strip_api_version};

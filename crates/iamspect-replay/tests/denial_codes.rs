@@ -9,8 +9,7 @@ fn the_web_page_counts_the_same_error_codes() {
     let start = js.find("export const DENIAL_CODES = [").unwrap();
     let list = &js[start..];
     let list = &list[list.find('[').unwrap() + 1..list.find("];").unwrap()];
-    let codes: Vec<&str> =
-        list.split(',').map(|c| c.trim().trim_matches('\'')).filter(|c| !c.is_empty()).collect();
+    let codes: Vec<&str> = list.split(',').map(|c| c.trim().trim_matches('\'')).filter(|c| !c.is_empty()).collect();
     assert_eq!(codes, iamspect_replay::DENIAL_CODES, "web/denials.js and crates/iamspect-replay/src/events.rs");
     // The prefix rule is the same too: both strip `Client.` before looking the code up.
     assert!(js.contains("code.startsWith('Client.')"));

@@ -60,6 +60,9 @@ fn counts(m: &HashMap<String, usize>) -> Vec<Value> {
 /// A denial pattern: principal, action, and the policy type (a cause) or error code (a pattern).
 type Key = (String, String, String);
 
+/// A cause's count, and the position and message of its first event that has a message.
+type Cause = (usize, Option<(Position, String)>);
+
 /// What a summary keeps while the events stream past (decision D158): counters by key and the
 /// distinct causes and patterns, never the events.
 #[derive(Default)]
@@ -72,7 +75,7 @@ pub(crate) struct Tally {
     by_hour: HashMap<String, usize>,
     /// Per cause: its count, and the message of the first of its events (in the order of the
     /// files and records) that has one.
-    causes: HashMap<Key, (usize, Option<(Position, String)>)>,
+    causes: HashMap<Key, Cause>,
     /// Per pattern (principal, action, error code): its count.
     patterns: HashMap<Key, usize>,
 }
@@ -167,8 +170,7 @@ impl Baseline {
 /// The summary of a tally, and the patterns (principal, action, error code) not in `baseline`.
 pub(crate) fn summarize(t: &Tally, baseline: Option<&Baseline>) -> Value {
     // The top causes, once each: the same principal, action and reason.
-    let mut top: Vec<(&Key, &(usize, Option<(Position, String)>))> =
-        t.causes.iter().filter(|(_, (n, _))| *n > 0).collect();
+    let mut top: Vec<(&Key, &Cause)> = t.causes.iter().filter(|(_, (n, _))| *n > 0).collect();
     top.sort_by(|a, b| b.1.0.cmp(&a.1.0).then_with(|| a.0.cmp(b.0)));
     let top: Vec<Value> = top
         .into_iter()
