@@ -91,7 +91,49 @@ pub fn stream_bytes(bytes: Vec<u8>, each: &mut dyn FnMut(usize, Value)) -> Resul
     stream_records(&gunzip(bytes)?, each)
 }
 
-/// Hands each record of the document in `bytes` to `each`, in order; returns how many.
+/// The deepest nesting of arrays and objects a record may have (serde_json refuses more than 128).
+const MAX_NESTING: usize = 100;
+
+/// How deeply arrays and objects nest in a JSON text (brackets inside strings do not count).
+fn nesting(text: &[u8]) -> usize {
+    let (mut depth, mut max, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for &b in text {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
+/// Hands the records to `each` in order; returns how many.
+fn hand_over(records: Vec<Value>, each: &mut dyn FnMut(usize, Value)) -> usize {
+    let n = records.len();
+    for (i, r) in records.into_iter().enumerate() {
+        each(i, r);
+    }
+    n
+}
+
+/// Hands each record of the document in `bytes` to `each`, in order; returns how many. A
+/// document that is refused hands over nothing (D161): the shapes whose records can be refused
+/// one by one (arrays, `lookup-events` output, CloudTrail Lake rows, rarely large) are read
+/// whole before the first is handed over, and a log file's `Records` (the large ones) is checked
+/// as JSON as a whole, and for nesting, before its records are parsed one at a time.
 pub(crate) fn stream_records(bytes: &[u8], each: &mut dyn FnMut(usize, Value)) -> Result<usize, String> {
     let text = std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8 text: {e}"))?;
     let text = text.trim_start_matches('\u{feff}');
@@ -99,24 +141,28 @@ pub(crate) fn stream_records(bytes: &[u8], each: &mut dyn FnMut(usize, Value)) -
     match first {
         Some(b'[') => {
             let items: Vec<&RawValue> = serde_json::from_str(text).map_err(|e| parse_error(&e))?;
-            let mut n = 0;
-            for raw in items {
+            let mut held = Vec::with_capacity(items.len());
+            for (n, raw) in items.into_iter().enumerate() {
                 let v: Value = serde_json::from_str(raw.get()).map_err(|e| parse_error(&e))?;
                 if !is_record(&v) {
                     return Err(format!(
                         "an array must hold CloudTrail records (objects with `eventSource` and `eventName`); item {n} is not one"
                     ));
                 }
-                each(n, v);
-                n += 1;
+                held.push(v);
             }
-            Ok(n)
+            Ok(hand_over(held, each))
         }
         Some(b'{') => {
             let top: BTreeMap<String, &RawValue> = serde_json::from_str(text).map_err(|e| parse_error(&e))?;
             if let Some(raw) = top.get("Records") {
                 let items: Vec<&RawValue> = serde_json::from_str(raw.get())
                     .map_err(|_| "`Records` must be an array of CloudTrail records".to_string())?;
+                // The one way a record of valid JSON text can fail to parse is nesting deeper than
+                // serde_json's limit: refuse such a file before handing over its first record.
+                if let Some(i) = items.iter().position(|r| nesting(r.get().as_bytes()) > MAX_NESTING) {
+                    return Err(format!("`Records[{i}]` is nested deeper than {MAX_NESTING} levels"));
+                }
                 let mut n = 0;
                 for raw in items {
                     each(n, serde_json::from_str(raw.get()).map_err(|e| parse_error(&e))?);
@@ -128,7 +174,7 @@ pub(crate) fn stream_records(bytes: &[u8], each: &mut dyn FnMut(usize, Value)) -
                 let items: Vec<&RawValue> = serde_json::from_str(raw.get()).map_err(|_| {
                     "`Events` must be an array (as `aws cloudtrail lookup-events` prints it)".to_string()
                 })?;
-                let mut n = 0;
+                let mut held = Vec::with_capacity(items.len());
                 for (i, raw) in items.into_iter().enumerate() {
                     let e: Value = serde_json::from_str(raw.get()).map_err(|e| parse_error(&e))?;
                     let record = match e.get("CloudTrailEvent") {
@@ -137,10 +183,9 @@ pub(crate) fn stream_records(bytes: &[u8], each: &mut dyn FnMut(usize, Value)) -
                         Some(obj @ Value::Object(_)) => obj.clone(),
                         _ => return Err(format!("`Events[{i}]` has no `CloudTrailEvent`")),
                     };
-                    each(n, record);
-                    n += 1;
+                    held.push(record);
                 }
-                return Ok(n);
+                return Ok(hand_over(held, each));
             }
             if let Some(raw) = top.get("QueryResultRows") {
                 // CloudTrail Lake: `aws cloudtrail get-query-results` output.
@@ -154,10 +199,11 @@ pub(crate) fn stream_records(bytes: &[u8], each: &mut dyn FnMut(usize, Value)) -
                 }
                 let rows: Vec<Vec<BTreeMap<String, String>>> = serde_json::from_str(raw.get())
                     .map_err(|e| format!("`QueryResultRows` must be rows of column-value maps: {e}"))?;
+                let mut held = Vec::with_capacity(rows.len());
                 for (i, row) in rows.iter().enumerate() {
-                    each(i, lake_row(row, &format!("`QueryResultRows[{i}]`"))?);
+                    held.push(lake_row(row, &format!("`QueryResultRows[{i}]`"))?);
                 }
-                return Ok(rows.len());
+                return Ok(hand_over(held, each));
             }
             let v: Value = serde_json::from_str(text).map_err(|e| parse_error(&e))?;
             if is_record(&v) {
@@ -177,8 +223,8 @@ type Outcome = (usize, Result<(), String>);
 /// Reads every file under `paths` on `threads` threads, handing each record to `each` with the
 /// thread's own state (made by `init`); `progress(bytes done, bytes in all)` is called after
 /// each file. The states come back in no particular order: callers combine them so that the
-/// order does not matter. A file that fails part-way has handed its earlier records already;
-/// its error is reported, and callers refuse the whole input when a named file fails.
+/// order does not matter. A file that is refused hands over no record (D161); its error is
+/// reported, and callers refuse the whole input when a named file fails.
 pub fn stream_paths<S: Send>(
     paths: &[PathBuf],
     threads: usize,

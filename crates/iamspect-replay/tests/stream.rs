@@ -130,8 +130,14 @@ fn ordered_delivery_is_the_sequential_order() {
         assert_eq!(report.files.len(), 9, "{report:?}");
         assert_eq!(report.skipped.len(), 1, "{report:?}");
         assert!(report.skipped[0].path.ends_with("g.json"), "{report:?}");
-        // The callback saw the two records of the failing file too; none was delivered.
-        assert_eq!(states.iter().sum::<usize>(), want.len() + 2, "{threads} threads");
+        // The failing file handed over none of its records, not even the two before the bad item (D161).
+        assert_eq!(states.iter().sum::<usize>(), want.len(), "{threads} threads");
+    }
+    // `stream_paths` (unused, generate-policy) hands over nothing of it either.
+    for threads in [1, 2] {
+        let (got, report) = ids(std::slice::from_ref(&d), threads);
+        assert_eq!(got.len(), want.len(), "{threads} threads: {got:?}");
+        assert_eq!(report.skipped.len(), 1, "{report:?}");
     }
     let _ = std::fs::remove_dir_all(d);
 }
@@ -142,4 +148,32 @@ fn record_hash_tells_records_apart() {
     let b = record(2);
     assert_eq!(iamspect_replay::record_hash(&a), iamspect_replay::record_hash(&a.clone()));
     assert_ne!(iamspect_replay::record_hash(&a), iamspect_replay::record_hash(&b));
+}
+
+/// A record nested deeper than serde_json parses is refused before any record of its file is
+/// handed over (D161).
+#[test]
+fn a_record_nested_too_deep_refuses_its_file_whole() {
+    let d = dir("deep");
+    let deep = format!("{}1{}", "[".repeat(150), "]".repeat(150));
+    let text = format!(
+        r#"{{"Records": [{}, {{"eventSource": "s3.amazonaws.com", "eventName": "GetObject", "x": {deep}, "s": "[[[[\"]]"}}]}}"#,
+        record(0)
+    );
+    let path = d.join("deep.json");
+    std::fs::write(&path, text).unwrap();
+    let (got, report) = ids(std::slice::from_ref(&path), 1);
+    assert!(got.is_empty(), "{got:?}");
+    assert_eq!(report.errors.len(), 1, "{report:?}");
+    assert!(report.errors[0].message.contains("`Records[1]` is nested deeper than 100 levels"), "{report:?}");
+    // Brackets inside strings do not count.
+    let ok = format!(
+        r#"{{"Records": [{}, {{"eventSource": "s", "eventName": "n", "s": "{}"}}]}}"#,
+        record(0),
+        "[".repeat(150)
+    );
+    std::fs::write(&path, ok).unwrap();
+    let (got, report) = ids(std::slice::from_ref(&path), 1);
+    assert_eq!(got.len(), 2, "{report:?}");
+    let _ = std::fs::remove_dir_all(d);
 }
