@@ -179,8 +179,10 @@ pub fn read_paths(paths: &[PathBuf]) -> ReadReport {
     report
 }
 
-/// The error codes of denials by authorization (with or without EC2's `Client.` prefix).
-const DENIAL_CODES: [&str; 7] = [
+/// The error codes of denials by authorization (with or without EC2's `Client.` prefix): what
+/// `replay`, `replay --summary` and the web page's denial trends (`web/denials.js`, which a test
+/// holds to this list) count as denials (decision D160).
+pub const DENIAL_CODES: [&str; 7] = [
     "AccessDenied",
     "AccessDeniedException",
     "UnauthorizedOperation",

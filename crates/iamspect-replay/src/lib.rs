@@ -22,7 +22,8 @@ mod stream;
 
 pub use context::{RebuiltContext, context, parse_time};
 pub use events::{
-    Event, MAX_EVENTS_FILE_BYTES, ReadError, ReadReport, denial_code, is_events_path, read_paths, records_of,
+    DENIAL_CODES, Event, MAX_EVENTS_FILE_BYTES, ReadError, ReadReport, denial_code, is_events_path, read_paths,
+    records_of,
 };
 pub use identity::{Caller, caller};
 pub use rebuild::{Actions, Rebuilt, Target, actions_for, rebuild, service_prefix, strip_api_version};
@@ -30,7 +31,7 @@ pub use replay::{Evaluation, EventReport, NotRebuilt, Replayer, Summary, Verdict
 pub use resource::{ResourceGuess, partition, resource_for};
 pub use service_ref::{ResourceType, ServiceReference};
 pub use sse_kms::{KmsNeed, sse_kms_needs};
-pub use stream::{StreamReport, stream_paths};
+pub use stream::{Position, StreamReport, record_hash, stream_bytes, stream_paths, stream_paths_ordered};
 
 /// Replays every denied event of `events`; the other records, and records identical to one
 /// already seen (CloudTrail may deliver an event twice; files may overlap), are counted in the

@@ -138,6 +138,18 @@ impl Summary {
         }
     }
 
+    /// Adds another run's counts (another thread's, when files are read in parallel).
+    pub fn merge(&mut self, other: &Summary) {
+        self.events += other.events;
+        self.reproduced += other.reproduced;
+        self.allowed += other.allowed;
+        self.not_rebuilt += other.not_rebuilt;
+        self.principal_not_in_data += other.principal_not_in_data;
+        self.same_reason += other.same_reason;
+        self.other_records += other.other_records;
+        self.duplicates += other.duplicates;
+    }
+
     /// `N events: R reproduced, A allowed by iamspect, U not rebuilt (P because the principal is
     /// not in the account data)`, and the records skipped.
     pub fn line(&self) -> String {

@@ -51,6 +51,7 @@ const JS: &str = "text/javascript; charset=utf-8";
 const ASSETS: &[Asset] = &[
     asset!("index.html", "text/html; charset=utf-8"),
     asset!("paths.html", "text/html; charset=utf-8"),
+    asset!("denials.html", "text/html; charset=utf-8"),
     asset!("style.css", "text/css; charset=utf-8"),
     asset!("icon.svg", "image/svg+xml"),
     asset!("app.js", JS),
@@ -62,6 +63,7 @@ const ASSETS: &[Asset] = &[
     asset!("jsonpos.js", JS),
     asset!("report.js", JS),
     asset!("paths.js", JS),
+    asset!("denials.js", JS),
 ];
 
 /// One bundled scenario: its name (the file's stem) and its text.
