@@ -16,8 +16,12 @@ fn iamspect(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_iamspect")).args(args).output().unwrap()
 }
 
+/// A fresh folder of its own: the tests run in parallel in one process, so the process id alone
+/// would give two of them the same folder.
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("iamspect-check-inputs-{name}-{}", std::process::id()));
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("iamspect-check-inputs-{name}-{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
