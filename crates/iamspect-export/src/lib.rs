@@ -9,8 +9,10 @@
 //! account per worker.
 
 mod access;
+mod paths;
 mod principals;
 pub mod schema;
+mod trust;
 mod writer;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -18,6 +20,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use iamspect_account::paths::Graph;
 use iamspect_account::query::{Conditional, Index, IndexedPrincipal};
 use iamspect_account::{Account, AccountData, ResourcePolicy};
 use iamspect_core::{Policy, PolicyType};
@@ -26,7 +29,7 @@ pub use access::ActionsFrom;
 pub use schema::{SCHEMA_VERSION, TABLES};
 pub use writer::{Format, arrow_schema};
 
-use schema::{ACCESS, Cell, LEFT_OUT, PRINCIPALS, RESOURCE_POLICIES, Row, Table};
+use schema::{ACCESS, Cell, LEFT_OUT, PATHS, PRINCIPALS, RESOURCE_POLICIES, Row, TRUST, Table};
 use writer::PartitionWriter;
 
 /// The manifest's file name, at the top of the output folder.
@@ -47,6 +50,11 @@ pub struct Options<'a> {
     pub conditional: Option<Conditional<'a>>,
     /// Accounts exported at once.
     pub jobs: usize,
+    /// The `paths` table, with paths of at most this many steps (`iamspect paths --max-hops`);
+    /// `None`: the table is not exported, and the manifest says so.
+    pub paths_max_hops: Option<usize>,
+    /// Called while the escalation graph is built: `(principals done, total)`.
+    pub graph_progress: &'a (dyn Fn(usize, usize) + Sync),
     /// Written in the manifest: the tool and its version.
     pub tool: &'a str,
 }
@@ -88,10 +96,37 @@ pub fn export(
         skipped.entry(account).or_default().push((arn.to_string(), format!("not compiled, so not asked: {why}")));
     }
     let policies_by_account = resource_policies_by_account(data);
+    // The escalation graph is the whole organization's (a path may cross accounts): built once,
+    // as `iamspect paths` builds it for paths to admin, and read by every account's worker.
+    let graph = options.paths_max_hops.map(|_| {
+        let paths_options = iamspect_account::paths::Options {
+            context: options.context,
+            conditional: options.conditional,
+            admin_only: true,
+        };
+        Graph::build(data, index, &paths_options, options.graph_progress)
+    });
+    let mut nodes_by_account: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut graph_left: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    if let Some(g) = &graph {
+        for (i, n) in g.nodes.iter().enumerate() {
+            nodes_by_account.entry(loaded_account(data, &n.arn)).or_default().push(i);
+        }
+        // What the graph left out, beyond the principals that did not compile (rows already).
+        let skipped: HashSet<&String> = index.skipped.iter().collect();
+        for l in g.left_out.iter().filter(|l| !skipped.contains(l)) {
+            let (subject, why) = l.split_once(": ").unwrap_or((l.as_str(), "left out"));
+            let subject = subject.split_whitespace().next().unwrap_or(subject);
+            graph_left
+                .entry(loaded_account(data, subject))
+                .or_default()
+                .push((l.clone(), format!("paths: left out of the escalation graph ({why})")));
+        }
+    }
     let accounts: Vec<&Account> = data.accounts.values().collect();
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
-    let results: Mutex<Vec<Result<[u64; 4], String>>> = Mutex::new(Vec::new());
+    let results: Mutex<Vec<Result<[u64; 6], String>>> = Mutex::new(Vec::new());
     let jobs = options.jobs.clamp(1, accounts.len());
     std::thread::scope(|s| {
         for _ in 0..jobs {
@@ -110,6 +145,11 @@ pub fn export(
                         skipped: skipped.get(&account.id).map_or(&[], Vec::as_slice),
                         out,
                         options,
+                        index,
+                        by_account: &by_account,
+                        graph: graph.as_ref(),
+                        nodes: nodes_by_account.get(&account.id).map_or(&[], Vec::as_slice),
+                        graph_left: graph_left.get(&account.id).map_or(&[], Vec::as_slice),
                     };
                     let r = job.run();
                     if r.is_err() {
@@ -134,6 +174,18 @@ pub fn export(
     }
     // What belongs to no loaded account.
     let mut unknown_left = skipped.remove(UNKNOWN_ACCOUNT).unwrap_or_default();
+    unknown_left.extend(graph_left.remove(UNKNOWN_ACCOUNT).unwrap_or_default());
+    if let (Some(g), Some(max_hops)) = (&graph, options.paths_max_hops) {
+        let nodes = nodes_by_account.get(UNKNOWN_ACCOUNT).map_or(&[][..], Vec::as_slice);
+        let n = write_rows(
+            out,
+            PATHS,
+            UNKNOWN_ACCOUNT,
+            options.format,
+            nodes.iter().flat_map(|&i| paths::rows(g, i, max_hops)),
+        )?;
+        *summary.rows.entry(PATHS.name).or_default() += n;
+    }
     unknown_left.extend(
         by_account
             .get(UNKNOWN_ACCOUNT)
@@ -155,6 +207,14 @@ pub fn export(
     *summary.rows.entry(LEFT_OUT.name).or_default() += n;
     write_manifest(out, options, &summary)?;
     Ok(summary)
+}
+
+/// The loaded account an ARN names, or [`UNKNOWN_ACCOUNT`].
+fn loaded_account(data: &AccountData, arn: &str) -> String {
+    iamspect_core::Arn::parse(arn)
+        .map(|a| a.account.to_string())
+        .filter(|a| data.accounts.contains_key(a))
+        .unwrap_or_else(|| UNKNOWN_ACCOUNT.to_string())
 }
 
 /// Creates `out`, refusing a folder that holds anything (stale partitions would mix in).
@@ -217,11 +277,19 @@ struct AccountJob<'a> {
     skipped: &'a [(String, String)],
     out: &'a Path,
     options: &'a Options<'a>,
+    /// Every loaded principal (the trust table asks those a trust policy may admit).
+    index: &'a Index,
+    by_account: &'a HashMap<&'a str, Vec<&'a IndexedPrincipal>>,
+    graph: Option<&'a Graph>,
+    /// The account's nodes of `graph`.
+    nodes: &'a [usize],
+    /// What the graph left out, of this account.
+    graph_left: &'a [(String, String)],
 }
 
 impl AccountJob<'_> {
     /// Writes the account's partitions; returns the rows per table, in [`TABLES`]' order.
-    fn run(&self) -> Result<[u64; 4], String> {
+    fn run(&self) -> Result<[u64; 6], String> {
         let id = self.account.id.as_str();
         let format = self.options.format;
         let n_principals =
@@ -229,7 +297,7 @@ impl AccountJob<'_> {
         let n_policies =
             write_rows(self.out, RESOURCE_POLICIES, id, format, self.resource_policies.iter().map(|p| policy_row(p)))?;
         let mut left = PartitionWriter::new(self.out, LEFT_OUT, id, format);
-        for s in self.skipped {
+        for s in self.skipped.iter().chain(self.graph_left) {
             left.push(left_row(s.clone()))?;
         }
         let questions = self.questions(&mut left)?;
@@ -247,7 +315,48 @@ impl AccountJob<'_> {
                 left.push(left_row(l))?;
             }
         }
-        Ok([n_principals, rows.finish()?, n_policies, left.finish()?])
+        let n_access = rows.finish()?;
+        let n_trust = self.trust(&mut left)?;
+        let mut n_paths = 0;
+        if let (Some(graph), Some(max_hops)) = (self.graph, self.options.paths_max_hops) {
+            let mut w = PartitionWriter::new(self.out, PATHS, id, format);
+            for &node in self.nodes {
+                for r in paths::rows(graph, node, max_hops) {
+                    w.push(r)?;
+                }
+            }
+            n_paths = w.finish()?;
+        }
+        Ok([n_principals, n_access, n_policies, left.finish()?, n_trust, n_paths])
+    }
+
+    /// The `trust` rows of the account's roles (decision D163).
+    fn trust(&self, left: &mut PartitionWriter) -> Result<u64, String> {
+        let asker = trust::TrustAsker {
+            data: self.data,
+            everyone: self.index,
+            by_account: self.by_account,
+            context: self.options.context,
+            conditional: self.options.conditional,
+        };
+        let mut w = PartitionWriter::new(self.out, TRUST, &self.account.id, self.options.format);
+        for role in self.account.roles.values() {
+            let Some(doc) = &role.trust_policy else { continue };
+            // A trust policy that does not compile is a `left_out` row already (its questions).
+            let Ok(policy) = access::compile(&format!("{}/trust-policy", role.arn), doc, PolicyType::Trust) else {
+                continue;
+            };
+            let mut rows = Vec::new();
+            let mut left_out = Vec::new();
+            asker.rows(&self.account.id, role, &policy, &mut rows, &mut left_out);
+            for r in rows {
+                w.push(r)?;
+            }
+            for l in left_out {
+                left.push(left_row(l))?;
+            }
+        }
+        w.finish()
     }
 
     /// The account's questions (decision D130); what a policy leaves out goes to `left`, once per
@@ -305,6 +414,7 @@ fn write_manifest(out: &Path, options: &Options<'_>, summary: &Summary) -> Resul
             (
                 t.name.to_string(),
                 serde_json::json!({
+                    "exported": t.name != PATHS.name || options.paths_max_hops.is_some(),
                     "rows": summary.rows.get(t.name).copied().unwrap_or(0),
                     "partitionedBy": "account",
                     "columns": columns,
@@ -321,6 +431,7 @@ fn write_manifest(out: &Path, options: &Options<'_>, summary: &Summary) -> Resul
         "actionsFrom": match options.actions_from { ActionsFrom::Catalog => "catalog", ActionsFrom::Used => "used" },
         "context": context,
         "accounts": summary.accounts,
+        "pathsMaxHops": options.paths_max_hops,
         "tables": tables,
     });
     let path = out.join(MANIFEST);
