@@ -10,7 +10,7 @@
 //! does not name cannot be allowed by it (AWS requires the role's trust policy to allow every
 //! assumption, in the same account too; decision D16), so the answer is `who-can`'s.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use iamspect_account::query::{Conditional, Index, IndexedPrincipal, who_can_with};
 use iamspect_account::{AccountData, Role};
@@ -65,13 +65,17 @@ fn is_account_id(s: &str) -> bool {
     s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// Where the principals asked come from.
+pub(crate) trait Principals {
+    /// Every loaded principal.
+    fn everyone(&self) -> &Index;
+    /// The loaded principals of `account` (none when it is not loaded).
+    fn of_account(&mut self, account: &str) -> Vec<IndexedPrincipal>;
+}
+
 /// What the trust rows of one account need.
 pub(crate) struct TrustAsker<'a> {
     pub(crate) data: &'a AccountData,
-    /// Every loaded principal.
-    pub(crate) everyone: &'a Index,
-    /// The loaded principals by account.
-    pub(crate) by_account: &'a HashMap<&'a str, Vec<&'a IndexedPrincipal>>,
     pub(crate) context: &'a [(String, Vec<String>)],
     pub(crate) conditional: Option<Conditional<'a>>,
 }
@@ -81,6 +85,7 @@ impl TrustAsker<'_> {
     /// who-can refuses is a `left_out` entry.
     pub(crate) fn rows(
         &self,
+        principals: &mut dyn Principals,
         account: &str,
         role: &Role,
         policy: &Policy,
@@ -96,15 +101,10 @@ impl TrustAsker<'_> {
         }
         let named;
         let index = match admits(policy) {
-            Admits::Anyone => self.everyone,
+            Admits::Anyone => principals.everyone(),
             Admits::Accounts(accounts) => {
                 named = Index {
-                    principals: accounts
-                        .iter()
-                        .filter_map(|a| self.by_account.get(a.as_str()))
-                        .flatten()
-                        .map(|p| (*p).clone())
-                        .collect(),
+                    principals: accounts.iter().flat_map(|a| principals.of_account(a)).collect(),
                     skipped: Vec::new(),
                 };
                 &named
