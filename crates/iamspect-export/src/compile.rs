@@ -12,6 +12,9 @@ use iamspect_core::{Policy, PolicyType};
 
 type Cache = BTreeMap<(String, PolicyType), Arc<Policy>>;
 
+/// An account's SCP levels, compiled once and shared by its principals.
+type SharedLevels = Arc<Vec<Vec<Arc<Policy>>>>;
+
 fn compile(cache: &mut Cache, d: &NamedDocument, t: PolicyType) -> Result<Arc<Policy>, String> {
     if let Some(p) = cache.get(&(d.name.clone(), t)) {
         return Ok(p.clone());
@@ -33,7 +36,7 @@ pub(crate) fn account_index(data: &AccountData, account: &Account) -> Index {
         .map(|u| u.arn.clone())
         .chain(account.roles.values().map(|r| r.arn.clone()))
         .chain(std::iter::once(root));
-    let mut shared_scps: Option<Option<Arc<Vec<Vec<Arc<Policy>>>>>> = None;
+    let mut shared_scps: Option<Option<SharedLevels>> = None;
     for arn in arns {
         let resolved = match data.resolve_principal(&arn) {
             Ok(r) => r,
