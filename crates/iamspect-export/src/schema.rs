@@ -3,7 +3,7 @@
 
 /// The version of the tables' layout. Raised whenever a column is added, removed, renamed or
 /// changes meaning; written in `_iamspect.json` and in each Parquet file's key-value metadata.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The key of the schema version in each Parquet file's key-value metadata.
 pub const VERSION_KEY: &str = "iamspect.schema_version";
@@ -19,6 +19,8 @@ pub enum ColumnType {
     Bool,
     /// A list of strings, never null (empty when there is nothing).
     TextList,
+    /// A 64-bit integer or null.
+    OptionalInt,
 }
 
 /// One column.
@@ -48,6 +50,9 @@ const fn optional(name: &'static str) -> Column {
 }
 const fn boolean(name: &'static str) -> Column {
     Column { name, kind: ColumnType::Bool }
+}
+const fn optional_int(name: &'static str) -> Column {
+    Column { name, kind: ColumnType::OptionalInt }
 }
 const fn list(name: &'static str) -> Column {
     Column { name, kind: ColumnType::TextList }
@@ -96,8 +101,49 @@ pub const RESOURCE_POLICIES: Table =
 /// Whatever was not decided, and why: never dropped silently.
 pub const LEFT_OUT: Table = Table { name: "left_out", columns: &[text("subject"), text("reason")] };
 
+/// Who can assume each role: `who-can`'s answer for each assume action its trust policy allows,
+/// asked of every principal the trust policy may admit (decision D163).
+pub const TRUST: Table = Table {
+    name: "trust",
+    columns: &[
+        text("role"),
+        text("action"),
+        text("principal"),
+        text("principal_type"),
+        optional("principal_account"),
+        boolean("cross_account"),
+        boolean("principal_in_loaded_account"),
+        boolean("conditional"),
+        optional("allowed_with"),
+        list("conditions"),
+        list("granted_by"),
+    ],
+};
+
+/// Each principal's shortest path to admin, one row per step, as `iamspect paths` gives it
+/// (decision D164).
+pub const PATHS: Table = Table {
+    name: "paths",
+    columns: &[
+        text("principal"),
+        text("principal_type"),
+        boolean("is_admin"),
+        boolean("reaches_admin"),
+        boolean("path_conditional"),
+        optional_int("path_steps"),
+        optional_int("step"),
+        optional("from"),
+        optional("to"),
+        optional("technique"),
+        optional("gain"),
+        optional("story"),
+        list("requests"),
+        list("conditions"),
+    ],
+};
+
 /// The tables, in the order they are written.
-pub const TABLES: [Table; 4] = [PRINCIPALS, ACCESS, RESOURCE_POLICIES, LEFT_OUT];
+pub const TABLES: [Table; 6] = [PRINCIPALS, ACCESS, RESOURCE_POLICIES, LEFT_OUT, TRUST, PATHS];
 
 /// One value of a row, in its column's order.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -110,6 +156,8 @@ pub enum Cell {
     Bool(bool),
     /// For [`ColumnType::TextList`].
     List(Vec<String>),
+    /// For [`ColumnType::OptionalInt`].
+    OptionalInt(Option<i64>),
 }
 
 /// A row: one cell per column.

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow_array::builder::{ListBuilder, StringBuilder};
-use arrow_array::{ArrayRef, BooleanArray, RecordBatch, StringArray};
+use arrow_array::{ArrayRef, BooleanArray, Int64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
@@ -48,6 +48,7 @@ pub fn arrow_schema(table: &Table) -> Schema {
             ColumnType::Text => Field::new(c.name, DataType::Utf8, false),
             ColumnType::OptionalText => Field::new(c.name, DataType::Utf8, true),
             ColumnType::Bool => Field::new(c.name, DataType::Boolean, false),
+            ColumnType::OptionalInt => Field::new(c.name, DataType::Int64, true),
             ColumnType::TextList => {
                 Field::new(c.name, DataType::List(Arc::new(Field::new_list_field(DataType::Utf8, true))), false)
             }
@@ -139,6 +140,7 @@ impl PartitionWriter {
                             Cell::Text(s) => serde_json::Value::String(s.clone()),
                             Cell::Optional(s) => s.clone().map_or(serde_json::Value::Null, serde_json::Value::String),
                             Cell::Bool(b) => serde_json::Value::Bool(*b),
+                            Cell::OptionalInt(n) => n.map_or(serde_json::Value::Null, serde_json::Value::from),
                             Cell::List(l) => serde_json::json!(l),
                         };
                         obj.insert(c.name.to_string(), v);
@@ -199,6 +201,14 @@ fn record_batch(table: &Table, schema: Arc<Schema>, rows: &[Row]) -> Result<Reco
                         _ => Err(mismatch(c.name)),
                     })
                     .collect::<Result<BooleanArray, String>>()?,
+            ),
+            ColumnType::OptionalInt => Arc::new(
+                cells
+                    .map(|cell| match cell {
+                        Some(Cell::OptionalInt(n)) => Ok(*n),
+                        _ => Err(mismatch(c.name)),
+                    })
+                    .collect::<Result<Int64Array, String>>()?,
             ),
             ColumnType::TextList => {
                 let mut b = ListBuilder::new(StringBuilder::new());

@@ -76,6 +76,28 @@ fn sql_over_an_export_and_over_account_data() {
         "SELECT principal, action FROM access WHERE action = 'iam:CreateUser' ORDER BY principal",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    // The README's examples over the trust and paths tables.
+    let out = iamspect(&[
+        "query",
+        "--export",
+        dir.to_str().unwrap(),
+        "SELECT role, action, principal, principal_type FROM trust WHERE NOT principal_in_loaded_account AND principal_type <> 'service' ORDER BY role",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = iamspect(&[
+        "query",
+        "--export",
+        dir.to_str().unwrap(),
+        "SELECT principal, path_steps, step, technique, \"to\" FROM paths WHERE reaches_admin ORDER BY principal, step",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let expected = manifest["tables"]["paths"]["rows"].as_u64().unwrap();
+    assert!(expected > 0 && v.as_array().is_some_and(|a| !a.is_empty() && a.len() as u64 <= expected), "{v}");
     // A bad query is the input's fault.
     let out = iamspect(&["query", "--export", dir.to_str().unwrap(), "SELECT nope FROM principals"]);
     assert_eq!(out.status.code(), Some(2));

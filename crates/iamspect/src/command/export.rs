@@ -45,6 +45,17 @@ pub(crate) struct Args {
     /// Accounts exported at once (default: the number of CPUs).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
     jobs: Option<u32>,
+    /// The longest path to admin the `paths` table looks for, in steps (as `iamspect paths`).
+    #[arg(long = "max-hops", default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=64))]
+    max_hops: u32,
+    /// Do not export the `paths` table (the escalation graph of the whole organization is its
+    /// cost); the manifest says it was not exported.
+    #[arg(long = "no-paths")]
+    no_paths: bool,
+    /// With `--no-paths`: compile every principal first, as `paths` needs, instead of one
+    /// account at a time (the same rows; for tests that compare the two, decision D166).
+    #[arg(long = "whole-index", hide = true)]
+    whole_index: bool,
 }
 
 pub(crate) fn run(args: Args) -> u8 {
@@ -76,15 +87,22 @@ pub(crate) fn run(args: Args) -> u8 {
         indicatif::ProgressStyle::with_template(t).unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
     };
     // Progress bars on standard error, drawn only on a terminal (indicatif hides them otherwise).
-    let bar = indicatif::ProgressBar::new(0).with_style(style("{msg} {bar:40} {pos}/{len} principals"));
-    bar.set_message("compiling policies");
-    let index = iamspect_account::query::Index::build_with_progress(&data, &mut |done, total| {
-        if done % 256 == 0 || done == total {
-            bar.set_length(total as u64);
-            bar.set_position(done as u64);
-        }
+    // The paths table needs every principal compiled first (the escalation graph is the
+    // organization's); without it each account is compiled by its worker (decision D166).
+    let index = (!args.no_paths || args.whole_index).then(|| {
+        let bar = indicatif::ProgressBar::new(0).with_style(style("{msg} {bar:40} {pos}/{len} principals"));
+        bar.set_message("compiling policies");
+        let index = iamspect_account::query::Index::build_with_progress(&data, &mut |done, total| {
+            if done % 256 == 0 || done == total {
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+            }
+        });
+        bar.finish_and_clear();
+        index
     });
-    bar.finish_and_clear();
+    let graph_bar = indicatif::ProgressBar::new(0)
+        .with_style(style("deciding escalation edges {bar:40} {pos}/{len} principals ({elapsed})"));
     let bar = indicatif::ProgressBar::new(data.accounts.len() as u64)
         .with_style(style("exporting {bar:40} {pos}/{len} accounts ({elapsed})"));
     let find = super::who_can::conditional_finder;
@@ -103,8 +121,19 @@ pub(crate) fn run(args: Args) -> u8 {
         conditional: Some(&find),
         jobs,
         tool: &tool,
+        paths_max_hops: (!args.no_paths).then_some(args.max_hops as usize),
+        graph_progress: &|done, total| {
+            if done % 256 == 0 || done == total {
+                graph_bar.set_length(total as u64);
+                graph_bar.set_position(done as u64);
+            }
+        },
     };
-    let result = iamspect_export::export(&data, &index, &args.out, &options, &|| bar.inc(1));
+    let result = iamspect_export::export(&data, index.as_ref(), &args.out, &options, &|| {
+        graph_bar.finish_and_clear();
+        bar.inc(1)
+    });
+    graph_bar.finish_and_clear();
     bar.finish_and_clear();
     match result {
         Ok(summary) => {
@@ -116,7 +145,11 @@ pub(crate) fn run(args: Args) -> u8 {
                 iamspect_export::SCHEMA_VERSION
             );
             for (table, rows) in &summary.rows {
-                out.push_str(&format!("  {table}: {rows} rows\n"));
+                if *table == "paths" && args.no_paths {
+                    out.push_str("  paths: not exported (--no-paths)\n");
+                } else {
+                    out.push_str(&format!("  {table}: {rows} rows\n"));
+                }
             }
             if summary.rows.get("left_out").is_some_and(|n| *n > 0) {
                 out.push_str("  see left_out for what was not decided, and why\n");
@@ -151,6 +184,8 @@ pub(crate) fn to_folder(paths: &[PathBuf], out: &std::path::Path) -> Result<(), 
         conditional: Some(&find),
         jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
         tool: &tool,
+        paths_max_hops: Some(6),
+        graph_progress: &|_, _| {},
     };
-    iamspect_export::export(&data, &index, out, &options, &|| {}).map(|_| ())
+    iamspect_export::export(&data, Some(&index), out, &options, &|| {}).map(|_| ())
 }

@@ -27,8 +27,8 @@ pub(crate) struct Args {
     /// A folder written by `iamspect export --format parquet`.
     #[arg(long, value_name = "DIR")]
     export: Option<PathBuf>,
-    /// The SQL query; the tables are `principals`, `access`, `resource_policies` and `left_out`,
-    /// each with its partition column `account`.
+    /// The SQL query; the tables are `principals`, `access`, `resource_policies`, `left_out`,
+    /// `trust` and `paths`, each with its partition column `account`.
     sql: String,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
@@ -101,8 +101,10 @@ mod engine {
     /// The error and whether it is the input's fault (exit 2) or not (exit 1).
     type Failure = (bool, String);
 
-    /// Checks the manifest: a folder of another schema version is refused, not misread.
-    fn check_manifest(dir: &Path) -> Result<(), Failure> {
+    /// Checks the manifest: a folder of another schema version is refused, not misread. Returns
+    /// the tables the export left out (`--no-paths`), which are not registered, so that a query
+    /// on one fails rather than reading an empty table as "nobody".
+    fn check_manifest(dir: &Path) -> Result<Vec<String>, Failure> {
         let path = dir.join(iamspect_export::MANIFEST);
         let text = std::fs::read_to_string(&path)
             .map_err(|e| (true, format!("{}: {e} (not a folder written by `iamspect export`)", path.display())))?;
@@ -114,8 +116,15 @@ mod engine {
                 format!("{}: the export is not Parquet; `query` reads `--format parquet` exports", path.display()),
             ));
         }
+        let left_out = v["tables"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(_, t)| t["exported"] == false)
+            .map(|(name, _)| name.clone())
+            .collect();
         match v["_schema_version"].as_u64() {
-            Some(n) if n == u64::from(iamspect_export::SCHEMA_VERSION) => Ok(()),
+            Some(n) if n == u64::from(iamspect_export::SCHEMA_VERSION) => Ok(left_out),
             other => Err((
                 true,
                 format!(
@@ -129,14 +138,14 @@ mod engine {
     }
 
     pub(super) fn run(dir: &Path, sql: &str, format: QueryFormat) -> Result<String, Failure> {
-        check_manifest(dir)?;
+        let not_exported = check_manifest(dir)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| (false, format!("could not start the query runtime: {e}")))?;
         let batches = runtime.block_on(async {
             let ctx = SessionContext::new();
-            for table in iamspect_export::TABLES {
+            for table in iamspect_export::TABLES.into_iter().filter(|t| !not_exported.iter().any(|n| n == t.name)) {
                 let folder = dir.join(table.name);
                 let file_schema = Arc::new(iamspect_export::arrow_schema(&table));
                 if folder.is_dir() {
