@@ -9,7 +9,6 @@
 //! account per worker.
 
 mod access;
-mod compile;
 mod paths;
 mod principals;
 pub mod schema;
@@ -330,7 +329,7 @@ impl AccountJob<'_> {
                 Vec::new(),
             ),
             None => {
-                let built = compile::account_index(self.data, self.account);
+                let built = iamspect_account::query::Index::build_account(self.data, self.account);
                 let skipped: Vec<(String, String)> =
                     built.skipped.iter().map(|s| skipped_row(self.data, s).1).collect();
                 (Index { principals: built.principals, skipped: Vec::new() }, skipped)
@@ -487,7 +486,10 @@ impl trust::Principals for OneAtATime<'_> {
         self.others
             .entry(account.to_string())
             .or_insert_with(|| {
-                data.accounts.get(account).map(|a| compile::account_index(data, a).principals).unwrap_or_default()
+                data.accounts
+                    .get(account)
+                    .map(|a| iamspect_account::query::Index::build_account(data, a).principals)
+                    .unwrap_or_default()
             })
             .clone()
     }

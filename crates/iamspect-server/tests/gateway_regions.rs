@@ -26,10 +26,8 @@ async fn gateway_in(region: &str, status: &str) -> (Server, Seen) {
         vec![dir.join("gaad.json"), dir.join("resources.json"), regions],
     )
     .unwrap();
-    let gateway = Gateway {
-        region: region.to_string(),
-        ..Gateway::new(Some(Upstream::parse(&format!("http://{up}")).unwrap()))
-    };
+    let gateway =
+        Gateway { region: region.to_string(), ..Gateway::new(Some(Upstream::parse(&format!("http://{up}")).unwrap())) };
     (start_gateway(state, gateway).await, seen)
 }
 

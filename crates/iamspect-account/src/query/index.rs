@@ -84,70 +84,93 @@ impl Index {
         let mut cache = BTreeMap::new();
         let mut index = Index::default();
         for account in data.accounts.values() {
-            let root = format!("arn:aws:iam::{}:root", account.id);
-            let arns = account
-                .users
-                .values()
-                .map(|u| u.arn.clone())
-                .chain(account.roles.values().map(|r| r.arn.clone()))
-                .chain(std::iter::once(root));
-            let mut shared_scps: Option<Option<SharedLevels>> = None;
-            for arn in arns {
+            index.add_account(data, account, &mut cache, &mut || {
                 done += 1;
                 progress(done, total);
-                let resolved = match data.resolve_principal(&arn) {
-                    Ok(r) => r,
-                    Err(e) => {
-                        index.skipped.push(format!("{arn}: {e}"));
-                        continue;
-                    }
-                };
-                let built = (|| -> Result<IndexedPrincipal, String> {
-                    let identity = resolved
-                        .identity
-                        .iter()
-                        .map(|d| compile(&mut cache, d, PolicyType::Identity))
-                        .collect::<Result<Vec<_>, _>>()?;
-                    let boundary = resolved
-                        .boundary
-                        .as_ref()
-                        .map(|b| compile(&mut cache, b, PolicyType::PermissionsBoundary))
-                        .transpose()?;
-                    let scps = match &shared_scps {
-                        Some(s) => s.clone(),
-                        None => {
-                            let compiled = match &resolved.scps {
-                                Some(levels) => Some(Arc::new(
-                                    levels
-                                        .iter()
-                                        .map(|l| {
-                                            l.iter()
-                                                .map(|d| compile(&mut cache, d, PolicyType::Scp))
-                                                .collect::<Result<Vec<_>, _>>()
-                                        })
-                                        .collect::<Result<Vec<_>, _>>()?,
-                                )),
-                                None => None,
-                            };
-                            shared_scps = Some(compiled.clone());
-                            compiled
-                        }
-                    };
-                    Ok(IndexedPrincipal {
-                        principal: resolved.principal.clone(),
-                        identity,
-                        boundary,
-                        scps,
-                        context: resolved.context.clone(),
-                    })
-                })();
-                match built {
-                    Ok(p) => index.principals.push(p),
-                    Err(e) => index.skipped.push(format!("{arn}: {e}")),
-                }
-            }
+            });
         }
         index
+    }
+
+    /// One account's principals alone, compiled as [`Index::build`] compiles them (users, then
+    /// roles, then the root user), for work that holds one account at a time.
+    pub fn build_account(data: &AccountData, account: &crate::model::Account) -> Index {
+        let mut index = Index::default();
+        index.add_account(data, account, &mut BTreeMap::new(), &mut || {});
+        index
+    }
+
+    /// Resolves and compiles `account`'s principals into the index: one compiled copy of each
+    /// policy in `cache`, and of the account's SCP levels, shared by its principals; a principal
+    /// that does not resolve or compile is in `skipped` as `ARN: why`. `tick` after each.
+    fn add_account(
+        &mut self,
+        data: &AccountData,
+        account: &crate::model::Account,
+        cache: &mut BTreeMap<(String, PolicyType), Arc<Policy>>,
+        tick: &mut dyn FnMut(),
+    ) {
+        let root = format!("arn:aws:iam::{}:root", account.id);
+        let arns = account
+            .users
+            .values()
+            .map(|u| u.arn.clone())
+            .chain(account.roles.values().map(|r| r.arn.clone()))
+            .chain(std::iter::once(root));
+        let mut shared_scps: Option<Option<SharedLevels>> = None;
+        for arn in arns {
+            tick();
+            let resolved = match data.resolve_principal(&arn) {
+                Ok(r) => r,
+                Err(e) => {
+                    self.skipped.push(format!("{arn}: {e}"));
+                    continue;
+                }
+            };
+            let built = (|| -> Result<IndexedPrincipal, String> {
+                let identity = resolved
+                    .identity
+                    .iter()
+                    .map(|d| compile(cache, d, PolicyType::Identity))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let boundary = resolved
+                    .boundary
+                    .as_ref()
+                    .map(|b| compile(cache, b, PolicyType::PermissionsBoundary))
+                    .transpose()?;
+                let scps = match &shared_scps {
+                    Some(s) => s.clone(),
+                    None => {
+                        let compiled = match &resolved.scps {
+                            Some(levels) => Some(Arc::new(
+                                levels
+                                    .iter()
+                                    .map(|l| {
+                                        l.iter()
+                                            .map(|d| compile(cache, d, PolicyType::Scp))
+                                            .collect::<Result<Vec<_>, _>>()
+                                    })
+                                    .collect::<Result<Vec<_>, _>>()?,
+                            )),
+                            None => None,
+                        };
+                        shared_scps = Some(compiled.clone());
+                        compiled
+                    }
+                };
+                Ok(IndexedPrincipal {
+                    principal: resolved.principal.clone(),
+                    identity,
+                    boundary,
+                    scps,
+                    context: resolved.context.clone(),
+                })
+            })();
+            match built {
+                Ok(p) => self.principals.push(p),
+                Err(e) => self.skipped.push(format!("{arn}: {e}")),
+            }
+        }
     }
 }
 

@@ -176,35 +176,10 @@ fn parse_since(args: &Args) -> Result<Option<Timestamp>, String> {
 /// are told apart (an `eventID` alone may be reused by hand-made or edited events).
 type Seen = std::sync::Mutex<std::collections::HashSet<u128>>;
 
-/// Two SipHash states with different starts, fed the same bytes: a 128-bit hash.
-struct Hash128(std::hash::DefaultHasher, std::hash::DefaultHasher);
-
-impl std::io::Write for Hash128 {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        use std::hash::Hasher as _;
-        self.0.write(buf);
-        self.1.write(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn record_hash(record: &Value) -> u128 {
-    use std::hash::Hasher as _;
-    let mut second = std::hash::DefaultHasher::new();
-    second.write_u64(0x9e37_79b9_7f4a_7c15);
-    let mut h = Hash128(std::hash::DefaultHasher::new(), second);
-    // Writing to a hasher cannot fail.
-    let _ = serde_json::to_writer(&mut h, record);
-    (u128::from(h.0.finish()) << 64) | u128::from(h.1.finish())
-}
-
 /// Whether the event is new, and in the window; notes an event without a readable time.
 fn admit(event: &iamspect_replay::Event, seen: &Seen, since: Option<Timestamp>, notes: &mut Vec<String>) -> bool {
     let record = &event.record;
-    let hash = record_hash(record);
+    let hash = iamspect_replay::record_hash(record);
     if !seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(hash) {
         return false;
     }
